@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+// Viaduct: route-based IPsec tunnel controller. Layers (see docs/architecture.md):
+//   C shims  ->  pure core (no I/O)  ->  I/O shell  ->  the `viaduct` app.
+import PackageDescription
+
+let package = Package(
+    name: "Viaduct",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "viaduct", targets: ["viaduct"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure core: no sockets, no clocks, no global randomness.
+        .target(name: "Topology", dependencies: ["CryptoCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "CryptoCore"),
+
+        // App.
+        .executableTarget(name: "viaduct", dependencies: [
+            "Topology",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
+        .testTarget(name: "ViaductCLITests", dependencies: ["viaduct"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,83 @@
+/// The complete desired state of one gateway, derived from the topology alone: what `plan`
+/// prints and what the reconciler and the IKE daemon are built from. A plain value: two plans
+/// are equal exactly when the gateway should look the same.
+public struct NodePlan: Hashable, Sendable, Encodable {
+    /// Version of the JSON form (docs/plan-json.md); bumped on incompatible changes.
+    public var formatVersion = 1
+    public var node: String
+    public var identity: Identity
+    public var addresses: [IPAddress]
+    /// Paths resolved against the topology file's directory.
+    public var certificate: String
+    public var key: String
+    public var caCertificates: [String]
+    public var crls: [String]
+    public var asn: UInt32?
+    public var networks: [IPPrefix]
+    public var dataplane: DataplaneKind
+    /// Sorted by interface name.
+    public var tunnels: [TunnelPlan]
+}
+
+/// One peer of the node: its interface, routes and IKE/ESP parameters.
+public struct TunnelPlan: Hashable, Sendable, Encodable {
+    public var peer: String
+    /// False when the peer is not run by Viaduct (a cloud VPN, a partner firewall).
+    public var peerManaged: Bool
+    public var interface: InterfacePlan
+    public var routing: RoutingMode
+    /// Static routing: the peer's networks through the interface. Empty with BGP.
+    public var routes: [RoutePlan]
+    public var ike: IKEPeerPlan
+    public var esp: SASettings
+    /// With `routing: bgp`: what a BGP daemon needs to peer over this tunnel.
+    public var bgp: BGPNeighbor?
+}
+
+public struct InterfacePlan: Hashable, Sendable, Encodable {
+    public var name: String
+    public var kind: InterfaceKind
+    /// XFRM interface `if_id`, or the VTI ikey/okey.
+    public var ifID: UInt32
+    public var mtu: Int
+    public var addresses: [InterfaceAddress]
+}
+
+/// An inside address of this end, with the peer's address on the same link.
+public struct InterfaceAddress: Hashable, Sendable, Encodable {
+    public var local: IPAddress
+    public var peer: IPAddress
+    public var prefixLength: Int
+}
+
+public struct RoutePlan: Hashable, Sendable, Encodable {
+    public var destination: IPPrefix
+    public var interface: String
+}
+
+public enum IKERole: String, Hashable, Sendable, Encodable {
+    case initiator, responder
+}
+
+public struct IKEPeerPlan: Hashable, Sendable, Encodable {
+    public var localAddress: IPAddress
+    public var peerAddress: IPAddress
+    public var peerAddresses: [IPAddress]
+    public var localIdentity: Identity
+    public var peerIdentity: Identity
+    public var role: IKERole
+    public var proposals: [Proposal]
+    public var lifetime: TimeSpan
+    public var rekeyMargin: TimeSpan
+    public var rekeyJitter: TimeSpan
+    public var dpd: DPDSettings
+}
+
+public struct BGPNeighbor: Hashable, Sendable, Encodable {
+    public var localASN: UInt32
+    public var peerASN: UInt32
+    /// One session per inside address family.
+    public var sessions: [InterfaceAddress]
+    /// The peer's declared networks: what to accept from it.
+    public var peerNetworks: [IPPrefix]
+}

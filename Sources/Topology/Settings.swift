@@ -1,0 +1,69 @@
+/// Which data plane carries ESP. `auto` probes the kernel: kernel ESP when it has it,
+/// Viaduct's userspace ESP over TUN otherwise.
+public enum DataplaneKind: String, Hashable, Sendable, Encodable, CaseIterable {
+    case auto, kernel, userspace
+}
+
+/// The kind of kernel tunnel interface: an XFRM interface (`if_id`) or a VTI (`ikey/okey` marks).
+public enum InterfaceKind: String, Hashable, Sendable, Encodable, CaseIterable {
+    case xfrm, vti
+}
+
+/// How traffic finds the tunnel: `static` installs routes to the peer's declared networks;
+/// `bgp` installs only the inside addresses and leaves routes to a BGP daemon.
+public enum RoutingMode: String, Hashable, Sendable, Encodable, CaseIterable {
+    case `static`, bgp
+}
+
+/// What to do when a peer stops answering liveness checks (RFC 7296 §2.4).
+public enum DPDAction: String, Hashable, Sendable, Encodable, CaseIterable {
+    /// Tear down and initiate again at once.
+    case restart
+    /// Tear down and wait for the peer (or traffic) to bring the tunnel back.
+    case clear
+    /// Keep the interface and routes, retry in the background.
+    case hold
+}
+
+/// Dead peer detection: the idle interval after which a liveness check is sent.
+public struct DPDSettings: Hashable, Sendable, Encodable {
+    public var interval: TimeSpan
+    public var action: DPDAction
+}
+
+/// Lifetimes and proposals of one SA kind (IKE or ESP). The SA is rekeyed at
+/// `lifetime - rekeyMargin - random(0...rekeyJitter)`, so thousands of tunnels never rekey in
+/// the same second, and the hard `lifetime` is never reached while the peer answers.
+public struct SASettings: Hashable, Sendable, Encodable {
+    public var proposals: [Proposal]
+    public var lifetime: TimeSpan
+    public var rekeyMargin: TimeSpan
+    public var rekeyJitter: TimeSpan
+}
+
+/// Everything a tunnel's behaviour depends on, after defaults and overrides are merged.
+public struct TunnelSettings: Hashable, Sendable, Encodable {
+    public var ike: SASettings
+    public var esp: SASettings
+    public var dpd: DPDSettings
+    public var mtu: Int
+    public var routing: RoutingMode
+    public var allowWeakCrypto: Bool
+
+    public static let builtIn = TunnelSettings(
+        ike: SASettings(
+            proposals: [
+                Proposal(kind: .ike, encryption: [.aesGCM16(keyBits: 256)], prf: [.hmacSHA384], keyExchange: [.ecp384]),
+                Proposal(kind: .ike, encryption: [.aesGCM16(keyBits: 256)], prf: [.hmacSHA256], keyExchange: [.curve25519]),
+            ],
+            lifetime: TimeSpan(seconds: 8 * 3600), rekeyMargin: TimeSpan(seconds: 30 * 60),
+            rekeyJitter: TimeSpan(seconds: 15 * 60)),
+        esp: SASettings(
+            proposals: [Proposal(kind: .esp, encryption: [.aesGCM16(keyBits: 256)], keyExchange: [.curve25519])],
+            lifetime: TimeSpan(seconds: 3600), rekeyMargin: TimeSpan(seconds: 5 * 60),
+            rekeyJitter: TimeSpan(seconds: 3 * 60)),
+        dpd: DPDSettings(interval: TimeSpan(seconds: 10), action: .restart),
+        mtu: 1400,
+        routing: .static,
+        allowWeakCrypto: false)
+}

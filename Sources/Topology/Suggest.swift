@@ -1,0 +1,33 @@
+/// "Did you mean": the closest candidate by edit distance, when it is close enough to be a typo.
+enum Suggest {
+    static func closest(to word: String, in candidates: [String]) -> String? {
+        let w = Array(word.lowercased().utf8)
+        var best: (String, Int)?
+        for c in candidates {
+            let d = distance(w, Array(c.utf8))
+            if d <= max(1, min(3, c.utf8.count / 3)), d < (best?.1 ?? Int.max) { best = (c, d) }
+        }
+        return best?.0
+    }
+
+    /// Levenshtein distance with transpositions counted as one edit (optimal string alignment).
+    static func distance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var prev2 = [Int](repeating: 0, count: b.count + 1)
+        var prev = Array(0...b.count)
+        var cur = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            cur[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    cur[j] = min(cur[j], prev2[j - 2] + 1)
+                }
+            }
+            (prev2, prev, cur) = (prev, cur, prev2)
+        }
+        return prev[b.count]
+    }
+}

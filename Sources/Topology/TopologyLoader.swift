@@ -1,0 +1,65 @@
+import Foundation
+import Yams
+
+/// The result of reading a topology: the model when it parsed, the tunnel links when it also
+/// validated, and every diagnostic in file order.
+public struct LoadedTopology: Sendable {
+    public var topology: Topology?
+    public var links: [TunnelLink]
+    public var diagnostics: [Diagnostic]
+
+    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+    /// True when nothing is wrong: the topology may be acted on.
+    public var isValid: Bool { topology != nil && errors.isEmpty }
+}
+
+/// Entry point: text or file in, `LoadedTopology` out. Nothing touches the machine until a
+/// topology has loaded with no errors.
+public enum TopologyLoader {
+    /// Larger files are refused before parsing; a topology of thousands of gateways is far smaller.
+    public static let maxFileSize = 8 << 20
+
+    public static func load(yaml: String, file: String) -> LoadedTopology {
+        let (topology, parseDiags) = TopologyParser.parse(yaml: yaml, file: file)
+        guard let topology else {
+            return LoadedTopology(topology: nil, links: [], diagnostics: sorted(parseDiags))
+        }
+        // Validate even after field errors so one run reports everything; references to
+        // gateways that failed to parse are not reported again as "unknown".
+        let declared = Set(declaredGatewayNames(yaml: yaml))
+        let (links, validationDiags) = TopologyValidator.validate(topology)
+        let filtered = validationDiags.filter { d in
+            !(d.code == .unknownGateway && declared.contains(where: { d.message.hasPrefix("'\($0)' ") }))
+        }
+        return LoadedTopology(topology: topology, links: links,
+                              diagnostics: sorted(parseDiags + filtered))
+    }
+
+    public static func load(file: String) -> LoadedTopology {
+        let whole = SourceLocation(file: file, line: 0, column: 0)
+        func fail(_ msg: String) -> LoadedTopology {
+            LoadedTopology(topology: nil, links: [], diagnostics: [Diagnostic(.error, .unreadable, at: whole, msg)])
+        }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir) else {
+            return fail("no such file")
+        }
+        if isDir.boolValue { return fail("is a directory, not a topology file") }
+        guard let data = FileManager.default.contents(atPath: file) else { return fail("cannot read the file (permissions?)") }
+        guard data.count <= maxFileSize else { return fail("the file is \(data.count) bytes; topologies larger than \(maxFileSize) bytes are refused") }
+        guard let text = String(data: data, encoding: .utf8) else { return fail("the file is not UTF-8 text") }
+        return load(yaml: text, file: file)
+    }
+
+    static func sorted(_ d: [Diagnostic]) -> [Diagnostic] {
+        var seen = Set<Diagnostic>()
+        return d.filter { seen.insert($0).inserted }.sorted { ($0.location, $0.message) < ($1.location, $1.message) }
+    }
+
+    /// The keys under `gateways:`, even those whose bodies are broken.
+    static func declaredGatewayNames(yaml: String) -> [String] {
+        guard let root = try? Yams.compose(yaml: yaml), case .mapping(let top) = root,
+              case .mapping(let gws)? = top["gateways"] else { return [] }
+        return gws.keys.compactMap(\.string)
+    }
+}

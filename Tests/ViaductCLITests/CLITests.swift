@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+/// Runs the real `viaduct` binary: exit codes, stdout/stderr, and the JSON form of `plan`.
+@Suite("viaduct command line")
+struct CLITests {
+    static let root: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    /// The binary sits beside the test bundle in the build directory.
+    static let binary: URL = {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for candidate in [dir, dir.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("viaduct")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return dir.appendingPathComponent("viaduct")
+    }()
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func viaduct(_ args: String...) throws -> Run {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = args
+        p.currentDirectoryURL = Self.root
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// A copy of an example with empty stand-ins for its certificate, key and CA files.
+    func exampleWithFiles(_ name: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("viaduct-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("pki"), withIntermediateDirectories: true)
+        let text = try String(contentsOf: Self.root.appendingPathComponent("Topologies/\(name)"), encoding: .utf8)
+        try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        for match in text.matches(of: /pki\/[a-z0-9.-]+/) {
+            try Data().write(to: dir.appendingPathComponent(String(match.output)))
+        }
+        return dir.appendingPathComponent(name).path
+    }
+
+    @Test("--help lists the commands")
+    func help() throws {
+        let r = try viaduct("--help")
+        #expect(r.status == 0)
+        for word in ["validate", "plan", "bench"] { #expect(r.stdout.contains(word)) }
+    }
+
+    @Test("validate: 0 for every example")
+    func validateExamples() throws {
+        for name in ["dci-two-site", "mesh-three-dc", "hub-branches", "cloud-vpn-redundant", "ipv6-underlay"] {
+            let r = try viaduct("validate", "Topologies/\(name).yaml")
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            #expect(r.stdout.contains("valid"))
+        }
+    }
+
+    @Test("validate: 1 with FILE:LINE:COLUMN diagnostics on stderr, nothing on stdout")
+    func validateInvalid() throws {
+        let r = try viaduct("validate", "Topologies/invalid/unknown-keys.yaml")
+        #expect(r.status == 1)
+        #expect(r.stdout.isEmpty)
+        let expected = try String(contentsOf: Self.root.appendingPathComponent("Topologies/invalid/unknown-keys.expected"), encoding: .utf8)
+        #expect(r.stderr.hasPrefix(expected))
+        #expect(r.stderr.contains("5 errors; nothing was changed"))
+    }
+
+    @Test("missing files, directories and binary garbage are user errors, not crashes")
+    func unreadable() throws {
+        let missing = try viaduct("validate", "no/such/file.yaml")
+        #expect(missing.status == 1 && missing.stderr.contains("no/such/file.yaml: error: no such file"))
+        #expect(try viaduct("validate", "Topologies").status == 1)
+        let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("garbage-\(UUID().uuidString).yaml")
+        try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }).write(to: garbage)
+        let g = try viaduct("validate", garbage.path)
+        #expect(g.status == 1 && g.stderr.contains("error:"))
+    }
+
+    @Test("plan: table, and JSON with the documented fields")
+    func planOutput() throws {
+        let file = try exampleWithFiles("dci-two-site.yaml")
+        let table = try viaduct("plan", file, "--node", "dc1")
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("vd-dc2") && table.stdout.contains("169.254.10.1/30") && table.stdout.contains("initiator"))
+        let json = try viaduct("plan", file, "--node", "dc2", "--json")
+        #expect(json.status == 0)
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(obj["format_version"] as? Int == 1)
+        #expect(obj["node"] as? String == "dc2")
+        let tunnels = try #require(obj["tunnels"] as? [[String: Any]])
+        let iface = try #require(tunnels.first?["interface"] as? [String: Any])
+        #expect(iface["name"] as? String == "vd-dc1")
+        #expect((iface["addresses"] as? [[String: Any]])?.first?["local"] as? String == "169.254.10.2")
+        #expect((tunnels.first?["ike"] as? [String: Any])?["role"] as? String == "responder")
+    }
+
+    @Test("plan refuses unknown nodes and missing certificate files")
+    func planRefusals() throws {
+        let unknown = try viaduct("plan", "Topologies/dci-two-site.yaml", "--node", "dc9")
+        #expect(unknown.status == 1 && unknown.stderr.contains("no gateway named 'dc9'"))
+        let noFiles = try viaduct("plan", "Topologies/dci-two-site.yaml", "--node", "dc1")
+        #expect(noFiles.status == 1)
+        #expect(noFiles.stderr.contains("Topologies/dci-two-site.yaml:25:18: error: the certificate of 'dc1'"))
+        #expect(noFiles.stdout.isEmpty)
+    }
+
+    @Test("bench plan prints its figures")
+    func benchPlan() throws {
+        let r = try viaduct("bench", "plan", "--gateways", "20", "--runs", "1")
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("mesh of 20 gateways: 190 tunnels"))
+    }
+}
