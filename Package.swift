@@ -17,6 +17,7 @@ let package = Package(
         // Pure core: no sockets, no clocks, no global randomness.
         .target(name: "Topology", dependencies: ["CryptoCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "CryptoCore"),
+        .target(name: "IKEv2", dependencies: ["CryptoCore"]),
 
         // App.
         .executableTarget(name: "viaduct", dependencies: [
@@ -25,6 +26,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
+        .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct"]),
     ],
     swiftLanguageModes: [.v6]
