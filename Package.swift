@@ -14,18 +14,25 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
+        // C: thin system-library shims, no logic.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
         // Pure core: no sockets, no clocks, no global randomness.
         .target(name: "Topology", dependencies: ["CryptoCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "CryptoCore"),
         .target(name: "IKEv2", dependencies: ["CryptoCore"]),
 
+        // I/O shell.
+        .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
+
         // App.
         .executableTarget(name: "viaduct", dependencies: [
-            "Topology",
+            "Topology", "Crypto", "CryptoCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore"]),
         .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct"]),
     ],

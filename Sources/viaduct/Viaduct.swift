@@ -17,5 +17,5 @@ struct Viaduct: ParsableCommand {
             Exit status: 0 on success, 1 when the input is wrong (each problem is printed as \
             FILE:LINE:COLUMN: error: message).
             """,
-        subcommands: [Validate.self, Plan.self, Bench.self])
+        subcommands: [Validate.self, Plan.self, Bench.self, PKICommand.self])
 }

@@ -26,7 +26,9 @@ struct CLITests {
         var stderr: String
     }
 
-    func viaduct(_ args: String...) throws -> Run {
+    func viaduct(_ args: String...) throws -> Run { try viaduct(args) }
+
+    func viaduct(_ args: [String]) throws -> Run {
         let p = Process()
         p.executableURL = Self.binary
         p.arguments = args

@@ -1,0 +1,150 @@
+import COpenSSL
+import CryptoCore
+
+/// The NIST curves IKEv2 signatures use (RFC 4754, RFC 7427).
+public enum ECCurve: String, Sendable, Hashable, CaseIterable {
+    case p256 = "P-256"
+    case p384 = "P-384"
+    case p521 = "P-521"
+
+    /// Bytes of one coordinate / of r and s in RFC 4754 raw signatures.
+    public var coordinateSize: Int {
+        switch self {
+        case .p256: 32
+        case .p384: 48
+        case .p521: 66
+        }
+    }
+
+    /// OpenSSL group name.
+    var groupName: String {
+        switch self {
+        case .p256: "P-256"
+        case .p384: "P-384"
+        case .p521: "P-521"
+        }
+    }
+
+    init?(groupName: String) {
+        switch groupName {
+        case "P-256", "prime256v1", "secp256r1": self = .p256
+        case "P-384", "secp384r1": self = .p384
+        case "P-521", "secp521r1": self = .p521
+        default: return nil
+        }
+    }
+}
+
+/// What kind of key a certificate or private key holds. Only the kinds IKEv2 signs with are
+/// representable; anything else is rejected at parse time with `unsupported-algorithm`.
+public enum PublicKeyAlgorithm: Sendable, Hashable, CustomStringConvertible {
+    case ecdsa(ECCurve)
+    case rsa(bits: Int)
+    case ed25519
+
+    public var description: String {
+        switch self {
+        case .ecdsa(let c): "ECDSA \(c.rawValue)"
+        case .rsa(let bits): "RSA \(bits)"
+        case .ed25519: "Ed25519"
+        }
+    }
+
+    /// Classifies an EVP_PKEY.
+    static func of(_ pkey: OpaquePointer) throws -> PublicKeyAlgorithm {
+        switch EVP_PKEY_get_base_id(pkey) {
+        case NID_X9_62_id_ecPublicKey:
+            var buf = [CChar](repeating: 0, count: 64)
+            var len = 0
+            guard EVP_PKEY_get_group_name(pkey, &buf, buf.count, &len) == 1,
+                  let curve = ECCurve(groupName: String(decoding: buf.prefix(len).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            else {
+                OpenSSL.clearErrors()
+                throw CryptoError(.unsupportedAlgorithm, "EC key on a curve other than P-256/P-384/P-521")
+            }
+            return .ecdsa(curve)
+        case NID_rsaEncryption:
+            let bits = Int(EVP_PKEY_get_bits(pkey))
+            guard bits >= 1024 else { throw CryptoError(.unsupportedAlgorithm, "RSA key of \(bits) bits") }
+            return .rsa(bits: bits)
+        case NID_ED25519:
+            return .ed25519
+        case let other:
+            throw CryptoError(.unsupportedAlgorithm, "key type \(String(cString: OBJ_nid2sn(other)))")
+        }
+    }
+}
+
+/// Key types Viaduct generates (`viaduct pki --key-type`). ECDSA P-256 is the default: small,
+/// fast, and accepted everywhere (RFC 8247 §3.2 lists ECDSA/RSA/Ed25519 signatures).
+public enum KeyType: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case ecdsaP256 = "ecdsa-p256"
+    case ecdsaP384 = "ecdsa-p384"
+    case ecdsaP521 = "ecdsa-p521"
+    case rsa2048 = "rsa2048"
+    case rsa3072 = "rsa3072"
+    case rsa4096 = "rsa4096"
+    case ed25519 = "ed25519"
+
+    public var description: String { rawValue }
+
+    public var algorithm: PublicKeyAlgorithm {
+        switch self {
+        case .ecdsaP256: .ecdsa(.p256)
+        case .ecdsaP384: .ecdsa(.p384)
+        case .ecdsaP521: .ecdsa(.p521)
+        case .rsa2048: .rsa(bits: 2048)
+        case .rsa3072: .rsa(bits: 3072)
+        case .rsa4096: .rsa(bits: 4096)
+        case .ed25519: .ed25519
+        }
+    }
+}
+
+/// A public key as its DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7). A value type: the OpenSSL
+/// object is rebuilt on use, so keys can cross concurrency domains freely.
+public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
+    /// DER SubjectPublicKeyInfo.
+    public let subjectPublicKeyInfo: [UInt8]
+    public let algorithm: PublicKeyAlgorithm
+
+    /// Parses a DER SubjectPublicKeyInfo.
+    public init(subjectPublicKeyInfo der: [UInt8]) throws {
+        let pkey = try X509Support.d2i(der, "public key") { p, n in d2i_PUBKEY(nil, p, n) }
+        defer { EVP_PKEY_free(pkey) }
+        self.algorithm = try PublicKeyAlgorithm.of(pkey)
+        self.subjectPublicKeyInfo = der
+    }
+
+    init(pkey: OpaquePointer) throws {
+        guard let der = X509Support.der({ i2d_PUBKEY(pkey, $0) }) else {
+            throw OpenSSL.error(.library, "i2d_PUBKEY")
+        }
+        self.subjectPublicKeyInfo = der
+        self.algorithm = try PublicKeyAlgorithm.of(pkey)
+    }
+
+    /// RFC 7296 §3.7: the CERTREQ "Certification Authority" value is the SHA-1 of the CA's
+    /// SubjectPublicKeyInfo; peers match their trusted CAs against it.
+    public var sha1: [UInt8] { X509Support.digest(EVP_sha1(), subjectPublicKeyInfo) }
+
+    /// The raw 32-byte Ed25519 public key (RFC 8032 §5.1.5), nil for other key types.
+    public var rawEd25519: [UInt8]? {
+        guard algorithm == .ed25519 else { return nil }
+        return try? withEVP { pkey in
+            var out = [UInt8](repeating: 0, count: 32)
+            var len = 32
+            guard EVP_PKEY_get_raw_public_key(pkey, &out, &len) == 1, len == 32 else { return nil }
+            return out
+        }
+    }
+
+    public var description: String { "\(algorithm) key \(X509Support.hex(Array(sha1.prefix(8)), separator: ":"))…" }
+
+    /// Runs `body` with a transient EVP_PKEY.
+    func withEVP<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
+        let pkey = try X509Support.d2i(subjectPublicKeyInfo, "public key") { p, n in d2i_PUBKEY(nil, p, n) }
+        defer { EVP_PKEY_free(pkey) }
+        return try body(pkey)
+    }
+}
