@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Viaduct: ParsableCommand {
@@ -17,5 +18,20 @@ struct Viaduct: ParsableCommand {
             Exit status: 0 on success, 1 when the input is wrong (each problem is printed as \
             FILE:LINE:COLUMN: error: message).
             """,
-        subcommands: [Validate.self, Plan.self, Bench.self, PKICommand.self])
+        subcommands: [Validate.self, Plan.self, BGP.self, PKICommand.self, Bench.self])
+
+    /// Exit status contract: 0 success, 1 any user error. ArgumentParser reports usage errors
+    /// (unknown options, bad values) with 64; those are user errors too.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(1)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -120,6 +120,16 @@ struct CLITests {
         #expect(noFiles.stdout.isEmpty)
     }
 
+    @Test("usage errors (unknown options, missing arguments) exit 1, like every user error")
+    func usageErrors() throws {
+        for args in [["validate"], ["plan", "Topologies/dci-two-site.yaml"], ["validate", "x.yaml", "--frobnicate"], ["nosuchcommand"]] {
+            let r = try viaduct(args)
+            #expect(r.status == 1, "\(args) exited \(r.status)")
+            #expect(r.stderr.contains("Error") || r.stderr.contains("error"), "\(args)")
+        }
+        #expect(try viaduct("plan", "--help").status == 0)
+    }
+
     @Test("bench plan prints its figures")
     func benchPlan() throws {
         let r = try viaduct("bench", "plan", "--gateways", "20", "--runs", "1")
