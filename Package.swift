@@ -14,26 +14,34 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
-        // C: thin system-library shims, no logic.
+        // C: thin shims, no logic.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
 
         // Pure core: no sockets, no clocks, no global randomness.
         .target(name: "Topology", dependencies: ["CryptoCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "CryptoCore"),
         .target(name: "IKEv2", dependencies: ["CryptoCore"]),
+        .target(name: "ESP", dependencies: ["CryptoCore"]),
+        .target(name: "KernelModel", dependencies: ["Topology"]),
+        .target(name: "Reconciler", dependencies: ["KernelModel", "Topology"]),
 
         // I/O shell.
         .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
+        .target(name: "Netlink", dependencies: ["KernelModel", "Topology", "CMnl"]),
 
         // App.
         .executableTarget(name: "viaduct", dependencies: [
-            "Topology", "Crypto", "CryptoCore",
+            "Topology", "Crypto", "CryptoCore", "ESP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore"]),
-        .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2"]),
+        .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "Crypto"]),
+        .testTarget(name: "ESPTests", dependencies: ["ESP", "Crypto"]),
+        .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct"]),
     ],
     swiftLanguageModes: [.v6]

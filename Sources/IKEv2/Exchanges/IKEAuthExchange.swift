@@ -1,0 +1,260 @@
+// RFC 7296 §1.2, §2.15 (AUTH), §2.9 (traffic selectors), §2.17 (KEYMAT), §1.3.1 (tunnel mode):
+//
+//   Initiator                         Responder
+//   HDR, SK {IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, SAi2, TSi, TSr, N(INITIAL_CONTACT)}  -->
+//                                <--  HDR, SK {IDr, [CERT,] AUTH, SAr2, TSi, TSr}
+import CryptoCore
+
+extension IKESession {
+    /// The pieces of an IKE_AUTH message the exchange looks at.
+    private struct AuthPayloads {
+        var idI: IKEIdentification?
+        var idR: IKEIdentification?
+        var certificates: [[UInt8]] = []
+        var auth: IKEAuthentication?
+        var sa: IKESecurityAssociation?
+        var tsI: [IKETrafficSelector]?
+        var tsR: [IKETrafficSelector]?
+        var notifies: [IKENotify] = []
+        var critical: UInt8?
+
+        init(_ payloads: [IKEPayload]) {
+            for p in payloads {
+                switch p {
+                case .identificationInitiator(let i): idI = i
+                case .identificationResponder(let i): idR = i
+                case .certificate(let c) where c.encoding == .x509Signature: certificates.append(c.data)
+                case .authentication(let a): auth = a
+                case .securityAssociation(let s): sa = s
+                case .trafficSelectorInitiator(let t): tsI = t.selectors
+                case .trafficSelectorResponder(let t): tsR = t.selectors
+                case .notify(let n): notifies.append(n)
+                default: break
+                }
+            }
+            critical = IKEPayload.firstUnsupportedCritical(in: payloads)
+        }
+    }
+
+    private func ourAuthPayloads(nonce: [UInt8], initMessage: [UInt8], key: SecureBytes) throws -> (IKEIdentification, [IKEPayload]) {
+        guard let prf else { throw IKEProtectionError(message: "no PRF") }
+        let id = IKEIdentification(configuration.localIdentity)
+        let octets = try IKEAuthOctets.octets(message: initMessage, nonce: nonce, identification: id, prf: prf, key: key)
+        let (method, data) = try authenticator.sign(octets, peerSupportedHashes: peerSignatureHashes)
+        let certs = authenticator.certificateChainDER.map { IKEPayload.certificate(IKECertificate(encoding: .x509Signature, data: $0)) }
+        return (id, certs + [.authentication(IKEAuthentication(method: IKEAuthMethod(rawValue: method), data: data))])
+    }
+
+    /// Verifies the peer's AUTH; on failure returns the failure (not yet reported).
+    private func verifyPeer(_ p: AuthPayloads, id: IKEIdentification, initMessage: [UInt8], nonce: [UInt8], key: SecureBytes,
+                            now: IKEInstant) throws -> Result<String, IKEFailure> {
+        if let expected = configuration.peerIdentity, !IKEIdentityText.matches(id, expected) {
+            return .failure(IKEFailure(.identityMismatch, "peer \(peer) authenticated as \(IKEIdentityText.describe(id)), but the configured peer identity is \(IKEIdentityText.describe(expected))", notify: IKENotifyType.authenticationFailed.rawValue))
+        }
+        guard let auth = p.auth, let prf else {
+            return .failure(IKEFailure(.invalidSyntax, "IKE_AUTH from \(peer) has no AUTH payload", notify: IKENotifyType.invalidSyntax.rawValue))
+        }
+        let octets = try IKEAuthOctets.octets(message: initMessage, nonce: nonce, identification: id, prf: prf, key: key)
+        do {
+            return .success(try authenticator.verify(
+                peerCertificateChainDER: p.certificates, claimedIdentityType: id.type.rawValue, claimedIdentityData: id.data,
+                authMethod: auth.method.rawValue, authData: auth.data, octets: octets, now: wallClockSeconds(now)))
+        } catch {
+            let code: IKEFailure.Code = switch error.code {
+            case .identityMismatch, .unsupportedIdentity: .identityMismatch
+            case .certificateExpired, .certificateNotYetValid, .certificateUntrusted, .certificateRevoked,
+                 .revocationUnavailable, .keyUsage, .malformedCertificate, .noCertificate: .certificateInvalid
+            default: .authenticationFailed
+            }
+            return .failure(IKEFailure(code, "cannot authenticate peer \(peer) as \(IKEIdentityText.describe(id)): \(error.message) [\(error.code.rawValue)]",
+                                       notify: IKENotifyType.authenticationFailed.rawValue))
+        }
+    }
+
+    private func report(_ failure: IKEFailure) {
+        fail(failure.code, failure.message, notify: failure.notify.map(IKENotifyType.init(rawValue:)), reportedByPeer: failure.reportedByPeer)
+    }
+
+    private func establishedEvent() -> IKEEvent {
+        .ikeSAEstablished(initiatorSPI: initiatorSPI.rawValue, responderSPI: responderSPI.rawValue,
+                          proposal: ikeAlgorithms?.description ?? "", peerIdentity: peerIdentityText ?? "",
+                          local: local, peer: peer)
+    }
+
+    /// §2.17: KEYMAT = prf+(SK_d, Ni | Nr), initiator->responder keys first.
+    private func childParameters(_ esp: ESPSelectedAlgorithms, outboundSPI: UInt32) throws -> ChildSAParameters {
+        guard let prf, let keys else { throw IKEProtectionError(message: "no IKE SA keys") }
+        let keymat = try IKEKeySchedule.deriveChildSAKeys(prf: prf, skD: keys.skD, sharedSecret: nil, nonceI: nonceI,
+                                                          nonceR: nonceR, encryption: esp.encryption, integrity: esp.integrity)
+        let (out, inb) = keymat.directions(isInitiator: isInitiator)
+        return ChildSAParameters(
+            inboundSPI: childInboundSPI, outboundSPI: outboundSPI, encryption: esp.encryption, integrity: esp.integrity,
+            extendedSequenceNumbers: esp.esn, inboundEncryptionKey: inb.encryption, outboundEncryptionKey: out.encryption,
+            inboundIntegrityKey: inb.integrity, outboundIntegrityKey: out.integrity, local: local, peer: peer,
+            udpEncapsulation: natDetected, lifetimeSeconds: configuration.childLifetimeSeconds)
+    }
+
+    // MARK: Initiator
+
+    func sendAuthRequest(now: IKEInstant) throws {
+        guard let keys else { return }
+        let (id, authPayloads) = try ourAuthPayloads(nonce: nonceR, initMessage: initRequestBytes, key: keys.skPi)
+        childInboundSPI = try randomESPSPI()
+        var payloads: [IKEPayload] = [.identificationInitiator(id)]
+        payloads += authPayloads.dropLast()
+        if !authenticator.trustedCAKeyHashes.isEmpty {
+            payloads.append(.certificateRequest(IKECertificateRequest(encoding: .x509Signature,
+                                                                      authorityData: authenticator.trustedCAKeyHashes.flatMap { $0 })))
+        }
+        if let peerID = configuration.peerIdentity { payloads.append(.identificationResponder(IKEIdentification(peerID))) }
+        payloads += authPayloads.suffix(1)
+        let proposals = configuration.espProposals.enumerated().map {
+            $1.wireProposal(number: UInt8(truncatingIfNeeded: $0 + 1), spi: childInboundSPI)
+        }
+        payloads.append(.securityAssociation(IKESecurityAssociation(proposals: proposals)))
+        payloads.append(.trafficSelectorInitiator(IKETrafficSelectors(configuration.localTrafficSelectors)))
+        payloads.append(.trafficSelectorResponder(IKETrafficSelectors(configuration.remoteTrafficSelectors)))
+        if configuration.sendInitialContact { payloads.append(.notify(IKENotify(type: .initialContact))) }
+        let messageID = nextRequestID
+        nextRequestID &+= 1
+        let bytes = try sealed(header(.ikeAuth, messageID: messageID, response: false), payloads)
+        sendRequest(bytes, exchange: .ikeAuth, messageID: messageID, now: now)
+        state = .authSent
+    }
+
+    func processAuthResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
+        guard let sk = message.encryptedPayload, let protection,
+              let inner = try? protection.open(raw: datagram.bytes, sk: sk) else { return }  // §2.21: drop, keep waiting
+        outstanding = nil
+        let p = AuthPayloads(inner)
+        if p.auth == nil, let error = p.notifies.first(where: { $0.type.rawValue < 16384 }) {
+            failFromPeerNotify(error, exchange: "IKE_AUTH")
+            return
+        }
+        if let critical = p.critical {
+            fail(.invalidSyntax, "peer \(peer) sent a critical payload of unknown type \(critical) in IKE_AUTH")
+            return
+        }
+        guard let idR = p.idR else {
+            fail(.invalidSyntax, "IKE_AUTH response from \(peer) has no IDr payload")
+            return
+        }
+        switch try verifyPeer(p, id: idR, initMessage: initResponseBytes, nonce: nonceI, key: keys?.skPr ?? SecureBytes([]), now: now) {
+        case .failure(let failure):
+            // §2.21.2: an initiator tells the responder in a separate INFORMATIONAL exchange.
+            sendOneShot([.notify(IKENotify(type: .authenticationFailed))], exchange: .informational)
+            report(failure)
+            return
+        case .success(let text):
+            peerIdentityText = text
+        }
+        emit(establishedEvent())
+        // The Child SA (§1.2): errors here leave an IKE SA without a tunnel, useless to a
+        // route-based gateway, so the SA is deleted and the failure reported.
+        if let error = p.notifies.first(where: { $0.type.rawValue < 16384 }) {
+            sendOneShot([.delete(.ikeSA)], exchange: .informational)
+            failFromPeerNotify(error, exchange: "IKE_AUTH")
+            return
+        }
+        if p.notifies.contains(where: { $0.type == .useTransportMode }) {
+            sendOneShot([.delete(.ikeSA)], exchange: .informational)
+            fail(.other, "peer \(peer) insists on transport mode; Viaduct only runs tunnel mode (RFC 7296 §1.3.1)")
+            return
+        }
+        guard let sa = p.sa, let tsI = p.tsI, let tsR = p.tsR else {
+            sendOneShot([.delete(.ikeSA)], exchange: .informational)
+            fail(.invalidSyntax, "IKE_AUTH response from \(peer) has no Child SA (SA, TSi, TSr missing)")
+            return
+        }
+        guard let (esp, outboundSPI) = IKEProposalSelection.acceptESP(ours: configuration.espProposals, chosen: sa.proposals) else {
+            sendOneShot([.delete(.ikeSA)], exchange: .informational)
+            fail(.noProposalChosen, "peer \(peer) chose ESP \(IKEProposalText.format(sa.proposals)), which is not one of our ESP proposals \(configuration.espProposals.map(\.description).joined(separator: ", "))")
+            return
+        }
+        guard IKETrafficSelectorNarrowing.isNarrowing(tsI, of: configuration.localTrafficSelectors),
+              IKETrafficSelectorNarrowing.isNarrowing(tsR, of: configuration.remoteTrafficSelectors) else {
+            sendOneShot([.delete(.ikeSA)], exchange: .informational)
+            fail(.trafficSelectorsUnacceptable, "peer \(peer) answered traffic selectors \(IKETrafficSelectorNarrowing.describe(tsI)) === \(IKETrafficSelectorNarrowing.describe(tsR)), not within our \(IKETrafficSelectorNarrowing.describe(configuration.localTrafficSelectors)) === \(IKETrafficSelectorNarrowing.describe(configuration.remoteTrafficSelectors))")
+            return
+        }
+        let child = try childParameters(esp, outboundSPI: outboundSPI)
+        childSA = child
+        state = .established
+        emit(.childSAReady(child))
+    }
+
+    // MARK: Responder
+
+    func processAuthRequest(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
+        guard let sk = message.encryptedPayload, let protection, let keys,
+              let inner = try? protection.open(raw: datagram.bytes, sk: sk) else { return }  // §2.21: never answer a forgery
+        // §2.23: the authenticated request's addresses are the SA's from now on (port 4500 after NAT-D).
+        local = datagram.destination
+        peer = datagram.source
+        let messageID = message.header.messageID
+        let p = AuthPayloads(inner)
+        func respond(_ payloads: [IKEPayload]) throws {
+            let bytes = try sealed(header(.ikeAuth, messageID: messageID, response: true), payloads)
+            sendResponse(bytes, to: datagram, messageID: messageID)
+        }
+        if let critical = p.critical {
+            try respond([.notify(IKENotify(type: .unsupportedCriticalPayload, data: [critical]))])
+            fail(.invalidSyntax, "peer \(peer) sent a critical payload of unknown type \(critical) in IKE_AUTH", notify: .unsupportedCriticalPayload)
+            return
+        }
+        guard let idI = p.idI, p.auth != nil else {
+            try respond([.notify(IKENotify(type: .invalidSyntax))])
+            fail(.invalidSyntax, "IKE_AUTH request from \(peer) lacks IDi or AUTH", notify: .invalidSyntax)
+            return
+        }
+        if let idR = p.idR, !IKEIdentityText.matches(idR, configuration.localIdentity) {
+            try respond([.notify(IKENotify(type: .authenticationFailed))])
+            fail(.identityMismatch, "peer \(peer) wants to talk to \(IKEIdentityText.describe(idR)), but we are \(IKEIdentityText.describe(configuration.localIdentity))",
+                 notify: .authenticationFailed)
+            return
+        }
+        switch try verifyPeer(p, id: idI, initMessage: initRequestBytes, nonce: nonceR, key: keys.skPi, now: now) {
+        case .failure(let failure):
+            try respond([.notify(IKENotify(type: .authenticationFailed))])
+            report(failure)
+            return
+        case .success(let text):
+            peerIdentityText = text
+        }
+        let (_, authPayloads) = try ourAuthPayloads(nonce: nonceI, initMessage: initResponseBytes, key: keys.skPr)
+        var payloads: [IKEPayload] = [.identificationResponder(IKEIdentification(configuration.localIdentity))] + authPayloads
+        // The Child SA; USE_TRANSPORT_MODE is ignored, which answers "tunnel mode" (§1.3.1).
+        var childFailure: IKEFailure?
+        var child: ChildSAParameters?
+        if let sa = p.sa, let tsI = p.tsI, let tsR = p.tsR {
+            let narrowedI = IKETrafficSelectorNarrowing.narrow(proposed: tsI, configured: configuration.remoteTrafficSelectors)
+            let narrowedR = IKETrafficSelectorNarrowing.narrow(proposed: tsR, configured: configuration.localTrafficSelectors)
+            if let (esp, number, outboundSPI) = IKEProposalSelection.selectESP(ours: configuration.espProposals, offered: sa.proposals) {
+                if narrowedI.isEmpty || narrowedR.isEmpty {
+                    payloads.append(.notify(IKENotify(type: .tsUnacceptable)))
+                    childFailure = IKEFailure(.trafficSelectorsUnacceptable, "peer \(peer) proposed traffic selectors \(IKETrafficSelectorNarrowing.describe(tsI)) === \(IKETrafficSelectorNarrowing.describe(tsR)); we allow \(IKETrafficSelectorNarrowing.describe(configuration.remoteTrafficSelectors)) === \(IKETrafficSelectorNarrowing.describe(configuration.localTrafficSelectors))", notify: IKENotifyType.tsUnacceptable.rawValue)
+                } else {
+                    childInboundSPI = try randomESPSPI()
+                    payloads.append(.securityAssociation(IKESecurityAssociation(proposals: [esp.asSet.wireProposal(number: number, spi: childInboundSPI)])))
+                    payloads.append(.trafficSelectorInitiator(IKETrafficSelectors(narrowedI)))
+                    payloads.append(.trafficSelectorResponder(IKETrafficSelectors(narrowedR)))
+                    child = try childParameters(esp, outboundSPI: outboundSPI)
+                }
+            } else {
+                payloads.append(.notify(IKENotify(type: .noProposalChosen)))
+                childFailure = IKEFailure(.noProposalChosen, "peer \(peer) offered ESP \(IKEProposalText.format(sa.proposals)); we require one of \(configuration.espProposals.map(\.description).joined(separator: ", "))", notify: IKENotifyType.noProposalChosen.rawValue)
+            }
+        } else {
+            childFailure = IKEFailure(.invalidSyntax, "peer \(peer) asked for no Child SA (SA, TSi or TSr missing); a route-based tunnel needs one")
+        }
+        try respond(payloads)
+        emit(establishedEvent())
+        if let child {
+            childSA = child
+            state = .established
+            emit(.childSAReady(child))
+        } else if let childFailure {
+            report(childFailure)
+        }
+    }
+}

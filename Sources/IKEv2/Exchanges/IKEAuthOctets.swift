@@ -1,0 +1,27 @@
+// RFC 7296 §2.15: the octets each side signs.
+//   InitiatorSignedOctets = RealMessage1 | NonceRData | MACedIDForI
+//   MACedIDForI = prf(SK_pi, RestOfInitIDPayload)   (ID Type | RESERVED | Identification Data)
+//   ResponderSignedOctets = RealMessage2 | NonceIData | MACedIDForR
+import CryptoCore
+
+enum IKEAuthOctets {
+    /// `message` is the IKE_SA_INIT message exactly as sent (with COOKIE / retried KE, if any),
+    /// `nonce` the OTHER side's nonce, `key` SK_pi for the initiator's ID, SK_pr for the responder's.
+    static func octets(message: [UInt8], nonce: [UInt8], identification: IKEIdentification,
+                       prf: any PseudoRandomFunction, key: SecureBytes) throws(CryptoError) -> [UInt8] {
+        var rest: [UInt8] = [identification.type.rawValue, 0, 0, 0]
+        rest += identification.data
+        let mac = try key.withUnsafeBytes { (k) throws(CryptoError) -> [UInt8] in
+            var out = [UInt8](repeating: 0, count: prf.outputLength)
+            try rest.withBytes { (d) throws(CryptoError) in
+                try out.withMutableBytes { (o) throws(CryptoError) in try prf.compute(key: k, data: d, into: o) }
+            }
+            return out
+        }
+        var octets = message
+        octets.reserveCapacity(message.count + nonce.count + mac.count)
+        octets += nonce
+        octets += mac
+        return octets
+    }
+}

@@ -1,0 +1,100 @@
+// RFC 7296 §2.7 (proposal selection) and §3.3.6 (unknown transforms are skipped, not fatal).
+import CryptoCore
+
+/// Picks algorithms from a peer's SA payload. The responder walks ITS configured sets in order
+/// and takes the first one the peer offers (strongSwan's default), so the operator's preference
+/// wins; within a set, the first of our algorithms per transform type the peer lists.
+enum IKEProposalSelection {
+    /// The peer's offered transforms of one proposal, as CryptoCore values.
+    private struct Offer {
+        var encryption: [EncryptionAlgorithm] = []
+        var integrity: [IntegrityAlgorithm] = []
+        var prf: [PRFAlgorithm] = []
+        var groups: [KeyExchangeGroup] = []
+        var esn: [Bool] = []
+        var hasIntegrityNone = false
+
+        init(_ proposal: IKEProposal) {
+            for t in proposal.transforms {
+                switch t.algorithm {
+                case .encryption(let e)?: encryption.append(e)
+                case .integrity(let i)?: integrity.append(i)
+                case .prf(let p)?: prf.append(p)
+                case .keyExchange(let g)?: groups.append(g)
+                case .extendedSequenceNumbers(let on)?: esn.append(on)
+                case nil: if t.type == TransformType.integrity.rawValue && t.id == 0 { hasIntegrityNone = true }
+                }
+            }
+        }
+    }
+
+    private static func pickIntegrity(_ encryption: EncryptionAlgorithm, ours: [IntegrityAlgorithm],
+                                      offer: Offer) -> IntegrityAlgorithm?? {
+        if encryption.isAEAD { return .some(nil) }  // RFC 5282 §8: no integrity transform with an AEAD
+        guard let integ = ours.first(where: offer.integrity.contains) else { return nil }
+        return .some(integ)
+    }
+
+    /// Responder: the chosen algorithms and the number of the peer proposal they came from.
+    static func selectIKE(ours: [IKEAlgorithmSet], offered: [IKEProposal]) -> (IKESelectedAlgorithms, UInt8)? {
+        for set in ours {
+            for proposal in offered where proposal.protocolID == .ike {
+                let offer = Offer(proposal)
+                for enc in set.encryption where offer.encryption.contains(enc) {
+                    guard let integ = pickIntegrity(enc, ours: set.integrity, offer: offer),
+                          let prf = set.prf.first(where: offer.prf.contains),
+                          let group = set.groups.first(where: offer.groups.contains) else { continue }
+                    return (IKESelectedAlgorithms(encryption: enc, integrity: integ, prf: prf, group: group), proposal.number)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Responder: ESP algorithms, the peer proposal number, and the peer's SPI (our outbound SPI).
+    static func selectESP(ours: [ESPAlgorithmSet], offered: [IKEProposal]) -> (ESPSelectedAlgorithms, UInt8, UInt32)? {
+        for set in ours {
+            for proposal in offered where proposal.protocolID == .esp {
+                guard let spi = proposal.spi32 else { continue }
+                let offer = Offer(proposal)
+                let peerESN = offer.esn.isEmpty ? [false] : offer.esn
+                for enc in set.encryption where offer.encryption.contains(enc) {
+                    guard let integ = pickIntegrity(enc, ours: set.integrity, offer: offer),
+                          let esn = set.esn.first(where: peerESN.contains) else { continue }
+                    return (ESPSelectedAlgorithms(encryption: enc, integrity: integ, esn: esn), proposal.number, spi)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Initiator: the responder's single chosen proposal (RFC 7296 §3.3: exactly one transform
+    /// per type), accepted only if one of our sets contains that combination.
+    static func acceptIKE(ours: [IKEAlgorithmSet], chosen: [IKEProposal]) -> IKESelectedAlgorithms? {
+        guard chosen.count == 1, let p = chosen.first, p.protocolID == .ike else { return nil }
+        let o = Offer(p)
+        guard o.encryption.count == 1, o.prf.count == 1, o.groups.count == 1, o.integrity.count <= 1,
+              p.transforms.allSatisfy({ $0.algorithm != nil || ($0.type == 3 && $0.id == 0) }) else { return nil }
+        let s = IKESelectedAlgorithms(encryption: o.encryption[0], integrity: o.integrity.first, prf: o.prf[0], group: o.groups[0])
+        guard s.encryption.isAEAD == (s.integrity == nil) else { return nil }
+        let ok = ours.contains { set in
+            set.encryption.contains(s.encryption) && set.prf.contains(s.prf) && set.groups.contains(s.group)
+                && (s.integrity.map(set.integrity.contains) ?? true)
+        }
+        return ok ? s : nil
+    }
+
+    /// Initiator: the responder's chosen ESP proposal and its SPI (our outbound SPI).
+    static func acceptESP(ours: [ESPAlgorithmSet], chosen: [IKEProposal]) -> (ESPSelectedAlgorithms, UInt32)? {
+        guard chosen.count == 1, let p = chosen.first, p.protocolID == .esp, let spi = p.spi32 else { return nil }
+        let o = Offer(p)
+        guard o.encryption.count == 1, o.integrity.count <= 1, o.esn.count <= 1, o.groups.isEmpty else { return nil }
+        let s = ESPSelectedAlgorithms(encryption: o.encryption[0], integrity: o.integrity.first, esn: o.esn.first ?? false)
+        guard s.encryption.isAEAD == (s.integrity == nil) else { return nil }
+        let ok = ours.contains { set in
+            set.encryption.contains(s.encryption) && set.esn.contains(s.esn)
+                && (s.integrity.map(set.integrity.contains) ?? true)
+        }
+        return ok ? (s, spi) : nil
+    }
+}

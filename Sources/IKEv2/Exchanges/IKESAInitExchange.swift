@@ -1,0 +1,256 @@
+// RFC 7296 §1.2, §2.6 (COOKIE), §2.7 (proposal), §2.10 (nonces), §2.14 (keys), §2.23 (NAT-D),
+// §1.3 / §2.6 INVALID_KE_PAYLOAD, RFC 7427 §4 (SIGNATURE_HASH_ALGORITHMS):
+//
+//   Initiator                         Responder
+//   HDR, SAi1, KEi, Ni,
+//     N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP),
+//     N(SIGNATURE_HASH_ALGORITHMS)  -->
+//                                <--  HDR, SAr1, KEr, Nr, N(NAT_D...), [CERTREQ],
+//                                       N(SIGNATURE_HASH_ALGORITHMS)
+import CryptoCore
+
+extension IKESession {
+    static let nonceLength = 32
+    static let maxCookieRetries = 3
+    static let maxGroupRetries = 3
+
+    // MARK: Initiator
+
+    func startInitiator(now: IKEInstant) throws {
+        guard let group = configuration.ikeProposals.first?.groups.first else {
+            fail(.noProposalChosen, "no IKE proposal configured")
+            return
+        }
+        initiatorSPI = try randomSPI()
+        nonceI = try random.bytes(Self.nonceLength)
+        keyExchange = try provider.makeKeyExchange(group, random: &random)
+        try sendInitRequest(now: now)
+        state = .initSent
+    }
+
+    private func sendInitRequest(now: IKEInstant) throws {
+        guard let ke = keyExchange else { return }
+        var payloads: [IKEPayload] = []
+        if let cookie { payloads.append(.notify(IKENotify(type: .cookie, data: cookie))) }  // §2.6: first
+        let proposals = configuration.ikeProposals.enumerated().map { $1.wireProposal(number: UInt8(truncatingIfNeeded: $0 + 1)) }
+        payloads.append(.securityAssociation(IKESecurityAssociation(proposals: proposals)))
+        payloads.append(.keyExchange(IKEKeyExchange(group: ke.group, data: ke.publicValue)))
+        payloads.append(.nonce(IKENonce(data: nonceI)))
+        payloads += IKENATDetection.notifies(spiI: initiatorSPI, spiR: .zero, local: local, peer: peer,
+                                             fakeSource: configuration.forceUDPEncapsulation)
+        payloads.append(signatureHashNotify())
+        let bytes = try IKEMessage(header: header(.ikeSAInit, messageID: 0, response: false), payloads: payloads).encoded()
+        initRequestBytes = bytes
+        nextRequestID = 1
+        sendRequest(bytes, exchange: .ikeSAInit, messageID: 0, now: now)
+    }
+
+    func signatureHashNotify() -> IKEPayload {
+        .notify(IKENotify(type: .signatureHashAlgorithms, data: authenticator.supportedSignatureHashes.flatMap { IKEWire.bytes($0) }))
+    }
+
+    func processInitResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
+        let notifies = message.notifies
+        // §2.6: the responder wants proof of our address; resend with its cookie first.
+        if let c = notifies.first(where: { $0.type == .cookie }) {
+            guard cookieRetries < Self.maxCookieRetries, (1...64).contains(c.data.count) else {
+                fail(.other, "peer \(peer) keeps asking for a COOKIE (\(cookieRetries) retries); it may be under load or misconfigured")
+                return
+            }
+            cookieRetries += 1
+            cookie = c.data
+            try sendInitRequest(now: now)
+            return
+        }
+        // §1.3: the responder accepts our proposal but wants another group.
+        if let n = notifies.first(where: { $0.type == .invalidKEPayload }) {
+            let wanted = n.data.count == 2 ? UInt16(n.data[0]) << 8 | UInt16(n.data[1]) : 0
+            let ours = configuration.ikeProposals.flatMap(\.groups)
+            guard let group = KeyExchangeGroup(rawValue: wanted), ours.contains(group), group != keyExchange?.group,
+                  groupRetries < Self.maxGroupRetries else {
+                let name = KeyExchangeGroup(rawValue: wanted).map(IKEProposalText.word) ?? "group \(wanted)"
+                fail(.noProposalChosen, "peer \(peer) demands key exchange \(name) (INVALID_KE_PAYLOAD), which none of our IKE proposals (\(configuration.ikeProposals.map(\.description).joined(separator: ", "))) allows",
+                     notify: .invalidKEPayload, reportedByPeer: true)
+                return
+            }
+            groupRetries += 1
+            keyExchange = try provider.makeKeyExchange(group, random: &random)
+            try sendInitRequest(now: now)
+            return
+        }
+        if let error = notifies.first(where: { $0.type.rawValue < 16384 }) {
+            failFromPeerNotify(error, exchange: "IKE_SA_INIT")
+            return
+        }
+        if let critical = message.unsupportedCriticalPayload {
+            fail(.invalidSyntax, "peer \(peer) sent a critical payload of unknown type \(critical) in IKE_SA_INIT")
+            return
+        }
+        var sa: IKESecurityAssociation?, ke: IKEKeyExchange?, nonce: IKENonce?
+        for p in message.payloads {
+            switch p {
+            case .securityAssociation(let s): sa = s
+            case .keyExchange(let k): ke = k
+            case .nonce(let n): nonce = n
+            default: break
+            }
+        }
+        guard let sa, let ke, let nonce, !message.header.responderSPI.isZero else {
+            fail(.invalidSyntax, "IKE_SA_INIT response from \(peer) lacks SA, KE, Nonce or a responder SPI")
+            return
+        }
+        guard let chosen = IKEProposalSelection.acceptIKE(ours: configuration.ikeProposals, chosen: sa.proposals) else {
+            fail(.noProposalChosen, "peer \(peer) chose \(IKEProposalText.format(sa.proposals)), which is not one of our IKE proposals \(configuration.ikeProposals.map(\.description).joined(separator: ", "))")
+            return
+        }
+        guard let ourKE = keyExchange, ke.group == chosen.group.transformID, ourKE.group == chosen.group else {
+            fail(.invalidSyntax, "peer \(peer) chose key exchange \(IKEProposalText.word(chosen.group)) but its KE payload is for group \(ke.group)")
+            return
+        }
+        guard (16...256).contains(nonce.data.count) else {
+            fail(.invalidSyntax, "peer \(peer) sent a \(nonce.data.count)-byte nonce (RFC 7296 §2.10 needs 16 to 256)")
+            return
+        }
+        responderSPI = message.header.responderSPI
+        nonceR = nonce.data
+        initResponseBytes = datagram.bytes
+        peerSignatureHashes = notifies.first(where: { $0.type == .signatureHashAlgorithms }).map { IKEWire.uint16s($0.data) }
+        natDetected = configuration.forceUDPEncapsulation
+            || IKENATDetection.natDetected(in: notifies, spiI: initiatorSPI, spiR: responderSPI, datagram: datagram)
+        guard try deriveIKEKeys(chosen, peerPublicValue: ke.data) else { return }
+        // §2.23: after NAT detection, IKE_AUTH and everything after it use port 4500.
+        if natDetected && local.port != 4500 {
+            local.port = 4500
+            peer.port = 4500
+        }
+        try sendAuthRequest(now: now)
+    }
+
+    // MARK: Responder
+
+    func processInitRequest(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
+        local = datagram.destination
+        peer = datagram.source
+        initiatorSPI = message.header.initiatorSPI
+        let notifies = message.notifies
+        if let critical = message.unsupportedCriticalPayload {
+            respondInitError(.unsupportedCriticalPayload, data: [critical], to: datagram)
+            fail(.invalidSyntax, "peer \(peer) sent a critical payload of unknown type \(critical) in IKE_SA_INIT",
+                 notify: .unsupportedCriticalPayload)
+            return
+        }
+        var sa: IKESecurityAssociation?, ke: IKEKeyExchange?, nonce: IKENonce?
+        for p in message.payloads {
+            switch p {
+            case .securityAssociation(let s): sa = s
+            case .keyExchange(let k): ke = k
+            case .nonce(let n): nonce = n
+            default: break
+            }
+        }
+        guard let sa, let ke, let nonce, (16...256).contains(nonce.data.count) else {
+            respondInitError(.invalidSyntax, to: datagram)
+            fail(.invalidSyntax, "IKE_SA_INIT request from \(peer) lacks SA, KE or a valid Nonce", notify: .invalidSyntax)
+            return
+        }
+        guard let (chosen, number) = IKEProposalSelection.selectIKE(ours: configuration.ikeProposals, offered: sa.proposals) else {
+            respondInitError(.noProposalChosen, to: datagram)
+            fail(.noProposalChosen, "peer \(peer) offered \(IKEProposalText.format(sa.proposals)); we require one of \(configuration.ikeProposals.map(\.description).joined(separator: ", "))",
+                 notify: .noProposalChosen)
+            return
+        }
+        // §1.3: right proposal, wrong guess of the group. Stateless: the retry starts afresh.
+        guard ke.group == chosen.group.transformID else {
+            respondInitError(.invalidKEPayload, data: IKEWire.bytes(chosen.group.transformID), to: datagram, cache: false)
+            initiatorSPI = .zero
+            return
+        }
+        responderSPI = try randomSPI()
+        nonceI = nonce.data
+        nonceR = try random.bytes(Self.nonceLength)
+        let ourKE = try provider.makeKeyExchange(chosen.group, random: &random)
+        keyExchange = ourKE
+        peerSignatureHashes = notifies.first(where: { $0.type == .signatureHashAlgorithms }).map { IKEWire.uint16s($0.data) }
+        natDetected = configuration.forceUDPEncapsulation
+            || IKENATDetection.natDetected(in: notifies, spiI: initiatorSPI, spiR: .zero, datagram: datagram)
+        guard try deriveIKEKeys(chosen, peerPublicValue: ke.data, respondTo: datagram) else { return }
+        var payloads: [IKEPayload] = [
+            .securityAssociation(IKESecurityAssociation(proposals: [chosen.asSet.wireProposal(number: number)])),
+            .keyExchange(IKEKeyExchange(group: ourKE.group, data: ourKE.publicValue)),
+            .nonce(IKENonce(data: nonceR)),
+        ]
+        payloads += IKENATDetection.notifies(spiI: initiatorSPI, spiR: responderSPI, local: local, peer: peer,
+                                             fakeSource: configuration.forceUDPEncapsulation)
+        if !authenticator.trustedCAKeyHashes.isEmpty {
+            payloads.append(.certificateRequest(IKECertificateRequest(encoding: .x509Signature,
+                                                                      authorityData: authenticator.trustedCAKeyHashes.flatMap { $0 })))
+        }
+        payloads.append(signatureHashNotify())
+        let bytes = try IKEMessage(header: header(.ikeSAInit, messageID: 0, response: true), payloads: payloads).encoded()
+        initRequestBytes = datagram.bytes
+        initResponseBytes = bytes
+        sendResponse(bytes, to: datagram, messageID: 0)
+        state = .initAnswered
+        halfOpenDeadline = now.adding(seconds: configuration.halfOpenTimeoutSeconds)
+    }
+
+    /// An unprotected IKE_SA_INIT error answer (§2.21.1), with a zero responder SPI.
+    private func respondInitError(_ type: IKENotifyType, data: [UInt8] = [], to request: IKEDatagram, cache: Bool = true) {
+        let h = IKEHeader(initiatorSPI: initiatorSPI, responderSPI: .zero, exchangeType: .ikeSAInit, flags: [.response],
+                          messageID: 0)
+        guard let bytes = try? IKEMessage(header: h, payloads: [.notify(IKENotify(type: type, data: data))]).encoded() else { return }
+        sendResponse(bytes, to: request, messageID: 0, cache: cache)
+    }
+
+    // MARK: §2.14 keys
+
+    /// SKEYSEED and SK_* from g^ir; false (after failing the SA) when the peer's public value
+    /// is unacceptable (RFC 6989 checks inside `KeyExchange`).
+    func deriveIKEKeys(_ chosen: IKESelectedAlgorithms, peerPublicValue: [UInt8], respondTo request: IKEDatagram? = nil) throws -> Bool {
+        guard let ke = keyExchange else { return false }
+        let shared: SecureBytes
+        do {
+            shared = try ke.sharedSecret(peerPublicValue: peerPublicValue)
+        } catch {
+            if let request { respondInitError(.invalidSyntax, to: request) }
+            fail(.invalidSyntax, "peer \(peer) sent an invalid \(IKEProposalText.word(chosen.group)) public value: \(error.message)",
+                 notify: request == nil ? nil : .invalidSyntax)
+            return false
+        }
+        let prf = try provider.makePRF(chosen.prf)
+        let skeyseed = try IKEKeySchedule.skeyseed(prf: prf, nonceI: nonceI, nonceR: nonceR, sharedSecret: shared)
+        let keys = try IKEKeySchedule.deriveIKESAKeys(prf: prf, skeyseed: skeyseed, nonceI: nonceI, nonceR: nonceR,
+                                                      spiI: initiatorSPI.rawValue, spiR: responderSPI.rawValue,
+                                                      encryption: chosen.encryption, integrity: chosen.integrity)
+        self.prf = prf
+        self.keys = keys
+        self.ikeAlgorithms = chosen
+        self.protection = try IKEMessageProtection(provider: provider, algorithms: chosen, keys: keys, isInitiator: isInitiator)
+        keyExchange = nil  // the ephemeral private key is no longer needed
+        return true
+    }
+
+    /// Maps an error notify in a peer's response to a failure an engineer can act on.
+    func failFromPeerNotify(_ n: IKENotify, exchange: String) {
+        let ours = configuration.ikeProposals.map(\.description).joined(separator: ", ")
+        switch n.type {
+        case .noProposalChosen:
+            let what = exchange == "IKE_SA_INIT" ? "IKE proposals \(ours)"
+                : "ESP proposals \(configuration.espProposals.map(\.description).joined(separator: ", "))"
+            fail(.noProposalChosen, "peer \(peer) accepted none of our \(what) (NO_PROPOSAL_CHOSEN in \(exchange))",
+                 notify: n.type, reportedByPeer: true)
+        case .authenticationFailed:
+            fail(.authenticationFailed, "peer \(peer) rejected our authentication (AUTHENTICATION_FAILED): check that it trusts the CA of our certificate and expects our identity \(IKEIdentityText.describe(configuration.localIdentity))",
+                 notify: n.type, reportedByPeer: true)
+        case .tsUnacceptable:
+            fail(.trafficSelectorsUnacceptable, "peer \(peer) accepts none of our traffic selectors \(IKETrafficSelectorNarrowing.describe(configuration.localTrafficSelectors)) === \(IKETrafficSelectorNarrowing.describe(configuration.remoteTrafficSelectors)) (TS_UNACCEPTABLE)",
+                 notify: n.type, reportedByPeer: true)
+        case .invalidSyntax:
+            fail(.invalidSyntax, "peer \(peer) found our \(exchange) request malformed (INVALID_SYNTAX)", notify: n.type, reportedByPeer: true)
+        case .unsupportedCriticalPayload:
+            fail(.invalidSyntax, "peer \(peer) does not support a critical payload we sent (UNSUPPORTED_CRITICAL_PAYLOAD)", notify: n.type, reportedByPeer: true)
+        default:
+            fail(.other, "peer \(peer) answered \(exchange) with error notify \(n.type) (\(n.type.rawValue))", notify: n.type, reportedByPeer: true)
+        }
+    }
+}

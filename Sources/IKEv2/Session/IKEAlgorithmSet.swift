@@ -1,0 +1,76 @@
+// RFC 7296 §3.3: what we offer or accept, one proposal per set (strongSwan's proposal strings).
+import CryptoCore
+
+/// One IKE SA proposal: every algorithm we accept per transform type, in preference order
+/// (`aes256gcm16-prfsha384-ecp384`). Integrity is empty for AEAD ciphers.
+public struct IKEAlgorithmSet: Hashable, Sendable, CustomStringConvertible {
+    public var encryption: [EncryptionAlgorithm]
+    public var integrity: [IntegrityAlgorithm]
+    public var prf: [PRFAlgorithm]
+    public var groups: [KeyExchangeGroup]
+
+    public init(encryption: [EncryptionAlgorithm], integrity: [IntegrityAlgorithm] = [], prf: [PRFAlgorithm],
+                groups: [KeyExchangeGroup]) {
+        self.encryption = encryption
+        self.integrity = integrity
+        self.prf = prf
+        self.groups = groups
+    }
+
+    public var description: String { IKEProposalText.format(self) }
+
+    /// The SA payload proposal (RFC 7296 §3.3.1; SPI empty for the initial IKE SA).
+    func wireProposal(number: UInt8) -> IKEProposal {
+        IKEProposal(number: number, protocolID: .ike, transforms:
+            encryption.map { IKETransform(.encryption($0)) } + prf.map { IKETransform(.prf($0)) }
+            + integrity.map { IKETransform(.integrity($0)) } + groups.map { IKETransform(.keyExchange($0)) })
+    }
+}
+
+/// One ESP proposal for a Child SA (`aes256gcm16-esn`). No key exchange group: the first Child
+/// SA is keyed from the IKE SA's exchange (RFC 7296 §1.2); PFS applies only to rekeys.
+public struct ESPAlgorithmSet: Hashable, Sendable, CustomStringConvertible {
+    public var encryption: [EncryptionAlgorithm]
+    public var integrity: [IntegrityAlgorithm]
+    /// Extended sequence numbers we accept, in preference order.
+    public var esn: [Bool]
+
+    public init(encryption: [EncryptionAlgorithm], integrity: [IntegrityAlgorithm] = [], esn: [Bool] = [false]) {
+        self.encryption = encryption
+        self.integrity = integrity
+        self.esn = esn
+    }
+
+    public var description: String { IKEProposalText.format(self) }
+
+    func wireProposal(number: UInt8, spi: UInt32) -> IKEProposal {
+        IKEProposal(number: number, protocolID: .esp, spi: IKEWire.bytes(spi), transforms:
+            encryption.map { IKETransform(.encryption($0)) } + integrity.map { IKETransform(.integrity($0)) }
+            + esn.map { IKETransform(.extendedSequenceNumbers($0)) })
+    }
+}
+
+/// The IKE SA algorithms both sides agreed on.
+public struct IKESelectedAlgorithms: Hashable, Sendable, CustomStringConvertible {
+    public var encryption: EncryptionAlgorithm
+    public var integrity: IntegrityAlgorithm?
+    public var prf: PRFAlgorithm
+    public var group: KeyExchangeGroup
+
+    public var asSet: IKEAlgorithmSet {
+        IKEAlgorithmSet(encryption: [encryption], integrity: integrity.map { [$0] } ?? [], prf: [prf], groups: [group])
+    }
+    public var description: String { asSet.description }
+}
+
+/// The Child SA algorithms both sides agreed on.
+public struct ESPSelectedAlgorithms: Hashable, Sendable, CustomStringConvertible {
+    public var encryption: EncryptionAlgorithm
+    public var integrity: IntegrityAlgorithm?
+    public var esn: Bool
+
+    public var asSet: ESPAlgorithmSet {
+        ESPAlgorithmSet(encryption: [encryption], integrity: integrity.map { [$0] } ?? [], esn: [esn])
+    }
+    public var description: String { asSet.description }
+}

@@ -1,0 +1,253 @@
+// RFC 7296 §1.2 (initial exchanges), §2.1–§2.3 (requests, responses, retransmission, window),
+// §2.11 (addresses of responses), §2.21 (error handling).
+import CryptoCore
+
+/// One IKE SA with one peer, sans I/O (quinn/rustls style): the daemon feeds datagrams and
+/// timer expiries in, then drains `pollTransmit` and `pollEvent` and sleeps until
+/// `nextDeadline`. Time is the daemon's monotonic `IKEInstant`; randomness, crypto and peer
+/// authentication are injected. Exchanges live in `Exchanges/` as extensions, one per file,
+/// each with a request builder and the processing for either role (strongSwan's task split).
+///
+/// Not `Sendable`: it owns keyed crypto contexts. Keep each session in one isolation domain.
+public final class IKESession {
+    public let configuration: IKEPeerConfiguration
+    public internal(set) var state: IKESessionState = .idle
+
+    let provider: any CryptoProvider
+    var random: any RandomSource
+    let authenticator: any PeerAuthenticator
+
+    /// Current addresses: the configured ones, then floated to 4500 (§2.23) or taken from the
+    /// latest authenticated request (responder).
+    public internal(set) var local: IKEEndpoint
+    public internal(set) var peer: IKEEndpoint
+    public internal(set) var natDetected = false
+
+    // IKE SA (§2.6, §2.10, §2.14)
+    public internal(set) var initiatorSPI: IKESPI = .zero
+    public internal(set) var responderSPI: IKESPI = .zero
+    var nonceI: [UInt8] = []
+    var nonceR: [UInt8] = []
+    var keyExchange: (any KeyExchange)?
+    var cookie: [UInt8]?
+    var cookieRetries = 0
+    var groupRetries = 0
+    public internal(set) var ikeAlgorithms: IKESelectedAlgorithms?
+    var prf: (any PseudoRandomFunction)?
+    var keys: IKESAKeys?
+    var protection: IKEMessageProtection?
+    var initRequestBytes: [UInt8] = []
+    var initResponseBytes: [UInt8] = []
+    var peerSignatureHashes: [UInt16]?
+    public internal(set) var peerIdentityText: String?
+
+    // First Child SA (§1.2, §2.17)
+    public internal(set) var childSA: ChildSAParameters?
+    var childInboundSPI: UInt32 = 0
+
+    // Message IDs and retransmission (§2.1–§2.3)
+    var nextRequestID: UInt32 = 0
+    var expectedPeerRequestID: UInt32 = 0
+    var outstanding: IKEOutstandingRequest?
+    var cachedResponse: IKECachedResponse?
+    var halfOpenDeadline: IKEInstant?
+
+    var transmitQueue = IKEOutboundQueue<IKEDatagram>()
+    var eventQueue = IKEOutboundQueue<IKEEvent>()
+
+    public init(configuration: IKEPeerConfiguration, cryptoProvider: any CryptoProvider, random: any RandomSource,
+                authenticator: any PeerAuthenticator) {
+        self.configuration = configuration
+        self.provider = cryptoProvider
+        self.random = random
+        self.authenticator = authenticator
+        self.local = configuration.local
+        self.peer = configuration.peer
+    }
+
+    public var isInitiator: Bool { configuration.role == .initiator }
+
+    // MARK: Daemon API
+
+    /// Initiator: sends the IKE_SA_INIT request. Ignored for a responder or after the start.
+    public func start(now: IKEInstant) {
+        guard isInitiator, state == .idle else { return }
+        do {
+            try startInitiator(now: now)
+        } catch {
+            fail(.internalError, "cannot start IKE_SA_INIT: \(error)")
+        }
+    }
+
+    /// Feeds one datagram addressed to this SA (the daemon strips the non-ESP marker).
+    public func receive(_ datagram: IKEDatagram, now: IKEInstant) {
+        guard let header = try? IKEHeader(decoding: datagram.bytes) else { return }
+        if !initiatorSPI.isZero && header.initiatorSPI != initiatorSPI { return }
+        if header.isResponse {
+            receiveResponse(header, datagram, now: now)
+        } else {
+            receiveRequest(header, datagram, now: now)
+        }
+    }
+
+    /// Call when `nextDeadline` has passed: retransmits, or gives up (§2.1).
+    public func timeout(now: IKEInstant) {
+        if var request = outstanding, now >= request.deadline {
+            let policy = configuration.retransmission
+            if request.retransmissions >= policy.tries {
+                let waited = Int(now.seconds(since: request.firstSent).rounded())
+                fail(.timeout, "no response to \(request.exchange) from \(peer) after \(request.retransmissions) retransmissions over \(waited)s; check that the peer is reachable on UDP \(peer.port) and runs IKEv2")
+                return
+            }
+            request.retransmissions += 1
+            request.deadline = now.adding(seconds: retransmissionInterval(request.retransmissions))
+            outstanding = request
+            transmitQueue.append(request.datagram)
+        }
+        if state == .initAnswered, let deadline = halfOpenDeadline, now >= deadline {
+            fail(.timeout, "peer \(peer) answered IKE_SA_INIT but never completed IKE_AUTH within \(Int(configuration.halfOpenTimeoutSeconds))s")
+        }
+    }
+
+    public func pollTransmit() -> IKEDatagram? { transmitQueue.pop() }
+    public func pollEvent() -> IKEEvent? { eventQueue.pop() }
+
+    /// When `timeout(now:)` must next be called; nil when nothing is pending.
+    public var nextDeadline: IKEInstant? {
+        var d = outstanding?.deadline
+        if state == .initAnswered, let h = halfOpenDeadline { d = d.map { min($0, h) } ?? h }
+        return d
+    }
+
+    // MARK: Dispatch (§2.2: responses matched by message ID; §2.1: retransmitted requests)
+
+    private func receiveResponse(_ header: IKEHeader, _ datagram: IKEDatagram, now: IKEInstant) {
+        guard let request = outstanding, header.messageID == request.messageID,
+              header.exchangeType == request.exchange, header.isInitiator != isInitiator else { return }
+        if !responderSPI.isZero && header.responderSPI != responderSPI { return }
+        guard let message = decode(datagram) else { return }
+        do {
+            switch request.exchange {
+            case .ikeSAInit: try processInitResponse(message, datagram, now: now)
+            case .ikeAuth: try processAuthResponse(message, datagram, now: now)
+            case .informational: try processInformationalResponse(message, datagram, now: now)
+            default: return
+            }
+        } catch {
+            fail(.internalError, "processing the \(request.exchange) response from \(peer) failed: \(error)")
+        }
+    }
+
+    private func receiveRequest(_ header: IKEHeader, _ datagram: IKEDatagram, now: IKEInstant) {
+        guard header.isInitiator != isInitiator else { return }
+        if let cached = cachedResponse, header.messageID == cached.messageID {
+            // §2.1: a retransmission is answered from the cache, never processed again.
+            if cached.request == datagram.bytes {
+                transmitQueue.append(IKEDatagram(bytes: cached.response, source: datagram.destination, destination: datagram.source))
+            }
+            return
+        }
+        guard !state.isTerminal, header.messageID == expectedPeerRequestID else { return }
+        if header.exchangeType != .ikeSAInit, header.responderSPI != responderSPI || responderSPI.isZero { return }
+        guard let message = decode(datagram) else { return }
+        do {
+            switch (header.exchangeType, state) {
+            case (.ikeSAInit, .idle) where !isInitiator: try processInitRequest(message, datagram, now: now)
+            case (.ikeAuth, .initAnswered): try processAuthRequest(message, datagram, now: now)
+            case (.informational, .established), (.informational, .deleting):
+                try processInformationalRequest(message, datagram, now: now)
+            case (.createChildSA, .established): try refuseCreateChildSA(message, datagram)
+            default: return
+            }
+        } catch {
+            fail(.internalError, "processing the \(header.exchangeType) request from \(datagram.source) failed: \(error)")
+        }
+    }
+
+    /// Undecodable messages are dropped (§2.21: never answer what may be spoofed before the SA
+    /// is authenticated); the peer's retransmission or our timeout sorts it out.
+    private func decode(_ datagram: IKEDatagram) -> IKEMessage? {
+        try? IKEMessage(decoding: datagram.bytes)
+    }
+
+    // MARK: Sending
+
+    func header(_ exchange: IKEExchangeType, messageID: UInt32, response: Bool) -> IKEHeader {
+        var flags: IKEHeader.Flags = response ? [.response] : []
+        if isInitiator { flags.insert(.initiator) }
+        return IKEHeader(initiatorSPI: initiatorSPI, responderSPI: responderSPI, exchangeType: exchange,
+                         flags: flags, messageID: messageID)
+    }
+
+    func sendRequest(_ bytes: [UInt8], exchange: IKEExchangeType, messageID: UInt32, now: IKEInstant) {
+        let datagram = IKEDatagram(bytes: bytes, source: local, destination: peer)
+        outstanding = IKEOutstandingRequest(exchange: exchange, messageID: messageID, datagram: datagram,
+                                            retransmissions: 0, deadline: now.adding(seconds: retransmissionInterval(0)),
+                                            firstSent: now)
+        transmitQueue.append(datagram)
+    }
+
+    /// §2.11: a response goes back to the address and port the request came from.
+    func sendResponse(_ bytes: [UInt8], to request: IKEDatagram, messageID: UInt32, cache: Bool = true) {
+        if cache {
+            cachedResponse = IKECachedResponse(messageID: messageID, request: request.bytes, response: bytes)
+            expectedPeerRequestID = messageID &+ 1
+        }
+        transmitQueue.append(IKEDatagram(bytes: bytes, source: request.destination, destination: request.source))
+    }
+
+    /// A request we do not retransmit (error reports and deletes after a failure, §2.21.2).
+    func sendOneShot(_ payloads: [IKEPayload], exchange: IKEExchangeType) {
+        guard let protection else { return }
+        let messageID = nextRequestID
+        nextRequestID &+= 1
+        guard let bytes = try? protection.seal(header: header(exchange, messageID: messageID, response: false),
+                                               payloads: payloads, random: &random) else { return }
+        transmitQueue.append(IKEDatagram(bytes: bytes, source: local, destination: peer))
+    }
+
+    func sealed(_ header: IKEHeader, _ payloads: [IKEPayload]) throws -> [UInt8] {
+        guard let protection else { throw IKEProtectionError(message: "no IKE SA keys yet") }
+        return try protection.seal(header: header, payloads: payloads, random: &random)
+    }
+
+    /// §2.1: timeout * base^n, shortened by up to `jitter` of itself with injected randomness.
+    func retransmissionInterval(_ attempt: Int) -> Double {
+        let policy = configuration.retransmission
+        let base = policy.interval(afterAttempt: attempt)
+        guard policy.jitter > 0, let r = try? random.bytes(2) else { return base }
+        let fraction = Double(UInt16(r[0]) << 8 | UInt16(r[1])) / 65535
+        return base * (1 - min(1, policy.jitter) * fraction)
+    }
+
+    // MARK: Outcomes
+
+    func emit(_ event: IKEEvent) { eventQueue.append(event) }
+
+    func fail(_ code: IKEFailure.Code, _ message: String, notify: IKENotifyType? = nil, reportedByPeer: Bool = false) {
+        guard !state.isTerminal else { return }
+        let failure = IKEFailure(code, message, notify: notify?.rawValue, reportedByPeer: reportedByPeer)
+        state = .failed(failure)
+        outstanding = nil
+        keyExchange = nil
+        emit(.ikeSAFailed(failure))
+    }
+
+    func wallClockSeconds(_ now: IKEInstant) -> Int64 { configuration.wallClock.epochSeconds(at: now) }
+
+    func randomSPI() throws -> IKESPI {
+        while true {
+            let b = try random.bytes(8)
+            if let spi = IKESPI(bytes: b), !spi.isZero { return spi }
+        }
+    }
+
+    /// An ESP SPI: random, and never in 0...255 (reserved by IANA, RFC 4303 §2.1).
+    func randomESPSPI() throws -> UInt32 {
+        while true {
+            let b = try random.bytes(4)
+            let v = b.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            if v >= 256 { return v }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import CryptoCore
+
+// The contract between the sans-I/O IKEv2 engine and the daemon that drives it (DESIGN.md:
+// "IKESession is fed receive(datagram:from:now:) and timeout(now:), and you poll it for outgoing
+// datagrams, events and nextDeadline"). The daemon owns sockets and clocks; the engine owns
+// protocol state. Additions are fine; changes to these shapes need both sides updated.
+
+/// Monotonic time in nanoseconds since an arbitrary origin. The daemon maps its clock onto it;
+/// tests use a fake clock. Never the wall clock.
+public struct IKEInstant: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var nanoseconds: UInt64
+
+    public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+    public static func seconds(_ s: Double) -> IKEInstant { IKEInstant(nanoseconds: UInt64(s * 1e9)) }
+
+    public func adding(seconds: Double) -> IKEInstant {
+        IKEInstant(nanoseconds: nanoseconds &+ UInt64(max(0, seconds) * 1e9))
+    }
+
+    public func seconds(since earlier: IKEInstant) -> Double {
+        nanoseconds >= earlier.nanoseconds ? Double(nanoseconds - earlier.nanoseconds) / 1e9 : 0
+    }
+
+    public static func < (a: IKEInstant, b: IKEInstant) -> Bool { a.nanoseconds < b.nanoseconds }
+    public var description: String { "t+\(Double(nanoseconds) / 1e9)s" }
+}
+
+/// A UDP endpoint: an IPv4 (4 bytes) or IPv6 (16 bytes) address and a port.
+public struct IKEEndpoint: Hashable, Sendable, CustomStringConvertible {
+    public var address: [UInt8]
+    public var port: UInt16
+
+    public init(address: [UInt8], port: UInt16) {
+        self.address = address
+        self.port = port
+    }
+
+    public var isIPv6: Bool { address.count == 16 }
+
+    public var description: String {
+        if address.count == 4 { return address.map(String.init).joined(separator: ".") + ":\(port)" }
+        var groups: [String] = []
+        for i in stride(from: 0, to: address.count - 1, by: 2) {
+            groups.append(String(UInt16(address[i]) << 8 | UInt16(address[i + 1]), radix: 16))
+        }
+        return "[\(groups.joined(separator: ":"))]:\(port)"
+    }
+}
+
+/// One IKE message on the wire. `bytes` never includes the 4-byte non-ESP marker: the daemon
+/// strips it on receive from port 4500 and adds it on send whenever either port is 4500
+/// (RFC 3948 §2.2, RFC 7296 §2.23).
+public struct IKEDatagram: Hashable, Sendable {
+    public var bytes: [UInt8]
+    public var source: IKEEndpoint
+    public var destination: IKEEndpoint
+
+    public init(bytes: [UInt8], source: IKEEndpoint, destination: IKEEndpoint) {
+        self.bytes = bytes
+        self.source = source
+        self.destination = destination
+    }
+}
+
+/// Keys and parameters of one established Child SA, for the data plane. Inbound means
+/// peer -> us (our SPI, which the peer puts in its ESP packets); outbound means us -> peer.
+public struct ChildSAParameters: Sendable {
+    public var inboundSPI: UInt32
+    public var outboundSPI: UInt32
+    public var encryption: EncryptionAlgorithm
+    public var integrity: IntegrityAlgorithm?
+    public var extendedSequenceNumbers: Bool
+    /// Encryption key material including the AEAD salt (EncryptionAlgorithm.keyMaterialLength).
+    public var inboundEncryptionKey: SecureBytes
+    public var outboundEncryptionKey: SecureBytes
+    public var inboundIntegrityKey: SecureBytes?
+    public var outboundIntegrityKey: SecureBytes?
+    /// Tunnel endpoints (the IKE SA's current addresses).
+    public var local: IKEEndpoint
+    public var peer: IKEEndpoint
+    /// ESP in UDP (RFC 3948) on port 4500: true when NAT was detected or encapsulation is forced.
+    public var udpEncapsulation: Bool
+    /// Seconds until the hard lifetime; the engine rekeys before it.
+    public var lifetimeSeconds: Double
+
+    public init(inboundSPI: UInt32, outboundSPI: UInt32, encryption: EncryptionAlgorithm,
+                integrity: IntegrityAlgorithm?, extendedSequenceNumbers: Bool,
+                inboundEncryptionKey: SecureBytes, outboundEncryptionKey: SecureBytes,
+                inboundIntegrityKey: SecureBytes?, outboundIntegrityKey: SecureBytes?,
+                local: IKEEndpoint, peer: IKEEndpoint, udpEncapsulation: Bool, lifetimeSeconds: Double) {
+        self.inboundSPI = inboundSPI
+        self.outboundSPI = outboundSPI
+        self.encryption = encryption
+        self.integrity = integrity
+        self.extendedSequenceNumbers = extendedSequenceNumbers
+        self.inboundEncryptionKey = inboundEncryptionKey
+        self.outboundEncryptionKey = outboundEncryptionKey
+        self.inboundIntegrityKey = inboundIntegrityKey
+        self.outboundIntegrityKey = outboundIntegrityKey
+        self.local = local
+        self.peer = peer
+        self.udpEncapsulation = udpEncapsulation
+        self.lifetimeSeconds = lifetimeSeconds
+    }
+}
+
+/// Why an IKE SA attempt or an established SA failed, in words a network engineer can act on,
+/// plus the notify type that was sent or received, if any.
+public struct IKEFailure: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, Hashable, Sendable {
+        case noProposalChosen = "no-proposal-chosen"
+        case authenticationFailed = "authentication-failed"
+        case certificateInvalid = "certificate-invalid"
+        case identityMismatch = "identity-mismatch"
+        case trafficSelectorsUnacceptable = "ts-unacceptable"
+        case invalidSyntax = "invalid-syntax"
+        case timeout = "timeout"
+        case peerDeleted = "peer-deleted"
+        case internalError = "internal-error"
+        case other = "other"
+    }
+
+    public var code: Code
+    public var message: String
+    /// The RFC 7296 notify type number sent to or received from the peer, when there was one.
+    public var notify: UInt16?
+    /// True when the peer reported the error (a notify in its response), false when we did.
+    public var reportedByPeer: Bool
+
+    public init(_ code: Code, _ message: String, notify: UInt16? = nil, reportedByPeer: Bool = false) {
+        self.code = code
+        self.message = message
+        self.notify = notify
+        self.reportedByPeer = reportedByPeer
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}
+
+/// What happened, for logs, the data plane, status and metrics.
+public enum IKEEvent: Sendable {
+    /// The IKE SA is up: SPIs (hex), the negotiated proposal in strongSwan syntax, the peer's
+    /// authenticated identity, and the endpoints.
+    case ikeSAEstablished(initiatorSPI: UInt64, responderSPI: UInt64, proposal: String,
+                          peerIdentity: String, local: IKEEndpoint, peer: IKEEndpoint)
+    /// A Child SA is negotiated: install it (inbound before outbound).
+    case childSAReady(ChildSAParameters)
+    /// A Child SA is gone (deleted by either side, or expired): remove it.
+    case childSADeleted(inboundSPI: UInt32, outboundSPI: UInt32)
+    /// The IKE SA could not be established, or died.
+    case ikeSAFailed(IKEFailure)
+    /// The IKE SA was deleted cleanly.
+    case ikeSADeleted
+}

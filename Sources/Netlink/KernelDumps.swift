@@ -1,0 +1,48 @@
+import KernelModel
+import Topology
+
+// Typed dumps over a NetlinkSocket: the raw reply messages decoded into KernelModel values. A reply
+// that does not decode fails the whole dump with `malformedReply` naming the object type, rather than
+// silently leaving an object out (a reconciler that missed an object could recreate it).
+
+extension NetlinkSocket {
+    /// Equivalent to: `ip -d link show`.
+    public func links() throws(NetlinkError) -> [ObservedLink] {
+        try decodeEach(try dump(Link.dumpRequest()), "links") { m throws(NetlinkDecodeError) in try ObservedLink(decoding: m) }
+    }
+
+    /// Equivalent to: `ip addr show`.
+    public func addresses() throws(NetlinkError) -> [LinkAddress] {
+        try decodeEach(try dump(LinkAddress.dumpRequest()), "addresses") { m throws(NetlinkDecodeError) in try LinkAddress(decoding: m) }
+    }
+
+    /// Equivalent to: `ip route show table all` and `ip -6 route show table all`.
+    public func routes() throws(NetlinkError) -> [Route] {
+        var all: [Route] = []
+        for family in [IPAddress.Family.ipv4, .ipv6] {
+            all += try decodeEach(try dump(Route.dumpRequest(family: family)), "routes") { m throws(NetlinkDecodeError) in try Route(decoding: m) }
+        }
+        return all
+    }
+
+    /// Equivalent to: `ip xfrm state list`.
+    public func states() throws(NetlinkError) -> [XfrmState] {
+        try decodeEach(try dump(XfrmState.dumpRequest()), "SAs") { m throws(NetlinkDecodeError) in try XfrmState(decoding: m) }
+    }
+
+    /// Equivalent to: `ip xfrm policy list`.
+    public func policies() throws(NetlinkError) -> [XfrmPolicy] {
+        try decodeEach(try dump(XfrmPolicy.dumpRequest()), "policies") { m throws(NetlinkDecodeError) in try XfrmPolicy(decoding: m) }
+    }
+
+    private func decodeEach<T>(_ messages: [NetlinkMessage], _ what: String,
+                               _ decode: (NetlinkMessage) throws(NetlinkDecodeError) -> T) throws(NetlinkError) -> [T] {
+        var out: [T] = []
+        for m in messages {
+            do { out.append(try decode(m)) } catch {
+                throw NetlinkError(.malformedReply, context: "listing \(what)", kernelMessage: error.description)
+            }
+        }
+        return out
+    }
+}

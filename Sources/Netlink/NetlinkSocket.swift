@@ -1,0 +1,239 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CMnl
+import KernelModel
+
+// netlink(7), libmnl: one socket per purpose (route changes, XFRM changes, XFRM notifications), each owning
+// its descriptor. The socket belongs to the network namespace of the thread that opened it, for its whole
+// life, wherever it is used from afterwards.
+
+/// The netlink family a socket speaks.
+public enum NetlinkBus: Sendable {
+    case route
+    case xfrm
+
+    var protocolNumber: Int32 {
+        switch self {
+        case .route: return VD_NETLINK_ROUTE
+        case .xfrm: return VD_NETLINK_XFRM
+        }
+    }
+
+    var name: String { self == .route ? "NETLINK_ROUTE" : "NETLINK_XFRM" }
+}
+
+/// A netlink socket. Requests go out in batches (libmnl's `mnl_nlmsg_batch`, several messages per
+/// `sendto`); every message asks for an ACK so each one gets its own result. Not `Sendable`: one owner.
+public final class NetlinkSocket {
+    public let bus: NetlinkBus
+    private let handle: OpaquePointer
+    public let portID: UInt32
+    private var nextSequence: UInt32
+    /// The largest datagram sent at once; the kernel reads a batch message by message.
+    public static let batchLimit = 32 * 1024
+    private static let receiveBufferSize = 64 * 1024
+
+    /// Opens and binds a socket in the current network namespace; `groups` are multicast groups to join
+    /// (numbers, e.g. `XfrmMulticastGroup.expire`). Replies time out after `timeoutSeconds`.
+    public init(_ bus: NetlinkBus, groups: [UInt32] = [], timeoutSeconds: Int = 5, firstSequence: UInt32 = 1) throws(NetlinkError) {
+        let context = "opening \(bus.name) socket"
+        guard let nl = mnl_socket_open2(bus.protocolNumber, Int32(SOCK_CLOEXEC.rawValue)) else {
+            throw NetlinkError(.system, errno: Glibc.errno, context: context)
+        }
+        guard mnl_socket_bind(nl, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
+            let e = Glibc.errno
+            mnl_socket_close(nl)
+            throw NetlinkError(.system, errno: e, context: context)
+        }
+        self.bus = bus
+        self.handle = nl
+        self.portID = mnl_socket_get_portid(nl)
+        self.nextSequence = firstSequence
+        let fd = mnl_socket_get_fd(nl)
+        var one: Int32 = 1
+        // Capped ACKs (no echo of our request) and extended ACK text; both optional on old kernels.
+        _ = setsockopt(fd, VD_SOL_NETLINK, VD_NETLINK_CAP_ACK, &one, socklen_t(MemoryLayout<Int32>.size))
+        _ = setsockopt(fd, VD_SOL_NETLINK, VD_NETLINK_EXT_ACK, &one, socklen_t(MemoryLayout<Int32>.size))
+        var rcvbuf: Int32 = 1 << 20
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, socklen_t(MemoryLayout<Int32>.size))
+        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        for group in groups {
+            var g = Int32(bitPattern: group)
+            guard setsockopt(fd, VD_SOL_NETLINK, VD_NETLINK_ADD_MEMBERSHIP, &g, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+                throw NetlinkError(.system, errno: Glibc.errno, context: "joining \(bus.name) multicast group \(group)")
+            }
+        }
+    }
+
+    deinit {
+        mnl_socket_close(handle)
+    }
+
+    /// The descriptor, for poll(2); it stays owned by this socket.
+    public var fileDescriptor: Int32 { mnl_socket_get_fd(handle) }
+
+    private func takeSequence() -> UInt32 {
+        defer { nextSequence = nextSequence &+ 1 == 0 ? 1 : nextSequence &+ 1 }
+        return nextSequence
+    }
+
+    // MARK: Batches
+
+    /// Sends every request (in order, batched into as few datagrams as fit `batchLimit`) and returns one
+    /// outcome per request, in the same order. The kernel goes on after a failed message, so later
+    /// messages are still applied; callers that need all-or-nothing look at every outcome.
+    /// Throws only when the socket itself fails (then the outcomes are unknown).
+    public func send(batch requests: [NetlinkRequest]) throws(NetlinkError) -> [NetlinkOutcome] {
+        var numbered: [NetlinkRequest] = []
+        numbered.reserveCapacity(requests.count)
+        for r in requests {
+            guard NetlinkMessage.headerSize + r.message.payload.count <= NetlinkSocket.batchLimit else {
+                throw NetlinkError(.invalidRequest, context: r.summary, kernelMessage: "message larger than \(NetlinkSocket.batchLimit) bytes")
+            }
+            var copy = r.numbered(sequence: takeSequence(), portID: 0)
+            copy.message.flags.insert([.request, .ack])
+            numbered.append(copy)
+        }
+        var errors: [UInt32: NetlinkError] = [:]
+        var chunk: [NetlinkRequest] = []
+        var chunkBytes = 0
+        for r in numbered {
+            let size = (NetlinkMessage.headerSize + r.message.payload.count + 3) & ~3
+            if !chunk.isEmpty && chunkBytes + size > NetlinkSocket.batchLimit {
+                try flush(chunk, into: &errors)
+                chunk = []
+                chunkBytes = 0
+            }
+            chunk.append(r)
+            chunkBytes += size
+        }
+        if !chunk.isEmpty { try flush(chunk, into: &errors) }
+        return numbered.enumerated().map { i, r in NetlinkOutcome(request: requests[i], error: errors[r.message.sequence]) }
+    }
+
+    /// Sends a batch and throws the first failure (in request order), after the whole batch was answered.
+    public func apply(_ requests: [NetlinkRequest]) throws(NetlinkError) {
+        for outcome in try send(batch: requests) {
+            if let error = outcome.error { throw error }
+        }
+    }
+
+    /// One datagram through libmnl's batch buffer, then the ACK of every message in it.
+    private func flush(_ chunk: [NetlinkRequest], into errors: inout [UInt32: NetlinkError]) throws(NetlinkError) {
+        let capacity = NetlinkSocket.batchLimit * 2  // libmnl wants twice the batch size
+        var buffer = [UInt8](repeating: 0, count: capacity)
+        let sent: Int = buffer.withUnsafeMutableBytes { raw -> Int in
+            guard let base = raw.baseAddress, let batch = mnl_nlmsg_batch_start(base, NetlinkSocket.batchLimit) else { return -1 }
+            defer { mnl_nlmsg_batch_stop(batch) }
+            for r in chunk {
+                let bytes = r.encoded()
+                guard let current = mnl_nlmsg_batch_current(batch) else { return -1 }
+                bytes.withUnsafeBytes { src in
+                    if let s = src.baseAddress { memcpy(current, s, bytes.count) }
+                }
+                _ = mnl_nlmsg_batch_next(batch)
+            }
+            let size = mnl_nlmsg_batch_size(batch)
+            guard let head = mnl_nlmsg_batch_head(batch) else { return -1 }
+            return mnl_socket_sendto(handle, head, size)
+        }
+        guard sent >= 0 else {
+            throw NetlinkError(.system, errno: Glibc.errno, context: "sending \(chunk.count) \(bus.name) messages (\(chunk.first?.summary ?? ""))")
+        }
+        var pending = Dictionary(uniqueKeysWithValues: chunk.map { ($0.message.sequence, $0) })
+        while !pending.isEmpty {
+            let context = pending.values.min { $0.message.sequence < $1.message.sequence }?.summary ?? "batch"
+            for message in try receive(context: context) {
+                guard message.type == NetlinkControl.error, let request = pending[message.sequence] else { continue }
+                pending[message.sequence] = nil
+                do {
+                    let ack = try NetlinkAck(decoding: message)
+                    if !ack.isSuccess {
+                        errors[message.sequence] = NetlinkError(.kernel, errno: ack.errno, context: request.summary, kernelMessage: ack.message)
+                    }
+                } catch {
+                    errors[message.sequence] = NetlinkError(.malformedReply, context: request.summary, kernelMessage: error.description)
+                }
+            }
+        }
+    }
+
+    // MARK: Requests with replies
+
+    /// Sends a dump request and collects every reply message up to NLMSG_DONE. A dump the kernel marks
+    /// interrupted (objects changed meanwhile) is retried up to `attempts` times.
+    public func dump(_ request: NetlinkRequest, attempts: Int = 3) throws(NetlinkError) -> [NetlinkMessage] {
+        var remaining = max(1, attempts)
+        while true {
+            var interrupted = false
+            let replies = try exchange(request, dump: true, interrupted: &interrupted)
+            if !interrupted { return replies }
+            remaining -= 1
+            if remaining == 0 { throw NetlinkError(.dumpInterrupted, context: request.summary) }
+        }
+    }
+
+    /// Sends one request that the kernel answers with a message (GETSA, ALLOCSPI) and returns that answer.
+    public func query(_ request: NetlinkRequest) throws(NetlinkError) -> NetlinkMessage {
+        var interrupted = false
+        let replies = try exchange(request, dump: false, interrupted: &interrupted)
+        guard let first = replies.first else { throw NetlinkError(.malformedReply, context: request.summary, kernelMessage: "no reply message") }
+        return first
+    }
+
+    private func exchange(_ request: NetlinkRequest, dump: Bool, interrupted: inout Bool) throws(NetlinkError) -> [NetlinkMessage] {
+        let numbered = request.numbered(sequence: takeSequence(), portID: 0)
+        let seq = numbered.message.sequence
+        let bytes = numbered.encoded()
+        let sent = bytes.withUnsafeBytes { raw in mnl_socket_sendto(handle, raw.baseAddress, raw.count) }
+        guard sent >= 0 else { throw NetlinkError(.system, errno: Glibc.errno, context: request.summary) }
+        var replies: [NetlinkMessage] = []
+        while true {
+            for message in try receive(context: request.summary) where message.sequence == seq {
+                if message.flags.contains(.dumpInterrupted) { interrupted = true }
+                switch message.type {
+                case NetlinkControl.done:
+                    return replies
+                case NetlinkControl.error:
+                    let ack: NetlinkAck
+                    do { ack = try NetlinkAck(decoding: message) } catch {
+                        throw NetlinkError(.malformedReply, context: request.summary, kernelMessage: error.description)
+                    }
+                    if !ack.isSuccess {
+                        throw NetlinkError(.kernel, errno: ack.errno, context: request.summary, kernelMessage: ack.message)
+                    }
+                    return replies
+                case NetlinkControl.noop:
+                    continue
+                default:
+                    replies.append(message)
+                    if !dump { return replies }
+                }
+            }
+        }
+    }
+
+    // MARK: Receiving
+
+    /// Reads one datagram and splits it into messages. EINTR is retried; EAGAIN (the receive timeout) is
+    /// `timeout`; ENOBUFS (the kernel dropped notifications) is a `system` error the caller resyncs from.
+    public func receive(context: String) throws(NetlinkError) -> [NetlinkMessage] {
+        var buffer = [UInt8](repeating: 0, count: NetlinkSocket.receiveBufferSize)
+        var count = -1
+        while true {
+            count = buffer.withUnsafeMutableBytes { raw in mnl_socket_recvfrom(handle, raw.baseAddress, raw.count) }
+            if count >= 0 { break }
+            let e = Glibc.errno
+            if e == EINTR { continue }
+            if e == EAGAIN || e == EWOULDBLOCK { throw NetlinkError(.timeout, context: context) }
+            throw NetlinkError(.system, errno: e, context: context)
+        }
+        do {
+            return try NetlinkMessage.decodeAll(Array(buffer[0..<count]))
+        } catch {
+            throw NetlinkError(.malformedReply, context: context, kernelMessage: error.description)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import KernelModel
+import Topology
+
+/// What Viaduct wants in the kernel for one node, derived from its `NodePlan`: the tunnel
+/// interfaces, their inside addresses, the static routes through them, and the route-based XFRM
+/// policies bound to them. SAs are not here: they come from live IKE negotiations.
+public struct DesiredKernelState: Hashable, Sendable {
+    public var links: [DesiredLink]
+    public var addresses: [DesiredAddress]
+    public var routes: [DesiredRoute]
+    public var policies: [XfrmPolicy]
+
+    public init(links: [DesiredLink] = [], addresses: [DesiredAddress] = [], routes: [DesiredRoute] = [],
+                policies: [XfrmPolicy] = []) {
+        self.links = links
+        self.addresses = addresses
+        self.routes = routes
+        self.policies = policies
+    }
+
+    /// The desired state of `plan`. A tunnel whose name is in `down` keeps its interface and
+    /// addresses but the interface is down and its static routes are withdrawn: that is how a
+    /// lost tunnel tells BGP and the routing table at once.
+    public init(plan: NodePlan, down: Set<String> = []) {
+        self.init()
+        for t in plan.tunnels {
+            let i = t.interface
+            let up = !down.contains(i.name)
+            let kind: LinkKind
+            switch i.kind {
+            case .xfrm:
+                kind = .xfrm(ifID: i.ifID, underlyingIndex: nil)
+            case .vti:
+                kind = .vti(ikey: i.ifID, okey: i.ifID, local: t.ike.localAddress, remote: t.ike.peerAddress)
+            }
+            links.append(DesiredLink(name: i.name, kind: kind, mtu: UInt32(i.mtu), up: up))
+            for a in i.addresses {
+                addresses.append(DesiredAddress(interface: i.name, address: a.local, prefixLength: UInt8(a.prefixLength)))
+            }
+            if up {
+                routes += t.routes.map { DesiredRoute(destination: $0.destination, interface: $0.interface) }
+            }
+            // Route-based: one policy per direction and inside family, selector any <-> any,
+            // bound to the interface; the template names the tunnel endpoints.
+            let families = Set(i.addresses.map(\.local.family)).union(t.routes.map(\.destination.family))
+            for family in [IPAddress.Family.ipv4, .ipv6] where families.contains(family) {
+                for dir in [XfrmDirection.outbound, .inbound, .forward] {
+                    let (src, dst) = dir == .outbound ? (t.ike.localAddress, t.ike.peerAddress) : (t.ike.peerAddress, t.ike.localAddress)
+                    let binding = i.kind == .xfrm ? (ifID: Optional(i.ifID), mark: XfrmMark?.none)
+                                                   : (ifID: nil, mark: XfrmMark(value: i.ifID, mask: 0xffff_ffff))
+                    policies.append(XfrmPolicy(
+                        selector: .any(family), direction: dir, priority: Ownership.policyPriority,
+                        templates: [XfrmTemplate(source: src, destination: dst, reqid: i.ifID)],
+                        interfaceID: binding.ifID, mark: binding.mark))
+                }
+            }
+        }
+    }
+}
+
+/// A tunnel interface Viaduct wants.
+public struct DesiredLink: Hashable, Sendable {
+    public var name: String
+    public var kind: LinkKind
+    public var mtu: UInt32
+    public var up: Bool
+
+    public init(name: String, kind: LinkKind, mtu: UInt32, up: Bool) {
+        self.name = name
+        self.kind = kind
+        self.mtu = mtu
+        self.up = up
+    }
+}
+
+/// An inside address on a tunnel interface, by interface name (indexes are the kernel's to choose).
+public struct DesiredAddress: Hashable, Sendable {
+    public var interface: String
+    public var address: IPAddress
+    public var prefixLength: UInt8
+
+    public init(interface: String, address: IPAddress, prefixLength: UInt8) {
+        self.interface = interface
+        self.address = address
+        self.prefixLength = prefixLength
+    }
+}
+
+/// A route through a tunnel interface, installed with Viaduct's `rtm_protocol`.
+public struct DesiredRoute: Hashable, Sendable {
+    public var destination: IPPrefix
+    public var interface: String
+
+    public init(destination: IPPrefix, interface: String) {
+        self.destination = destination
+        self.interface = interface
+    }
+}

@@ -1,0 +1,77 @@
+import Crypto
+import CryptoCore
+import IKEv2
+
+/// Builds an initiator (gw1, 192.0.2.1) and a responder (gw2, 198.51.100.1) with real OpenSSL
+/// crypto, seeded randomness and the throwaway PKI.
+struct SimulationSetup {
+    static let gw1 = IKEEndpoint(address: [192, 0, 2, 1], port: 500)
+    static let gw2 = IKEEndpoint(address: [198, 51, 100, 1], port: 500)
+
+    var pki: SimulationPKI
+    var initiatorIKE: [IKEAlgorithmSet]
+    var responderIKE: [IKEAlgorithmSet]
+    var initiatorESP: [ESPAlgorithmSet]
+    var responderESP: [ESPAlgorithmSet]
+    var retransmission = IKERetransmissionPolicy.strongSwanDefaults
+    var halfOpenTimeout = 30.0
+    var initiatorPeerIdentity: IKEIdentity? = .fqdn("gw2.example.net")
+    var responderPeerIdentity: IKEIdentity? = .fqdn("gw1.example.net")
+    var responderLocalIdentity: IKEIdentity = .fqdn("gw2.example.net")
+    var responderTrafficSelectors: [IKETrafficSelector] = [.anyIPv4, .anyIPv6]
+    var forceEncapsulation = false
+
+    init(pki: SimulationPKI, ike: IKEAlgorithmSet, esp: ESPAlgorithmSet) {
+        self.pki = pki
+        initiatorIKE = [ike]
+        responderIKE = [ike]
+        initiatorESP = [esp]
+        responderESP = [esp]
+    }
+
+    func configuration(_ role: IKERole) -> IKEPeerConfiguration {
+        let initiator = role == .initiator
+        return IKEPeerConfiguration(
+            role: role, local: initiator ? Self.gw1 : Self.gw2, peer: initiator ? Self.gw2 : Self.gw1,
+            localIdentity: initiator ? .fqdn("gw1.example.net") : responderLocalIdentity,
+            peerIdentity: initiator ? initiatorPeerIdentity : responderPeerIdentity,
+            ikeProposals: initiator ? initiatorIKE : responderIKE, espProposals: initiator ? initiatorESP : responderESP,
+            localTrafficSelectors: initiator ? [.anyIPv4, .anyIPv6] : responderTrafficSelectors,
+            remoteTrafficSelectors: initiator ? [.anyIPv4, .anyIPv6] : responderTrafficSelectors,
+            retransmission: retransmission, halfOpenTimeoutSeconds: halfOpenTimeout,
+            forceUDPEncapsulation: initiator && forceEncapsulation,
+            wallClock: IKEWallClock(epochSecondsAtInstantZero: SimulationPKI.now))
+    }
+
+    /// Sessions with the given authenticators and seeds.
+    func network(initiatorAuth: any PeerAuthenticator, responderAuth: any PeerAuthenticator,
+                 seed: UInt64 = 1, impairmentSeed: UInt64 = 0,
+                 impairment: SimulationNetwork.Impairment = .none) -> SimulationNetwork {
+        let a = IKESession(configuration: configuration(.initiator), cryptoProvider: OpenSSLCryptoProvider(),
+                           random: SeededRandomSource(seed: seed), authenticator: initiatorAuth)
+        let b = IKESession(configuration: configuration(.responder), cryptoProvider: OpenSSLCryptoProvider(),
+                           random: SeededRandomSource(seed: seed &+ 0x1000), authenticator: responderAuth)
+        return SimulationNetwork(initiator: a, responder: b, impairmentSeed: impairmentSeed, impairment: impairment)
+    }
+
+    /// The usual case: gw1 and gw2 certificates from `pki`.
+    func network(seed: UInt64 = 1, impairmentSeed: UInt64 = 0,
+                 impairment: SimulationNetwork.Impairment = .none) throws -> SimulationNetwork {
+        network(initiatorAuth: try pki.authenticator(try pki.gateway("gw1.example.net")),
+                responderAuth: try pki.authenticator(try pki.gateway("gw2.example.net")),
+                seed: seed, impairmentSeed: impairmentSeed, impairment: impairment)
+    }
+}
+
+enum Proposals {
+    static let gcm256 = IKEAlgorithmSet(encryption: [.aesGCM16(keyBits: 256)], prf: [.hmacSHA384], groups: [.ecp384])
+    static let gcm128x25519 = IKEAlgorithmSet(encryption: [.aesGCM16(keyBits: 128)], prf: [.hmacSHA256], groups: [.curve25519])
+    static let cbc256modp3072 = IKEAlgorithmSet(encryption: [.aesCBC(keyBits: 256)], integrity: [.hmacSHA256_128],
+                                                prf: [.hmacSHA256], groups: [.modp3072])
+    static let chacha = IKEAlgorithmSet(encryption: [.chacha20Poly1305], prf: [.hmacSHA256], groups: [.curve25519])
+
+    static let espGCM256 = ESPAlgorithmSet(encryption: [.aesGCM16(keyBits: 256)])
+    static let espGCM128 = ESPAlgorithmSet(encryption: [.aesGCM16(keyBits: 128)])
+    static let espCBC256 = ESPAlgorithmSet(encryption: [.aesCBC(keyBits: 256)], integrity: [.hmacSHA256_128])
+    static let espChaCha = ESPAlgorithmSet(encryption: [.chacha20Poly1305])
+}
