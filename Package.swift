@@ -11,12 +11,14 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C: thin shims, no logic.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        .target(name: "CLinuxShims"),
 
         // Pure core: no sockets, no clocks, no global randomness.
         .target(name: "Topology", dependencies: ["CryptoCore", .product(name: "Yams", package: "Yams")]),
@@ -29,11 +31,17 @@ let package = Package(
         // I/O shell.
         .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
         .target(name: "Netlink", dependencies: ["KernelModel", "Topology", "CMnl"]),
+        .target(name: "Dataplane", dependencies: ["ESP", "IKEv2", "Crypto", "CryptoCore", "CLinuxShims"]),
+        .target(name: "Daemon", dependencies: [
+            "IKEv2", "Crypto", "CryptoCore", "Topology", "CLinuxShims", "Dataplane",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // App.
         .executableTarget(name: "viaduct", dependencies: [
-            "Topology", "Crypto", "CryptoCore", "ESP",
+            "Topology", "Crypto", "CryptoCore", "ESP", "Dataplane", "Daemon",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
@@ -42,6 +50,8 @@ let package = Package(
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Crypto"]),
         .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
+        .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "ESP", "Crypto"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct"]),
     ],
     swiftLanguageModes: [.v6]

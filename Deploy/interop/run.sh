@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+# Deploy/interop/run.sh - Viaduct <-> strongSwan IKEv2 interoperability scenarios.
+#
+#   Deploy/interop/run.sh [scenario...]      (default: all; must run as root)
+#   Deploy/interop/run.sh --list
+#
+# Each scenario builds two network namespaces joined by a veth (vdt-io-v 192.0.2.1 runs
+# `viaduct run`, vdt-io-s 192.0.2.2 runs strongSwan's charon with kernel-libipsec), a topology
+# with one managed gateway (Viaduct) and one `managed: false` gateway (strongSwan), a PKI made
+# with `viaduct pki`, and the charon/swanctl configuration. It brings the tunnel up from one
+# side, checks both ends, captures the exchange with tshark, tears everything down, and prints
+# one PASS/FAIL line. The last line is exactly "N passed, M failed"; the exit status is non-zero
+# when anything failed. Namespaces and processes (by PID) are removed even on failure.
+#
+# Environment: VIADUCT (binary; default: the newest of .build*/debug/viaduct), KEEP=1 (keep the
+# work directory), WORK (work directory; default mktemp), VERBOSE=1 (print logs of failures).
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+CHARON=${CHARON:-/usr/lib/ipsec/charon}
+NS_V=vdt-io-v
+NS_S=vdt-io-s
+IP_V=192.0.2.1
+IP_S=192.0.2.2
+ID_V=viaduct-gw.example.net
+ID_S=strongswan-gw.example.net
+
+# name | who initiates (viaduct|strongswan) | key type | IKE proposal | ESP proposal | expectation
+SCENARIOS=(
+  "responder-ecdsa|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|up"
+  "initiator-ecdsa|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|up"
+  "responder-rsa|strongswan|rsa3072|aes256gcm16-prfsha384-ecp384|aes256gcm16|up"
+  "initiator-rsa|viaduct|rsa3072|aes256gcm16-prfsha384-ecp384|aes256gcm16|up"
+  "aes128gcm16-x25519|viaduct|ecdsa-p256|aes128gcm16-prfsha256-x25519|aes128gcm16|up"
+  "aes256-sha256-modp3072|strongswan|ecdsa-p256|aes256-sha256-modp3072|aes256-sha256|up"
+  "chacha20poly1305-x25519|viaduct|ecdsa-p256|chacha20poly1305-prfsha256-x25519|chacha20poly1305|up"
+  "wrong-ca|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|wrong-ca"
+  "wrong-identity|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|wrong-identity"
+  "no-proposal|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|no-proposal"
+)
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "run.sh: $*"; exit 2; }
+
+if [ "${1:-}" = "--list" ]; then
+  for s in "${SCENARIOS[@]}"; do echo "${s%%|*}"; done
+  exit 0
+fi
+[ "$(id -u)" = 0 ] || die "must run as root (network namespaces)"
+for tool in ip tshark swanctl "$CHARON"; do
+  command -v "$tool" >/dev/null 2>&1 || [ -x "$tool" ] || die "missing $tool (apt-get install strongswan-charon strongswan-swanctl libcharon-extra-plugins tshark iproute2)"
+done
+if [ -z "${VIADUCT:-}" ]; then
+  VIADUCT=$(ls -t "$REPO"/.build*/debug/viaduct 2>/dev/null | head -1)
+fi
+[ -n "${VIADUCT:-}" ] && [ -x "$VIADUCT" ] || die "no viaduct binary; build it (swift build) or set VIADUCT"
+
+WORK=${WORK:-$(mktemp -d /tmp/vdt-interop.XXXXXX)}
+PIDS=()
+
+# ---------------------------------------------------------------- cleanup (always)
+stop_pid() {
+  local pid=$1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+teardown() {
+  local p
+  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  PIDS=()
+  for ns in $NS_V $NS_S; do
+    ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$ns" && ip netns del "$ns"
+  done
+  return 0
+}
+on_exit() {
+  teardown
+  if [ "${KEEP:-0}" = 1 ]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- building blocks
+net_up() {
+  teardown
+  ip netns add $NS_V && ip netns add $NS_S || return 1
+  ip link add v-wan netns $NS_V type veth peer name s-wan netns $NS_S || return 1
+  ip -n $NS_V addr add $IP_V/24 dev v-wan && ip -n $NS_V link set v-wan up && ip -n $NS_V link set lo up
+  ip -n $NS_S addr add $IP_S/24 dev s-wan && ip -n $NS_S link set s-wan up && ip -n $NS_S link set lo up
+}
+
+# pki DIR KEYTYPE MODE: the topology's CA + Viaduct's cert (viaduct pki init), strongSwan's cert.
+make_pki() {
+  local dir=$1 keytype=$2 mode=$3
+  "$VIADUCT" pki init "$dir/topology.yaml" --key-type "$keytype" >"$dir/pki.log" 2>&1 || return 1
+  local ca=$dir/pki/ca.pem cakey=$dir/pki/ca.key
+  if [ "$mode" = wrong-ca ]; then
+    "$VIADUCT" pki ca --subject "CN=Unrelated CA,O=Elsewhere" --key-type "$keytype" \
+      --out-cert "$dir/pki/other-ca.pem" --out-key "$dir/pki/other-ca.key" >>"$dir/pki.log" 2>&1 || return 1
+    ca=$dir/pki/other-ca.pem cakey=$dir/pki/other-ca.key
+  fi
+  "$VIADUCT" pki issue --ca-cert "$ca" --ca-key "$cakey" --identity $ID_S --san $IP_S --key-type "$keytype" \
+    --out-cert "$dir/pki/strongswan.pem" --out-key "$dir/pki/strongswan.key" >>"$dir/pki.log" 2>&1
+}
+
+# topology DIR INITIATOR IKE ESP MODE
+write_topology() {
+  local dir=$1 initiator=$2 ike=$3 esp=$4 mode=$5
+  local peer_id=$ID_S
+  [ "$mode" = wrong-identity ] && peer_id=someone-else.example.net
+  local init_gw=vdt-gw
+  [ "$initiator" = strongswan ] && init_gw=ss-gw
+  mkdir -p "$dir/pki"
+  cat >"$dir/topology.yaml" <<YAML
+# generated by Deploy/interop/run.sh
+version: 1
+defaults:
+  ike: { proposals: [$ike], lifetime: 8h }
+  esp: { proposals: [$esp], lifetime: 1h }
+pki: { ca: pki/ca.pem }
+gateways:
+  vdt-gw:
+    address: $IP_V
+    identity: $ID_V
+    certificate: pki/vdt-gw.pem
+    key: pki/vdt-gw.key
+    networks: [198.18.1.0/24]
+  ss-gw:
+    address: $IP_S
+    identity: $peer_id
+    managed: false
+    networks: [198.18.2.0/24]
+tunnels:
+  - between: [vdt-gw, ss-gw]
+    inside: 169.254.10.0/30
+    initiator: $init_gw
+YAML
+}
+
+# charon config DIR IKE ESP MODE
+write_charon() {
+  local dir=$1 ike=$2 esp=$3 mode=$4
+  local ss=$dir/strongswan
+  mkdir -p "$ss/run" "$ss/swanctl/x509" "$ss/swanctl/x509ca" "$ss/swanctl/private"
+  cp "$dir/pki/strongswan.pem" "$ss/swanctl/x509/"
+  cp "$dir/pki/strongswan.key" "$ss/swanctl/private/"
+  cp "$dir/pki/ca.pem" "$ss/swanctl/x509ca/"
+  [ -f "$dir/pki/other-ca.pem" ] && cp "$dir/pki/other-ca.pem" "$ss/swanctl/x509ca/"
+  # No common proposal: strongSwan offers only what Viaduct's topology does not list.
+  [ "$mode" = no-proposal ] && ike=aes128-sha1-modp2048
+  cat >"$ss/strongswan.conf" <<CONF
+# generated by Deploy/interop/run.sh. kernel-libipsec (userspace ESP) MUST load before
+# kernel-netlink; 5.9 needs the kdf plugin when plugins are listed; dos_protection=no so the
+# harness never meets cookies.
+charon {
+    load = random nonce openssl kdf pem pkcs1 pkcs8 x509 pubkey revocation constraints kernel-libipsec kernel-netlink socket-default vici
+    install_routes = no
+    dos_protection = no
+    retransmit_tries = 2
+    plugins {
+        vici { socket = unix://$ss/run/charon.vici }
+        kernel-netlink { fwmark = 0x2200 }
+    }
+    filelog {
+        main {
+            path = $ss/charon.log
+            append = yes
+            time_add_ms = yes
+            flush_line = yes
+            default = 1
+            ike = 2
+            cfg = 2
+        }
+    }
+}
+CONF
+  cat >"$ss/swanctl/swanctl.conf" <<CONF
+connections {
+    viaduct {
+        version = 2
+        local_addrs = $IP_S
+        remote_addrs = $IP_V
+        proposals = $ike
+        mobike = no
+        encap = yes
+        local {
+            auth = pubkey
+            certs = strongswan.pem
+            id = $ID_S
+        }
+        remote {
+            auth = pubkey
+            id = $ID_V
+        }
+        children {
+            net {
+                local_ts = 0.0.0.0/0,::/0
+                remote_ts = 0.0.0.0/0,::/0
+                esp_proposals = $esp
+                mode = tunnel
+                start_action = none
+            }
+        }
+    }
+}
+CONF
+}
+
+sw() { # swanctl against the scenario's charon; command first (swanctl ignores --uri before it)
+  local dir=$1; shift
+  local cmd=$1; shift
+  SWANCTL_DIR=$dir/strongswan/swanctl ip netns exec $NS_S swanctl "$cmd" --uri "unix://$dir/strongswan/run/charon.vici" "$@"
+}
+
+start_charon() {
+  local dir=$1 ss=$1/strongswan
+  # The pid file is compiled in as /run/charon.pid: give this charon its own /run (ip netns
+  # exec already runs it in a private mount namespace).
+  ip netns exec $NS_S sh -c "mount --bind '$ss/run' /run && STRONGSWAN_CONF='$ss/strongswan.conf' exec '$CHARON'" \
+    >"$ss/charon.stdout" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 100); do [ -S "$ss/run/charon.vici" ] && break; sleep 0.1; done
+  [ -S "$ss/run/charon.vici" ] || { log "charon did not start"; return 1; }
+  sw "$dir" --load-all >"$ss/swanctl-load.log" 2>&1
+}
+
+start_viaduct() {
+  local dir=$1
+  ip netns exec $NS_V "$VIADUCT" run "$dir/topology.yaml" --node vdt-gw --log-level debug --timestamps --retry-delay 5 \
+    >"$dir/viaduct.stdout" 2>"$dir/viaduct.log" &
+  PIDS+=($!)
+  for _ in $(seq 100); do grep -q "daemon started" "$dir/viaduct.log" 2>/dev/null && return 0; sleep 0.1
+    kill -0 "${PIDS[-1]}" 2>/dev/null || break; done
+  log "viaduct did not start: $(tail -3 "$dir/viaduct.log")"
+  return 1
+}
+
+start_capture() {
+  local dir=$1
+  ip netns exec $NS_V tshark -i v-wan -f udp -w "$dir/capture.pcapng" >"$dir/tshark.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 100); do grep -q "Capturing on" "$dir/tshark.log" 2>/dev/null && return 0; sleep 0.1; done
+  log "tshark did not start"; return 1
+}
+
+wait_for() { # wait_for SECONDS COMMAND...
+  local t=$1; shift
+  for _ in $(seq $((t * 10))); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
+
+# ---------------------------------------------------------------- checks
+FAIL_REASON=""
+fail() { FAIL_REASON=$*; return 1; }
+
+check_up() {
+  local dir=$1
+  wait_for 15 sh -c "SWANCTL_DIR='$dir/strongswan/swanctl' ip netns exec $NS_S swanctl --list-sas --uri 'unix://$dir/strongswan/run/charon.vici' 2>/dev/null | grep -q INSTALLED" \
+    || fail "strongSwan shows no INSTALLED CHILD_SA" || return 1
+  sw "$dir" --list-sas >"$dir/list-sas.txt" 2>&1
+  grep -q ESTABLISHED "$dir/list-sas.txt" || fail "strongSwan IKE_SA not ESTABLISHED" || return 1
+  # strongSwan: "viaduct: #1, ESTABLISHED, IKEv2, 0123456789abcdef_i fedcba9876543210_r*"
+  local ike_i ike_r child_in child_out
+  ike_i=$(grep -o '[0-9a-f]\{16\}_i' "$dir/list-sas.txt" | head -1 | cut -d_ -f1)
+  ike_r=$(grep -o '[0-9a-f]\{16\}_r' "$dir/list-sas.txt" | head -1 | cut -d_ -f1)
+  child_in=$(awk '$1 == "in" {gsub(",", "", $2); print $2; exit}' "$dir/list-sas.txt")
+  child_out=$(awk '$1 == "out" {gsub(",", "", $2); print $2; exit}' "$dir/list-sas.txt")
+  [ -n "$ike_i" ] && [ -n "$ike_r" ] && [ -n "$child_in" ] && [ -n "$child_out" ] \
+    || fail "cannot read SPIs from swanctl --list-sas" || return 1
+  wait_for 5 grep -q "child SA established" "$dir/viaduct.log" || fail "Viaduct logged no child SA" || return 1
+  grep -q "IKE SA established.*spi=\"${ike_i}_i ${ike_r}_r\"" "$dir/viaduct.log" \
+    || fail "Viaduct's IKE SPIs differ from strongSwan's (${ike_i}_i ${ike_r}_r)" || return 1
+  # Viaduct's inbound SPI is strongSwan's outbound one and vice versa.
+  grep -q "child SA established.*spi=\"${child_out}_i ${child_in}_o\"" "$dir/viaduct.log" \
+    || fail "Viaduct's child SPIs differ from strongSwan's (in $child_in, out $child_out)" || return 1
+  grep -q "child SA installed (logging data plane" "$dir/viaduct.log" || fail "data plane not called" || return 1
+  return 0
+}
+
+# check_fails DIR "strongSwan log regex" "Viaduct log regex"
+check_fails() {
+  local dir=$1 ss_re=$2 v_re=$3
+  wait_for 15 grep -Eq "$v_re" "$dir/viaduct.log" || fail "Viaduct log lacks /$v_re/" || return 1
+  wait_for 10 grep -Eq "$ss_re" "$dir/strongswan/charon.log" || fail "strongSwan log lacks /$ss_re/" || return 1
+  sw "$dir" --list-sas >"$dir/list-sas.txt" 2>&1
+  grep -q INSTALLED "$dir/list-sas.txt" && { fail "strongSwan installed a CHILD_SA anyway"; return 1; }
+  grep -q "child SA established" "$dir/viaduct.log" && { fail "Viaduct established a child SA anyway"; return 1; }
+  return 0
+}
+
+check_capture() {
+  local dir=$1
+  sleep 0.5
+  local n_v malformed
+  n_v=$(tshark -r "$dir/capture.pcapng" -Y "ip.src == $IP_V && (udp.port == 500 || udp.port == 4500)" 2>/dev/null | wc -l)
+  [ "$n_v" -gt 0 ] || fail "capture holds no Viaduct IKE packet" || return 1
+  malformed=$(tshark -r "$dir/capture.pcapng" -Y "ip.src == $IP_V && _ws.malformed" 2>/dev/null | wc -l)
+  [ "$malformed" -eq 0 ] || fail "tshark reports $malformed malformed Viaduct packet(s)" || return 1
+  tshark -r "$dir/capture.pcapng" -V 2>/dev/null | grep -q "Malformed" && { fail "tshark -V mentions Malformed"; return 1; }
+  return 0
+}
+
+# ---------------------------------------------------------------- one scenario
+run_scenario() {
+  local spec=$1
+  IFS='|' read -r name initiator keytype ike esp expect <<<"$spec"
+  local dir=$WORK/$name
+  rm -rf "$dir"; mkdir -p "$dir"
+  FAIL_REASON=""
+  write_topology "$dir" "$initiator" "$ike" "$esp" "$expect" || fail "topology" || return 1
+  make_pki "$dir" "$keytype" "$expect" || fail "PKI: $(tail -1 "$dir/pki.log")" || return 1
+  write_charon "$dir" "$ike" "$esp" "$expect" || fail "charon config" || return 1
+  net_up || fail "namespaces" || return 1
+  start_capture "$dir" || fail "tshark" || return 1
+  start_charon "$dir" || fail "charon: $(tail -2 "$dir/strongswan/charon.log" 2>/dev/null)" || return 1
+  start_viaduct "$dir" || fail "viaduct run did not start" || return 1
+  if [ "$initiator" = strongswan ]; then
+    sw "$dir" --initiate --child net --timeout 20 >"$dir/initiate.log" 2>&1 &
+    PIDS+=($!)
+  fi
+  case $expect in
+    up) check_up "$dir" || return 1 ;;
+    wrong-ca) check_fails "$dir" "received AUTHENTICATION_FAILED notify error" \
+                "IKE SA failed.*notify=AUTHENTICATION_FAILED.*reason=(certificate-invalid|authentication-failed)|IKE SA failed.*reason=(certificate-invalid|authentication-failed).*notify=AUTHENTICATION_FAILED" || return 1 ;;
+    wrong-identity) check_fails "$dir" "received AUTHENTICATION_FAILED notify error" \
+                "IKE SA failed.*notify=AUTHENTICATION_FAILED.*reason=(identity-mismatch|authentication-failed)|IKE SA failed.*reason=(identity-mismatch|authentication-failed).*notify=AUTHENTICATION_FAILED" || return 1 ;;
+    no-proposal) check_fails "$dir" "received NO_PROPOSAL_CHOSEN notify error" \
+                "IKE SA failed.*notify=NO_PROPOSAL_CHOSEN.*reason=no-proposal-chosen|IKE SA failed.*reason=no-proposal-chosen.*notify=NO_PROPOSAL_CHOSEN" || return 1 ;;
+  esac
+  check_capture "$dir" || return 1
+  return 0
+}
+
+# ---------------------------------------------------------------- main
+selected=("$@")
+[ ${#selected[@]} -eq 0 ] && for s in "${SCENARIOS[@]}"; do selected+=("${s%%|*}"); done
+passed=0 failed=0
+for want in "${selected[@]}"; do
+  spec=""
+  for s in "${SCENARIOS[@]}"; do [ "${s%%|*}" = "$want" ] && spec=$s; done
+  if [ -z "$spec" ]; then echo "FAIL $want: unknown scenario (see --list)"; failed=$((failed + 1)); continue; fi
+  if run_scenario "$spec"; then
+    echo "PASS $want"; passed=$((passed + 1))
+  else
+    echo "FAIL $want: $FAIL_REASON"; failed=$((failed + 1))
+    if [ "${VERBOSE:-0}" = 1 ]; then
+      log "--- viaduct.log"; tail -20 "$WORK/$want/viaduct.log" >&2 2>/dev/null
+      log "--- charon.log"; tail -20 "$WORK/$want/strongswan/charon.log" >&2 2>/dev/null
+    fi
+  fi
+  teardown
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,19 @@
+/// How `viaduct run` wants the daemon to behave beyond what the plan says.
+public struct DaemonOptions: Sendable {
+    public var ports: IKEPorts
+    /// Install per-socket IPsec bypass policies (needs CAP_NET_ADMIN). Off only for tests
+    /// without privileges; a production gateway with route-based 0/0 policies needs them.
+    public var bypassPolicies: Bool
+    /// Pause before an initiator retries after a failed or deleted IKE SA.
+    public var reinitiateDelaySeconds: Double
+    /// Use UDP encapsulation even without NAT (what strongSwan's kernel-libipsec peers do anyway).
+    public var forceUDPEncapsulation: Bool
+
+    public init(ports: IKEPorts = .standard, bypassPolicies: Bool = true, reinitiateDelaySeconds: Double = 30,
+                forceUDPEncapsulation: Bool = false) {
+        self.ports = ports
+        self.bypassPolicies = bypassPolicies
+        self.reinitiateDelaySeconds = reinitiateDelaySeconds
+        self.forceUDPEncapsulation = forceUDPEncapsulation
+    }
+}

@@ -1,0 +1,18 @@
+import IKEv2
+import Topology
+
+extension DaemonPeer {
+    /// The routing view of one planned tunnel: the peer's name and addresses, our bound
+    /// endpoint, and whether this end opens the IKE SA (the planner decides, deterministically
+    /// and identically on both ends).
+    public init(tunnel: TunnelPlan, ports: IKEPorts = .standard) {
+        let ike = tunnel.ike
+        let addresses = ([ike.peerAddress] + ike.peerAddresses).map(\.bytes)
+        var unique: [[UInt8]] = []
+        for a in addresses where !unique.contains(a) { unique.append(a) }
+        self.init(name: tunnel.peer, addresses: unique,
+                  local: IKEEndpoint(address: ike.localAddress.bytes, port: ports.ike),
+                  remote: IKEEndpoint(address: ike.peerAddress.bytes, port: ports.ike),
+                  initiator: ike.role == .initiator)
+    }
+}

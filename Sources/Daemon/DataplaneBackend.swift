@@ -1,0 +1,21 @@
+import IKEv2
+
+/// Packet and byte counts of one Child SA, as the data plane sees them.
+public struct ChildSACounters: Hashable, Sendable {
+    public var inboundPackets: UInt64 = 0
+    public var inboundBytes: UInt64 = 0
+    public var outboundPackets: UInt64 = 0
+    public var outboundBytes: UInt64 = 0
+    public init() {}
+}
+
+/// Where negotiated Child SAs go: the kernel (XFRM states bound to a tunnel interface) or
+/// Viaduct's userspace ESP. The daemon installs inbound before outbound (`install` receives
+/// both halves; implementations keep that order) and deletes on `childSADeleted`.
+/// Implementations must never log or persist key material.
+public protocol DataplaneBackend: AnyObject {
+    var name: String { get }
+    func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError)
+    func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError)
+    func counters(inboundSPI: UInt32) -> ChildSACounters?
+}

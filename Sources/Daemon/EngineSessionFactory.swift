@@ -1,0 +1,56 @@
+import Crypto
+import CryptoCore
+import IKEv2
+import Topology
+
+extension IKESession: IKESessionDriving {}
+
+/// The production factory: one engine `IKESession` per IKE SA, configured from the plan,
+/// keyed with OpenSSL, authenticated with the node's X.509 credentials.
+public final class EngineSessionFactory: IKESessionFactory {
+    private let tunnels: [String: TunnelPlan]
+    private let credentials: NodeCredentials
+    private let ports: IKEPorts
+    private let wallClock: IKEWallClock
+    private let forceUDPEncapsulation: Bool
+
+    /// - Parameter wallClock: maps the daemon's monotonic instants onto epoch seconds for
+    ///   certificate validity.
+    public convenience init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, clock: any MonotonicClock,
+                            wall: any WallClock, forceUDPEncapsulation: Bool = false) {
+        let zero = wall.epochSeconds() - Int64(clock.now().nanoseconds / 1_000_000_000)
+        self.init(plan: plan, credentials: credentials, ports: ports,
+                  wallClock: IKEWallClock(epochSecondsAtInstantZero: zero), forceUDPEncapsulation: forceUDPEncapsulation)
+    }
+
+    public init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, wallClock: IKEWallClock,
+                forceUDPEncapsulation: Bool = false) {
+        var t: [String: TunnelPlan] = [:]
+        for tunnel in plan.tunnels { t[tunnel.peer] = tunnel }
+        tunnels = t
+        self.credentials = credentials
+        self.ports = ports
+        self.wallClock = wallClock
+        self.forceUDPEncapsulation = forceUDPEncapsulation
+    }
+
+    public func makeSession(for peer: DaemonPeer, initiator: Bool) throws(DaemonError) -> any IKESessionDriving {
+        guard let tunnel = tunnels[peer.name] else {
+            throw DaemonError(.configuration, "no tunnel planned to peer \(peer.name)")
+        }
+        let config = try PeerConfigurationMapper.configuration(
+            for: tunnel, ports: ports, wallClock: wallClock, initiator: initiator,
+            forceUDPEncapsulation: forceUDPEncapsulation)
+        let authenticator: X509PeerAuthenticator
+        do {
+            authenticator = try X509PeerAuthenticator(certificate: credentials.certificate,
+                                                      intermediates: credentials.intermediates,
+                                                      privateKey: credentials.privateKey,
+                                                      validator: credentials.validator)
+        } catch {
+            throw DaemonError(.credentials, "cannot use the node's certificate for \(peer.name): \(error)")
+        }
+        return IKESession(configuration: config, cryptoProvider: OpenSSLCryptoProvider(),
+                          random: OpenSSLRandomSource(), authenticator: authenticator)
+    }
+}

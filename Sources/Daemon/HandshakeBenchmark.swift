@@ -1,0 +1,67 @@
+import Crypto
+import CryptoCore
+import IKEv2
+import Topology
+
+/// IKE_SA_INIT + IKE_AUTH with the first Child SA between two in-process engines, datagrams
+/// handed across in memory (no sockets), with a throwaway PKI. Lives here, not in the app, so
+/// `viaduct bench handshake` stays a printer. Time is read by the caller.
+public struct HandshakeBenchmark {
+    var initiatorConfig: IKEPeerConfiguration
+    var responderConfig: IKEPeerConfiguration
+    let initiatorAuth: () throws -> X509PeerAuthenticator
+    let responderAuth: () throws -> X509PeerAuthenticator
+
+    /// Takes the topology's proposals so the app need not know the engine's types.
+    public init(keyType: KeyType, ikeProposal: Proposal, espProposal: Proposal, epochNow: Int64) throws {
+        let ike = IKEAlgorithmSet(encryption: ikeProposal.encryption, integrity: ikeProposal.integrity,
+                                  prf: ikeProposal.prf, groups: ikeProposal.keyExchange)
+        let esp = ESPAlgorithmSet(encryption: espProposal.encryption, integrity: espProposal.integrity, esn: espProposal.esn)
+        let caKey = try PrivateKey.generate(keyType)
+        let ca = try PKI.selfSign(.certificateAuthority(subject: "CN=Bench CA", notBefore: epochNow - 3600,
+                                                        notAfter: epochNow + 86_400, pathLength: 0), key: caKey)
+        func gateway(_ name: String) throws -> (Certificate, PrivateKey) {
+            let k = try PrivateKey.generate(keyType)
+            let c = try PKI.issue(.gateway(subject: "CN=\(name)", subjectAltNames: [.dns(name)], notBefore: epochNow - 3600,
+                                           notAfter: epochNow + 86_400), publicKey: k.publicKey, issuer: ca, issuerKey: caKey)
+            return (c, k)
+        }
+        let (ic, ik) = try gateway("a.bench.example")
+        let (rc, rk) = try gateway("b.bench.example")
+        let validator = CertificateValidator(policy: CertificateValidationPolicy(trustAnchors: [ca]))
+        initiatorAuth = { try X509PeerAuthenticator(certificate: ic, privateKey: ik, validator: validator) }
+        responderAuth = { try X509PeerAuthenticator(certificate: rc, privateKey: rk, validator: validator) }
+        let a = IKEEndpoint(address: [192, 0, 2, 1], port: 500), b = IKEEndpoint(address: [192, 0, 2, 2], port: 500)
+        let wall = IKEWallClock(epochSecondsAtInstantZero: epochNow)
+        initiatorConfig = IKEPeerConfiguration(role: .initiator, local: a, peer: b, localIdentity: .fqdn("a.bench.example"),
+                                               peerIdentity: .fqdn("b.bench.example"), ikeProposals: [ike], espProposals: [esp],
+                                               wallClock: wall)
+        responderConfig = IKEPeerConfiguration(role: .responder, local: b, peer: a, localIdentity: .fqdn("b.bench.example"),
+                                               peerIdentity: .fqdn("a.bench.example"), ikeProposals: [ike], espProposals: [esp],
+                                               wallClock: wall)
+    }
+
+    /// Moves both engines' wall clock (certificate validity), for tests of failure paths.
+    mutating func shiftWallClock(bySeconds s: Int64) {
+        initiatorConfig.wallClock.epochSecondsAtInstantZero += s
+        responderConfig.wallClock.epochSecondsAtInstantZero += s
+    }
+
+    /// One complete setup; throws when either side does not end with a Child SA.
+    public func run() throws {
+        let i = IKESession(configuration: initiatorConfig, cryptoProvider: OpenSSLCryptoProvider(),
+                           random: OpenSSLRandomSource(), authenticator: try initiatorAuth())
+        let r = IKESession(configuration: responderConfig, cryptoProvider: OpenSSLCryptoProvider(),
+                           random: OpenSSLRandomSource(), authenticator: try responderAuth())
+        let now = IKEInstant(nanoseconds: 1_000_000_000)
+        i.start(now: now)
+        var iReady = false, rReady = false
+        for _ in 0..<16 where !(iReady && rReady) {
+            while let d = i.pollTransmit() { r.receive(d, now: now) }
+            while let d = r.pollTransmit() { i.receive(d, now: now) }
+            while let e = i.pollEvent() { if case .childSAReady = e { iReady = true }; if case .ikeSAFailed(let f) = e { throw f } }
+            while let e = r.pollEvent() { if case .childSAReady = e { rReady = true }; if case .ikeSAFailed(let f) = e { throw f } }
+        }
+        guard iReady && rReady else { throw DaemonError(.system, "handshake did not complete") }
+    }
+}

@@ -1,0 +1,90 @@
+import Glibc
+import IKEv2
+import Logging
+
+/// The daemon's only thread of control: one `poll()` over every IKE socket and the signal
+/// descriptor, with the timeout set to the earliest session deadline. Each wake-up reads
+/// what is queued, lets due deadlines fire, and sends what the sessions produced. Nothing
+/// else touches the sockets or the sessions, so nothing needs a lock.
+public final class IKEEventLoop {
+    public let sockets: IKESocketSet
+    public let core: DaemonCore
+    private let signals: SignalDescriptor?
+    private let clock: any MonotonicClock
+    private let logger: Logger
+    /// Datagrams read from one socket per wake-up, so one busy socket cannot starve the rest.
+    private let readBudget = 64
+
+    /// Why `run` returned.
+    public enum Stop: Equatable, Sendable {
+        case signal(Int32)
+        case requested
+    }
+
+    public init(sockets: IKESocketSet, core: DaemonCore, signals: SignalDescriptor?, clock: any MonotonicClock,
+                logger: Logger) {
+        self.sockets = sockets
+        self.core = core
+        self.signals = signals
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Starts the sessions and runs until a signal arrives or `shouldStop` returns true (checked
+    /// after every wake-up; `maxWaitMilliseconds` bounds each wait so it is checked).
+    public func run(maxWaitMilliseconds: Int32 = 60_000, shouldStop: () -> Bool = { false }) throws(DaemonError) -> Stop {
+        core.start(now: clock.now())
+        flush()
+        while true {
+            if shouldStop() { return .requested }
+            var fds = sockets.sockets.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+            if let s = signals { fds.append(pollfd(fd: s.descriptor, events: Int16(POLLIN), revents: 0)) }
+            let timeout = SystemMonotonicClock.pollTimeout(until: core.nextDeadline, now: clock.now(), cap: maxWaitMilliseconds)
+            let count = fds.count
+            let ready = fds.withUnsafeMutableBufferPointer { buf in
+                Syscall.retrying { poll(buf.baseAddress, nfds_t(count), timeout) }
+            }
+            if case .failure(let e) = ready { throw DaemonError(.system, "poll failed: \(e)", errno: e) }
+
+            if let s = signals, let last = fds.last, last.revents & Int16(POLLIN) != 0, let signo = s.read() {
+                logger.notice("shutting down", metadata: ["signal": "\(Self.signalName(signo))"])
+                return .signal(signo)
+            }
+            for (i, socket) in sockets.sockets.enumerated() where fds[i].revents != 0 {
+                readAll(socket)
+            }
+            core.fireTimers(now: clock.now())
+            flush()
+        }
+    }
+
+    private func readAll(_ socket: UDPSocket) {
+        for _ in 0..<readBudget {
+            do {
+                guard let r = try socket.receive() else { return }
+                core.handle(IKESocketSet.classify(r, ports: sockets.ports), now: clock.now())
+            } catch {
+                core.noteReceiveFailure(error)
+            }
+        }
+    }
+
+    private func flush() {
+        for d in core.takeOutgoing() {
+            do {
+                try sockets.send(d)
+                core.noteSent()
+            } catch {
+                core.noteSendFailure(d, error)
+            }
+        }
+    }
+
+    static func signalName(_ signo: Int32) -> String {
+        switch signo {
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        default: "signal \(signo)"
+        }
+    }
+}

@@ -1,0 +1,9 @@
+import IKEv2
+
+/// Makes the session for one IKE SA with a configured peer: an initiator when the daemon opens
+/// the SA, a responder when the peer's IKE_SA_INIT request arrives (one session per IKE SA,
+/// as the engine is built). The real factory maps the plan onto the engine's configuration
+/// and credentials; tests pass a factory of scripted fakes.
+public protocol IKESessionFactory {
+    func makeSession(for peer: DaemonPeer, initiator: Bool) throws(DaemonError) -> any IKESessionDriving
+}

@@ -1,0 +1,42 @@
+import CryptoCore
+import IKEv2
+import Logging
+
+/// A data plane that installs nothing: it records and logs each Child SA (SPIs, algorithms,
+/// endpoints; NEVER keys) so the control plane can be run and interop-tested before a real
+/// backend exists. Traffic does not flow through it.
+public final class LoggingDataplane: DataplaneBackend {
+    public let name = "logging"
+    private let logger: Logger
+    /// Installed SAs by inbound SPI.
+    public private(set) var installed: [UInt32: (peer: String, outboundSPI: UInt32)] = [:]
+
+    public init(logger: Logger) { self.logger = logger }
+
+    public func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) {
+        installed[sa.inboundSPI] = (peer, sa.outboundSPI)
+        logger.info("child SA installed (logging data plane: no traffic flows)", metadata: [
+            "peer": "\(peer)",
+            "spi_in": "\(SPIText.child(sa.inboundSPI))",
+            "spi_out": "\(SPIText.child(sa.outboundSPI))",
+            "enc": "\(AlgorithmText.encryption(sa.encryption))",
+            "integ": "\(sa.integrity.map(AlgorithmText.integrity) ?? "none")",
+            "esn": "\(sa.extendedSequenceNumbers)",
+            "encap": "\(sa.udpEncapsulation ? "udp" : "none")",
+            "local": "\(sa.local)",
+            "remote": "\(sa.peer)",
+            "lifetime": "\(Int(sa.lifetimeSeconds))s",
+        ])
+    }
+
+    public func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
+        installed[inboundSPI] = nil
+        logger.info("child SA deleted", metadata: [
+            "peer": "\(peer)", "spi_in": "\(SPIText.child(inboundSPI))", "spi_out": "\(SPIText.child(outboundSPI))",
+        ])
+    }
+
+    public func counters(inboundSPI: UInt32) -> ChildSACounters? {
+        installed[inboundSPI] == nil ? nil : ChildSACounters()
+    }
+}

@@ -1,0 +1,53 @@
+import Crypto
+import CryptoCore
+import IKEv2
+import Topology
+
+/// Turns one planned tunnel into the engine's `IKEPeerConfiguration`: proposals (the
+/// topology's strongSwan-syntax `Proposal`s are already algorithm lists), identities in IKE
+/// form (RFC 7296 §3.5), addresses, role and lifetimes. Pure: the wall clock arrives as a value.
+public enum PeerConfigurationMapper {
+    public static func configuration(for tunnel: TunnelPlan, ports: IKEPorts, wallClock: IKEWallClock,
+                                     initiator: Bool, forceUDPEncapsulation: Bool = false) throws(DaemonError) -> IKEPeerConfiguration {
+        let ike = tunnel.ike
+        let ikeProposals = ike.proposals.map {
+            IKEAlgorithmSet(encryption: $0.encryption, integrity: $0.integrity, prf: $0.prf, groups: $0.keyExchange)
+        }
+        let espProposals = tunnel.esp.proposals.map {
+            ESPAlgorithmSet(encryption: $0.encryption, integrity: $0.integrity, esn: $0.esn)
+        }
+        guard !ikeProposals.isEmpty, !espProposals.isEmpty else {
+            throw DaemonError(.configuration, "tunnel to \(tunnel.peer): no IKE or ESP proposal")
+        }
+        return IKEPeerConfiguration(
+            role: initiator ? .initiator : .responder,
+            local: IKEEndpoint(address: ike.localAddress.bytes, port: ports.ike),
+            peer: IKEEndpoint(address: ike.peerAddress.bytes, port: ports.ike),
+            localIdentity: try identity(ike.localIdentity, tunnel: tunnel.peer),
+            peerIdentity: try identity(ike.peerIdentity, tunnel: tunnel.peer),
+            ikeProposals: ikeProposals, espProposals: espProposals,
+            ikeLifetimeSeconds: Double(ike.lifetime.seconds),
+            childLifetimeSeconds: Double(tunnel.esp.lifetime.seconds),
+            forceUDPEncapsulation: forceUDPEncapsulation,
+            wallClock: wallClock)
+    }
+
+    /// RFC 7296 §3.5 ID types from the topology's identity.
+    public static func identity(_ id: Identity, tunnel: String) throws(DaemonError) -> IKEIdentity {
+        switch id {
+        case .ipAddress(let a):
+            let b = a.bytes
+            if b.count == 4, let v4 = IKEIPv4Address(bytes: b) { return .ipv4(v4) }
+            if b.count == 16, let v6 = IKEIPv6Address(bytes: b) { return .ipv6(v6) }
+            throw DaemonError(.configuration, "tunnel to \(tunnel): identity \(id) is not an IP address")
+        case .fqdn(let s): return .fqdn(s)
+        case .email(let s): return .rfc822(s)
+        case .distinguishedName(let s):
+            do {
+                return .derASN1DN(try DistinguishedName(parsing: s).der)
+            } catch {
+                throw DaemonError(.configuration, "tunnel to \(tunnel): identity '\(s)' is not a distinguished name: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import IKEv2
+
+/// The node's peers, their live sessions (one per IKE SA), and the index that routes a
+/// datagram to a session by (SPI, peer address). Our SPIs are learned from what each session
+/// sends (the SPI we chose is the sender SPI of our own messages), so the engine needs no extra
+/// API; half-open responder sessions are also found by (peer address, initiator SPI), which is
+/// how a retransmitted IKE_SA_INIT request (responder SPI still zero) finds its session.
+struct SessionTable {
+    typealias SessionID = Int
+
+    struct Entry {
+        var peerIndex: Int
+        var session: any IKESessionDriving
+        /// Set once the session reported failure or deletion; reaped when it has no deadline.
+        var finished = false
+    }
+
+    struct HalfOpenKey: Hashable {
+        var address: [UInt8]
+        var initiatorSPI: UInt64
+    }
+
+    enum Lookup: Equatable {
+        case session(SessionID)
+        /// A new IKE SA from configured peer number `peerIndex`.
+        case newSA(peerIndex: Int)
+        case unknownPeer
+        case unknownSPI
+    }
+
+    private(set) var peers: [DaemonPeer] = []
+    private(set) var sessions: [SessionID: Entry] = [:]
+    private var nextID: SessionID = 0
+    private var bySPI: [UInt64: SessionID] = [:]
+    private var byHalfOpen: [HalfOpenKey: SessionID] = [:]
+    private var byAddress: [[UInt8]: Int] = [:]
+
+    mutating func addPeer(_ peer: DaemonPeer) -> Int {
+        peers.append(peer)
+        for a in peer.addresses where byAddress[a] == nil { byAddress[a] = peers.count - 1 }
+        return peers.count - 1
+    }
+
+    mutating func addSession(_ session: any IKESessionDriving, peerIndex: Int,
+                             halfOpen: HalfOpenKey? = nil) -> SessionID {
+        let id = nextID
+        nextID += 1
+        sessions[id] = Entry(peerIndex: peerIndex, session: session)
+        if let halfOpen { byHalfOpen[halfOpen] = id }
+        return id
+    }
+
+    /// Records the SPI a session chose, seen in one of its outgoing messages.
+    mutating func learn(outgoing bytes: [UInt8], from id: SessionID) {
+        guard let route = IKEMessageRoute(bytes), route.senderSPI != 0 else { return }
+        bySPI[route.senderSPI] = id
+    }
+
+    func route(_ route: IKEMessageRoute, from address: [UInt8]) -> Lookup {
+        guard let peerIndex = byAddress[address] else { return .unknownPeer }
+        let ours = route.receiverSPI
+        if ours != 0, let id = bySPI[ours], let e = sessions[id] {
+            // SPIs are not secrets; the peer's address is the filter.
+            return peers[e.peerIndex].addresses.contains(address) ? .session(id) : .unknownSPI
+        }
+        if route.isNewSARequest {
+            if let id = byHalfOpen[HalfOpenKey(address: address, initiatorSPI: route.initiatorSPI)], sessions[id] != nil {
+                return .session(id)
+            }
+            return .newSA(peerIndex: peerIndex)
+        }
+        return .unknownSPI
+    }
+
+    mutating func withSession<T>(_ id: SessionID, _ body: (inout any IKESessionDriving) -> T) -> T? {
+        guard var entry = sessions[id] else { return nil }
+        let result = body(&entry.session)
+        sessions[id] = entry
+        return result
+    }
+
+    mutating func markFinished(_ id: SessionID) { sessions[id]?.finished = true }
+
+    /// Forgets finished sessions that have nothing left to do, and their SPIs.
+    mutating func reap() -> [SessionID] {
+        let dead = sessions.filter { $0.value.finished && $0.value.session.nextDeadline == nil }.map(\.key)
+        guard !dead.isEmpty else { return [] }
+        let gone = Set(dead)
+        for id in dead { sessions[id] = nil }
+        bySPI = bySPI.filter { !gone.contains($0.value) }
+        byHalfOpen = byHalfOpen.filter { !gone.contains($0.value) }
+        return dead
+    }
+
+    /// Live (unfinished) sessions of a peer.
+    func liveSessions(ofPeer index: Int) -> Int {
+        sessions.values.filter { $0.peerIndex == index && !$0.finished }.count
+    }
+}

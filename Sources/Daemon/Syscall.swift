@@ -1,0 +1,30 @@
+import Glibc
+
+/// The one door to the system calls the daemon makes (after swift-system's
+/// `Internals/Syscalls.swift`): every call goes through `retrying`, so EINTR is handled in one
+/// place and every failure comes back as an `Errno` value rather than -1 plus a global.
+enum Syscall {
+    /// Runs `body` until it does not fail with EINTR. A negative result becomes `errno`.
+    @inline(__always)
+    static func retrying<T: FixedWidthInteger>(_ body: () -> T) -> Result<T, Errno> {
+        while true {
+            let r = body()
+            if r >= 0 { return .success(r) }
+            let e = Errno.current
+            if e == .interrupted { continue }
+            return .failure(e)
+        }
+    }
+
+    /// Like `retrying`, for calls whose result carries no value.
+    @inline(__always)
+    static func check(_ body: () -> Int32) -> Result<Void, Errno> {
+        retrying(body).map { _ in () }
+    }
+
+    /// close(2) must NOT be retried on EINTR on Linux: the descriptor is already gone, and a
+    /// retry could close a descriptor another owner just received.
+    static func close(_ fd: Int32) -> Result<Void, Errno> {
+        Glibc.close(fd) == 0 ? .success(()) : .failure(Errno.current)
+    }
+}

@@ -1,0 +1,40 @@
+import Crypto
+import CryptoCore
+import ESP
+import IKEv2
+
+/// Builds the ESP SA objects of one Child SA from the daemon's parameters. Used by the workers
+/// (which own the SAs) and, first, by the control plane as a check, so that a bad SA is refused
+/// synchronously by `install` rather than discovered on a worker thread.
+enum SAFactory {
+    static func inbound(_ sa: ChildSAParameters, lifetime: ESPLifetime, replayWindowSize: Int) throws(DataplaneError) -> ESPInboundSA {
+        do {
+            let cipher = try OpenSSLCryptoProvider().makeAEAD(sa.encryption, key: sa.inboundEncryptionKey)
+            return try ESPInboundSA(spi: ESPSPI(sa.inboundSPI), cipher: cipher, extendedSequenceNumbers: sa.extendedSequenceNumbers,
+                                    replayWindowSize: replayWindowSize, lifetime: lifetime)
+        } catch {
+            throw DataplaneError(.invalidSA, "inbound SA \(ESPSPI(sa.inboundSPI)): \(error)")
+        }
+    }
+
+    static func outbound(_ sa: ChildSAParameters, lifetime: ESPLifetime, ivMask: UInt64) throws(DataplaneError) -> ESPOutboundSA {
+        do {
+            let cipher = try OpenSSLCryptoProvider().makeAEAD(sa.encryption, key: sa.outboundEncryptionKey)
+            return try ESPOutboundSA(spi: ESPSPI(sa.outboundSPI), cipher: cipher, extendedSequenceNumbers: sa.extendedSequenceNumbers,
+                                     lifetime: lifetime, ivMask: ivMask)
+        } catch {
+            throw DataplaneError(.invalidSA, "outbound SA \(ESPSPI(sa.outboundSPI)): \(error)")
+        }
+    }
+
+    /// RFC 4106 §3.1: the IV is the sequence number XOR a random per-SA mask (as Linux's seqiv and
+    /// strongSwan do), so the IV does not reveal the counter and never repeats under one key.
+    static func randomIVMask() throws(DataplaneError) -> UInt64 {
+        var random = OpenSSLRandomSource()
+        do {
+            return try random.bytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        } catch {
+            throw DataplaneError(.system, "no randomness for the IV mask: \(error)")
+        }
+    }
+}

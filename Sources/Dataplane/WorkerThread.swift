@@ -1,0 +1,34 @@
+import Glibc
+
+/// A joinable POSIX thread running a `@Sendable` closure. The data plane's workers are long-lived
+/// loops that block in poll(2); they are not async tasks because a blocked cooperative-pool thread
+/// would starve the rest of the process (2 cores here), and because `stop()` must be able to wait
+/// for them to be gone before the descriptors they read are released.
+struct WorkerThread: Sendable {
+    private let handle: pthread_t
+
+    private final class Body: Sendable {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+
+    init(_ run: @escaping @Sendable () -> Void) throws(DataplaneError) {
+        let context = Unmanaged.passRetained(Body(run)).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            Unmanaged<Body>.fromOpaque(raw).takeRetainedValue().run()
+            return nil
+        }, context)
+        guard result == 0 else {
+            Unmanaged<Body>.fromOpaque(context).release()
+            throw DataplaneError(.system, "pthread_create failed", errno: result)
+        }
+        handle = thread
+    }
+
+    /// Waits for the thread to return.
+    func join() {
+        _ = pthread_join(handle, nil)
+    }
+}

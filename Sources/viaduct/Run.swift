@@ -1,0 +1,94 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import Logging
+import Topology
+
+/// `viaduct run`: parse, plan, load credentials, then hand everything to `Daemon.NodeDaemon`.
+/// Thin on purpose: no protocol or socket logic lives here.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the IKEv2 daemon for one gateway in the foreground.",
+        discussion: """
+            DESCRIPTION
+              Validates FILE, plans NODE (as 'viaduct plan' would), loads the node's private key, \
+            certificate, CA certificates and CRLs, opens the IKE sockets, initiates the IKE SAs \
+            this end is planned to open, answers the ones its peers open, and runs until SIGINT \
+            or SIGTERM. Meant for a terminal or a systemd service (Type=simple): it never forks.
+
+              Each negotiated Child SA is handed to the data plane. In this version the only data \
+            plane is a logging one: SAs are negotiated and logged (SPIs and algorithms, never \
+            keys) but no traffic flows through the tunnel yet.
+
+            SOCKETS
+              UDP 500 and 4500 on every local underlay address the plan uses (IPv4 and IPv6). \
+            Port 4500 carries IKE behind the 4-byte non-ESP marker (RFC 3948); ESP arriving there \
+            is counted and dropped for now. Each socket gets per-socket IPsec bypass policies \
+            (IP_XFRM_POLICY / IPV6_XFRM_POLICY, both directions) so IKE is never caught by \
+            route-based 0.0.0.0/0 policies. Needs root, or CAP_NET_BIND_SERVICE + CAP_NET_ADMIN.
+
+            LOGGING
+              One line per event on stderr: 'LEVEL message key=value ...' with keys such as \
+            peer, spi, proposal, reason, notify. Under systemd, journald stores the lines and adds \
+            the timestamps. Key material is never logged, at any level.
+
+            EXIT STATUS
+              0 after a clean shutdown on SIGINT/SIGTERM. 1 when the input is wrong or the daemon \
+            cannot start: an invalid topology (FILE:LINE:COLUMN diagnostics), an unknown node, a \
+            missing or unreadable key/certificate/CA/CRL, or an underlay address that is not \
+            configured on this host (the message names the address).
+
+            EXAMPLES
+              viaduct run /etc/viaduct/topology.yaml --node dc1
+              viaduct run site.yaml --node branch-a --log-level debug
+            """)
+
+    @Argument(help: "The topology file (YAML).")
+    var file: String
+
+    @Option(help: "The gateway this host is (a name under 'gateways').")
+    var node: String
+
+    @Option(help: "trace, debug, info (default), notice, warning, error or critical.")
+    var logLevel = "info"
+
+    @Flag(help: "Prefix each log line with a UTC timestamp (for logs not written to journald).")
+    var timestamps = false
+
+    @Flag(help: "Use UDP encapsulation (ESP in UDP/4500) even when no NAT is detected.")
+    var forceEncapsulation = false
+
+    @Option(help: ArgumentHelp("Seconds before an initiator retries a failed IKE SA.", visibility: .hidden))
+    var retryDelay: Double = 30
+
+    func run() throws {
+        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
+            Output.error("viaduct: error: unknown log level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
+            throw ExitCode(1)
+        }
+        let stamps = timestamps
+        LoggingSystem.bootstrap { KeyValueLogHandler(label: $0, level: level, timestamps: stamps) }
+        let logger = Logger(label: "viaduct")
+
+        guard let loaded = Output.loadValid(file), let topology = loaded.topology else { throw ExitCode(1) }
+        let plan: NodePlan
+        switch NodePlanner.plan(topology, links: loaded.links, node: node, fileExists: FileManager.default.fileExists(atPath:)) {
+        case .success(let p): plan = p
+        case .failure(let e):
+            Output.print(e.diagnostics)
+            throw ExitCode(1)
+        }
+        do {
+            let credentials = try NodeCredentials.load(plan: plan)
+            let clock = SystemMonotonicClock()
+            let options = DaemonOptions(reinitiateDelaySeconds: retryDelay, forceUDPEncapsulation: forceEncapsulation)
+            let factory = EngineSessionFactory(plan: plan, credentials: credentials, ports: options.ports,
+                                               clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: forceEncapsulation)
+            _ = try NodeDaemon.run(plan: plan, factory: factory, dataplane: LoggingDataplane(logger: logger),
+                                   options: options, clock: clock, logger: logger)
+        } catch {
+            Output.error("viaduct: error: \(error.message)")
+            throw ExitCode(1)
+        }
+    }
+}

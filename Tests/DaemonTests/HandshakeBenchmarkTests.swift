@@ -1,0 +1,31 @@
+import Crypto
+@testable import Daemon
+import Testing
+import Topology
+
+/// The benchmark's in-memory handshake must really complete (both sides reach a Child SA), or
+/// `viaduct bench handshake` would time failures.
+struct HandshakeBenchmarkTests {
+    @Test(arguments: ["aes256gcm16-prfsha384-ecp384", "aes256-sha256-modp3072"])
+    func inProcessHandshakeCompletes(_ ike: String) throws {
+        guard case .success(let ikeP) = ProposalSyntax.parse(ike, kind: .ike),
+              case .success(let espP) = ProposalSyntax.parse("aes256gcm16", kind: .esp) else {
+            Issue.record("proposal did not parse")
+            return
+        }
+        let bench = try HandshakeBenchmark(keyType: .ecdsaP256, ikeProposal: ikeP, espProposal: espP, epochNow: 1_749_945_600)
+        try bench.run()
+    }
+
+    @Test func authenticationFailureIsReportedNotHung() throws {
+        guard case .success(let ikeP) = ProposalSyntax.parse("aes256gcm16-prfsha384-ecp384", kind: .ike),
+              case .success(let espP) = ProposalSyntax.parse("aes256gcm16", kind: .esp) else {
+            Issue.record("proposal did not parse")
+            return
+        }
+        var bench = try HandshakeBenchmark(keyType: .ecdsaP256, ikeProposal: ikeP, espProposal: espP, epochNow: 1_749_945_600)
+        // The engine validates certificates at its wall clock: two days later they have expired.
+        bench.shiftWallClock(bySeconds: 2 * 86_400)
+        #expect(throws: (any Error).self) { try bench.run() }
+    }
+}

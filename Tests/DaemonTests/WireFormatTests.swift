@@ -1,0 +1,63 @@
+@testable import Daemon
+import IKEv2
+import Testing
+
+/// RFC 3948 §2.2 non-ESP marker and RFC 7296 §3.1 header peeking, byte by byte.
+struct WireFormatTests {
+    @Test func markerIsStrippedOnlyOnTheNATTPort() {
+        let ike = ikeMessage(spiI: 1, spiR: 0, initiator: true, response: false)
+        let a = IKEEndpoint(address: gwA, port: 4500), b = IKEEndpoint(address: gwB, port: 4500)
+        #expect(IKESocketSet.classify(.init(bytes: [0, 0, 0, 0] + ike, source: b, destination: a), ports: .standard)
+                == .ike(IKEDatagram(bytes: ike, source: b, destination: a)))
+        let a500 = IKEEndpoint(address: gwA, port: 500), b500 = IKEEndpoint(address: gwB, port: 500)
+        #expect(IKESocketSet.classify(.init(bytes: ike, source: b500, destination: a500), ports: .standard)
+                == .ike(IKEDatagram(bytes: ike, source: b500, destination: a500)))
+        #expect(NonESPMarker.classify([0, 0, 0, 1, 9]) == .esp)
+        #expect(NonESPMarker.classify([0xFF]) == .keepalive)
+        for n in 0..<4 { #expect(NonESPMarker.classify([UInt8](repeating: 0, count: n)) == .malformed) }
+    }
+
+    @Test func markerIsAddedWhenEitherPortIsNATT() {
+        let body: [UInt8] = [1, 2, 3]
+        func wire(_ sp: UInt16, _ dp: UInt16) -> [UInt8] {
+            IKESocketSet.wireBytes(IKEDatagram(bytes: body, source: IKEEndpoint(address: gwA, port: sp),
+                                               destination: IKEEndpoint(address: gwB, port: dp)), ports: .standard)
+        }
+        #expect(wire(500, 500) == body)
+        #expect(wire(4500, 4500) == [0, 0, 0, 0] + body)
+        #expect(wire(500, 4500) == [0, 0, 0, 0] + body)
+        #expect(wire(4500, 1234) == [0, 0, 0, 0] + body)
+    }
+
+    @Test func headerPeekReadsSPIsAndFlags() throws {
+        let m = ikeMessage(spiI: 0x0102030405060708, spiR: 0x1112131415161718, exchange: 35, initiator: true, response: false)
+        let r = try #require(IKEMessageRoute(m))
+        #expect(r.initiatorSPI == 0x0102030405060708)
+        #expect(r.responderSPI == 0x1112131415161718)
+        #expect(r.receiverSPI == 0x1112131415161718)
+        #expect(r.senderSPI == 0x0102030405060708)
+        #expect(!r.isNewSARequest)
+        #expect(try #require(IKEMessageRoute(ikeMessage(spiI: 5, spiR: 0, initiator: true, response: false))).isNewSARequest)
+        // Every truncation of the header is refused, never read past the end.
+        for n in 0..<28 { #expect(IKEMessageRoute(Array(m.prefix(n))) == nil) }
+        var v1 = m
+        v1[17] = 0x10
+        #expect(IKEMessageRoute(v1) == nil)
+    }
+
+    @Test func pollTimeoutRoundsUpAndCaps() {
+        let now = IKEInstant(nanoseconds: 5_000_000_000)
+        #expect(SystemMonotonicClock.pollTimeout(until: nil, now: now) == -1)
+        #expect(SystemMonotonicClock.pollTimeout(until: IKEInstant(nanoseconds: 4_000_000_000), now: now) == 0)
+        #expect(SystemMonotonicClock.pollTimeout(until: IKEInstant(nanoseconds: 5_000_000_001), now: now) == 1)
+        #expect(SystemMonotonicClock.pollTimeout(until: now.adding(seconds: 2.5), now: now) == 2500)
+        #expect(SystemMonotonicClock.pollTimeout(until: now.adding(seconds: 3600), now: now, cap: 1000) == 1000)
+    }
+
+    @Test func logValuesWithSpacesAreQuoted() {
+        #expect(KeyValueLogHandler.quote("dc2") == "dc2")
+        #expect(KeyValueLogHandler.quote("a b") == "\"a b\"")
+        #expect(KeyValueLogHandler.quote("say \"hi\"") == "\"say \\\"hi\\\"\"")
+        #expect(KeyValueLogHandler.quote("") == "\"\"")
+    }
+}
