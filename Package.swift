@@ -30,7 +30,7 @@ let package = Package(
 
         // I/O shell.
         .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
-        .target(name: "Netlink", dependencies: ["KernelModel", "Topology", "CMnl"]),
+        .target(name: "Netlink", dependencies: ["KernelModel", "Reconciler", "Topology", "CMnl"]),
         .target(name: "Dataplane", dependencies: ["ESP", "IKEv2", "Crypto", "CryptoCore", "CLinuxShims"]),
         .target(name: "Daemon", dependencies: [
             "IKEv2", "Crypto", "CryptoCore", "Topology", "CLinuxShims", "Dataplane",
@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore"]),
         .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "Crypto"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Crypto"]),
-        .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink"]),
+        .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink", "Reconciler"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
         .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "ESP", "Crypto"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),

@@ -18,19 +18,28 @@ public struct DesiredKernelState: Hashable, Sendable {
         self.policies = policies
     }
 
+    /// Which data plane the interfaces belong to. The kernel's are XFRM interfaces or VTIs with
+    /// route-based XFRM policies; the userspace data plane's are TUN devices it creates itself
+    /// (the reconciler only configures them) and it needs no XFRM policies.
+    public enum Backend: String, Hashable, Sendable {
+        case kernel, userspace
+    }
+
     /// The desired state of `plan`. A tunnel whose name is in `down` keeps its interface and
     /// addresses but the interface is down and its static routes are withdrawn: that is how a
     /// lost tunnel tells BGP and the routing table at once.
-    public init(plan: NodePlan, down: Set<String> = []) {
+    public init(plan: NodePlan, down: Set<String> = [], backend: Backend = .kernel) {
         self.init()
         for t in plan.tunnels {
             let i = t.interface
             let up = !down.contains(i.name)
             let kind: LinkKind
-            switch i.kind {
-            case .xfrm:
+            switch (backend, i.kind) {
+            case (.userspace, _):
+                kind = .tun
+            case (.kernel, .xfrm):
                 kind = .xfrm(ifID: i.ifID, underlyingIndex: nil)
-            case .vti:
+            case (.kernel, .vti):
                 kind = .vti(ikey: i.ifID, okey: i.ifID, local: t.ike.localAddress, remote: t.ike.peerAddress)
             }
             links.append(DesiredLink(name: i.name, kind: kind, mtu: UInt32(i.mtu), up: up))
@@ -42,6 +51,7 @@ public struct DesiredKernelState: Hashable, Sendable {
             }
             // Route-based: one policy per direction and inside family, selector any <-> any,
             // bound to the interface; the template names the tunnel endpoints.
+            guard backend == .kernel else { continue }
             let families = Set(i.addresses.map(\.local.family)).union(t.routes.map(\.destination.family))
             for family in [IPAddress.Family.ipv4, .ipv6] where families.contains(family) {
                 for dir in [XfrmDirection.outbound, .inbound, .forward] {
