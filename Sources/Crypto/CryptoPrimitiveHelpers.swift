@@ -94,8 +94,11 @@ enum CryptoPrimitiveHelpers {
     /// A cipher context keyed once for one direction. `key` is the raw cipher key (no salt).
     /// Contexts are kept per SA and only re-IV'd per packet, which is what makes the per-packet
     /// path allocation-free.
+    /// `padding`: nil leaves the context alone. AEAD callers pass nil: counter modes have no block
+    /// padding, and an explicit setting costs ~390 instructions on every per-packet re-init in
+    /// OpenSSL 3.0 (measured with callgrind: 6,930 vs 6,544 per 1,400-byte AES-256-GCM seal).
     static func cipherContext(name: String, key: SecureBytes, keyRange: Range<Int>, encrypt: Bool,
-                              padding: Bool) throws(CryptoError) -> OpaquePointer {
+                              padding: Bool?) throws(CryptoError) -> OpaquePointer {
         guard let cipher = EVP_CIPHER_fetch(nil, name, nil) else {
             throw OpenSSL.error(.unsupportedAlgorithm, "EVP_CIPHER_fetch(\(name))")
         }
@@ -108,7 +111,7 @@ enum CryptoPrimitiveHelpers {
             EVP_CipherInit_ex2(ctx, cipher, bytes.baseAddress?.advanced(by: keyRange.lowerBound).assumingMemoryBound(to: UInt8.self),
                                nil, encrypt ? 1 : 0, nil) == 1
         }
-        guard ok, EVP_CIPHER_CTX_set_padding(ctx, padding ? 1 : 0) == 1 else {
+        guard ok, padding.map({ EVP_CIPHER_CTX_set_padding(ctx, $0 ? 1 : 0) == 1 }) ?? true else {
             EVP_CIPHER_CTX_free(ctx)
             throw OpenSSL.error(.library, "EVP_CipherInit_ex2(\(name))")
         }

@@ -34,10 +34,10 @@ final class OpenSSLAEADCipher: AEADCipher {
             throw CryptoError(.invalidKeyLength, "\(name) key material is \(key.count) bytes, expected \(algorithm.keyMaterialLength) (key || 4-byte salt)")
         }
         let keyRange = 0..<(key.count - Self.saltLength)
-        let encryptor = try CryptoPrimitiveHelpers.cipherContext(name: name, key: key, keyRange: keyRange, encrypt: true, padding: false)
+        let encryptor = try CryptoPrimitiveHelpers.cipherContext(name: name, key: key, keyRange: keyRange, encrypt: true, padding: nil)
         let decryptor: OpaquePointer
         do {
-            decryptor = try CryptoPrimitiveHelpers.cipherContext(name: name, key: key, keyRange: keyRange, encrypt: false, padding: false)
+            decryptor = try CryptoPrimitiveHelpers.cipherContext(name: name, key: key, keyRange: keyRange, encrypt: false, padding: nil)
         } catch {
             EVP_CIPHER_CTX_free(encryptor)
             throw error
