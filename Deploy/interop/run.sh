@@ -4,12 +4,19 @@
 #   Deploy/interop/run.sh [scenario...]      (default: all; must run as root)
 #   Deploy/interop/run.sh --list
 #
-# Each scenario builds two network namespaces joined by a veth (vdt-io-v 192.0.2.1 runs
-# `viaduct run`, vdt-io-s 192.0.2.2 runs strongSwan's charon with kernel-libipsec), a topology
-# with one managed gateway (Viaduct) and one `managed: false` gateway (strongSwan), a PKI made
-# with `viaduct pki`, and the charon/swanctl configuration. It brings the tunnel up from one
-# side, checks both ends, captures the exchange with tshark, tears everything down, and prints
-# one PASS/FAIL line. The last line is exactly "N passed, M failed"; the exit status is non-zero
+# Each strongSwan scenario builds network namespaces joined by veths (vdt-io-v 192.0.2.1 runs
+# `viaduct run`, vdt-io-s 192.0.2.2 runs strongSwan's charon with kernel-libipsec; a LAN host
+# behind each: vdt-io-hv 198.18.1.10 and vdt-io-hs 198.18.2.10), a topology with one managed
+# gateway (Viaduct) and one `managed: false` gateway (strongSwan), a PKI made with `viaduct pki`,
+# and the charon/swanctl configuration. It brings the tunnel up from one side, checks both ends,
+# pings LAN<->LAN through the tunnel (Viaduct's userspace ESP <-> libipsec, ESP-in-UDP/4500),
+# runs a 5 s iperf3 where the scenario asks for it (every 1 s interval must carry data),
+# captures the exchange with tshark, tears everything down, and prints one PASS/FAIL line.
+#
+# viaduct-pair-* scenarios run two Viaduct gateways (vdt-io-a 192.0.2.1, vdt-io-b 192.0.2.2)
+# from one topology, a host behind each (198.18.1.10 + 2001:db8:1::10, 198.18.2.10 +
+# 2001:db8:2::10), static routing, IPv4 and IPv6 inside; ping both families both ways and a
+# 5 s iperf3 per family. The last line is exactly "N passed, M failed"; the exit status is non-zero
 # when anything failed. Namespaces and processes (by PID) are removed even on failure.
 #
 # Environment: VIADUCT (binary; default: the newest of .build*/debug/viaduct), KEEP=1 (keep the
@@ -21,20 +28,31 @@ REPO=$(cd "$HERE/../.." && pwd)
 CHARON=${CHARON:-/usr/lib/ipsec/charon}
 NS_V=vdt-io-v
 NS_S=vdt-io-s
+NS_HV=vdt-io-hv
+NS_HS=vdt-io-hs
+NS_A=vdt-io-a
+NS_B=vdt-io-b
+NS_HA=vdt-io-ha
+NS_HB=vdt-io-hb
+ALL_NS="$NS_V $NS_S $NS_HV $NS_HS $NS_A $NS_B $NS_HA $NS_HB"
 IP_V=192.0.2.1
 IP_S=192.0.2.2
 ID_V=viaduct-gw.example.net
 ID_S=strongswan-gw.example.net
 
-# name | who initiates (viaduct|strongswan) | key type | IKE proposal | ESP proposal | expectation
+# name | who initiates (viaduct|strongswan|pair) | key type | IKE proposal | ESP proposal | expectation
+# up: SAs match and LAN<->LAN ping both ways; traffic: up + 5 s iperf3 each way;
+# up-refused: SAs match, Viaduct's userspace data plane refuses the non-AEAD Child SA (by design).
 SCENARIOS=(
-  "responder-ecdsa|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|up"
-  "initiator-ecdsa|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|up"
+  "responder-ecdsa|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|traffic"
+  "initiator-ecdsa|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|traffic"
   "responder-rsa|strongswan|rsa3072|aes256gcm16-prfsha384-ecp384|aes256gcm16|up"
   "initiator-rsa|viaduct|rsa3072|aes256gcm16-prfsha384-ecp384|aes256gcm16|up"
   "aes128gcm16-x25519|viaduct|ecdsa-p256|aes128gcm16-prfsha256-x25519|aes128gcm16|up"
-  "aes256-sha256-modp3072|strongswan|ecdsa-p256|aes256-sha256-modp3072|aes256-sha256|up"
+  "aes256-sha256-modp3072|strongswan|ecdsa-p256|aes256-sha256-modp3072|aes256-sha256|up-refused"
   "chacha20poly1305-x25519|viaduct|ecdsa-p256|chacha20poly1305-prfsha256-x25519|chacha20poly1305|up"
+  "viaduct-pair-traffic|pair|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|pair-traffic"
+  "viaduct-pair-chacha20poly1305|pair|ecdsa-p256|chacha20poly1305-prfsha256-x25519|chacha20poly1305|pair-up"
   "wrong-ca|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|wrong-ca"
   "wrong-identity|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|wrong-identity"
   "no-proposal|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|no-proposal"
@@ -48,8 +66,8 @@ if [ "${1:-}" = "--list" ]; then
   exit 0
 fi
 [ "$(id -u)" = 0 ] || die "must run as root (network namespaces)"
-for tool in ip tshark swanctl "$CHARON"; do
-  command -v "$tool" >/dev/null 2>&1 || [ -x "$tool" ] || die "missing $tool (apt-get install strongswan-charon strongswan-swanctl libcharon-extra-plugins tshark iproute2)"
+for tool in ip tshark swanctl iperf3 ping jq "$CHARON"; do
+  command -v "$tool" >/dev/null 2>&1 || [ -x "$tool" ] || die "missing $tool (apt-get install strongswan-charon strongswan-swanctl libcharon-extra-plugins tshark iperf3 iputils-ping jq iproute2)"
 done
 if [ -z "${VIADUCT:-}" ]; then
   VIADUCT=$(ls -t "$REPO"/.build*/debug/viaduct 2>/dev/null | head -1)
@@ -71,7 +89,7 @@ teardown() {
   local p
   for p in "${PIDS[@]}"; do stop_pid "$p"; done
   PIDS=()
-  for ns in $NS_V $NS_S; do
+  for ns in $ALL_NS; do
     ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$ns" && ip netns del "$ns"
   done
   return 0
@@ -90,6 +108,29 @@ net_up() {
   ip link add v-wan netns $NS_V type veth peer name s-wan netns $NS_S || return 1
   ip -n $NS_V addr add $IP_V/24 dev v-wan && ip -n $NS_V link set v-wan up && ip -n $NS_V link set lo up
   ip -n $NS_S addr add $IP_S/24 dev s-wan && ip -n $NS_S link set s-wan up && ip -n $NS_S link set lo up
+}
+
+# lan GW_NS HOST_NS GW_IF HOST_IF N: a host namespace behind a gateway, 198.18.N.0/24 and
+# 2001:db8:N::/64 (gateway .1 / ::1, host .10 / ::10), forwarding on in the gateway.
+lan_up() {
+  local gw=$1 host=$2 gif=$3 hif=$4 n=$5
+  ip netns add "$host" || return 1
+  ip link add "$gif" netns "$gw" type veth peer name "$hif" netns "$host" || return 1
+  ip -n "$gw" addr add 198.18.$n.1/24 dev "$gif" && ip -n "$gw" -6 addr add 2001:db8:$n::1/64 dev "$gif" nodad \
+    && ip -n "$gw" link set "$gif" up || return 1
+  ip -n "$host" addr add 198.18.$n.10/24 dev "$hif" && ip -n "$host" -6 addr add 2001:db8:$n::10/64 dev "$hif" nodad \
+    && ip -n "$host" link set "$hif" up && ip -n "$host" link set lo up || return 1
+  ip -n "$host" route add default via 198.18.$n.1 && ip -n "$host" -6 route add default via 2001:db8:$n::1 || return 1
+  ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+}
+
+pair_net_up() {
+  teardown
+  ip netns add $NS_A && ip netns add $NS_B || return 1
+  ip link add a-wan netns $NS_A type veth peer name b-wan netns $NS_B || return 1
+  ip -n $NS_A addr add $IP_V/24 dev a-wan && ip -n $NS_A link set a-wan up && ip -n $NS_A link set lo up
+  ip -n $NS_B addr add $IP_S/24 dev b-wan && ip -n $NS_B link set b-wan up && ip -n $NS_B link set lo up
+  lan_up $NS_A $NS_HA a-lan h-lan 1 && lan_up $NS_B $NS_HB b-lan h-lan 2
 }
 
 # pki DIR KEYTYPE MODE: the topology's CA + Viaduct's cert (viaduct pki init), strongSwan's cert.
@@ -127,16 +168,48 @@ gateways:
     identity: $ID_V
     certificate: pki/vdt-gw.pem
     key: pki/vdt-gw.key
-    networks: [198.18.1.0/24]
+    networks: [198.18.1.0/24, 2001:db8:1::/64]
   ss-gw:
     address: $IP_S
     identity: $peer_id
     managed: false
-    networks: [198.18.2.0/24]
+    networks: [198.18.2.0/24, 2001:db8:2::/64]
 tunnels:
   - between: [vdt-gw, ss-gw]
-    inside: 169.254.10.0/30
+    inside: [169.254.10.0/30, 2001:db8:ff::/126]
     initiator: $init_gw
+YAML
+}
+
+# pair topology DIR IKE ESP: two managed gateways, static routing, dual-stack inside.
+write_pair_topology() {
+  local dir=$1 ike=$2 esp=$3
+  mkdir -p "$dir/pki"
+  cat >"$dir/topology.yaml" <<YAML
+# generated by Deploy/interop/run.sh
+version: 1
+defaults:
+  ike: { proposals: [$ike], lifetime: 8h }
+  esp: { proposals: [$esp], lifetime: 1h }
+  dataplane: userspace
+pki: { ca: pki/ca.pem }
+gateways:
+  gw-a:
+    address: $IP_V
+    identity: gw-a.example.net
+    certificate: pki/gw-a.pem
+    key: pki/gw-a.key
+    networks: [198.18.1.0/24, 2001:db8:1::/64]
+  gw-b:
+    address: $IP_S
+    identity: gw-b.example.net
+    certificate: pki/gw-b.pem
+    key: pki/gw-b.key
+    networks: [198.18.2.0/24, 2001:db8:2::/64]
+tunnels:
+  - between: [gw-a, gw-b]
+    inside: [169.254.20.0/30, 2001:db8:ff::/126]
+    routing: static
 YAML
 }
 
@@ -227,20 +300,21 @@ start_charon() {
   sw "$dir" --load-all >"$ss/swanctl-load.log" 2>&1
 }
 
+# start_viaduct DIR [NS NODE LOGNAME]
 start_viaduct() {
-  local dir=$1
-  ip netns exec $NS_V "$VIADUCT" run "$dir/topology.yaml" --node vdt-gw --log-level debug --timestamps --retry-delay 5 \
-    >"$dir/viaduct.stdout" 2>"$dir/viaduct.log" &
+  local dir=$1 ns=${2:-$NS_V} node=${3:-vdt-gw} name=${4:-viaduct}
+  ip netns exec "$ns" "$VIADUCT" run "$dir/topology.yaml" --node "$node" --log-level debug --timestamps --retry-delay 5 \
+    >"$dir/$name.stdout" 2>"$dir/$name.log" &
   PIDS+=($!)
-  for _ in $(seq 100); do grep -q "daemon started" "$dir/viaduct.log" 2>/dev/null && return 0; sleep 0.1
+  for _ in $(seq 100); do grep -q "daemon started" "$dir/$name.log" 2>/dev/null && return 0; sleep 0.1
     kill -0 "${PIDS[-1]}" 2>/dev/null || break; done
-  log "viaduct did not start: $(tail -3 "$dir/viaduct.log")"
+  log "viaduct did not start: $(tail -3 "$dir/$name.log")"
   return 1
 }
 
 start_capture() {
   local dir=$1
-  ip netns exec $NS_V tshark -i v-wan -f udp -w "$dir/capture.pcapng" >"$dir/tshark.log" 2>&1 &
+  ip netns exec $NS_V tshark -i v-wan -f 'udp port 500 or (udp port 4500 and (udp[8:4] = 0 or udp[8:1] = 0xff))' -w "$dir/capture.pcapng" >"$dir/tshark.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 100); do grep -q "Capturing on" "$dir/tshark.log" 2>/dev/null && return 0; sleep 0.1; done
   log "tshark did not start"; return 1
@@ -276,7 +350,103 @@ check_up() {
   # Viaduct's inbound SPI is strongSwan's outbound one and vice versa.
   grep -q "child SA established.*spi=\"${child_out}_i ${child_in}_o\"" "$dir/viaduct.log" \
     || fail "Viaduct's child SPIs differ from strongSwan's (in $child_in, out $child_out)" || return 1
-  grep -q "child SA installed (logging data plane" "$dir/viaduct.log" || fail "data plane not called" || return 1
+  return 0
+}
+
+# check_installed DIR: Viaduct's userspace data plane took the Child SA.
+check_installed() {
+  local dir=$1
+  wait_for 5 grep -q "child SA installed.*dataplane=userspace" "$dir/viaduct.log" \
+    || fail "Viaduct's userspace data plane did not install the child SA: $(grep -m1 'data plane refused' "$dir/viaduct.log")" || return 1
+}
+
+# check_refused DIR: a non-AEAD Child SA is negotiated but the userspace data plane says why it
+# cannot carry it.
+check_refused() {
+  local dir=$1
+  wait_for 5 grep -q "data plane refused the child SA.*unsupported-sa" "$dir/viaduct.log" \
+    || fail "Viaduct did not refuse the non-AEAD child SA with unsupported-sa" || return 1
+}
+
+NOTE=""
+note() { NOTE="${NOTE:+$NOTE, }$*"; }
+
+# check_ping FROM_NS TO_ADDR LABEL: warm up (routes follow the Child SA), then 10 echoes, no loss.
+check_ping() {
+  local from=$1 to=$2 label=$3 out loss
+  wait_for 10 ip netns exec "$from" ping -n -c 1 -W 1 "$to" >/dev/null 2>&1 || fail "no ping reply $label ($to)" || return 1
+  out=$(ip netns exec "$from" ping -n -c 10 -i 0.1 -W 1 "$to" 2>&1)
+  loss=$(printf '%s\n' "$out" | grep -o '[0-9.]*% packet loss' | cut -d% -f1)
+  [ "$loss" = 0 ] || fail "ping $label: ${loss:-?}% loss" || return 1
+  note "ping $label 0% loss"
+}
+
+# check_iperf DIR SERVER_NS CLIENT_NS ADDR LABEL: 5 s TCP; every 1 s interval must carry data.
+check_iperf() {
+  local dir=$1 srv=$2 cli=$3 addr=$4 label=$5 json=$1/iperf-$5.json
+  ip netns exec "$srv" iperf3 -s -1 -B "$addr" >"$dir/iperf-server-$label.log" 2>&1 &
+  PIDS+=($!)
+  wait_for 5 sh -c "ip netns exec '$srv' ss -ltn | grep -q ':5201'" || fail "iperf3 server did not start" || return 1
+  ip netns exec "$cli" timeout 20 iperf3 -c "$addr" -t 5 -i 1 -J >"$json" 2>"$dir/iperf-client-$label.log" \
+    || fail "iperf3 $label failed: $(jq -r '.error // empty' "$json" 2>/dev/null)" || return 1
+  local intervals stalled gbps
+  intervals=$(jq '[.intervals[].sum.bits_per_second] | length' "$json")
+  stalled=$(jq '[.intervals[].sum.bits_per_second | select(. <= 0)] | length' "$json")
+  gbps=$(jq '.end.sum_received.bits_per_second / 1e9 * 1000 | floor / 1000' "$json")
+  [ "${intervals:-0}" -ge 5 ] || fail "iperf3 $label: only ${intervals:-0} intervals" || return 1
+  [ "$stalled" = 0 ] || fail "iperf3 $label stalled: $stalled interval(s) at 0 bit/s" || return 1
+  note "iperf3 $label $gbps Gbit/s"
+}
+
+# LAN hosts and libipsec's routes: kernel-libipsec's ipsec0 exists once charon runs; its own
+# routes live in table 220, which the fwmark trick disables, so the LAN routes go to main.
+strongswan_lan_up() {
+  lan_up $NS_V $NS_HV v-lan h-lan 1 && lan_up $NS_S $NS_HS s-lan h-lan 2 || return 1
+  wait_for 5 ip -n $NS_S link show ipsec0 >/dev/null 2>&1 || { log "no ipsec0"; return 1; }
+  ip -n $NS_S route add 198.18.1.0/24 dev ipsec0 && ip -n $NS_S -6 route add 2001:db8:1::/64 dev ipsec0
+}
+
+check_traffic_strongswan() {
+  local dir=$1 iperf=$2
+  check_ping $NS_HV 198.18.2.10 "v4 v->s" && check_ping $NS_HS 198.18.1.10 "v4 s->v" \
+    && check_ping $NS_HV 2001:db8:2::10 "v6 v->s" && check_ping $NS_HS 2001:db8:1::10 "v6 s->v" || return 1
+  [ "$iperf" = 1 ] || return 0
+  check_iperf "$dir" $NS_HS $NS_HV 198.18.2.10 "v->s" && check_iperf "$dir" $NS_HV $NS_HS 198.18.1.10 "s->v" || return 1
+  # strongSwan deletes the IKE SA: Viaduct removes the Child SA, takes the interface down and
+  # withdraws its static routes (what a BGP daemon and the routing table see).
+  sw "$dir" --terminate --ike viaduct --timeout 10 >"$dir/terminate.log" 2>&1
+  wait_for 5 sh -c "! ip -n $NS_V route show proto 222 | grep -q '198.18.2.0/24'" \
+    || fail "Viaduct kept its route to 198.18.2.0/24 after strongSwan deleted the IKE SA" || return 1
+  grep -q 'kernel updated change="~ link [^ ]* down"' "$dir/viaduct.log" \
+    || fail "Viaduct did not take the tunnel interface down after the delete" || return 1
+  note "link down + routes withdrawn on delete"
+}
+
+# ---------------------------------------------------------------- two Viaduct gateways
+run_pair() {
+  local dir=$1 ike=$2 esp=$3 keytype=$4 expect=$5
+  write_pair_topology "$dir" "$ike" "$esp" || fail "topology" || return 1
+  "$VIADUCT" pki init "$dir/topology.yaml" --key-type "$keytype" >"$dir/pki.log" 2>&1 || fail "PKI: $(tail -1 "$dir/pki.log")" || return 1
+  pair_net_up || fail "namespaces" || return 1
+  start_viaduct "$dir" $NS_A gw-a gw-a || fail "viaduct run gw-a did not start" || return 1
+  start_viaduct "$dir" $NS_B gw-b gw-b || fail "viaduct run gw-b did not start" || return 1
+  local n
+  for n in gw-a gw-b; do
+    wait_for 15 grep -q "child SA installed.*dataplane=userspace" "$dir/$n.log" \
+      || fail "$n installed no child SA: $(grep -m1 -E 'error|refused' "$dir/$n.log")" || return 1
+  done
+  # The tunnel interface came up (with its static routes) only once the Child SA was installed.
+  local l_sa l_up
+  l_sa=$(grep -n -m1 "child SA installed" "$dir/gw-a.log" | cut -d: -f1)
+  l_up=$(grep -n -m1 'kernel updated change="~ link [^ ]* up"' "$dir/gw-a.log" | cut -d: -f1)
+  [ -n "$l_sa" ] && [ -n "$l_up" ] && [ "$l_up" -gt "$l_sa" ] || fail "gw-a's tunnel interface did not come up after its child SA" || return 1
+  ip -n $NS_A route show proto 222 | grep -q "198.18.2.0/24" || fail "gw-a has no static route to 198.18.2.0/24" || return 1
+  ip -n $NS_A -6 route show proto 222 | grep -q "2001:db8:2::/64" || fail "gw-a has no static route to 2001:db8:2::/64" || return 1
+  check_ping $NS_HA 198.18.2.10 "v4 a->b" && check_ping $NS_HB 198.18.1.10 "v4 b->a" \
+    && check_ping $NS_HA 2001:db8:2::10 "v6 a->b" && check_ping $NS_HB 2001:db8:1::10 "v6 b->a" || return 1
+  if [ "$expect" = pair-traffic ]; then
+    check_iperf "$dir" $NS_HB $NS_HA 198.18.2.10 "v4 a->b" && check_iperf "$dir" $NS_HA $NS_HB 2001:db8:1::10 "v6 b->a" || return 1
+  fi
   return 0
 }
 
@@ -309,20 +479,24 @@ run_scenario() {
   IFS='|' read -r name initiator keytype ike esp expect <<<"$spec"
   local dir=$WORK/$name
   rm -rf "$dir"; mkdir -p "$dir"
-  FAIL_REASON=""
+  FAIL_REASON="" NOTE=""
+  if [ "$initiator" = pair ]; then run_pair "$dir" "$ike" "$esp" "$keytype" "$expect"; return; fi
   write_topology "$dir" "$initiator" "$ike" "$esp" "$expect" || fail "topology" || return 1
   make_pki "$dir" "$keytype" "$expect" || fail "PKI: $(tail -1 "$dir/pki.log")" || return 1
   write_charon "$dir" "$ike" "$esp" "$expect" || fail "charon config" || return 1
   net_up || fail "namespaces" || return 1
   start_capture "$dir" || fail "tshark" || return 1
   start_charon "$dir" || fail "charon: $(tail -2 "$dir/strongswan/charon.log" 2>/dev/null)" || return 1
+  case $expect in up|traffic) strongswan_lan_up || fail "LAN hosts / ipsec0 routes" || return 1 ;; esac
   start_viaduct "$dir" || fail "viaduct run did not start" || return 1
   if [ "$initiator" = strongswan ]; then
     sw "$dir" --initiate --child net --timeout 20 >"$dir/initiate.log" 2>&1 &
     PIDS+=($!)
   fi
   case $expect in
-    up) check_up "$dir" || return 1 ;;
+    up) check_up "$dir" && check_installed "$dir" && check_traffic_strongswan "$dir" 0 || return 1 ;;
+    traffic) check_up "$dir" && check_installed "$dir" && check_traffic_strongswan "$dir" 1 || return 1 ;;
+    up-refused) check_up "$dir" && check_refused "$dir" || return 1 ;;
     wrong-ca) check_fails "$dir" "received AUTHENTICATION_FAILED notify error" \
                 "IKE SA failed.*notify=AUTHENTICATION_FAILED.*reason=(certificate-invalid|authentication-failed)|IKE SA failed.*reason=(certificate-invalid|authentication-failed).*notify=AUTHENTICATION_FAILED" || return 1 ;;
     wrong-identity) check_fails "$dir" "received AUTHENTICATION_FAILED notify error" \
@@ -343,11 +517,11 @@ for want in "${selected[@]}"; do
   for s in "${SCENARIOS[@]}"; do [ "${s%%|*}" = "$want" ] && spec=$s; done
   if [ -z "$spec" ]; then echo "FAIL $want: unknown scenario (see --list)"; failed=$((failed + 1)); continue; fi
   if run_scenario "$spec"; then
-    echo "PASS $want"; passed=$((passed + 1))
+    echo "PASS $want${NOTE:+ ($NOTE)}"; passed=$((passed + 1))
   else
     echo "FAIL $want: $FAIL_REASON"; failed=$((failed + 1))
     if [ "${VERBOSE:-0}" = 1 ]; then
-      log "--- viaduct.log"; tail -20 "$WORK/$want/viaduct.log" >&2 2>/dev/null
+      for f in viaduct gw-a gw-b; do [ -f "$WORK/$want/$f.log" ] && { log "--- $f.log"; tail -20 "$WORK/$want/$f.log" >&2; }; done
       log "--- charon.log"; tail -20 "$WORK/$want/strongswan/charon.log" >&2 2>/dev/null
     fi
   fi

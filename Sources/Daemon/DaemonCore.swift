@@ -13,6 +13,10 @@ public final class DaemonCore {
     private let factory: any IKESessionFactory
     private let dataplane: any DataplaneBackend
     private let logger: Logger
+    /// Child SAs handed to the data plane and not yet deleted, per session (inbound → outbound
+    /// SPI): an IKE SA that dies without deleting them (DPD, retransmission timeout) must not
+    /// leave them installed, nor its tunnel up.
+    private var liveChildren: [SessionTable.SessionID: [UInt32: UInt32]] = [:]
     /// Initiator peers waiting to try again, by peer index.
     private var reinitiateAt: [Int: IKEInstant] = [:]
     /// Pause before an initiator opens a new IKE SA after the previous one failed or was deleted.
@@ -165,7 +169,14 @@ public final class DaemonCore {
             switch e {
             case .ikeSAEstablished:
                 reinitiateAt[peerIndex] = nil
+            case .childSAReady(let sa):
+                liveChildren[id, default: [:]][sa.inboundSPI] = sa.outboundSPI
+            case .childSADeleted(let inbound, _):
+                liveChildren[id]?[inbound] = nil
             case .ikeSAFailed, .ikeSADeleted:
+                for (inbound, outbound) in liveChildren.removeValue(forKey: id) ?? [:] {
+                    apply(.childSADeleted(inboundSPI: inbound, outboundSPI: outbound), peer: peer.name)
+                }
                 table.markFinished(id)
                 if peer.initiator && table.liveSessions(ofPeer: peerIndex) == 0 && reinitiateAt[peerIndex] == nil {
                     // Wait before trying again, unless the peer opens one first.
@@ -214,6 +225,18 @@ public final class DaemonCore {
             logger.error("IKE SA failed", metadata: metadata)
         case .ikeSADeleted:
             logger.info("IKE SA deleted", metadata: ["peer": "\(peer)"])
+        case .childSAOutboundActivated(let inbound, let outbound):
+            do {
+                try dataplane.activateOutbound(inboundSPI: inbound, outboundSPI: outbound, peer: peer)
+            } catch {
+                logger.error("data plane could not switch to the new child SA", metadata: [
+                    "peer": "\(peer)", "spi": "\(SPIText.child(inbound))_i", "reason": "\(error.message)",
+                ])
+            }
+        case .deadPeer(let action):
+            logger.warning("peer is not answering", metadata: ["peer": "\(peer)", "action": "\(action.rawValue)"])
+        case .initialContact(let identity):
+            logger.info("peer sent INITIAL_CONTACT", metadata: ["peer": "\(peer)", "peer_id": "\(identity)"])
         }
     }
 }

@@ -16,6 +16,8 @@ public struct DaemonError: Error, Hashable, Sendable, CustomStringConvertible {
         case credentials = "credentials"
         /// The plan cannot be turned into IKE sessions (unsupported address family, no address).
         case configuration = "configuration"
+        /// The data plane refused or failed (a TUN device, an SA it cannot carry).
+        case dataplane = "dataplane"
     }
 
     public var code: Code

@@ -8,6 +8,8 @@ public struct DaemonOptions: Sendable {
     public var reinitiateDelaySeconds: Double
     /// Use UDP encapsulation even without NAT (what strongSwan's kernel-libipsec peers do anyway).
     public var forceUDPEncapsulation: Bool
+    /// Where `viaduct status` and `viaduct events` reach the daemon (`ControlMessage`); nil: no socket.
+    public var controlSocketPath: String? = nil
 
     public init(ports: IKEPorts = .standard, bypassPolicies: Bool = true, reinitiateDelaySeconds: Double = 30,
                 forceUDPEncapsulation: Bool = false) {

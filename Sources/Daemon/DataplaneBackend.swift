@@ -18,4 +18,12 @@ public protocol DataplaneBackend: AnyObject {
     func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError)
     func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError)
     func counters(inboundSPI: UInt32) -> ChildSACounters?
+    /// Rekey responder (RFC 7296 §2.8): start sending on an installed Child SA that was
+    /// installed with `activateOutbound == false`.
+    func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError)
+}
+
+extension DataplaneBackend {
+    /// Backends without a notion of a current outbound SA have nothing to switch.
+    public func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {}
 }

@@ -2,7 +2,8 @@ import Glibc
 import IKEv2
 import Logging
 
-/// The daemon's only thread of control: one `poll()` over every IKE socket and the signal
+/// The daemon's only thread of control: one `poll()` over every IKE socket (except the 4500
+/// sockets a data plane reads; their IKE arrives through `shared.inbox`) and the signal
 /// descriptor, with the timeout set to the earliest session deadline. Each wake-up reads
 /// what is queued, lets due deadlines fire, and sends what the sessions produced. Nothing
 /// else touches the sockets or the sessions, so nothing needs a lock.
@@ -14,6 +15,11 @@ public final class IKEEventLoop {
     private let logger: Logger
     /// Datagrams read from one socket per wake-up, so one busy socket cannot starve the rest.
     private let readBudget = 64
+    /// Other descriptors served from this thread (the control socket); polled after the rest.
+    public var sources: [any EventLoopSource] = []
+    /// Sockets a data plane reads in the daemon's place, and the inbox its IKE comes back
+    /// through (`SocketSharingDataplane`); set before `run`.
+    public var shared = SharedSockets()
 
     /// Why `run` returned.
     public enum Stop: Equatable, Sendable {
@@ -37,8 +43,12 @@ public final class IKEEventLoop {
         flush()
         while true {
             if shouldStop() { return .requested }
-            var fds = sockets.sockets.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+            let polled = sockets.sockets.filter { !shared.readByDataplane.contains($0.descriptor) }
+            var fds = polled.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+            let inboxIndex = fds.count
+            if let inbox = shared.inbox { fds.append(pollfd(fd: inbox.descriptor, events: Int16(POLLIN), revents: 0)) }
             if let s = signals { fds.append(pollfd(fd: s.descriptor, events: Int16(POLLIN), revents: 0)) }
+            let sourceRanges = appendSourceDescriptors(&fds)
             let timeout = SystemMonotonicClock.pollTimeout(until: core.nextDeadline, now: clock.now(), cap: maxWaitMilliseconds)
             let count = fds.count
             let ready = fds.withUnsafeMutableBufferPointer { buf in
@@ -46,16 +56,32 @@ public final class IKEEventLoop {
             }
             if case .failure(let e) = ready { throw DaemonError(.system, "poll failed: \(e)", errno: e) }
 
-            if let s = signals, let last = fds.last, last.revents & Int16(POLLIN) != 0, let signo = s.read() {
+            if let s = signals, let last = fds.last(where: { $0.fd == s.descriptor }), last.revents & Int16(POLLIN) != 0, let signo = s.read() {
                 logger.notice("shutting down", metadata: ["signal": "\(Self.signalName(signo))"])
                 return .signal(signo)
             }
-            for (i, socket) in sockets.sockets.enumerated() where fds[i].revents != 0 {
+            for (i, socket) in polled.enumerated() where fds[i].revents != 0 {
                 readAll(socket)
+            }
+            if let inbox = shared.inbox, fds[inboxIndex].revents != 0 {
+                for d in inbox.take() { core.handle(.ike(d), now: clock.now()) }
             }
             core.fireTimers(now: clock.now())
             flush()
+            handleSources(fds, sourceRanges)
         }
+    }
+
+    private func appendSourceDescriptors(_ fds: inout [pollfd]) -> [Range<Int>] {
+        sources.map { source in
+            let start = fds.count
+            fds += source.pollDescriptors()
+            return start..<fds.count
+        }
+    }
+
+    private func handleSources(_ fds: [pollfd], _ ranges: [Range<Int>]) {
+        for (source, range) in zip(sources, ranges) { source.handle(fds[range], now: clock.now()) }
     }
 
     private func readAll(_ socket: UDPSocket) {

@@ -36,10 +36,18 @@ public enum NodeDaemon {
         let core = DaemonCore(factory: factory, dataplane: dataplane, logger: logger,
                               reinitiateDelaySeconds: options.reinitiateDelaySeconds)
         for t in plan.tunnels { core.add(peer: DaemonPeer(tunnel: t, ports: options.ports)) }
+        // A data plane that reads 4500 itself (userspace) takes it over before any IKE flows.
+        let sharing = dataplane as? any SocketSharingDataplane
+        let shared = try sharing?.attach(sockets: sockets) ?? SharedSockets()
+        defer { sharing?.detach() }
         logger.info("daemon started", metadata: [
             "node": "\(plan.node)", "peers": "\(plan.tunnels.count)", "dataplane": "\(dataplane.name)",
         ])
         let loop = IKEEventLoop(sockets: sockets, core: core, signals: signals, clock: clock, logger: logger)
+        let control = try NodeControl.attach(to: loop, plan: plan, dataplane: dataplane, path: options.controlSocketPath,
+                                             clock: clock, logger: logger)
+        defer { control?.close() }
+        loop.shared = shared
         let stop = try loop.run()
         let c = core.counters
         logger.info("daemon stopped", metadata: [

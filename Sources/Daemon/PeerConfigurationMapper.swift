@@ -5,7 +5,8 @@ import Topology
 
 /// Turns one planned tunnel into the engine's `IKEPeerConfiguration`: proposals (the
 /// topology's strongSwan-syntax `Proposal`s are already algorithm lists), identities in IKE
-/// form (RFC 7296 §3.5), addresses, role and lifetimes. Pure: the wall clock arrives as a value.
+/// form (RFC 7296 §3.5), addresses, role, lifetimes with their rekey margin and jitter, DPD,
+/// and the ESP proposals' PFS groups (used on Child SA rekeys). Pure: the wall clock arrives as a value.
 public enum PeerConfigurationMapper {
     public static func configuration(for tunnel: TunnelPlan, ports: IKEPorts, wallClock: IKEWallClock,
                                      initiator: Bool, forceUDPEncapsulation: Bool = false) throws(DaemonError) -> IKEPeerConfiguration {
@@ -14,7 +15,7 @@ public enum PeerConfigurationMapper {
             IKEAlgorithmSet(encryption: $0.encryption, integrity: $0.integrity, prf: $0.prf, groups: $0.keyExchange)
         }
         let espProposals = tunnel.esp.proposals.map {
-            ESPAlgorithmSet(encryption: $0.encryption, integrity: $0.integrity, esn: $0.esn)
+            ESPAlgorithmSet(encryption: $0.encryption, integrity: $0.integrity, esn: $0.esn, groups: $0.keyExchange)
         }
         guard !ikeProposals.isEmpty, !espProposals.isEmpty else {
             throw DaemonError(.configuration, "tunnel to \(tunnel.peer): no IKE or ESP proposal")
@@ -29,7 +30,13 @@ public enum PeerConfigurationMapper {
             ikeLifetimeSeconds: Double(ike.lifetime.seconds),
             childLifetimeSeconds: Double(tunnel.esp.lifetime.seconds),
             forceUDPEncapsulation: forceUDPEncapsulation,
-            wallClock: wallClock)
+            wallClock: wallClock,
+            childRekeyMarginSeconds: Double(tunnel.esp.rekeyMargin.seconds),
+            childRekeyJitterSeconds: Double(tunnel.esp.rekeyJitter.seconds),
+            ikeRekeyMarginSeconds: Double(ike.rekeyMargin.seconds),
+            ikeRekeyJitterSeconds: Double(ike.rekeyJitter.seconds),
+            dpdIntervalSeconds: Double(ike.dpd.interval.seconds),
+            dpdAction: IKEDPDAction(rawValue: ike.dpd.action.rawValue) ?? .restart)
     }
 
     /// RFC 7296 §3.5 ID types from the topology's identity.

@@ -29,6 +29,14 @@ public struct DataplaneStatistics: Sendable, Hashable {
     public var sendErrors: UInt64 = 0
     /// TUN read errors (not EAGAIN).
     public var tunReadErrors: UInt64 = 0
+    /// TCP super-packets read from a TUN with offloads (each cut into MSS-sized segments).
+    public var tunSuperPacketsRead: UInt64 = 0
+    /// Coalesced GSO writes to a TUN, and the decrypted segments they carried (GRO).
+    public var tunCoalescedWrites: UInt64 = 0
+    public var tunCoalescedSegments: UInt64 = 0
+    /// Packets read from a TUN whose virtio header the data plane cannot honour (an unoffered
+    /// GSO type, a truncated header): dropped.
+    public var offloadErrors: UInt64 = 0
 
     public init() {}
 }

@@ -19,6 +19,14 @@ final class PacketBatch {
     let headers: UnsafeMutablePointer<MultiMessageHeader>
     private let vectors: UnsafeMutablePointer<iovec>
     private let names: UnsafeMutablePointer<sockaddr_storage>
+    /// One control-message buffer per header: UDP_SEGMENT out, UDP_GRO in (linux/udp.h).
+    private let controls: UnsafeMutableRawPointer
+    static let controlSize = 32
+    /// SOL_UDP and its options UDP_SEGMENT (a u16 segment size on send) and UDP_GRO (an int on
+    /// receive; a socket option to enable it), linux/udp.h.
+    static let levelUDP: Int32 = 17
+    static let udpSegment: Int32 = 103
+    static let udpGRO: Int32 = 104
 
     /// - Parameters:
     ///   - capacity: packets per batch.
@@ -36,6 +44,8 @@ final class PacketBatch {
         vectors.initialize(repeating: iovec(), count: capacity)
         names = .allocate(capacity: capacity)
         names.initialize(repeating: sockaddr_storage(), count: capacity)
+        controls = .allocate(byteCount: capacity * Self.controlSize, alignment: 8)
+        controls.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * Self.controlSize)
     }
 
     deinit {
@@ -43,6 +53,7 @@ final class PacketBatch {
         headers.deallocate()
         vectors.deallocate()
         names.deallocate()
+        controls.deallocate()
     }
 
     /// The whole slot `index`.
@@ -60,6 +71,8 @@ final class PacketBatch {
             headers[i].header.msg_iovlen = 1
             headers[i].header.msg_name = UnsafeMutableRawPointer(names + i)
             headers[i].header.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            headers[i].header.msg_control = controls + i * Self.controlSize
+            headers[i].header.msg_controllen = Self.controlSize
             headers[i].length = 0
         }
     }
@@ -70,16 +83,46 @@ final class PacketBatch {
     /// True when the kernel cut datagram `index` to fit the slot (MSG_TRUNC).
     func truncated(_ index: Int) -> Bool { headers[index].header.msg_flags & Int32(MSG_TRUNC) != 0 }
 
-    /// Makes header `position` send `range` of slot `index` to `destination`.
-    func prepareSend(position: Int, slot index: Int, range: Range<Int>, to destination: SocketAddress) {
+    /// The segment size of datagram `index` when the kernel coalesced several equal-sized ones
+    /// into it (a UDP_GRO control message), else nil.
+    func receivedSegmentSize(_ index: Int) -> Int? {
+        let header = headers[index].header
+        guard header.msg_controllen >= 16 + 4, let control = header.msg_control else { return nil }
+        // struct cmsghdr: size_t cmsg_len, int cmsg_level, int cmsg_type, then the data; one
+        // message at most (only UDP_GRO is enabled on this socket).
+        let level = control.loadUnaligned(fromByteOffset: 8, as: Int32.self)
+        let type = control.loadUnaligned(fromByteOffset: 12, as: Int32.self)
+        guard level == Self.levelUDP, type == Self.udpGRO else { return nil }
+        let size = Int(control.loadUnaligned(fromByteOffset: 16, as: Int32.self))
+        return size > 0 ? size : nil
+    }
+
+    /// Points iovec `position` at `range` of slot `index` (for `prepareSegmentedSend`).
+    func prepareVector(position: Int, slot index: Int, range: Range<Int>) {
         let s = slot(index)
-        names[position] = destination.storage
         vectors[position] = iovec(iov_base: s.baseAddress.map { $0 + range.lowerBound }, iov_len: range.count)
+    }
+
+    /// Makes header `position` send iovecs `vectors` (prepared by `prepareVector`) to
+    /// `destination`, as one UDP GSO send cut by the kernel into `segmentSize`-byte datagrams
+    /// (UDP_SEGMENT; the last may be shorter), or as one datagram when `segmentSize` is nil.
+    func prepareSegmentedSend(position: Int, vectors range: Range<Int>, segmentSize: Int?, to destination: SocketAddress) {
+        names[position] = destination.storage
         headers[position].header = msghdr()
-        headers[position].header.msg_iov = vectors + position
-        headers[position].header.msg_iovlen = 1
+        headers[position].header.msg_iov = vectors + range.lowerBound
+        headers[position].header.msg_iovlen = range.count
         headers[position].header.msg_name = UnsafeMutableRawPointer(names + position)
         headers[position].header.msg_namelen = destination.length
+        if let segmentSize {
+            let control = controls + position * Self.controlSize
+            // CMSG_LEN(2) = 18, CMSG_SPACE(2) = 24 on LP64.
+            control.storeBytes(of: 18, toByteOffset: 0, as: Int.self)
+            control.storeBytes(of: Self.levelUDP, toByteOffset: 8, as: Int32.self)
+            control.storeBytes(of: Self.udpSegment, toByteOffset: 12, as: Int32.self)
+            control.storeBytes(of: UInt16(segmentSize), toByteOffset: 16, as: UInt16.self)
+            headers[position].header.msg_control = control
+            headers[position].header.msg_controllen = 24
+        }
         headers[position].length = 0
     }
 }

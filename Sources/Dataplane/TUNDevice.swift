@@ -15,17 +15,30 @@ import Glibc
 public final class TUNDevice: Sendable {
     public let name: String
     let descriptor: OwnedDescriptor
+    /// True when every read and write carries a `VirtioNetHeader` (IFF_VNET_HDR) and the kernel
+    /// may hand us TCP super-packets and partial checksums (TUNSETOFFLOAD); see GSOSegmenter.
+    let offloads: Bool
 
     /// TUNSETIFF = _IOW('T', 202, int).
     static let setInterface: UInt = 0x4004_54CA
     static let flagTUN: Int16 = 0x0001
     static let flagNoPacketInformation: Int16 = 0x1000
+    /// IFF_VNET_HDR: a struct virtio_net_hdr before every packet, both ways.
+    static let flagVirtioHeader: Int16 = 0x4000
+    /// TUNSETOFFLOAD = _IOW('T', 208, unsigned int), with TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6.
+    static let setOffload: UInt = 0x4004_54D0
+    static let offloadFlags: Int32 = 0x01 | 0x02 | 0x04
     /// struct ifreq: 16 bytes of name, then a 24-byte union whose first field is ifr_flags.
     static let interfaceRequestSize = 40
     static let interfaceNameSize = 16
 
     /// Creates (or attaches to an existing non-persistent) TUN interface called `name`.
-    public init(name: String) throws(DataplaneError) {
+    ///
+    /// With `offloads` (the default) the kernel hands the data plane TCP super-packets of up to
+    /// 64 KB and takes coalesced ones back, one system call per train instead of per packet; the
+    /// interface then advertises TSO and checksum offload (`ethtool -k`). Without, one packet per
+    /// read and write.
+    public init(name: String, offloads: Bool = true) throws(DataplaneError) {
         let bytes = Array(name.utf8)
         guard !bytes.isEmpty, bytes.count < Self.interfaceNameSize, !bytes.contains(0), !bytes.contains(UInt8(ascii: "/")),
               !bytes.contains(UInt8(ascii: " ")) else {
@@ -42,7 +55,7 @@ public final class TUNDevice: Sendable {
         let owned = OwnedDescriptor(taking: fd)
         var request = [UInt8](repeating: 0, count: Self.interfaceRequestSize)
         request.replaceSubrange(0..<bytes.count, with: bytes)
-        let flags = Self.flagTUN | Self.flagNoPacketInformation
+        let flags = Self.flagTUN | Self.flagNoPacketInformation | (offloads ? Self.flagVirtioHeader : 0)
         withUnsafeBytes(of: flags.littleEndian) { request.replaceSubrange(16..<18, with: $0) }
         let result: Result<Int32, SystemErrno> = request.withUnsafeMutableBytes { raw in
             guard let pointer = raw.baseAddress else { return .failure(SystemErrno(EINVAL)) }
@@ -52,11 +65,16 @@ public final class TUNDevice: Sendable {
             let code: DataplaneError.Code = (e.value == EPERM || e.value == EACCES) ? .permissionDenied : .system
             throw DataplaneError(code, "TUNSETIFF '\(name)' failed (a non-TUN interface with this name, or no CAP_NET_ADMIN?)", errno: e.value)
         }
+        if offloads {
+            // An older kernel without TSO for TUN still honours the header (no GSO ever arrives).
+            _ = SystemCall.retrying { ioctl(fd, Self.setOffload, Self.offloadFlags) }
+        }
         self.name = name
         self.descriptor = owned
+        self.offloads = offloads
     }
 
-    /// Reads one packet into `buffer`; its length, 0 when nothing is queued, or the errno.
+    /// Reads one packet (with offloads: its virtio header, then the packet) into `buffer`; its length, 0 when nothing is queued, or the errno.
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Result<Int, SystemErrno> {
         let fd = descriptor.rawValue
         switch SystemCall.retrying({ Glibc.read(fd, buffer.baseAddress, buffer.count) }) {
@@ -66,7 +84,7 @@ public final class TUNDevice: Sendable {
         }
     }
 
-    /// Writes one whole IP packet (the kernel takes it or drops it; a TUN write does not block).
+    /// Writes one whole IP packet, preceded by its virtio header with offloads (the kernel takes it or drops it; a TUN write does not block).
     func write(_ packet: UnsafeRawBufferPointer) -> Result<Int, SystemErrno> {
         let fd = descriptor.rawValue
         return SystemCall.retrying { Glibc.write(fd, packet.baseAddress, packet.count) }

@@ -176,6 +176,8 @@ public final class UserspaceDataplane: Sendable {
         result.datagramsSent = sending.datagramsSent
         result.sendErrors = sending.sendErrors
         result.tunReadErrors = sending.tunReadErrors
+        result.tunSuperPacketsRead = sending.tunSuperPacketsRead
+        result.offloadErrors = sending.offloadErrors
         return result
     }
 

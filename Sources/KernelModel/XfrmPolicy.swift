@@ -119,6 +119,15 @@ public struct XfrmPolicy: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Decodes an XFRM_MSG_NEWPOLICY (dump entry).
+    /// Per-socket policies (setsockopt IP_XFRM_POLICY, e.g. IKE bypass) appear in policy dumps
+    /// with dir = XFRM_POLICY_MAX + dir (3...5). They are not route-based policies: dumps skip
+    /// them instead of failing on a direction they cannot name.
+    public static func isPerSocket(_ message: NetlinkMessage) -> Bool {
+        let dirOffset = XfrmSelector.size + 64 + 32 + 8
+        return message.type == XfrmMessageType.newPolicy && message.payload.count > dirOffset
+            && message.payload[dirOffset] >= 3
+    }
+
     public init(decoding message: NetlinkMessage) throws(NetlinkDecodeError) {
         guard message.type == XfrmMessageType.newPolicy || message.type == XfrmMessageType.updatePolicy else {
             throw NetlinkDecodeError(.unexpectedType, offset: 0, context: "expected XFRM_MSG_NEWPOLICY, got type \(message.type)")

@@ -32,7 +32,9 @@ extension NetlinkSocket {
 
     /// Equivalent to: `ip xfrm policy list`.
     public func policies() throws(NetlinkError) -> [XfrmPolicy] {
-        try decodeEach(try dump(XfrmPolicy.dumpRequest()), "policies") { m throws(NetlinkDecodeError) in try XfrmPolicy(decoding: m) }
+        try decodeEach(try dump(XfrmPolicy.dumpRequest()).filter { !XfrmPolicy.isPerSocket($0) }, "policies") { m throws(NetlinkDecodeError) in
+            try XfrmPolicy(decoding: m)
+        }
     }
 
     private func decodeEach<T>(_ messages: [NetlinkMessage], _ what: String,

@@ -32,6 +32,9 @@ public final class NetlinkSocket {
     private var nextSequence: UInt32
     /// The largest datagram sent at once; the kernel reads a batch message by message.
     public static let batchLimit = 32 * 1024
+    /// At most this many requests per datagram, so their ACKs fit a receive buffer of rmem_max
+    /// even when SO_RCVBUFFORCE is not permitted (seen: ENOBUFS at 1,000 interfaces).
+    public static let maxMessagesPerDatagram = 128
     private static let receiveBufferSize = 64 * 1024
 
     /// Opens and binds a socket in the current network namespace; `groups` are multicast groups to join
@@ -55,8 +58,14 @@ public final class NetlinkSocket {
         // Capped ACKs (no echo of our request) and extended ACK text; both optional on old kernels.
         _ = setsockopt(fd, VD_SOL_NETLINK, VD_NETLINK_CAP_ACK, &one, socklen_t(MemoryLayout<Int32>.size))
         _ = setsockopt(fd, VD_SOL_NETLINK, VD_NETLINK_EXT_ACK, &one, socklen_t(MemoryLayout<Int32>.size))
-        var rcvbuf: Int32 = 1 << 20
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, socklen_t(MemoryLayout<Int32>.size))
+        // Every ACK is its own skb (~900 bytes of truesize), so a batch of small requests fills
+        // the default receive buffer (rmem_max, ~208 KiB) long before its bytes do, and the
+        // kernel drops ACKs with ENOBUFS. Ask for 8 MiB past rmem_max (CAP_NET_ADMIN), else as
+        // much as rmem_max allows; `maxMessagesPerDatagram` keeps even that enough.
+        var rcvbuf: Int32 = 8 << 20
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, socklen_t(MemoryLayout<Int32>.size))
+        }
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         for group in groups {
@@ -101,7 +110,7 @@ public final class NetlinkSocket {
         var chunkBytes = 0
         for r in numbered {
             let size = (NetlinkMessage.headerSize + r.message.payload.count + 3) & ~3
-            if !chunk.isEmpty && chunkBytes + size > NetlinkSocket.batchLimit {
+            if !chunk.isEmpty && (chunkBytes + size > NetlinkSocket.batchLimit || chunk.count >= NetlinkSocket.maxMessagesPerDatagram) {
                 try flush(chunk, into: &errors)
                 chunk = []
                 chunkBytes = 0

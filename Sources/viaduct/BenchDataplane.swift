@@ -81,6 +81,7 @@ struct BenchDataplane: ParsableCommand {
         let stats = lab.planes.map(\.statistics)
         for (name, s) in zip(["gw-a", "gw-b"], stats) {
             print("  \(name): sent \(s.datagramsSent) received \(s.datagramsReceived) send errors \(s.sendErrors) no SA \(s.outboundWithoutSA) TUN write errors \(s.tunWriteErrors)")
+            print("        TUN super-packets read \(s.tunSuperPacketsRead), coalesced writes \(s.tunCoalescedWrites) of \(s.tunCoalescedSegments) segments, offload errors \(s.offloadErrors)")
         }
     }
 

@@ -1,5 +1,9 @@
 import ArgumentParser
+import Daemon
 import Foundation
+import Glibc
+import Netlink
+import Reconciler
 import Topology
 
 struct Plan: ParsableCommand {
@@ -15,6 +19,11 @@ struct Plan: ParsableCommand {
 
             The JSON form (--json) is stable and documented in docs/plan-json.md.
 
+            Run as root on the gateway itself, 'plan' also compares the plan with this kernel and \
+            lists the changes that would bring it there (interfaces, addresses, routes, policies; \
+            the same changes 'viaduct run' makes, with every tunnel up), or says the kernel already \
+            matches. --no-kernel skips that.
+
             EXAMPLES
               viaduct plan Topologies/dci-two-site.yaml --node dc1
               viaduct plan site.yaml --node branch-a --json | jq '.tunnels[].interface'
@@ -29,14 +38,44 @@ struct Plan: ParsableCommand {
     @Flag(help: "Print the plan as JSON.")
     var json = false
 
+    @Flag(help: "Do not compare with this machine's kernel, even as root.")
+    var noKernel = false
+
     func run() throws {
         guard let loaded = Output.loadValid(file), let t = loaded.topology else { throw ExitCode(1) }
         switch NodePlanner.plan(t, links: loaded.links, node: node, fileExists: FileManager.default.fileExists(atPath:)) {
         case .success(let plan):
             print(json ? PlanRenderer.json(plan) : PlanRenderer.table(plan), terminator: "")
+            if !json && !noKernel && getuid() == 0 { kernelDiff(plan) }
         case .failure(let e):
             Output.print(e.diagnostics)
             throw ExitCode(1)
+        }
+    }
+
+    /// The reconciler's changes against this kernel, for the data plane `run` would choose.
+    func kernelDiff(_ plan: NodePlan) {
+        let kinds = Set(plan.tunnels.map(\.interface.kind))
+        let choice = (try? DataplaneSelection.choose(plan.dataplane, interfaceKinds: kinds)) ?? .userspace
+        let backend: DesiredKernelState.Backend = choice == .kernel ? .kernel : .userspace
+        do {
+            let observed = try KernelReconciliation().observe()
+            let changes = Reconciler.plan(desired: DesiredKernelState(plan: plan, backend: backend), observed: observed)
+            print("\nagainst this kernel (\(backend.rawValue) data plane, every tunnel up): ", terminator: "")
+            if changes.isEmpty {
+                print("no changes")
+            } else {
+                print("\(changes.count) change\(changes.count == 1 ? "" : "s")")
+                for c in changes {
+                    if backend == .userspace, case .createLink(let l) = c {
+                        print("  + link \(l.name) type tun (created by the userspace data plane)")
+                    } else {
+                        print("  \(c)")
+                    }
+                }
+            }
+        } catch {
+            Output.error("viaduct: note: could not compare with this kernel: \(error)")
         }
     }
 }

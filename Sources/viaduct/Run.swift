@@ -16,16 +16,19 @@ struct Run: ParsableCommand {
             this end is planned to open, answers the ones its peers open, and runs until SIGINT \
             or SIGTERM. Meant for a terminal or a systemd service (Type=simple): it never forks.
 
-              Each negotiated Child SA is handed to the data plane. In this version the only data \
-            plane is a logging one: SAs are negotiated and logged (SPIs and algorithms, never \
-            keys) but no traffic flows through the tunnel yet.
+              Each negotiated Child SA is handed to the data plane. In this version that is \
+            Viaduct's userspace data plane ('dataplane: auto' or 'userspace'; 'kernel' is refused \
+            for now): one TUN interface per tunnel, named by the plan, carrying AES-GCM or \
+            ChaCha20-Poly1305 ESP in UDP/4500 (UDP encapsulation is always used). The interface \
+            gets its MTU and inside addresses at start and stays down, without its static routes, \
+            until its Child SA is installed.
 
             SOCKETS
               UDP 500 and 4500 on every local underlay address the plan uses (IPv4 and IPv6). \
-            Port 4500 carries IKE behind the 4-byte non-ESP marker (RFC 3948); ESP arriving there \
-            is counted and dropped for now. Each socket gets per-socket IPsec bypass policies \
-            (IP_XFRM_POLICY / IPV6_XFRM_POLICY, both directions) so IKE is never caught by \
-            route-based 0.0.0.0/0 policies. Needs root, or CAP_NET_BIND_SERVICE + CAP_NET_ADMIN.
+            Port 4500 carries IKE behind the 4-byte non-ESP marker (RFC 3948) and ESP; the \
+            userspace data plane reads it and hands IKE back to the daemon. No per-socket IPsec \
+            bypass policy is needed: no XFRM policy Viaduct installs can match IKE. Needs root, or \
+            CAP_NET_BIND_SERVICE + CAP_NET_ADMIN.
 
             LOGGING
               One line per event on stderr: 'LEVEL message key=value ...' with keys such as \
@@ -58,6 +61,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Use UDP encapsulation (ESP in UDP/4500) even when no NAT is detected.")
     var forceEncapsulation = false
 
+    @Option(help: ArgumentHelp("The control socket for 'viaduct status' and 'viaduct events' (default /run/viaduct/NODE.sock; 'none' for no socket).", valueName: "path"))
+    var controlSocket: String?
+
     @Option(help: ArgumentHelp("Seconds before an initiator retries a failed IKE SA.", visibility: .hidden))
     var retryDelay: Double = 30
 
@@ -81,10 +87,14 @@ struct Run: ParsableCommand {
         do {
             let credentials = try NodeCredentials.load(plan: plan)
             let clock = SystemMonotonicClock()
-            let options = DaemonOptions(reinitiateDelaySeconds: retryDelay, forceUDPEncapsulation: forceEncapsulation)
+            let dataplane = try DataplaneSelection.backend(for: plan, logger: logger)
+            let encapsulate = forceEncapsulation || dataplane.forceUDPEncapsulation
+            var options = DaemonOptions(bypassPolicies: dataplane.bypassPolicies, reinitiateDelaySeconds: retryDelay,
+                                        forceUDPEncapsulation: encapsulate)
+            options.controlSocketPath = controlSocket == "none" ? nil : (controlSocket ?? NodeControl.defaultSocketPath(node: plan.node))
             let factory = EngineSessionFactory(plan: plan, credentials: credentials, ports: options.ports,
-                                               clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: forceEncapsulation)
-            _ = try NodeDaemon.run(plan: plan, factory: factory, dataplane: LoggingDataplane(logger: logger),
+                                               clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate)
+            _ = try NodeDaemon.run(plan: plan, factory: factory, dataplane: dataplane.backend,
                                    options: options, clock: clock, logger: logger)
         } catch {
             Output.error("viaduct: error: \(error.message)")

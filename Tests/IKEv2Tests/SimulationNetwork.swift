@@ -32,6 +32,11 @@ final class SimulationNetwork {
     private(set) var responderEvents: [IKEEvent] = []
     /// Drops everything matching, regardless of impairment (e.g. to silence the responder).
     var blackhole: (IKEDatagram) -> Bool = { _ in false }
+    /// Sees every event as it is drained (true: the initiator's), e.g. for a data-plane model.
+    var onEvent: (Bool, IKEEvent) -> Void = { _, _ in }
+    /// When false, `drain` keeps datagrams in `held` instead of the network (manual ordering).
+    var hold = false
+    private(set) var held: [IKEDatagram] = []
 
     init(initiator: IKESession, responder: IKESession, impairmentSeed: UInt64 = 0, impairment: Impairment = .none) {
         self.initiator = initiator
@@ -47,6 +52,10 @@ final class SimulationNetwork {
         for session in [initiator, responder] {
             while let d = session.pollTransmit() {
                 wire.append(d)
+                if hold {
+                    held.append(d)
+                    continue
+                }
                 if blackhole(d) || roll() < impairment.loss { continue }
                 let copies = roll() < impairment.duplication ? 2 : 1
                 for _ in 0..<copies {
@@ -55,8 +64,14 @@ final class SimulationNetwork {
                 }
             }
         }
-        while let e = initiator.pollEvent() { initiatorEvents.append(e) }
-        while let e = responder.pollEvent() { responderEvents.append(e) }
+        while let e = initiator.pollEvent() {
+            initiatorEvents.append(e)
+            onEvent(true, e)
+        }
+        while let e = responder.pollEvent() {
+            responderEvents.append(e)
+            onEvent(false, e)
+        }
     }
 
     private func session(for d: IKEDatagram) -> IKESession {
@@ -64,11 +79,11 @@ final class SimulationNetwork {
     }
 
     /// Runs until both sides settle (established or terminal with nothing pending) or `limit`.
-    func run(limit: Double = 1_000) {
+    func run(limit: Double = 1_000, maxSteps: Int = 100_000) {
         initiator.start(now: now)
         drain()
         var steps = 0
-        while steps < 100_000 {
+        while steps < maxSteps {
             steps += 1
             let nextDelivery = inFlight.min { ($0.at, $0.sequence) < ($1.at, $1.sequence) }?.at
             let candidates = [nextDelivery, initiator.nextDeadline, responder.nextDeadline].compactMap { $0 }
@@ -91,6 +106,13 @@ final class SimulationNetwork {
     func deliver(_ d: IKEDatagram) {
         session(for: d).receive(d, now: now)
         drain()
+    }
+
+    /// Takes the held datagrams (see `hold`), oldest first.
+    func takeHeld() -> [IKEDatagram] {
+        drain()
+        defer { held = [] }
+        return held
     }
 
     /// Advances the clock without delivering anything.

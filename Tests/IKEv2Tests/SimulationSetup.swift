@@ -20,6 +20,12 @@ struct SimulationSetup {
     var responderLocalIdentity: IKEIdentity = .fqdn("gw2.example.net")
     var responderTrafficSelectors: [IKETrafficSelector] = [.anyIPv4, .anyIPv6]
     var forceEncapsulation = false
+    var childLifetime = 3_600.0
+    var childRekeyMargin = 300.0
+    var childRekeyJitter = 180.0
+    var dpdInterval = 0.0
+    var dpdAction = IKEDPDAction.restart
+    var sendInitialContact = true
 
     init(pki: SimulationPKI, ike: IKEAlgorithmSet, esp: ESPAlgorithmSet) {
         self.pki = pki
@@ -38,9 +44,13 @@ struct SimulationSetup {
             ikeProposals: initiator ? initiatorIKE : responderIKE, espProposals: initiator ? initiatorESP : responderESP,
             localTrafficSelectors: initiator ? [.anyIPv4, .anyIPv6] : responderTrafficSelectors,
             remoteTrafficSelectors: initiator ? [.anyIPv4, .anyIPv6] : responderTrafficSelectors,
+            childLifetimeSeconds: childLifetime,
             retransmission: retransmission, halfOpenTimeoutSeconds: halfOpenTimeout,
             forceUDPEncapsulation: initiator && forceEncapsulation,
-            wallClock: IKEWallClock(epochSecondsAtInstantZero: SimulationPKI.now))
+            wallClock: IKEWallClock(epochSecondsAtInstantZero: SimulationPKI.now),
+            sendInitialContact: sendInitialContact,
+            childRekeyMarginSeconds: childRekeyMargin, childRekeyJitterSeconds: childRekeyJitter,
+            dpdIntervalSeconds: dpdInterval, dpdAction: dpdAction)
     }
 
     /// Sessions with the given authenticators and seeds.
@@ -74,4 +84,6 @@ enum Proposals {
     static let espGCM128 = ESPAlgorithmSet(encryption: [.aesGCM16(keyBits: 128)])
     static let espCBC256 = ESPAlgorithmSet(encryption: [.aesCBC(keyBits: 256)], integrity: [.hmacSHA256_128])
     static let espChaCha = ESPAlgorithmSet(encryption: [.chacha20Poly1305])
+    static let espGCM256PFS = ESPAlgorithmSet(encryption: [.aesGCM16(keyBits: 256)], groups: [.curve25519])
+    static let espCBC256PFS = ESPAlgorithmSet(encryption: [.aesCBC(keyBits: 256)], integrity: [.hmacSHA256_128], groups: [.ecp384])
 }

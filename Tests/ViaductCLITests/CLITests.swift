@@ -110,6 +110,21 @@ struct CLITests {
         #expect((tunnels.first?["ike"] as? [String: Any])?["role"] as? String == "responder")
     }
 
+    @Test("as root, plan compares with this kernel and lists what it would change")
+    func planAgainstKernel() throws {
+        guard getuid() == 0 else {
+            print("skipped: plan compares with the kernel only as root")
+            return
+        }
+        let file = try exampleWithFiles("hub-branches.yaml")
+        let r = try viaduct("plan", file, "--node", "hq")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("against this kernel"), "\(r.stdout)")
+        // Nothing of hq's exists on this machine: its interfaces, addresses and routes are all listed.
+        #expect(r.stdout.contains("+ link vd-branch-a") && r.stdout.contains("+ route 198.18.22.0/24 dev vd-branch-b proto viaduct"))
+        #expect(!(try viaduct("plan", file, "--node", "hq", "--no-kernel")).stdout.contains("against this kernel"))
+    }
+
     @Test("plan refuses unknown nodes and missing certificate files")
     func planRefusals() throws {
         let unknown = try viaduct("plan", "Topologies/dci-two-site.yaml", "--node", "dc9")

@@ -178,9 +178,8 @@ extension IKESession {
             return
         }
         let child = try childParameters(esp, outboundSPI: outboundSPI)
-        childSA = child
         state = .established
-        emit(.childSAReady(child))
+        addChild(child, now: now)
     }
 
     // MARK: Responder
@@ -249,10 +248,13 @@ extension IKESession {
         }
         try respond(payloads)
         emit(establishedEvent())
+        if p.notifies.contains(where: { $0.type == .initialContact }) {
+            // §2.4: the peer holds no other IKE SA with us; older ones of this identity are stale.
+            emit(.initialContact(peerIdentity: peerIdentityText ?? ""))
+        }
         if let child {
-            childSA = child
             state = .established
-            emit(.childSAReady(child))
+            addChild(child, now: now)
         } else if let childFailure {
             report(childFailure)
         }

@@ -1,75 +1,89 @@
 // RFC 7296 §1.4 (INFORMATIONAL: Delete, liveness), §1.4.1 (deleting an SA), §2.4 (liveness),
-// §1.3 / §2.25 (CREATE_CHILD_SA, which this engine refuses until rekeying is implemented).
+// §2.25.1 (a Delete crossing a rekey):
 //
 //   HDR, SK {[N,] [D,] ...}  -->
 //                       <--  HDR, SK {[N,] [D,] ...}
 
 extension IKESession {
-    /// Deletes the IKE SA (and with it the Child SA): sends HDR, SK {D(IKE)} and waits for the
-    /// answer; `ikeSADeleted` follows (or a timeout failure).
+    /// Deletes the IKE SA (and with it the Child SAs): sends HDR, SK {D(IKE)} (after the
+    /// outstanding request, if any) and waits for the answer; `ikeSADeleted` follows (or a timeout).
     public func close(now: IKEInstant) {
-        guard state == .established, outstanding == nil, protection != nil else { return }
-        let messageID = nextRequestID
-        nextRequestID &+= 1
-        guard let bytes = try? sealed(header(.informational, messageID: messageID, response: false), [.delete(.ikeSA)]) else { return }
-        sendRequest(bytes, exchange: .informational, messageID: messageID, now: now)
-        state = .deleting
+        guard state == .established, protection != nil else { return }
+        pendingTasks = [.deleteIKE]
+        startNextTask(now: now)
+    }
+
+    /// Deletes one Child SA (§1.4.1): HDR, SK {D(ESP, spi)}; `childSADeleted` follows the answer.
+    public func deleteChildSA(inboundSPI: UInt32, now: IKEInstant) {
+        guard state == .established, let i = childIndex(inbound: inboundSPI), children[i].phase != .deleting else { return }
+        children[i].phase = .deleting
+        enqueue(.deleteChildren([inboundSPI]))
+        startNextTask(now: now)
     }
 
     func processInformationalRequest(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
-        guard let sk = message.encryptedPayload, let protection,
-              let inner = try? protection.open(raw: datagram.bytes, sk: sk) else { return }
+        guard let inner = openAuthenticated(message, datagram, now: now) else { return }
         let messageID = message.header.messageID
-        var answer: [IKEPayload] = []
+        var answerSPIs: [UInt32] = []
+        var removed: [UInt32] = []
         var deleteIKE = false
-        var deletedChild = false
         for case .delete(let d) in inner {
             switch d.protocolID {
             case .ike: deleteIKE = true
             case .esp:
-                if let child = childSA, d.spis32.contains(child.outboundSPI) {
-                    answer.append(.delete(.childSAs([child.inboundSPI])))
-                    deletedChild = true
+                for spi in d.spis32 {
+                    guard let child = children.first(where: { $0.outboundSPI == spi }) else { continue }
+                    // §1.4.1: a Delete crossing ours is not answered with a Delete of the same SA.
+                    if child.phase != .deleting { answerSPIs.append(child.inboundSPI) }
+                    removed.append(child.inboundSPI)
                 }
             default: break
             }
         }
-        if deleteIKE { answer = [] }
+        let answer: [IKEPayload] = deleteIKE || answerSPIs.isEmpty ? [] : [.delete(.childSAs(answerSPIs))]
         let bytes = try sealed(header(.informational, messageID: messageID, response: true), answer)
         sendResponse(bytes, to: datagram, messageID: messageID)
-        if deleteIKE || deletedChild, let child = childSA {
-            emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI))
-            childSA = nil
-        }
         if deleteIKE {
+            for child in children { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
+            children = []
+            activeOutbound = nil
             outstanding = nil
+            activeTask = nil
+            pendingTasks = []
             state = .closed
             emit(.ikeSADeleted)
+            return
         }
+        for spi in removed {
+            if case .rekeyChild(var ctx) = activeTask, ctx.oldInboundSPI == spi {
+                ctx.oldDeleted = true  // §2.25.1: our rekey of it is still in flight
+                activeTask = .rekeyChild(ctx)
+            }
+            removeChild(spi)
+        }
+        startNextTask(now: now)
     }
 
     func processInformationalResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
-        guard let sk = message.encryptedPayload, let protection,
-              (try? protection.open(raw: datagram.bytes, sk: sk)) != nil else { return }
+        guard openAuthenticated(message, datagram, now: now) != nil else { return }
         outstanding = nil
-        if state == .deleting {
-            if let child = childSA {
-                emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI))
-                childSA = nil
-            }
+        let task = activeTask
+        activeTask = nil
+        switch task {
+        case .deleteChildren(let spis)?:
+            // §1.4.1: our inbound SAs go once the peer confirmed.
+            for spi in spis { removeChild(spi) }
+        case .deleteIKE?:
+            for child in children { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
+            children = []
+            activeOutbound = nil
+            pendingTasks = []
             state = .closed
             emit(.ikeSADeleted)
+            return
+        default:
+            break
         }
-    }
-
-    /// Rekeying and extra Child SAs are not implemented yet: answer NO_ADDITIONAL_SAS (§1.3) so
-    /// the peer keeps the current SAs instead of retransmitting.
-    func refuseCreateChildSA(_ message: IKEMessage, _ datagram: IKEDatagram) throws {
-        guard let sk = message.encryptedPayload, let protection,
-              (try? protection.open(raw: datagram.bytes, sk: sk)) != nil else { return }
-        let messageID = message.header.messageID
-        let bytes = try sealed(header(.createChildSA, messageID: messageID, response: true),
-                               [.notify(IKENotify(type: .noAdditionalSAs))])
-        sendResponse(bytes, to: datagram, messageID: messageID)
+        startNextTask(now: now)
     }
 }

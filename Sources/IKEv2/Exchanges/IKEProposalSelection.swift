@@ -13,6 +13,7 @@ enum IKEProposalSelection {
         var groups: [KeyExchangeGroup] = []
         var esn: [Bool] = []
         var hasIntegrityNone = false
+        var hasGroupNone = false
 
         init(_ proposal: IKEProposal) {
             for t in proposal.transforms {
@@ -22,7 +23,9 @@ enum IKEProposalSelection {
                 case .prf(let p)?: prf.append(p)
                 case .keyExchange(let g)?: groups.append(g)
                 case .extendedSequenceNumbers(let on)?: esn.append(on)
-                case nil: if t.type == TransformType.integrity.rawValue && t.id == 0 { hasIntegrityNone = true }
+                case nil:
+                    if t.type == TransformType.integrity.rawValue && t.id == 0 { hasIntegrityNone = true }
+                    if t.type == TransformType.keyExchange.rawValue && t.id == 0 { hasGroupNone = true }
                 }
             }
         }
@@ -66,6 +69,50 @@ enum IKEProposalSelection {
             }
         }
         return nil
+    }
+
+    /// RFC 7296 §1.3.3 / §2.8: a rekey responder also agrees on the PFS group. A set with groups
+    /// needs one of them offered (no silent downgrade to no-PFS); a set without accepts a proposal
+    /// without groups or with NONE. Returns the algorithms, proposal number and peer SPI.
+    static func selectESPRekey(ours: [ESPAlgorithmSet], offered: [IKEProposal]) -> (ESPSelectedAlgorithms, UInt8, UInt32)? {
+        for set in ours {
+            for proposal in offered where proposal.protocolID == .esp {
+                guard let spi = proposal.spi32 else { continue }
+                let offer = Offer(proposal)
+                let group: KeyExchangeGroup?
+                if set.groups.isEmpty {
+                    guard offer.groups.isEmpty || offer.hasGroupNone else { continue }
+                    group = nil
+                } else {
+                    guard let g = set.groups.first(where: offer.groups.contains) else { continue }
+                    group = g
+                }
+                let peerESN = offer.esn.isEmpty ? [false] : offer.esn
+                for enc in set.encryption where offer.encryption.contains(enc) {
+                    guard let integ = pickIntegrity(enc, ours: set.integrity, offer: offer),
+                          let esn = set.esn.first(where: peerESN.contains) else { continue }
+                    return (ESPSelectedAlgorithms(encryption: enc, integrity: integ, esn: esn, group: group), proposal.number, spi)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Rekey initiator: the responder's chosen ESP proposal including its PFS group, which must
+    /// be one we offered in that set (none only if the set has none).
+    static func acceptESPRekey(ours: [ESPAlgorithmSet], chosen: [IKEProposal]) -> (ESPSelectedAlgorithms, UInt32)? {
+        guard chosen.count == 1, let p = chosen.first, p.protocolID == .esp, let spi = p.spi32 else { return nil }
+        let o = Offer(p)
+        guard o.encryption.count == 1, o.integrity.count <= 1, o.esn.count <= 1, o.groups.count <= 1 else { return nil }
+        let s = ESPSelectedAlgorithms(encryption: o.encryption[0], integrity: o.integrity.first, esn: o.esn.first ?? false,
+                                      group: o.groups.first)
+        guard s.encryption.isAEAD == (s.integrity == nil) else { return nil }
+        let ok = ours.contains { set in
+            set.encryption.contains(s.encryption) && set.esn.contains(s.esn)
+                && (s.integrity.map(set.integrity.contains) ?? true)
+                && (set.groups.isEmpty ? s.group == nil : s.group.map(set.groups.contains) ?? false)
+        }
+        return ok ? (s, spi) : nil
     }
 
     /// Initiator: the responder's single chosen proposal (RFC 7296 §3.3: exactly one transform

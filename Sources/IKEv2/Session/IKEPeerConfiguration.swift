@@ -51,6 +51,17 @@ public struct IKERetransmissionPolicy: Hashable, Sendable {
     }
 }
 
+/// What to do when the peer stops answering (RFC 7296 §2.4), reported with `IKEEvent.deadPeer`;
+/// the daemon acts on it (the topology's `dpd.action`).
+public enum IKEDPDAction: String, Hashable, Sendable {
+    /// Tear down and initiate again at once.
+    case restart
+    /// Tear down and wait for the peer.
+    case clear
+    /// Keep interface and routes, retry in the background.
+    case hold
+}
+
 /// Everything one IKE SA with one peer may negotiate. The engine never reads files or clocks:
 /// identities, proposals and timers arrive here, keys through the `PeerAuthenticator`.
 public struct IKEPeerConfiguration: Sendable {
@@ -83,6 +94,17 @@ public struct IKEPeerConfiguration: Sendable {
     public var wallClock: IKEWallClock
     /// Send INITIAL_CONTACT in IKE_AUTH (the peer drops stale SAs with us, RFC 7296 §2.4).
     public var sendInitialContact: Bool
+    /// Rekey a Child SA at `childLifetimeSeconds - margin - random(0...jitter)` (RFC 7296 §2.8),
+    /// so the hard lifetime is never reached while the peer answers and thousands of tunnels
+    /// never rekey in the same second (strongSwan's rekey_time / rand_time).
+    public var childRekeyMarginSeconds: Double
+    public var childRekeyJitterSeconds: Double
+    /// The same for the IKE SA (§2.18).
+    public var ikeRekeyMarginSeconds: Double
+    public var ikeRekeyJitterSeconds: Double
+    /// Send an empty INFORMATIONAL after this long without anything from the peer (§2.4); 0 = off.
+    public var dpdIntervalSeconds: Double
+    public var dpdAction: IKEDPDAction
 
     public init(role: IKERole, local: IKEEndpoint, peer: IKEEndpoint, localIdentity: IKEIdentity,
                 peerIdentity: IKEIdentity?, ikeProposals: [IKEAlgorithmSet], espProposals: [ESPAlgorithmSet],
@@ -91,7 +113,10 @@ public struct IKEPeerConfiguration: Sendable {
                 ikeLifetimeSeconds: Double = 14_400, childLifetimeSeconds: Double = 3_600,
                 retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
                 halfOpenTimeoutSeconds: Double = 30, forceUDPEncapsulation: Bool = false,
-                wallClock: IKEWallClock, sendInitialContact: Bool = true) {
+                wallClock: IKEWallClock, sendInitialContact: Bool = true,
+                childRekeyMarginSeconds: Double = 300, childRekeyJitterSeconds: Double = 180,
+                ikeRekeyMarginSeconds: Double = 1_800, ikeRekeyJitterSeconds: Double = 900,
+                dpdIntervalSeconds: Double = 0, dpdAction: IKEDPDAction = .restart) {
         self.role = role
         self.local = local
         self.peer = peer
@@ -108,5 +133,11 @@ public struct IKEPeerConfiguration: Sendable {
         self.forceUDPEncapsulation = forceUDPEncapsulation
         self.wallClock = wallClock
         self.sendInitialContact = sendInitialContact
+        self.childRekeyMarginSeconds = childRekeyMarginSeconds
+        self.childRekeyJitterSeconds = childRekeyJitterSeconds
+        self.ikeRekeyMarginSeconds = ikeRekeyMarginSeconds
+        self.ikeRekeyJitterSeconds = ikeRekeyJitterSeconds
+        self.dpdIntervalSeconds = dpdIntervalSeconds
+        self.dpdAction = dpdAction
     }
 }

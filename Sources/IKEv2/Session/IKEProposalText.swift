@@ -53,7 +53,7 @@ public enum IKEProposalText {
     }
 
     public static func format(_ set: ESPAlgorithmSet) -> String {
-        var words = set.encryption.map(word) + set.integrity.map(word)
+        var words = set.encryption.map(word) + set.integrity.map(word) + set.groups.map(word)
         if set.esn != [false] { words += set.esn.map { $0 ? "esn" : "noesn" } }
         return words.joined(separator: "-")
     }

@@ -41,9 +41,24 @@ public final class IKESession {
     var peerSignatureHashes: [UInt16]?
     public internal(set) var peerIdentityText: String?
 
-    // First Child SA (§1.2, §2.17)
-    public internal(set) var childSA: ChildSAParameters?
+    // Child SAs (§1.2, §2.8, §2.17): the first one, then its rekeyed successors.
+    var children: [IKEChildSA] = []
+    /// The inbound SPI of the Child SA the data plane sends on (make-before-break bookkeeping).
+    var activeOutbound: UInt32?
     var childInboundSPI: UInt32 = 0
+
+    /// The Child SA carrying outbound traffic (the newest one during a rekey's overlap).
+    public var childSA: ChildSAParameters? {
+        children.first { $0.inboundSPI == activeOutbound }?.parameters ?? children.last?.parameters
+    }
+
+    /// Every Child SA currently installed (during a rekey, old and new).
+    public var childSAs: [ChildSAParameters] { children.map(\.parameters) }
+
+    // Exchanges we start (§2.3 window size 1) and liveness (§2.4).
+    var pendingTasks: [IKELocalTask] = []
+    var activeTask: IKEActiveTask?
+    var lastInbound: IKEInstant?
 
     // Message IDs and retransmission (§2.1–§2.3)
     var nextRequestID: UInt32 = 0
@@ -90,12 +105,19 @@ public final class IKESession {
         }
     }
 
-    /// Call when `nextDeadline` has passed: retransmits, or gives up (§2.1).
+    /// Call when `nextDeadline` has passed: retransmits, or gives up (§2.1); rekeys and expires
+    /// Child SAs (§2.8) and checks liveness (§2.4).
     public func timeout(now: IKEInstant) {
         if var request = outstanding, now >= request.deadline {
             let policy = configuration.retransmission
             if request.retransmissions >= policy.tries {
                 let waited = Int(now.seconds(since: request.firstSent).rounded())
+                if state == .established {
+                    // §2.4: an established peer that stops answering is dead.
+                    emit(.deadPeer(action: configuration.dpdAction))
+                    fail(.deadPeer, "peer \(peer) stopped answering: no response to \(request.exchange) after \(request.retransmissions) retransmissions over \(waited)s; action \(configuration.dpdAction.rawValue)")
+                    return
+                }
                 fail(.timeout, "no response to \(request.exchange) from \(peer) after \(request.retransmissions) retransmissions over \(waited)s; check that the peer is reachable on UDP \(peer.port) and runs IKEv2")
                 return
             }
@@ -107,6 +129,7 @@ public final class IKESession {
         if state == .initAnswered, let deadline = halfOpenDeadline, now >= deadline {
             fail(.timeout, "peer \(peer) answered IKE_SA_INIT but never completed IKE_AUTH within \(Int(configuration.halfOpenTimeoutSeconds))s")
         }
+        if state == .established { lifecycleTimers(now: now) }
     }
 
     public func pollTransmit() -> IKEDatagram? { transmitQueue.pop() }
@@ -116,6 +139,7 @@ public final class IKESession {
     public var nextDeadline: IKEInstant? {
         var d = outstanding?.deadline
         if state == .initAnswered, let h = halfOpenDeadline { d = d.map { min($0, h) } ?? h }
+        if let l = lifecycleDeadline { d = d.map { min($0, l) } ?? l }
         return d
     }
 
@@ -131,6 +155,7 @@ public final class IKESession {
             case .ikeSAInit: try processInitResponse(message, datagram, now: now)
             case .ikeAuth: try processAuthResponse(message, datagram, now: now)
             case .informational: try processInformationalResponse(message, datagram, now: now)
+            case .createChildSA: try processChildRekeyResponse(message, datagram, now: now)
             default: return
             }
         } catch {
@@ -156,7 +181,7 @@ public final class IKESession {
             case (.ikeAuth, .initAnswered): try processAuthRequest(message, datagram, now: now)
             case (.informational, .established), (.informational, .deleting):
                 try processInformationalRequest(message, datagram, now: now)
-            case (.createChildSA, .established): try refuseCreateChildSA(message, datagram)
+            case (.createChildSA, .established): try processCreateChildSARequest(message, datagram, now: now)
             default: return
             }
         } catch {
@@ -230,6 +255,12 @@ public final class IKESession {
         state = .failed(failure)
         outstanding = nil
         keyExchange = nil
+        activeTask = nil
+        pendingTasks = []
+        // The SAs die with the IKE SA: the data plane removes them.
+        for child in children { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
+        children = []
+        activeOutbound = nil
         emit(.ikeSAFailed(failure))
     }
 

@@ -82,12 +82,19 @@ public struct ChildSAParameters: Sendable {
     public var udpEncapsulation: Bool
     /// Seconds until the hard lifetime; the engine rekeys before it.
     public var lifetimeSeconds: Double
+    /// False for the responder of a rekey (RFC 7296 §2.8): it installs the new SA but keeps
+    /// sending on the old one until `childSAOutboundActivated`, because only then is it sure that
+    /// the initiator has the new inbound SA (make-before-break with a lost response).
+    public var activateOutbound: Bool
+    /// The inbound SPI of the Child SA this one replaces (rekey), nil for a first Child SA.
+    public var replacesInboundSPI: UInt32?
 
     public init(inboundSPI: UInt32, outboundSPI: UInt32, encryption: EncryptionAlgorithm,
                 integrity: IntegrityAlgorithm?, extendedSequenceNumbers: Bool,
                 inboundEncryptionKey: SecureBytes, outboundEncryptionKey: SecureBytes,
                 inboundIntegrityKey: SecureBytes?, outboundIntegrityKey: SecureBytes?,
-                local: IKEEndpoint, peer: IKEEndpoint, udpEncapsulation: Bool, lifetimeSeconds: Double) {
+                local: IKEEndpoint, peer: IKEEndpoint, udpEncapsulation: Bool, lifetimeSeconds: Double,
+                activateOutbound: Bool = true, replacesInboundSPI: UInt32? = nil) {
         self.inboundSPI = inboundSPI
         self.outboundSPI = outboundSPI
         self.encryption = encryption
@@ -101,6 +108,8 @@ public struct ChildSAParameters: Sendable {
         self.peer = peer
         self.udpEncapsulation = udpEncapsulation
         self.lifetimeSeconds = lifetimeSeconds
+        self.activateOutbound = activateOutbound
+        self.replacesInboundSPI = replacesInboundSPI
     }
 }
 
@@ -116,6 +125,7 @@ public struct IKEFailure: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidSyntax = "invalid-syntax"
         case timeout = "timeout"
         case peerDeleted = "peer-deleted"
+        case deadPeer = "dead-peer"
         case internalError = "internal-error"
         case other = "other"
     }
@@ -143,10 +153,23 @@ public enum IKEEvent: Sendable {
     /// authenticated identity, and the endpoints.
     case ikeSAEstablished(initiatorSPI: UInt64, responderSPI: UInt64, proposal: String,
                           peerIdentity: String, local: IKEEndpoint, peer: IKEEndpoint)
-    /// A Child SA is negotiated: install it (inbound before outbound).
+    /// A Child SA is negotiated: install it (inbound before outbound), and send on it unless
+    /// `activateOutbound` is false. In a rekey (RFC 7296 §2.8) it comes before the old SA's
+    /// `childSADeleted`, so applying events in order never leaves the tunnel without an
+    /// outbound SA.
     case childSAReady(ChildSAParameters)
+    /// Send new packets on this (installed) Child SA from now on: a rekey responder once the
+    /// initiator deletes the old SA, or after a §2.8.1 collision. Comes before the
+    /// `childSADeleted` of the SA it replaces.
+    case childSAOutboundActivated(inboundSPI: UInt32, outboundSPI: UInt32)
     /// A Child SA is gone (deleted by either side, or expired): remove it.
     case childSADeleted(inboundSPI: UInt32, outboundSPI: UInt32)
+    /// The peer did not answer a liveness check or any other request (RFC 7296 §2.4); the
+    /// configured action says what the daemon should do. `ikeSAFailed(dead-peer)` follows.
+    case deadPeer(action: IKEDPDAction)
+    /// The peer's IKE_AUTH carried INITIAL_CONTACT (§2.4): it has no other IKE SA with us, so
+    /// any older SA of this identity is stale and the daemon should drop it.
+    case initialContact(peerIdentity: String)
     /// The IKE SA could not be established, or died.
     case ikeSAFailed(IKEFailure)
     /// The IKE SA was deleted cleanly.

@@ -1,0 +1,74 @@
+import Glibc
+
+/// The client side of the control protocol, for `viaduct status` and `viaduct events`: a
+/// blocking connection that sends one request and reads reply lines. Owns its fd.
+public final class ControlClient {
+    private var descriptor: Int32
+    private var pending: [UInt8] = []
+    public let path: String
+
+    public init(path: String) throws(DaemonError) {
+        let address = try UnixSocketAddress(path: path)
+        self.path = path
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        switch Syscall.retrying({ socket(AF_UNIX, type, 0) }) {
+        case .success(let fd): descriptor = fd
+        case .failure(let e): throw DaemonError(.system, "socket(AF_UNIX) failed: \(e)", errno: e)
+        }
+        let fd = descriptor
+        if case .failure(let e) = address.withSockaddr({ sa, len in Syscall.check { connect(fd, sa, len) } }) {
+            close()
+            switch e.rawValue {
+            case ENOENT, ECONNREFUSED:
+                throw DaemonError(.configuration, "no viaduct daemon is listening on \(path) (is 'viaduct run' running for this node? pick the socket with --socket)", errno: e)
+            case EACCES, EPERM:
+                throw DaemonError(.permissionDenied, "cannot connect to \(path): \(e) (the control socket is root-only)", errno: e)
+            default:
+                throw DaemonError(.system, "cannot connect to \(path): \(e)", errno: e)
+            }
+        }
+    }
+
+    deinit { close() }
+
+    public func close() {
+        guard descriptor >= 0 else { return }
+        _ = Syscall.close(descriptor)
+        descriptor = -1
+    }
+
+    public func send(_ request: ControlMessage.Request) throws(DaemonError) {
+        var bytes = ControlMessage.encodeLine(request)[...]
+        let fd = descriptor
+        while !bytes.isEmpty {
+            let r = bytes.withUnsafeBytes { raw in Syscall.retrying { Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL)) } }
+            switch r {
+            case .success(let n): bytes = bytes.dropFirst(n)
+            case .failure(let e): throw DaemonError(.system, "cannot write to \(path): \(e)", errno: e)
+            }
+        }
+    }
+
+    /// The next reply line, nil when the daemon closed the connection.
+    public func readReply() throws(DaemonError) -> ControlMessage.Reply? {
+        var buf = [UInt8](repeating: 0, count: 65536)
+        let fd = descriptor
+        while true {
+            if let nl = pending.firstIndex(of: 0x0A) {
+                let line = Array(pending[..<nl])
+                pending.removeSubrange(...nl)
+                guard let reply = ControlMessage.decode(ControlMessage.Reply.self, line: line) else {
+                    throw DaemonError(.system, "the daemon at \(path) sent a line that is not a control reply")
+                }
+                return reply
+            }
+            let r = buf.withUnsafeMutableBytes { raw in Syscall.retrying { Glibc.read(fd, raw.baseAddress, raw.count) } }
+            switch r {
+            case .success(0): return nil
+            case .success(let n): pending += buf[0..<n]
+            case .failure(let e): throw DaemonError(.system, "cannot read from \(path): \(e)", errno: e)
+            }
+            if pending.count > 64 << 20 { throw DaemonError(.system, "the daemon at \(path) sent an oversized reply") }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Glibc
+
+/// One accepted control client: its fd (owned), the request bytes not yet ending in a
+/// newline, and the reply bytes the socket did not take yet. Non-blocking both ways.
+final class ControlConnection {
+    private(set) var descriptor: Int32
+    private var input: [UInt8] = []
+    private(set) var output: [UInt8] = []
+    /// Streams events after an `events` request.
+    var subscribed = false
+    /// Output a subscriber may leave unread before it is cut off.
+    static let maxBacklog = 1 << 20
+
+    init(descriptor: Int32) { self.descriptor = descriptor }
+
+    deinit { close() }
+
+    var isOpen: Bool { descriptor >= 0 }
+
+    func close() {
+        guard descriptor >= 0 else { return }
+        _ = Syscall.close(descriptor)
+        descriptor = -1
+    }
+
+    /// Reads what is queued and returns the complete lines; nil when the peer closed or the
+    /// request line is too long (the caller closes).
+    func readLines() -> [[UInt8]]? {
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let fd = descriptor
+        while true {
+            let r = buf.withUnsafeMutableBytes { raw in Syscall.retrying { Glibc.read(fd, raw.baseAddress, raw.count) } }
+            switch r {
+            case .success(0): return nil
+            case .success(let n): input += buf[0..<n]
+            case .failure(let e) where e == .wouldBlock: return splitLines()
+            case .failure: return nil
+            }
+            if input.count > ControlMessage.maxRequestLine && !input.contains(0x0A) { return nil }
+        }
+    }
+
+    private func splitLines() -> [[UInt8]]? {
+        var lines: [[UInt8]] = []
+        while let nl = input.firstIndex(of: 0x0A) {
+            lines.append(Array(input[..<nl]))
+            input.removeSubrange(...nl)
+        }
+        if input.count > ControlMessage.maxRequestLine { return nil }
+        return lines
+    }
+
+    /// Queues bytes; false when a slow subscriber has let too much pile up.
+    func enqueue(_ bytes: [UInt8]) -> Bool {
+        output += bytes
+        return output.count <= Self.maxBacklog
+    }
+
+    /// Writes as much as the socket takes; false on a write error (peer gone).
+    func flush() -> Bool {
+        let fd = descriptor
+        while !output.isEmpty {
+            let r = output.withUnsafeBytes { raw in
+                Syscall.retrying { Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL)) }
+            }
+            switch r {
+            case .success(let n): output.removeFirst(n)
+            case .failure(let e) where e == .wouldBlock: return true
+            case .failure: return false
+            }
+        }
+        return true
+    }
+
+    /// The connecting process's uid (SO_PEERCRED), nil when the kernel will not say.
+    func peerUID() -> uid_t? {
+        // struct ucred { pid_t pid; uid_t uid; gid_t gid; } (hidden behind _GNU_SOURCE in Swift's Glibc).
+        var cred: (Int32, UInt32, UInt32) = (0, 0, 0)
+        var len = socklen_t(MemoryLayout<(Int32, UInt32, UInt32)>.size)
+        let fd = descriptor
+        guard getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 else { return nil }
+        return cred.1
+    }
+}

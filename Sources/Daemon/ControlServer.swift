@@ -1,0 +1,88 @@
+import Glibc
+import IKEv2
+
+/// Serves the control protocol (`ControlMessage`) on a `ControlSocket`, from the daemon's own
+/// thread: the event loop polls its descriptors (`EventLoopSource`), so a status reply is a
+/// consistent snapshot taken between two wake-ups and needs no lock. Only clients with the
+/// daemon's uid or root are served. Owns the listening socket and every client connection.
+public final class ControlServer: EventLoopSource {
+    private let socket: ControlSocket
+    private var connections: [ControlConnection] = []
+    private let status: (IKEInstant) -> NodeStatus
+    private let ownUID = geteuid()
+    static let maxConnections = 32
+
+    public init(socket: ControlSocket, status: @escaping (IKEInstant) -> NodeStatus) {
+        self.socket = socket
+        self.status = status
+    }
+
+    public var path: String { socket.path }
+    var subscriberCount: Int { connections.filter(\.subscribed).count }
+
+    public func pollDescriptors() -> [pollfd] {
+        var fds = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)]
+        for c in connections where c.isOpen {
+            fds.append(pollfd(fd: c.descriptor, events: Int16(POLLIN) | (c.output.isEmpty ? 0 : Int16(POLLOUT)), revents: 0))
+        }
+        return fds
+    }
+
+    public func handle(_ ready: ArraySlice<pollfd>, now: IKEInstant) {
+        for p in ready where p.revents != 0 {
+            if p.fd == socket.descriptor {
+                acceptAll()
+                continue
+            }
+            guard let c = connections.first(where: { $0.descriptor == p.fd }) else { continue }
+            if p.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+                guard let lines = c.readLines() else { c.close(); continue }
+                for line in lines where !line.isEmpty { answer(line, on: c, now: now) }
+            }
+            if c.isOpen && !c.flush() { c.close() }
+        }
+        connections.removeAll { !$0.isOpen }
+    }
+
+    /// Sends a transition to every `events` subscriber; drops those that stopped reading.
+    public func publish(_ event: TunnelEvent) {
+        let line = ControlMessage.encodeLine(ControlMessage.Reply(ok: true, event: event))
+        for c in connections where c.subscribed && c.isOpen {
+            if !c.enqueue(line) || !c.flush() { c.close() }
+        }
+        connections.removeAll { !$0.isOpen }
+    }
+
+    public func close() {
+        for c in connections { c.close() }
+        connections.removeAll()
+        socket.close()
+    }
+
+    private func acceptAll() {
+        while let fd = socket.accept() {
+            let c = ControlConnection(descriptor: fd)
+            guard connections.count < Self.maxConnections else { c.close(); continue }
+            if let uid = c.peerUID(), uid != 0 && uid != ownUID { c.close(); continue }
+            connections.append(c)
+        }
+    }
+
+    private func answer(_ line: [UInt8], on c: ControlConnection, now: IKEInstant) {
+        let reply: ControlMessage.Reply
+        switch ControlMessage.decode(ControlMessage.Request.self, line: line)?.command {
+        case "status"?:
+            reply = ControlMessage.Reply(ok: true, status: status(now))
+        case "events"?:
+            c.subscribed = true
+            reply = ControlMessage.Reply(ok: true)
+        case let other?:
+            reply = ControlMessage.Reply(ok: false, error: .init(code: "unknown-command",
+                                                                 message: "unknown command '\(other)'; use status or events"))
+        case nil:
+            reply = ControlMessage.Reply(ok: false, error: .init(code: "bad-request",
+                                                                 message: #"a request is one JSON object per line, e.g. {"command":"status"}"#))
+        }
+        if !c.enqueue(ControlMessage.encodeLine(reply)) { c.close() }
+    }
+}

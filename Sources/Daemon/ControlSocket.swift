@@ -1,0 +1,80 @@
+import Glibc
+
+/// The listening end of the control socket: a `SOCK_STREAM` Unix socket at a path such as
+/// `/run/viaduct/dc1.sock`, mode 0600 in a 0700 directory it creates if missing, so only
+/// root (the daemon's user) can connect; `ControlServer` also checks the peer's uid with
+/// SO_PEERCRED. A stale socket file left by a crashed daemon is replaced, but a path where
+/// another daemon still answers is an error. Single owner of its fd; `close()` also removes
+/// the file.
+public final class ControlSocket {
+    public private(set) var descriptor: Int32
+    public let path: String
+
+    public init(path: String) throws(DaemonError) {
+        let address = try UnixSocketAddress(path: path)
+        self.path = path
+        try Self.makeDirectory(of: path)
+        if Self.someoneListens(at: address) {
+            throw DaemonError(.portInUse, "control socket \(path) is in use: another viaduct daemon is running for this node (use --control-socket to pick another path)")
+        }
+        _ = unlink(path)
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        switch Syscall.retrying({ socket(AF_UNIX, type, 0) }) {
+        case .success(let fd): descriptor = fd
+        case .failure(let e): throw DaemonError(.system, "socket(AF_UNIX) for \(path) failed: \(e)", errno: e)
+        }
+        let fd = descriptor
+        let old = umask(0o177)
+        let bound = address.withSockaddr { sa, len in Syscall.check { bind(fd, sa, len) } }
+        umask(old)
+        if case .failure(let e) = bound {
+            close()
+            throw DaemonError(e == .permissionDenied ? .permissionDenied : .system, "cannot create control socket \(path): \(e)", errno: e)
+        }
+        _ = chmod(path, 0o600)
+        if case .failure(let e) = Syscall.check({ listen(fd, 16) }) {
+            close()
+            throw DaemonError(.system, "listen on control socket \(path) failed: \(e)", errno: e)
+        }
+    }
+
+    deinit { close() }
+
+    /// Closes the descriptor and removes the socket file, once.
+    public func close() {
+        guard descriptor >= 0 else { return }
+        _ = Syscall.close(descriptor)
+        descriptor = -1
+        _ = unlink(path)
+    }
+
+    /// The next pending connection, non-blocking and close-on-exec, or nil when none waits.
+    func accept() -> Int32? {
+        let fd = descriptor
+        guard case .success(let c) = Syscall.retrying({ Glibc.accept(fd, nil, nil) }) else { return nil }
+        // accept4 is hidden behind _GNU_SOURCE; set the same flags in two calls.
+        _ = fcntl(c, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK)
+        return c
+    }
+
+    private static func makeDirectory(of path: String) throws(DaemonError) {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+        let dir = String(path[..<slash])
+        var st = stat()
+        if stat(dir, &st) == 0 { return }
+        // One level only: /run exists on every systemd machine; deeper trees are the operator's.
+        if mkdir(dir, 0o700) != 0 && Errno.current != Errno(rawValue: EEXIST) {
+            let e = Errno.current
+            throw DaemonError(e == .permissionDenied ? .permissionDenied : .system, "cannot create directory \(dir) for the control socket: \(e)", errno: e)
+        }
+    }
+
+    /// True when a live daemon accepts connections at `address` (a stale file refuses them).
+    private static func someoneListens(at address: UnixSocketAddress) -> Bool {
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        guard case .success(let fd) = Syscall.retrying({ socket(AF_UNIX, type, 0) }) else { return false }
+        defer { _ = Syscall.close(fd) }
+        return address.withSockaddr { sa, len in connect(fd, sa, len) == 0 }
+    }
+}

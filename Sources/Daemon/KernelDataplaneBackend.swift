@@ -1,0 +1,153 @@
+import Dataplane
+import IKEv2
+import KernelModel
+import Logging
+import Netlink
+import Topology
+
+/// The daemon's side of the kernel data plane (docs/dataplane.md, "Kernel"): the reconciler
+/// builds the tunnel interfaces (xfrm or VTI), inside addresses, routes and route-based XFRM
+/// policies; `KernelDataplane` adds the negotiated SAs, bound to those interfaces; the kernel
+/// carries ESP.
+///
+/// Port 4500 stays the daemon's: `attach` only sets UDP_ENCAP_ESPINUDP on it, so the kernel
+/// takes ESP-in-UDP off the socket before it is queued and the daemon keeps reading IKE
+/// (marker-prefixed) from it as before. Like the userspace backend, a tunnel is down (link
+/// down, static routes withdrawn) until its first Child SA and again after its last.
+///
+/// `detach` removes the SAs this daemon installed, so a stopped daemon leaves no keys in the
+/// kernel; interfaces, addresses and policies stay until `viaduct down`, so a restart does not
+/// flap routes a BGP daemon depends on more than needed.
+public final class KernelDataplaneBackend: SocketSharingDataplane {
+    public let name = "kernel"
+    private let plan: NodePlan
+    private let kernel: any KernelStateSync
+    private let dataplane: KernelDataplane
+    private let logger: Logger
+    private var links: TunnelLinkStates
+    /// Outbound SPI by inbound SPI, to remove what is left on detach.
+    private var live: [UInt32: (peer: String, outbound: UInt32)] = [:]
+
+    /// Opens the XFRM socket in the calling thread's network namespace.
+    public init(plan: NodePlan, kernel: any KernelStateSync, logger: Logger) throws(DaemonError) {
+        self.plan = plan
+        self.kernel = kernel
+        self.logger = logger
+        do {
+            dataplane = try KernelDataplane(bindings: KernelSABinding.bindings(plan: plan))
+        } catch {
+            throw Self.error(error, "cannot open the kernel data plane")
+        }
+        var interfaces: [String: String] = [:]
+        for t in plan.tunnels { interfaces[t.peer] = t.interface.name }
+        links = TunnelLinkStates(interfaces: interfaces)
+    }
+
+    deinit { detach() }
+
+    /// Interfaces currently down (no Child SA).
+    public var downInterfaces: Set<String> { links.down }
+
+    // MARK: SocketSharingDataplane
+
+    public func attach(sockets: IKESocketSet) throws(DaemonError) -> SharedSockets {
+        try sockets.enableKernelESPDecapsulation()
+        try syncKernel(throwing: true)
+        // A VTI checks inbound policy on itself after decryption, where the mark is gone: without
+        // this every decrypted packet is dropped (strongSwan's route-based VTI guide says the same).
+        for t in plan.tunnels where t.interface.kind == .vti {
+            do { try SysctlWriter.apply(.disablePolicy(t.interface.name)) } catch {
+                throw DaemonError(.system, "cannot turn policy checks off on VTI \(t.interface.name): \(error)")
+            }
+        }
+        logger.info("kernel data plane ready", metadata: [
+            "interfaces": "\(plan.tunnels.map(\.interface.name).joined(separator: ","))",
+        ])
+        return SharedSockets()
+    }
+
+    public func detach() {
+        for (inbound, entry) in live {
+            do {
+                try dataplane.delete(inboundSPI: inbound, outboundSPI: entry.outbound, peer: entry.peer)
+            } catch {
+                logger.warning("cannot remove child SA at shutdown", metadata: [
+                    "peer": "\(entry.peer)", "spi": "\(SPIText.child(inbound))_i", "reason": "\(error.message)",
+                ])
+            }
+        }
+        live.removeAll()
+    }
+
+    // MARK: DataplaneBackend
+
+    public func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) {
+        do {
+            try dataplane.install(sa, peer: peer, activateOutbound: sa.activateOutbound)
+        } catch {
+            throw Self.error(error, "cannot install the child SA")
+        }
+        live[sa.inboundSPI] = (peer, sa.outboundSPI)
+        logger.info("child SA installed", metadata: [
+            "peer": "\(peer)", "dataplane": "kernel",
+            "spi": "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o",
+            "enc": "\(AlgorithmText.encryption(sa.encryption))", "remote": "\(sa.peer)",
+            "encap": "\(sa.udpEncapsulation ? "udp" : "none")",
+        ])
+        if links.installed(peer: peer, inboundSPI: sa.inboundSPI) { _ = try? syncKernel(throwing: false) }
+    }
+
+    /// Rekey responder: the deferred outbound state goes in now; being the newest for its reqid,
+    /// the kernel sends on it from here on.
+    public func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
+        do {
+            try dataplane.activateOutbound(spi: outboundSPI, peer: peer)
+        } catch {
+            throw Self.error(error, "cannot activate the outbound SA \(SPIText.child(outboundSPI))")
+        }
+    }
+
+    public func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
+        live[inboundSPI] = nil
+        do {
+            try dataplane.delete(inboundSPI: inboundSPI, outboundSPI: outboundSPI, peer: peer)
+        } catch {
+            throw Self.error(error, "cannot delete the child SA")
+        }
+        logger.info("child SA removed", metadata: [
+            "peer": "\(peer)", "dataplane": "kernel",
+            "spi": "\(SPIText.child(inboundSPI))_i \(SPIText.child(outboundSPI))_o",
+        ])
+        if links.deleted(peer: peer, inboundSPI: inboundSPI) { _ = try? syncKernel(throwing: false) }
+    }
+
+    public func counters(inboundSPI: UInt32) -> ChildSACounters? {
+        guard let c = dataplane.counters(inboundSPI: inboundSPI) else { return nil }
+        var out = ChildSACounters()
+        out.inboundPackets = c.inboundPackets
+        out.inboundBytes = c.inboundBytes
+        out.outboundPackets = c.outboundPackets
+        out.outboundBytes = c.outboundBytes
+        return out
+    }
+
+    // MARK: Kernel
+
+    private func syncKernel(throwing: Bool) throws(DaemonError) {
+        let down = links.down
+        do {
+            for change in try kernel.sync(down: down) {
+                logger.info("kernel updated", metadata: ["change": "\(change)"])
+            }
+        } catch {
+            logger.error("cannot configure the tunnel interfaces", metadata: [
+                "reason": "\(error.message)", "down": "\(down.sorted().joined(separator: ","))",
+            ])
+            if throwing { throw error }
+        }
+    }
+
+    private static func error(_ e: DataplaneError, _ context: String) -> DaemonError {
+        DaemonError(.dataplane, "\(context): \(e.code): \(e.message)\(e.errno.map { " (errno \($0))" } ?? "")")
+    }
+}

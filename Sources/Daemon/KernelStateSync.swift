@@ -1,0 +1,9 @@
+/// Brings the kernel's links, addresses and routes in line with the plan, given which tunnels
+/// are down (no Child SA). The data plane calls it at start (all tunnels down) and whenever a
+/// tunnel's first Child SA comes up or its last one goes, so static routes appear and vanish
+/// with the tunnel and a BGP daemon sees the interface go down. Implemented over netlink by
+/// `ReconcilingKernelStateSync`; tests use a recording fake.
+public protocol KernelStateSync: AnyObject {
+    /// Returns what changed, one line per change (`KernelChange.description`), for the log.
+    func sync(down: Set<String>) throws(DaemonError) -> [String]
+}

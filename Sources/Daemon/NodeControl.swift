@@ -1,0 +1,32 @@
+import Logging
+import Topology
+
+/// Wires `viaduct status` / `viaduct events` into a running daemon: a `TunnelStatusBook` fed
+/// from every session event, and a `ControlServer` on the loop's thread that answers from it.
+/// Kept apart from `NodeDaemon.run` so the daemon's start-up reads as before plus one call.
+public enum NodeControl {
+    /// Default control socket of a node: one per node, so several daemons (the namespace lab)
+    /// can run on one machine.
+    public static func defaultSocketPath(node: String) -> String { "/run/viaduct/\(node).sock" }
+
+    /// Opens the control socket at `path` (nil: no socket, nothing recorded) and hooks the
+    /// book into `loop.core`. The caller closes the returned server when the loop ends.
+    public static func attach(to loop: IKEEventLoop, plan: NodePlan, dataplane: any DataplaneBackend, path: String?,
+                              clock: any MonotonicClock, wall: any WallClock = SystemWallClock(),
+                              logger: Logger) throws(DaemonError) -> ControlServer? {
+        guard let path else { return nil }
+        let core = loop.core
+        let book = TunnelStatusBook(plan: plan, peers: core.peers, dataplane: dataplane.name, startedAt: clock.now())
+        let server = ControlServer(socket: try ControlSocket(path: path)) { now in
+            book.snapshot(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) }
+        }
+        let previous = core.onEvent
+        core.onEvent = { peer, event in
+            previous?(peer, event)
+            server.publish(book.record(peer: peer, event: event, now: clock.now(), epochSeconds: wall.epochSeconds()))
+        }
+        loop.sources.append(server)
+        logger.info("control socket listening", metadata: ["path": "\(path)"])
+        return server
+    }
+}

@@ -1,0 +1,24 @@
+/// What `viaduct status` prints: the daemon, its counters, and every configured tunnel in plan
+/// order. The JSON form (`viaduct status --json`, and the control socket's `status` reply) is
+/// this value with snake_case keys; fields are only ever added.
+public struct NodeStatus: Codable, Hashable, Sendable {
+    public var formatVersion = 1
+    public var node: String
+    public var dataplane: String
+    public var uptimeSeconds: Int
+    public var tunnels: [TunnelStatus]
+    public var datagramsReceived: UInt64
+    public var datagramsSent: UInt64
+    /// Datagrams dropped before reaching a session (unknown peer or SPI, malformed).
+    public var datagramsDropped: UInt64
+
+    public init(node: String, dataplane: String, uptimeSeconds: Int, tunnels: [TunnelStatus], counters: DaemonCounters) {
+        self.node = node
+        self.dataplane = dataplane
+        self.uptimeSeconds = uptimeSeconds
+        self.tunnels = tunnels
+        datagramsReceived = counters.datagramsReceived
+        datagramsSent = counters.datagramsSent
+        datagramsDropped = counters.unknownPeer + counters.unknownSPI + counters.malformed
+    }
+}

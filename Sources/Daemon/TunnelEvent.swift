@@ -1,0 +1,26 @@
+/// One transition of a tunnel, as `viaduct events` streams it: the IKE engine's events,
+/// reduced to what an operator needs (no keys, ever). `at` is wall-clock Unix seconds so
+/// events can be matched with other logs.
+public struct TunnelEvent: Codable, Hashable, Sendable {
+    public enum Kind: String, Codable, Hashable, Sendable {
+        case ikeUp = "ike-up"
+        case ikeFailed = "ike-failed"
+        case ikeDeleted = "ike-deleted"
+        case childUp = "child-up"
+        case childDown = "child-down"
+        /// Outbound traffic moved to a new Child SA (a rekey's make-before-break switch).
+        case childSwitched = "child-switched"
+        /// The peer stopped answering liveness checks.
+        case peerDead = "peer-dead"
+        /// The peer announced a restart (INITIAL_CONTACT).
+        case peerRestarted = "peer-restarted"
+    }
+
+    public var at: Int64
+    public var peer: String
+    public var kind: Kind
+    /// SPIs as strongSwan prints them, when the event concerns one SA.
+    public var spis: String?
+    /// One line: the proposal and identity when up, the reason when failed.
+    public var detail: String
+}

@@ -1,0 +1,36 @@
+/// Which tunnel interfaces should be up: a tunnel is up while at least one Child SA of its peer
+/// is installed (during a rekey there are two). A plain value the data plane updates on every
+/// install and delete; a `true` result means the set of down interfaces changed and the kernel
+/// must be told (link state, static routes).
+public struct TunnelLinkStates: Hashable, Sendable {
+    /// Interface name by peer name.
+    public let interfaces: [String: String]
+    private var installed: [String: Set<UInt32>] = [:]
+
+    public init(interfaces: [String: String]) {
+        self.interfaces = interfaces
+    }
+
+    /// Interfaces whose peer has no Child SA installed.
+    public var down: Set<String> {
+        Set(interfaces.compactMap { peer, name in (installed[peer] ?? []).isEmpty ? name : nil })
+    }
+
+    /// Records an installed Child SA (by inbound SPI); true when the peer's tunnel just came up.
+    public mutating func installed(peer: String, inboundSPI: UInt32) -> Bool {
+        guard interfaces[peer] != nil else { return false }
+        let wasDown = (installed[peer] ?? []).isEmpty
+        installed[peer, default: []].insert(inboundSPI)
+        return wasDown
+    }
+
+    /// Records a deleted Child SA; true when it was the peer's last one (the tunnel went down).
+    /// Unknown SPIs change nothing (deletes are idempotent).
+    public mutating func deleted(peer: String, inboundSPI: UInt32) -> Bool {
+        guard installed[peer]?.remove(inboundSPI) != nil else { return false }
+        return installed[peer]?.isEmpty ?? true
+    }
+
+    /// Inbound SPIs installed for `peer`.
+    public func spis(of peer: String) -> Set<UInt32> { installed[peer] ?? [] }
+}

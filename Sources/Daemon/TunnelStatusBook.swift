@@ -1,0 +1,178 @@
+import IKEv2
+import Topology
+
+/// The daemon's memory of each tunnel, fed with every IKE event the sessions produce (through
+/// `DaemonCore.onEvent`) and read by the control socket. It keeps what the events carry (SPIs,
+/// algorithms, times, the last failure) and asks the data plane for counters only when a
+/// status is requested, so recording costs nothing on the packet path. Pure: the caller
+/// passes the time, so tests drive it with a fake clock.
+public final class TunnelStatusBook {
+    private struct ChildRecord {
+        var sa: TunnelStatus.ChildSA
+        var since: IKEInstant
+        var lifetimeSeconds: Double
+    }
+
+    private struct Entry {
+        var peer: DaemonPeer
+        var interface: String
+        var ikeLifetimeSeconds: Double
+        var ikeRekeyMarginSeconds: Double
+        var espRekeyMarginSeconds: Double
+        var ike: TunnelStatus.IKESA?
+        var ikeSince: IKEInstant?
+        var children: [UInt32: ChildRecord] = [:]
+        var childOrder: [UInt32] = []
+        var lastError: (failure: IKEFailure, at: IKEInstant)?
+        var lastDown: (what: String, at: IKEInstant)?
+    }
+
+    public let node: String
+    public let dataplane: String
+    private let startedAt: IKEInstant
+    private var entries: [Entry] = []
+
+    public init(plan: NodePlan, peers: [DaemonPeer], dataplane: String, startedAt: IKEInstant) {
+        node = plan.node
+        self.dataplane = dataplane
+        self.startedAt = startedAt
+        for p in peers {
+            let t = plan.tunnels.first { $0.peer == p.name }
+            entries.append(Entry(
+                peer: p, interface: t?.interface.name ?? "?",
+                ikeLifetimeSeconds: Double(t?.ike.lifetime.seconds ?? 0),
+                ikeRekeyMarginSeconds: Double(t?.ike.rekeyMargin.seconds ?? 0),
+                espRekeyMarginSeconds: Double(t?.esp.rekeyMargin.seconds ?? 0)))
+        }
+    }
+
+    /// Records one engine event for `peer` and returns it as the operator-facing transition.
+    @discardableResult
+    public func record(peer: String, event: IKEEvent, now: IKEInstant, epochSeconds: Int64) -> TunnelEvent {
+        let i = entries.firstIndex { $0.peer.name == peer }
+        func emit(_ kind: TunnelEvent.Kind, _ spis: String?, _ detail: String) -> TunnelEvent {
+            TunnelEvent(at: epochSeconds, peer: peer, kind: kind, spis: spis, detail: detail)
+        }
+        switch event {
+        case .ikeSAEstablished(let spiI, let spiR, let proposal, let peerIdentity, let local, let remote):
+            let spis = "\(SPIText.ike(spiI))_i \(SPIText.ike(spiR))_r"
+            if let i {
+                entries[i].ike = TunnelStatus.IKESA(
+                    spis: spis, proposal: proposal, peerIdentity: peerIdentity, local: "\(local)", remote: "\(remote)",
+                    natTraversal: local.port != entries[i].peer.local.port || remote.port != entries[i].peer.remote.port,
+                    uptimeSeconds: 0, rekeyInSeconds: 0)
+                entries[i].ikeSince = now
+            }
+            return emit(.ikeUp, spis, "\(proposal) peer_id=\(peerIdentity) remote=\(remote)")
+        case .childSAReady(let sa):
+            let spis = "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o"
+            let enc = AlgorithmText.encryption(sa.encryption)
+            let integ = sa.integrity.map(AlgorithmText.integrity)
+            if let i {
+                if entries[i].children[sa.inboundSPI] == nil { entries[i].childOrder.append(sa.inboundSPI) }
+                entries[i].children[sa.inboundSPI] = ChildRecord(
+                    sa: TunnelStatus.ChildSA(
+                        spiIn: SPIText.child(sa.inboundSPI), spiOut: SPIText.child(sa.outboundSPI), encryption: enc,
+                        integrity: integ, udpEncapsulation: sa.udpEncapsulation, uptimeSeconds: 0, rekeyInSeconds: 0,
+                        expiresInSeconds: 0, packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0),
+                    since: now, lifetimeSeconds: sa.lifetimeSeconds)
+            }
+            return emit(.childUp, spis, enc + (integ.map { "-" + $0 } ?? "") + (sa.udpEncapsulation ? " udp-encap" : ""))
+        case .childSADeleted(let inbound, let outbound):
+            if let i {
+                entries[i].children[inbound] = nil
+                entries[i].childOrder.removeAll { $0 == inbound }
+            }
+            return emit(.childDown, "\(SPIText.child(inbound))_i \(SPIText.child(outbound))_o", "Child SA deleted")
+        case .childSAOutboundActivated(let inbound, let outbound):
+            return emit(.childSwitched, "\(SPIText.child(inbound))_i \(SPIText.child(outbound))_o", "outbound traffic moved to this Child SA")
+        case .deadPeer(let action):
+            return emit(.peerDead, nil, "the peer stopped answering liveness checks; action \(action)")
+        case .initialContact(let identity):
+            return emit(.peerRestarted, nil, "\(identity) sent INITIAL_CONTACT: it restarted, older SAs of it are stale")
+        case .ikeSAFailed(let f):
+            if let i {
+                entries[i].lastError = (f, now)
+                entries[i].ike = nil
+                entries[i].ikeSince = nil
+                entries[i].children = [:]
+                entries[i].childOrder = []
+            }
+            return emit(.ikeFailed, nil, Self.words(f))
+        case .ikeSADeleted:
+            if let i {
+                entries[i].lastDown = ("the IKE SA was deleted", now)
+                entries[i].ike = nil
+                entries[i].ikeSince = nil
+                entries[i].children = [:]
+                entries[i].childOrder = []
+            }
+            return emit(.ikeDeleted, nil, "IKE SA deleted")
+        }
+    }
+
+    /// Every configured tunnel, in plan order, with counters from `counters` (the data
+    /// plane's, by inbound SPI).
+    public func snapshot(now: IKEInstant, daemon: DaemonCounters, counters: (UInt32) -> ChildSACounters?) -> NodeStatus {
+        let tunnels = entries.map { e -> TunnelStatus in
+            var ike = e.ike
+            if var s = ike, let since = e.ikeSince {
+                let up = now.seconds(since: since)
+                s.uptimeSeconds = Int(up)
+                s.rekeyInSeconds = max(0, Int(e.ikeLifetimeSeconds - e.ikeRekeyMarginSeconds - up))
+                ike = s
+            }
+            let children = e.childOrder.compactMap { spi -> TunnelStatus.ChildSA? in
+                guard let r = e.children[spi] else { return nil }
+                var c = r.sa
+                let up = now.seconds(since: r.since)
+                c.uptimeSeconds = Int(up)
+                c.expiresInSeconds = max(0, Int(r.lifetimeSeconds - up))
+                c.rekeyInSeconds = max(0, Int(r.lifetimeSeconds - e.espRekeyMarginSeconds - up))
+                if let k = counters(spi) {
+                    c.packetsIn = k.inboundPackets
+                    c.bytesIn = k.inboundBytes
+                    c.packetsOut = k.outboundPackets
+                    c.bytesOut = k.outboundBytes
+                }
+                return c
+            }
+            let state: TunnelStatus.State = ike != nil ? .established : (e.peer.initiator && e.lastError == nil && e.lastDown == nil ? .connecting : .down)
+            return TunnelStatus(
+                peer: e.peer.name, interface: e.interface, role: e.peer.initiator ? "initiator" : "responder",
+                localAddress: e.peer.local.addressText, peerAddress: e.peer.remote.addressText, state: state,
+                reason: reason(e, ike: ike, children: children, now: now),
+                lastError: e.lastError.map { f in
+                    TunnelStatus.Failure(code: f.failure.code.rawValue, message: f.failure.message,
+                                         notify: f.failure.notify.map(NotifyName.of), by: f.failure.reportedByPeer ? "peer" : "local",
+                                         secondsAgo: Int(now.seconds(since: f.at)))
+                },
+                ike: ike, childSAs: children)
+        }
+        return NodeStatus(node: node, dataplane: dataplane, uptimeSeconds: Int(now.seconds(since: startedAt)),
+                          tunnels: tunnels, counters: daemon)
+    }
+
+    private func reason(_ e: Entry, ike: TunnelStatus.IKESA?, children: [TunnelStatus.ChildSA], now: IKEInstant) -> String? {
+        let peer = "\(e.peer.name) (\(e.peer.remote.addressText))"
+        if ike != nil {
+            return children.isEmpty ? "the IKE SA is up but no Child SA is installed: no traffic flows" : nil
+        }
+        // The most recent of a failure and a clean deletion explains the state.
+        if let f = e.lastError, e.lastDown.map({ $0.at <= f.at }) ?? true {
+            let retry = e.peer.initiator ? "; retrying" : "; waiting for \(peer) to try again"
+            return Self.words(f.failure) + retry
+        }
+        if e.lastDown != nil {
+            return e.peer.initiator ? "the IKE SA was deleted; opening a new one" : "the IKE SA was deleted; waiting for \(peer) to open a new one"
+        }
+        return e.peer.initiator ? "opening the IKE SA: no answer yet from \(peer)" : "waiting for \(peer) to open the IKE SA"
+    }
+
+    /// A failure as one sentence: the engine's message, and the notify with who sent it.
+    static func words(_ f: IKEFailure) -> String {
+        var s = "\(f.code.rawValue): \(f.message)"
+        if let n = f.notify { s += " (\(f.reportedByPeer ? "peer sent" : "we sent") \(NotifyName.of(n)))" }
+        return s
+    }
+}

@@ -1,0 +1,195 @@
+import Dataplane
+import Glibc
+import IKEv2
+import Logging
+import Topology
+
+/// The daemon's side of Viaduct's userspace data plane (docs/dataplane.md): one TUN device per
+/// tunnel, named by the plan, and one `UserspaceDataplane` per local underlay address, reading
+/// ESP-in-UDP on that address's 4500 socket.
+///
+/// Descriptors: the daemon opens and binds 500/4500 and keeps them (`IKESocketSet`). `attach`
+/// gives each data plane a dup(2) of the 4500 socket (`ESPSocket(adopting:)` owns and closes the
+/// duplicate); the data plane is then that socket's only reader, batch-receives ESP, and passes
+/// every marker-prefixed datagram (IKE) back through the `IKEInbox` the event loop polls. The
+/// daemon still sends IKE from its own descriptor. TUN descriptors belong to the data plane
+/// (`TUNDevice`); the interfaces disappear when `detach` drops it, so a stopped or crashed
+/// daemon leaves no interface, address or route behind.
+///
+/// Links: the kernel side (MTU, inside addresses, up/down, static routes) is `KernelStateSync`'s.
+/// A tunnel is down until its first Child SA is installed and again after its last is deleted,
+/// so routes appear with the tunnel and a BGP daemon sees the link drop.
+public final class UserspaceDataplaneBackend: SocketSharingDataplane {
+    public let name = "userspace"
+    private let plan: NodePlan
+    private let kernel: any KernelStateSync
+    private let logger: Logger
+    private let configuration: UserspaceDataplane.Configuration
+    private var planes: [UserspaceDataplane] = []
+    private var planeOfPeer: [String: UserspaceDataplane] = [:]
+    private var links: TunnelLinkStates
+    private var inbox: IKEInbox?
+
+    public init(plan: NodePlan, kernel: any KernelStateSync, logger: Logger,
+                configuration: UserspaceDataplane.Configuration = UserspaceDataplane.Configuration()) {
+        self.plan = plan
+        self.kernel = kernel
+        self.logger = logger
+        self.configuration = configuration
+        var interfaces: [String: String] = [:]
+        for t in plan.tunnels { interfaces[t.peer] = t.interface.name }
+        links = TunnelLinkStates(interfaces: interfaces)
+    }
+
+    deinit { detach() }
+
+    /// Interfaces currently down (no Child SA).
+    public var downInterfaces: Set<String> { links.down }
+
+    // MARK: SocketSharingDataplane
+
+    public func attach(sockets: IKESocketSet) throws(DaemonError) -> SharedSockets {
+        let inbox = try IKEInbox()
+        var taken: Set<Int32> = []
+        do throws(DaemonError) {
+            for address in NodeDaemon.localAddresses(plan) {
+                let local = IKEEndpoint(address: address, port: sockets.ports.natTraversal)
+                guard let socket = sockets.socket(for: local) else {
+                    throw DaemonError(.configuration, "no UDP \(local) socket for the userspace data plane")
+                }
+                let plane = try Self.dataplane(sharing: socket, configuration: configuration, inbox: inbox)
+                for t in plan.tunnels where t.ike.localAddress.bytes == address {
+                    do {
+                        try plane.addPeer(t.peer, device: try TUNDevice(name: t.interface.name))
+                    } catch {
+                        throw Self.error(error, "cannot create TUN interface \(t.interface.name) for peer \(t.peer)")
+                    }
+                    planeOfPeer[t.peer] = plane
+                }
+                do { try plane.start() } catch { throw Self.error(error, "cannot start the data plane on \(local)") }
+                planes.append(plane)
+                taken.insert(socket.descriptor)
+                logger.info("userspace data plane started", metadata: [
+                    "socket": "\(local)", "peers": "\(plan.tunnels.filter { $0.ike.localAddress.bytes == address }.map(\.peer).joined(separator: ","))",
+                ])
+            }
+            // Interfaces exist now: MTU and addresses, every tunnel down until its Child SA.
+            try syncKernel(throwing: true)
+        } catch {
+            detach()
+            throw error
+        }
+        self.inbox = inbox
+        return SharedSockets(inbox: inbox, readByDataplane: taken)
+    }
+
+    public func detach() {
+        for p in planes {
+            p.stop()
+            let s = p.statistics
+            logger.info("userspace data plane stopped", metadata: [
+                "received": "\(s.datagramsReceived)", "sent": "\(s.datagramsSent)", "ike": "\(s.ikeDatagrams)",
+                "unknown_spi": "\(s.unknownSPI)", "garbage": "\(s.garbageDatagrams)", "no_sa": "\(s.outboundWithoutSA)",
+                "send_errors": "\(s.sendErrors)", "tun_errors": "\(s.tunReadErrors + s.tunWriteErrors)",
+                "ike_dropped": "\(inbox?.droppedCount ?? 0)",
+            ])
+        }
+        planes.removeAll()
+        planeOfPeer.removeAll()
+        inbox = nil
+    }
+
+    /// A data plane on a dup of the daemon's 4500 socket; IKE it reads goes to `inbox`.
+    private static func dataplane(sharing socket: UDPSocket, configuration: UserspaceDataplane.Configuration,
+                                  inbox: IKEInbox) throws(DaemonError) -> UserspaceDataplane {
+        let fd = socket.descriptor
+        let duplicate: Int32
+        switch Syscall.retrying({ fcntl(fd, F_DUPFD_CLOEXEC, 0) }) {
+        case .success(let d): duplicate = d
+        case .failure(let e): throw DaemonError(.system, "dup of the \(socket.local) socket failed: \(e)", errno: e)
+        }
+        do {
+            // ESPSocket owns `duplicate` from here on, also when it throws.
+            let esp = try ESPSocket(adopting: duplicate, local: socket.local)
+            return try UserspaceDataplane(socket: esp, configuration: configuration) { inbox.post($0) }
+        } catch {
+            throw Self.error(error, "cannot attach the data plane to \(socket.local)")
+        }
+    }
+
+    // MARK: DataplaneBackend
+
+    public func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) {
+        guard let plane = planeOfPeer[peer] else {
+            throw DaemonError(.dataplane, "peer \(peer) has no userspace data plane (is the daemon attached?)")
+        }
+        do { try plane.install(sa, peer: peer, activateOutbound: sa.activateOutbound) } catch { throw Self.error(error, "cannot install the child SA") }
+        logger.info("child SA installed", metadata: [
+            "peer": "\(peer)", "dataplane": "userspace",
+            "spi": "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o",
+            "enc": "\(AlgorithmText.encryption(sa.encryption))", "remote": "\(sa.peer)",
+        ])
+        if links.installed(peer: peer, inboundSPI: sa.inboundSPI) { _ = try? syncKernel(throwing: false) }
+    }
+
+    public func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
+        guard let plane = planeOfPeer[peer] else { return }
+        do {
+            try plane.activateOutbound(spi: outboundSPI, peer: peer)
+        } catch {
+            throw Self.error(error, "cannot switch to outbound SA \(SPIText.child(outboundSPI))")
+        }
+    }
+
+    public func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
+        guard let plane = planeOfPeer[peer] else { return }
+        do {
+            try plane.delete(inboundSPI: inboundSPI, outboundSPI: outboundSPI, peer: peer)
+        } catch {
+            throw Self.error(error, "cannot delete the child SA")
+        }
+        logger.info("child SA removed", metadata: [
+            "peer": "\(peer)", "dataplane": "userspace",
+            "spi": "\(SPIText.child(inboundSPI))_i \(SPIText.child(outboundSPI))_o",
+        ])
+        if links.deleted(peer: peer, inboundSPI: inboundSPI) { _ = try? syncKernel(throwing: false) }
+    }
+
+    public func counters(inboundSPI: UInt32) -> ChildSACounters? {
+        for p in planes {
+            guard let c = p.counters(inboundSPI: inboundSPI) else { continue }
+            var out = ChildSACounters()
+            out.inboundPackets = c.inbound.packetsIn
+            out.inboundBytes = c.inbound.bytesIn
+            out.outboundPackets = c.outbound.packetsOut
+            out.outboundBytes = c.outbound.bytesOut
+            return out
+        }
+        return nil
+    }
+
+    /// Data-plane-wide counters, one per local underlay address.
+    public var statistics: [DataplaneStatistics] { planes.map(\.statistics) }
+
+    // MARK: Kernel
+
+    /// Tells the kernel which tunnels are up. At start a failure is fatal; later it is logged
+    /// (the next change reconciles again from whatever the kernel holds).
+    private func syncKernel(throwing: Bool) throws(DaemonError) {
+        let down = links.down
+        do {
+            for change in try kernel.sync(down: down) {
+                logger.info("kernel updated", metadata: ["change": "\(change)"])
+            }
+        } catch {
+            logger.error("cannot configure the tunnel interfaces", metadata: [
+                "reason": "\(error.message)", "down": "\(down.sorted().joined(separator: ","))",
+            ])
+            if throwing { throw error }
+        }
+    }
+
+    private static func error(_ e: DataplaneError, _ context: String) -> DaemonError {
+        DaemonError(.dataplane, "\(context): \(e.code): \(e.message)\(e.errno.map { " (errno \($0))" } ?? "")")
+    }
+}

@@ -1,0 +1,179 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IKEv2
+import KernelModel
+import Netlink
+
+extension DataplaneError.Code {
+    /// The kernel refused an XFRM request (no ESP module, unknown algorithm, duplicate SPI, ...).
+    public static let kernel = DataplaneError.Code(rawValue: "kernel")
+}
+
+/// The production data plane: negotiated Child SAs become kernel XFRM states bound to the
+/// peer's tunnel interface (xfrm `if_id` or VTI mark), and the kernel does ESP.
+///
+/// The interfaces, addresses, routes and route-based policies are the reconciler's
+/// (`KernelReconciliation` with `backend: .kernel`); this class only adds and removes SAs, so it
+/// holds nothing but one NETLINK_XFRM socket (opened in the caller's network namespace, owned and
+/// closed here) and a table of what it installed. Same shape as `UserspaceDataplane`: the daemon
+/// can call either.
+///
+/// Make-before-break (RFC 7296 §2.8): the new inbound state goes in first, so the peer may switch
+/// as soon as it likes; then the new outbound state, which the kernel prefers over the old one for
+/// the same reqid because it is newer (xfrm_state_find picks the latest added); the old pair is
+/// deleted only when the daemon says so. Not `Sendable`: one owner, the daemon's thread.
+public final class KernelDataplane {
+    public let name = "kernel"
+    private let socket: NetlinkSocket
+    private var bindings: [String: KernelSABinding]
+    private let replayWindow: UInt32
+    /// What this data plane installed, by inbound SPI.
+    private var installed: [UInt32: Installed] = [:]
+
+    private struct Installed {
+        var peer: String
+        var inbound: XfrmStateKey
+        var outbound: XfrmStateKey
+        /// The outbound state while the daemon defers its activation (a rekey responder).
+        var pendingOutbound: XfrmState?
+    }
+
+    /// Opens the XFRM socket in the calling thread's network namespace.
+    public init(bindings: [String: KernelSABinding], replayWindow: UInt32 = KernelSAStates.defaultReplayWindow) throws(DataplaneError) {
+        do {
+            socket = try NetlinkSocket(.xfrm)
+        } catch {
+            throw KernelDataplane.translate(error)
+        }
+        self.bindings = bindings
+        self.replayWindow = replayWindow
+    }
+
+    /// Adds or changes a peer's binding (a peer added to the topology while running).
+    public func setBinding(_ binding: KernelSABinding?, peer: String) {
+        bindings[peer] = binding
+    }
+
+    /// The SPIs this data plane installed (inbound SPI -> peer).
+    public var installedSAs: [UInt32: String] { installed.mapValues(\.peer) }
+
+    /// Installs a Child SA: inbound state, then (unless deferred) outbound, in one netlink batch
+    /// that the kernel applies in order. On a partial failure what went in is taken out again.
+    ///
+    /// Equivalent to: `ip xfrm state add src PEER dst LOCAL proto esp spi IN reqid ID mode tunnel
+    /// replay-window 128 flag af-unspec if_id ID aead 'rfc4106(gcm(aes))' KEY 128` and the same
+    /// for OUT with src and dst swapped.
+    public func install(_ sa: ChildSAParameters, peer: String, activateOutbound: Bool = true) throws(DataplaneError) {
+        guard let binding = bindings[peer] else {
+            throw DataplaneError(.unknownPeer, "no tunnel interface for peer \(peer)")
+        }
+        let states = try KernelSAStates(sa, binding: binding, replayWindow: replayWindow)
+        var requests: [NetlinkRequest] = []
+        do {
+            requests.append(try states.inbound.addRequest())
+            if activateOutbound { requests.append(try states.outbound.addRequest()) }
+        } catch {
+            throw DataplaneError(.invalidSA, "\(error)")
+        }
+        let outcomes: [NetlinkOutcome]
+        do { outcomes = try socket.send(batch: requests) } catch { throw KernelDataplane.translate(error) }
+        if let failure = outcomes.first(where: { $0.error != nil })?.error {
+            // Undo whatever went in, so a retry starts from nothing.
+            let added = zip(outcomes, [states.inbound.key, states.outbound.key]).filter { $0.0.error == nil }.map { $0.1.deleteRequest() }
+            if !added.isEmpty { _ = try? socket.send(batch: added) }
+            throw KernelDataplane.translate(failure)
+        }
+        installed[sa.inboundSPI] = Installed(peer: peer, inbound: states.inbound.key, outbound: states.outbound.key,
+                                             pendingOutbound: activateOutbound ? nil : states.outbound)
+    }
+
+    /// Adds the deferred outbound state with SPI `spi` (the peer's SPI, as in
+    /// `UserspaceDataplane.activateOutbound`); from then on the kernel sends new packets through
+    /// it. Nothing to do when it is already active.
+    public func activateOutbound(spi: UInt32, peer: String) throws(DataplaneError) {
+        guard let (inboundSPI, found) = installed.first(where: { $0.value.peer == peer && $0.value.outbound.spi == spi }) else {
+            throw DataplaneError(.unknownSPI, "no SA with outbound SPI \(KernelDataplane.hex(spi)) for peer \(peer)")
+        }
+        var entry = found
+        guard let pending = entry.pendingOutbound else { return }
+        do {
+            try socket.apply([try pending.addRequest()])
+        } catch let error as NetlinkError {
+            throw KernelDataplane.translate(error)
+        } catch {
+            throw DataplaneError(.invalidSA, "\(error)")
+        }
+        entry.pendingOutbound = nil
+        installed[inboundSPI] = entry
+    }
+
+    /// Deletes both states. Idempotent: a state already gone (the kernel's hard expiry, an
+    /// operator's `ip xfrm state flush`) is not an error.
+    ///
+    /// Equivalent to: `ip xfrm state delete src S dst D proto esp spi SPI [mark M]`, twice.
+    public func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DataplaneError) {
+        var keys: [XfrmStateKey] = []
+        if let entry = installed[inboundSPI] {
+            keys.append(entry.inbound)
+            if entry.pendingOutbound == nil { keys.append(entry.outbound) }
+        }
+        installed[inboundSPI] = nil
+        guard !keys.isEmpty else { return }
+        let outcomes: [NetlinkOutcome]
+        do { outcomes = try socket.send(batch: keys.map { $0.deleteRequest() }) } catch { throw KernelDataplane.translate(error) }
+        for outcome in outcomes {
+            if let error = outcome.error, !(error.code == .kernel && (error.errno == ESRCH || error.errno == ENOENT)) {
+                throw KernelDataplane.translate(error)
+            }
+        }
+    }
+
+    /// The kernel's counters for the SA with inbound SPI `inboundSPI`; nil when this data plane
+    /// did not install it or the kernel no longer has it.
+    ///
+    /// Equivalent to: `ip -s xfrm state get ...` for each of the two states.
+    public func counters(inboundSPI: UInt32) -> KernelSACounters? {
+        guard let entry = installed[inboundSPI] else { return nil }
+        var counters = KernelSACounters()
+        do {
+            let inbound = try KernelSACounters.usage(of: try socket.query(entry.inbound.getRequest()))
+            counters.inboundPackets = inbound.packets
+            counters.inboundBytes = inbound.bytes
+            counters.inboundReplayDrops = inbound.replay
+            counters.inboundIntegrityFailures = inbound.integrity
+            if entry.pendingOutbound == nil {
+                let outbound = try KernelSACounters.usage(of: try socket.query(entry.outbound.getRequest()))
+                counters.outboundPackets = outbound.packets
+                counters.outboundBytes = outbound.bytes
+            }
+        } catch {
+            return nil
+        }
+        return counters
+    }
+
+    /// `c1a2b3c4`, strongSwan's spelling of a Child SA SPI.
+    static func hex(_ spi: UInt32) -> String {
+        let digits = String(spi, radix: 16)
+        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    }
+
+    static func translate(_ error: NetlinkError) -> DataplaneError {
+        switch error.code {
+        case .kernel:
+            var message = error.description
+            if error.errno == ENOENT || error.errno == ENOSYS || error.errno == EPROTONOSUPPORT {
+                message += " (does this kernel have ESP, the algorithm, and xfrm interfaces/VTI? modprobe esp4 esp6 xfrm_interface)"
+            }
+            return DataplaneError(.kernel, message, errno: error.errno)
+        case .system where error.errno == EPERM || error.errno == EACCES:
+            return DataplaneError(.permissionDenied, error.description, errno: error.errno)
+        case .system:
+            return DataplaneError(.system, error.description, errno: error.errno)
+        default:
+            return DataplaneError(.kernel, error.description)
+        }
+    }
+}
+

@@ -1,0 +1,252 @@
+// RFC 7296 §1.3.3 (rekeying Child SAs with CREATE_CHILD_SA), §2.8 (rekeying, make-before-break),
+// §2.8.1 (simultaneous rekeying: the lowest nonce loses), §2.17 (KEYMAT with g^ir (new) for
+// PFS), §2.25 / §2.25.1 (TEMPORARY_FAILURE, CHILD_SA_NOT_FOUND, collisions with a Delete):
+//
+//   Initiator                         Responder
+//   HDR, SK {N(REKEY_SA), SA, Ni, [KEi,] TSi, TSr}  -->
+//                                <--  HDR, SK {SA, Nr, [KEr,] TSi, TSr}
+//   HDR, SK {D(old)}  -->
+//                                <--  HDR, SK {D(old)}
+import CryptoCore
+
+extension IKESession {
+    /// The payloads of a CREATE_CHILD_SA message the exchange looks at.
+    private struct CreateChildPayloads {
+        var sa: IKESecurityAssociation?
+        var nonce: [UInt8]?
+        var ke: IKEKeyExchange?
+        var tsI: [IKETrafficSelector]?
+        var tsR: [IKETrafficSelector]?
+        var notifies: [IKENotify] = []
+
+        init(_ payloads: [IKEPayload]) {
+            for p in payloads {
+                switch p {
+                case .securityAssociation(let s): sa = s
+                case .nonce(let n): nonce = n.data
+                case .keyExchange(let k): ke = k
+                case .trafficSelectorInitiator(let t): tsI = t.selectors
+                case .trafficSelectorResponder(let t): tsR = t.selectors
+                case .notify(let n): notifies.append(n)
+                default: break
+                }
+            }
+        }
+
+        var error: IKENotify? { notifies.first { $0.type.rawValue < 16384 } }
+    }
+
+    static let maxRekeyInvalidKERetries = 3
+
+    /// §2.17: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) with this exchange's nonces; the
+    /// exchange initiator's keys protect initiator -> responder traffic.
+    private func rekeyedChild(_ esp: ESPSelectedAlgorithms, inbound: UInt32, outbound: UInt32, shared: SecureBytes?,
+                              nonceI: [UInt8], nonceR: [UInt8], exchangeInitiator: Bool, replaces: UInt32) throws -> ChildSAParameters {
+        guard let prf, let keys else { throw IKEProtectionError(message: "no IKE SA keys") }
+        let keymat = try IKEKeySchedule.deriveChildSAKeys(prf: prf, skD: keys.skD, sharedSecret: shared, nonceI: nonceI,
+                                                          nonceR: nonceR, encryption: esp.encryption, integrity: esp.integrity)
+        let (out, inb) = keymat.directions(isInitiator: exchangeInitiator)
+        return ChildSAParameters(
+            inboundSPI: inbound, outboundSPI: outbound, encryption: esp.encryption, integrity: esp.integrity,
+            extendedSequenceNumbers: esp.esn, inboundEncryptionKey: inb.encryption, outboundEncryptionKey: out.encryption,
+            inboundIntegrityKey: inb.integrity, outboundIntegrityKey: out.integrity, local: local, peer: peer,
+            udpEncapsulation: natDetected, lifetimeSeconds: configuration.childLifetimeSeconds,
+            activateOutbound: exchangeInitiator, replacesInboundSPI: replaces)
+    }
+
+    // MARK: Initiator
+
+    func startChildRekey(_ oldInbound: UInt32, now: IKEInstant) throws {
+        let group = configuration.espProposals.first?.groups.first
+        let ke = try group.map { g throws(CryptoError) in try provider.makeKeyExchange(g, random: &random) }
+        let context = IKEChildRekeyContext(oldInboundSPI: oldInbound, newInboundSPI: try randomESPSPI(),
+                                           nonce: try random.bytes(Self.nonceLength), keyExchange: ke)
+        try sendChildRekeyRequest(context, now: now)
+    }
+
+    private func sendChildRekeyRequest(_ context: IKEChildRekeyContext, now: IKEInstant) throws {
+        var payloads: [IKEPayload] = [
+            .notify(IKENotify(protocolID: .esp, spi: IKEWire.bytes(context.oldInboundSPI), type: .rekeySA)),
+        ]
+        let proposals = configuration.espProposals.enumerated().map {
+            $1.wireProposal(number: UInt8(truncatingIfNeeded: $0 + 1), spi: context.newInboundSPI, withGroups: true)
+        }
+        payloads.append(.securityAssociation(IKESecurityAssociation(proposals: proposals)))
+        payloads.append(.nonce(IKENonce(data: context.nonce)))
+        if let ke = context.keyExchange { payloads.append(.keyExchange(IKEKeyExchange(group: ke.group, data: ke.publicValue))) }
+        payloads.append(.trafficSelectorInitiator(IKETrafficSelectors(configuration.localTrafficSelectors)))
+        payloads.append(.trafficSelectorResponder(IKETrafficSelectors(configuration.remoteTrafficSelectors)))
+        let messageID = nextRequestID
+        nextRequestID &+= 1
+        let bytes = try sealed(header(.createChildSA, messageID: messageID, response: false), payloads)
+        sendRequest(bytes, exchange: .createChildSA, messageID: messageID, now: now)
+        activeTask = .rekeyChild(context)
+    }
+
+    func processChildRekeyResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
+        guard case .rekeyChild(var context) = activeTask,
+              let inner = openAuthenticated(message, datagram, now: now) else { return }
+        outstanding = nil
+        activeTask = nil
+        defer { startNextTask(now: now) }
+        let p = CreateChildPayloads(inner)
+        if let error = p.error {
+            // §1.3: the responder wants another PFS group; retry with it if we offer it.
+            if error.type == .invalidKEPayload, error.data.count == 2,
+               let group = KeyExchangeGroup(rawValue: UInt16(error.data[0]) << 8 | UInt16(error.data[1])),
+               configuration.espProposals.contains(where: { $0.groups.contains(group) }),
+               context.invalidKERetries < Self.maxRekeyInvalidKERetries, !context.oldDeleted {
+                context.invalidKERetries += 1
+                context.keyExchange = try provider.makeKeyExchange(group, random: &random)
+                try sendChildRekeyRequest(context, now: now)
+                return
+            }
+            rekeyFailed(context, now: now)
+            return
+        }
+        guard let sa = p.sa, let nonceR = p.nonce, (16...256).contains(nonceR.count), let tsI = p.tsI, let tsR = p.tsR,
+              let (esp, outbound) = IKEProposalSelection.acceptESPRekey(ours: configuration.espProposals, chosen: sa.proposals),
+              esp.group == context.keyExchange?.group,
+              IKETrafficSelectorNarrowing.isNarrowing(tsI, of: configuration.localTrafficSelectors),
+              IKETrafficSelectorNarrowing.isNarrowing(tsR, of: configuration.remoteTrafficSelectors) else {
+            rekeyFailed(context, now: now)
+            return
+        }
+        var shared: SecureBytes?
+        if let ke = context.keyExchange {
+            guard let peerKE = p.ke, peerKE.group == ke.group.transformID,
+                  let s = try? ke.sharedSecret(peerPublicValue: peerKE.data) else {
+                rekeyFailed(context, now: now)
+                return
+            }
+            shared = s
+        }
+        var child = try rekeyedChild(esp, inbound: context.newInboundSPI, outbound: outbound, shared: shared,
+                                     nonceI: context.nonce, nonceR: nonceR, exchangeInitiator: true,
+                                     replaces: context.oldInboundSPI)
+        let old = context.oldInboundSPI
+        if let collision = context.collision {
+            // §2.8.1: the SA created with the lowest of the four nonces is redundant and closed
+            // by whoever created it; the other side's creator deletes the old SA.
+            let lowest = [context.nonce, nonceR, collision.nonceI, collision.nonceR].min { $0.lexicographicallyPrecedes($1) } ?? []
+            if lowest == context.nonce || lowest == nonceR {
+                child.activateOutbound = false
+                addChild(child, now: now, phase: .deleting)
+                enqueue(.deleteChildren([child.inboundSPI]))
+                if let i = childIndex(inbound: old) {
+                    children[i].phase = .replaced
+                    children[i].successor = collision.newInboundSPI
+                }
+            } else {
+                addChild(child, now: now)
+                if let i = childIndex(inbound: collision.newInboundSPI) { children[i].phase = .redundant }
+                replaceOld(old, by: child.inboundSPI)
+            }
+        } else {
+            addChild(child, now: now)
+            replaceOld(old, by: child.inboundSPI)
+        }
+    }
+
+    /// §2.8: the rekey initiator deletes the old SA once the new one is installed.
+    private func replaceOld(_ old: UInt32, by new: UInt32) {
+        guard let i = childIndex(inbound: old) else { return }
+        children[i].successor = new
+        if children[i].phase != .deleting {
+            children[i].phase = .deleting
+            enqueue(.deleteChildren([old]))
+        }
+    }
+
+    /// The rekey did not happen (error notify, unacceptable answer). After a collision the
+    /// peer's new SA takes over; otherwise retry later, before the hard lifetime (§2.25:
+    /// TEMPORARY_FAILURE means "try again later").
+    private func rekeyFailed(_ context: IKEChildRekeyContext, now: IKEInstant) {
+        guard let i = childIndex(inbound: context.oldInboundSPI) else { return }
+        if let collision = context.collision {
+            children[i].phase = .replaced
+            children[i].successor = collision.newInboundSPI
+        } else if children[i].phase == .rekeying {
+            children[i].phase = .installed
+            children[i].rekeyAt = now.adding(seconds: 10 + 20 * randomFraction())
+        }
+    }
+
+    // MARK: Responder
+
+    func processCreateChildSARequest(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
+        guard let inner = openAuthenticated(message, datagram, now: now) else { return }
+        let messageID = message.header.messageID
+        func respond(_ payloads: [IKEPayload]) throws {
+            let bytes = try sealed(header(.createChildSA, messageID: messageID, response: true), payloads)
+            sendResponse(bytes, to: datagram, messageID: messageID)
+        }
+        let p = CreateChildPayloads(inner)
+        guard let rekey = p.notifies.first(where: { $0.type == .rekeySA && $0.protocolID == .esp }) else {
+            // New Child SAs and IKE SA rekeys are not implemented: the peer keeps what it has.
+            try respond([.notify(IKENotify(type: .noAdditionalSAs))])
+            return
+        }
+        guard let spi = rekey.spi32, let index = children.firstIndex(where: { $0.outboundSPI == spi }) else {
+            try respond([.notify(IKENotify(protocolID: .esp, spi: rekey.spi, type: .childSANotFound))])
+            return
+        }
+        // §2.25.1: an SA we are deleting, or one already replaced, is not rekeyed again.
+        guard [.installed, .rekeying].contains(children[index].phase) else {
+            try respond([.notify(IKENotify(type: .temporaryFailure))])
+            return
+        }
+        guard let sa = p.sa, let nonceI = p.nonce, (16...256).contains(nonceI.count), let tsI = p.tsI, let tsR = p.tsR else {
+            try respond([.notify(IKENotify(type: .invalidSyntax))])
+            return
+        }
+        guard let (esp, number, outbound) = IKEProposalSelection.selectESPRekey(ours: configuration.espProposals, offered: sa.proposals) else {
+            try respond([.notify(IKENotify(type: .noProposalChosen))])
+            return
+        }
+        var ourKE: (any KeyExchange)?
+        var shared: SecureBytes?
+        if let group = esp.group {
+            guard let ke = p.ke, ke.group == group.transformID else {
+                try respond([.notify(IKENotify(type: .invalidKEPayload, data: IKEWire.bytes(group.transformID)))])
+                return
+            }
+            let mine = try provider.makeKeyExchange(group, random: &random)
+            guard let s = try? mine.sharedSecret(peerPublicValue: ke.data) else {
+                try respond([.notify(IKENotify(type: .invalidSyntax))])
+                return
+            }
+            ourKE = mine
+            shared = s
+        }
+        let narrowedI = IKETrafficSelectorNarrowing.narrow(proposed: tsI, configured: configuration.remoteTrafficSelectors)
+        let narrowedR = IKETrafficSelectorNarrowing.narrow(proposed: tsR, configured: configuration.localTrafficSelectors)
+        guard !narrowedI.isEmpty, !narrowedR.isEmpty else {
+            try respond([.notify(IKENotify(type: .tsUnacceptable))])
+            return
+        }
+        let nonceR = try random.bytes(Self.nonceLength)
+        let inbound = try randomESPSPI()
+        let old = children[index].inboundSPI
+        let child = try rekeyedChild(esp, inbound: inbound, outbound: outbound, shared: shared, nonceI: nonceI,
+                                     nonceR: nonceR, exchangeInitiator: false, replaces: old)
+        var payloads: [IKEPayload] = [
+            .securityAssociation(IKESecurityAssociation(proposals: [esp.asSet.wireProposal(number: number, spi: inbound, withGroups: true)])),
+            .nonce(IKENonce(data: nonceR)),
+        ]
+        if let ourKE { payloads.append(.keyExchange(IKEKeyExchange(group: ourKE.group, data: ourKE.publicValue))) }
+        payloads.append(.trafficSelectorInitiator(IKETrafficSelectors(narrowedI)))
+        payloads.append(.trafficSelectorResponder(IKETrafficSelectors(narrowedR)))
+        try respond(payloads)
+        // Installed, but we keep sending on the old SA until the initiator deletes it (§2.8).
+        addChild(child, now: now)
+        if case .rekeyChild(var context) = activeTask, context.oldInboundSPI == old {
+            context.collision = IKEPeerRekey(newInboundSPI: inbound, nonceI: nonceI, nonceR: nonceR)
+            activeTask = .rekeyChild(context)
+        } else if let i = childIndex(inbound: old) {
+            children[i].phase = .replaced
+            children[i].successor = inbound
+            pendingTasks.removeAll { $0 == .rekeyChild(old) }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Dataplane
+import Foundation
+import KernelModel
+import Netlink
+import Reconciler
+import Topology
+
+/// `viaduct down`: takes everything Viaduct put into this host's kernel out again, and nothing
+/// else. What is Viaduct's is decided exactly as the reconciler decides it (`Ownership`): tunnel
+/// interfaces with Viaduct's prefix (or named by the plan), routes with Viaduct's `rtm_protocol`,
+/// route-based policies with Viaduct's priority; SAs are Viaduct's when bound to one of those
+/// interfaces or policies (`KernelSAOwnership`). So another VPN, a BGP daemon's routes or an
+/// operator's interfaces on the same box survive.
+struct Down: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove every tunnel interface, route, XFRM policy and SA Viaduct created on this host.",
+        discussion: """
+            DESCRIPTION
+              Deletes, in the current network namespace: the SAs bound to Viaduct's tunnel \
+            interfaces or policies (first, so no key outlives its tunnel), then Viaduct's \
+            route-based XFRM policies, its routes (protocol viaduct), and its tunnel interfaces \
+            (xfrm, VTI and TUN interfaces named vd-*, with their addresses). Each removed object \
+            is printed. Objects of other software are never touched.
+
+              Stop 'viaduct run' first: a running daemon would negotiate its tunnels again.
+
+              With FILE and --node, the interfaces the plan names are removed too, even when they \
+            were renamed away from the vd- prefix with 'interface:'. Without them, only what \
+            carries Viaduct's marks is removed.
+
+            EXIT STATUS
+              0 when everything Viaduct owned is gone (also when there was nothing). 1 when the \
+            topology is invalid, the node unknown, or the kernel refused a deletion.
+
+            EXAMPLES
+              viaduct down
+              viaduct down /etc/viaduct/topology.yaml --node dc1
+            """)
+
+    @Argument(help: "The topology file (YAML); optional.")
+    var file: String?
+
+    @Option(help: "The gateway this host is (with FILE).")
+    var node: String?
+
+    func validate() throws {
+        if (file == nil) != (node == nil) {
+            throw ValidationError("FILE and --node go together")
+        }
+    }
+
+    func run() throws {
+        var planNames: Set<String> = []
+        var planBindings: Set<KernelSABinding> = []
+        if let file, let node {
+            guard let loaded = Output.loadValid(file), let topology = loaded.topology else { throw ExitCode(1) }
+            switch NodePlanner.plan(topology, links: loaded.links, node: node, fileExists: FileManager.default.fileExists(atPath:)) {
+            case .success(let plan):
+                planNames = Set(plan.tunnels.map(\.interface.name))
+                planBindings = Set(KernelSABinding.bindings(plan: plan).values)
+            case .failure(let e):
+                Output.print(e.diagnostics)
+                throw ExitCode(1)
+            }
+        }
+        do {
+            let removed = try Self.teardown(planNames: planNames, planBindings: planBindings) { print($0) }
+            print(removed == 0 ? "nothing of Viaduct's in this kernel" : "removed \(removed) object\(removed == 1 ? "" : "s")")
+        } catch {
+            Output.error("viaduct: error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// SAs first, then `reconcile` to an empty desired state (policies, routes, addresses,
+    /// interfaces), then plan-named interfaces the prefix rule did not catch. Returns how many
+    /// objects went; `report` gets one line per object.
+    static func teardown(planNames: Set<String>, planBindings: Set<KernelSABinding>,
+                         report: (String) -> Void) throws(NetlinkError) -> Int {
+        let reconciliation = try KernelReconciliation()
+        let xfrm = try NetlinkSocket(.xfrm)
+        let observed = try reconciliation.observe()
+        let ownedLinks = observed.links.filter { Ownership.owns($0, desiredNames: planNames) }
+        let ownedPolicies = observed.policies.filter(Ownership.owns)
+        let bindings = KernelSAOwnership.bindings(ownedLinks: ownedLinks.map(\.link), ownedPolicies: ownedPolicies)
+            .union(planBindings)
+        let states = KernelSAOwnership.states(try xfrm.states(), bindings: bindings)
+        var removed = 0
+        for outcome in try xfrm.send(batch: states.map { $0.key.deleteRequest() }) {
+            // Gone meanwhile (hard expiry) is as good as deleted.
+            if let error = outcome.error, !(error.code == .kernel && error.errno == ESRCH) { throw error }
+            report("- \(outcome.request.summary.replacingOccurrences(of: "deleting ", with: ""))")
+            removed += 1
+        }
+        for change in try reconciliation.reconcile(DesiredKernelState()) {
+            report(change.description)
+            removed += 1
+        }
+        // Links named by the plan without Viaduct's prefix: the empty desired state does not
+        // name them, so the reconciler cannot know they were ours.
+        let leftovers = try reconciliation.observe().links
+            .filter { planNames.contains($0.link.name) && Ownership.owns($0, desiredNames: planNames) }
+            .map { KernelChange.deleteLink(name: $0.link.name) }
+        try reconciliation.apply(leftovers)
+        for change in leftovers { report(change.description) }
+        return removed + leftovers.count
+    }
+}

@@ -1,0 +1,216 @@
+import Daemon
+import Foundation
+import Glibc
+import Topology
+
+/// Executes a `LabPlan` on this machine: namespaces and links with `ip`, a PKI with `viaduct
+/// pki init`, and per gateway a `viaduct run` (and BIRD for BGP tunnels) started in the
+/// gateway's namespace, each in its own session so it outlives this command. Every process
+/// started is written to `lab.state` with its PID before anything else happens, and so is
+/// every namespace, so `down` removes exactly what `up` made, even after a partial failure.
+struct LabRunner {
+    let plan: LabPlan
+    let plans: [String: NodePlan]
+    let dir: String
+    /// This very binary, so the lab runs the daemon that was built with it.
+    let viaduct: String
+
+    static let root = "/run/viaduct-lab"
+    var stateFile: String { "\(dir)/lab.state" }
+    var topologyCopy: String { "\(dir)/topology.yaml" }
+    func socket(_ n: LabPlan.Node) -> String { "\(dir)/\(n.name).sock" }
+    func birdSocket(_ n: LabPlan.Node) -> String { "\(dir)/\(n.name).bird.ctl" }
+
+    // MARK: up
+
+    func up(topologyText: String, wait: Double) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        try topologyText.write(toFile: topologyCopy, atomically: true, encoding: .utf8)
+        guard FileManager.default.createFile(atPath: stateFile, contents: nil) else {
+            throw LabError(.environment, "cannot create \(stateFile)")
+        }
+        _ = try Self.shell([viaduct, "pki", "init", topologyCopy])
+        for ns in plan.namespaces { try record("netns \(ns)") }
+        for argv in plan.buildCommands() { _ = try Self.shell(argv) }
+        for n in plan.nodes {
+            guard let p = plans[n.name] else { continue }
+            if n.bgp {
+                let include = "\(dir)/\(n.name).viaduct-bgp.conf"
+                try BGPConfigRenderer.render(p, format: .bird, source: "topology.yaml").write(toFile: include, atomically: true, encoding: .utf8)
+                let conf = "\(dir)/\(n.name).bird.conf"
+                try plan.birdConfig(for: n, bgpInclude: include).write(toFile: conf, atomically: true, encoding: .utf8)
+                let pid = try Self.spawn(["ip", "netns", "exec", n.namespace, "bird", "-f", "-c", conf, "-s", birdSocket(n)],
+                                         log: "\(dir)/\(n.name).bird.log")
+                try record("pid \(pid) bird \(n.name)")
+            }
+            let pid = try Self.spawn(["ip", "netns", "exec", n.namespace, viaduct, "run", topologyCopy, "--node", n.name,
+                                      "--control-socket", socket(n), "--retry-delay", "3", "--timestamps"],
+                                     log: "\(dir)/\(n.name).log")
+            try record("pid \(pid) viaduct \(n.name)")
+        }
+        try waitForDaemons(timeout: 10)
+        waitForTunnels(timeout: wait)
+    }
+
+    private func record(_ line: String) throws {
+        guard let h = FileHandle(forWritingAtPath: stateFile) else {
+            throw LabError(.environment, "cannot write \(stateFile)")
+        }
+        defer { try? h.close() }
+        h.seekToEndOfFile()
+        h.write(Data((line + "\n").utf8))
+    }
+
+    /// Every daemon answers on its control socket, or the lab is broken: say which and why.
+    private func waitForDaemons(timeout: Double) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        var pending = plan.nodes
+        while !pending.isEmpty {
+            pending = pending.filter { (try? status(of: $0)) == nil }
+            // Just spawned: the command line may not be exec'd yet, so only existence counts here.
+            for (pid, what) in readState().pids where !Self.alive(pid, in: nil) {
+                throw LabError(.daemonExited, "\(what) exited right after it started; its log:\n" + tail("\(dir)/\(what.split(separator: " ").last.map(String.init) ?? "")\(what.hasPrefix("bird") ? ".bird" : "").log"))
+            }
+            if pending.isEmpty { break }
+            if Date() > deadline {
+                throw LabError(.daemonExited, "no answer on the control socket of \(pending.map(\.name).joined(separator: ", ")) after \(Int(timeout))s")
+            }
+            usleep(200_000)
+        }
+    }
+
+    /// Waits until every tunnel between built gateways is established with a Child SA.
+    private func waitForTunnels(timeout: Double) {
+        let built = Set(plan.nodes.map(\.name))
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let allUp = plan.nodes.allSatisfy { n in
+                guard let s = try? status(of: n) else { return false }
+                return s.tunnels.filter { built.contains($0.peer) }.allSatisfy { $0.state == .established && !$0.childSAs.isEmpty }
+            }
+            if allUp { return }
+            usleep(250_000)
+        }
+    }
+
+    func status(of n: LabPlan.Node) throws -> NodeStatus {
+        let c = try ControlClient(path: socket(n))
+        defer { c.close() }
+        try c.send(.init(command: "status"))
+        guard let r = try c.readReply(), let s = r.status else { throw LabError(.command, "no status from \(n.name)") }
+        return s
+    }
+
+    func birdProtocols(_ n: LabPlan.Node) -> String {
+        (try? Self.shell(["birdc", "-s", birdSocket(n), "show", "protocols"])) ?? "(BIRD is not answering on \(birdSocket(n)))\n"
+    }
+
+    func tail(_ file: String, lines: Int = 15) -> String {
+        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? "(no log at \(file))"
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
+    // MARK: down
+
+    struct State {
+        var pids: [(pid: pid_t, what: String)] = []
+        var namespaces: [String] = []
+    }
+
+    func readState() -> State {
+        var s = State()
+        let text = (try? String(contentsOfFile: stateFile, encoding: .utf8)) ?? ""
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ", maxSplits: 2).map(String.init)
+            if f.count == 3, f[0] == "pid", let pid = pid_t(f[1]) { s.pids.append((pid, f[2])) }
+            if f.count == 2, f[0] == "netns" { s.namespaces.append(f[1]) }
+        }
+        return s
+    }
+
+    /// Stops what `up` started (by PID, only if the process still is ours) and deletes the
+    /// namespaces, the plan's and any recorded; returns what it could not remove.
+    func down() -> [String] {
+        var problems: [String] = []
+        let state = readState()
+        for (pid, what) in state.pids.reversed() where Self.alive(pid, in: dir) {
+            kill(pid, SIGTERM)
+            var waited = 0.0
+            while Self.alive(pid, in: dir) && waited < 5 { usleep(100_000); waited += 0.1 }
+            if Self.alive(pid, in: dir) {
+                kill(pid, SIGKILL)
+                usleep(200_000)
+            }
+            if Self.alive(pid, in: dir) { problems.append("\(what) (pid \(pid)) did not stop") }
+        }
+        var names = plan.namespaces
+        for n in state.namespaces where !names.contains(n) { names.append(n) }
+        for ns in names.reversed() where FileManager.default.fileExists(atPath: "/run/netns/\(ns)") {
+            if let left = try? Self.shell(["ip", "netns", "pids", ns]), !left.isEmpty {
+                problems.append("namespace \(ns) still has processes: \(left.split(separator: "\n").joined(separator: " "))")
+            }
+            do { _ = try Self.shell(["ip", "netns", "del", ns]) } catch { problems.append("\(error)") }
+        }
+        if problems.isEmpty {
+            try? FileManager.default.removeItem(atPath: dir)
+            _ = rmdir(Self.root)  // only when no other lab is up
+        }
+        return problems
+    }
+
+    // MARK: processes
+
+    /// True when `pid` runs (not a zombie) and its command line mentions the lab directory `dir`
+    /// (so a reused PID is never taken for ours); any command line when `dir` is nil.
+    static func alive(_ pid: pid_t, in dir: String?) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM,
+              let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+              let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        // A zombie (state Z) has already stopped.
+        if let close = stat.lastIndex(of: ")"), stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z") { return false }
+        return dir.map { cmd.contains($0) } ?? true
+    }
+
+    /// Runs a command to completion; its stdout, or an error with its stderr.
+    @discardableResult
+    static func shell(_ argv: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch { throw LabError(.environment, "cannot run \(argv[0]): \(error)") }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw LabError(.command, "'\(argv.joined(separator: " "))' failed: \(String(decoding: e, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return String(decoding: o, as: UTF8.self)
+    }
+
+    /// Starts a long-running process in a session of its own (POSIX_SPAWN_SETSID), stdin from
+    /// /dev/null, stdout and stderr appended to `log`; returns its PID.
+    static func spawn(_ argv: [String], log: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        let setsid: Int16 = 0x80  // POSIX_SPAWN_SETSID, hidden behind _GNU_SOURCE
+        posix_spawnattr_setflags(&attr, setsid)
+        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for a in cargs { free(a) } }
+        var pid: pid_t = 0
+        let r = posix_spawnp(&pid, argv[0], &actions, &attr, &cargs, environ)
+        guard r == 0 else { throw LabError(.environment, "cannot start \(argv[0]): \(String(cString: strerror(r)))") }
+        return pid
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Daemon
+import Foundation
+
+/// `viaduct status`: asks a running daemon over its control socket. No logic of its own:
+/// the daemon keeps the state (`TunnelStatusBook`), `StatusText` words it.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show every configured tunnel of a running daemon: state, why it is down, SAs, counters.",
+        discussion: """
+            Connects to the control socket of a running 'viaduct run' (root only) and prints each \
+            tunnel of the node, including those that are down, with the reason in plain words \
+            (the last failure, or what the daemon is waiting for), the IKE SA (SPIs as swanctl \
+            prints them, proposal, peer identity, NAT traversal, uptime, next rekey) and each \
+            Child SA (SPIs, algorithms, UDP encapsulation, packets and bytes each way).
+
+            --json prints the daemon's reply as is: one object, snake_case keys, documented in \
+            Sources/Daemon/ControlMessage.swift and NodeStatus.swift; fields are only ever added.
+
+            EXAMPLES
+              viaduct status
+              viaduct status --node dc1 --json
+              viaduct status --socket /run/viaduct-lab/dci-two-site/dc1.sock
+            """)
+
+    @Option(help: "The control socket (default: the only /run/viaduct/*.sock, or /run/viaduct/NODE.sock with --node).")
+    var socket: String?
+
+    @Option(help: "The node whose daemon to ask (selects /run/viaduct/NODE.sock).")
+    var node: String?
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func run() throws {
+        let path = try ControlPath.resolve(socket: socket, node: node)
+        do {
+            let client = try ControlClient(path: path)
+            defer { client.close() }
+            try client.send(.init(command: "status"))
+            guard let reply = try client.readReply() else {
+                Output.error("viaduct: error: the daemon at \(path) closed the connection without answering")
+                throw ExitCode(1)
+            }
+            guard reply.ok, let status = reply.status else {
+                Output.error("viaduct: error: \(reply.error?.message ?? "the daemon refused the request")")
+                throw ExitCode(1)
+            }
+            if json {
+                print(String(decoding: ControlMessage.encodeLine(status).dropLast(), as: UTF8.self))
+            } else {
+                print(StatusText.render(status), terminator: "")
+            }
+        } catch let e as DaemonError {
+            Output.error("viaduct: error: \(e.message)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Which control socket a client command talks to.
+enum ControlPath {
+    static func resolve(socket: String?, node: String?) throws -> String {
+        if let socket { return socket }
+        if let node { return NodeControl.defaultSocketPath(node: node) }
+        let dir = "/run/viaduct"
+        let found = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".sock") }.sorted()
+        if found.count == 1 { return "\(dir)/\(found[0])" }
+        if found.isEmpty {
+            Output.error("viaduct: error: no control socket in \(dir) (is 'viaduct run' running? use --socket PATH)")
+        } else {
+            Output.error("viaduct: error: several daemons run here (\(found.map { $0.replacingOccurrences(of: ".sock", with: "") }.joined(separator: ", "))); pick one with --node NAME")
+        }
+        throw ExitCode(1)
+    }
+}

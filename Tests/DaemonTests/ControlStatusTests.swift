@@ -1,0 +1,158 @@
+import CryptoCore
+@testable import Daemon
+import Foundation
+import Glibc
+import IKEv2
+import Testing
+import Topology
+
+/// The status book (events in, `viaduct status` out), the control protocol over a real Unix
+/// socket in a temporary directory (no root needed), and the namespace lab's plan.
+@Suite struct ControlStatusTests {
+    static let topology = """
+        version: 1
+        pki: { ca: ca.pem }
+        gateways:
+          a: { address: 192.0.2.1, certificate: c, key: k, asn: 65001, networks: [198.18.1.0/24] }
+          b: { address: 198.51.100.1, certificate: c, key: k, asn: 65002, networks: [198.18.2.0/24] }
+          c: { address: 203.0.113.9, identity: 203.0.113.9, managed: false }
+        tunnels:
+          - between: [a, b]
+            inside: 169.254.30.0/30
+            routing: bgp
+          - between: [a, c]
+            inside: 169.254.31.0/30
+        """
+
+    static func load() throws -> (Topology, [TunnelLink], NodePlan) {
+        let l = TopologyLoader.load(yaml: topology, file: "lab-test.yaml")
+        let t = try #require(l.topology)
+        return (t, l.links, try NodePlanner.plan(t, links: l.links, node: "a", fileExists: { _ in true }).get())
+    }
+
+    static func book(_ plan: NodePlan) -> TunnelStatusBook {
+        let peers = plan.tunnels.map { DaemonPeer(tunnel: $0, ports: .standard) }
+        return TunnelStatusBook(plan: plan, peers: peers, dataplane: "test", startedAt: .seconds(100))
+    }
+
+    static func childSA(_ inbound: UInt32) -> ChildSAParameters {
+        ChildSAParameters(inboundSPI: inbound, outboundSPI: inbound + 1, encryption: .aesGCM16(keyBits: 256), integrity: nil,
+                          extendedSequenceNumbers: false, inboundEncryptionKey: SecureBytes([UInt8](repeating: 7, count: 36)),
+                          outboundEncryptionKey: SecureBytes([UInt8](repeating: 8, count: 36)), inboundIntegrityKey: nil,
+                          outboundIntegrityKey: nil, local: IKEEndpoint(address: [192, 0, 2, 1], port: 4500),
+                          peer: IKEEndpoint(address: [198, 51, 100, 1], port: 4500), udpEncapsulation: true, lifetimeSeconds: 3600)
+    }
+
+    @Test func everyConfiguredTunnelIsListedWithWhyItIsDown() throws {
+        let (_, _, plan) = try Self.load()
+        let book = Self.book(plan)
+        let s = book.snapshot(now: .seconds(110), daemon: DaemonCounters()) { _ in nil }
+        #expect(s.tunnels.map(\.peer) == plan.tunnels.map(\.peer))
+        #expect(s.uptimeSeconds == 10)
+        for t in s.tunnels {
+            #expect(t.state != .established)
+            let reason = try #require(t.reason)
+            #expect(reason.contains(t.peerAddress))
+        }
+    }
+
+    @Test func establishedTunnelCarriesSAsAndCountersAndFailureIsWordedWithTheNotify() throws {
+        let (_, _, plan) = try Self.load()
+        let book = Self.book(plan)
+        let local = IKEEndpoint(address: [192, 0, 2, 1], port: 4500), remote = IKEEndpoint(address: [198, 51, 100, 1], port: 4500)
+        let up = book.record(peer: "b", event: .ikeSAEstablished(initiatorSPI: 0x1122, responderSPI: 0x3344, proposal: "aes256gcm16-prfsha384-ecp384",
+                                                                  peerIdentity: "b.example", local: local, peer: remote),
+                             now: .seconds(120), epochSeconds: 1_000)
+        #expect(up.kind == .ikeUp && up.spis == "0000000000001122_i 0000000000003344_r" && up.at == 1_000)
+        book.record(peer: "b", event: .childSAReady(Self.childSA(0xC1A2B3C4)), now: .seconds(121), epochSeconds: 1_001)
+        var k = ChildSACounters()
+        k.inboundPackets = 5; k.inboundBytes = 500; k.outboundPackets = 7; k.outboundBytes = 700
+        let s = book.snapshot(now: .seconds(181), daemon: DaemonCounters()) { $0 == 0xC1A2B3C4 ? k : nil }
+        let b = try #require(s.tunnels.first { $0.peer == "b" })
+        #expect(b.state == .established && b.reason == nil)
+        #expect(b.ike?.uptimeSeconds == 61 && b.ike?.natTraversal == true)
+        let c = try #require(b.childSAs.first)
+        #expect(c.spiIn == "c1a2b3c4" && c.spiOut == "c1a2b3c5" && c.encryption == "aes256gcm16" && c.udpEncapsulation)
+        #expect(c.packetsIn == 5 && c.bytesOut == 700 && c.expiresInSeconds == 3600 - 60)
+        #expect(StatusText.render(s).contains("c1a2b3c4_i c1a2b3c5_o"))
+
+        let f = IKEFailure(.authenticationFailed, "the peer's certificate is not signed by our CA", notify: 24, reportedByPeer: true)
+        let ev = book.record(peer: "b", event: .ikeSAFailed(f), now: .seconds(200), epochSeconds: 1_080)
+        #expect(ev.kind == .ikeFailed && ev.detail.contains("AUTHENTICATION_FAILED"))
+        let after = try #require(book.snapshot(now: .seconds(230), daemon: DaemonCounters()) { _ in nil }.tunnels.first { $0.peer == "b" })
+        #expect(after.state == .down && after.childSAs.isEmpty && after.ike == nil)
+        #expect(after.lastError?.code == "authentication-failed" && after.lastError?.secondsAgo == 30 && after.lastError?.notify == "AUTHENTICATION_FAILED")
+        #expect(after.reason?.contains("not signed by our CA") == true)
+    }
+
+    @Test func statusJSONRoundTripsWithSnakeCaseKeys() throws {
+        let (_, _, plan) = try Self.load()
+        let book = Self.book(plan)
+        book.record(peer: "b", event: .childSAReady(Self.childSA(9)), now: .seconds(101), epochSeconds: 1)
+        let s = book.snapshot(now: .seconds(102), daemon: DaemonCounters()) { _ in nil }
+        let line = ControlMessage.encodeLine(ControlMessage.Reply(ok: true, status: s))
+        let text = String(decoding: line, as: UTF8.self)
+        #expect(text.hasSuffix("}\n") && text.contains("\"child_sas\"") && text.contains("\"peer_address\""))
+        #expect(ControlMessage.decode(ControlMessage.Reply.self, line: line.dropLast())?.status == s)
+        #expect(ControlMessage.decode(ControlMessage.Request.self, line: Array("not json".utf8)) == nil)
+    }
+
+    /// A real control socket served by a real event loop is too much machinery for a unit
+    /// test; the server's `handle` is driven by hand with what poll(2) would report.
+    @Test func controlServerAnswersStatusStreamsEventsAndRejectsUnknownCommands() throws {
+        let (_, _, plan) = try Self.load()
+        let book = Self.book(plan)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vdt-ctl-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = ControlServer(socket: try ControlSocket(path: dir + "/a.sock")) { book.snapshot(now: $0, daemon: DaemonCounters()) { _ in nil } }
+        defer { server.close() }
+        #expect(throws: DaemonError.self) { _ = try ControlSocket(path: dir + "/a.sock") }  // a live daemon owns it
+
+        func pump() {
+            var fds = server.pollDescriptors()
+            _ = poll(&fds, nfds_t(fds.count), 100)
+            server.handle(fds[...], now: .seconds(150))
+        }
+        let status = try ControlClient(path: dir + "/a.sock")
+        let events = try ControlClient(path: dir + "/a.sock")
+        pump()  // accept both
+        try status.send(.init(command: "status"))
+        try events.send(.init(command: "events"))
+        pump(); pump()
+        let reply = try #require(try status.readReply())
+        #expect(reply.ok && reply.status?.tunnels.count == plan.tunnels.count && reply.status?.uptimeSeconds == 50)
+        #expect(try events.readReply()?.ok == true)
+        #expect(server.subscriberCount == 1)
+        server.publish(book.record(peer: "b", event: .ikeSADeleted, now: .seconds(151), epochSeconds: 42))
+        let e = try #require(try events.readReply()?.event)
+        #expect(e.kind == .ikeDeleted && e.peer == "b" && e.at == 42)
+        try status.send(.init(command: "reboot"))
+        pump()
+        #expect(try status.readReply()?.error?.code == "unknown-command")
+        events.close()
+        pump()
+        #expect(server.subscriberCount == 0)
+        #expect(throws: DaemonError.self) { _ = try ControlClient(path: dir + "/none.sock") }
+    }
+
+    @Test func labPlanBuildsManagedGatewaysOnDocumentationAddressesOnly() throws {
+        let (t, links, plan) = try Self.load()
+        let planB = try NodePlanner.plan(t, links: links, node: "b", fileExists: { _ in true }).get()
+        let lab = try LabPlan.make(t, name: "lab-test", plans: ["a": plan, "b": planB]).get()
+        #expect(lab.nodes.map(\.name) == ["a", "b"])
+        #expect(lab.notes.contains { $0.hasPrefix("c is not managed") })
+        #expect(lab.namespaces == ["vdl-wan", "vdl-a", "vdl-a-host", "vdl-b", "vdl-b-host"])
+        let a = lab.nodes[0]
+        #expect(a.lans.map { "\($0.gatewayAddress) \($0.hostAddress)" } == ["198.18.1.1 198.18.1.10"] && a.bgp && "\(a.routerID!)" == "192.0.2.1")
+        let cmds = lab.buildCommands()
+        #expect(cmds.contains(["ip", "-n", "vdl-a", "route", "add", "198.51.100.1/32", "dev", "wan0"]))
+        // Every address the lab configures is in a documentation or benchmarking range.
+        let allowed = ["192.0.2.", "198.51.100.", "203.0.113.", "198.18.", "198.19."]
+        for c in cmds where c.contains("addr") || c.contains("route") {
+            guard let a = c.first(where: { $0.contains(".") && $0.first?.isNumber == true }) else { continue }
+            #expect(allowed.contains { a.hasPrefix($0) }, "\(c)")
+        }
+        let conf = lab.birdConfig(for: a, bgpInclude: "/x/a.conf")
+        #expect(conf.contains("router id 192.0.2.1;") && conf.contains("include \"/x/a.conf\";") && conf.contains("interface \"lan0\""))
+    }
+}
