@@ -269,7 +269,13 @@ public struct Certificate: Sendable, Hashable, CustomStringConvertible {
             throw CryptoError(.unsupportedAlgorithm, "certificate '\(subject)': unreadable or unsupported public key")
         }
         do {
-            self.publicKey = try PublicKey(pkey: pubkey)
+            // The SubjectPublicKeyInfo as it stands in the certificate (RFC 5280 §4.1.2.7),
+            // re-encoded from the parsed structure rather than from the key.
+            if let spki = X509Support.der({ i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), $0) }) {
+                self.publicKey = try PublicKey(subjectPublicKeyInfo: spki, pkey: pubkey)
+            } else {
+                self.publicKey = try PublicKey(pkey: pubkey)
+            }
         } catch let e as CryptoError {
             throw CryptoError(e.code, "certificate '\(subject)': \(e.message)")
         }

@@ -120,6 +120,13 @@ public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
         guard let der = X509Support.der({ i2d_PUBKEY(pkey, $0) }) else {
             throw OpenSSL.error(.library, "i2d_PUBKEY")
         }
+        try self.init(subjectPublicKeyInfo: der, pkey: pkey)
+    }
+
+    /// With the DER already at hand (a certificate's own SubjectPublicKeyInfo), which spares
+    /// `i2d_PUBKEY`: in OpenSSL 3 it sets up a provider encoder every call, a quarter of an IKE
+    /// handshake's instructions when certificates were parsed this way (callgrind).
+    init(subjectPublicKeyInfo der: [UInt8], pkey: OpaquePointer) throws {
         self.subjectPublicKeyInfo = der
         self.algorithm = try PublicKeyAlgorithm.of(pkey)
     }
