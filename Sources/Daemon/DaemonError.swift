@@ -1,3 +1,4 @@
+import Dataplane
 /// Why the daemon could not start or stopped, with a stable `code` for tests and scripts and
 /// a message that names the file, address or peer concerned.
 public struct DaemonError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -31,4 +32,11 @@ public struct DaemonError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension DaemonError {
+    /// A data plane's error, with what the daemon was doing.
+    static func dataplane(_ e: DataplaneError, _ context: String) -> DaemonError {
+        DaemonError(.dataplane, "\(context): \(e.code): \(e.message)\(e.errno.map { " (errno \($0))" } ?? "")")
+    }
 }

@@ -36,7 +36,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane {
         do {
             dataplane = try KernelDataplane(bindings: KernelSABinding.bindings(plan: plan))
         } catch {
-            throw Self.error(error, "cannot open the kernel data plane")
+            throw DaemonError.dataplane(error, "cannot open the kernel data plane")
         }
         var interfaces: [String: String] = [:]
         for t in plan.tunnels { interfaces[t.peer] = t.interface.name }
@@ -52,7 +52,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane {
 
     public func attach(sockets: IKESocketSet) throws(DaemonError) -> SharedSockets {
         try sockets.enableKernelESPDecapsulation()
-        try syncKernel(throwing: true)
+        try kernel.sync(down: links.down, logger: logger, throwing: true)
         // A VTI checks inbound policy on itself after decryption, where the mark is gone: without
         // this every decrypted packet is dropped (strongSwan's route-based VTI guide says the same).
         for t in plan.tunnels where t.interface.kind == .vti {
@@ -85,7 +85,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane {
         do {
             try dataplane.install(sa, peer: peer, activateOutbound: sa.activateOutbound)
         } catch {
-            throw Self.error(error, "cannot install the child SA")
+            throw DaemonError.dataplane(error, "cannot install the child SA")
         }
         live[sa.inboundSPI] = (peer, sa.outboundSPI)
         logger.info("child SA installed", metadata: [
@@ -94,7 +94,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane {
             "enc": "\(AlgorithmText.encryption(sa.encryption))", "remote": "\(sa.peer)",
             "encap": "\(sa.udpEncapsulation ? "udp" : "none")",
         ])
-        if links.installed(peer: peer, inboundSPI: sa.inboundSPI) { _ = try? syncKernel(throwing: false) }
+        if links.installed(peer: peer, inboundSPI: sa.inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
     /// Rekey responder: the deferred outbound state goes in now; being the newest for its reqid,
@@ -103,7 +103,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane {
         do {
             try dataplane.activateOutbound(spi: outboundSPI, peer: peer)
         } catch {
-            throw Self.error(error, "cannot activate the outbound SA \(SPIText.child(outboundSPI))")
+            throw DaemonError.dataplane(error, "cannot activate the outbound SA \(SPIText.child(outboundSPI))")
         }
     }
 
@@ -112,13 +112,13 @@ public final class KernelDataplaneBackend: SocketSharingDataplane {
         do {
             try dataplane.delete(inboundSPI: inboundSPI, outboundSPI: outboundSPI, peer: peer)
         } catch {
-            throw Self.error(error, "cannot delete the child SA")
+            throw DaemonError.dataplane(error, "cannot delete the child SA")
         }
         logger.info("child SA removed", metadata: [
             "peer": "\(peer)", "dataplane": "kernel",
             "spi": "\(SPIText.child(inboundSPI))_i \(SPIText.child(outboundSPI))_o",
         ])
-        if links.deleted(peer: peer, inboundSPI: inboundSPI) { _ = try? syncKernel(throwing: false) }
+        if links.deleted(peer: peer, inboundSPI: inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
     public func counters(inboundSPI: UInt32) -> ChildSACounters? {
@@ -129,25 +129,5 @@ public final class KernelDataplaneBackend: SocketSharingDataplane {
         out.outboundPackets = c.outboundPackets
         out.outboundBytes = c.outboundBytes
         return out
-    }
-
-    // MARK: Kernel
-
-    private func syncKernel(throwing: Bool) throws(DaemonError) {
-        let down = links.down
-        do {
-            for change in try kernel.sync(down: down) {
-                logger.info("kernel updated", metadata: ["change": "\(change)"])
-            }
-        } catch {
-            logger.error("cannot configure the tunnel interfaces", metadata: [
-                "reason": "\(error.message)", "down": "\(down.sorted().joined(separator: ","))",
-            ])
-            if throwing { throw error }
-        }
-    }
-
-    private static func error(_ e: DataplaneError, _ context: String) -> DaemonError {
-        DaemonError(.dataplane, "\(context): \(e.code): \(e.message)\(e.errno.map { " (errno \($0))" } ?? "")")
     }
 }

@@ -1,3 +1,5 @@
+import Logging
+
 /// Brings the kernel's links, addresses and routes in line with the plan, given which tunnels
 /// are down (no Child SA). The data plane calls it at start (all tunnels down) and whenever a
 /// tunnel's first Child SA comes up or its last one goes, so static routes appear and vanish
@@ -6,4 +8,22 @@
 public protocol KernelStateSync: AnyObject {
     /// Returns what changed, one line per change (`KernelChange.description`), for the log.
     func sync(down: Set<String>) throws(DaemonError) -> [String]
+}
+
+extension KernelStateSync {
+    /// Tells the kernel which tunnels are up, logging each change as one line. At start a failure
+    /// is fatal (`throwing`); later it is logged, and the next change reconciles again from
+    /// whatever the kernel holds.
+    func sync(down: Set<String>, logger: Logger, throwing: Bool) throws(DaemonError) {
+        do {
+            for change in try sync(down: down) {
+                logger.info("kernel updated", metadata: ["change": "\(change)"])
+            }
+        } catch {
+            logger.error("cannot configure the tunnel interfaces", metadata: [
+                "reason": "\(error.message)", "down": "\(down.sorted().joined(separator: ","))",
+            ])
+            if throwing { throw error }
+        }
+    }
 }

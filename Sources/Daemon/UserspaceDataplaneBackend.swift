@@ -62,11 +62,11 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane {
                     do {
                         try plane.addPeer(t.peer, device: try TUNDevice(name: t.interface.name))
                     } catch {
-                        throw Self.error(error, "cannot create TUN interface \(t.interface.name) for peer \(t.peer)")
+                        throw DaemonError.dataplane(error, "cannot create TUN interface \(t.interface.name) for peer \(t.peer)")
                     }
                     planeOfPeer[t.peer] = plane
                 }
-                do { try plane.start() } catch { throw Self.error(error, "cannot start the data plane on \(local)") }
+                do { try plane.start() } catch { throw DaemonError.dataplane(error, "cannot start the data plane on \(local)") }
                 planes.append(plane)
                 taken.insert(socket.descriptor)
                 logger.info("userspace data plane started", metadata: [
@@ -74,7 +74,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane {
                 ])
             }
             // Interfaces exist now: MTU and addresses, every tunnel down until its Child SA.
-            try syncKernel(throwing: true)
+            try kernel.sync(down: links.down, logger: logger, throwing: true)
         } catch {
             detach()
             throw error
@@ -113,7 +113,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane {
             let esp = try ESPSocket(adopting: duplicate, local: socket.local)
             return try UserspaceDataplane(socket: esp, configuration: configuration) { inbox.post($0) }
         } catch {
-            throw Self.error(error, "cannot attach the data plane to \(socket.local)")
+            throw DaemonError.dataplane(error, "cannot attach the data plane to \(socket.local)")
         }
     }
 
@@ -123,13 +123,13 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane {
         guard let plane = planeOfPeer[peer] else {
             throw DaemonError(.dataplane, "peer \(peer) has no userspace data plane (is the daemon attached?)")
         }
-        do { try plane.install(sa, peer: peer, activateOutbound: sa.activateOutbound) } catch { throw Self.error(error, "cannot install the child SA") }
+        do { try plane.install(sa, peer: peer, activateOutbound: sa.activateOutbound) } catch { throw DaemonError.dataplane(error, "cannot install the child SA") }
         logger.info("child SA installed", metadata: [
             "peer": "\(peer)", "dataplane": "userspace",
             "spi": "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o",
             "enc": "\(AlgorithmText.encryption(sa.encryption))", "remote": "\(sa.peer)",
         ])
-        if links.installed(peer: peer, inboundSPI: sa.inboundSPI) { _ = try? syncKernel(throwing: false) }
+        if links.installed(peer: peer, inboundSPI: sa.inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
     public func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
@@ -137,7 +137,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane {
         do {
             try plane.activateOutbound(spi: outboundSPI, peer: peer)
         } catch {
-            throw Self.error(error, "cannot switch to outbound SA \(SPIText.child(outboundSPI))")
+            throw DaemonError.dataplane(error, "cannot switch to outbound SA \(SPIText.child(outboundSPI))")
         }
     }
 
@@ -146,13 +146,13 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane {
         do {
             try plane.delete(inboundSPI: inboundSPI, outboundSPI: outboundSPI, peer: peer)
         } catch {
-            throw Self.error(error, "cannot delete the child SA")
+            throw DaemonError.dataplane(error, "cannot delete the child SA")
         }
         logger.info("child SA removed", metadata: [
             "peer": "\(peer)", "dataplane": "userspace",
             "spi": "\(SPIText.child(inboundSPI))_i \(SPIText.child(outboundSPI))_o",
         ])
-        if links.deleted(peer: peer, inboundSPI: inboundSPI) { _ = try? syncKernel(throwing: false) }
+        if links.deleted(peer: peer, inboundSPI: inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
     public func counters(inboundSPI: UInt32) -> ChildSACounters? {
@@ -170,26 +170,4 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane {
 
     /// Data-plane-wide counters, one per local underlay address.
     public var statistics: [DataplaneStatistics] { planes.map(\.statistics) }
-
-    // MARK: Kernel
-
-    /// Tells the kernel which tunnels are up. At start a failure is fatal; later it is logged
-    /// (the next change reconciles again from whatever the kernel holds).
-    private func syncKernel(throwing: Bool) throws(DaemonError) {
-        let down = links.down
-        do {
-            for change in try kernel.sync(down: down) {
-                logger.info("kernel updated", metadata: ["change": "\(change)"])
-            }
-        } catch {
-            logger.error("cannot configure the tunnel interfaces", metadata: [
-                "reason": "\(error.message)", "down": "\(down.sorted().joined(separator: ","))",
-            ])
-            if throwing { throw error }
-        }
-    }
-
-    private static func error(_ e: DataplaneError, _ context: String) -> DaemonError {
-        DaemonError(.dataplane, "\(context): \(e.code): \(e.message)\(e.errno.map { " (errno \($0))" } ?? "")")
-    }
 }
