@@ -9,7 +9,7 @@ public enum StatusText {
             out += "\n\(t.peer)  \(t.state.rawValue)  \(t.interface)  \(t.localAddress) -> \(t.peerAddress)  (\(t.role))\n"
             if let r = t.reason { out += "  why: \(r)\n" }
             if let i = t.ike {
-                out += "  IKE  \(i.spis)  \(i.proposal)  peer \(i.peerIdentity)\(i.natTraversal ? "  NAT-T" : "")\n"
+                out += "  IKE  \(i.spis)  \(i.proposal)  peer \(i.peerIdentity)\(i.udpEncapsulation ? "  udp-encap" : "")\n"
                 out += "       \(i.local) <-> \(i.remote)  up \(duration(i.uptimeSeconds)), rekey in \(duration(i.rekeyInSeconds))\n"
             }
             for c in t.childSAs {

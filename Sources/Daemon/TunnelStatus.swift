@@ -21,8 +21,9 @@ public struct TunnelStatus: Codable, Hashable, Sendable {
         public var peerIdentity: String
         public var local: String
         public var remote: String
-        /// True when IKE moved to port 4500 (NAT detected, or encapsulation forced).
-        public var natTraversal: Bool
+        /// True when IKE moved to port 4500 and ESP travels in UDP: NAT was detected, or
+        /// encapsulation is forced (the userspace data plane always is). Not proof of a NAT.
+        public var udpEncapsulation: Bool
         public var uptimeSeconds: Int
         /// When the planned lifetime minus the rekey margin runs out.
         public var rekeyInSeconds: Int

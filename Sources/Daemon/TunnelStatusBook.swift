@@ -59,7 +59,7 @@ public final class TunnelStatusBook {
             if let i {
                 entries[i].ike = TunnelStatus.IKESA(
                     spis: spis, proposal: proposal, peerIdentity: peerIdentity, local: "\(local)", remote: "\(remote)",
-                    natTraversal: local.port != entries[i].peer.local.port || remote.port != entries[i].peer.remote.port,
+                    udpEncapsulation: local.port != entries[i].peer.local.port || remote.port != entries[i].peer.remote.port,
                     uptimeSeconds: 0, rekeyInSeconds: 0)
                 entries[i].ikeSince = now
             }

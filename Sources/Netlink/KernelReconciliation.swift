@@ -29,12 +29,15 @@ public final class KernelReconciliation {
     /// Observes, plans and applies; returns the changes made (empty when the kernel already matched).
     @discardableResult
     public func reconcile(_ desired: DesiredKernelState) throws(NetlinkError) -> [KernelChange] {
-        let changes = Reconciler.plan(desired: desired, observed: try observe())
-        try apply(changes)
+        let observed = try observe()
+        let changes = Reconciler.plan(desired: desired, observed: observed)
+        try apply(changes, knownLinks: observed.links)
         return changes
     }
 
-    public func apply(_ changes: [KernelChange]) throws(NetlinkError) {
+    /// `knownLinks`: a link dump taken just before (as `reconcile` has), which spares dumping
+    /// them again to map names to indexes.
+    public func apply(_ changes: [KernelChange], knownLinks: [ObservedLink]? = nil) throws(NetlinkError) {
         guard !changes.isEmpty else { return }
         var firstError: NetlinkError?
         func note(_ outcomes: [NetlinkOutcome]) {
@@ -42,7 +45,8 @@ public final class KernelReconciliation {
         }
 
         // Phase 1: deletions that do not need fresh indexes, then interface deletions and creations.
-        var indexes = try currentIndexes()
+        var indexes: [String: Int32]
+        if let knownLinks { indexes = Self.indexes(knownLinks) } else { indexes = try currentIndexes() }
         var phase1: [NetlinkRequest] = [], phase1Xfrm: [NetlinkRequest] = []
         var rest: [KernelChange] = []
         for c in changes {
@@ -89,7 +93,11 @@ public final class KernelReconciliation {
     }
 
     private func currentIndexes() throws(NetlinkError) -> [String: Int32] {
-        Dictionary(try route.links().map { ($0.link.name, $0.index) }, uniquingKeysWith: { a, _ in a })
+        Self.indexes(try route.links())
+    }
+
+    private static func indexes(_ links: [ObservedLink]) -> [String: Int32] {
+        Dictionary(links.map { ($0.link.name, $0.index) }, uniquingKeysWith: { a, _ in a })
     }
 
     private func index(_ name: String, _ indexes: [String: Int32], _ what: String) throws(NetlinkError) -> Int32 {

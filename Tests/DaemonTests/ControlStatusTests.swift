@@ -70,7 +70,7 @@ import Topology
         let s = book.snapshot(now: .seconds(181), daemon: DaemonCounters()) { $0 == 0xC1A2B3C4 ? k : nil }
         let b = try #require(s.tunnels.first { $0.peer == "b" })
         #expect(b.state == .established && b.reason == nil)
-        #expect(b.ike?.uptimeSeconds == 61 && b.ike?.natTraversal == true)
+        #expect(b.ike?.uptimeSeconds == 61 && b.ike?.udpEncapsulation == true)
         let c = try #require(b.childSAs.first)
         #expect(c.spiIn == "c1a2b3c4" && c.spiOut == "c1a2b3c5" && c.encryption == "aes256gcm16" && c.udpEncapsulation)
         #expect(c.packetsIn == 5 && c.bytesOut == 700 && c.expiresInSeconds == 3600 - 60)
