@@ -23,6 +23,8 @@
 # VIADUCT defaults to .build/debug/viaduct (relative to the directory vm-run started in).
 # Prints one PASS or FAIL line per check; exits 1 if any check failed, 2 on bad usage.
 set -u -o pipefail
+# Checks never use `grep -q` in a pipeline: it exits at the first match, and with pipefail the
+# writer's SIGPIPE then fails a check that matched (seen once as "underlay untouched").
 
 VIADUCT=$(realpath -e "${VIADUCT:-.build/debug/viaduct}" 2>/dev/null) || { echo "FAIL no viaduct binary (set VIADUCT)"; exit 2; }
 ns_a=vdt-kp-a ns_b=vdt-kp-b
@@ -207,10 +209,10 @@ case_pair() {  # case_pair CASE: xfrm, vti, or xfrm-encap (xfrm with --force-enc
         fail "$kind: a second viaduct down: $(cat "$dir/down-again.txt")"
     local after; after=$(owned_leftovers)
     [ -z "$after" ] && pass "$kind: nothing of Viaduct's left" || { fail "$kind: left behind:"; sed 's/^/    /' <<<"$after"; }
-    check "$kind: foreign state survived" eval "ip -n $ns_a xfrm state list | grep -q 'spi 0x00000999'"
-    check "$kind: foreign policy survived" eval "ip -n $ns_a xfrm policy list | grep -q '198.18.99.0/24'"
-    check "$kind: foreign interface and route survived" eval "ip -n $ns_a route show 198.18.98.0/24 | grep -q other0"
-    check "$kind: underlay untouched" eval "ip -n $ns_a addr show wan | grep -q 192.0.2.1/24"
+    check "$kind: foreign state survived" eval "ip -n $ns_a xfrm state list | grep 'spi 0x00000999' >/dev/null"
+    check "$kind: foreign policy survived" eval "ip -n $ns_a xfrm policy list | grep '198.18.99.0/24' >/dev/null"
+    check "$kind: foreign interface and route survived" eval "ip -n $ns_a route show 198.18.98.0/24 | grep other0 >/dev/null"
+    check "$kind: underlay untouched" eval "ip -n $ns_a addr show wan | grep 192.0.2.1/24 >/dev/null || { ip -n $ns_a addr show; false; }"
     stop_daemons
     check "$kind: gw-b's daemon removed its SAs when stopped (SIGTERM)" \
         eval "[ -z \"\$(ip -n $ns_b xfrm state list)\" ]"

@@ -174,7 +174,7 @@ run() {
     pids+=($!)
     check "Viaduct installed the Child SA in the kernel" wait_until 90 grep -q "child SA installed" "$work/viaduct.log" ||
         { tail -n 15 "$work/viaduct.log" | sed 's/^/    /'; tail -n 15 "$ss/charon.log" | sed 's/^/    /'; return; }
-    check "strongSwan shows the Child SA INSTALLED" wait_until 20 eval "sw --list-sas | grep -q INSTALLED"
+    check "strongSwan shows the Child SA INSTALLED" wait_until 20 eval "sw --list-sas | grep INSTALLED >/dev/null"
     sw --list-sas >"$work/swanctl-list-sas.txt" 2>&1
     check "strongSwan's states carry if_id 42" eval "[ \"\$(ip -n $ns_b xfrm state | grep -c 'if_id 0x2a')\" = 2 ]"
     check "Viaduct's states carry its interface's if_id" eval "[ \"\$(ip -n $ns_a xfrm state | grep -c 'if_id 0x')\" = 2 ]"
