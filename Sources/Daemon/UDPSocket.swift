@@ -1,4 +1,5 @@
 import CLinuxShims
+import Dataplane
 import Glibc
 import IKEv2
 

@@ -2,14 +2,16 @@ import Glibc
 import IKEv2
 
 /// A `sockaddr_in` / `sockaddr_in6` in a `sockaddr_storage`, built from and turned back into the
-/// IKE engine's `IKEEndpoint`, so the data plane speaks the same endpoint type as the daemon.
-struct SocketAddress: Sendable {
-    var storage = sockaddr_storage()
-    var length: socklen_t = 0
+/// IKE engine's `IKEEndpoint`: the one conversion the data plane and the daemon's sockets share.
+public struct SocketAddress: Sendable {
+    public var storage = sockaddr_storage()
+    /// Set by `init?(_:)`; an empty address (to be filled by recvmsg) has 0.
+    public var length: socklen_t = 0
 
-    init() {}
+    public init() {}
 
-    init?(_ endpoint: IKEEndpoint) {
+    /// Nil when the endpoint's address is neither 4 nor 16 bytes.
+    public init?(_ endpoint: IKEEndpoint) {
         switch endpoint.address.count {
         case 4:
             var sin = sockaddr_in()
@@ -31,7 +33,7 @@ struct SocketAddress: Sendable {
     }
 
     /// The endpoint in a `sockaddr_storage` the kernel filled in, or nil for another family.
-    static func endpoint(_ raw: UnsafeRawPointer) -> IKEEndpoint? {
+    public static func endpoint(_ raw: UnsafeRawPointer) -> IKEEndpoint? {
         let family = raw.loadUnaligned(as: sa_family_t.self)
         if family == sa_family_t(AF_INET) {
             let sin = raw.loadUnaligned(as: sockaddr_in.self)
@@ -44,5 +46,18 @@ struct SocketAddress: Sendable {
             return IKEEndpoint(address: address, port: UInt16(bigEndian: sin6.sin6_port))
         }
         return nil
+    }
+
+    /// The endpoint this address holds (e.g. after recvmsg filled `storage`), or nil for
+    /// another family.
+    public var endpoint: IKEEndpoint? {
+        withUnsafeBytes(of: storage) { raw in raw.baseAddress.flatMap(Self.endpoint) }
+    }
+
+    public func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        let length = self.length
+        return withUnsafePointer(to: storage) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
+        }
     }
 }

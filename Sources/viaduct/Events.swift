@@ -17,17 +17,13 @@ struct Events: ParsableCommand {
               viaduct events --socket /run/viaduct-lab/dci-two-site/dc1.sock --json
             """)
 
-    @Option(help: "The control socket (default: the only /run/viaduct/*.sock, or /run/viaduct/NODE.sock with --node).")
-    var socket: String?
-
-    @Option(help: "The node whose daemon to follow (selects /run/viaduct/NODE.sock).")
-    var node: String?
+    @OptionGroup var target: ControlTarget
 
     @Flag(help: "Print one JSON object per event.")
     var json = false
 
     func run() throws {
-        let path = try ControlPath.resolve(socket: socket, node: node)
+        let path = try target.path()
         do {
             let client = try ControlClient(path: path)
             defer { client.close() }

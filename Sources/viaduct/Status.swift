@@ -23,17 +23,13 @@ struct Status: ParsableCommand {
               viaduct status --socket /run/viaduct-lab/dci-two-site/dc1.sock
             """)
 
-    @Option(help: "The control socket (default: the only /run/viaduct/*.sock, or /run/viaduct/NODE.sock with --node).")
-    var socket: String?
-
-    @Option(help: "The node whose daemon to ask (selects /run/viaduct/NODE.sock).")
-    var node: String?
+    @OptionGroup var target: ControlTarget
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
     func run() throws {
-        let path = try ControlPath.resolve(socket: socket, node: node)
+        let path = try target.path()
         do {
             let client = try ControlClient(path: path)
             defer { client.close() }
@@ -55,22 +51,5 @@ struct Status: ParsableCommand {
             Output.error("viaduct: error: \(e.message)")
             throw ExitCode(1)
         }
-    }
-}
-
-/// Which control socket a client command talks to.
-enum ControlPath {
-    static func resolve(socket: String?, node: String?) throws -> String {
-        if let socket { return socket }
-        if let node { return NodeControl.defaultSocketPath(node: node) }
-        let dir = "/run/viaduct"
-        let found = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".sock") }.sorted()
-        if found.count == 1 { return "\(dir)/\(found[0])" }
-        if found.isEmpty {
-            Output.error("viaduct: error: no control socket in \(dir) (is 'viaduct run' running? use --socket PATH)")
-        } else {
-            Output.error("viaduct: error: several daemons run here (\(found.map { $0.replacingOccurrences(of: ".sock", with: "") }.joined(separator: ", "))); pick one with --node NAME")
-        }
-        throw ExitCode(1)
     }
 }
