@@ -20,20 +20,22 @@
 # when anything failed. Namespaces and processes (by PID) are removed even on failure.
 #
 # Environment: VIADUCT (binary; default: the newest of .build*/debug/viaduct), KEEP=1 (keep the
-# work directory), WORK (work directory; default mktemp), VERBOSE=1 (print logs of failures).
+# work directory), WORK (work directory; default mktemp), VERBOSE=1 (print logs of failures),
+# NS_PREFIX (namespace name prefix; default vdt-io, so that two runs can share a machine).
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 CHARON=${CHARON:-/usr/lib/ipsec/charon}
-NS_V=vdt-io-v
-NS_S=vdt-io-s
-NS_HV=vdt-io-hv
-NS_HS=vdt-io-hs
-NS_A=vdt-io-a
-NS_B=vdt-io-b
-NS_HA=vdt-io-ha
-NS_HB=vdt-io-hb
+NS_PREFIX=${NS_PREFIX:-vdt-io}
+NS_V=$NS_PREFIX-v
+NS_S=$NS_PREFIX-s
+NS_HV=$NS_PREFIX-hv
+NS_HS=$NS_PREFIX-hs
+NS_A=$NS_PREFIX-a
+NS_B=$NS_PREFIX-b
+NS_HA=$NS_PREFIX-ha
+NS_HB=$NS_PREFIX-hb
 ALL_NS="$NS_V $NS_S $NS_HV $NS_HS $NS_A $NS_B $NS_HA $NS_HB"
 IP_V=192.0.2.1
 IP_S=192.0.2.2
