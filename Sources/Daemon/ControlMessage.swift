@@ -1,4 +1,5 @@
 import Foundation
+import Topology
 
 /// The control protocol, one JSON object per line in each direction (UTF-8, `\n`-terminated,
 /// at most 4096 bytes per request line). The client sends a request:
@@ -7,19 +8,58 @@ import Foundation
 ///     {"command":"events"}     {"ok":true} then {"ok":true,"event":{...TunnelEvent}} per transition,
 ///                              until the client closes the connection
 ///
+///     {"command":"apply","file":"/abs/topology.yaml","dry_run":true}
+///                              one reply: {"ok":true,"apply":{"applied":false,"diff":{...NodePlanDiff}}}
+///     {"command":"apply","file":"/abs/topology.yaml","confirm_seconds":30}
+///                              {"ok":true,"apply":{"applied":true,"diff":{...},"rollback_in_seconds":30}}
+///                              or {"ok":false,"error":{"code":"invalid-topology"|"refused",...}}
+///                              with nothing changed
+///     {"command":"confirm"}    keeps an apply made with confirm_seconds; {"ok":true}, or
+///                              {"ok":false,"error":{"code":"nothing-to-confirm",...}}
+///
 /// Anything else gets `{"ok":false,"error":{"code":"unknown-command"|"bad-request","message":"..."}}`
 /// and the connection stays open. A client that cannot keep up with the event stream is
-/// disconnected rather than allowed to grow the daemon's memory. Fields are only ever added;
-/// `apply` will join `status` and `events`.
+/// disconnected rather than allowed to grow the daemon's memory. Fields are only ever added.
+/// `apply` reads the file itself (the daemon runs as root and resolves the topology's relative
+/// paths against the file's directory), validates and plans it for its own node.
 public enum ControlMessage {
     public struct Request: Codable, Hashable, Sendable {
         public var command: String
-        public init(command: String) { self.command = command }
+        /// `apply`: the topology file, an absolute path.
+        public var file: String?
+        /// `apply`: only compute and return the diff.
+        public var dryRun: Bool?
+        /// `apply`: roll back unless `confirm` arrives within this many seconds.
+        public var confirmSeconds: Double?
+
+        public init(command: String, file: String? = nil, dryRun: Bool? = nil, confirmSeconds: Double? = nil) {
+            self.command = command
+            self.file = file
+            self.dryRun = dryRun
+            self.confirmSeconds = confirmSeconds
+        }
     }
 
-    public struct ErrorBody: Codable, Hashable, Sendable {
+    public struct ApplyResult: Codable, Hashable, Sendable {
+        public var applied: Bool
+        public var diff: NodePlanDiff
+        public var rollbackInSeconds: Double?
+
+        public init(applied: Bool, diff: NodePlanDiff, rollbackInSeconds: Double? = nil) {
+            self.applied = applied
+            self.diff = diff
+            self.rollbackInSeconds = rollbackInSeconds
+        }
+    }
+
+    public struct ErrorBody: Codable, Hashable, Sendable, Error {
         public var code: String
         public var message: String
+
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
     }
 
     public struct Reply: Codable, Hashable, Sendable {
@@ -27,12 +67,15 @@ public enum ControlMessage {
         public var status: NodeStatus?
         public var event: TunnelEvent?
         public var error: ErrorBody?
+        public var apply: ApplyResult?
 
-        public init(ok: Bool, status: NodeStatus? = nil, event: TunnelEvent? = nil, error: ErrorBody? = nil) {
+        public init(ok: Bool, status: NodeStatus? = nil, event: TunnelEvent? = nil, error: ErrorBody? = nil,
+                    apply: ApplyResult? = nil) {
             self.ok = ok
             self.status = status
             self.event = event
             self.error = error
+            self.apply = apply
         }
     }
 

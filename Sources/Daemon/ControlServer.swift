@@ -11,11 +11,15 @@ public final class ControlServer: EventLoopSource {
     private let status: (IKEInstant) -> NodeStatus
     private let ownUID = geteuid()
     static let maxConnections = 32
+    /// Answers `apply` and `confirm`; nil: the daemon takes no plan changes.
+    public var applier: ControlApplyHandler?
 
     public init(socket: ControlSocket, status: @escaping (IKEInstant) -> NodeStatus) {
         self.socket = socket
         self.status = status
     }
+
+    public var nextDeadline: IKEInstant? { applier?.nextDeadline }
 
     public var path: String { socket.path }
     var subscriberCount: Int { connections.filter(\.subscribed).count }
@@ -29,6 +33,7 @@ public final class ControlServer: EventLoopSource {
     }
 
     public func handle(_ ready: ArraySlice<pollfd>, now: IKEInstant) {
+        applier?.fireTimers(now: now)
         for p in ready where p.revents != 0 {
             if p.fd == socket.descriptor {
                 acceptAll()
@@ -76,9 +81,15 @@ public final class ControlServer: EventLoopSource {
         case "events"?:
             c.subscribed = true
             reply = ControlMessage.Reply(ok: true)
+        case "apply"?, "confirm"?:
+            guard let applier, let request = ControlMessage.decode(ControlMessage.Request.self, line: line) else {
+                reply = ControlMessage.Reply(ok: false, error: .init(code: "unsupported", message: "this daemon takes no plan changes"))
+                break
+            }
+            reply = request.command == "apply" ? applier.apply(request, now: now) : applier.confirm()
         case let other?:
             reply = ControlMessage.Reply(ok: false, error: .init(code: "unknown-command",
-                                                                 message: "unknown command '\(other)'; use status or events"))
+                                                                 message: "unknown command '\(other)'; use status, events, apply or confirm"))
         case nil:
             reply = ControlMessage.Reply(ok: false, error: .init(code: "bad-request",
                                                                  message: #"a request is one JSON object per line, e.g. {"command":"status"}"#))

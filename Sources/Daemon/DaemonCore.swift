@@ -10,7 +10,9 @@ public final class DaemonCore {
     public private(set) var counters = DaemonCounters()
     private var table = SessionTable()
     private var outbox: [IKEDatagram] = []
-    private let factory: any IKESessionFactory
+    /// Makes every new session; `viaduct apply` replaces it (new plan, reloaded credentials).
+    /// Sessions already made keep what they were made with.
+    public var factory: any IKESessionFactory
     private let dataplane: any DataplaneBackend
     private let logger: Logger
     /// Child SAs handed to the data plane and not yet deleted, per session (inbound → outbound
@@ -32,7 +34,8 @@ public final class DaemonCore {
         self.reinitiateDelaySeconds = reinitiateDelaySeconds
     }
 
-    public var peers: [DaemonPeer] { table.peers }
+    /// The configured peers (removed ones excluded), in the order they were added.
+    public var peers: [DaemonPeer] { table.peers.indices.filter { !table.retired.contains($0) }.map { table.peers[$0] } }
     public var liveSessionCount: Int { table.sessions.values.filter { !$0.finished }.count }
 
     public func add(peer: DaemonPeer) {
@@ -41,13 +44,40 @@ public final class DaemonCore {
 
     /// Initiator peers open their IKE SA; responder peers wait for theirs.
     public func start(now: IKEInstant) {
-        for (i, p) in table.peers.enumerated() {
-            logger.info("peer configured", metadata: [
-                "peer": "\(p.name)", "role": "\(p.initiator ? "initiator" : "responder")",
-                "local": "\(p.local)", "remote": "\(p.remote)",
-            ])
-            if p.initiator { initiate(peerIndex: i, now: now) }
+        for i in table.peers.indices where !table.retired.contains(i) { begin(peerIndex: i, now: now) }
+    }
+
+    private func begin(peerIndex i: Int, now: IKEInstant) {
+        let p = table.peers[i]
+        logger.info("peer configured", metadata: [
+            "peer": "\(p.name)", "role": "\(p.initiator ? "initiator" : "responder")",
+            "local": "\(p.local)", "remote": "\(p.remote)",
+        ])
+        if p.initiator { initiate(peerIndex: i, now: now) }
+    }
+
+    /// A peer added to a running daemon (`viaduct apply`): configured and, if this end
+    /// initiates, its IKE SA opened at once.
+    public func addRunning(peer: DaemonPeer, now: IKEInstant) {
+        begin(peerIndex: table.addPeer(peer), now: now)
+    }
+
+    /// A peer removed from a running daemon (`viaduct apply`): its sessions are dropped and
+    /// every Child SA they installed is deleted from the data plane first, so nothing of the
+    /// peer is left for the kernel reconcile that follows. Returns false for an unknown peer.
+    @discardableResult
+    public func removeRunning(peerNamed name: String) -> Bool {
+        guard let i = table.peerIndex(named: name) else { return false }
+        reinitiateAt[i] = nil
+        let peerSessions = table.sessions.filter { $0.value.peerIndex == i }.map(\.key)
+        for id in peerSessions {
+            for (inbound, outbound) in liveChildren.removeValue(forKey: id) ?? [:] {
+                apply(.childSADeleted(inboundSPI: inbound, outboundSPI: outbound), peer: name)
+            }
         }
+        _ = table.retirePeer(i)
+        logger.info("peer removed", metadata: ["peer": "\(name)", "sessions": "\(peerSessions.count)"])
+        return true
     }
 
     private func initiate(peerIndex i: Int, now: IKEInstant) {
@@ -154,7 +184,7 @@ public final class DaemonCore {
     }
 
     private func peerName(for address: [UInt8]) -> String {
-        table.peers.first { $0.addresses.contains(address) }?.name ?? "?"
+        peers.first { $0.addresses.contains(address) }?.name ?? "?"
     }
 
     private func drain(_ id: SessionTable.SessionID, now: IKEInstant) {

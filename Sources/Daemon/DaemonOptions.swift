@@ -10,6 +10,8 @@ public struct DaemonOptions: Sendable {
     public var forceUDPEncapsulation: Bool
     /// Where `viaduct status` and `viaduct events` reach the daemon (`ControlMessage`); nil: no socket.
     public var controlSocketPath: String? = nil
+    /// Tests only: `PlanApplier.pauseBetweenPhasesSeconds`.
+    public var applyPauseSeconds: Double = 0
 
     public init(ports: IKEPorts = .standard, bypassPolicies: Bool = true, reinitiateDelaySeconds: Double = 30,
                 forceUDPEncapsulation: Bool = false) {

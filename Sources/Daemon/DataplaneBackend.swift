@@ -1,4 +1,5 @@
 import IKEv2
+import Topology
 
 /// Packet and byte counts of one Child SA, as the data plane sees them.
 public struct ChildSACounters: Hashable, Sendable {
@@ -21,6 +22,11 @@ public protocol DataplaneBackend: AnyObject {
     /// Rekey responder (RFC 7296 §2.8): start sending on an installed Child SA that was
     /// installed with `activateOutbound == false`.
     func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError)
+    /// `viaduct apply`: takes a new plan. Peers missing from it are forgotten (the daemon has
+    /// deleted their Child SAs before) and their interfaces go; new peers get theirs (down until
+    /// their first Child SA); then the kernel is reconciled to the plan. Peers in both plans
+    /// keep their SAs and link state. Called once with removals only, then once with additions.
+    func update(plan: NodePlan) throws(DaemonError)
 }
 
 extension DataplaneBackend {

@@ -10,4 +10,10 @@ public protocol EventLoopSource: AnyObject {
     func handle(_ ready: ArraySlice<pollfd>, now: IKEInstant)
     /// Closes everything the source owns; called once when the loop ends.
     func close()
+    /// When the source wants `handle` called even if none of its descriptors is ready.
+    var nextDeadline: IKEInstant? { get }
+}
+
+extension EventLoopSource {
+    public var nextDeadline: IKEInstant? { nil }
 }

@@ -49,7 +49,8 @@ public final class IKEEventLoop {
             if let inbox = shared.inbox { fds.append(pollfd(fd: inbox.descriptor, events: Int16(POLLIN), revents: 0)) }
             if let s = signals { fds.append(pollfd(fd: s.descriptor, events: Int16(POLLIN), revents: 0)) }
             let sourceRanges = appendSourceDescriptors(&fds)
-            let timeout = SystemMonotonicClock.pollTimeout(until: core.nextDeadline, now: clock.now(), cap: maxWaitMilliseconds)
+            let deadline = ([core.nextDeadline] + sources.map(\.nextDeadline)).compactMap { $0 }.min()
+            let timeout = SystemMonotonicClock.pollTimeout(until: deadline, now: clock.now(), cap: maxWaitMilliseconds)
             let count = fds.count
             let ready = fds.withUnsafeMutableBufferPointer { buf in
                 Syscall.retrying { poll(buf.baseAddress, nfds_t(count), timeout) }
@@ -69,6 +70,8 @@ public final class IKEEventLoop {
             core.fireTimers(now: clock.now())
             flush()
             handleSources(fds, sourceRanges)
+            // A control request (apply) may have started sessions: send their first messages now.
+            flush()
         }
     }
 

@@ -20,7 +20,7 @@ import Topology
 /// flap routes a BGP daemon depends on more than needed.
 public final class KernelDataplaneBackend: SocketSharingDataplane {
     public let name = "kernel"
-    private let plan: NodePlan
+    private var plan: NodePlan
     private let kernel: any KernelStateSync
     private let dataplane: KernelDataplane
     private let logger: Logger
@@ -80,6 +80,21 @@ public final class KernelDataplaneBackend: SocketSharingDataplane {
     }
 
     // MARK: DataplaneBackend
+
+    public func update(plan new: NodePlan) throws(DaemonError) {
+        let bindings = KernelSABinding.bindings(plan: new)
+        for t in plan.tunnels where bindings[t.peer] == nil { dataplane.setBinding(nil, peer: t.peer) }
+        for (peer, binding) in bindings { dataplane.setBinding(binding, peer: peer) }
+        plan = new
+        links = links.replacingInterfaces(Dictionary(new.tunnels.map { ($0.peer, $0.interface.name) }, uniquingKeysWith: { a, _ in a }))
+        kernel.update(plan: new)
+        try kernel.sync(down: links.down, logger: logger, throwing: true)
+        for t in new.tunnels where t.interface.kind == .vti {
+            do { try SysctlWriter.apply(.disablePolicy(t.interface.name)) } catch {
+                throw DaemonError(.system, "cannot turn policy checks off on VTI \(t.interface.name): \(error)")
+            }
+        }
+    }
 
     public func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) {
         do {

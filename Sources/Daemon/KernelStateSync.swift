@@ -1,4 +1,5 @@
 import Logging
+import Topology
 
 /// Brings the kernel's links, addresses and routes in line with the plan, given which tunnels
 /// are down (no Child SA). The data plane calls it at start (all tunnels down) and whenever a
@@ -8,6 +9,8 @@ import Logging
 public protocol KernelStateSync: AnyObject {
     /// Returns what changed, one line per change (`KernelChange.description`), for the log.
     func sync(down: Set<String>) throws(DaemonError) -> [String]
+    /// The plan to reconcile to from the next `sync` on (`viaduct apply`).
+    func update(plan: NodePlan)
 }
 
 extension KernelStateSync {

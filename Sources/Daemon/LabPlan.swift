@@ -77,16 +77,20 @@ public struct LabPlan: Hashable, Sendable {
         return .success(LabPlan(name: name, nodes: nodes, notes: notes))
     }
 
-    /// The `ip` commands that build the namespaces and links, in order (each an argv).
-    public func buildCommands() -> [[String]] {
+    /// The `ip` commands that build the namespaces and links, in order (each an argv). With
+    /// `only`, the commands that add those gateways to a lab that is up (the underlay segment
+    /// and the other gateways exist): their namespaces and links, and the underlay routes
+    /// between them and everyone else.
+    public func buildCommands(only: Set<String>? = nil) -> [[String]] {
         let wan = Self.wanNamespace
-        var c: [[String]] = [
+        var c: [[String]] = only != nil ? [] : [
             ["ip", "netns", "add", wan],
             ["ip", "-n", wan, "link", "set", "lo", "up"],
             ["ip", "-n", wan, "link", "add", "br0", "type", "bridge"],
             ["ip", "-n", wan, "link", "set", "br0", "up"],
         ]
-        for n in nodes {
+        let selected = { (n: Node) in only?.contains(n.name) ?? true }
+        for n in nodes where selected(n) {
             let ns = n.namespace, host = n.hostNamespace
             c += [
                 ["ip", "netns", "add", ns],
@@ -118,7 +122,7 @@ public struct LabPlan: Hashable, Sendable {
         }
         // Every gateway reaches every other one's underlay addresses on the shared segment.
         for n in nodes {
-            for other in nodes where other.name != n.name {
+            for other in nodes where other.name != n.name && (selected(n) || selected(other)) {
                 for a in other.underlay where n.underlay.contains(where: { $0.family == a.family }) {
                     c.append(["ip", "-n", n.namespace, "route", "add", "\(a)/\(a.family.bitCount)", "dev", "wan0"])
                 }

@@ -1,6 +1,7 @@
 import CryptoCore
 import IKEv2
 import Logging
+import Topology
 
 /// A data plane that installs nothing: it records and logs each Child SA (SPIs, algorithms,
 /// endpoints; NEVER keys) so the control plane can be run and interop-tested before a real
@@ -12,6 +13,8 @@ public final class LoggingDataplane: DataplaneBackend {
     public private(set) var installed: [UInt32: (peer: String, outboundSPI: UInt32)] = [:]
 
     public init(logger: Logger) { self.logger = logger }
+
+    public func update(plan: NodePlan) throws(DaemonError) {}
 
     public func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) {
         installed[sa.inboundSPI] = (peer, sa.outboundSPI)

@@ -13,7 +13,7 @@ public enum NodeControl {
     /// book into `loop.core`. The caller closes the returned server when the loop ends.
     public static func attach(to loop: IKEEventLoop, plan: NodePlan, dataplane: any DataplaneBackend, path: String?,
                               clock: any MonotonicClock, wall: any WallClock = SystemWallClock(),
-                              logger: Logger) throws(DaemonError) -> ControlServer? {
+                              logger: Logger, applier: PlanApplier? = nil) throws(DaemonError) -> ControlServer? {
         guard let path else { return nil }
         let core = loop.core
         let book = TunnelStatusBook(plan: plan, peers: core.peers, dataplane: dataplane.name, startedAt: clock.now())
@@ -24,6 +24,12 @@ public enum NodeControl {
         core.onEvent = { peer, event in
             previous?(peer, event)
             server.publish(book.record(peer: peer, event: event, now: clock.now(), epochSeconds: wall.epochSeconds()))
+        }
+        if let applier {
+            applier.onApplied = { plan, diff in
+                book.update(plan: plan, peers: core.peers, fresh: Set(diff.peers(.reestablish)))
+            }
+            server.applier = ControlApplyHandler(applier: applier)
         }
         loop.sources.append(server)
         logger.info("control socket listening", metadata: ["path": "\(path)"])

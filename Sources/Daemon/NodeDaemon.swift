@@ -13,8 +13,11 @@ public enum NodeDaemon {
         return out
     }
 
+    /// - Parameter makeFactory: builds the session factory for a new plan (credentials reloaded);
+    ///   with it the control socket takes `apply`, without it plan changes are refused.
     public static func run(plan: NodePlan, factory: any IKESessionFactory, dataplane: any DataplaneBackend,
-                           options: DaemonOptions, clock: any MonotonicClock, logger: Logger) throws(DaemonError) -> IKEEventLoop.Stop {
+                           options: DaemonOptions, clock: any MonotonicClock, logger: Logger,
+                           makeFactory: ((NodePlan) throws(DaemonError) -> any IKESessionFactory)? = nil) throws(DaemonError) -> IKEEventLoop.Stop {
         let signals = try SignalDescriptor()
         defer { signals.close() }
         let addresses = localAddresses(plan)
@@ -44,8 +47,13 @@ public enum NodeDaemon {
             "node": "\(plan.node)", "peers": "\(plan.tunnels.count)", "dataplane": "\(dataplane.name)",
         ])
         let loop = IKEEventLoop(sockets: sockets, core: core, signals: signals, clock: clock, logger: logger)
+        let applier = makeFactory.map {
+            PlanApplier(plan: plan, core: core, dataplane: dataplane, listening: addresses, ports: options.ports,
+                        logger: logger, makeFactory: $0)
+        }
+        applier?.pauseBetweenPhasesSeconds = options.applyPauseSeconds
         let control = try NodeControl.attach(to: loop, plan: plan, dataplane: dataplane, path: options.controlSocketPath,
-                                             clock: clock, logger: logger)
+                                             clock: clock, logger: logger, applier: applier)
         defer { control?.close() }
         loop.shared = shared
         let stop = try loop.run()

@@ -6,7 +6,7 @@ import Topology
 /// with `DesiredKernelState(plan:down:backend:)`. Opens its netlink sockets in the calling
 /// thread's network namespace and owns them (they close with this object).
 public final class ReconcilingKernelStateSync: KernelStateSync {
-    private let plan: NodePlan
+    private var plan: NodePlan
     private let backend: DesiredKernelState.Backend
     private let reconciliation: KernelReconciliation
 
@@ -19,6 +19,8 @@ public final class ReconcilingKernelStateSync: KernelStateSync {
             throw DaemonError(.system, "cannot open the netlink sockets: \(error)")
         }
     }
+
+    public func update(plan: NodePlan) { self.plan = plan }
 
     public func sync(down: Set<String>) throws(DaemonError) -> [String] {
         do {

@@ -28,7 +28,10 @@ struct SessionTable {
         case unknownSPI
     }
 
+    /// Indexed by peer index; a removed peer keeps its slot (so indices stay valid) and is
+    /// listed in `retired`.
     private(set) var peers: [DaemonPeer] = []
+    private(set) var retired: Set<Int> = []
     private(set) var sessions: [SessionID: Entry] = [:]
     private var nextID: SessionID = 0
     private var bySPI: [UInt64: SessionID] = [:]
@@ -39,6 +42,29 @@ struct SessionTable {
         peers.append(peer)
         for a in peer.addresses where byAddress[a] == nil { byAddress[a] = peers.count - 1 }
         return peers.count - 1
+    }
+
+    /// Forgets a peer (`viaduct apply` removed it): its addresses stop routing to it and its
+    /// sessions are dropped. Returns the dropped sessions.
+    mutating func retirePeer(_ index: Int) -> [SessionID] {
+        guard peers.indices.contains(index), !retired.contains(index) else { return [] }
+        retired.insert(index)
+        byAddress = byAddress.filter { $0.value != index }
+        // Another live peer may share an address with the retired one.
+        for (i, p) in peers.enumerated() where !retired.contains(i) {
+            for a in p.addresses where byAddress[a] == nil { byAddress[a] = i }
+        }
+        let dropped = sessions.filter { $0.value.peerIndex == index }.map(\.key)
+        let gone = Set(dropped)
+        for id in dropped { sessions[id] = nil }
+        bySPI = bySPI.filter { !gone.contains($0.value) }
+        byHalfOpen = byHalfOpen.filter { !gone.contains($0.value) }
+        return dropped
+    }
+
+    /// The index of the live (not retired) peer named `name`.
+    func peerIndex(named name: String) -> Int? {
+        peers.indices.first { peers[$0].name == name && !retired.contains($0) }
     }
 
     mutating func addSession(_ session: any IKESessionDriving, peerIndex: Int,

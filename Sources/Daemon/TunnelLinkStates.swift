@@ -31,6 +31,14 @@ public struct TunnelLinkStates: Hashable, Sendable {
         return installed[peer]?.isEmpty ?? true
     }
 
+    /// The same states for a new set of tunnels (`viaduct apply`): peers that stay keep their
+    /// installed Child SAs (their links stay up); removed peers are forgotten.
+    public func replacingInterfaces(_ interfaces: [String: String]) -> TunnelLinkStates {
+        var next = TunnelLinkStates(interfaces: interfaces)
+        next.installed = installed.filter { interfaces[$0.key] != nil }
+        return next
+    }
+
     /// Inbound SPIs installed for `peer`.
     public func spis(of peer: String) -> Set<UInt32> { installed[peer] ?? [] }
 }

@@ -36,13 +36,26 @@ public final class TunnelStatusBook {
         node = plan.node
         self.dataplane = dataplane
         self.startedAt = startedAt
-        for p in peers {
+        entries = Self.entries(plan: plan, peers: peers, keeping: [])
+    }
+
+    /// `viaduct apply`: the tunnels of the new plan. A tunnel whose peer is unchanged keeps
+    /// what the book knows of it (SAs, last error); new ones and those in `fresh` (re-established)
+    /// start empty; removed ones go.
+    public func update(plan: NodePlan, peers: [DaemonPeer], fresh: Set<String> = []) {
+        entries = Self.entries(plan: plan, peers: peers, keeping: entries.filter { !fresh.contains($0.peer.name) })
+    }
+
+    private static func entries(plan: NodePlan, peers: [DaemonPeer], keeping old: [Entry]) -> [Entry] {
+        peers.map { p in
             let t = plan.tunnels.first { $0.peer == p.name }
-            entries.append(Entry(
-                peer: p, interface: t?.interface.name ?? "?",
-                ikeLifetimeSeconds: Double(t?.ike.lifetime.seconds ?? 0),
-                ikeRekeyMarginSeconds: Double(t?.ike.rekeyMargin.seconds ?? 0),
-                espRekeyMarginSeconds: Double(t?.esp.rekeyMargin.seconds ?? 0)))
+            var e = old.first { $0.peer == p } ?? Entry(peer: p, interface: "?", ikeLifetimeSeconds: 0,
+                                                         ikeRekeyMarginSeconds: 0, espRekeyMarginSeconds: 0)
+            e.interface = t?.interface.name ?? "?"
+            e.ikeLifetimeSeconds = Double(t?.ike.lifetime.seconds ?? 0)
+            e.ikeRekeyMarginSeconds = Double(t?.ike.rekeyMargin.seconds ?? 0)
+            e.espRekeyMarginSeconds = Double(t?.esp.rekeyMargin.seconds ?? 0)
+            return e
         }
     }
 

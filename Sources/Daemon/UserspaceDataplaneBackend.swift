@@ -21,11 +21,13 @@ import Topology
 /// so routes appear with the tunnel and a BGP daemon sees the link drop.
 public final class UserspaceDataplaneBackend: SocketSharingDataplane {
     public let name = "userspace"
-    private let plan: NodePlan
+    private var plan: NodePlan
     private let kernel: any KernelStateSync
     private let logger: Logger
     private let configuration: UserspaceDataplane.Configuration
     private var planes: [UserspaceDataplane] = []
+    /// The data plane of each local underlay address.
+    private var planeOfAddress: [[UInt8]: UserspaceDataplane] = [:]
     private var planeOfPeer: [String: UserspaceDataplane] = [:]
     private var links: TunnelLinkStates
     private var inbox: IKEInbox?
@@ -68,6 +70,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane {
                 }
                 do { try plane.start() } catch { throw DaemonError.dataplane(error, "cannot start the data plane on \(local)") }
                 planes.append(plane)
+                planeOfAddress[address] = plane
                 taken.insert(socket.descriptor)
                 logger.info("userspace data plane started", metadata: [
                     "socket": "\(local)", "peers": "\(plan.tunnels.filter { $0.ike.localAddress.bytes == address }.map(\.peer).joined(separator: ","))",
@@ -95,6 +98,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane {
             ])
         }
         planes.removeAll()
+        planeOfAddress.removeAll()
         planeOfPeer.removeAll()
         inbox = nil
     }
@@ -118,6 +122,31 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane {
     }
 
     // MARK: DataplaneBackend
+
+    public func update(plan new: NodePlan) throws(DaemonError) {
+        let wanted = Dictionary(new.tunnels.map { ($0.peer, $0) }, uniquingKeysWith: { a, _ in a })
+        for (peer, plane) in planeOfPeer where wanted[peer] == nil {
+            plane.removePeer(peer)
+            planeOfPeer[peer] = nil
+            logger.info("tunnel interface removed", metadata: ["peer": "\(peer)", "dataplane": "userspace"])
+        }
+        for t in new.tunnels where planeOfPeer[t.peer] == nil {
+            guard let plane = planeOfAddress[t.ike.localAddress.bytes] else {
+                throw DaemonError(.configuration, "peer \(t.peer) needs local address \(t.ike.localAddress), which this daemon does not listen on; restart it to add an address")
+            }
+            do {
+                try plane.addPeer(t.peer, device: try TUNDevice(name: t.interface.name))
+            } catch {
+                throw DaemonError.dataplane(error, "cannot create TUN interface \(t.interface.name) for peer \(t.peer)")
+            }
+            planeOfPeer[t.peer] = plane
+            logger.info("tunnel interface created", metadata: ["peer": "\(t.peer)", "interface": "\(t.interface.name)"])
+        }
+        plan = new
+        links = links.replacingInterfaces(Dictionary(new.tunnels.map { ($0.peer, $0.interface.name) }, uniquingKeysWith: { a, _ in a }))
+        kernel.update(plan: new)
+        try kernel.sync(down: links.down, logger: logger, throwing: true)
+    }
 
     public func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) {
         guard let plane = planeOfPeer[peer] else {

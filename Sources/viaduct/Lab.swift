@@ -21,7 +21,11 @@ struct Lab: ParsableCommand {
             'status' shows each gateway's tunnels (as 'viaduct status') and BIRD's protocols. \
             'down' stops the processes the lab started, by PID, deletes its namespaces (and with \
             them every link, address, route and SA inside) and its work directory. Both 'up' and \
-            'down' can be run again at any time: 'up' first removes what a previous 'up' left.
+            'down' can be run again at any time. 'up' on a lab that is running changes it in \
+            place to match FILE: gateways that stay get the new plan with 'viaduct apply' (their \
+            untouched tunnels are not disturbed) and a BIRD reconfigure, new gateways are built \
+            and started, removed ones are stopped and deleted; a lab that is only partly there \
+            is removed and built again.
 
             Needs root, iproute2, and bird2 for BGP topologies.
 
@@ -43,6 +47,9 @@ struct Lab: ParsableCommand {
     @Option(help: "Seconds 'up' waits for the tunnels to be established.")
     var wait: Double = 30
 
+    @Option(help: "The lab's name (default: FILE's name without extension); 'up' with the name of a running lab changes it in place.")
+    var name: String?
+
     func run() throws {
         guard geteuid() == 0 else {
             Output.error("viaduct: error: 'viaduct lab' needs root (it creates network namespaces)")
@@ -55,7 +62,11 @@ struct Lab: ParsableCommand {
                 plans[gw.name] = p
             }
         }
-        let name = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        let name = self.name ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), !name.isEmpty else {
+            Output.error("viaduct: error: --name takes letters, digits, '-' and '_'")
+            throw ExitCode(1)
+        }
         let plan: LabPlan
         switch LabPlan.make(topology, name: name, plans: plans) {
         case .success(let p): plan = p
@@ -82,6 +93,19 @@ struct Lab: ParsableCommand {
             Output.error("viaduct: error: this topology has BGP tunnels; install BIRD 2 first: apt-get install bird2")
             throw ExitCode(1)
         }
+        let live = runner.running()
+        if !live.isEmpty && Set(readStateNames(runner)).isSubset(of: Set(live.keys)) {
+            // The lab is up and whole: change it in place.
+            do {
+                let text = try String(contentsOfFile: file, encoding: .utf8)
+                for line in try runner.converge(topologyText: text, wait: wait) { print(line) }
+            } catch {
+                Output.error("viaduct: error: \(error)")
+                throw ExitCode(1)
+            }
+            summary(runner, file: file)
+            return
+        }
         _ = runner.down()
         do {
             let text = try String(contentsOfFile: file, encoding: .utf8)
@@ -92,6 +116,16 @@ struct Lab: ParsableCommand {
             Output.error(problems.isEmpty ? "viaduct: the partial lab was removed" : "viaduct: could not remove everything: \(problems.joined(separator: "; "))")
             throw ExitCode(1)
         }
+        summary(runner, file: file)
+    }
+
+    /// Gateways `lab.state` says were started.
+    private func readStateNames(_ runner: LabRunner) -> [String] {
+        runner.readState().pids.compactMap { $0.what.hasPrefix("viaduct ") ? String($0.what.dropFirst("viaduct ".count)) : nil }
+    }
+
+    private func summary(_ runner: LabRunner, file: String) {
+        let plan = runner.plan
         for note in plan.notes { print("note: \(note)") }
         print("lab \(plan.name) is up in \(runner.dir):")
         for n in plan.nodes {

@@ -33,24 +33,97 @@ struct LabRunner {
         _ = try Self.shell([viaduct, "pki", "init", topologyCopy])
         for ns in plan.namespaces { try record("netns \(ns)") }
         for argv in plan.buildCommands() { _ = try Self.shell(argv) }
-        for n in plan.nodes {
+        for n in plan.nodes { try start(n) }
+        try waitForDaemons(timeout: 10)
+        waitForTunnels(timeout: wait)
+    }
+
+    /// BIRD (BGP gateways) and `viaduct run` for one gateway, recorded in `lab.state`.
+    private func start(_ n: LabPlan.Node) throws {
+        guard let p = plans[n.name] else { return }
+        if n.bgp {
+            let conf = "\(dir)/\(n.name).bird.conf"
+            try plan.birdConfig(for: n, bgpInclude: try writeBGPInclude(n, p)).write(toFile: conf, atomically: true, encoding: .utf8)
+            let pid = try Self.spawn(["ip", "netns", "exec", n.namespace, "bird", "-f", "-c", conf, "-s", birdSocket(n)],
+                                     log: "\(dir)/\(n.name).bird.log")
+            try record("pid \(pid) bird \(n.name)")
+        }
+        let pid = try Self.spawn(["ip", "netns", "exec", n.namespace, viaduct, "run", topologyCopy, "--node", n.name,
+                                  "--control-socket", socket(n), "--retry-delay", "3", "--timestamps"],
+                                 log: "\(dir)/\(n.name).log")
+        try record("pid \(pid) viaduct \(n.name)")
+    }
+
+    private func writeBGPInclude(_ n: LabPlan.Node, _ p: NodePlan) throws -> String {
+        let include = "\(dir)/\(n.name).viaduct-bgp.conf"
+        try BGPConfigRenderer.render(p, format: .bird, source: "topology.yaml").write(toFile: include, atomically: true, encoding: .utf8)
+        return include
+    }
+
+    // MARK: converge
+
+    /// Gateways whose `viaduct run` is alive, by name.
+    func running() -> [String: pid_t] {
+        var out: [String: pid_t] = [:]
+        for (pid, what) in readState().pids where what.hasPrefix("viaduct ") && Self.alive(pid, in: dir) {
+            out[String(what.dropFirst("viaduct ".count))] = pid
+        }
+        return out
+    }
+
+    /// Makes a running lab match a changed topology without rebuilding it: gateways that stay
+    /// get the new plan through `viaduct apply` (their untouched tunnels are not disturbed) and
+    /// a BIRD reconfigure; new gateways are built and started; removed ones are stopped and
+    /// their namespaces deleted. Returns one line per action.
+    func converge(topologyText: String, wait: Double) throws -> [String] {
+        var done: [String] = []
+        let live = running()
+        try topologyText.write(toFile: topologyCopy, atomically: true, encoding: .utf8)
+        _ = try Self.shell([viaduct, "pki", "init", topologyCopy])
+        let wanted = Set(plan.nodes.map(\.name))
+        let added = plan.nodes.filter { live[$0.name] == nil }
+        for n in added {
+            for ns in [n.namespace, n.hostNamespace] { try record("netns \(ns)") }
+        }
+        if !added.isEmpty {
+            for argv in plan.buildCommands(only: Set(added.map(\.name))) { _ = try Self.shell(argv) }
+        }
+        for n in plan.nodes where live[n.name] != nil {
             guard let p = plans[n.name] else { continue }
+            let out = try Self.shell([viaduct, "apply", topologyCopy, "--node", n.name, "--socket", socket(n)])
+            let summary = out.split(separator: "\n").filter { $0.contains("to add,") || $0 == "nothing to change" }.last.map(String.init) ?? ""
+            done.append("\(n.name): viaduct apply: \(summary)")
             if n.bgp {
-                let include = "\(dir)/\(n.name).viaduct-bgp.conf"
-                try BGPConfigRenderer.render(p, format: .bird, source: "topology.yaml").write(toFile: include, atomically: true, encoding: .utf8)
-                let conf = "\(dir)/\(n.name).bird.conf"
-                try plan.birdConfig(for: n, bgpInclude: include).write(toFile: conf, atomically: true, encoding: .utf8)
-                let pid = try Self.spawn(["ip", "netns", "exec", n.namespace, "bird", "-f", "-c", conf, "-s", birdSocket(n)],
-                                         log: "\(dir)/\(n.name).bird.log")
-                try record("pid \(pid) bird \(n.name)")
+                _ = try writeBGPInclude(n, p)
+                _ = try Self.shell(["birdc", "-s", birdSocket(n), "configure"])
             }
-            let pid = try Self.spawn(["ip", "netns", "exec", n.namespace, viaduct, "run", topologyCopy, "--node", n.name,
-                                      "--control-socket", socket(n), "--retry-delay", "3", "--timestamps"],
-                                     log: "\(dir)/\(n.name).log")
-            try record("pid \(pid) viaduct \(n.name)")
+        }
+        for n in added {
+            try start(n)
+            done.append("\(n.name): built and started")
+        }
+        // Removed gateways go last: their peers have already dropped them.
+        let state = readState()
+        for (name, _) in live where !wanted.contains(name) {
+            for (pid, what) in state.pids where what.hasSuffix(" \(name)") && Self.alive(pid, in: dir) {
+                kill(pid, SIGTERM)
+                var waited = 0.0
+                while Self.alive(pid, in: dir) && waited < 5 { usleep(100_000); waited += 0.1 }
+                if Self.alive(pid, in: dir) { kill(pid, SIGKILL) }
+            }
+            for ns in [LabPlan.namespace(of: name) + "-host", LabPlan.namespace(of: name)]
+            where FileManager.default.fileExists(atPath: "/run/netns/\(ns)") {
+                _ = try Self.shell(["ip", "netns", "del", ns])
+            }
+            // Forget its processes (they are gone), so the lab reads as whole again.
+            let text = (try? String(contentsOfFile: stateFile, encoding: .utf8)) ?? ""
+            let kept = text.split(separator: "\n").filter { !($0.hasPrefix("pid ") && $0.hasSuffix(" \(name)")) }
+            try (kept.joined(separator: "\n") + "\n").write(toFile: stateFile, atomically: true, encoding: .utf8)
+            done.append("\(name): stopped and removed")
         }
         try waitForDaemons(timeout: 10)
         waitForTunnels(timeout: wait)
+        return done
     }
 
     private func record(_ line: String) throws {

@@ -67,6 +67,9 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds before an initiator retries a failed IKE SA.", visibility: .hidden))
     var retryDelay: Double = 30
 
+    @Option(help: ArgumentHelp("Tests only: stall an apply this many seconds half-way (to kill the daemon mid-apply).", visibility: .hidden))
+    var applyPause: Double = 0
+
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
             Output.error("viaduct: error: unknown log level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
@@ -91,11 +94,16 @@ struct Run: ParsableCommand {
             let encapsulate = forceEncapsulation || dataplane.forceUDPEncapsulation
             var options = DaemonOptions(bypassPolicies: dataplane.bypassPolicies, reinitiateDelaySeconds: retryDelay,
                                         forceUDPEncapsulation: encapsulate)
+            options.applyPauseSeconds = applyPause
             options.controlSocketPath = controlSocket == "none" ? nil : (controlSocket ?? NodeControl.defaultSocketPath(node: plan.node))
             let factory = EngineSessionFactory(plan: plan, credentials: credentials, ports: options.ports,
                                                clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate)
+            let ports = options.ports
             _ = try NodeDaemon.run(plan: plan, factory: factory, dataplane: dataplane.backend,
-                                   options: options, clock: clock, logger: logger)
+                                   options: options, clock: clock, logger: logger) { (next: NodePlan) throws(DaemonError) -> any IKESessionFactory in
+                EngineSessionFactory(plan: next, credentials: try NodeCredentials.load(plan: next), ports: ports,
+                                     clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate)
+            }
         } catch {
             Output.error("viaduct: error: \(error.message)")
             throw ExitCode(1)

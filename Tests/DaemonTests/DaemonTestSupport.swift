@@ -3,6 +3,7 @@ import CryptoCore
 import IKEv2
 import Logging
 import Synchronization
+import Topology
 
 /// Builds an IKE header (RFC 7296 §3.1) with the given SPIs, exchange and flags, plus `extra`
 /// payload bytes, for routing tests. Not a valid message beyond the header.
@@ -83,6 +84,8 @@ final class RecordingDataplane: DataplaneBackend {
     func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) { installed.append(sa.inboundSPI) }
     func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) { deleted.append(inboundSPI) }
     func counters(inboundSPI: UInt32) -> ChildSACounters? { nil }
+    var plans: [NodePlan] = []
+    func update(plan: NodePlan) throws(DaemonError) { plans.append(plan) }
 }
 
 /// Captures formatted log lines (through the real KeyValueLogHandler formatting) in memory.

@@ -13,6 +13,8 @@ final class RecordingKernelSync: KernelStateSync {
         calls.append(down)
         return []
     }
+    var plans: [NodePlan] = []
+    func update(plan: NodePlan) { plans.append(plan) }
 }
 
 /// `UserspaceDataplaneBackend` against the real kernel (TUN, a dup of the daemon's 4500

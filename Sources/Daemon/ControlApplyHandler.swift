@@ -1,0 +1,62 @@
+import Foundation
+import IKEv2
+import Topology
+
+/// The control socket's `apply` and `confirm` (`ControlMessage`): reads and validates the
+/// topology file, plans it for this daemon's node and hands the plan to `PlanApplier`. Invalid
+/// input is answered with its diagnostics (FILE:LINE:COLUMN) and changes nothing.
+public final class ControlApplyHandler {
+    private let applier: PlanApplier
+
+    public init(applier: PlanApplier) {
+        self.applier = applier
+    }
+
+    var nextDeadline: IKEInstant? { applier.rollbackDeadline }
+
+    func fireTimers(now: IKEInstant) { applier.fireTimers(now: now) }
+
+    /// Loads FILE and plans this node; the plan or the reply that refuses it.
+    static func plan(file: String, node: String) -> Result<NodePlan, ControlMessage.ErrorBody> {
+        guard file.hasPrefix("/") else {
+            return .failure(.init(code: "bad-request", message: "apply needs an absolute path to the topology file"))
+        }
+        let loaded = TopologyLoader.load(file: file)
+        guard loaded.isValid, let topology = loaded.topology else {
+            let text = loaded.errors.map(\.description).joined(separator: "\n")
+            return .failure(.init(code: "invalid-topology", message: text.isEmpty ? "\(file): invalid topology" : text))
+        }
+        switch NodePlanner.plan(topology, links: loaded.links, node: node, fileExists: FileManager.default.fileExists(atPath:)) {
+        case .success(let plan): return .success(plan)
+        case .failure(let e): return .failure(.init(code: "invalid-topology", message: e.description))
+        }
+    }
+
+    func apply(_ request: ControlMessage.Request, now: IKEInstant) -> ControlMessage.Reply {
+        guard let file = request.file else {
+            return ControlMessage.Reply(ok: false, error: .init(code: "bad-request", message: #"apply needs "file""#))
+        }
+        if let s = request.confirmSeconds, !(1...3600).contains(s) {
+            return ControlMessage.Reply(ok: false, error: .init(code: "bad-request", message: "confirm_seconds must be 1...3600"))
+        }
+        let plan: NodePlan
+        switch Self.plan(file: file, node: applier.plan.node) {
+        case .success(let p): plan = p
+        case .failure(let e): return ControlMessage.Reply(ok: false, error: e)
+        }
+        do {
+            let outcome = try applier.apply(plan, dryRun: request.dryRun ?? false, confirmWithin: request.confirmSeconds, now: now)
+            return ControlMessage.Reply(ok: true, apply: .init(
+                applied: outcome.applied, diff: outcome.diff,
+                rollbackInSeconds: outcome.rollbackAt.map { $0.seconds(since: now) }))
+        } catch {
+            return ControlMessage.Reply(ok: false, error: .init(code: "refused", message: error.message))
+        }
+    }
+
+    func confirm() -> ControlMessage.Reply {
+        applier.confirm()
+            ? ControlMessage.Reply(ok: true)
+            : ControlMessage.Reply(ok: false, error: .init(code: "nothing-to-confirm", message: "no apply is waiting for confirmation"))
+    }
+}

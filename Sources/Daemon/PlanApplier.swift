@@ -1,0 +1,141 @@
+import Glibc
+import IKEv2
+import Logging
+import Topology
+
+/// `viaduct apply` inside the daemon: takes a new plan for the running node and changes only
+/// what differs (`NodePlanDiff`). Untouched tunnels keep their IKE SA, Child SAs, interface and
+/// routes: nothing of them is sent to the kernel or the peer. Runs on the event loop's thread,
+/// between two wake-ups, like everything else that touches sessions.
+///
+/// Order, so that no step can leave a half-made tunnel behind:
+///  1. refuse, changing nothing, what a running daemon cannot take (another node, another data
+///     plane, a local address it does not listen on) and credentials that do not load;
+///  2. drop the sessions of removed and re-established peers (their Child SAs leave the data
+///     plane first);
+///  3. reconcile without the removed interfaces, then with the new plan (new interfaces, down
+///     until their first Child SA; in-place address/MTU/route updates);
+///  4. start the new and re-established peers (an initiator opens its IKE SA at once).
+///
+/// With `confirmWithin`, the previous plan is kept and re-applied at the deadline unless
+/// `confirm()` comes first (the way `netplan try` works), so an apply that cuts the operator
+/// off undoes itself.
+public final class PlanApplier {
+    public struct Outcome: Sendable {
+        public var diff: NodePlanDiff
+        public var applied: Bool
+        public var rollbackAt: IKEInstant?
+    }
+
+    public private(set) var plan: NodePlan
+    private let core: DaemonCore
+    private let dataplane: any DataplaneBackend
+    private let listening: Set<[UInt8]>
+    private let ports: IKEPorts
+    private let makeFactory: (NodePlan) throws(DaemonError) -> any IKESessionFactory
+    private let logger: Logger
+    /// Told about every applied plan (the status book, metrics).
+    public var onApplied: ((NodePlan, NodePlanDiff) -> Void)?
+    private var pending: (previous: NodePlan, deadline: IKEInstant)?
+    /// Tests only: seconds to stall between taking the old tunnels out and putting the new ones
+    /// in, so a test can kill the daemon mid-apply (`viaduct run --apply-pause`).
+    public var pauseBetweenPhasesSeconds: Double = 0
+
+    public init(plan: NodePlan, core: DaemonCore, dataplane: any DataplaneBackend, listening: [[UInt8]], ports: IKEPorts,
+                logger: Logger, makeFactory: @escaping (NodePlan) throws(DaemonError) -> any IKESessionFactory) {
+        self.plan = plan
+        self.core = core
+        self.dataplane = dataplane
+        self.listening = Set(listening)
+        self.ports = ports
+        self.logger = logger
+        self.makeFactory = makeFactory
+    }
+
+    /// When an unconfirmed apply rolls back.
+    public var rollbackDeadline: IKEInstant? { pending?.deadline }
+
+    /// Computes the diff and, unless `dryRun`, applies it. Throws, having changed nothing, when
+    /// the plan cannot be taken while running.
+    public func apply(_ new: NodePlan, dryRun: Bool = false, confirmWithin: Double? = nil,
+                      now: IKEInstant) throws(DaemonError) -> Outcome {
+        let diff = NodePlanDiff.compute(from: plan, to: new)
+        if !diff.restartRequired.isEmpty {
+            throw DaemonError(.configuration, "a running daemon cannot change: \(diff.restartRequired.joined(separator: "; ")); restart it (systemctl restart viaduct@\(plan.node))")
+        }
+        for t in new.tunnels where !listening.contains(t.ike.localAddress.bytes) {
+            throw DaemonError(.configuration, "peer \(t.peer) needs local address \(t.ike.localAddress), which this daemon does not listen on; restart it to add an address")
+        }
+        let factory = try makeFactory(new)
+        if dryRun { return Outcome(diff: diff, applied: false, rollbackAt: nil) }
+        let previous = plan
+        try execute(diff, to: new, factory: factory, now: now)
+        if let seconds = confirmWithin, !diff.isEmpty {
+            // A second unconfirmed apply keeps the first's starting point: rollback goes all the way back.
+            let base = pending?.previous ?? previous
+            pending = (base, now.adding(seconds: seconds))
+            logger.notice("apply awaits confirmation", metadata: ["rollback_in": "\(Int(seconds))s"])
+        } else if confirmWithin == nil {
+            pending = nil
+        }
+        return Outcome(diff: diff, applied: true, rollbackAt: pending?.deadline)
+    }
+
+    /// Keeps an unconfirmed apply. False when there is nothing to confirm.
+    public func confirm() -> Bool {
+        guard pending != nil else { return false }
+        pending = nil
+        logger.notice("apply confirmed")
+        return true
+    }
+
+    /// Rolls an unconfirmed apply back once its deadline has passed.
+    public func fireTimers(now: IKEInstant) {
+        guard let p = pending, p.deadline <= now else { return }
+        pending = nil
+        logger.warning("apply not confirmed in time: rolling back", metadata: ["node": "\(plan.node)"])
+        do {
+            let factory = try makeFactory(p.previous)
+            try execute(NodePlanDiff.compute(from: plan, to: p.previous), to: p.previous, factory: factory, now: now)
+        } catch {
+            logger.error("rollback failed", metadata: ["reason": "\(error.message)"])
+        }
+    }
+
+    private func execute(_ diff: NodePlanDiff, to new: NodePlan, factory: any IKESessionFactory,
+                         now: IKEInstant) throws(DaemonError) {
+        let old = Dictionary(plan.tunnels.map { ($0.peer, $0) }, uniquingKeysWith: { a, _ in a })
+        let next = Dictionary(new.tunnels.map { ($0.peer, $0) }, uniquingKeysWith: { a, _ in a })
+        let removed = Set(diff.peers(.remove))
+        let reestablished = Set(diff.peers(.reestablish))
+        for peer in removed.union(reestablished).sorted() { core.removeRunning(peerNamed: peer) }
+        // A re-established tunnel keeps its interface when the interface itself did not change.
+        let interfaceGoes = removed.union(reestablished.filter { peer in
+            guard let o = old[peer], let n = next[peer] else { return true }
+            return o.interface.name != n.interface.name || o.interface.kind != n.interface.kind
+                || o.interface.ifID != n.interface.ifID || o.ike.localAddress != n.ike.localAddress
+        })
+        var intermediate = plan
+        intermediate.tunnels.removeAll { interfaceGoes.contains($0.peer) }
+        logger.info("applying plan", metadata: [
+            "add": "\(diff.peers(.add).joined(separator: ","))", "remove": "\(removed.sorted().joined(separator: ","))",
+            "reestablish": "\(reestablished.sorted().joined(separator: ","))",
+            "update": "\(diff.peers(.update).joined(separator: ","))", "untouched": "\(diff.peers(.unchanged).count)",
+        ])
+        if !interfaceGoes.isEmpty { try dataplane.update(plan: intermediate) }
+        plan = intermediate
+        if pauseBetweenPhasesSeconds > 0 {
+            logger.warning("apply paused (test option --apply-pause)", metadata: ["seconds": "\(pauseBetweenPhasesSeconds)"])
+            usleep(UInt32(min(pauseBetweenPhasesSeconds, 60) * 1_000_000))
+        }
+        core.factory = factory
+        try dataplane.update(plan: new)
+        plan = new
+        for peer in (diff.peers(.add) + diff.peers(.reestablish)).sorted() {
+            guard let t = next[peer] else { continue }
+            core.addRunning(peer: DaemonPeer(tunnel: t, ports: ports), now: now)
+        }
+        onApplied?(new, diff)
+        logger.notice("plan applied", metadata: ["tunnels": "\(new.tunnels.count)"])
+    }
+}

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import Glibc
+import Topology
+
+/// `viaduct apply`: validate FILE here, then let the running daemon diff and apply it
+/// (`PlanApplier`); with `--confirm`, keep it only if the operator confirms in time.
+struct Apply: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply a changed topology to a running daemon, touching only the tunnels that change.",
+        discussion: """
+            Validates FILE and plans NODE (exactly as 'viaduct plan' would; any error is printed \
+            as FILE:LINE:COLUMN and nothing is sent). Then the running 'viaduct run' of the node \
+            (its control socket, root only) compares the new plan with the one it runs and prints \
+            what it will do, tunnel by tunnel:
+
+              + add          a new peer: interface created (down until its Child SA), IKE SA opened
+              - remove       the peer's SAs deleted, its interface, addresses and routes removed
+              ! re-establish IKE/ESP settings or the interface changed: the tunnel drops and comes back
+              ~ update       inside addresses, MTU or routes changed in place: no rekey, no loss
+
+            Every other tunnel is not touched: no rekey, no packet lost. A change a running daemon \
+            cannot take (another data plane, a local address it does not listen on) is refused \
+            with nothing changed; restart the daemon for those. Credentials are re-read: new IKE \
+            SAs use the files the topology names now.
+
+            The daemon reads FILE itself. It keeps the new plan in memory: make FILE the file the \
+            daemon starts from (/etc/viaduct/topology.yaml under systemd), or a restart goes back \
+            to the old one.
+
+            --confirm SECONDS works like 'netplan try': after applying, press Enter within \
+            SECONDS to keep the change. Otherwise (no answer, end of input, the session lost) the \
+            daemon itself restores the previous plan at the deadline.
+
+            EXAMPLES
+              viaduct apply /etc/viaduct/topology.yaml --node dc1
+              viaduct apply /etc/viaduct/topology.yaml --node dc1 --dry-run
+              viaduct apply /etc/viaduct/topology.yaml --node dc1 --confirm 60
+            """)
+
+    @Argument(help: "The topology file (YAML).")
+    var file: String
+
+    @Option(help: "The gateway whose daemon to change.")
+    var node: String
+
+    @Option(help: "The daemon's control socket (default /run/viaduct/NODE.sock).")
+    var socket: String?
+
+    @Option(help: ArgumentHelp("Roll back unless confirmed (Enter) within this many seconds (1...3600).", valueName: "seconds"))
+    var confirm: Int?
+
+    @Flag(help: "Only show what would change.")
+    var dryRun = false
+
+    func run() throws {
+        if let c = confirm, !(1...3600).contains(c) {
+            Output.error("viaduct: error: --confirm must be 1...3600 seconds")
+            throw ExitCode(1)
+        }
+        guard let loaded = Output.loadValid(file), let topology = loaded.topology else { throw ExitCode(1) }
+        if case .failure(let e) = NodePlanner.plan(topology, links: loaded.links, node: node,
+                                                   fileExists: FileManager.default.fileExists(atPath:)) {
+            Output.print(e.diagnostics)
+            throw ExitCode(1)
+        }
+        let absolute = URL(fileURLWithPath: file).standardizedFileURL.path
+        let path = socket ?? NodeControl.defaultSocketPath(node: node)
+        do {
+            let client = try ControlClient(path: path)
+            defer { client.close() }
+            let preview = try Self.request(client, .init(command: "apply", file: absolute, dryRun: true))
+            guard let diff = preview.apply?.diff else { throw DaemonError(.system, "the daemon sent no plan") }
+            print(diff.rendered())
+            if diff.isEmpty {
+                print("nothing to change")
+                return
+            }
+            if dryRun { return }
+            let applied = try Self.request(client, .init(command: "apply", file: absolute, confirmSeconds: confirm.map(Double.init)))
+            guard applied.apply?.applied == true else { throw DaemonError(.system, "the daemon did not apply the plan") }
+            print("applied to \(node)")
+            guard let seconds = confirm else { return }
+            print("press Enter within \(seconds) s to keep it; otherwise the daemon rolls back to the previous plan")
+            if Self.readLine(within: seconds) {
+                let answer = try Self.request(client, .init(command: "confirm"))
+                if answer.ok { print("confirmed") }
+            } else {
+                Output.error("viaduct: not confirmed: the daemon rolls back to the previous plan")
+                throw ExitCode(1)
+            }
+        } catch let e as DaemonError {
+            Output.error("viaduct: error: \(e.message)")
+            throw ExitCode(1)
+        } catch let e as ControlMessage.ErrorBody {
+            Output.error(e.code == "invalid-topology" ? e.message : "viaduct: error: \(e.message)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// One request, its reply; a refusal is thrown as the daemon's error.
+    static func request(_ client: ControlClient, _ request: ControlMessage.Request) throws -> ControlMessage.Reply {
+        try client.send(request)
+        guard let reply = try client.readReply() else {
+            throw DaemonError(.system, "the daemon at \(client.path) closed the connection without answering")
+        }
+        if !reply.ok { throw reply.error ?? ControlMessage.ErrorBody(code: "refused", message: "the daemon refused the request") }
+        return reply
+    }
+
+    /// True when a line arrives on standard input within `seconds`; false at the deadline or at
+    /// end of input (then it waits out the deadline, so the rollback has happened on return).
+    static func readLine(within seconds: Int) -> Bool {
+        let deadline = Date().addingTimeInterval(Double(seconds))
+        var open = true
+        while Date() < deadline {
+            let left = Int32(max(0, deadline.timeIntervalSinceNow * 1000))
+            if !open {
+                usleep(UInt32(min(left, 1000)) * 1000)
+                continue
+            }
+            var p = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, min(left, 1000)) > 0 else { continue }
+            var byte: UInt8 = 0
+            let n = read(0, &byte, 1)
+            if n <= 0 { open = false; continue }
+            if byte == 0x0A { return true }
+        }
+        // One more second so the daemon's own deadline has surely passed.
+        sleep(1)
+        return false
+    }
+}
