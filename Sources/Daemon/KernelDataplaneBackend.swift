@@ -53,6 +53,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane {
     public func attach(sockets: IKESocketSet) throws(DaemonError) -> SharedSockets {
         try sockets.enableKernelESPDecapsulation()
         try kernel.sync(down: links.down, logger: logger, throwing: true)
+        removeStaleSAs()
         // A VTI checks inbound policy on itself after decryption, where the mark is gone: without
         // this every decrypted packet is dropped (strongSwan's route-based VTI guide says the same).
         for t in plan.tunnels where t.interface.kind == .vti {
@@ -64,6 +65,17 @@ public final class KernelDataplaneBackend: SocketSharingDataplane {
             "interfaces": "\(plan.tunnels.map(\.interface.name).joined(separator: ","))",
         ])
         return SharedSockets()
+    }
+
+    /// SAs bound to our interfaces that a killed previous run left: nothing can rekey them now.
+    private func removeStaleSAs() {
+        do {
+            for summary in try dataplane.removeStale() {
+                logger.info("stale child SA of a previous run removed", metadata: ["sa": "\(summary)"])
+            }
+        } catch {
+            logger.warning("cannot remove stale child SAs of a previous run", metadata: ["reason": "\(error.message)"])
+        }
     }
 
     public func detach() {

@@ -153,6 +153,35 @@ public final class KernelDataplane {
         return counters
     }
 
+    /// Deletes every SA bound to one of this data plane's tunnels that it did not install
+    /// itself: what a previous run left when it was killed (SIGKILL, a crash, power loss). Its
+    /// IKE SAs died with it, so nothing can rekey or delete those states any more; the new IKE
+    /// SAs bring fresh ones (and INITIAL_CONTACT tells the peer to drop its side). Returns the
+    /// deleted states' summaries. Foreign SAs (other bindings) are never touched.
+    ///
+    /// Equivalent to: `ip xfrm state delete ...` for each `ip xfrm state` bound to our if_ids/marks.
+    public func removeStale() throws(DataplaneError) -> [String] {
+        let mine = Set(installed.values.flatMap { [$0.inbound, $0.outbound] })
+        let stale: [XfrmState]
+        do {
+            stale = KernelSAOwnership.states(try socket.states(), bindings: Set(bindings.values))
+                .filter { !mine.contains($0.key) }
+        } catch {
+            throw KernelDataplane.translate(error)
+        }
+        guard !stale.isEmpty else { return [] }
+        let outcomes: [NetlinkOutcome]
+        do { outcomes = try socket.send(batch: stale.map { $0.key.deleteRequest() }) } catch { throw KernelDataplane.translate(error) }
+        var removed: [String] = []
+        for outcome in outcomes {
+            if let error = outcome.error, !(error.code == .kernel && (error.errno == ESRCH || error.errno == ENOENT)) {
+                throw KernelDataplane.translate(error)
+            }
+            removed.append(outcome.request.summary)
+        }
+        return removed
+    }
+
     /// `c1a2b3c4`, strongSwan's spelling of a Child SA SPI.
     static func hex(_ spi: UInt32) -> String {
         let digits = String(spi, radix: 16)
