@@ -1,7 +1,7 @@
 import Logging
 import Topology
 
-/// Runs one gateway's IKE daemon in the foreground: blocks SIGINT/SIGTERM into a signalfd,
+/// Runs one gateway's IKE daemon in the foreground: blocks SIGINT/SIGTERM/SIGHUP into a signalfd,
 /// opens the IKE sockets on the node's underlay addresses, registers a peer per planned tunnel,
 /// and runs the event loop until signalled. Every descriptor it opens is closed before it
 /// returns, on success and on error.
@@ -47,7 +47,14 @@ public enum NodeDaemon {
         let control = try NodeControl.attach(to: loop, plan: plan, dataplane: dataplane, path: options.controlSocketPath,
                                              clock: clock, logger: logger)
         defer { control?.close() }
+        let metrics = try NodeMetrics.attach(to: loop, plan: plan, dataplane: dataplane, address: options.metricsAddress,
+                                             clock: clock, logger: logger)
+        defer { metrics?.close() }
         loop.shared = shared
+        let systemd = NodeSystemd(notifier: SystemdNotifier.fromEnvironment(), tunnels: plan.tunnels.count)
+        systemd.attach(to: loop)
+        systemd.ready()
+        defer { systemd.stopping(); systemd.notifier.close() }
         let stop = try loop.run()
         let c = core.counters
         logger.info("daemon stopped", metadata: [
