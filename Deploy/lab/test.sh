@@ -65,7 +65,8 @@ peer_death() { # dir survivor victim
     cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline")
     start=$(date +%s)
     kill -9 "$pid"
-    if within 40 tunnel_down_with_reason "$d" "$survivor" "$victim"; then
+    # Bound: the topology's DPD interval (10 s) + the lab's retransmissions (1 + 1.8 + 3.2 s) + slack.
+    if within 30 tunnel_down_with_reason "$d" "$survivor" "$victim"; then
         pass "$name: $victim killed: $survivor shows the tunnel down after $(( $(date +%s) - start ))s: $(tunnel "$d" "$survivor" "$victim" | jq -r .reason)"
     else fail "$name: $victim killed: $survivor still shows $(tunnel "$d" "$survivor" "$victim" | jq -c '{state, reason}')"; fi
     if within 5 link_down "vdl-$survivor" "$iface"; then pass "$name: $survivor $iface is down"
@@ -173,6 +174,7 @@ for name in $TOPOLOGIES; do
         peer_restart "$dir" "$(echo "$gws" | sed -n 2p)" "$(echo "$gws" | head -1)"
     fi
     if [ -n "${KEEP:-}" ] && [ "$name" = "$(echo $TOPOLOGIES | awk '{ print $NF }')" ]; then
+        [ -n "$notify_pid" ] && kill "$notify_pid" 2>/dev/null
         echo "KEEP: lab $name left up in $dir"; continue
     fi
     pids=$(awk '$1 == "pid" { print $2 }' "$dir/lab.state" 2>/dev/null)
