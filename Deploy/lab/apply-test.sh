@@ -114,6 +114,30 @@ check "--confirm answered: dc4 still configured after the deadline" [ "$(peers d
 "$VIADUCT" apply "$D/topology.yaml" --node dc1 --socket "$D/dc1.sock" >/dev/null 2>&1
 check "plain apply back: dc1 is back to dc2 dc3" [ "$(peers dc1)" = "dc2 dc3" ]
 
+# 4b. systemctl reload = SIGHUP: the daemon re-reads the file it was started from and applies it.
+#     The metrics endpoint follows: a removed tunnel's gauges go with it.
+metrics() { ip netns exec "vdl-$1" python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:9469/metrics", timeout=3).read().decode())'; }
+peers_are() { [ "$(peers "$1")" = "$2" ]; }
+tunnel_gauge() { metrics "$1" | grep "^viaduct_tunnel_up{" | grep "peer=\"$2\""; }
+dc1_pid=$(awk '$1 == "pid" && $3 == "viaduct" && $4 == "dc1" { print $2 }' "$D/lab.state" | tail -1)
+cp "$D/topology.yaml" "$WORK/three.yaml"
+cp "$FOUR" "$D/topology.yaml"
+kill -HUP "$dc1_pid"
+check "SIGHUP: dc1 re-read its file and added dc4" within 10 peers_are dc1 "dc2 dc3 dc4"
+check "SIGHUP: dc4's tunnel is on the metrics endpoint" within 10 tunnel_gauge dc1 dc4
+cp "$WORK/three.yaml" "$D/topology.yaml"
+kill -HUP "$dc1_pid"
+check "SIGHUP: dc1 back to dc2 dc3" within 10 peers_are dc1 "dc2 dc3"
+check "SIGHUP: the old tunnels kept their Child SAs" [ "$(spis dc1)" = "$before1" ]
+check "metrics: dc4's tunnel gauge went with it" [ -z "$(tunnel_gauge dc1 dc4)" ]
+check "metrics: dc2's tunnel is up" [ "$(tunnel_gauge dc1 dc2 | awk '{ print ($NF == 1) }')" = 1 ]
+printf 'version: 1\n' >"$D/topology.yaml"
+kill -HUP "$dc1_pid"
+sleep 1
+check "SIGHUP with an invalid file: refused" grep -q "reload refused" "$D/dc1.log"
+check "SIGHUP with an invalid file: nothing changed" [ "$(spis dc1)" = "$before1" ]
+cp "$WORK/three.yaml" "$D/topology.yaml"
+
 # 5. kill -9 mid-apply. dc1's daemon is restarted with a test option that stalls an apply
 #    half-way (after the removed tunnels are out, before the new ones are in), killed there,
 #    and started again from the new file, as systemd would.

@@ -3,6 +3,7 @@
 # tunnel up, BGP sessions (BGP topologies) must reach Established over the tunnel interfaces,
 # a host behind the first gateway must ping a host behind the others on the learned (or
 # static) routes, and `viaduct lab down` must leave no namespace, process or work directory.
+# On dci-two-site also: peer death and recovery, the metrics endpoint, systemd notify (needs jq, python3).
 #   sudo Deploy/lab/test.sh                       # dci-two-site, mesh-three-dc, hub-branches
 #   sudo Deploy/lab/test.sh dci-two-site          # one topology
 #   VIADUCT=/path/to/viaduct KEEP=1 (leave the lab up after the last topology)
@@ -24,6 +25,119 @@ within() { t=$1; shift; i=0; while [ "$i" -lt $((t * 4)) ]; do "$@" >/dev/null 2
 bgp_established() { # dir gateway: every BGP protocol of the gateway is Established
     out=$(birdc -s "$1/$2.bird.ctl" show protocols 2>/dev/null | awk '$2 == "BGP"') || return 1
     [ -n "$out" ] && ! echo "$out" | grep -qv Established
+}
+
+# --- Peer death and recovery (dci-two-site): kill -9 one daemon; within seconds the survivor's
+# status shows the tunnel down with the reason, its interface is down, BIRD has withdrawn the
+# peer's networks and the metrics endpoint says down; the same command line started again (with
+# NOTIFY_SOCKET, to check systemd readiness) brings everything back with no other command.
+tunnel() { # dir gateway peer: the status JSON of the gateway's tunnel to peer
+    "$VIADUCT" status --socket "$1/$2.sock" --json 2>/dev/null | jq -c --arg p "$3" '.tunnels[] | select(.peer == $p)'
+}
+tunnel_down_with_reason() {
+    tunnel "$@" | jq -e '.state != "established" and (.reason // "" | length) > 0 and (.last_error.code == "dead-peer" or .last_error.code == "timeout")'
+}
+tunnel_up() { tunnel "$@" | jq -e '.state == "established" and (.child_sas | length) > 0'; }
+link_down() { # namespace interface: administratively down, or gone
+    out=$(ip -n "$1" -o link show dev "$2" 2>/dev/null) || return 0
+    ! echo "$out" | grep -q '[<,]UP[,>]'
+}
+link_up() { ! link_down "$@"; }
+bird_route_via() { # dir gateway address interface: BIRD's best route to address leaves on interface
+    birdc -s "$1/$2.bird.ctl" show route for "$3" 2>/dev/null | grep -q "on $4"
+}
+no_bird_route_via() { ! bird_route_via "$@"; }
+metrics() { # gateway: its /metrics, scraped inside its namespace
+    ip netns exec "vdl-$1" python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:9469/metrics", timeout=3).read().decode())'
+}
+metric_is() { # gateway series value (compared as numbers: gauges print 1.0)
+    metrics "$1" | awk -v s="$2" -v v="$3" 'index($0, s " ") == 1 && $NF + 0 == v + 0 { found = 1 } END { exit !found }'
+}
+notified() { grep -qx "$2" "$1" 2>/dev/null; }
+notify_pid=""; notify_log=""
+peer_death() { # dir survivor victim
+    d=$1; survivor=$2; victim=$3
+    iface=$(tunnel "$d" "$survivor" "$victim" | jq -r .interface)
+    target=$(ip -n "vdl-$victim-host" -4 -o addr show dev eth0 | awk '{ sub("/.*", "", $4); print $4; exit }')
+    if metric_is "$survivor" "viaduct_tunnel_up{peer=\"$victim\",interface=\"$iface\"}" 1; then pass "$name: $survivor metrics: tunnel to $victim up"
+    else fail "$name: $survivor metrics: $(metrics "$survivor" 2>&1 | grep -E '^viaduct_tunnel_up|Error|refused' | head -3 | tr '\n' ';')"; fi
+    pid=$(awk -v g="$victim" '$1 == "pid" && $3 == "viaduct" && $4 == g { p = $2 } END { print p }' "$d/lab.state")
+    cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline")
+    start=$(date +%s)
+    kill -9 "$pid"
+    # Bound: the topology's DPD interval (10 s) + the lab's retransmissions (1 + 1.8 + 3.2 s) + slack.
+    if within 30 tunnel_down_with_reason "$d" "$survivor" "$victim"; then
+        pass "$name: $victim killed: $survivor shows the tunnel down after $(( $(date +%s) - start ))s: $(tunnel "$d" "$survivor" "$victim" | jq -r .reason)"
+    else fail "$name: $victim killed: $survivor still shows $(tunnel "$d" "$survivor" "$victim" | jq -c '{state, reason}')"; fi
+    if within 5 link_down "vdl-$survivor" "$iface"; then pass "$name: $survivor $iface is down"
+    else fail "$name: $survivor $iface: $(ip -n "vdl-$survivor" -o link show dev "$iface" 2>&1)"; fi
+    if within 10 no_bird_route_via "$d" "$survivor" "$target" "$iface"; then pass "$name: $survivor BIRD withdrew the route to $target"
+    else fail "$name: $survivor BIRD still routes $target: $(birdc -s "$d/$survivor.bird.ctl" show route for "$target" | tail -2 | tr '\n' ';')"; fi
+    if metric_is "$survivor" "viaduct_tunnel_up{peer=\"$victim\",interface=\"$iface\"}" 0 \
+       && metric_is "$survivor" "viaduct_tunnel_state{peer=\"$victim\",interface=\"$iface\",state=\"down\"}" 1; then
+        pass "$name: $survivor metrics: tunnel to $victim down"
+    else fail "$name: $survivor metrics: $(metrics "$survivor" 2>&1 | grep -E '^viaduct_tunnel_(up|state)' | tr '\n' ';')"; fi
+
+    # Restart with the same argv, in its namespace, recorded so `lab down` stops it.
+    notify_log=/tmp/vdl-notify.$$.log; sock=/tmp/vdl-notify.$$.sock
+    rm -f "$notify_log" "$sock"
+    python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(300)
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n"); f.flush()' "$sock" "$notify_log" 2>/dev/null &
+    notify_pid=$!
+    within 5 test -S "$sock"
+    start=$(date +%s)
+    NOTIFY_SOCKET=$sock setsid ip netns exec "vdl-$victim" $cmd >>"$d/$victim.log" 2>&1 </dev/null &
+    echo "pid $! viaduct $victim" >>"$d/lab.state"
+    if within 10 notified "$notify_log" READY=1; then pass "$name: restarted $victim: systemd READY=1 ($(grep STATUS= "$notify_log" | head -1))"
+    else fail "$name: restarted $victim: no READY=1 on NOTIFY_SOCKET: $(tr '\n' ' ' < "$notify_log" 2>/dev/null)"; fi
+    if within 30 tunnel_up "$d" "$survivor" "$victim"; then pass "$name: $victim restarted: tunnel back after $(( $(date +%s) - start ))s"
+    else fail "$name: $victim restarted: $survivor shows $(tunnel "$d" "$survivor" "$victim" | jq -c '{state, reason}')"; fi
+    if within 5 link_up "vdl-$survivor" "$iface"; then pass "$name: $survivor $iface is up again"
+    else fail "$name: $survivor $iface: $(ip -n "vdl-$survivor" -o link show dev "$iface" 2>&1)"; fi
+    if within 40 bird_route_via "$d" "$survivor" "$target" "$iface"; then pass "$name: $survivor BIRD route to $target back after $(( $(date +%s) - start ))s"
+    else fail "$name: $survivor BIRD has no route to $target on $iface"; fi
+    first=$(echo "$gws" | head -1)
+    if within 10 ip netns exec "vdl-$first-host" ping -c 1 -W 1 "$target"; then pass "$name: ping $target works again"
+    else fail "$name: ping $target after the restart: no reply"; fi
+    if within 5 metric_is "$survivor" "viaduct_tunnel_up{peer=\"$victim\",interface=\"$iface\"}" 1; then pass "$name: $survivor metrics: tunnel to $victim up again"
+    else fail "$name: $survivor metrics after the restart: $(metrics "$survivor" 2>&1 | grep -E '^viaduct_tunnel_up' | tr '\n' ';')"; fi
+    if within 10 notified "$notify_log" "STATUS=1 of 1 tunnel up"; then pass "$name: restarted $victim: systemd STATUS=1 of 1 tunnel up"
+    else fail "$name: restarted $victim: STATUS lines: $(grep STATUS= "$notify_log" | tr '\n' ' ')"; fi
+    # SIGHUP is systemd's reload: the daemon keeps running (and its tunnel stays up).
+    newpid=$(awk -v g="$victim" '$1 == "pid" && $3 == "viaduct" && $4 == g { p = $2 } END { print p }' "$d/lab.state")
+    kill -HUP "$newpid"
+    sleep 1
+    if kill -0 "$newpid" 2>/dev/null && tunnel_up "$d" "$survivor" "$victim" >/dev/null; then pass "$name: $victim survives SIGHUP (reload)"
+    else fail "$name: $victim after SIGHUP: $(tail -3 "$d/$victim.log" | tr '\n' ';')"; fi
+}
+# A peer that restarts at once, before DPD could notice: its INITIAL_CONTACT must make the
+# survivor drop the stale SA right away, and traffic must flow again with no command typed.
+peer_restart() { # dir survivor victim
+    d=$1; survivor=$2; victim=$3
+    pid=$(awk -v g="$victim" '$1 == "pid" && $3 == "viaduct" && $4 == g { p = $2 } END { print p }' "$d/lab.state")
+    cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline")
+    target=$(ip -n "vdl-$survivor-host" -4 -o addr show dev eth0 | awk '{ sub("/.*", "", $4); print $4; exit }')
+    start=$(date +%s)
+    lines=$(wc -l < "$d/$survivor.log")
+    kill -9 "$pid"
+    within 5 sh -c "! kill -0 $pid"
+    setsid ip netns exec "vdl-$victim" $cmd >>"$d/$victim.log" 2>&1 </dev/null &
+    echo "pid $! viaduct $victim" >>"$d/lab.state"
+    if within 20 sh -c "tail -n +$((lines + 1)) '$d/$survivor.log' | grep -q 'dropped a stale IKE SA'" && within 10 tunnel_up "$d" "$survivor" "$victim"; then
+        pass "$name: $victim restarted at once: $survivor took its INITIAL_CONTACT, tunnel up after $(( $(date +%s) - start ))s"
+    else fail "$name: $victim restarted at once: $survivor shows $(tunnel "$d" "$survivor" "$victim" | jq -c '{state, reason}')"; fi
+    if within 40 ip netns exec "vdl-$victim-host" ping -c 1 -W 1 "$target"; then pass "$name: $victim host -> $survivor host ($target) again after $(( $(date +%s) - start ))s"
+    else fail "$name: $victim host -> $survivor host ($target): no reply after the restart"; fi
+}
+stopping_notified() { # after lab down: the restarted daemon said STOPPING=1 on SIGTERM
+    [ -n "$notify_pid" ] || return 0
+    if notified "$notify_log" STOPPING=1; then pass "$name: systemd STOPPING=1 at SIGTERM"
+    else fail "$name: no STOPPING=1 at SIGTERM: $(tr '\n' ' ' < "$notify_log")"; fi
+    kill "$notify_pid" 2>/dev/null; wait "$notify_pid" 2>/dev/null
+    rm -f "$notify_log" "/tmp/vdl-notify.$$.sock"; notify_pid=""
 }
 
 for name in $TOPOLOGIES; do
@@ -55,11 +169,17 @@ for name in $TOPOLOGIES; do
             fail "$name: $first host -> $gw host ($target): no reply; route: $(ip -n "vdl-$first" route get "$target" 2>&1 | head -1)"
         fi
     done
+    if [ "$name" = dci-two-site ] && [ "$(echo "$gws" | wc -l)" -ge 2 ]; then
+        peer_death "$dir" "$(echo "$gws" | head -1)" "$(echo "$gws" | sed -n 2p)"
+        peer_restart "$dir" "$(echo "$gws" | sed -n 2p)" "$(echo "$gws" | head -1)"
+    fi
     if [ -n "${KEEP:-}" ] && [ "$name" = "$(echo $TOPOLOGIES | awk '{ print $NF }')" ]; then
+        [ -n "$notify_pid" ] && kill "$notify_pid" 2>/dev/null
         echo "KEEP: lab $name left up in $dir"; continue
     fi
     pids=$(awk '$1 == "pid" { print $2 }' "$dir/lab.state" 2>/dev/null)
     if "$VIADUCT" lab down "$file" >/dev/null 2>&1; then pass "$name: lab down"; else fail "$name: lab down"; fi
+    stopping_notified
     left=""
     for ns in $(ip netns list | awk '{ print $1 }' | grep '^vdl-'); do left="$left netns:$ns"; done
     for p in $pids; do [ -e "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null && left="$left pid:$p"; done

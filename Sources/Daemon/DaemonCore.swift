@@ -25,6 +25,9 @@ public final class DaemonCore {
     public var reinitiateDelaySeconds: Double
     /// Called for every event after it is logged and applied; for status and tests.
     public var onEvent: ((String, IKEEvent) -> Void)?
+    /// Called when this end sends a new IKE_SA_INIT to a peer (by name); metrics time the
+    /// handshake from here.
+    public var onInitiate: ((String, IKEInstant) -> Void)?
 
     public init(factory: any IKESessionFactory, dataplane: any DataplaneBackend, logger: Logger,
                 reinitiateDelaySeconds: Double = 30) {
@@ -71,8 +74,10 @@ public final class DaemonCore {
         reinitiateAt[i] = nil
         let peerSessions = table.sessions.filter { $0.value.peerIndex == i }.map(\.key)
         for id in peerSessions {
-            for (inbound, outbound) in liveChildren.removeValue(forKey: id) ?? [:] {
-                apply(.childSADeleted(inboundSPI: inbound, outboundSPI: outbound), peer: name)
+            for (inbound, outbound) in (liveChildren.removeValue(forKey: id) ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
+                apply(deleted, peer: name)
+                onEvent?(name, deleted)
             }
         }
         _ = table.retirePeer(i)
@@ -87,6 +92,7 @@ public final class DaemonCore {
             let s = try factory.makeSession(for: peer, initiator: true)
             let id = table.addSession(s, peerIndex: i)
             logger.info("initiating IKE SA", metadata: ["peer": "\(peer.name)", "remote": "\(peer.remote)"])
+            onInitiate?(peer.name, now)
             _ = table.withSession(id) { $0.start(now: now) }
             drain(id, now: now)
         } catch {
@@ -203,9 +209,14 @@ public final class DaemonCore {
                 liveChildren[id, default: [:]][sa.inboundSPI] = sa.outboundSPI
             case .childSADeleted(let inbound, _):
                 liveChildren[id]?[inbound] = nil
+            case .initialContact:
+                dropStaleSessions(of: peerIndex, keeping: id, peer: peer.name)
             case .ikeSAFailed, .ikeSADeleted:
-                for (inbound, outbound) in liveChildren.removeValue(forKey: id) ?? [:] {
-                    apply(.childSADeleted(inboundSPI: inbound, outboundSPI: outbound), peer: peer.name)
+                // Reported too, so every child-up has its child-down (status, metrics, systemd).
+                for (inbound, outbound) in (liveChildren.removeValue(forKey: id) ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
+                    apply(deleted, peer: peer.name)
+                    onEvent?(peer.name, deleted)
                 }
                 table.markFinished(id)
                 if peer.initiator && table.liveSessions(ofPeer: peerIndex) == 0 && reinitiateAt[peerIndex] == nil {
@@ -215,6 +226,22 @@ public final class DaemonCore {
             default: break
             }
             onEvent?(peer.name, e)
+        }
+    }
+
+    // RFC 7296 §2.4: INITIAL_CONTACT means the peer holds no other IKE SA with us (it
+    // restarted), so our older SAs with it are stale: their Child SAs leave the data plane now,
+    // not when DPD gives up on them minutes later, and the sessions are forgotten without a
+    // Delete the peer could not match anyway.
+    private func dropStaleSessions(of peerIndex: Int, keeping id: SessionTable.SessionID, peer: String) {
+        for old in table.sessionIDs(ofPeer: peerIndex, except: id) {
+            for (inbound, outbound) in (liveChildren.removeValue(forKey: old) ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
+                apply(deleted, peer: peer)
+                onEvent?(peer, deleted)
+            }
+            table.remove(old)
+            logger.info("dropped a stale IKE SA: the peer restarted", metadata: ["peer": "\(peer)"])
         }
     }
 

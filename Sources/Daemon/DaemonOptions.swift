@@ -1,3 +1,5 @@
+import IKEv2
+
 /// How `viaduct run` wants the daemon to behave beyond what the plan says.
 public struct DaemonOptions: Sendable {
     public var ports: IKEPorts
@@ -10,8 +12,20 @@ public struct DaemonOptions: Sendable {
     public var forceUDPEncapsulation: Bool
     /// Where `viaduct status` and `viaduct events` reach the daemon (`ControlMessage`); nil: no socket.
     public var controlSocketPath: String? = nil
+    /// The topology file, absolute: what SIGHUP (`systemctl reload`) re-reads and applies.
+    public var topologyFile: String? = nil
     /// Tests only: `PlanApplier.pauseBetweenPhasesSeconds`.
     public var applyPauseSeconds: Double = 0
+    /// Where Prometheus scrapes `/metrics` (`--metrics`); nil: no endpoint.
+    public var metricsAddress: MetricsAddress? = nil
+    /// RFC 7296 §2.1 timers (`--retransmit-timeout`, `--retransmit-tries`): the first wait and
+    /// how many retransmissions before a peer counts as dead (DPD) or an attempt as failed.
+    public var retransmitTimeoutSeconds: Double = 4
+    public var retransmitTries: Int = 5
+
+    public var retransmission: IKERetransmissionPolicy {
+        IKERetransmissionPolicy(timeout: retransmitTimeoutSeconds, tries: retransmitTries)
+    }
 
     public init(ports: IKEPorts = .standard, bypassPolicies: Bool = true, reinitiateDelaySeconds: Double = 30,
                 forceUDPEncapsulation: Bool = false) {

@@ -13,18 +13,22 @@ public final class EngineSessionFactory: IKESessionFactory {
     private let ports: IKEPorts
     private let wallClock: IKEWallClock
     private let forceUDPEncapsulation: Bool
+    /// RFC 7296 §2.1 timers; with DPD they bound how long a dead peer goes unnoticed.
+    private let retransmission: IKERetransmissionPolicy
 
     /// - Parameter wallClock: maps the daemon's monotonic instants onto epoch seconds for
     ///   certificate validity.
     public convenience init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, clock: any MonotonicClock,
-                            wall: any WallClock, forceUDPEncapsulation: Bool = false) {
+                            wall: any WallClock, forceUDPEncapsulation: Bool = false,
+                            retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy()) {
         let zero = wall.epochSeconds() - Int64(clock.now().nanoseconds / 1_000_000_000)
         self.init(plan: plan, credentials: credentials, ports: ports,
-                  wallClock: IKEWallClock(epochSecondsAtInstantZero: zero), forceUDPEncapsulation: forceUDPEncapsulation)
+                  wallClock: IKEWallClock(epochSecondsAtInstantZero: zero), forceUDPEncapsulation: forceUDPEncapsulation,
+                  retransmission: retransmission)
     }
 
     public init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, wallClock: IKEWallClock,
-                forceUDPEncapsulation: Bool = false) {
+                forceUDPEncapsulation: Bool = false, retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy()) {
         var t: [String: TunnelPlan] = [:]
         for tunnel in plan.tunnels { t[tunnel.peer] = tunnel }
         tunnels = t
@@ -32,6 +36,7 @@ public final class EngineSessionFactory: IKESessionFactory {
         self.ports = ports
         self.wallClock = wallClock
         self.forceUDPEncapsulation = forceUDPEncapsulation
+        self.retransmission = retransmission
     }
 
     public func makeSession(for peer: DaemonPeer, initiator: Bool) throws(DaemonError) -> any IKESessionDriving {
@@ -40,7 +45,7 @@ public final class EngineSessionFactory: IKESessionFactory {
         }
         let config = try PeerConfigurationMapper.configuration(
             for: tunnel, ports: ports, wallClock: wallClock, initiator: initiator,
-            forceUDPEncapsulation: forceUDPEncapsulation)
+            forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission)
         let authenticator: X509PeerAuthenticator
         do {
             authenticator = try X509PeerAuthenticator(certificate: credentials.certificate,

@@ -20,6 +20,11 @@ public final class IKEEventLoop {
     /// Sockets a data plane reads in the daemon's place, and the inbox its IKE comes back
     /// through (`SocketSharingDataplane`); set before `run`.
     public var shared = SharedSockets()
+    /// Called on SIGHUP (systemd's `reload`): re-read the topology and apply it, on this thread
+    /// between two wake-ups. Nil: the reload is logged as unsupported and the daemon runs on.
+    public var onReload: (() -> Void)?
+    /// Told when a reload starts and ends (RELOADING=1 … READY=1); nil outside systemd.
+    public var notifier: SystemdNotifier?
 
     /// Why `run` returned.
     public enum Stop: Equatable, Sendable {
@@ -58,8 +63,12 @@ public final class IKEEventLoop {
             if case .failure(let e) = ready { throw DaemonError(.system, "poll failed: \(e)", errno: e) }
 
             if let s = signals, let last = fds.last(where: { $0.fd == s.descriptor }), last.revents & Int16(POLLIN) != 0, let signo = s.read() {
-                logger.notice("shutting down", metadata: ["signal": "\(Self.signalName(signo))"])
-                return .signal(signo)
+                if signo == SIGHUP {
+                    reload()
+                } else {
+                    logger.notice("shutting down", metadata: ["signal": "\(Self.signalName(signo))"])
+                    return .signal(signo)
+                }
             }
             for (i, socket) in polled.enumerated() where fds[i].revents != 0 {
                 readAll(socket)
@@ -73,6 +82,18 @@ public final class IKEEventLoop {
             // A control request (apply) may have started sessions: send their first messages now.
             flush()
         }
+    }
+
+    private func reload() {
+        guard let onReload else {
+            logger.warning("reload not supported: SIGHUP ignored", metadata: ["signal": "SIGHUP"])
+            return
+        }
+        logger.notice("reloading", metadata: ["signal": "SIGHUP"])
+        notifier?.reloading(monotonicMicroseconds: SystemdNotifier.monotonicMicroseconds())
+        onReload()
+        notifier?.ready()
+        flush()
     }
 
     private func appendSourceDescriptors(_ fds: inout [pollfd]) -> [Range<Int>] {
@@ -113,6 +134,7 @@ public final class IKEEventLoop {
         switch signo {
         case SIGINT: "SIGINT"
         case SIGTERM: "SIGTERM"
+        case SIGHUP: "SIGHUP"
         default: "signal \(signo)"
         }
     }

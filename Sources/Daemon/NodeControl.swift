@@ -26,7 +26,9 @@ public enum NodeControl {
             server.publish(book.record(peer: peer, event: event, now: clock.now(), epochSeconds: wall.epochSeconds()))
         }
         if let applier {
+            let previous = applier.onApplied
             applier.onApplied = { plan, diff in
+                previous?(plan, diff)
                 book.update(plan: plan, peers: core.peers, fresh: Set(diff.peers(.reestablish)))
             }
             server.applier = ControlApplyHandler(applier: applier)

@@ -1,7 +1,7 @@
 import Logging
 import Topology
 
-/// Runs one gateway's IKE daemon in the foreground: blocks SIGINT/SIGTERM into a signalfd,
+/// Runs one gateway's IKE daemon in the foreground: blocks SIGINT/SIGTERM/SIGHUP into a signalfd,
 /// opens the IKE sockets on the node's underlay addresses, registers a peer per planned tunnel,
 /// and runs the event loop until signalled. Every descriptor it opens is closed before it
 /// returns, on success and on error.
@@ -55,7 +55,37 @@ public enum NodeDaemon {
         let control = try NodeControl.attach(to: loop, plan: plan, dataplane: dataplane, path: options.controlSocketPath,
                                              clock: clock, logger: logger, applier: applier)
         defer { control?.close() }
+        let metrics = try NodeMetrics.attach(to: loop, plan: plan, dataplane: dataplane, address: options.metricsAddress,
+                                             clock: clock, logger: logger, applier: applier)
+        defer { metrics?.close() }
         loop.shared = shared
+        let systemd = NodeSystemd(notifier: SystemdNotifier.fromEnvironment(), tunnels: plan.tunnels.count)
+        systemd.attach(to: loop)
+        if let applier {
+            let previous = applier.onApplied
+            applier.onApplied = { plan, diff in
+                previous?(plan, diff)
+                systemd.update(tunnels: plan.tunnels.map(\.peer))
+            }
+            // SIGHUP (systemctl reload): apply the topology file the daemon was started with.
+            if let file = options.topologyFile {
+                loop.onReload = { [clock] in
+                    switch ControlApplyHandler.plan(file: file, node: plan.node) {
+                    case .failure(let e):
+                        logger.error("reload refused: the topology is invalid; nothing changed", metadata: ["file": "\(file)", "reason": "\(e.message)"])
+                    case .success(let next):
+                        do throws(DaemonError) {
+                            let outcome = try applier.apply(next, now: clock.now())
+                            logger.notice("reloaded", metadata: ["file": "\(file)", "changes": "\(outcome.diff.rendered().split(separator: "\n").last ?? "")"])
+                        } catch {
+                            logger.error("reload refused; nothing changed", metadata: ["file": "\(file)", "reason": "\(error.message)"])
+                        }
+                    }
+                }
+            }
+        }
+        systemd.ready()
+        defer { systemd.stopping(); systemd.notifier.close() }
         let stop = try loop.run()
         let c = core.counters
         logger.info("daemon stopped", metadata: [

@@ -9,7 +9,8 @@ import Topology
 /// and the ESP proposals' PFS groups (used on Child SA rekeys). Pure: the wall clock arrives as a value.
 public enum PeerConfigurationMapper {
     public static func configuration(for tunnel: TunnelPlan, ports: IKEPorts, wallClock: IKEWallClock,
-                                     initiator: Bool, forceUDPEncapsulation: Bool = false) throws(DaemonError) -> IKEPeerConfiguration {
+                                     initiator: Bool, forceUDPEncapsulation: Bool = false,
+                                     retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy()) throws(DaemonError) -> IKEPeerConfiguration {
         let ike = tunnel.ike
         let ikeProposals = ike.proposals.map {
             IKEAlgorithmSet(encryption: $0.encryption, integrity: $0.integrity, prf: $0.prf, groups: $0.keyExchange)
@@ -29,6 +30,7 @@ public enum PeerConfigurationMapper {
             ikeProposals: ikeProposals, espProposals: espProposals,
             ikeLifetimeSeconds: Double(ike.lifetime.seconds),
             childLifetimeSeconds: Double(tunnel.esp.lifetime.seconds),
+            retransmission: retransmission,
             forceUDPEncapsulation: forceUDPEncapsulation,
             wallClock: wallClock,
             childRekeyMarginSeconds: Double(tunnel.esp.rekeyMargin.seconds),

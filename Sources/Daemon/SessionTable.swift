@@ -118,6 +118,18 @@ struct SessionTable {
         return dead
     }
 
+    /// Forgets a session at once, deadlines or not (a stale SA the peer no longer knows).
+    mutating func remove(_ id: SessionID) {
+        guard sessions.removeValue(forKey: id) != nil else { return }
+        bySPI = bySPI.filter { $0.value != id }
+        byHalfOpen = byHalfOpen.filter { $0.value != id }
+    }
+
+    /// Sessions of a peer other than `id`, finished or not.
+    func sessionIDs(ofPeer index: Int, except id: SessionID) -> [SessionID] {
+        sessions.filter { $0.value.peerIndex == index && $0.key != id }.map(\.key).sorted()
+    }
+
     /// Live (unfinished) sessions of a peer.
     func liveSessions(ofPeer index: Int) -> Int {
         sessions.values.filter { $0.peerIndex == index && !$0.finished }.count

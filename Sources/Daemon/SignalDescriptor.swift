@@ -1,7 +1,7 @@
 import CLinuxShims
 import Glibc
 
-/// SIGINT/SIGTERM as a readable file descriptor (signalfd(2)): the signals are blocked, so no
+/// SIGINT/SIGTERM (stop) and SIGHUP (reload) as a readable file descriptor (signalfd(2)): the signals are blocked, so no
 /// handler ever runs, and the event loop sees them in `poll()` like any other input. No work
 /// happens in signal context. Owns the descriptor.
 public final class SignalDescriptor {
@@ -9,7 +9,7 @@ public final class SignalDescriptor {
 
     /// Blocks `signals` for the calling thread (and threads it creates later) and opens the fd.
     /// Call it before starting any other thread so no thread receives them asynchronously.
-    public init(signals: [Int32] = [SIGINT, SIGTERM]) throws(DaemonError) {
+    public init(signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]) throws(DaemonError) {
         var set = sigset_t()
         let blocked = signals.withUnsafeBufferPointer { viaduct_sigset_block(&set, $0.baseAddress, Int32($0.count)) }
         guard blocked == 0 else {

@@ -144,6 +144,7 @@ struct Lab: ParsableCommand {
             print("  viaduct status --socket \(runner.socket(a))")
             print("  viaduct events --socket \(runner.socket(a))")
             if a.bgp { print("  birdc -s \(runner.birdSocket(a)) show route") }
+            print("  ip netns exec \(a.namespace) curl -s http://\(LabRunner.metricsAddress)/metrics    # Prometheus metrics")
             print("  less \(runner.dir)/\(a.name).log")
         }
         print("  viaduct lab down \(f)")

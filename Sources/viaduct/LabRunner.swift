@@ -20,6 +20,11 @@ struct LabRunner {
     var topologyCopy: String { "\(dir)/topology.yaml" }
     func socket(_ n: LabPlan.Node) -> String { "\(dir)/\(n.name).sock" }
     func birdSocket(_ n: LabPlan.Node) -> String { "\(dir)/\(n.name).bird.ctl" }
+    /// Each daemon's Prometheus endpoint, on the loopback of its own gateway namespace.
+    static let metricsAddress = "127.0.0.1:9469"
+    /// Lab timers: retransmit after 1 s, give up after 2 more (about 6 s in all), so a killed
+    /// peer is declared dead within the topology's DPD interval plus a few seconds.
+    static let labTimers = ["--retry-delay", "3", "--retransmit-timeout", "1", "--retransmit-tries", "2"]
 
     // MARK: up
 
@@ -49,7 +54,7 @@ struct LabRunner {
             try record("pid \(pid) bird \(n.name)")
         }
         let pid = try Self.spawn(["ip", "netns", "exec", n.namespace, viaduct, "run", topologyCopy, "--node", n.name,
-                                  "--control-socket", socket(n), "--retry-delay", "3", "--timestamps"],
+                                  "--control-socket", socket(n), "--metrics", Self.metricsAddress, "--timestamps"] + Self.labTimers,
                                  log: "\(dir)/\(n.name).log")
         try record("pid \(pid) viaduct \(n.name)")
     }

@@ -14,7 +14,9 @@ struct Run: ParsableCommand {
               Validates FILE, plans NODE (as 'viaduct plan' would), loads the node's private key, \
             certificate, CA certificates and CRLs, opens the IKE sockets, initiates the IKE SAs \
             this end is planned to open, answers the ones its peers open, and runs until SIGINT \
-            or SIGTERM. Meant for a terminal or a systemd service (Type=simple): it never forks.
+            or SIGTERM. Meant for a terminal or a systemd service (Type=notify: it reports \
+            READY=1 once its sockets are open, and STATUS/STOPPING; see docs/operations.md): it \
+            never forks. SIGHUP asks it to re-read FILE and apply it.
 
               Each negotiated Child SA is handed to the data plane. In this version that is \
             Viaduct's userspace data plane ('dataplane: auto' or 'userspace'; 'kernel' is refused \
@@ -41,6 +43,11 @@ struct Run: ParsableCommand {
             missing or unreadable key/certificate/CA/CRL, or an underlay address that is not \
             configured on this host (the message names the address).
 
+            METRICS
+              --metrics ADDRESS:PORT serves Prometheus' text format at /metrics on that local \
+            address: per-tunnel state (down tunnels included), rekeys, failures by reason, bytes \
+            and packets, handshake latency, and the daemon's datagram counters (docs/operations.md).
+
             EXAMPLES
               viaduct run /etc/viaduct/topology.yaml --node dc1
               viaduct run site.yaml --node branch-a --log-level debug
@@ -64,6 +71,15 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("The control socket for 'viaduct status' and 'viaduct events' (default /run/viaduct/NODE.sock; 'none' for no socket).", valueName: "path"))
     var controlSocket: String?
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://ADDRESS:PORT/metrics (e.g. 127.0.0.1:9469 or [::1]:9469; off by default).", valueName: "address:port"))
+    var metrics: String?
+
+    @Option(help: ArgumentHelp("Seconds before the first retransmission of an IKE request; each next one waits 1.8 times longer (strongSwan's retransmit_timeout).", valueName: "seconds"))
+    var retransmitTimeout: Double = 4
+
+    @Option(help: ArgumentHelp("Retransmissions before a peer is declared dead or an attempt failed (strongSwan's retransmit_tries; 5 is about 165 s).", valueName: "count"))
+    var retransmitTries: Int = 5
+
     @Option(help: ArgumentHelp("Seconds before an initiator retries a failed IKE SA.", visibility: .hidden))
     var retryDelay: Double = 30
 
@@ -79,6 +95,10 @@ struct Run: ParsableCommand {
         LoggingSystem.bootstrap { KeyValueLogHandler(label: $0, level: level, timestamps: stamps) }
         let logger = Logger(label: "viaduct")
 
+        guard retransmitTimeout > 0, retransmitTimeout <= 120, (0...20).contains(retransmitTries) else {
+            Output.error("viaduct: error: --retransmit-timeout must be in (0, 120] seconds and --retransmit-tries in 0...20")
+            throw ExitCode(1)
+        }
         guard let loaded = Output.loadValid(file), let topology = loaded.topology else { throw ExitCode(1) }
         let plan: NodePlan
         switch NodePlanner.plan(topology, links: loaded.links, node: node, fileExists: FileManager.default.fileExists(atPath:)) {
@@ -95,14 +115,21 @@ struct Run: ParsableCommand {
             var options = DaemonOptions(bypassPolicies: dataplane.bypassPolicies, reinitiateDelaySeconds: retryDelay,
                                         forceUDPEncapsulation: encapsulate)
             options.applyPauseSeconds = applyPause
+            options.topologyFile = URL(fileURLWithPath: file).standardizedFileURL.path
             options.controlSocketPath = controlSocket == "none" ? nil : (controlSocket ?? NodeControl.defaultSocketPath(node: plan.node))
+            options.metricsAddress = try metrics.map { text throws(DaemonError) in try MetricsAddress(parsing: text) }
+            options.retransmitTimeoutSeconds = retransmitTimeout
+            options.retransmitTries = retransmitTries
             let factory = EngineSessionFactory(plan: plan, credentials: credentials, ports: options.ports,
-                                               clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate)
+                                               clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
+                                               retransmission: options.retransmission)
             let ports = options.ports
+            let retransmission = options.retransmission
             _ = try NodeDaemon.run(plan: plan, factory: factory, dataplane: dataplane.backend,
                                    options: options, clock: clock, logger: logger) { (next: NodePlan) throws(DaemonError) -> any IKESessionFactory in
                 EngineSessionFactory(plan: next, credentials: try NodeCredentials.load(plan: next), ports: ports,
-                                     clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate)
+                                     clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
+                                     retransmission: retransmission)
             }
         } catch {
             Output.error("viaduct: error: \(error.message)")

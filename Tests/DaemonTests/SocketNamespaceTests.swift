@@ -13,8 +13,8 @@ struct TestNamespace {
 
     static var isRoot: Bool { geteuid() == 0 }
 
-    init() throws {
-        name = "vdt-dtest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    init(prefix: String = "vdt-dtest") throws {
+        name = "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try Self.ip(["netns", "add", name])
         try Self.ip(["-n", name, "link", "set", "lo", "up"])
         try Self.ip(["-n", name, "addr", "add", "192.0.2.1/32", "dev", "lo"])

@@ -1,0 +1,237 @@
+import IKEv2
+import Prometheus
+import Topology
+
+/// The daemon's Prometheus metrics: a `PrometheusCollectorRegistry` fed from the same tunnel
+/// events as `viaduct status` (through `DaemonCore.onEvent`) and refreshed from a status
+/// snapshot and the data plane's counters when scraped, so nothing runs on the packet path.
+/// Every configured tunnel has its series from the start, down ones included, labelled with
+/// the peer and the interface. Called from the daemon's one thread only; the time is passed in.
+public final class DaemonMetrics {
+    public let registry = PrometheusCollectorRegistry()
+    private let book: TunnelStatusBook
+    private var interfaces: [String: String]
+    private var initiators: Set<String>
+
+    /// IKE_SA_INIT sent, per initiator peer, until its first Child SA is ready.
+    private var handshakeStarted: [String: IKEInstant] = [:]
+    /// Peers with an IKE SA up (a second one established meanwhile is a rekey), and one whose
+    /// new IKE SA may still turn out to be a restart (INITIAL_CONTACT follows at once).
+    private var ikeUp: Set<String> = []
+    private var maybeRekeyed: String?
+    /// Data plane counters: what the last scrape saw per live Child SA, and what Child SAs
+    /// gone since added up, per peer, so the totals never go backwards when SAs are replaced.
+    private var lastSeen: [String: [UInt32: ChildSACounters]] = [:]
+    private var retired: [String: ChildSACounters] = [:]
+    private var emitted: [String: ChildSACounters] = [:]
+    private var emittedDaemon = DaemonCounters()
+
+    static let states: [TunnelStatus.State] = [.down, .connecting, .established]
+    static let handshakeBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "viaduct", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    static var tunnelUp: MetricNameDescriptor { name("tunnel", "up", "1 when the tunnel carries traffic (an IKE SA and at least one Child SA), else 0") }
+    static var tunnelState: MetricNameDescriptor { name("tunnel", "state", "1 for the tunnel's current state (down, connecting, established), 0 for the others") }
+    static var childSAs: MetricNameDescriptor { name("tunnel_child_sas", "", "Child SAs installed for the tunnel (2 during a rekey)") }
+    static var bytes: MetricNameDescriptor { name("tunnel_bytes", "total", "Bytes through the tunnel's Child SAs as the data plane counts them, by direction") }
+    static var packets: MetricNameDescriptor { name("tunnel_packets", "total", "Packets through the tunnel's Child SAs, by direction") }
+    static var ikeRekeys: MetricNameDescriptor { name("ike_sa_rekeys", "total", "IKE SAs that replaced one still up with the same peer") }
+    static var childRekeys: MetricNameDescriptor { name("child_sa_rekeys", "total", "Child SAs that replaced an older one (RFC 7296 section 2.8)") }
+    static var failures: MetricNameDescriptor { name("ike_sa_failures", "total", "IKE SAs that failed or died, by reason (the IKEFailure code)") }
+    static var deadPeers: MetricNameDescriptor { name("dead_peers", "total", "Times a peer stopped answering liveness checks") }
+    static var handshake: MetricNameDescriptor { name("ike_handshake_seconds", "", "IKE_SA_INIT sent to first Child SA ready, as initiator") }
+    static var uptime: MetricNameDescriptor { name("daemon_uptime", "seconds", "Seconds since the daemon started") }
+    static var received: MetricNameDescriptor { name("ike_datagrams_received", "total", "Datagrams read from the IKE sockets") }
+    static var sent: MetricNameDescriptor { name("ike_datagrams_sent", "total", "IKE datagrams sent") }
+    static var sendErrors: MetricNameDescriptor { name("ike_send_errors", "total", "IKE datagrams the kernel refused to send") }
+    static var receiveErrors: MetricNameDescriptor { name("ike_receive_errors", "total", "Failed reads from the IKE sockets") }
+    static var dropped: MetricNameDescriptor { name("ike_datagrams_dropped", "total", "Datagrams that reached no IKE session, by reason") }
+    static var keepalives: MetricNameDescriptor { name("nat_keepalives_received", "total", "NAT keepalives received (RFC 3948)") }
+
+    public init(plan: NodePlan, peers: [DaemonPeer], dataplane: String, startedAt: IKEInstant) {
+        book = TunnelStatusBook(plan: plan, peers: peers, dataplane: dataplane, startedAt: startedAt)
+        var interfaces: [String: String] = [:]
+        for t in plan.tunnels { interfaces[t.peer] = t.interface.name }
+        self.interfaces = interfaces
+        initiators = Set(peers.filter(\.initiator).map(\.name))
+        // Every series exists from the start (zero), so a dashboard sees a tunnel that never came up.
+        register(peers)
+        for reason in ["malformed", "unknown-peer", "unknown-spi", "esp-on-ike-socket"] {
+            _ = registry.makeCounter(descriptor: Self.dropped, labels: [("reason", reason)])
+        }
+        refresh(now: startedAt, daemon: DaemonCounters()) { _ in nil }
+    }
+
+    /// `viaduct apply`: the tunnels of the new plan. A removed tunnel's per-tunnel gauges are
+    /// unregistered (a dashboard must not keep showing it up); its counters stay, as counters do.
+    public func update(plan: NodePlan, peers: [DaemonPeer], fresh: Set<String>) {
+        let wanted = Set(peers.map(\.name))
+        for (peer, _) in interfaces where !wanted.contains(peer) || fresh.contains(peer) {
+            let labels = tunnelLabels(peer)
+            registry.unregisterGauge(registry.makeGauge(descriptor: Self.tunnelUp, labels: labels))
+            registry.unregisterGauge(registry.makeGauge(descriptor: Self.childSAs, labels: labels))
+            for s in Self.states {
+                registry.unregisterGauge(registry.makeGauge(descriptor: Self.tunnelState, labels: labels + [("state", s.rawValue)]))
+            }
+        }
+        book.update(plan: plan, peers: peers, fresh: fresh)
+        interfaces = [:]
+        for t in plan.tunnels { interfaces[t.peer] = t.interface.name }
+        initiators = Set(peers.filter(\.initiator).map(\.name))
+        register(peers)
+    }
+
+    private func register(_ peers: [DaemonPeer]) {
+        for p in peers {
+            _ = registry.makeCounter(descriptor: Self.ikeRekeys, labels: [("peer", p.name)])
+            _ = registry.makeCounter(descriptor: Self.childRekeys, labels: [("peer", p.name)])
+            _ = registry.makeCounter(descriptor: Self.deadPeers, labels: [("peer", p.name)])
+            for d in ["in", "out"] {
+                _ = registry.makeCounter(descriptor: Self.bytes, labels: tunnelLabels(p.name) + [("direction", d)])
+                _ = registry.makeCounter(descriptor: Self.packets, labels: tunnelLabels(p.name) + [("direction", d)])
+            }
+            if p.initiator {
+                _ = registry.makeValueHistogram(descriptor: Self.handshake, labels: [("peer", p.name)], buckets: Self.handshakeBuckets)
+            }
+        }
+    }
+
+    private func tunnelLabels(_ peer: String) -> [(String, String)] {
+        [("peer", peer), ("interface", interfaces[peer] ?? "?")]
+    }
+
+    /// One IKE_SA_INIT sent by this end (`DaemonCore.onInitiate`).
+    public func initiated(peer: String, now: IKEInstant) {
+        handshakeStarted[peer] = now
+    }
+
+    /// One engine event (`DaemonCore.onEvent`).
+    public func record(peer: String, event: IKEEvent, now: IKEInstant) {
+        if let candidate = maybeRekeyed {
+            maybeRekeyed = nil
+            let restart: Bool = if case .initialContact = event, candidate == peer { true } else { false }
+            if !restart { registry.makeCounter(descriptor: Self.ikeRekeys, labels: [("peer", candidate)]).increment() }
+        }
+        book.record(peer: peer, event: event, now: now, epochSeconds: 0)
+        switch event {
+        case .ikeSAEstablished:
+            if ikeUp.contains(peer) { maybeRekeyed = peer }
+            ikeUp.insert(peer)
+        case .childSAReady(let sa):
+            if sa.replacesInboundSPI != nil {
+                registry.makeCounter(descriptor: Self.childRekeys, labels: [("peer", peer)]).increment()
+            } else if let started = handshakeStarted.removeValue(forKey: peer), initiators.contains(peer) {
+                registry.makeValueHistogram(descriptor: Self.handshake, labels: [("peer", peer)], buckets: Self.handshakeBuckets)
+                    .record(now.seconds(since: started))
+            }
+        case .ikeSAFailed(let f):
+            ikeUp.remove(peer)
+            handshakeStarted[peer] = nil
+            registry.makeCounter(descriptor: Self.failures, labels: [("peer", peer), ("reason", f.code.rawValue)]).increment()
+        case .ikeSADeleted:
+            ikeUp.remove(peer)
+        case .deadPeer:
+            registry.makeCounter(descriptor: Self.deadPeers, labels: [("peer", peer)]).increment()
+        case .childSADeleted, .childSAOutboundActivated, .initialContact:
+            break
+        }
+    }
+
+    /// Brings every gauge and total up to date and returns the text exposition format.
+    public func render(now: IKEInstant, daemon: DaemonCounters, counters: (UInt32) -> ChildSACounters?) -> [UInt8] {
+        if let candidate = maybeRekeyed {
+            // No INITIAL_CONTACT came with it: it was a rekey.
+            maybeRekeyed = nil
+            registry.makeCounter(descriptor: Self.ikeRekeys, labels: [("peer", candidate)]).increment()
+        }
+        refresh(now: now, daemon: daemon, counters: counters)
+        return registry.emitToBuffer()
+    }
+
+    private func refresh(now: IKEInstant, daemon: DaemonCounters, counters: (UInt32) -> ChildSACounters?) {
+        let status = book.snapshot(now: now, daemon: daemon, counters: counters)
+        for t in status.tunnels {
+            let labels = tunnelLabels(t.peer)
+            let up = t.state == .established && !t.childSAs.isEmpty
+            registry.makeGauge(descriptor: Self.tunnelUp, labels: labels).set(to: up ? 1 : 0)
+            for s in Self.states {
+                registry.makeGauge(descriptor: Self.tunnelState, labels: labels + [("state", s.rawValue)]).set(to: s == t.state ? 1 : 0)
+            }
+            registry.makeGauge(descriptor: Self.childSAs, labels: labels).set(to: Double(t.childSAs.count))
+            updateTraffic(peer: t.peer, children: t.childSAs, labels: labels)
+        }
+        registry.makeGauge(descriptor: Self.uptime, labels: []).set(to: Double(status.uptimeSeconds))
+        updateDaemon(daemon)
+    }
+
+    /// Totals per peer = Child SAs gone (as last seen) + Child SAs installed now; the counters
+    /// advance by the difference to what was emitted before.
+    private func updateTraffic(peer: String, children: [TunnelStatus.ChildSA], labels: [(String, String)]) {
+        var now: [UInt32: ChildSACounters] = [:]
+        for c in children {
+            guard let spi = UInt32(c.spiIn, radix: 16) else { continue }
+            var k = ChildSACounters()
+            k.inboundBytes = c.bytesIn
+            k.inboundPackets = c.packetsIn
+            k.outboundBytes = c.bytesOut
+            k.outboundPackets = c.packetsOut
+            now[spi] = k
+        }
+        var gone = retired[peer] ?? ChildSACounters()
+        for (spi, k) in lastSeen[peer] ?? [:] where now[spi] == nil { gone = Self.sum(gone, k) }
+        retired[peer] = gone
+        lastSeen[peer] = now
+        let total = now.values.reduce(gone, Self.sum)
+        let before = emitted[peer] ?? ChildSACounters()
+        let bytesIn = registry.makeCounter(descriptor: Self.bytes, labels: labels + [("direction", "in")])
+        let bytesOut = registry.makeCounter(descriptor: Self.bytes, labels: labels + [("direction", "out")])
+        let packetsIn = registry.makeCounter(descriptor: Self.packets, labels: labels + [("direction", "in")])
+        let packetsOut = registry.makeCounter(descriptor: Self.packets, labels: labels + [("direction", "out")])
+        Self.advance(bytesIn, from: before.inboundBytes, to: total.inboundBytes)
+        Self.advance(bytesOut, from: before.outboundBytes, to: total.outboundBytes)
+        Self.advance(packetsIn, from: before.inboundPackets, to: total.inboundPackets)
+        Self.advance(packetsOut, from: before.outboundPackets, to: total.outboundPackets)
+        emitted[peer] = Self.maximum(before, total)
+    }
+
+    private func updateDaemon(_ d: DaemonCounters) {
+        let e = emittedDaemon
+        Self.advance(registry.makeCounter(descriptor: Self.received, labels: []), from: e.datagramsReceived, to: d.datagramsReceived)
+        Self.advance(registry.makeCounter(descriptor: Self.sent, labels: []), from: e.datagramsSent, to: d.datagramsSent)
+        Self.advance(registry.makeCounter(descriptor: Self.sendErrors, labels: []), from: e.sendErrors, to: d.sendErrors)
+        Self.advance(registry.makeCounter(descriptor: Self.receiveErrors, labels: []), from: e.receiveErrors, to: d.receiveErrors)
+        Self.advance(registry.makeCounter(descriptor: Self.keepalives, labels: []), from: e.natKeepalives, to: d.natKeepalives)
+        for (reason, old, new) in [("malformed", e.malformed, d.malformed), ("unknown-peer", e.unknownPeer, d.unknownPeer),
+                                   ("unknown-spi", e.unknownSPI, d.unknownSPI), ("esp-on-ike-socket", e.espOnNATTPort, d.espOnNATTPort)] {
+            Self.advance(registry.makeCounter(descriptor: Self.dropped, labels: [("reason", reason)]), from: old, to: new)
+        }
+        emittedDaemon = d
+    }
+
+    /// A Prometheus counter only goes up; a smaller value (never expected) is ignored.
+    private static func advance(_ c: Counter, from old: UInt64, to new: UInt64) {
+        guard new > old else { return }
+        c.increment(by: Int64(clamping: new - old))
+    }
+
+    private static func sum(_ a: ChildSACounters, _ b: ChildSACounters) -> ChildSACounters {
+        var s = ChildSACounters()
+        s.inboundBytes = a.inboundBytes &+ b.inboundBytes
+        s.inboundPackets = a.inboundPackets &+ b.inboundPackets
+        s.outboundBytes = a.outboundBytes &+ b.outboundBytes
+        s.outboundPackets = a.outboundPackets &+ b.outboundPackets
+        return s
+    }
+
+    private static func maximum(_ a: ChildSACounters, _ b: ChildSACounters) -> ChildSACounters {
+        var s = ChildSACounters()
+        s.inboundBytes = max(a.inboundBytes, b.inboundBytes)
+        s.inboundPackets = max(a.inboundPackets, b.inboundPackets)
+        s.outboundBytes = max(a.outboundBytes, b.outboundBytes)
+        s.outboundPackets = max(a.outboundPackets, b.outboundPackets)
+        return s
+    }
+}

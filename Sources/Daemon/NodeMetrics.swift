@@ -1,0 +1,41 @@
+import Logging
+import Topology
+
+/// Wires the Prometheus endpoint (`viaduct run --metrics ADDRESS:PORT`) into a running daemon:
+/// a `DaemonMetrics` fed from every session event and initiation, and a `MetricsServer` on the
+/// loop's thread that renders it when scraped. Kept apart from `NodeDaemon.run`, like
+/// `NodeControl`, so start-up reads as before plus one call.
+public enum NodeMetrics {
+    /// Opens the endpoint at `address` (nil: no endpoint, nothing recorded) and hooks the
+    /// metrics into `loop.core`. The caller closes the returned server when the loop ends.
+    public static func attach(to loop: IKEEventLoop, plan: NodePlan, dataplane: any DataplaneBackend,
+                              address: MetricsAddress?, clock: any MonotonicClock,
+                              logger: Logger, applier: PlanApplier? = nil) throws(DaemonError) -> MetricsServer? {
+        guard let address else { return nil }
+        let core = loop.core
+        let metrics = DaemonMetrics(plan: plan, peers: core.peers, dataplane: dataplane.name, startedAt: clock.now())
+        let server = try MetricsServer(address: address) { now in
+            metrics.render(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) }
+        }
+        if let applier {
+            let previous = applier.onApplied
+            applier.onApplied = { plan, diff in
+                previous?(plan, diff)
+                metrics.update(plan: plan, peers: core.peers, fresh: Set(diff.peers(.reestablish)))
+            }
+        }
+        let previousEvent = core.onEvent
+        core.onEvent = { peer, event in
+            previousEvent?(peer, event)
+            metrics.record(peer: peer, event: event, now: clock.now())
+        }
+        let previousInitiate = core.onInitiate
+        core.onInitiate = { peer, now in
+            previousInitiate?(peer, now)
+            metrics.initiated(peer: peer, now: now)
+        }
+        loop.sources.append(server)
+        logger.info("metrics endpoint listening", metadata: ["address": "\(address)", "path": "/metrics"])
+        return server
+    }
+}
