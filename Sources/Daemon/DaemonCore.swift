@@ -7,12 +7,12 @@ import Logging
 /// log lines and data-plane calls. `IKEEventLoop` feeds it from sockets and a real clock;
 /// tests feed it directly with fake sessions and a fake clock. One owner calls it.
 public final class DaemonCore {
-    public private(set) var counters = DaemonCounters()
+    public internal(set) var counters = DaemonCounters()
     private var table = SessionTable()
-    private var outbox: [IKEDatagram] = []
+    var outbox: [IKEDatagram] = []
     private let factory: any IKESessionFactory
     private let dataplane: any DataplaneBackend
-    private let logger: Logger
+    let logger: Logger
     /// Child SAs handed to the data plane and not yet deleted, per session (inbound → outbound
     /// SPI): an IKE SA that dies without deleting them (DPD, retransmission timeout) must not
     /// leave them installed, nor its tunnel up.
@@ -23,13 +23,16 @@ public final class DaemonCore {
     public var reinitiateDelaySeconds: Double
     /// Called for every event after it is logged and applied; for status and tests.
     public var onEvent: ((String, IKEEvent) -> Void)?
+    /// Decides which new IKE_SA_INIT requests get a responder session (nil: all of them).
+    var admission: ResponderAdmission?
 
     public init(factory: any IKESessionFactory, dataplane: any DataplaneBackend, logger: Logger,
-                reinitiateDelaySeconds: Double = 30) {
+                reinitiateDelaySeconds: Double = 30, admission: IKEAdmissionGate? = nil) {
         self.factory = factory
         self.dataplane = dataplane
         self.logger = logger
         self.reinitiateDelaySeconds = reinitiateDelaySeconds
+        self.admission = admission.map(ResponderAdmission.init(gate:))
     }
 
     public var peers: [DaemonPeer] { table.peers }
@@ -90,16 +93,22 @@ public final class DaemonCore {
             drain(id, now: now)
         case .newSA(let peerIndex):
             let peer = table.peers[peerIndex]
+            guard case .proceed(let ticket) = admit(datagram, peer: peer.name, now: now) else { return }
             do {
                 let s = try factory.makeSession(for: peer, initiator: false)
                 let key = SessionTable.HalfOpenKey(address: datagram.source.address, initiatorSPI: route.initiatorSPI)
                 let id = table.addSession(s, peerIndex: peerIndex, halfOpen: key)
+                if let ticket { admission?.hold(ticket, for: id) }
                 logger.info("IKE SA requested by peer", metadata: [
                     "peer": "\(peer.name)", "from": "\(datagram.source)", "spi": "\(SPIText.ike(route.initiatorSPI))_i",
                 ])
                 _ = table.withSession(id) { $0.receive(datagram, now: now) }
                 drain(id, now: now)
             } catch {
+                if let ticket {
+                    admission?.release(ticket)
+                    counters.admission = admission?.counters ?? counters.admission
+                }
                 logger.error("cannot create IKE session", metadata: ["peer": "\(peer.name)", "reason": "\(error.message)"])
             }
         case .unknownPeer:
@@ -125,7 +134,7 @@ public final class DaemonCore {
             drain(id, now: now)
         }
         for (i, at) in reinitiateAt where at <= now { initiate(peerIndex: i, now: now) }
-        _ = table.reap()
+        for id in table.reap() { sessionStoppedBeingHalfOpen(id) }
     }
 
     /// The earliest deadline of any session or pending re-initiation.
@@ -169,6 +178,7 @@ public final class DaemonCore {
             switch e {
             case .ikeSAEstablished:
                 reinitiateAt[peerIndex] = nil
+                sessionStoppedBeingHalfOpen(id)
             case .childSAReady(let sa):
                 liveChildren[id, default: [:]][sa.inboundSPI] = sa.outboundSPI
             case .childSADeleted(let inbound, _):
@@ -178,6 +188,7 @@ public final class DaemonCore {
                     apply(.childSADeleted(inboundSPI: inbound, outboundSPI: outbound), peer: peer.name)
                 }
                 table.markFinished(id)
+                sessionStoppedBeingHalfOpen(id)
                 if peer.initiator && table.liveSessions(ofPeer: peerIndex) == 0 && reinitiateAt[peerIndex] == nil {
                     // Wait before trying again, unless the peer opens one first.
                     reinitiateAt[peerIndex] = now.adding(seconds: reinitiateDelaySeconds)

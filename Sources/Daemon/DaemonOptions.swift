@@ -1,3 +1,5 @@
+import IKEv2
+
 /// How `viaduct run` wants the daemon to behave beyond what the plan says.
 public struct DaemonOptions: Sendable {
     public var ports: IKEPorts
@@ -10,6 +12,9 @@ public struct DaemonOptions: Sendable {
     public var forceUDPEncapsulation: Bool
     /// Where `viaduct status` and `viaduct events` reach the daemon (`ControlMessage`); nil: no socket.
     public var controlSocketPath: String? = nil
+    /// Limits on what unauthenticated IKE_SA_INIT requests may cost (cookies, half-open and
+    /// per-source limits, RFC 8019); nil answers every request from a configured peer.
+    public var admission: IKEAdmissionPolicy? = IKEAdmissionPolicy()
 
     public init(ports: IKEPorts = .standard, bypassPolicies: Bool = true, reinitiateDelaySeconds: Double = 30,
                 forceUDPEncapsulation: Bool = false) {

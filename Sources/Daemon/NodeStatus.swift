@@ -11,6 +11,8 @@ public struct NodeStatus: Codable, Hashable, Sendable {
     public var datagramsSent: UInt64
     /// Datagrams dropped before reaching a session (unknown peer or SPI, malformed).
     public var datagramsDropped: UInt64
+    /// New IKE SA requests: admitted, asked for a cookie, dropped (absent from older daemons).
+    public var admission: AdmissionStatus?
 
     public init(node: String, dataplane: String, uptimeSeconds: Int, tunnels: [TunnelStatus], counters: DaemonCounters) {
         self.node = node
@@ -19,6 +21,7 @@ public struct NodeStatus: Codable, Hashable, Sendable {
         self.tunnels = tunnels
         datagramsReceived = counters.datagramsReceived
         datagramsSent = counters.datagramsSent
-        datagramsDropped = counters.unknownPeer + counters.unknownSPI + counters.malformed
+        datagramsDropped = counters.unknownPeer + counters.unknownSPI + counters.malformed + counters.admission.droppedTotal
+        admission = AdmissionStatus(counters.admission)
     }
 }
