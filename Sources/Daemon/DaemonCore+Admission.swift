@@ -36,6 +36,15 @@ extension DaemonCore {
         }
     }
 
+    /// A half-open responder SA that dies (most often the engine's half-open timeout of a
+    /// spoofed IKE_SA_INIT) while another IKE SA of the same peer lives says nothing about that
+    /// peer's tunnel: it is logged, but status and `viaduct events` do not hear of it, or a
+    /// flood impersonating a peer would show its working tunnel as failed every 30 s.
+    func isBystanderHalfOpen(_ id: SessionTable.SessionID, peerIndex: Int) -> Bool {
+        guard let a = admission, a.holdsTicket(id) else { return false }
+        return table.liveSessions(ofPeer: peerIndex) > 1
+    }
+
     /// The session no longer holds a half-open slot (established, failed, deleted or reaped).
     func sessionStoppedBeingHalfOpen(_ id: SessionTable.SessionID) {
         guard var a = admission else { return }

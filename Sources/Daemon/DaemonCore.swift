@@ -8,7 +8,7 @@ import Logging
 /// tests feed it directly with fake sessions and a fake clock. One owner calls it.
 public final class DaemonCore {
     public internal(set) var counters = DaemonCounters()
-    private var table = SessionTable()
+    var table = SessionTable()
     var outbox: [IKEDatagram] = []
     private let factory: any IKESessionFactory
     private let dataplane: any DataplaneBackend
@@ -175,6 +175,7 @@ public final class DaemonCore {
         let peer = table.peers[peerIndex]
         while let e = table.withSession(id, { $0.pollEvent() }) ?? nil {
             apply(e, peer: peer.name)
+            var report = true
             switch e {
             case .ikeSAEstablished:
                 reinitiateAt[peerIndex] = nil
@@ -184,6 +185,7 @@ public final class DaemonCore {
             case .childSADeleted(let inbound, _):
                 liveChildren[id]?[inbound] = nil
             case .ikeSAFailed, .ikeSADeleted:
+                report = !isBystanderHalfOpen(id, peerIndex: peerIndex)
                 for (inbound, outbound) in liveChildren.removeValue(forKey: id) ?? [:] {
                     apply(.childSADeleted(inboundSPI: inbound, outboundSPI: outbound), peer: peer.name)
                 }
@@ -195,7 +197,7 @@ public final class DaemonCore {
                 }
             default: break
             }
-            onEvent?(peer.name, e)
+            if report { onEvent?(peer.name, e) }
         }
     }
 

@@ -19,6 +19,9 @@ struct ResponderAdmission {
     /// The admitted session that now holds `ticket`.
     mutating func hold(_ ticket: IKEAdmissionTicket, for id: SessionTable.SessionID) { tickets[id] = ticket }
 
+    /// Whether the session is still half-open in the gate's books.
+    func holdsTicket(_ id: SessionTable.SessionID) -> Bool { tickets[id] != nil }
+
     /// A ticket no session came to hold (the session could not be created).
     mutating func release(_ ticket: IKEAdmissionTicket) { gate.release(ticket) }
 

@@ -106,3 +106,36 @@ struct DaemonAdmissionTests {
         #expect(StatusText.render(status).contains("IKE_SA_INIT: 1 admitted, 2 cookies sent, 2 dropped (cookie-rate-limited 2), half-open 1 (peak 1)"))
     }
 }
+
+extension DaemonAdmissionTests {
+    /// A flood impersonating a peer leaves half-open SAs that expire; their failures must not
+    /// reach status/events while the peer's real IKE SA lives.
+    @Test func expiringSpoofedHalfOpenDoesNotReportThePeersTunnelFailed() throws {
+        let (core, factory) = try makeCore(IKEAdmissionPolicy(cookieThreshold: 10, perSourceCookieThreshold: 100,
+                                                              unverifiedRate: IKERate(perSecond: 0, burst: 1000)))
+        var reported: [IKEEvent] = []
+        core.onEvent = { _, e in reported.append(e) }
+        core.receive(try request(spi: 1), now: t0)  // the real peer
+        core.receive(try request(spi: 2), now: t0)  // a spoofed copy
+        let (real, spoofed) = (factory.made[0], factory.made[1])
+        real.events = [.ikeSAEstablished(initiatorSPI: 1, responderSPI: real.spi, proposal: "p", peerIdentity: "gw-b",
+                                         local: real.local, peer: real.peer)]
+        real.nextDeadline = t0
+        core.fireTimers(now: t0)
+        spoofed.events = [.ikeSAFailed(IKEFailure(.timeout, "never completed IKE_AUTH"))]
+        spoofed.nextDeadline = IKEInstant(nanoseconds: 31_000_000_000)
+        core.fireTimers(now: IKEInstant(nanoseconds: 31_000_000_000))
+        #expect(reported.count == 1 && reported.first.map { if case .ikeSAEstablished = $0 { true } else { false } } == true)
+        #expect(core.counters.admission.halfOpen == 0)
+        // The same failure with no other SA of the peer alive is reported.
+        core.receive(try request(spi: 3), now: IKEInstant(nanoseconds: 32_000_000_000))
+        let lone = factory.made[2]
+        real.events = [.ikeSADeleted]
+        real.nextDeadline = IKEInstant(nanoseconds: 33_000_000_000)
+        core.fireTimers(now: IKEInstant(nanoseconds: 33_000_000_000))
+        lone.events = [.ikeSAFailed(IKEFailure(.timeout, "never completed IKE_AUTH"))]
+        lone.nextDeadline = IKEInstant(nanoseconds: 62_000_000_000)
+        core.fireTimers(now: IKEInstant(nanoseconds: 62_000_000_000))
+        #expect(reported.count == 3)
+    }
+}
