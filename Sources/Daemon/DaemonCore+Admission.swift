@@ -11,11 +11,12 @@ extension DaemonCore {
     }
 
     /// Asks the gate (when there is one) whether this new IKE_SA_INIT may cost us a session;
-    /// queues its COOKIE answer, counts its drop.
+    /// queues its COOKIE answer, counts its drop. Sessions count until reaped: a finished one
+    /// still holds its memory.
     func admit(_ request: IKEDatagram, peer: String, now: IKEInstant) -> AdmissionStep {
         guard var a = admission else { return .proceed(nil) }
         let wasDemanding = a.counters.halfOpen >= a.gate.policy.cookieThreshold
-        let decision = a.decide(request, sessions: liveSessionCount, now: now)
+        let decision = a.decide(request, sessions: table.sessions.count, now: now)
         admission = a
         counters.admission = a.counters
         let demanding = a.counters.halfOpen >= a.gate.policy.cookieThreshold
