@@ -35,7 +35,8 @@ public enum NodeDaemon {
         }
         let core = DaemonCore(factory: factory, dataplane: dataplane, logger: logger,
                               reinitiateDelaySeconds: options.reinitiateDelaySeconds,
-                              admission: try options.admission.map(ResponderAdmission.productionGate))
+                              admission: try options.admission.map { (p) throws(DaemonError) in
+                                  try ResponderAdmission.productionGate(p, peers: plan.tunnels.count) })
         for t in plan.tunnels { core.add(peer: DaemonPeer(tunnel: t, ports: options.ports)) }
         // A data plane that reads 4500 itself (userspace) takes it over before any IKE flows.
         let sharing = dataplane as? any SocketSharingDataplane

@@ -67,6 +67,9 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds before an initiator retries a failed IKE SA.", visibility: .hidden))
     var retryDelay: Double = 30
 
+    @Option(help: ArgumentHelp("Half-open IKE SAs at which new ones must return a COOKIE (0: always; for interop tests).", visibility: .hidden))
+    var cookieThreshold: Int?
+
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
             Output.error("viaduct: error: unknown log level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
@@ -92,6 +95,7 @@ struct Run: ParsableCommand {
             var options = DaemonOptions(bypassPolicies: dataplane.bypassPolicies, reinitiateDelaySeconds: retryDelay,
                                         forceUDPEncapsulation: encapsulate)
             options.controlSocketPath = controlSocket == "none" ? nil : (controlSocket ?? NodeControl.defaultSocketPath(node: plan.node))
+            if let t = cookieThreshold { options.admission?.cookieThreshold = max(0, t) }
             let factory = EngineSessionFactory(plan: plan, credentials: credentials, ports: options.ports,
                                                clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate)
             _ = try NodeDaemon.run(plan: plan, factory: factory, dataplane: dataplane.backend,
