@@ -24,7 +24,7 @@
 #
 # Environment: VIADUCT (binary; default: the newest of .build*/debug/viaduct), NS_PREFIX
 # (default vdt-dos), FLOOD_RATE (default 3000), FLOOD_SECONDS (default 20), RSS_BOUND_MIB
-# (default 96), KEEP=1 (keep the work directory), VERBOSE=1 (print the logs on failure).
+# (default 64), KEEP=1 (keep the work directory), VERBOSE=1 (print the logs on failure).
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -37,7 +37,7 @@ NS_F=$NS_PREFIX-f   # flood
 ALL_NS="$NS_R $NS_L $NS_F $NS_X"
 FLOOD_RATE=${FLOOD_RATE:-3000}
 FLOOD_SECONDS=${FLOOD_SECONDS:-20}
-RSS_BOUND_MIB=${RSS_BOUND_MIB:-96}
+RSS_BOUND_MIB=${RSS_BOUND_MIB:-64}
 DECOYS=8
 
 log() { printf '%s\n' "$*" >&2; }

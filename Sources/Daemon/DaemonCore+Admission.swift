@@ -19,9 +19,9 @@ extension DaemonCore {
         let decision = a.decide(request, sessions: table.sessions.count, now: now)
         admission = a
         counters.admission = a.counters
-        let demanding = a.counters.halfOpen >= a.gate.policy.cookieThreshold
-        if demanding != wasDemanding {
-            logger.notice(demanding ? "half-open IKE SAs at threshold: new ones need a COOKIE" : "half-open IKE SAs below threshold: no COOKIE needed",
+        // Admission only ever raises the count: the way down is logged where SAs finish.
+        if !wasDemanding && a.counters.halfOpen >= a.gate.policy.cookieThreshold {
+            logger.notice("half-open IKE SAs at threshold: new ones need a COOKIE",
                           metadata: ["half_open": "\(a.counters.halfOpen)", "threshold": "\(a.gate.policy.cookieThreshold)"])
         }
         switch decision {
