@@ -24,7 +24,8 @@
 #
 # Environment: VIADUCT (binary; default: the newest of .build*/debug/viaduct), NS_PREFIX
 # (default vdt-dos), FLOOD_RATE (default 3000), FLOOD_SECONDS (default 20), RSS_BOUND_MIB
-# (default 64), KEEP=1 (keep the work directory), VERBOSE=1 (print the logs on failure).
+# (default 64), KEEP=1 (keep the work directory), VERBOSE=1 (print the logs on failure), GATE=off
+# (the control run: the hub without its admission gate; expected to fail, never in CI).
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -162,7 +163,9 @@ YAML
 
 start_hub() {
   local dir=$1
-  ip netns exec $NS_R "$VIADUCT" run "$dir/topology.yaml" --node hub --timestamps --control-socket "$dir/hub.sock" \
+  local control=""
+  [ "${GATE:-on}" = off ] && control="--no-admission-gate"
+  ip netns exec $NS_R "$VIADUCT" run "$dir/topology.yaml" --node hub --timestamps --control-socket "$dir/hub.sock" $control \
     >"$dir/hub.stdout" 2>"$dir/hub.log" &
   HUB_PID=$!
   PIDS+=($HUB_PID)

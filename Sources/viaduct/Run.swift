@@ -70,6 +70,9 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Half-open IKE SAs at which new ones must return a COOKIE (0: always; for interop tests).", visibility: .hidden))
     var cookieThreshold: Int?
 
+    @Flag(help: ArgumentHelp("Give every IKE_SA_INIT from a configured peer a session: no cookies, no limits (the DoS scenario's control run).", visibility: .hidden))
+    var noAdmissionGate = false
+
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
             Output.error("viaduct: error: unknown log level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
@@ -96,6 +99,7 @@ struct Run: ParsableCommand {
                                         forceUDPEncapsulation: encapsulate)
             options.controlSocketPath = controlSocket == "none" ? nil : (controlSocket ?? NodeControl.defaultSocketPath(node: plan.node))
             if let t = cookieThreshold { options.admission?.cookieThreshold = max(0, t) }
+            if noAdmissionGate { options.admission = nil }
             let factory = EngineSessionFactory(plan: plan, credentials: credentials, ports: options.ports,
                                                clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate)
             _ = try NodeDaemon.run(plan: plan, factory: factory, dataplane: dataplane.backend,
