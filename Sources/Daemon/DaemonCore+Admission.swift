@@ -37,6 +37,14 @@ extension DaemonCore {
         }
     }
 
+    /// The gate admitted a request but no session came of it (the factory failed).
+    func unusedTicket(_ ticket: IKEAdmissionTicket) {
+        guard var a = admission else { return }
+        a.release(ticket)
+        admission = a
+        counters.admission = a.counters
+    }
+
     /// A half-open responder SA that dies (most often the engine's half-open timeout of a
     /// spoofed IKE_SA_INIT) while another IKE SA of the same peer lives says nothing about that
     /// peer's tunnel: it is logged, but status and `viaduct events` do not hear of it, or a

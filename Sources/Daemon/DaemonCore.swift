@@ -105,10 +105,7 @@ public final class DaemonCore {
                 _ = table.withSession(id) { $0.receive(datagram, now: now) }
                 drain(id, now: now)
             } catch {
-                if let ticket {
-                    admission?.release(ticket)
-                    counters.admission = admission?.counters ?? counters.admission
-                }
+                if let ticket { unusedTicket(ticket) }
                 logger.error("cannot create IKE session", metadata: ["peer": "\(peer.name)", "reason": "\(error.message)"])
             }
         case .unknownPeer:

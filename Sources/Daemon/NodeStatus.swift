@@ -9,7 +9,8 @@ public struct NodeStatus: Codable, Hashable, Sendable {
     public var tunnels: [TunnelStatus]
     public var datagramsReceived: UInt64
     public var datagramsSent: UInt64
-    /// Datagrams dropped before reaching a session (unknown peer or SPI, malformed).
+    /// Datagrams dropped before reaching a session (unknown peer or SPI, malformed, refused by
+    /// the admission gate; a COOKIE answer is not a drop).
     public var datagramsDropped: UInt64
     /// New IKE SA requests: admitted, asked for a cookie, dropped (absent from older daemons).
     public var admission: AdmissionStatus?

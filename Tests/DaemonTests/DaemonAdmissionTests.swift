@@ -139,3 +139,23 @@ extension DaemonAdmissionTests {
         #expect(reported.count == 3)
     }
 }
+
+/// A factory that cannot make sessions (e.g. the node's certificate became unusable).
+final class FailingFactory: IKESessionFactory {
+    func makeSession(for peer: DaemonPeer, initiator: Bool) throws(DaemonError) -> any IKESessionDriving {
+        throw DaemonError(.credentials, "no usable certificate")
+    }
+}
+
+extension DaemonAdmissionTests {
+    @Test func admittedRequestWithoutASessionGivesItsSlotBack() throws {
+        let gate = IKEAdmissionGate(policy: IKEAdmissionPolicy(), prf: try OpenSSLCryptoProvider().makePRF(.hmacSHA256),
+                                    random: SeededRandomSource(seed: 1))
+        let core = DaemonCore(factory: FailingFactory(), dataplane: RecordingDataplane(), logger: LogCapture().logger(),
+                              admission: gate)
+        core.add(peer: DaemonPeer(name: "gw-b", addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
+                                  remote: IKEEndpoint(address: gwB, port: 500), initiator: false))
+        core.receive(try request(spi: 1), now: t0)
+        #expect(core.counters.admission.admitted == 1 && core.counters.admission.halfOpen == 0)
+    }
+}
