@@ -44,7 +44,8 @@ ID_S=strongswan-gw.example.net
 
 # name | who initiates (viaduct|strongswan|pair) | key type | IKE proposal | ESP proposal | expectation
 # up: SAs match and LAN<->LAN ping both ways; traffic: up + 5 s iperf3 each way;
-# up-refused: SAs match, Viaduct's userspace data plane refuses the non-AEAD Child SA (by design).
+# up-refused: SAs match, Viaduct's userspace data plane refuses the non-AEAD Child SA (by design);
+# cookie: Viaduct demands a COOKIE for every IKE_SA_INIT (RFC 7296 §2.6), strongSwan returns it, then up.
 SCENARIOS=(
   "responder-ecdsa|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|traffic"
   "initiator-ecdsa|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|traffic"
@@ -58,6 +59,7 @@ SCENARIOS=(
   "wrong-ca|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|wrong-ca"
   "wrong-identity|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|wrong-identity"
   "no-proposal|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|no-proposal"
+  "responder-cookie|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|cookie"
 )
 
 log() { printf '%s\n' "$*" >&2; }
@@ -305,7 +307,7 @@ start_charon() {
 # start_viaduct DIR [NS NODE LOGNAME]
 start_viaduct() {
   local dir=$1 ns=${2:-$NS_V} node=${3:-vdt-gw} name=${4:-viaduct}
-  ip netns exec "$ns" "$VIADUCT" run "$dir/topology.yaml" --node "$node" --log-level debug --timestamps --retry-delay 5 \
+  ip netns exec "$ns" "$VIADUCT" run "$dir/topology.yaml" --node "$node" --log-level debug --timestamps --retry-delay 5 ${VIADUCT_EXTRA:-} \
     >"$dir/$name.stdout" 2>"$dir/$name.log" &
   PIDS+=($!)
   for _ in $(seq 100); do grep -q "daemon started" "$dir/$name.log" 2>/dev/null && return 0; sleep 0.1
@@ -360,6 +362,17 @@ check_installed() {
   local dir=$1
   wait_for 5 grep -q "child SA installed.*dataplane=userspace" "$dir/viaduct.log" \
     || fail "Viaduct's userspace data plane did not install the child SA: $(grep -m1 'data plane refused' "$dir/viaduct.log")" || return 1
+}
+
+# check_cookie DIR: Viaduct answered strongSwan's first IKE_SA_INIT with a COOKIE and admitted
+# the one that carried it back (strongSwan logs "received COOKIE notify" and resends).
+check_cookie() {
+  local dir=$1
+  grep -q "asked for a COOKIE" "$dir/viaduct.log" || fail "Viaduct never asked for a COOKIE" || return 1
+  grep -q "received COOKIE notify" "$dir/strongswan/charon.log" || fail "strongSwan did not log receiving the COOKIE" || return 1
+  [ "$(grep -c "IKE SA requested by peer" "$dir/viaduct.log")" = 1 ] \
+    || fail "Viaduct created $(grep -c "IKE SA requested by peer" "$dir/viaduct.log") responder sessions, expected 1 (only the request with the cookie)" || return 1
+  note "COOKIE round trip"
 }
 
 # check_refused DIR: a non-AEAD Child SA is negotiated but the userspace data plane says why it
@@ -489,7 +502,9 @@ run_scenario() {
   net_up || fail "namespaces" || return 1
   start_capture "$dir" || fail "tshark" || return 1
   start_charon "$dir" || fail "charon: $(tail -2 "$dir/strongswan/charon.log" 2>/dev/null)" || return 1
-  case $expect in up|traffic) strongswan_lan_up || fail "LAN hosts / ipsec0 routes" || return 1 ;; esac
+  case $expect in up|traffic|cookie) strongswan_lan_up || fail "LAN hosts / ipsec0 routes" || return 1 ;; esac
+  VIADUCT_EXTRA=""
+  [ "$expect" = cookie ] && VIADUCT_EXTRA="--cookie-threshold 0"
   start_viaduct "$dir" || fail "viaduct run did not start" || return 1
   if [ "$initiator" = strongswan ]; then
     sw "$dir" --initiate --child net --timeout 20 >"$dir/initiate.log" 2>&1 &
@@ -499,6 +514,7 @@ run_scenario() {
     up) check_up "$dir" && check_installed "$dir" && check_traffic_strongswan "$dir" 0 || return 1 ;;
     traffic) check_up "$dir" && check_installed "$dir" && check_traffic_strongswan "$dir" 1 || return 1 ;;
     up-refused) check_up "$dir" && check_refused "$dir" || return 1 ;;
+    cookie) check_up "$dir" && check_installed "$dir" && check_cookie "$dir" && check_traffic_strongswan "$dir" 0 || return 1 ;;
     wrong-ca) check_fails "$dir" "received AUTHENTICATION_FAILED notify error" \
                 "IKE SA failed.*notify=AUTHENTICATION_FAILED.*reason=(certificate-invalid|authentication-failed)|IKE SA failed.*reason=(certificate-invalid|authentication-failed).*notify=AUTHENTICATION_FAILED" || return 1 ;;
     wrong-identity) check_fails "$dir" "received AUTHENTICATION_FAILED notify error" \

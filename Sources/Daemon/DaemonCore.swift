@@ -7,14 +7,14 @@ import Logging
 /// log lines and data-plane calls. `IKEEventLoop` feeds it from sockets and a real clock;
 /// tests feed it directly with fake sessions and a fake clock. One owner calls it.
 public final class DaemonCore {
-    public private(set) var counters = DaemonCounters()
-    private var table = SessionTable()
-    private var outbox: [IKEDatagram] = []
+    public internal(set) var counters = DaemonCounters()
+    var table = SessionTable()
+    var outbox: [IKEDatagram] = []
     /// Makes every new session; `viaduct apply` replaces it (new plan, reloaded credentials).
     /// Sessions already made keep what they were made with.
     public var factory: any IKESessionFactory
     private let dataplane: any DataplaneBackend
-    private let logger: Logger
+    let logger: Logger
     /// Child SAs handed to the data plane and not yet deleted, per session (inbound → outbound
     /// SPI): an IKE SA that dies without deleting them (DPD, retransmission timeout) must not
     /// leave them installed, nor its tunnel up.
@@ -28,13 +28,16 @@ public final class DaemonCore {
     /// Called when this end sends a new IKE_SA_INIT to a peer (by name); metrics time the
     /// handshake from here.
     public var onInitiate: ((String, IKEInstant) -> Void)?
+    /// Decides which new IKE_SA_INIT requests get a responder session (nil: all of them).
+    var admission: ResponderAdmission?
 
     public init(factory: any IKESessionFactory, dataplane: any DataplaneBackend, logger: Logger,
-                reinitiateDelaySeconds: Double = 30) {
+                reinitiateDelaySeconds: Double = 30, admission: IKEAdmissionGate? = nil) {
         self.factory = factory
         self.dataplane = dataplane
         self.logger = logger
         self.reinitiateDelaySeconds = reinitiateDelaySeconds
+        self.admission = admission.map(ResponderAdmission.init(gate:))
     }
 
     /// The configured peers (removed ones excluded), in the order they were added.
@@ -74,6 +77,7 @@ public final class DaemonCore {
         reinitiateAt[i] = nil
         let peerSessions = table.sessions.filter { $0.value.peerIndex == i }.map(\.key)
         for id in peerSessions {
+            sessionStoppedBeingHalfOpen(id)
             for (inbound, outbound) in (liveChildren.removeValue(forKey: id) ?? [:]).sorted(by: { $0.key < $1.key }) {
                 let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
                 apply(deleted, peer: name)
@@ -126,16 +130,19 @@ public final class DaemonCore {
             drain(id, now: now)
         case .newSA(let peerIndex):
             let peer = table.peers[peerIndex]
+            guard case .proceed(let ticket) = admit(datagram, peer: peer.name, now: now) else { return }
             do {
                 let s = try factory.makeSession(for: peer, initiator: false)
                 let key = SessionTable.HalfOpenKey(address: datagram.source.address, initiatorSPI: route.initiatorSPI)
                 let id = table.addSession(s, peerIndex: peerIndex, halfOpen: key)
+                if let ticket { admission?.hold(ticket, for: id) }
                 logger.info("IKE SA requested by peer", metadata: [
                     "peer": "\(peer.name)", "from": "\(datagram.source)", "spi": "\(SPIText.ike(route.initiatorSPI))_i",
                 ])
                 _ = table.withSession(id) { $0.receive(datagram, now: now) }
                 drain(id, now: now)
             } catch {
+                if let ticket { unusedTicket(ticket) }
                 logger.error("cannot create IKE session", metadata: ["peer": "\(peer.name)", "reason": "\(error.message)"])
             }
         case .unknownPeer:
@@ -161,7 +168,7 @@ public final class DaemonCore {
             drain(id, now: now)
         }
         for (i, at) in reinitiateAt where at <= now { initiate(peerIndex: i, now: now) }
-        _ = table.reap()
+        for id in table.reap() { sessionStoppedBeingHalfOpen(id) }
     }
 
     /// The earliest deadline of any session or pending re-initiation.
@@ -202,9 +209,11 @@ public final class DaemonCore {
         let peer = table.peers[peerIndex]
         while let e = table.withSession(id, { $0.pollEvent() }) ?? nil {
             apply(e, peer: peer.name)
+            var report = true
             switch e {
             case .ikeSAEstablished:
                 reinitiateAt[peerIndex] = nil
+                sessionStoppedBeingHalfOpen(id)
             case .childSAReady(let sa):
                 liveChildren[id, default: [:]][sa.inboundSPI] = sa.outboundSPI
             case .childSADeleted(let inbound, _):
@@ -212,6 +221,7 @@ public final class DaemonCore {
             case .initialContact:
                 dropStaleSessions(of: peerIndex, keeping: id, peer: peer.name)
             case .ikeSAFailed, .ikeSADeleted:
+                report = !isBystanderHalfOpen(id, peerIndex: peerIndex)
                 // Reported too, so every child-up has its child-down (status, metrics, systemd).
                 for (inbound, outbound) in (liveChildren.removeValue(forKey: id) ?? [:]).sorted(by: { $0.key < $1.key }) {
                     let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
@@ -219,13 +229,14 @@ public final class DaemonCore {
                     onEvent?(peer.name, deleted)
                 }
                 table.markFinished(id)
+                sessionStoppedBeingHalfOpen(id)
                 if peer.initiator && table.liveSessions(ofPeer: peerIndex) == 0 && reinitiateAt[peerIndex] == nil {
                     // Wait before trying again, unless the peer opens one first.
                     reinitiateAt[peerIndex] = now.adding(seconds: reinitiateDelaySeconds)
                 }
             default: break
             }
-            onEvent?(peer.name, e)
+            if report { onEvent?(peer.name, e) }
         }
     }
 
@@ -240,6 +251,7 @@ public final class DaemonCore {
                 apply(deleted, peer: peer)
                 onEvent?(peer, deleted)
             }
+            sessionStoppedBeingHalfOpen(old)
             table.remove(old)
             logger.info("dropped a stale IKE SA: the peer restarted", metadata: ["peer": "\(peer)"])
         }

@@ -1,3 +1,5 @@
+import IKEv2
+
 /// What the daemon dropped or passed on, and why: for status, metrics and tests. Every
 /// datagram that does not reach a session is counted under exactly one reason.
 public struct DaemonCounters: Hashable, Sendable {
@@ -14,6 +16,9 @@ public struct DaemonCounters: Hashable, Sendable {
     public var unknownPeer: UInt64 = 0
     /// From a configured peer, but for an IKE SA no session knows, and not a new IKE_SA_INIT.
     public var unknownSPI: UInt64 = 0
+    /// New IKE_SA_INIT requests from configured peers: admitted, answered with a COOKIE, or
+    /// dropped by the admission gate (RFC 8019); zero when the gate is off.
+    public var admission = IKEAdmissionCounters()
 
     public init() {}
 }

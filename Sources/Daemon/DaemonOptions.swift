@@ -26,6 +26,9 @@ public struct DaemonOptions: Sendable {
     public var retransmission: IKERetransmissionPolicy {
         IKERetransmissionPolicy(timeout: retransmitTimeoutSeconds, tries: retransmitTries)
     }
+    /// Limits on what unauthenticated IKE_SA_INIT requests may cost (cookies, half-open and
+    /// per-source limits, RFC 8019); nil answers every request from a configured peer.
+    public var admission: IKEAdmissionPolicy? = IKEAdmissionPolicy()
 
     public init(ports: IKEPorts = .standard, bypassPolicies: Bool = true, reinitiateDelaySeconds: Double = 30,
                 forceUDPEncapsulation: Bool = false) {

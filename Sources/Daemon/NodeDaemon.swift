@@ -37,7 +37,9 @@ public enum NodeDaemon {
             logger.info("listening", metadata: ["socket": "\(s.local)", "bypass": "\(options.bypassPolicies)"])
         }
         let core = DaemonCore(factory: factory, dataplane: dataplane, logger: logger,
-                              reinitiateDelaySeconds: options.reinitiateDelaySeconds)
+                              reinitiateDelaySeconds: options.reinitiateDelaySeconds,
+                              admission: try options.admission.map { (p) throws(DaemonError) in
+                                  try ResponderAdmission.productionGate(p, peers: plan.tunnels.count) })
         for t in plan.tunnels { core.add(peer: DaemonPeer(tunnel: t, ports: options.ports)) }
         // A data plane that reads 4500 itself (userspace) takes it over before any IKE flows.
         let sharing = dataplane as? any SocketSharingDataplane
@@ -91,6 +93,8 @@ public enum NodeDaemon {
         logger.info("daemon stopped", metadata: [
             "received": "\(c.datagramsReceived)", "sent": "\(c.datagramsSent)", "unknown_peer": "\(c.unknownPeer)",
             "unknown_spi": "\(c.unknownSPI)", "malformed": "\(c.malformed)", "esp_dropped": "\(c.espOnNATTPort)",
+            "cookies_sent": "\(c.admission.cookiesSent)", "admission_dropped": "\(c.admission.droppedTotal)",
+            "half_open_peak": "\(c.admission.halfOpenPeak)",
         ])
         return stop
     }

@@ -9,8 +9,11 @@ public struct NodeStatus: Codable, Hashable, Sendable {
     public var tunnels: [TunnelStatus]
     public var datagramsReceived: UInt64
     public var datagramsSent: UInt64
-    /// Datagrams dropped before reaching a session (unknown peer or SPI, malformed).
+    /// Datagrams dropped before reaching a session (unknown peer or SPI, malformed, refused by
+    /// the admission gate; a COOKIE answer is not a drop).
     public var datagramsDropped: UInt64
+    /// New IKE SA requests: admitted, asked for a cookie, dropped (absent from older daemons).
+    public var admission: AdmissionStatus?
 
     public init(node: String, dataplane: String, uptimeSeconds: Int, tunnels: [TunnelStatus], counters: DaemonCounters) {
         self.node = node
@@ -19,6 +22,7 @@ public struct NodeStatus: Codable, Hashable, Sendable {
         self.tunnels = tunnels
         datagramsReceived = counters.datagramsReceived
         datagramsSent = counters.datagramsSent
-        datagramsDropped = counters.unknownPeer + counters.unknownSPI + counters.malformed
+        datagramsDropped = counters.unknownPeer + counters.unknownSPI + counters.malformed + counters.admission.droppedTotal
+        admission = AdmissionStatus(counters.admission)
     }
 }

@@ -5,6 +5,7 @@ public enum StatusText {
     public static func render(_ s: NodeStatus) -> String {
         let up = s.tunnels.filter { $0.state == .established && !$0.childSAs.isEmpty }.count
         var out = "\(s.node): \(up) of \(s.tunnels.count) tunnel\(s.tunnels.count == 1 ? "" : "s") up, data plane \(s.dataplane), daemon up \(duration(s.uptimeSeconds))\n"
+        if let a = s.admission, a.admitted + a.cookiesSent + a.droppedTotal > 0 { out += admissionLine(a) }
         for t in s.tunnels {
             out += "\n\(t.peer)  \(t.state.rawValue)  \(t.interface)  \(t.localAddress) -> \(t.peerAddress)  (\(t.role))\n"
             if let r = t.reason { out += "  why: \(r)\n" }
@@ -22,6 +23,13 @@ public enum StatusText {
             }
         }
         return out
+    }
+
+    /// One line: what new IKE SA requests cost (cookies, drops by reason, half-open now and peak).
+    static func admissionLine(_ a: AdmissionStatus) -> String {
+        let drops = a.dropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return "IKE_SA_INIT: \(a.admitted) admitted, \(a.cookiesSent) cookies sent, \(a.droppedTotal) dropped"
+            + (drops.isEmpty ? "" : " (\(drops))") + ", half-open \(a.halfOpen) (peak \(a.halfOpenPeak))\n"
     }
 
     public static func render(_ e: TunnelEvent) -> String {

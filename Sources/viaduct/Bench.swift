@@ -7,5 +7,5 @@ struct Bench: ParsableCommand {
             Benchmarks print what they measured; none of them asserts a time. Run them on an idle \
             machine and compare runs on the same machine.
             """,
-        subcommands: [BenchPlan.self, BenchCrypto.self, BenchSignatures.self, BenchESP.self, BenchHandshake.self, BenchDataplane.self, BenchApply.self])
+        subcommands: [BenchPlan.self, BenchCrypto.self, BenchSignatures.self, BenchESP.self, BenchHandshake.self, BenchDataplane.self, BenchApply.self, BenchFlood.self, BenchAdmission.self])
 }

@@ -86,6 +86,12 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Tests only: stall an apply this many seconds half-way (to kill the daemon mid-apply).", visibility: .hidden))
     var applyPause: Double = 0
 
+    @Option(help: ArgumentHelp("Half-open IKE SAs at which new ones must return a COOKIE (0: always; for interop tests).", visibility: .hidden))
+    var cookieThreshold: Int?
+
+    @Flag(help: ArgumentHelp("Give every IKE_SA_INIT from a configured peer a session: no cookies, no limits (the DoS scenario's control run).", visibility: .hidden))
+    var noAdmissionGate = false
+
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
             Output.error("viaduct: error: unknown log level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
@@ -120,6 +126,8 @@ struct Run: ParsableCommand {
             options.metricsAddress = try metrics.map { text throws(DaemonError) in try MetricsAddress(parsing: text) }
             options.retransmitTimeoutSeconds = retransmitTimeout
             options.retransmitTries = retransmitTries
+            if let t = cookieThreshold { options.admission?.cookieThreshold = max(0, t) }
+            if noAdmissionGate { options.admission = nil }
             let factory = EngineSessionFactory(plan: plan, credentials: credentials, ports: options.ports,
                                                clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
                                                retransmission: options.retransmission)
