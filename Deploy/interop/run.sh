@@ -307,7 +307,7 @@ start_charon() {
 # start_viaduct DIR [NS NODE LOGNAME]
 start_viaduct() {
   local dir=$1 ns=${2:-$NS_V} node=${3:-vdt-gw} name=${4:-viaduct}
-  ip netns exec "$ns" "$VIADUCT" run "$dir/topology.yaml" --node "$node" --log-level debug --timestamps --retry-delay 5 ${VIADUCT_EXTRA:-} \
+  ip netns exec "$ns" "$VIADUCT" run "$dir/topology.yaml" --node "$node" --log-level debug --timestamps --retry-delay 5 --control-socket "$dir/$node.sock" ${VIADUCT_EXTRA:-} \
     >"$dir/$name.stdout" 2>"$dir/$name.log" &
   PIDS+=($!)
   for _ in $(seq 100); do grep -q "daemon started" "$dir/$name.log" 2>/dev/null && return 0; sleep 0.1
