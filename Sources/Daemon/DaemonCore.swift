@@ -162,6 +162,7 @@ public final class DaemonCore {
             table.learn(outgoing: d.bytes, from: id)
             outbox.append(d)
         }
+        if let spis = table.sessions[id]?.session.localIKESPIs { table.sync(spis: spis, of: id) }
         guard let peerIndex = table.sessions[id]?.peerIndex else { return }
         let peer = table.peers[peerIndex]
         while let e = table.withSession(id, { $0.pollEvent() }) ?? nil {
@@ -173,6 +174,8 @@ public final class DaemonCore {
                 liveChildren[id, default: [:]][sa.inboundSPI] = sa.outboundSPI
             case .childSADeleted(let inbound, _):
                 liveChildren[id]?[inbound] = nil
+            case .initialContact:
+                dropStaleSessions(besides: id, peer: peer.name)
             case .ikeSAFailed, .ikeSADeleted:
                 for (inbound, outbound) in liveChildren.removeValue(forKey: id) ?? [:] {
                     apply(.childSADeleted(inboundSPI: inbound, outboundSPI: outbound), peer: peer.name)
@@ -185,6 +188,21 @@ public final class DaemonCore {
             default: break
             }
             onEvent?(peer.name, e)
+        }
+    }
+
+    /// RFC 7296 §2.4: the peer's new IKE SA carried INITIAL_CONTACT, so it holds no other IKE
+    /// SA with us (it restarted): our older sessions with it are stale. Their Child SAs leave
+    /// the data plane now, before the new SA's are installed, and nothing is sent on them.
+    private func dropStaleSessions(besides id: SessionTable.SessionID, peer: String) {
+        for stale in table.siblings(of: id) {
+            for (inbound, outbound) in liveChildren.removeValue(forKey: stale) ?? [:] {
+                let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
+                apply(deleted, peer: peer)
+                onEvent?(peer, deleted)
+            }
+            table.remove(stale)
+            logger.info("dropped a stale IKE SA: the peer restarted", metadata: ["peer": "\(peer)"])
         }
     }
 
@@ -225,6 +243,11 @@ public final class DaemonCore {
             logger.error("IKE SA failed", metadata: metadata)
         case .ikeSADeleted:
             logger.info("IKE SA deleted", metadata: ["peer": "\(peer)"])
+        case .ikeSARekeyed(let spiI, let spiR, let proposal, let oldI, let oldR):
+            logger.info("IKE SA rekeyed", metadata: [
+                "peer": "\(peer)", "spi": "\(SPIText.ike(spiI))_i \(SPIText.ike(spiR))_r",
+                "old_spi": "\(SPIText.ike(oldI))_i \(SPIText.ike(oldR))_r", "proposal": "\(proposal)",
+            ])
         case .childSAOutboundActivated(let inbound, let outbound):
             do {
                 try dataplane.activateOutbound(inboundSPI: inbound, outboundSPI: outbound, peer: peer)

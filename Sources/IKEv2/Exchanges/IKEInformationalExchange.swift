@@ -43,7 +43,10 @@ extension IKESession {
         let answer: [IKEPayload] = deleteIKE || answerSPIs.isEmpty ? [] : [.delete(.childSAs(answerSPIs))]
         let bytes = try sealed(header(.informational, messageID: messageID, response: true), answer)
         sendResponse(bytes, to: datagram, messageID: messageID)
+        // §2.8.2: the old SA deleted after the peer's rekey won a collision: not the end.
+        if deleteIKE, adoptCandidateOnDelete(now: now) { return }
         if deleteIKE {
+            sides = []
             for child in children { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
             children = []
             activeOutbound = nil
@@ -74,6 +77,7 @@ extension IKESession {
             // §1.4.1: our inbound SAs go once the peer confirmed.
             for spi in spis { removeChild(spi) }
         case .deleteIKE?:
+            sides = []
             for child in children { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
             children = []
             activeOutbound = nil
