@@ -6,6 +6,9 @@ import Foundation
 ///     {"command":"status"}     one reply: {"ok":true,"status":{...NodeStatus, snake_case}}
 ///     {"command":"events"}     {"ok":true} then {"ok":true,"event":{...TunnelEvent}} per transition,
 ///                              until the client closes the connection
+///     {"command":"rekey-ike","peer":"dc2"}     {"ok":true} once the exchange is started; likewise
+///                              rekey-child, delete-child, delete-ike (`SessionCommand`); the
+///                              outcome shows in `events` and `status`
 ///
 /// Anything else gets `{"ok":false,"error":{"code":"unknown-command"|"bad-request","message":"..."}}`
 /// and the connection stays open. A client that cannot keep up with the event stream is
@@ -14,7 +17,12 @@ import Foundation
 public enum ControlMessage {
     public struct Request: Codable, Hashable, Sendable {
         public var command: String
-        public init(command: String) { self.command = command }
+        /// For `rekey-ike`, `rekey-child`, `delete-child`, `delete-ike`: the peer (gateway name).
+        public var peer: String?
+        public init(command: String, peer: String? = nil) {
+            self.command = command
+            self.peer = peer
+        }
     }
 
     public struct ErrorBody: Codable, Hashable, Sendable {

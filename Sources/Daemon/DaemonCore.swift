@@ -19,6 +19,8 @@ public final class DaemonCore {
     private var liveChildren: [SessionTable.SessionID: [UInt32: UInt32]] = [:]
     /// Initiator peers waiting to try again, by peer index.
     private var reinitiateAt: [Int: IKEInstant] = [:]
+    /// Set by `closeAll`: nothing is initiated any more.
+    private var shuttingDown = false
     /// Pause before an initiator opens a new IKE SA after the previous one failed or was deleted.
     public var reinitiateDelaySeconds: Double
     /// Called for every event after it is logged and applied; for status and tests.
@@ -116,6 +118,35 @@ public final class DaemonCore {
         }
     }
 
+    /// An operator's command for one peer's tunnel, applied to each of its live sessions;
+    /// nil when at least one took it, otherwise why not (unknown peer, nothing established).
+    public func perform(_ command: SessionCommand, peer name: String, now: IKEInstant) -> String? {
+        guard let index = table.peers.firstIndex(where: { $0.name == name }) else {
+            return "no tunnel to '\(name)' on this node (peers: \(table.peers.map(\.name).joined(separator: ", ")))"
+        }
+        let live = table.sessions.filter { $0.value.peerIndex == index && !$0.value.finished }.map(\.key).sorted()
+        var done = false
+        for id in live {
+            if table.withSession(id, { $0.perform(command, now: now) }) == true { done = true }
+            drain(id, now: now)
+        }
+        logger.info("operator command", metadata: ["peer": "\(name)", "command": "\(command.rawValue)", "applied": "\(done)"])
+        return done ? nil : "the tunnel to '\(name)' has no established \(command == .rekeyChild || command == .deleteChild ? "Child SA" : "IKE SA")"
+    }
+
+    /// Shutdown: asks every live session to delete its IKE SA; returns how many are live. The
+    /// answers (or timeouts) finish them as usual, and no peer is re-initiated afterwards.
+    public func closeAll(now: IKEInstant) -> Int {
+        shuttingDown = true
+        reinitiateAt = [:]
+        let live = table.sessions.filter { !$0.value.finished }.map(\.key).sorted()
+        for id in live {
+            _ = table.withSession(id) { $0.close(now: now) }
+            drain(id, now: now)
+        }
+        return liveSessionCount
+    }
+
     /// Calls `timeout(now:)` on every session whose deadline has passed, re-initiates where
     /// the pause is over, and forgets finished sessions.
     public func fireTimers(now: IKEInstant) {
@@ -181,7 +212,7 @@ public final class DaemonCore {
                     apply(.childSADeleted(inboundSPI: inbound, outboundSPI: outbound), peer: peer.name)
                 }
                 table.markFinished(id)
-                if peer.initiator && table.liveSessions(ofPeer: peerIndex) == 0 && reinitiateAt[peerIndex] == nil {
+                if peer.initiator && !shuttingDown && table.liveSessions(ofPeer: peerIndex) == 0 && reinitiateAt[peerIndex] == nil {
                     // Wait before trying again, unless the peer opens one first.
                     reinitiateAt[peerIndex] = now.adding(seconds: reinitiateDelaySeconds)
                 }

@@ -41,15 +41,21 @@ public final class IKEEventLoop {
     public func run(maxWaitMilliseconds: Int32 = 60_000, shouldStop: () -> Bool = { false }) throws(DaemonError) -> Stop {
         core.start(now: clock.now())
         flush()
+        // After SIGTERM/SIGINT: the IKE SAs being deleted (RFC 7296 §1.4.1), and since when.
+        var closing: (signal: Int32, since: IKEInstant)?
         while true {
             if shouldStop() { return .requested }
+            if let c = closing, core.liveSessionCount == 0 || clock.now().seconds(since: c.since) >= Self.closeGraceSeconds {
+                return .signal(c.signal)
+            }
             let polled = sockets.sockets.filter { !shared.readByDataplane.contains($0.descriptor) }
             var fds = polled.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
             let inboxIndex = fds.count
             if let inbox = shared.inbox { fds.append(pollfd(fd: inbox.descriptor, events: Int16(POLLIN), revents: 0)) }
             if let s = signals { fds.append(pollfd(fd: s.descriptor, events: Int16(POLLIN), revents: 0)) }
             let sourceRanges = appendSourceDescriptors(&fds)
-            let timeout = SystemMonotonicClock.pollTimeout(until: core.nextDeadline, now: clock.now(), cap: maxWaitMilliseconds)
+            let timeout = SystemMonotonicClock.pollTimeout(until: core.nextDeadline, now: clock.now(),
+                                                           cap: closing == nil ? maxWaitMilliseconds : 100)
             let count = fds.count
             let ready = fds.withUnsafeMutableBufferPointer { buf in
                 Syscall.retrying { poll(buf.baseAddress, nfds_t(count), timeout) }
@@ -58,7 +64,12 @@ public final class IKEEventLoop {
 
             if let s = signals, let last = fds.last(where: { $0.fd == s.descriptor }), last.revents & Int16(POLLIN) != 0, let signo = s.read() {
                 logger.notice("shutting down", metadata: ["signal": "\(Self.signalName(signo))"])
-                return .signal(signo)
+                // The peers learn at once that the tunnels are gone (a Delete of each IKE SA)
+                // rather than after their liveness checks; a second signal does not wait.
+                guard closing == nil, core.closeAll(now: clock.now()) > 0 else { return .signal(signo) }
+                closing = (signo, clock.now())
+                flush()
+                continue
             }
             for (i, socket) in polled.enumerated() where fds[i].revents != 0 {
                 readAll(socket)
@@ -69,6 +80,7 @@ public final class IKEEventLoop {
             core.fireTimers(now: clock.now())
             flush()
             handleSources(fds, sourceRanges)
+            flush()  // what an operator command (control socket) made the sessions send
         }
     }
 
@@ -105,6 +117,9 @@ public final class IKEEventLoop {
             }
         }
     }
+
+    /// How long a shutdown waits for the peers to answer the Deletes of the IKE SAs.
+    static let closeGraceSeconds = 2.0
 
     static func signalName(_ signo: Int32) -> String {
         switch signo {
