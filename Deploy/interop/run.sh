@@ -481,16 +481,22 @@ SS_IKE="" SS_CHILD="" SS_PROP=""
 # check_same DIR LABEL [OLD_IKE] [OLD_CHILD]: strongSwan settles on one IKE SA and one Child SA
 # (new ones when the old are given), Viaduct's status shows the same SPIs, and LAN<->LAN ping
 # works both ways.
-check_same() {
-  local dir=$1 label=$2 st c_in c_out ike_i ike_r saved=$NOTE
-  wait_for 20 ss_settled "$dir" "${3:-}" "${4:-}" \
-    || fail "$label: strongSwan did not settle on one new IKE/Child SA: $(ss_state "$dir" | tr '\n' ';')" || return 1
-  st=$(ss_state "$dir")
+# same_now DIR [OLD_IKE] [OLD_CHILD]: strongSwan has settled and Viaduct shows the same SAs, read
+# afresh each time (an exchange may still be running); sets SS_IKE, SS_CHILD, SS_PROP.
+same_now() {
+  local st c_in c_out ike_i ike_r
+  ss_settled "$1" "${2:-}" "${3:-}" || return 1
+  st=$(ss_state "$1")
   read -r _ ike_i ike_r <<<"$(grep '^ike ' <<<"$st")"
   read -r _ c_in c_out SS_PROP <<<"$(grep '^child ' <<<"$st")"
   SS_IKE="$ike_i $ike_r" SS_CHILD="$c_in $c_out"
-  wait_for 10 v_matches "$dir" "$ike_i" "$ike_r" "$c_in" "$c_out" \
-    || fail "$label: viaduct status shows '$(v_sas "$dir")', strongSwan ${ike_i}_i ${ike_r}_r, child in $c_in out $c_out" || return 1
+  v_matches "$1" "$ike_i" "$ike_r" "$c_in" "$c_out"
+}
+
+check_same() {
+  local dir=$1 label=$2 saved=$NOTE
+  wait_for 25 same_now "$dir" "${3:-}" "${4:-}" \
+    || fail "$label: strongSwan shows '$(ss_state "$dir" | tr '\n' ';')', viaduct status '$(v_sas "$dir")' (wanted new SAs other than '${3:-}' '${4:-}')" || return 1
   check_ping $NS_HV 198.18.2.10 "$label v->s" && check_ping $NS_HS 198.18.1.10 "$label s->v" || return 1
   NOTE=$saved
   note "$label ok"
@@ -530,6 +536,26 @@ run_lifecycle_strongswan() {
   grep -q "IKE SA rekeyed.*spi=\"${SS_IKE% *}_i ${SS_IKE#* }_r\"" "$dir/viaduct.log" || fail "Viaduct logged no IKE SA rekey to $SS_IKE" || return 1
   sw "$dir" --rekey --child net >"$dir/rekey-child2.log" 2>&1
   check_same "$dir" "child-rekey-on-new-ike(ss)" "" "$child1" || return 1
+  # Both sides ask for an IKE SA rekey at about the same time (the requests may cross, §2.8.2,
+  # or run one after the other): either way both settle on one new IKE SA.
+  local ike1=$SS_IKE
+  ip netns exec $NS_V "$VIADUCT" rekey ss-gw --ike --socket "$dir/viaduct.sock" >"$dir/rekey-ike-both.log" 2>&1 &
+  sw "$dir" --rekey --ike viaduct >>"$dir/rekey-ike-both.log" 2>&1
+  wait $! 2>/dev/null
+  check_same "$dir" "ike-rekey-both" "$ike1" "" || return 1
+  # Crossed IKE SA rekeys for certain: both requests are sent while the underlay link is down,
+  # so their retransmissions meet requests already outstanding at the other side (§2.8.2: both
+  # or one side notice the collision, depending on which retransmission comes first).
+  local ike2=$SS_IKE child2=$SS_CHILD
+  ip -n $NS_V link set v-wan down || fail "cannot take the underlay down" || return 1
+  ip netns exec $NS_V "$VIADUCT" rekey ss-gw --ike --socket "$dir/viaduct.sock" >"$dir/rekey-ike-crossed.log" 2>&1
+  sw "$dir" --rekey --ike viaduct >>"$dir/rekey-ike-crossed.log" 2>&1
+  sleep 1
+  ip -n $NS_V link set v-wan up
+  wait_for 5 sh -c "ip -n $NS_V route get $IP_S >/dev/null 2>&1" || fail "the underlay did not come back" || return 1
+  check_same "$dir" "ike-rekey-crossed" "$ike2" "" || return 1
+  [ "$SS_CHILD" = "$child2" ] || fail "the Child SA changed in crossed IKE SA rekeys" || return 1
+  grep -q "collision" "$dir/strongswan/charon.log" && note "strongSwan saw the collision"
   check_deleted_by_strongswan "$dir"
 }
 
@@ -574,6 +600,7 @@ run_peer_restart() {
   check_up "$dir" && check_installed "$dir" && check_same "$dir" up || return 1
   ike0=$SS_IKE
   kill -KILL "$CHARON_PID"
+  wait "$CHARON_PID" 2>/dev/null  # reaped here, so bash does not report the kill
   wait_for 5 sh -c "! kill -0 $CHARON_PID 2>/dev/null" || fail "charon did not die" || return 1
   t0=$(date +%s)
   start_charon "$dir" || fail "charon did not start again" || return 1
