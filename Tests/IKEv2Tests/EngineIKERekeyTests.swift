@@ -373,6 +373,33 @@ struct EngineIKERekeyTests {
         }
     }
 
+    @Test("A Delete of a Child SA that arrives on the replaced IKE SA still removes it (the Child SAs moved, §2.18) and is answered with our SPI")
+    func childDeleteOnReplacedSA() throws {
+        let (net, _) = try Self.tunnel()
+        let (a, b) = (net.initiator, net.responder)
+        let childA = try #require(a.childSA), childB = try #require(b.childSA)
+        net.hold = true
+        a.rekeyIKESA(now: net.now)
+        for d in net.takeHeld() { net.deliver(d) }  // the request: B answers and switches
+        for d in net.takeHeld() { net.deliver(d) }  // the answer: A switches, its Delete(old) is held
+        _ = net.takeHeld()
+        let old = try #require(b.sides.first { $0.purpose == .replaced })
+        // HDR(old), SK {D(ESP, B's inbound SPI)} from B, as a peer that queued it there might.
+        var flags: IKEHeader.Flags = []
+        if old.keying.originalInitiator { flags.insert(.initiator) }
+        let header = IKEHeader(initiatorSPI: old.keying.initiatorSPI, responderSPI: old.keying.responderSPI,
+                               exchangeType: .informational, flags: flags, messageID: old.nextRequestID)
+        var random = SeededRandomSource(seed: 99)
+        let bytes = try old.keying.protection.seal(header: header, payloads: [.delete(.childSAs([childB.inboundSPI]))], random: &random)
+        net.deliver(IKEDatagram(bytes: bytes, source: SimulationSetup.gw2, destination: SimulationSetup.gw1))
+        #expect(a.childSAs.isEmpty)
+        #expect(net.initiatorEvents.contains { if case .childSADeleted(let i, _) = $0 { i == childA.inboundSPI } else { false } })
+        let answer = try #require(net.takeHeld().first { $0.source.address == SimulationSetup.gw1.address })
+        let sk = try #require(try IKEMessage(decoding: answer.bytes).encryptedPayload)
+        let inner = try old.keying.protection.open(raw: answer.bytes, sk: sk)
+        #expect(inner.contains { if case .delete(let d) = $0 { d.spis32 == [childA.inboundSPI] } else { false } })
+    }
+
     // MARK: Loss and endurance
 
     @Test("IKE SA rekeys under 30% loss, duplication and reordering: both sides end on one SA, Child SAs never without an outbound SA",

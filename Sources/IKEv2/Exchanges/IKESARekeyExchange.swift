@@ -333,8 +333,13 @@ extension IKESession {
               let inner = try? sides[i].keying.protection.open(raw: datagram.bytes, sk: sk) else { return }
         noteInboundTraffic(now: now)
         let answer: [IKEPayload]
+        var removed: [UInt32] = []
         switch header.exchangeType {
-        case .informational: answer = []
+        case .informational:
+            // A Delete of Child SAs sent on the replaced SA still means them (they moved, §2.18).
+            let (ours, gone) = sides[i].purpose == .replaced ? childDeletes(in: inner) : ([], [])
+            answer = ours.isEmpty ? [] : [.delete(.childSAs(ours))]
+            removed = gone
         // §2.25.2: an IKE SA being closed is not rekeyed, nor are its Child SAs (they moved).
         case .createChildSA: answer = [.notify(IKENotify(type: .temporaryFailure))]
         default: return
@@ -345,6 +350,10 @@ extension IKESession {
         sides[i].cachedResponse = IKECachedResponse(messageID: header.messageID, request: datagram.bytes, response: bytes)
         sides[i].expectedPeerRequestID = header.messageID &+ 1
         transmitQueue.append(IKEDatagram(bytes: bytes, source: datagram.destination, destination: datagram.source))
+        if !removed.isEmpty {
+            removeDeletedChildren(removed)
+            startNextTask(now: now)
+        }
         let deletesIKE = inner.contains { if case .delete(let d) = $0 { d.protocolID == .ike } else { false } }
         guard deletesIKE else { return }
         sides[i].closed = true
