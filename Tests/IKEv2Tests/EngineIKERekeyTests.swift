@@ -400,6 +400,19 @@ struct EngineIKERekeyTests {
         #expect(inner.contains { if case .delete(let d) = $0 { d.spis32 == [childA.inboundSPI] } else { false } })
     }
 
+    @Test("A peer rekeying the IKE SA as fast as it can leaves at most maxSideSAs old SAs behind (bounded memory)")
+    func rapidRekeysAreBounded() throws {
+        let (net, model) = try Self.tunnel()
+        for _ in 0..<40 {
+            net.responder.rekeyIKESA(now: net.now)
+            net.run(limit: net.now.seconds(since: IKEInstant(nanoseconds: 0)) + 0.5)
+            #expect(net.initiator.sides.count <= IKESession.maxSideSAs && net.responder.sides.count <= IKESession.maxSideSAs)
+        }
+        #expect(Self.rekeyedEvents(net.initiatorEvents).count == 40)
+        #expect(net.initiator.sides.count == IKESession.maxSideSAs)
+        Self.expectSameIKESA(net, model)
+    }
+
     // MARK: Loss and endurance
 
     @Test("IKE SA rekeys under 30% loss, duplication and reordering: both sides end on one SA, Child SAs never without an outbound SA",

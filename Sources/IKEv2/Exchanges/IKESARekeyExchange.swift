@@ -99,11 +99,23 @@ extension IKESession {
         expectedPeerRequestID = new.expectedPeerRequestID
         cachedResponse = new.cachedResponse
         if deleteOld { sendSideDelete(&replaced, now: now) }
-        sides.append(replaced)
+        addSide(replaced)
         scheduleIKERekey(now: now)
         emit(.ikeSARekeyed(initiatorSPI: k.initiatorSPI.rawValue, responderSPI: k.responderSPI.rawValue,
                            proposal: k.algorithms.description, oldInitiatorSPI: old.initiatorSPI.rawValue,
                            oldResponderSPI: old.responderSPI.rawValue))
+    }
+
+    /// At most this many side SAs: a peer that rekeys the IKE SA as fast as it can must not make
+    /// us keep one per rekey for the whole linger time.
+    static let maxSideSAs = 8
+
+    /// Adds a side SA; beyond `maxSideSAs` the oldest deleted ones are forgotten first.
+    private func addSide(_ side: IKESideSA) {
+        sides.append(side)
+        while sides.count > Self.maxSideSAs, let oldest = sides.firstIndex(where: \.closed) ?? sides.indices.first {
+            sides.remove(at: oldest)
+        }
     }
 
     private func fresh(_ keying: IKESAKeying, _ purpose: IKESideSA.Purpose, now: IKEInstant) -> IKESideSA {
@@ -186,7 +198,7 @@ extension IKESession {
             switchTo(candidate, deleteOld: false, now: now)
             var redundant = fresh(keying, .redundant, now: now)
             sendSideDelete(&redundant, now: now)
-            sides.append(redundant)
+            addSide(redundant)
         } else {
             sides[c].purpose = .redundant
             switchTo(fresh(keying, .replaced, now: now), deleteOld: true, now: now)
@@ -254,7 +266,7 @@ extension IKESession {
         ])
         if ourRekeyInFlight {
             // §2.8.2: a collision; decided when our own answer arrives.
-            sides.append(fresh(keying, .candidate, now: now))
+            addSide(fresh(keying, .candidate, now: now))
         } else {
             // The rekey initiator deletes the old SA; until then it answers only from its cache.
             switchTo(fresh(keying, .replaced, now: now), deleteOld: false, now: now)
@@ -374,7 +386,7 @@ extension IKESession {
             if let keying = acceptIKERekeyResponse(inner, context, old: sides[i].keying) {
                 var redundant = fresh(keying, .redundant, now: now)
                 sendSideDelete(&redundant, now: now)
-                sides.append(redundant)
+                addSide(redundant)
             }
             return
         }
