@@ -7,6 +7,9 @@ import Topology
 ///     {"command":"status"}     one reply: {"ok":true,"status":{...NodeStatus, snake_case}}
 ///     {"command":"events"}     {"ok":true} then {"ok":true,"event":{...TunnelEvent}} per transition,
 ///                              until the client closes the connection
+///     {"command":"rekey-ike","peer":"dc2"}     {"ok":true} once the exchange is started; likewise
+///                              rekey-child, delete-child, delete-ike (`SessionCommand`); the
+///                              outcome shows in `events` and `status`
 ///
 ///     {"command":"apply","file":"/abs/topology.yaml","dry_run":true}
 ///                              one reply: {"ok":true,"apply":{"applied":false,"diff":{...NodePlanDiff}}}
@@ -31,12 +34,16 @@ public enum ControlMessage {
         public var dryRun: Bool?
         /// `apply`: roll back unless `confirm` arrives within this many seconds.
         public var confirmSeconds: Double?
+        /// For `rekey-ike`, `rekey-child`, `delete-child`, `delete-ike`: the peer (gateway name).
+        public var peer: String?
 
-        public init(command: String, file: String? = nil, dryRun: Bool? = nil, confirmSeconds: Double? = nil) {
+        public init(command: String, file: String? = nil, dryRun: Bool? = nil, confirmSeconds: Double? = nil,
+                    peer: String? = nil) {
             self.command = command
             self.file = file
             self.dryRun = dryRun
             self.confirmSeconds = confirmSeconds
+            self.peer = peer
         }
     }
 

@@ -9,14 +9,18 @@ public final class ControlServer: EventLoopSource {
     private let socket: ControlSocket
     private var connections: [ControlConnection] = []
     private let status: (IKEInstant) -> NodeStatus
+    /// Runs an operator command; nil on success, else why not.
+    private let perform: (SessionCommand, String, IKEInstant) -> String?
     private let ownUID = geteuid()
     static let maxConnections = 32
     /// Answers `apply` and `confirm`; nil: the daemon takes no plan changes.
     public var applier: ControlApplyHandler?
 
-    public init(socket: ControlSocket, status: @escaping (IKEInstant) -> NodeStatus) {
+    public init(socket: ControlSocket, status: @escaping (IKEInstant) -> NodeStatus,
+                perform: @escaping (SessionCommand, String, IKEInstant) -> String? = { _, _, _ in "not supported" }) {
         self.socket = socket
         self.status = status
+        self.perform = perform
     }
 
     public var nextDeadline: IKEInstant? { applier?.nextDeadline }
@@ -75,7 +79,18 @@ public final class ControlServer: EventLoopSource {
 
     private func answer(_ line: [UInt8], on c: ControlConnection, now: IKEInstant) {
         let reply: ControlMessage.Reply
-        switch ControlMessage.decode(ControlMessage.Request.self, line: line)?.command {
+        let request = ControlMessage.decode(ControlMessage.Request.self, line: line)
+        switch request?.command {
+        case let name? where SessionCommand(rawValue: name) != nil:
+            if let command = SessionCommand(rawValue: name), let peer = request?.peer {
+                if let error = perform(command, peer, now) {
+                    reply = ControlMessage.Reply(ok: false, error: .init(code: "not-applied", message: error))
+                } else {
+                    reply = ControlMessage.Reply(ok: true)
+                }
+            } else {
+                reply = ControlMessage.Reply(ok: false, error: .init(code: "bad-request", message: "\(name) needs a \"peer\""))
+            }
         case "status"?:
             reply = ControlMessage.Reply(ok: true, status: status(now))
         case "events"?:
@@ -89,7 +104,7 @@ public final class ControlServer: EventLoopSource {
             reply = request.command == "apply" ? applier.apply(request, now: now) : applier.confirm()
         case let other?:
             reply = ControlMessage.Reply(ok: false, error: .init(code: "unknown-command",
-                                                                 message: "unknown command '\(other)'; use status, events, apply or confirm"))
+                                                                 message: "unknown command '\(other)'; use status, events, apply, confirm, \(SessionCommand.allCases.map(\.rawValue).joined(separator: ", "))"))
         case nil:
             reply = ControlMessage.Reply(ok: false, error: .init(code: "bad-request",
                                                                  message: #"a request is one JSON object per line, e.g. {"command":"status"}"#))

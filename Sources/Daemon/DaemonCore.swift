@@ -21,6 +21,8 @@ public final class DaemonCore {
     private var liveChildren: [SessionTable.SessionID: [UInt32: UInt32]] = [:]
     /// Initiator peers waiting to try again, by peer index.
     private var reinitiateAt: [Int: IKEInstant] = [:]
+    /// Set by `closeAll`: nothing is initiated any more.
+    private var shuttingDown = false
     /// Pause before an initiator opens a new IKE SA after the previous one failed or was deleted.
     public var reinitiateDelaySeconds: Double
     /// Called for every event after it is logged and applied; for status and tests.
@@ -68,15 +70,22 @@ public final class DaemonCore {
         begin(peerIndex: table.addPeer(peer), now: now)
     }
 
-    /// A peer removed from a running daemon (`viaduct apply`): its sessions are dropped and
-    /// every Child SA they installed is deleted from the data plane first, so nothing of the
-    /// peer is left for the kernel reconcile that follows. Returns false for an unknown peer.
+    /// A peer removed from a running daemon (`viaduct apply`): each of its IKE SAs is deleted
+    /// (one INFORMATIONAL Delete), its sessions are dropped and every Child SA they installed
+    /// leaves the data plane first, so nothing of the peer is left for the kernel reconcile that
+    /// follows. Returns false for an unknown peer.
     @discardableResult
-    public func removeRunning(peerNamed name: String) -> Bool {
+    public func removeRunning(peerNamed name: String, now: IKEInstant) -> Bool {
         guard let i = table.peerIndex(named: name) else { return false }
         reinitiateAt[i] = nil
-        let peerSessions = table.sessions.filter { $0.value.peerIndex == i }.map(\.key)
+        let peerSessions = table.sessions.filter { $0.value.peerIndex == i }.map(\.key).sorted()
         for id in peerSessions {
+            // One Delete of the IKE SA (RFC 7296 §1.4.1), so the peer drops it now rather than
+            // after its liveness checks; the session is forgotten, so it is not retransmitted.
+            if table.sessions[id]?.finished == false {
+                _ = table.withSession(id) { $0.close(now: now) }
+                while let d = table.withSession(id, { $0.pollTransmit() }) ?? nil { outbox.append(d) }
+            }
             sessionStoppedBeingHalfOpen(id)
             for (inbound, outbound) in (liveChildren.removeValue(forKey: id) ?? [:]).sorted(by: { $0.key < $1.key }) {
                 let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
@@ -159,6 +168,35 @@ public final class DaemonCore {
         }
     }
 
+    /// An operator's command for one peer's tunnel, applied to each of its live sessions;
+    /// nil when at least one took it, otherwise why not (unknown peer, nothing established).
+    public func perform(_ command: SessionCommand, peer name: String, now: IKEInstant) -> String? {
+        guard let index = table.peers.firstIndex(where: { $0.name == name }) else {
+            return "no tunnel to '\(name)' on this node (peers: \(table.peers.map(\.name).joined(separator: ", ")))"
+        }
+        let live = table.sessions.filter { $0.value.peerIndex == index && !$0.value.finished }.map(\.key).sorted()
+        var done = false
+        for id in live {
+            if table.withSession(id, { $0.perform(command, now: now) }) == true { done = true }
+            drain(id, now: now)
+        }
+        logger.info("operator command", metadata: ["peer": "\(name)", "command": "\(command.rawValue)", "applied": "\(done)"])
+        return done ? nil : "the tunnel to '\(name)' has no established \(command == .rekeyChild || command == .deleteChild ? "Child SA" : "IKE SA")"
+    }
+
+    /// Shutdown: asks every live session to delete its IKE SA; returns how many are live. The
+    /// answers (or timeouts) finish them as usual, and no peer is re-initiated afterwards.
+    public func closeAll(now: IKEInstant) -> Int {
+        shuttingDown = true
+        reinitiateAt = [:]
+        let live = table.sessions.filter { !$0.value.finished }.map(\.key).sorted()
+        for id in live {
+            _ = table.withSession(id) { $0.close(now: now) }
+            drain(id, now: now)
+        }
+        return liveSessionCount
+    }
+
     /// Calls `timeout(now:)` on every session whose deadline has passed, re-initiates where
     /// the pause is over, and forgets finished sessions.
     public func fireTimers(now: IKEInstant) {
@@ -205,6 +243,7 @@ public final class DaemonCore {
             table.learn(outgoing: d.bytes, from: id)
             outbox.append(d)
         }
+        if let spis = table.sessions[id]?.session.localIKESPIs { table.sync(spis: spis, of: id) }
         guard let peerIndex = table.sessions[id]?.peerIndex else { return }
         let peer = table.peers[peerIndex]
         while let e = table.withSession(id, { $0.pollEvent() }) ?? nil {
@@ -230,7 +269,7 @@ public final class DaemonCore {
                 }
                 table.markFinished(id)
                 sessionStoppedBeingHalfOpen(id)
-                if peer.initiator && table.liveSessions(ofPeer: peerIndex) == 0 && reinitiateAt[peerIndex] == nil {
+                if peer.initiator && !shuttingDown && table.liveSessions(ofPeer: peerIndex) == 0 && reinitiateAt[peerIndex] == nil {
                     // Wait before trying again, unless the peer opens one first.
                     reinitiateAt[peerIndex] = now.adding(seconds: reinitiateDelaySeconds)
                 }
@@ -294,6 +333,11 @@ public final class DaemonCore {
             logger.error("IKE SA failed", metadata: metadata)
         case .ikeSADeleted:
             logger.info("IKE SA deleted", metadata: ["peer": "\(peer)"])
+        case .ikeSARekeyed(let spiI, let spiR, let proposal, let oldI, let oldR):
+            logger.info("IKE SA rekeyed", metadata: [
+                "peer": "\(peer)", "spi": "\(SPIText.ike(spiI))_i \(SPIText.ike(spiR))_r",
+                "old_spi": "\(SPIText.ike(oldI))_i \(SPIText.ike(oldR))_r", "proposal": "\(proposal)",
+            ])
         case .childSAOutboundActivated(let inbound, let outbound):
             do {
                 try dataplane.activateOutbound(inboundSPI: inbound, outboundSPI: outbound, peer: peer)

@@ -17,8 +17,6 @@ public final class DaemonMetrics {
     private var handshakeStarted: [String: IKEInstant] = [:]
     /// Peers with an IKE SA up (a second one established meanwhile is a rekey), and one whose
     /// new IKE SA may still turn out to be a restart (INITIAL_CONTACT follows at once).
-    private var ikeUp: Set<String> = []
-    private var maybeRekeyed: String?
     /// Data plane counters: what the last scrape saw per live Child SA, and what Child SAs
     /// gone since added up, per peer, so the totals never go backwards when SAs are replaced.
     private var lastSeen: [String: [UInt32: ChildSACounters]] = [:]
@@ -110,16 +108,10 @@ public final class DaemonMetrics {
 
     /// One engine event (`DaemonCore.onEvent`).
     public func record(peer: String, event: IKEEvent, now: IKEInstant) {
-        if let candidate = maybeRekeyed {
-            maybeRekeyed = nil
-            let restart: Bool = if case .initialContact = event, candidate == peer { true } else { false }
-            if !restart { registry.makeCounter(descriptor: Self.ikeRekeys, labels: [("peer", candidate)]).increment() }
-        }
         book.record(peer: peer, event: event, now: now, epochSeconds: 0)
         switch event {
-        case .ikeSAEstablished:
-            if ikeUp.contains(peer) { maybeRekeyed = peer }
-            ikeUp.insert(peer)
+        case .ikeSARekeyed:
+            registry.makeCounter(descriptor: Self.ikeRekeys, labels: [("peer", peer)]).increment()
         case .childSAReady(let sa):
             if sa.replacesInboundSPI != nil {
                 registry.makeCounter(descriptor: Self.childRekeys, labels: [("peer", peer)]).increment()
@@ -128,25 +120,17 @@ public final class DaemonMetrics {
                     .record(now.seconds(since: started))
             }
         case .ikeSAFailed(let f):
-            ikeUp.remove(peer)
             handshakeStarted[peer] = nil
             registry.makeCounter(descriptor: Self.failures, labels: [("peer", peer), ("reason", f.code.rawValue)]).increment()
-        case .ikeSADeleted:
-            ikeUp.remove(peer)
         case .deadPeer:
             registry.makeCounter(descriptor: Self.deadPeers, labels: [("peer", peer)]).increment()
-        case .childSADeleted, .childSAOutboundActivated, .initialContact:
+        case .ikeSAEstablished, .ikeSADeleted, .childSADeleted, .childSAOutboundActivated, .initialContact:
             break
         }
     }
 
     /// Brings every gauge and total up to date and returns the text exposition format.
     public func render(now: IKEInstant, daemon: DaemonCounters, counters: (UInt32) -> ChildSACounters?) -> [UInt8] {
-        if let candidate = maybeRekeyed {
-            // No INITIAL_CONTACT came with it: it was a rekey.
-            maybeRekeyed = nil
-            registry.makeCounter(descriptor: Self.ikeRekeys, labels: [("peer", candidate)]).increment()
-        }
         refresh(now: now, daemon: daemon, counters: counters)
         return registry.emitToBuffer()
     }

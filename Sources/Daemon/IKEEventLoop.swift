@@ -46,8 +46,13 @@ public final class IKEEventLoop {
     public func run(maxWaitMilliseconds: Int32 = 60_000, shouldStop: () -> Bool = { false }) throws(DaemonError) -> Stop {
         core.start(now: clock.now())
         flush()
+        // After SIGTERM/SIGINT: the IKE SAs being deleted (RFC 7296 §1.4.1), and since when.
+        var closing: (signal: Int32, since: IKEInstant)?
         while true {
             if shouldStop() { return .requested }
+            if let c = closing, core.liveSessionCount == 0 || clock.now().seconds(since: c.since) >= Self.closeGraceSeconds {
+                return .signal(c.signal)
+            }
             let polled = sockets.sockets.filter { !shared.readByDataplane.contains($0.descriptor) }
             var fds = polled.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
             let inboxIndex = fds.count
@@ -55,7 +60,8 @@ public final class IKEEventLoop {
             if let s = signals { fds.append(pollfd(fd: s.descriptor, events: Int16(POLLIN), revents: 0)) }
             let sourceRanges = appendSourceDescriptors(&fds)
             let deadline = ([core.nextDeadline] + sources.map(\.nextDeadline)).compactMap { $0 }.min()
-            let timeout = SystemMonotonicClock.pollTimeout(until: deadline, now: clock.now(), cap: maxWaitMilliseconds)
+            let timeout = SystemMonotonicClock.pollTimeout(until: deadline, now: clock.now(),
+                                                           cap: closing == nil ? maxWaitMilliseconds : 100)
             let count = fds.count
             let ready = fds.withUnsafeMutableBufferPointer { buf in
                 Syscall.retrying { poll(buf.baseAddress, nfds_t(count), timeout) }
@@ -67,7 +73,12 @@ public final class IKEEventLoop {
                     reload()
                 } else {
                     logger.notice("shutting down", metadata: ["signal": "\(Self.signalName(signo))"])
-                    return .signal(signo)
+                    // The peers learn at once that the tunnels are gone (a Delete of each IKE SA)
+                    // rather than after their liveness checks; a second signal does not wait.
+                    guard closing == nil, core.closeAll(now: clock.now()) > 0 else { return .signal(signo) }
+                    closing = (signo, clock.now())
+                    flush()
+                    continue
                 }
             }
             for (i, socket) in polled.enumerated() where fds[i].revents != 0 {
@@ -79,7 +90,7 @@ public final class IKEEventLoop {
             core.fireTimers(now: clock.now())
             flush()
             handleSources(fds, sourceRanges)
-            // A control request (apply) may have started sessions: send their first messages now.
+            // What a control request (apply, an operator command) made the sessions send.
             flush()
         }
     }
@@ -129,6 +140,9 @@ public final class IKEEventLoop {
             }
         }
     }
+
+    /// How long a shutdown waits for the peers to answer the Deletes of the IKE SAs.
+    static let closeGraceSeconds = 2.0
 
     static func signalName(_ signo: Int32) -> String {
         switch signo {

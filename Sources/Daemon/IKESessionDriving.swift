@@ -15,4 +15,20 @@ public protocol IKESessionDriving {
     mutating func pollTransmit() -> IKEDatagram?
     mutating func pollEvent() -> IKEEvent?
     var nextDeadline: IKEInstant? { get }
+    /// Our IKE SPIs of every IKE SA the session answers to. An IKE SA rekey (RFC 7296 §2.18)
+    /// changes them, and the peer may use the new SPI before we have sent anything on it, so
+    /// the daemon routes by this list rather than only by what the session sent.
+    var localIKESPIs: [UInt64] { get }
+    /// Deletes an established IKE SA (INFORMATIONAL Delete); nothing for one that is not up.
+    mutating func close(now: IKEInstant)
+    /// An operator's request (`viaduct rekey`, `viaduct terminate`); false when the session
+    /// has no established SA to apply it to.
+    mutating func perform(_ command: SessionCommand, now: IKEInstant) -> Bool
+}
+
+extension IKESessionDriving {
+    /// Sessions that never rekey their IKE SA are routed by the SPIs seen in what they send.
+    public var localIKESPIs: [UInt64] { [] }
+    public mutating func close(now: IKEInstant) {}
+    public mutating func perform(_ command: SessionCommand, now: IKEInstant) -> Bool { false }
 }

@@ -17,9 +17,11 @@ public enum NodeControl {
         guard let path else { return nil }
         let core = loop.core
         let book = TunnelStatusBook(plan: plan, peers: core.peers, dataplane: dataplane.name, startedAt: clock.now())
-        let server = ControlServer(socket: try ControlSocket(path: path)) { now in
+        let server = ControlServer(socket: try ControlSocket(path: path), status: { now in
             book.snapshot(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) }
-        }
+        }, perform: { command, peer, now in
+            core.perform(command, peer: peer, now: now)
+        })
         let previous = core.onEvent
         core.onEvent = { peer, event in
             previous?(peer, event)

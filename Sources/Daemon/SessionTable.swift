@@ -35,6 +35,7 @@ struct SessionTable {
     private(set) var sessions: [SessionID: Entry] = [:]
     private var nextID: SessionID = 0
     private var bySPI: [UInt64: SessionID] = [:]
+    private var spisOf: [SessionID: Set<UInt64>] = [:]
     private var byHalfOpen: [HalfOpenKey: SessionID] = [:]
     private var byAddress: [[UInt8]: Int] = [:]
 
@@ -56,7 +57,10 @@ struct SessionTable {
         }
         let dropped = sessions.filter { $0.value.peerIndex == index }.map(\.key)
         let gone = Set(dropped)
-        for id in dropped { sessions[id] = nil }
+        for id in dropped {
+            sessions[id] = nil
+            spisOf[id] = nil
+        }
         bySPI = bySPI.filter { !gone.contains($0.value) }
         byHalfOpen = byHalfOpen.filter { !gone.contains($0.value) }
         return dropped
@@ -80,6 +84,26 @@ struct SessionTable {
     mutating func learn(outgoing bytes: [UInt8], from id: SessionID) {
         guard let route = IKEMessageRoute(bytes), route.senderSPI != 0 else { return }
         bySPI[route.senderSPI] = id
+    }
+
+    /// Makes exactly `spis` route to the session (RFC 7296 §2.18: an IKE SA rekey adds a new
+    /// SPI before anything was sent with it, and the replaced SA's goes once it is deleted).
+    /// An empty list changes nothing (a session that does not report its SPIs).
+    mutating func sync(spis: [UInt64], of id: SessionID) {
+        guard !spis.isEmpty else { return }
+        let now = Set(spis)
+        for old in spisOf[id] ?? [] where !now.contains(old) && bySPI[old] == id { bySPI[old] = nil }
+        for spi in now { bySPI[spi] = id }
+        spisOf[id] = now
+    }
+
+    /// Forgets a session at once, deadlines or not, with its SPIs (its peer restarted:
+    /// INITIAL_CONTACT, so it no longer knows this SA).
+    mutating func remove(_ id: SessionID) {
+        sessions[id] = nil
+        spisOf[id] = nil
+        bySPI = bySPI.filter { $0.value != id }
+        byHalfOpen = byHalfOpen.filter { $0.value != id }
     }
 
     func route(_ route: IKEMessageRoute, from address: [UInt8]) -> Lookup {
@@ -112,17 +136,13 @@ struct SessionTable {
         let dead = sessions.filter { $0.value.finished && $0.value.session.nextDeadline == nil }.map(\.key)
         guard !dead.isEmpty else { return [] }
         let gone = Set(dead)
-        for id in dead { sessions[id] = nil }
+        for id in dead {
+            sessions[id] = nil
+            spisOf[id] = nil
+        }
         bySPI = bySPI.filter { !gone.contains($0.value) }
         byHalfOpen = byHalfOpen.filter { !gone.contains($0.value) }
         return dead
-    }
-
-    /// Forgets a session at once, deadlines or not (a stale SA the peer no longer knows).
-    mutating func remove(_ id: SessionID) {
-        guard sessions.removeValue(forKey: id) != nil else { return }
-        bySPI = bySPI.filter { $0.value != id }
-        byHalfOpen = byHalfOpen.filter { $0.value != id }
     }
 
     /// Sessions of a peer other than `id`, finished or not.

@@ -6,6 +6,8 @@ public struct TunnelEvent: Codable, Hashable, Sendable {
         case ikeUp = "ike-up"
         case ikeFailed = "ike-failed"
         case ikeDeleted = "ike-deleted"
+        /// The IKE SA was replaced by a new one (new SPIs, same Child SAs).
+        case ikeRekeyed = "ike-rekeyed"
         case childUp = "child-up"
         case childDown = "child-down"
         /// Outbound traffic moved to a new Child SA (a rekey's make-before-break switch).

@@ -77,6 +77,15 @@ public final class TunnelStatusBook {
                 entries[i].ikeSince = now
             }
             return emit(.ikeUp, spis, "\(proposal) peer_id=\(peerIdentity) remote=\(remote)")
+        case .ikeSARekeyed(let spiI, let spiR, let proposal, let oldI, let oldR):
+            let spis = "\(SPIText.ike(spiI))_i \(SPIText.ike(spiR))_r"
+            if let i, var ike = entries[i].ike {
+                ike.spis = spis
+                ike.proposal = proposal
+                entries[i].ike = ike
+                entries[i].ikeSince = now
+            }
+            return emit(.ikeRekeyed, spis, "\(proposal) replaces \(SPIText.ike(oldI))_i \(SPIText.ike(oldR))_r")
         case .childSAReady(let sa):
             let spis = "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o"
             let enc = AlgorithmText.encryption(sa.encryption)

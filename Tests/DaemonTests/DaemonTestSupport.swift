@@ -36,6 +36,13 @@ final class FakeSession: IKESessionDriving {
     var nextDeadline: IKEInstant?
     /// Called on receive: lets a test script an answer.
     var onReceive: ((FakeSession, IKEDatagram) -> Void)?
+    /// What `localIKESPIs` reports (empty: routed by what it sends, like before IKE rekeying).
+    var spis: [UInt64] = []
+    var closes: [IKEInstant] = []
+    /// Events queued when `close` is called (e.g. the Delete's answer).
+    var onClose: [IKEEvent] = []
+    var commands: [SessionCommand] = []
+    var acceptsCommands = true
 
     init(initiator: Bool, spi: UInt64, local: IKEEndpoint, peer: IKEEndpoint) {
         self.initiator = initiator
@@ -58,6 +65,15 @@ final class FakeSession: IKESessionDriving {
     }
 
     func timeout(now: IKEInstant) { timeouts.append(now); nextDeadline = nil }
+    var localIKESPIs: [UInt64] { spis }
+    func close(now: IKEInstant) {
+        closes.append(now)
+        events += onClose
+    }
+    func perform(_ command: SessionCommand, now: IKEInstant) -> Bool {
+        commands.append(command)
+        return acceptsCommands
+    }
     func pollTransmit() -> IKEDatagram? { transmit.isEmpty ? nil : transmit.removeFirst() }
     func pollEvent() -> IKEEvent? { events.isEmpty ? nil : events.removeFirst() }
 }

@@ -103,17 +103,19 @@ import Topology
         #expect(Self.value(text, "viaduct_ike_sa_rekeys_total{peer=\"b\"}") == 0)
     }
 
-    @Test func aSecondIKESAIsARekeyUnlessItAnnouncesARestart() throws {
+    @Test func ikeRekeysAreCountedFromTheRekeyEventOnly() throws {
         let (_, m, _, _) = try Self.setUp()
         let e = IKEEndpoint(address: [192, 0, 2, 1], port: 4500)
         func established(_ spi: UInt64) -> IKEEvent {
             .ikeSAEstablished(initiatorSPI: spi, responderSPI: spi + 1, proposal: "p", peerIdentity: "b", local: e, peer: e)
         }
         m.record(peer: "b", event: established(1), now: .seconds(1))
+        // A new IKE SA after a restart (INITIAL_CONTACT) or a failure is not a rekey.
         m.record(peer: "b", event: established(3), now: .seconds(2))
-        m.record(peer: "b", event: .initialContact(peerIdentity: "b"), now: .seconds(2))  // the peer restarted
+        m.record(peer: "b", event: .initialContact(peerIdentity: "b"), now: .seconds(2))
         #expect(Self.value(Self.render(m, at: 3), "viaduct_ike_sa_rekeys_total{peer=\"b\"}") == 0)
-        m.record(peer: "b", event: established(5), now: .seconds(4))
+        m.record(peer: "b", event: .ikeSARekeyed(initiatorSPI: 5, responderSPI: 6, proposal: "p",
+                                                 oldInitiatorSPI: 3, oldResponderSPI: 4), now: .seconds(4))
         #expect(Self.value(Self.render(m, at: 5), "viaduct_ike_sa_rekeys_total{peer=\"b\"}") == 1)
     }
 

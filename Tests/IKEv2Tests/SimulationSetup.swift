@@ -23,6 +23,9 @@ struct SimulationSetup {
     var childLifetime = 3_600.0
     var childRekeyMargin = 300.0
     var childRekeyJitter = 180.0
+    var ikeLifetime = 14_400.0
+    var ikeRekeyMargin = 1_800.0
+    var ikeRekeyJitter = 900.0
     var dpdInterval = 0.0
     var dpdAction = IKEDPDAction.restart
     var sendInitialContact = true
@@ -44,12 +47,13 @@ struct SimulationSetup {
             ikeProposals: initiator ? initiatorIKE : responderIKE, espProposals: initiator ? initiatorESP : responderESP,
             localTrafficSelectors: initiator ? [.anyIPv4, .anyIPv6] : responderTrafficSelectors,
             remoteTrafficSelectors: initiator ? [.anyIPv4, .anyIPv6] : responderTrafficSelectors,
-            childLifetimeSeconds: childLifetime,
+            ikeLifetimeSeconds: ikeLifetime, childLifetimeSeconds: childLifetime,
             retransmission: retransmission, halfOpenTimeoutSeconds: halfOpenTimeout,
             forceUDPEncapsulation: initiator && forceEncapsulation,
             wallClock: IKEWallClock(epochSecondsAtInstantZero: SimulationPKI.now),
             sendInitialContact: sendInitialContact,
             childRekeyMarginSeconds: childRekeyMargin, childRekeyJitterSeconds: childRekeyJitter,
+            ikeRekeyMarginSeconds: ikeRekeyMargin, ikeRekeyJitterSeconds: ikeRekeyJitter,
             dpdIntervalSeconds: dpdInterval, dpdAction: dpdAction)
     }
 

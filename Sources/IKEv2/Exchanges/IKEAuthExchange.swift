@@ -179,6 +179,7 @@ extension IKESession {
         }
         let child = try childParameters(esp, outboundSPI: outboundSPI)
         state = .established
+        scheduleIKERekey(now: now)
         addChild(child, now: now)
     }
 
@@ -254,6 +255,7 @@ extension IKESession {
         }
         if let child {
             state = .established
+            scheduleIKERekey(now: now)
             addChild(child, now: now)
         } else if let childFailure {
             report(childFailure)

@@ -183,8 +183,17 @@ extension IKESession {
         }
         let p = CreateChildPayloads(inner)
         guard let rekey = p.notifies.first(where: { $0.type == .rekeySA && $0.protocolID == .esp }) else {
-            // New Child SAs and IKE SA rekeys are not implemented: the peer keeps what it has.
+            if Self.isIKERekeyRequest(inner) {
+                try processIKERekeyRequest(inner, messageID: messageID, datagram, now: now)
+                return
+            }
+            // New Child SAs are not implemented: the peer keeps what it has.
             try respond([.notify(IKENotify(type: .noAdditionalSAs))])
+            return
+        }
+        // §2.25: while our IKE SA rekey is in flight the Child SAs are about to move; later.
+        if case .rekeyIKE = activeTask {
+            try respond([.notify(IKENotify(type: .temporaryFailure))])
             return
         }
         guard let spi = rekey.spi32, let index = children.firstIndex(where: { $0.outboundSPI == spi }) else {

@@ -24,26 +24,15 @@ extension IKESession {
     func processInformationalRequest(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
         guard let inner = openAuthenticated(message, datagram, now: now) else { return }
         let messageID = message.header.messageID
-        var answerSPIs: [UInt32] = []
-        var removed: [UInt32] = []
-        var deleteIKE = false
-        for case .delete(let d) in inner {
-            switch d.protocolID {
-            case .ike: deleteIKE = true
-            case .esp:
-                for spi in d.spis32 {
-                    guard let child = children.first(where: { $0.outboundSPI == spi }) else { continue }
-                    // §1.4.1: a Delete crossing ours is not answered with a Delete of the same SA.
-                    if child.phase != .deleting { answerSPIs.append(child.inboundSPI) }
-                    removed.append(child.inboundSPI)
-                }
-            default: break
-            }
-        }
+        let deleteIKE = inner.contains { if case .delete(let d) = $0 { d.protocolID == .ike } else { false } }
+        let (answerSPIs, removed) = childDeletes(in: inner)
         let answer: [IKEPayload] = deleteIKE || answerSPIs.isEmpty ? [] : [.delete(.childSAs(answerSPIs))]
         let bytes = try sealed(header(.informational, messageID: messageID, response: true), answer)
         sendResponse(bytes, to: datagram, messageID: messageID)
+        // §2.8.2: the old SA deleted after the peer's rekey won a collision: not the end.
+        if deleteIKE, adoptCandidateOnDelete(now: now) { return }
         if deleteIKE {
+            sides = []
             for child in children { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
             children = []
             activeOutbound = nil
@@ -54,6 +43,27 @@ extension IKESession {
             emit(.ikeSADeleted)
             return
         }
+        removeDeletedChildren(removed)
+        startNextTask(now: now)
+    }
+
+    /// §1.4.1: the Child SAs a peer's Delete payloads name (by the peer's inbound SPI, our
+    /// outbound one): our inbound SPIs to answer with, and the SAs to remove.
+    func childDeletes(in inner: [IKEPayload]) -> (answer: [UInt32], removed: [UInt32]) {
+        var answer: [UInt32] = []
+        var removed: [UInt32] = []
+        for case .delete(let d) in inner where d.protocolID == .esp {
+            for spi in d.spis32 {
+                guard let child = children.first(where: { $0.outboundSPI == spi }) else { continue }
+                // §1.4.1: a Delete crossing ours is not answered with a Delete of the same SA.
+                if child.phase != .deleting { answer.append(child.inboundSPI) }
+                removed.append(child.inboundSPI)
+            }
+        }
+        return (answer, removed)
+    }
+
+    func removeDeletedChildren(_ removed: [UInt32]) {
         for spi in removed {
             if case .rekeyChild(var ctx) = activeTask, ctx.oldInboundSPI == spi {
                 ctx.oldDeleted = true  // §2.25.1: our rekey of it is still in flight
@@ -61,7 +71,6 @@ extension IKESession {
             }
             removeChild(spi)
         }
-        startNextTask(now: now)
     }
 
     func processInformationalResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
@@ -74,6 +83,7 @@ extension IKESession {
             // §1.4.1: our inbound SAs go once the peer confirmed.
             for spi in spis { removeChild(spi) }
         case .deleteIKE?:
+            sides = []
             for child in children { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
             children = []
             activeOutbound = nil

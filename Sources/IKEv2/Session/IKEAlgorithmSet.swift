@@ -19,9 +19,10 @@ public struct IKEAlgorithmSet: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { IKEProposalText.format(self) }
 
-    /// The SA payload proposal (RFC 7296 §3.3.1; SPI empty for the initial IKE SA).
-    func wireProposal(number: UInt8) -> IKEProposal {
-        IKEProposal(number: number, protocolID: .ike, transforms:
+    /// The SA payload proposal (RFC 7296 §3.3.1; SPI empty for the initial IKE SA, the sender's
+    /// new 8-octet SPI in an IKE SA rekey, §1.3.2).
+    func wireProposal(number: UInt8, spi: [UInt8] = []) -> IKEProposal {
+        IKEProposal(number: number, protocolID: .ike, spi: spi, transforms:
             encryption.map { IKETransform(.encryption($0)) } + prf.map { IKETransform(.prf($0)) }
             + integrity.map { IKETransform(.integrity($0)) } + groups.map { IKETransform(.keyExchange($0)) })
     }

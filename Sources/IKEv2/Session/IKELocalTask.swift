@@ -11,6 +11,8 @@ enum IKELocalTask: Equatable {
     case liveness
     /// §1.4.1: Delete of the IKE SA.
     case deleteIKE
+    /// §1.3.2, §2.18: CREATE_CHILD_SA rekeying the IKE SA.
+    case rekeyIKE
 }
 
 /// What our outstanding request is for, with the state its answer needs.
@@ -19,4 +21,5 @@ enum IKEActiveTask {
     case deleteChildren([UInt32])
     case liveness
     case deleteIKE
+    case rekeyIKE(IKESARekeyContext)
 }

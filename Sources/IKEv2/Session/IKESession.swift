@@ -60,6 +60,10 @@ public final class IKESession {
     var activeTask: IKEActiveTask?
     var lastInbound: IKEInstant?
 
+    // IKE SA rekeying (§2.18, §2.8.2): when ours is due, and the SAs other than the current one.
+    var ikeRekeyAt: IKEInstant?
+    var sides: [IKESideSA] = []
+
     // Message IDs and retransmission (§2.1–§2.3)
     var nextRequestID: UInt32 = 0
     var expectedPeerRequestID: UInt32 = 0
@@ -78,9 +82,19 @@ public final class IKESession {
         self.authenticator = authenticator
         self.local = configuration.local
         self.peer = configuration.peer
+        self.isInitiator = configuration.role == .initiator
     }
 
-    public var isInitiator: Bool { configuration.role == .initiator }
+    /// Original initiator of the current IKE SA (the I flag): the configured role at first,
+    /// then whoever initiated the latest IKE SA rekey (RFC 7296 §2.18).
+    public internal(set) var isInitiator: Bool
+
+    /// Our IKE SPIs of every SA this session answers to (current, replaced, redundant): the
+    /// daemon routes datagrams carrying any of them here (RFC 7296 §2.18 changes them).
+    public var localIKESPIs: [UInt64] {
+        let current = isInitiator ? initiatorSPI : responderSPI
+        return (current.isZero ? [] : [current.rawValue]) + sides.map(\.keying.localSPI.rawValue)
+    }
 
     // MARK: Daemon API
 
@@ -97,6 +111,10 @@ public final class IKESession {
     /// Feeds one datagram addressed to this SA (the daemon strips the non-ESP marker).
     public func receive(_ datagram: IKEDatagram, now: IKEInstant) {
         guard let header = try? IKEHeader(decoding: datagram.bytes) else { return }
+        if let i = sides.firstIndex(where: { $0.keying.matches(header) }) {
+            receiveOnSide(i, header, datagram, now: now)
+            return
+        }
         if !initiatorSPI.isZero && header.initiatorSPI != initiatorSPI { return }
         if header.isResponse {
             receiveResponse(header, datagram, now: now)
@@ -126,6 +144,7 @@ public final class IKESession {
             outstanding = request
             transmitQueue.append(request.datagram)
         }
+        sideTimers(now: now)
         if state == .initAnswered, let deadline = halfOpenDeadline, now >= deadline {
             fail(.timeout, "peer \(peer) answered IKE_SA_INIT but never completed IKE_AUTH within \(Int(configuration.halfOpenTimeoutSeconds))s")
         }
@@ -140,6 +159,7 @@ public final class IKESession {
         var d = outstanding?.deadline
         if state == .initAnswered, let h = halfOpenDeadline { d = d.map { min($0, h) } ?? h }
         if let l = lifecycleDeadline { d = d.map { min($0, l) } ?? l }
+        if let s = sideDeadline { d = d.map { min($0, s) } ?? s }
         return d
     }
 
@@ -155,7 +175,12 @@ public final class IKESession {
             case .ikeSAInit: try processInitResponse(message, datagram, now: now)
             case .ikeAuth: try processAuthResponse(message, datagram, now: now)
             case .informational: try processInformationalResponse(message, datagram, now: now)
-            case .createChildSA: try processChildRekeyResponse(message, datagram, now: now)
+            case .createChildSA:
+                if case .rekeyIKE = activeTask {
+                    try processIKERekeyResponse(message, datagram, now: now)
+                } else {
+                    try processChildRekeyResponse(message, datagram, now: now)
+                }
             default: return
             }
         } catch {
@@ -182,6 +207,7 @@ public final class IKESession {
             case (.informational, .established), (.informational, .deleting):
                 try processInformationalRequest(message, datagram, now: now)
             case (.createChildSA, .established): try processCreateChildSARequest(message, datagram, now: now)
+            case (.createChildSA, .deleting): try refuseWhileDeleting(message, datagram, now: now)
             default: return
             }
         } catch {
@@ -261,6 +287,7 @@ public final class IKESession {
         for child in children { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
         children = []
         activeOutbound = nil
+        sides = []
         emit(.ikeSAFailed(failure))
     }
 

@@ -170,6 +170,11 @@ public enum IKEEvent: Sendable {
     /// The peer's IKE_AUTH carried INITIAL_CONTACT (§2.4): it has no other IKE SA with us, so
     /// any older SA of this identity is stale and the daemon should drop it.
     case initialContact(peerIdentity: String)
+    /// The IKE SA was rekeyed (RFC 7296 §2.18): these are its new SPIs (hex pair as in
+    /// `ikeSAEstablished`) and proposal; the Child SAs moved to it unchanged, the old SA is
+    /// being deleted. Our new SPI is in `IKESession.localIKESPIs` from now on.
+    case ikeSARekeyed(initiatorSPI: UInt64, responderSPI: UInt64, proposal: String,
+                      oldInitiatorSPI: UInt64, oldResponderSPI: UInt64)
     /// The IKE SA could not be established, or died.
     case ikeSAFailed(IKEFailure)
     /// The IKE SA was deleted cleanly.

@@ -82,6 +82,7 @@ extension IKESession {
             if c.phase == .installed { consider(c.rekeyAt) }
             if c.phase != .deleting { consider(c.expireAt) }
         }
+        if let r = ikeRekeyAt { consider(r) }
         if configuration.dpdIntervalSeconds > 0, outstanding == nil, pendingTasks.isEmpty, let last = lastInbound {
             consider(last.adding(seconds: configuration.dpdIntervalSeconds))
         }
@@ -100,6 +101,11 @@ extension IKESession {
                 children[i].phase = .rekeying
                 enqueue(.rekeyChild(children[i].inboundSPI))
             }
+        }
+        if let r = ikeRekeyAt, r <= now {
+            // §2.18: the IKE SA's soft lifetime; it waits behind what is outstanding (§2.3).
+            ikeRekeyAt = nil
+            enqueue(.rekeyIKE)
         }
         if configuration.dpdIntervalSeconds > 0, outstanding == nil, pendingTasks.isEmpty, let last = lastInbound,
            now >= last.adding(seconds: configuration.dpdIntervalSeconds) {
@@ -135,6 +141,8 @@ extension IKESession {
                     try sendInformational([.delete(.ikeSA)], now: now)
                     activeTask = .deleteIKE
                     state = .deleting
+                case .rekeyIKE:
+                    try startIKERekey(now: now)
                 }
             } catch {
                 fail(.internalError, "cannot start \(task) with \(peer): \(error)")
@@ -151,6 +159,16 @@ extension IKESession {
 }
 
 extension IKESession {
+    /// Rekeys the IKE SA now (`swanctl --rekey --ike`); the timer calls the same path at the
+    /// IKE SA's soft lifetime (§2.18). Waits behind an outstanding request.
+    public func rekeyIKESA(now: IKEInstant) {
+        guard state == .established, !sides.contains(where: { $0.purpose == .candidate }) else { return }
+        if case .rekeyIKE = activeTask { return }
+        ikeRekeyAt = nil
+        enqueue(.rekeyIKE)
+        startNextTask(now: now)
+    }
+
     /// Rekeys a Child SA now (the active one by default), as `swanctl --rekey` does; the timers
     /// call the same path at the soft lifetime (§2.8).
     public func rekeyChildSA(inboundSPI: UInt32? = nil, now: IKEInstant) {
