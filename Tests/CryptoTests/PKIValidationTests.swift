@@ -26,6 +26,30 @@ import Testing
         try v.validate(v6, intermediates: [pki.intermediate], identity: try CertificateIdentity(parsing: "2001:db8::1"), at: TestPKI.now)
     }
 
+    /// A validator reuses what OpenSSL verified for the exact same certificates (signatures,
+    /// path); validity must still be judged at every validation's own time, for every
+    /// certificate of the chain, and a chain presented differently is verified afresh.
+    @Test func reusedVerificationStillChecksTimeEveryTime() throws {
+        let pki = try TestPKI()
+        defer { pki.cleanup() }
+        let v = pki.validator()
+        // A gateway that outlives its intermediate (which expires at now + 1825 days).
+        let late = try pki.issueGateway(.gateway(subject: "CN=gw1.example.net,O=Viaduct", subjectAltNames: [.dns("gw1.example.net")],
+                                                 notBefore: TestPKI.now - TestPKI.day, notAfter: TestPKI.now + 2000 * TestPKI.day))
+        let ints = [pki.intermediate]
+        #expect(try v.validate(late, intermediates: ints, identity: nil, at: TestPKI.now) == [late, pki.intermediate, pki.root])
+        #expect(code { try v.validate(late, intermediates: ints, identity: nil, at: late.notBefore - 1) } == .certificateNotYetValid)
+        #expect(code { try v.validate(late, intermediates: ints, identity: nil, at: pki.intermediate.notAfter + 1) } == .certificateExpired)
+        #expect(code { try v.validate(late, intermediates: ints, identity: nil, at: late.notAfter + 1) } == .certificateExpired)
+        // Still accepted in between, and usage and identity are checked on every call.
+        try v.validate(late, intermediates: ints, identity: .fqdn("gw1.example.net"), at: TestPKI.now + TestPKI.day)
+        #expect(code { try v.validate(late, intermediates: ints, identity: .fqdn("gw2.example.net"), at: TestPKI.now) } == .identityMismatch)
+        // Without the intermediate the same end entity is not trusted, whatever came before.
+        #expect(code { try v.validate(late, intermediates: [], identity: nil, at: TestPKI.now) } == .certificateUntrusted)
+        // The same certificate bytes parsed through the validator are the same certificate.
+        #expect(try v.certificate(derEncoded: late.derBytes) == late)
+    }
+
     @Test func eachFailureHasADistinctCode() throws {
         let pki = try TestPKI()
         defer { pki.cleanup() }

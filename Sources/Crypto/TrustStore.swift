@@ -1,0 +1,110 @@
+import COpenSSL
+import CryptoCore
+import Synchronization
+
+/// A validation policy's trust anchors and CRLs as one OpenSSL X509_STORE, built once when the
+/// `CertificateValidator` is made instead of on every validation (which re-parsed every CA
+/// certificate and CRL per IKE handshake).
+///
+/// The store holds references to the anchors' own parsed X509 objects, so a chain OpenSSL
+/// builds can be mapped back to the `Certificate` values without re-parsing. Verification
+/// contexts take their own reference to the store (`retained`): OpenSSL's X509_STORE is made
+/// for concurrent lookups from many X509_STORE_CTX, so validations on different threads do not
+/// wait for each other.
+///
+/// It also keeps the certificates peers present, parsed (`certificate(derEncoded:)`): a peer
+/// sends the same certificate in every handshake, and parsing it (OpenSSL 3 decodes its key
+/// through the provider decoders) cost more than verifying it. Only the parse is reused, never
+/// a verdict: every handshake still runs the whole chain validation (signatures, validity at
+/// its own time, CRLs, usage, identity). A parse is a pure function of the DER, the key.
+final class TrustStore: Sendable {
+    let anchors: [Certificate]
+    let hasCRLs: Bool
+    /// Bounded so a peer cycling through certificates cannot grow it: emptied when full.
+    private let parsed = Mutex<[[UInt8]: Certificate]>([:])
+    static let parsedLimit = 256
+    /// Chains OpenSSL verified, keyed by the exact DER of the presented certificates (end
+    /// entity, then intermediates); see `verifiedChain(for:)`. Same bound.
+    private let verified = Mutex<[[[UInt8]]: [Certificate]]>([:])
+    /// nil when the store could not be built (allocation failure); validation then reports it.
+    private let store: OpenSSLObject?
+    private let buildError: CryptoError?
+
+    init(policy: CertificateValidationPolicy) {
+        anchors = policy.trustAnchors
+        hasCRLs = !policy.crls.isEmpty
+        do {
+            store = try Self.build(policy)
+            buildError = nil
+        } catch {
+            store = nil
+            buildError = error
+        }
+    }
+
+    private static func build(_ policy: CertificateValidationPolicy) throws(CryptoError) -> OpenSSLObject {
+        guard let store = X509_STORE_new() else { throw OpenSSL.error(.library, "X509_STORE_new") }
+        let owner = OpenSSLObject(owning: store, kind: .store)
+        for anchor in policy.trustAnchors {
+            let x = anchor.makeX509()
+            defer { X509_free(x) }  // the store took its own reference
+            if X509_STORE_add_cert(store, x) != 1 {
+                OpenSSL.clearErrors()  // duplicate anchors are harmless
+            }
+        }
+        for crl in policy.crls {
+            let c: OpaquePointer
+            do {
+                c = try X509Support.d2i(crl.derBytes, "CRL") { p, n in d2i_X509_CRL(nil, p, n) }
+            } catch {
+                throw CryptoError(.crlInvalid, "CRL of '\(crl.issuer)' cannot be parsed: \(error)")
+            }
+            defer { X509_CRL_free(c) }
+            _ = X509_STORE_add_crl(store, c)
+            OpenSSL.clearErrors()
+        }
+        return owner
+    }
+
+    /// A new reference to the store for one verification context (the caller frees it).
+    func retainedStore() throws(CryptoError) -> OpaquePointer {
+        guard let store else { throw buildError ?? CryptoError(.library, "no certificate store") }
+        return store.retained()
+    }
+
+    /// The certificate with this exact DER, parsed once.
+    func certificate(derEncoded der: [UInt8]) throws -> Certificate {
+        if let known = parsed.withLock({ $0[der] }) { return known }
+        let certificate = try Certificate(derEncoded: der)
+        parsed.withLock { cache in
+            if cache.count >= Self.parsedLimit { cache.removeAll(keepingCapacity: true) }
+            cache[der] = certificate
+        }
+        return certificate
+    }
+
+    /// A chain OpenSSL verified earlier for exactly these certificates, if still valid at
+    /// `time`. The signatures, path, basic constraints and CA key usages OpenSSL checked are
+    /// facts about these exact bytes and this store's anchors, so they are reused (strongSwan's
+    /// cert_cache does the same for issuer signatures); what changes with time is re-checked
+    /// here, on every certificate of the chain, anchor included, as X509_verify_cert would.
+    /// Never used when CRLs are configured: revocation is then checked by OpenSSL every time.
+    func verifiedChain(for presented: [[UInt8]], at time: Int64) -> [Certificate]? {
+        guard !hasCRLs, let chain = verified.withLock({ $0[presented] }) else { return nil }
+        return chain.allSatisfy({ $0.notBefore <= time && time <= $0.notAfter }) ? chain : nil
+    }
+
+    /// Records a chain X509_verify_cert accepted (nothing is recorded with CRLs configured).
+    func remember(_ chain: [Certificate], for presented: [[UInt8]]) {
+        guard !hasCRLs else { return }
+        verified.withLock { cache in
+            if cache.count >= Self.parsedLimit { cache.removeAll(keepingCapacity: true) }
+            cache[presented] = chain
+        }
+    }
+
+    /// The anchor whose parsed object OpenSSL put in a chain, if `x` is one.
+    func anchor(for x: OpaquePointer) -> Certificate? {
+        anchors.first { $0.object.isSame(x) }
+    }
+}
