@@ -21,11 +21,11 @@ final class TrustStore: Sendable {
     let anchors: [Certificate]
     let hasCRLs: Bool
     /// Bounded so a peer cycling through certificates cannot grow it: emptied when full.
-    private let parsed = Mutex<[[UInt8]: Certificate]>([:])
+    private let parsed = Mutex<[DERKey: Certificate]>([:])
     static let parsedLimit = 256
     /// Chains OpenSSL verified, keyed by the exact DER of the presented certificates (end
     /// entity, then intermediates); see `verifiedChain(for:)`. Same bound.
-    private let verified = Mutex<[[[UInt8]]: [Certificate]]>([:])
+    private let verified = Mutex<[DERKey: [Certificate]]>([:])
     /// nil when the store could not be built (allocation failure); validation then reports it.
     private let store: OpenSSLObject?
     private let buildError: CryptoError?
@@ -74,11 +74,12 @@ final class TrustStore: Sendable {
 
     /// The certificate with this exact DER, parsed once.
     func certificate(derEncoded der: [UInt8]) throws -> Certificate {
-        if let known = parsed.withLock({ $0[der] }) { return known }
+        let key = DERKey([der])
+        if let known = parsed.withLock({ $0[key] }) { return known }
         let certificate = try Certificate(derEncoded: der)
         parsed.withLock { cache in
             if cache.count >= Self.parsedLimit { cache.removeAll(keepingCapacity: true) }
-            cache[der] = certificate
+            cache[key] = certificate
         }
         return certificate
     }
@@ -90,7 +91,7 @@ final class TrustStore: Sendable {
     /// here, on every certificate of the chain, anchor included, as X509_verify_cert would.
     /// Never used when CRLs are configured: revocation is then checked by OpenSSL every time.
     func verifiedChain(for presented: [[UInt8]], at time: Int64) -> [Certificate]? {
-        guard !hasCRLs, let chain = verified.withLock({ $0[presented] }) else { return nil }
+        guard !hasCRLs, let chain = verified.withLock({ $0[DERKey(presented)] }) else { return nil }
         return chain.allSatisfy({ $0.notBefore <= time && time <= $0.notAfter }) ? chain : nil
     }
 
@@ -99,12 +100,28 @@ final class TrustStore: Sendable {
         guard !hasCRLs else { return }
         verified.withLock { cache in
             if cache.count >= Self.parsedLimit { cache.removeAll(keepingCapacity: true) }
-            cache[presented] = chain
+            cache[DERKey(presented)] = chain
         }
     }
 
     /// The anchor whose parsed object OpenSSL put in a chain, if `x` is one.
     func anchor(for x: OpaquePointer) -> Certificate? {
         anchors.first { $0.object.isSame(x) }
+    }
+}
+
+/// DER blobs as a dictionary key, hashed as whole buffers: `[UInt8]`'s own hashing feeds the
+/// hasher one byte at a time, which cost more than the rest of a cache lookup.
+struct DERKey: Hashable, Sendable {
+    let blobs: [[UInt8]]
+
+    init(_ blobs: [[UInt8]]) { self.blobs = blobs }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(blobs.count)
+        for blob in blobs {
+            hasher.combine(blob.count)
+            blob.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
     }
 }
