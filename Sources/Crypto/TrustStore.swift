@@ -14,12 +14,14 @@ import Synchronization
 ///
 /// It also keeps the certificates peers present, parsed (`certificate(derEncoded:)`): a peer
 /// sends the same certificate in every handshake, and parsing it (OpenSSL 3 decodes its key
-/// through the provider decoders) cost more than verifying it. Only the parse is reused, never
-/// a verdict: every handshake still runs the whole chain validation (signatures, validity at
-/// its own time, CRLs, usage, identity). A parse is a pure function of the DER, the key.
+/// through the provider decoders) cost more than verifying it; a parse is a pure function of
+/// the DER, the key. And the chains OpenSSL accepted, keyed by the exact DER presented, so
+/// that their signatures are not verified again (`verifiedChain(for:at:)`, which re-checks
+/// validity periods and revocation at every handshake's time).
 final class TrustStore: Sendable {
     let anchors: [Certificate]
-    let hasCRLs: Bool
+    let crls: [CertificateRevocationList]
+    var hasCRLs: Bool { !crls.isEmpty }
     /// Bounded so a peer cycling through certificates cannot grow it: emptied when full.
     private let parsed = Mutex<[DERKey: Certificate]>([:])
     static let parsedLimit = 256
@@ -32,7 +34,7 @@ final class TrustStore: Sendable {
 
     init(policy: CertificateValidationPolicy) {
         anchors = policy.trustAnchors
-        hasCRLs = !policy.crls.isEmpty
+        crls = policy.crls
         do {
             store = try Self.build(policy)
             buildError = nil
@@ -86,18 +88,31 @@ final class TrustStore: Sendable {
 
     /// A chain OpenSSL verified earlier for exactly these certificates, if still valid at
     /// `time`. The signatures, path, basic constraints and CA key usages OpenSSL checked are
-    /// facts about these exact bytes and this store's anchors, so they are reused (strongSwan's
-    /// cert_cache does the same for issuer signatures); what changes with time is re-checked
-    /// here, on every certificate of the chain, anchor included, as X509_verify_cert would.
-    /// Never used when CRLs are configured: revocation is then checked by OpenSSL every time.
+    /// facts about these exact bytes and this store's fixed anchors and CRLs, so they are reused
+    /// (strongSwan's cert_cache does the same for issuer signatures). What can change with time
+    /// is re-checked here with OpenSSL's own comparisons (X509_cmp_time: valid from notBefore
+    /// inclusive to notAfter exclusive), on every certificate of the chain, anchor included:
+    /// its validity period and, when CRLs are configured, its revocation: every CRL of its
+    /// issuer must be current (thisUpdate <= time < nextUpdate) and must not list it. Anything
+    /// else (no CRL of that issuer, a CRL out of its period, a listed serial) answers nil, and
+    /// the caller runs the whole X509_verify_cert, which then reports the precise error.
     func verifiedChain(for presented: [[UInt8]], at time: Int64) -> [Certificate]? {
-        guard !hasCRLs, let chain = verified.withLock({ $0[DERKey(presented)] }) else { return nil }
-        return chain.allSatisfy({ $0.notBefore <= time && time <= $0.notAfter }) ? chain : nil
+        guard let chain = verified.withLock({ $0[DERKey(presented)] }) else { return nil }
+        for certificate in chain {
+            guard certificate.notBefore <= time, time < certificate.notAfter else { return nil }
+            guard hasCRLs else { continue }
+            let issued = crls.filter { $0.issuer.der == certificate.issuer.der }
+            guard !issued.isEmpty else { return nil }
+            for crl in issued {
+                guard crl.thisUpdate <= time, crl.nextUpdate.map({ time < $0 }) ?? true,
+                      !crl.isRevoked(serialNumber: certificate.serialNumber) else { return nil }
+            }
+        }
+        return chain
     }
 
-    /// Records a chain X509_verify_cert accepted (nothing is recorded with CRLs configured).
+    /// Records a chain X509_verify_cert accepted.
     func remember(_ chain: [Certificate], for presented: [[UInt8]]) {
-        guard !hasCRLs else { return }
         verified.withLock { cache in
             if cache.count >= Self.parsedLimit { cache.removeAll(keepingCapacity: true) }
             cache[DERKey(presented)] = chain

@@ -18,8 +18,10 @@ public struct HandshakeBenchmark: Sendable {
     let initiatorAuth: X509PeerAuthenticator
     let responderAuth: X509PeerAuthenticator
 
-    /// Takes the topology's proposals so the app need not know the engine's types.
-    public init(keyType: KeyType, ikeProposal: Proposal, espProposal: Proposal, epochNow: Int64) throws {
+    /// Takes the topology's proposals so the app need not know the engine's types. With
+    /// `withCRL`, both sides check revocation against an (empty) CRL of the CA, which makes
+    /// every handshake run OpenSSL's whole chain validation (see `TrustStore`).
+    public init(keyType: KeyType, ikeProposal: Proposal, espProposal: Proposal, epochNow: Int64, withCRL: Bool = false) throws {
         let ike = IKEAlgorithmSet(encryption: ikeProposal.encryption, integrity: ikeProposal.integrity,
                                   prf: ikeProposal.prf, groups: ikeProposal.keyExchange)
         let esp = ESPAlgorithmSet(encryption: espProposal.encryption, integrity: espProposal.integrity, esn: espProposal.esn)
@@ -34,11 +36,15 @@ public struct HandshakeBenchmark: Sendable {
         }
         let (ic, ik) = try gateway("a.bench.example")
         let (rc, rk) = try gateway("b.bench.example")
+        let crls = withCRL
+            ? [try PKI.issueCRL(issuer: ca, issuerKey: caKey, revoked: [], crlNumber: 1,
+                                thisUpdate: epochNow - 3600, nextUpdate: epochNow + 86_400)]
+            : []
         // Each side validates with its own validator, as two gateways would.
         initiatorAuth = try X509PeerAuthenticator(certificate: ic, privateKey: ik,
-                                                  validator: CertificateValidator(policy: CertificateValidationPolicy(trustAnchors: [ca])))
+                                                  validator: CertificateValidator(policy: CertificateValidationPolicy(trustAnchors: [ca], crls: crls)))
         responderAuth = try X509PeerAuthenticator(certificate: rc, privateKey: rk,
-                                                  validator: CertificateValidator(policy: CertificateValidationPolicy(trustAnchors: [ca])))
+                                                  validator: CertificateValidator(policy: CertificateValidationPolicy(trustAnchors: [ca], crls: crls)))
         let a = IKEEndpoint(address: [192, 0, 2, 1], port: 500), b = IKEEndpoint(address: [192, 0, 2, 2], port: 500)
         let wall = IKEWallClock(epochSecondsAtInstantZero: epochNow)
         initiatorConfig = IKEPeerConfiguration(role: .initiator, local: a, peer: b, localIdentity: .fqdn("a.bench.example"),

@@ -25,7 +25,12 @@ struct BenchHandshake: ParsableCommand {
             IKE_SA_INIT to its Child SA), then --window in flight (the rate; time in flight then \
             includes queueing behind the window). strongSwan's figures on this machine are \
             printed alongside. --count runs exactly that many single-thread setups and nothing \
-            else (for callgrind: instruction counts per setup are repeatable on a busy machine).
+            else (for callgrind: instruction counts per setup are repeatable on a busy machine). \
+            Every handshake checks the peer's chain validity at its time, key usage, identity and \
+            AUTH signature. Without --crl, a validator reuses OpenSSL's verification of a chain it \
+            has already accepted byte for byte (signatures, path), as strongSwan's cert_cache \
+            does; with --crl (as with pki.crls in a topology) it runs the whole X509_verify_cert, \
+            CRLs included, on every handshake (docs/pki.md).
             """)
 
     @Option(help: "Seconds to run per in-process configuration.") var seconds: Double = 2
@@ -36,13 +41,14 @@ struct BenchHandshake: ParsableCommand {
     @Option(help: "Threads for the concurrent in-process figure (1 skips it).") var threads = 2
     @Option(help: "Handshakes through loopback sockets (0 skips that figure).") var loopback = 4000
     @Option(help: "Handshakes in flight over loopback.") var window = 64
+    @Flag(help: "Check revocation against a CRL of the CA (OpenSSL then validates every chain in full).") var crl = false
 
     func run() throws {
         guard let type = KeyType(rawValue: keyType.lowercased()) else { throw PKICLI.fail("unknown key type '\(keyType)'") }
         guard case .success(let ikeP) = ProposalSyntax.parse(ike, kind: .ike) else { throw PKICLI.fail("bad IKE proposal '\(ike)'") }
         guard case .success(let espP) = ProposalSyntax.parse(esp, kind: .esp) else { throw PKICLI.fail("bad ESP proposal '\(esp)'") }
         let bench = try HandshakeBenchmark(keyType: type, ikeProposal: ikeP, espProposal: espP,
-                                           epochNow: Int64(Date().timeIntervalSince1970))
+                                           epochNow: Int64(Date().timeIntervalSince1970), withCRL: crl)
         try bench.run()  // warm-up, and fail early on an incompatible proposal
         if let count {
             for _ in 0..<max(0, count) { try bench.run() }
@@ -50,7 +56,7 @@ struct BenchHandshake: ParsableCommand {
             return
         }
         let one = try Self.inProcess(bench, threads: 1, seconds: seconds)
-        print("in-process handshake (\(keyType), \(ike), ESP \(esp)):")
+        print("in-process handshake (\(keyType), \(ike), ESP \(esp), \(crl ? "CRL checked" : "no CRL")):")
         print(String(format: "  1 thread:  %.0f setups/s (%d in %.2f s), median %.2f ms per setup (initiator + responder on one thread)",
                      one.rate, one.count, one.seconds, one.median * 1000))
         if threads > 1 {

@@ -46,8 +46,42 @@ import Testing
         #expect(code { try v.validate(late, intermediates: ints, identity: .fqdn("gw2.example.net"), at: TestPKI.now) } == .identityMismatch)
         // Without the intermediate the same end entity is not trusted, whatever came before.
         #expect(code { try v.validate(late, intermediates: [], identity: nil, at: TestPKI.now) } == .certificateUntrusted)
+        // OpenSSL's boundary: the notAfter second itself is expired, reused or not.
+        try v.validate(pki.gateway, intermediates: ints, identity: nil, at: TestPKI.now)
+        #expect(code { try v.validate(pki.gateway, intermediates: ints, identity: nil, at: pki.gateway.notAfter) } == .certificateExpired)
+        try v.validate(pki.gateway, intermediates: ints, identity: nil, at: pki.gateway.notAfter - 1)
         // The same certificate bytes parsed through the validator are the same certificate.
         #expect(try v.certificate(derEncoded: late.derBytes) == late)
+    }
+
+    /// With CRLs, a reused verification still needs every issuer's CRL to be current at the
+    /// validation's time: before thisUpdate or after nextUpdate the whole validation runs and
+    /// fails as it would have the first time.
+    @Test func reusedVerificationStillChecksCRLsEveryTime() throws {
+        let pki = try TestPKI()
+        defer { pki.cleanup() }
+        let gw = pki.gateway
+        let ints = [pki.intermediate]
+        let rootCRL = try PKI.issueCRL(issuer: pki.root, issuerKey: pki.rootKey, revoked: [], crlNumber: 1,
+                                       thisUpdate: TestPKI.now - TestPKI.day, nextUpdate: TestPKI.now + 30 * TestPKI.day)
+        let intCRL = try PKI.issueCRL(issuer: pki.intermediate, issuerKey: pki.intermediateKey, revoked: [], crlNumber: 2,
+                                      thisUpdate: TestPKI.now - TestPKI.day, nextUpdate: TestPKI.now + 10 * TestPKI.day)
+        let v = pki.validator(crls: [rootCRL, intCRL])
+        try v.validate(gw, intermediates: ints, identity: nil, at: TestPKI.now)
+        try v.validate(gw, intermediates: ints, identity: nil, at: TestPKI.now + TestPKI.day)
+        // The intermediate's CRL expires first (nextUpdate itself counts as expired, as in OpenSSL).
+        #expect(code { try v.validate(gw, intermediates: ints, identity: nil, at: intCRL.nextUpdate ?? 0) } == .crlInvalid)
+        #expect(code { try v.validate(gw, intermediates: ints, identity: nil, at: TestPKI.now + 20 * TestPKI.day) } == .crlInvalid)
+        #expect(code { try v.validate(gw, intermediates: ints, identity: nil, at: intCRL.thisUpdate - 1) } == .crlInvalid)
+        try v.validate(gw, intermediates: ints, identity: nil, at: (intCRL.nextUpdate ?? 0) - 1)
+        // A revoked gateway is refused every time, never remembered.
+        let revoking = try PKI.issueCRL(issuer: pki.intermediate, issuerKey: pki.intermediateKey,
+                                        revoked: [.init(serialNumber: gw.serialNumber, revocationDate: TestPKI.now - 60)],
+                                        crlNumber: 3, thisUpdate: TestPKI.now - TestPKI.day, nextUpdate: TestPKI.now + 10 * TestPKI.day)
+        let strict = pki.validator(crls: [rootCRL, revoking])
+        for _ in 0..<2 {
+            #expect(code { try strict.validate(gw, intermediates: ints, identity: nil, at: TestPKI.now) } == .certificateRevoked)
+        }
     }
 
     @Test func eachFailureHasADistinctCode() throws {
