@@ -14,6 +14,10 @@ public struct LoopbackHandshakeResult: Sendable {
     /// Setup times (first IKE_SA_INIT sent to the initiator's Child SA), sorted, in seconds.
     public var setupTimes: [Double]
     public var retransmissions: Int
+    /// CPU time of the initiators' thread and of the responder's thread (CLOCK_THREAD_CPUTIME_ID):
+    /// what each end costs, whatever share of the machine the benchmark got.
+    public var initiatorCPUSeconds: Double
+    public var responderCPUSeconds: Double
 
     public var rate: Double { seconds > 0 ? Double(completed) / seconds : 0 }
     public func percentile(_ p: Double) -> Double {
@@ -25,9 +29,10 @@ extension HandshakeBenchmark {
     static func loopback(_ port: UInt16) -> IKEEndpoint { IKEEndpoint(address: [127, 0, 0, 1], port: port) }
 
     /// The responder half: binds 127.0.0.1:`port`, calls `ready`, then answers until `stop`
-    /// returns true. Returns the number of responder-side Child SAs.
+    /// returns true. Returns the number of responder-side Child SAs and this thread's CPU time.
     public func serveLoopbackResponder(port: UInt16, initiatorPort: UInt16, ready: @Sendable () -> Void,
-                                       stop: @Sendable () -> Bool) throws -> Int {
+                                       stop: @Sendable () -> Bool) throws -> (completed: Int, cpuSeconds: Double) {
+        let cpuAtStart = Self.threadCPUSeconds()
         let socket = try UDPSocket(binding: Self.loopback(port))
         var config = responderConfig
         (config.local, config.peer) = (Self.loopback(port), Self.loopback(initiatorPort))
@@ -65,13 +70,14 @@ extension HandshakeBenchmark {
                 }
             }
         }
-        return completed
+        return (completed, Self.threadCPUSeconds() - cpuAtStart)
     }
 
     /// The initiator half: `total` handshakes from 127.0.0.1:`port` to `responderPort`, `window`
     /// in flight. Stops early (with what it has) when `stop` returns true.
     public func runLoopbackInitiators(total: Int, window: Int, port: UInt16, responderPort: UInt16,
                                       stop: @Sendable () -> Bool) throws -> LoopbackHandshakeResult {
+        let cpuAtStart = Self.threadCPUSeconds()
         let socket = try UDPSocket(binding: Self.loopback(port))
         var config = initiatorConfig
         (config.local, config.peer) = (Self.loopback(port), Self.loopback(responderPort))
@@ -121,7 +127,15 @@ extension HandshakeBenchmark {
         let elapsed = clock.now - origin
         return LoopbackHandshakeResult(completed: completed,
                                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                                       setupTimes: setupTimes.sorted(), retransmissions: retransmissions)
+                                       setupTimes: setupTimes.sorted(), retransmissions: retransmissions,
+                                       initiatorCPUSeconds: Self.threadCPUSeconds() - cpuAtStart, responderCPUSeconds: 0)
+    }
+
+    /// CPU time the calling thread has used.
+    static func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0 else { return 0 }
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 
