@@ -36,7 +36,9 @@ public struct CertificateValidationPolicy: Sendable {
 ///
 /// Order of checks, each failing with its own `CryptoError.Code`:
 ///   1. path building + signatures + validity + CRLs (OpenSSL X509_verify_cert with
-///      X509_V_FLAG_USE_CHECK_TIME via X509_STORE_CTX_set_time),
+///      X509_V_FLAG_USE_CHECK_TIME via X509_STORE_CTX_set_time); for certificates byte for byte
+///      identical to a chain it already accepted, the validator re-checks only what can change
+///      with time, validity periods and CRLs (`TrustStore.verifiedChain(for:at:)`),
 ///   2. end-entity keyUsage / extendedKeyUsage (RFC 4945 §5.1.3.2, §5.1.3.12),
 ///   3. identity binding (RFC 4945 §3.2, §4.1).
 public struct CertificateValidator: Sendable {
@@ -53,8 +55,8 @@ public struct CertificateValidator: Sendable {
         self.trustedCAKeyHashes = policy.trustAnchors.map(\.spkiSHA1)
     }
 
-    /// Parses a certificate a peer presented, reusing an earlier parse of the same DER (the
-    /// validation itself is never reused: see `TrustStore`).
+    /// Parses a certificate a peer presented, reusing an earlier parse of the same DER (a parse
+    /// is a pure function of the bytes; `validate` still judges the certificate every time).
     public func certificate(derEncoded der: [UInt8]) throws -> Certificate {
         try trustStore.certificate(derEncoded: der)
     }
