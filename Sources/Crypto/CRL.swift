@@ -93,7 +93,7 @@ public struct CertificateRevocationList: Sendable, Hashable, CustomStringConvert
     public func isSigned(by issuer: Certificate) -> Bool {
         guard let crl = try? X509Support.d2i(derBytes, "CRL", { p, n in d2i_X509_CRL(nil, p, n) }) else { return false }
         defer { X509_CRL_free(crl) }
-        let ok = (try? issuer.publicKey.withEVP { X509_CRL_verify(crl, $0) == 1 }) ?? false
+        let ok = issuer.publicKey.withEVP { X509_CRL_verify(crl, $0) == 1 }
         OpenSSL.clearErrors()
         return ok
     }

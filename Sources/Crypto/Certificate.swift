@@ -163,7 +163,9 @@ public enum ExtendedKeyUsage {
 
 /// A parsed X.509 certificate. A value: it keeps the DER and the fields Viaduct needs, extracted
 /// once at parse time (so a certificate that cannot be fully read is rejected up front, not in
-/// the middle of an IKE exchange), and rebuilds the OpenSSL object only for chain verification.
+/// the middle of an IKE exchange), and the parsed OpenSSL object for chain verification, so
+/// validating a chain never re-decodes the certificates (OpenSSL 3's decoders made that the
+/// largest cost of a handshake). Equality and hashing are on the DER.
 public struct Certificate: Sendable, Hashable, CustomStringConvertible {
     public let derBytes: [UInt8]
     public let subject: DistinguishedName
@@ -181,6 +183,7 @@ public struct Certificate: Sendable, Hashable, CustomStringConvertible {
     /// basicConstraints cA.
     public let isCA: Bool
     public let publicKey: PublicKey
+    let object: OpenSSLObject
 
     /// Parses one DER certificate. Trailing bytes, unreadable fields, invalid extensions
     /// (OpenSSL's EXFLAG_INVALID, e.g. duplicated or undecodable ones) and unsupported key
@@ -241,8 +244,11 @@ public struct Certificate: Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
+    /// Takes a new reference to `x`; the caller keeps (and frees) its own.
     init(x509 x: OpaquePointer, der: [UInt8]) throws {
         self.derBytes = der
+        guard X509_up_ref(x) == 1 else { throw OpenSSL.error(.library, "X509_up_ref") }
+        self.object = OpenSSLObject(owning: x, kind: .x509)
         let flags = X509_get_extension_flags(x)
         guard flags & UInt32(EXFLAG_INVALID) == 0 else {
             OpenSSL.clearErrors()
@@ -360,10 +366,9 @@ public struct Certificate: Sendable, Hashable, CustomStringConvertible {
     public static func == (a: Certificate, b: Certificate) -> Bool { a.derBytes == b.derBytes }
     public func hash(into h: inout Hasher) { h.combine(derBytes) }
 
-    /// A transient OpenSSL X509 (caller frees).
-    func makeX509() throws -> OpaquePointer {
-        try X509Support.d2i(derBytes, "certificate") { p, n in d2i_X509(nil, p, n) }
-    }
+    /// A new reference to the parsed X509, for OpenSSL structures that hold their own (the
+    /// caller frees it).
+    func makeX509() -> OpaquePointer { object.retained() }
 }
 
 /// PEM armour helper (RFC 7468 §2 uses RFC 4648 base64).

@@ -36,13 +36,30 @@ public struct CertificateValidationPolicy: Sendable {
 ///
 /// Order of checks, each failing with its own `CryptoError.Code`:
 ///   1. path building + signatures + validity + CRLs (OpenSSL X509_verify_cert with
-///      X509_V_FLAG_USE_CHECK_TIME via X509_STORE_CTX_set_time),
+///      X509_V_FLAG_USE_CHECK_TIME via X509_STORE_CTX_set_time); for certificates byte for byte
+///      identical to a chain it already accepted, the validator re-checks only what can change
+///      with time, validity periods and CRLs (`TrustStore.verifiedChain(for:at:)`),
 ///   2. end-entity keyUsage / extendedKeyUsage (RFC 4945 §5.1.3.2, §5.1.3.12),
 ///   3. identity binding (RFC 4945 §3.2, §4.1).
 public struct CertificateValidator: Sendable {
     public let policy: CertificateValidationPolicy
+    /// The anchors and CRLs parsed once, for every validation with this policy.
+    private let trustStore: TrustStore
+    /// RFC 7296 §3.7: SHA-1 of each trust anchor's SubjectPublicKeyInfo, what CERTREQ carries;
+    /// computed once here rather than per IKE session.
+    public let trustedCAKeyHashes: [[UInt8]]
 
-    public init(policy: CertificateValidationPolicy) { self.policy = policy }
+    public init(policy: CertificateValidationPolicy) {
+        self.policy = policy
+        self.trustStore = TrustStore(policy: policy)
+        self.trustedCAKeyHashes = policy.trustAnchors.map(\.spkiSHA1)
+    }
+
+    /// Parses a certificate a peer presented, reusing an earlier parse of the same DER (a parse
+    /// is a pure function of the bytes; `validate` still judges the certificate every time).
+    public func certificate(derEncoded der: [UInt8]) throws -> Certificate {
+        try trustStore.certificate(derEncoded: der)
+    }
 
     /// Returns the verified chain, end entity first, trust anchor last.
     @discardableResult
@@ -63,39 +80,27 @@ public struct CertificateValidator: Sendable {
         guard !policy.trustAnchors.isEmpty else {
             throw CryptoError(.certificateUntrusted, "certificate '\(ee.subject)': no trusted CA configured")
         }
-        guard let store = X509_STORE_new() else { throw OpenSSL.error(.library, "X509_STORE_new") }
+        let presented = [ee.derBytes] + intermediates.map(\.derBytes)
+        if let chain = trustStore.verifiedChain(for: presented, at: time) { return chain }
+        let store = try trustStore.retainedStore()
         defer { X509_STORE_free(store) }
-        for anchor in policy.trustAnchors {
-            let x = try anchor.makeX509()
-            defer { X509_free(x) }  // the store took its own reference
-            guard X509_STORE_add_cert(store, x) == 1 else {
-                OpenSSL.clearErrors()  // duplicate anchors are harmless
-                continue
-            }
-        }
-        for crl in policy.crls {
-            let c = try X509Support.d2i(crl.derBytes, "CRL") { p, n in d2i_X509_CRL(nil, p, n) }
-            defer { X509_CRL_free(c) }
-            _ = X509_STORE_add_crl(store, c)
-            OpenSSL.clearErrors()
-        }
         guard let untrusted = viaduct_sk_X509_new_null() else { throw OpenSSL.error(.library, "sk_X509_new_null") }
         defer { viaduct_sk_X509_pop_free(untrusted) }
         for c in intermediates {
-            let x = try c.makeX509()
+            let x = c.makeX509()
             guard viaduct_sk_X509_push(untrusted, x) > 0 else {
                 X509_free(x)
                 throw OpenSSL.error(.library, "sk_X509_push")
             }
         }
-        let leaf = try ee.makeX509()
+        let leaf = ee.makeX509()
         defer { X509_free(leaf) }
         guard let ctx = X509_STORE_CTX_new() else { throw OpenSSL.error(.library, "X509_STORE_CTX_new") }
         defer { X509_STORE_CTX_free(ctx) }
         guard X509_STORE_CTX_init(ctx, store, leaf, untrusted) == 1 else { throw OpenSSL.error(.library, "X509_STORE_CTX_init") }
 
         var flags = UInt(X509_V_FLAG_PARTIAL_CHAIN)
-        if !policy.crls.isEmpty { flags |= UInt(X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL) }
+        if trustStore.hasCRLs { flags |= UInt(X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL) }
         X509_STORE_CTX_set_flags(ctx, flags)
         // Sets X509_V_FLAG_USE_CHECK_TIME: every validity comparison uses `time`, not the clock.
         X509_STORE_CTX_set_time(ctx, 0, time_t(time))
@@ -106,13 +111,22 @@ public struct CertificateValidator: Sendable {
         guard rc == 1 else {
             throw mapError(ctx, ee: ee, time: time)
         }
+        // The chain OpenSSL built holds our own parsed objects: map them back, parse only a
+        // stranger (none is expected).
         var chain: [Certificate] = []
         if let sk = X509_STORE_CTX_get0_chain(ctx) {
             for i in 0..<viaduct_sk_X509_num(sk) {
-                guard let x = viaduct_sk_X509_value(sk, i), let der = X509Support.der({ i2d_X509(x, $0) }) else { continue }
-                chain.append(try Certificate(x509: x, der: der))
+                guard let x = viaduct_sk_X509_value(sk, i) else { continue }
+                if ee.object.isSame(x) {
+                    chain.append(ee)
+                } else if let c = intermediates.first(where: { $0.object.isSame(x) }) ?? trustStore.anchor(for: x) {
+                    chain.append(c)
+                } else if let der = X509Support.der({ i2d_X509(x, $0) }) {
+                    chain.append(try Certificate(x509: x, der: der))
+                }
             }
         }
+        trustStore.remember(chain, for: presented)
         return chain
     }
 

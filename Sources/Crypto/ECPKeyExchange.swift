@@ -7,20 +7,27 @@ import CryptoCore
 /// zero-padded to the field size and without SEC1's 0x04 prefix; the shared secret is the x
 /// coordinate of the shared point only, again padded to the field size.
 ///
-/// Not `Sendable`: owns OpenSSL key objects; keep it inside the exchange that created it.
+/// Works on the EC_GROUP / EC_POINT level: the shared point is `EC_POINT_mul(group, Q, d)`, the
+/// very call OpenSSL's own ECDH_compute_key makes (constant-time in the scalar: nistz256 for
+/// P-256, the Montgomery ladder for P-384/P-521). Going through EVP_PKEY instead built two
+/// provider keys per exchange (each re-creating the curve) and ran EVP_PKEY_public_check on
+/// the peer, whose full check multiplies the point by the group order: together more
+/// instructions than the ECDH itself (callgrind), for a check that adds nothing on these
+/// prime-order curves once the point is known to be on the curve (below, RFC 6989 §2.3).
+///
+/// Not `Sendable`: owns OpenSSL objects; keep it inside the exchange that created it.
 final class ECPKeyExchange: KeyExchange {
     let group: KeyExchangeGroup
     let publicValue: [UInt8]
-    private let curve: OpaquePointer      // EC_GROUP
-    private let key: OpaquePointer        // EVP_PKEY
-    private let curveName: String
+    private let curve: OpaquePointer       // EC_GROUP
+    private let scalar: OpaquePointer      // BIGNUM d, BN_FLG_CONSTTIME; cleared when freed
     private let fieldSize: Int
 
-    private static func parameters(_ group: KeyExchangeGroup) throws(CryptoError) -> (nid: Int32, name: String, fieldSize: Int) {
+    private static func parameters(_ group: KeyExchangeGroup) throws(CryptoError) -> (nid: Int32, fieldSize: Int) {
         switch group {
-        case .ecp256: (NID_X9_62_prime256v1, "prime256v1", 32)
-        case .ecp384: (NID_secp384r1, "secp384r1", 48)
-        case .ecp521: (NID_secp521r1, "secp521r1", 66)
+        case .ecp256: (NID_X9_62_prime256v1, 32)
+        case .ecp384: (NID_secp384r1, 48)
+        case .ecp521: (NID_secp521r1, 66)
         default: throw CryptoError(.unsupportedAlgorithm, "group \(group.rawValue) is not an ECP group")
         }
     }
@@ -54,15 +61,15 @@ final class ECPKeyExchange: KeyExchange {
 
     /// Imports a big-endian scalar of exactly the field size (RFC 5903 §8 prints them that way).
     init(group: KeyExchangeGroup, privateKey: SecureBytes) throws(CryptoError) {
-        let (nid, name, fieldSize) = try Self.parameters(group)
+        let (nid, fieldSize) = try Self.parameters(group)
         guard privateKey.count == fieldSize else {
             throw CryptoError(.invalidKeyLength, "ECP group \(group.rawValue) private key is \(privateKey.count) bytes, expected \(fieldSize)")
         }
         guard let curve = EC_GROUP_new_by_curve_name(nid) else { throw OpenSSL.error(.library, "EC_GROUP_new_by_curve_name") }
-        var ownsCurve = true
-        defer { if ownsCurve { EC_GROUP_free(curve) } }
+        var owned = true
+        defer { if owned { EC_GROUP_free(curve) } }
         let d = try CryptoPrimitiveHelpers.secretBignum(privateKey)
-        defer { BN_clear_free(d) }
+        defer { if owned { BN_clear_free(d) } }
         guard let order = EC_GROUP_get0_order(curve), BN_is_zero(d) == 0, BN_cmp(d, order) < 0 else {
             throw CryptoError(.invalidKeyLength, "ECP private key must satisfy 0 < d < n")
         }
@@ -73,59 +80,54 @@ final class ECPKeyExchange: KeyExchange {
               EC_POINT_point2oct(curve, point, POINT_CONVERSION_UNCOMPRESSED, &encoded, encoded.count, bnctx) == encoded.count else {
             throw OpenSSL.error(.library, "computing the ECP public point")
         }
-        self.key = try Self.pkey(curveName: name, encodedPoint: encoded, privateScalar: d)
         self.group = group
         self.curve = curve
-        self.curveName = name
+        self.scalar = d
         self.fieldSize = fieldSize
         self.publicValue = Array(encoded.dropFirst())   // RFC 5903 §7: no 0x04 prefix
-        ownsCurve = false
+        owned = false
     }
 
     deinit {
-        EVP_PKEY_free(key)
+        BN_clear_free(scalar)
         EC_GROUP_free(curve)
     }
 
-    /// OSSL_PARAM_BLD keeps the string and octet pointers until `to_param`, so both are pinned
-    /// for the whole build rather than bridged per call.
-    private static func pkey(curveName: String, encodedPoint: [UInt8], privateScalar: OpaquePointer?) throws(CryptoError) -> OpaquePointer {
-        let selection = privateScalar == nil ? viaduct_EVP_PKEY_PUBLIC_KEY() : viaduct_EVP_PKEY_KEYPAIR()
-        let outcome: Result<OpaquePointer, CryptoError> = curveName.withCString { name in
-            encodedPoint.withUnsafeBytes { point in
-                Result { () throws(CryptoError) -> OpaquePointer in
-                    try CryptoPrimitiveHelpers.pkeyFromData(type: "EC", selection: selection) { bld in
-                        OSSL_PARAM_BLD_push_utf8_string(bld, viaduct_PARAM_GROUP_NAME(), name, 0) == 1
-                            && (privateScalar.map { OSSL_PARAM_BLD_push_BN(bld, viaduct_PARAM_PRIV_KEY(), $0) == 1 } ?? true)
-                            && OSSL_PARAM_BLD_push_octet_string(bld, viaduct_PARAM_PUB_KEY(), point.baseAddress, point.count) == 1
-                    }
-                }
-            }
-        }
-        return try outcome.get()
-    }
-
     // RFC 6989 §2.3 / RFC 5903 §7: the peer's x || y must be a point on the curve and not the point
-    // at infinity (which x || y cannot even encode; checked anyway).
+    // at infinity (which x || y cannot even encode; checked anyway). P-256, P-384 and P-521 have
+    // prime order (cofactor 1), so every other point on the curve generates the whole group and
+    // no small-subgroup check is needed.
     func sharedSecret(peerPublicValue: [UInt8]) throws(CryptoError) -> SecureBytes {
         guard peerPublicValue.count == 2 * fieldSize else {
             throw CryptoError(.invalidPublicValue, "ECP group \(group.rawValue) public value is \(peerPublicValue.count) bytes, expected \(2 * fieldSize)")
         }
         let encoded = [0x04] + peerPublicValue
-        guard let point = EC_POINT_new(curve), let bnctx = BN_CTX_new() else { throw OpenSSL.error(.library, "EC_POINT_new") }
-        defer { EC_POINT_free(point); BN_CTX_free(bnctx) }
-        guard EC_POINT_oct2point(curve, point, encoded, encoded.count, bnctx) == 1,
-              EC_POINT_is_at_infinity(curve, point) == 0,
-              EC_POINT_is_on_curve(curve, point, bnctx) == 1 else {
+        guard let peer = EC_POINT_new(curve), let shared = EC_POINT_new(curve), let bnctx = BN_CTX_new() else {
+            throw OpenSSL.error(.library, "EC_POINT_new")
+        }
+        defer { EC_POINT_free(peer); EC_POINT_clear_free(shared); BN_CTX_free(bnctx) }
+        guard EC_POINT_oct2point(curve, peer, encoded, encoded.count, bnctx) == 1,
+              EC_POINT_is_at_infinity(curve, peer) == 0,
+              EC_POINT_is_on_curve(curve, peer, bnctx) == 1 else {
             OpenSSL.clearErrors()
             throw CryptoError(.invalidPublicValue, "ECP public value is not a point on the curve")
         }
-        let peer = try Self.pkey(curveName: curveName, encodedPoint: encoded, privateScalar: nil)
-        defer { EVP_PKEY_free(peer) }
-        let secret = try CryptoPrimitiveHelpers.derive(ours: key, peer: peer, padDH: false, derivationFailure: .invalidPublicValue)
-        guard secret.count == fieldSize else {
-            throw CryptoError(.library, "ECDH produced \(secret.count) bytes, expected \(fieldSize)")
+        guard EC_POINT_mul(curve, shared, nil, peer, scalar, bnctx) == 1,
+              EC_POINT_is_at_infinity(curve, shared) == 0 else {
+            OpenSSL.clearErrors()
+            throw CryptoError(.invalidPublicValue, "ECDH with the peer's public value failed")
         }
-        return secret
+        guard let x = BN_secure_new() ?? BN_new() else { throw OpenSSL.error(.library, "BN_new") }
+        defer { BN_clear_free(x) }
+        guard EC_POINT_get_affine_coordinates(curve, shared, x, nil, bnctx) == 1 else {
+            throw OpenSSL.error(.library, "EC_POINT_get_affine_coordinates")
+        }
+        let size = try CryptoPrimitiveHelpers.int32(fieldSize, "ECDH secret")
+        return try SecureBytes(count: fieldSize) { (out) throws(CryptoError) in
+            // RFC 5903 §7: the x coordinate, left-padded to the field size.
+            guard BN_bn2binpad(x, out.baseAddress?.assumingMemoryBound(to: UInt8.self), size) == size else {
+                throw OpenSSL.error(.library, "BN_bn2binpad")
+            }
+        }
     }
 }

@@ -86,7 +86,7 @@ public enum PKI {
         defer { X509_NAME_free(subject) }
         guard X509_set_subject_name(x, subject) == 1 else { throw OpenSSL.error(.library, "X509_set_subject_name") }
 
-        let issuerX509 = try issuer.map { try $0.makeX509() }
+        let issuerX509 = issuer.map { $0.makeX509() }
         defer { if let i = issuerX509 { X509_free(i) } }
         let issuerName = issuerX509.flatMap { X509_get_subject_name($0) } ?? subject
         guard X509_set_issuer_name(x, issuerName) == 1 else { throw OpenSSL.error(.library, "X509_set_issuer_name") }
@@ -95,9 +95,7 @@ public enum PKI {
               ASN1_TIME_set(X509_getm_notAfter(x), time_t(t.notAfter)) != nil else {
             throw OpenSSL.error(.invalidArgument, "validity out of range")
         }
-        try publicKey.withEVP { pkey in
-            guard X509_set_pubkey(x, pkey) == 1 else { throw OpenSSL.error(.library, "X509_set_pubkey") }
-        }
+        guard publicKey.withEVP({ X509_set_pubkey(x, $0) }) == 1 else { throw OpenSSL.error(.library, "X509_set_pubkey") }
 
         // RFC 5280 §4.2: extensions. SKI before AKI: for a self-signed CA the AKI is taken from
         // the certificate's own SKI.
@@ -120,7 +118,7 @@ public enum PKI {
             try addExtension(x, ctxIssuer, NID_subject_alt_name, try sanConfig(t.subjectAltNames))
         }
 
-        guard X509_sign(x, issuerKey.pkey, signingDigest(for: issuerKey.algorithm)) > 0 else {
+        guard issuerKey.withEVP({ X509_sign(x, $0, signingDigest(for: issuerKey.algorithm)) }) > 0 else {
             throw OpenSSL.error(.library, "X509_sign")
         }
         guard let der = X509Support.der({ i2d_X509(x, $0) }) else { throw OpenSSL.error(.library, "i2d_X509") }
@@ -135,7 +133,7 @@ public enum PKI {
             throw CryptoError(.keyMismatch, "the CA key does not belong to CA certificate '\(issuer.subject)'")
         }
         guard nextUpdate > thisUpdate else { throw CryptoError(.invalidArgument, "nextUpdate must be after thisUpdate") }
-        let ca = try issuer.makeX509()
+        let ca = issuer.makeX509()
         defer { X509_free(ca) }
         guard let crl = X509_CRL_new() else { throw OpenSSL.error(.library, "X509_CRL_new") }
         defer { X509_CRL_free(crl) }
@@ -177,7 +175,7 @@ public enum PKI {
               X509_CRL_add1_ext_i2d(crl, NID_crl_number, UnsafeMutableRawPointer(num), 0, 0) == 1 else {
             throw OpenSSL.error(.library, "cRLNumber")
         }
-        guard X509_CRL_sort(crl) == 1, X509_CRL_sign(crl, issuerKey.pkey, signingDigest(for: issuerKey.algorithm)) > 0 else {
+        guard X509_CRL_sort(crl) == 1, issuerKey.withEVP({ X509_CRL_sign(crl, $0, signingDigest(for: issuerKey.algorithm)) }) > 0 else {
             throw OpenSSL.error(.library, "X509_CRL_sign")
         }
         guard let der = X509Support.der({ i2d_X509_CRL(crl, $0) }) else { throw OpenSSL.error(.library, "i2d_X509_CRL") }

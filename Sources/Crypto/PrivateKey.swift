@@ -10,10 +10,12 @@ import Darwin
 /// clears the secret bignums/bytes); it never becomes a Swift `String` or array except transiently
 /// while parsing, and those buffers are cleansed. `description` never shows material.
 ///
-/// A class rather than a struct so that exactly one owner frees the key. It is deliberately not
-/// `Sendable`: keep it inside the actor that signs with it.
-public final class PrivateKey: CustomStringConvertible {
-    let pkey: OpaquePointer
+/// A class rather than a struct so that exactly one owner frees the key (`OpenSSLObject`).
+/// `Sendable`: the key is immutable once parsed and only used through OpenSSL calls that are
+/// safe on one key from several threads (signing); the daemon parses the node's key once and
+/// every IKE session, on any thread, signs with the same object.
+public final class PrivateKey: Sendable, CustomStringConvertible {
+    private let key: OpenSSLObject
     public let algorithm: PublicKeyAlgorithm
 
     private init(owning pkey: OpaquePointer) throws {
@@ -23,10 +25,15 @@ public final class PrivateKey: CustomStringConvertible {
             EVP_PKEY_free(pkey)
             throw error
         }
-        self.pkey = pkey
+        self.key = OpenSSLObject(owning: pkey, kind: .privateKey)
     }
 
-    deinit { EVP_PKEY_free(pkey) }
+    /// Runs `body` with the key. Nothing ever modifies a parsed key: it is only read (signing,
+    /// encoding, comparison), which OpenSSL allows from several threads at once, so the
+    /// sessions of a node sign in parallel.
+    func withEVP<R, E: Error>(_ body: (OpaquePointer) throws(E) -> sending R) throws(E) -> sending R {
+        try key.withShared(body)
+    }
 
     public var description: String { "PrivateKey(\(algorithm))" }
 
@@ -109,7 +116,7 @@ public final class PrivateKey: CustomStringConvertible {
     public func write(toPath path: String, overwrite: Bool = false) throws {
         guard let bio = BIO_new(BIO_s_mem()) else { throw OpenSSL.error(.library, "BIO_new") }
         defer { BIO_free(bio) }  // memory BIOs clear their buffer when freed
-        guard PEM_write_bio_PrivateKey(bio, pkey, nil, nil, 0, nil, nil) == 1 else {
+        guard withEVP({ PEM_write_bio_PrivateKey(bio, $0, nil, nil, 0, nil, nil) }) == 1 else {
             throw OpenSSL.error(.library, "PEM_write_bio_PrivateKey")
         }
         var ptr: UnsafeMutablePointer<CChar>? = nil
@@ -120,12 +127,12 @@ public final class PrivateKey: CustomStringConvertible {
 
     /// The matching public key.
     public var publicKey: PublicKey {
-        get throws { try PublicKey(pkey: pkey) }
+        get throws { try withEVP { pkey throws -> PublicKey in try PublicKey(pkey: pkey) } }
     }
 
     /// True when this key is the private half of `publicKey` (EVP_PKEY_eq on the public parts).
     public func matches(_ publicKey: PublicKey) -> Bool {
-        (try? publicKey.withEVP { EVP_PKEY_eq(pkey, $0) == 1 }) ?? false
+        withEVP { pkey in publicKey.withEVP { EVP_PKEY_eq(pkey, $0) == 1 } }
     }
 
     private static func containsPEMHeader(_ bytes: [UInt8]) -> Bool { contains(bytes, "-----BEGIN ") }

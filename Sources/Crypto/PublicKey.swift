@@ -101,21 +101,29 @@ public enum KeyType: String, Sendable, Hashable, CaseIterable, CustomStringConve
     }
 }
 
-/// A public key as its DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7). A value type: the OpenSSL
-/// object is rebuilt on use, so keys can cross concurrency domains freely.
+/// A public key as its DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), with the OpenSSL key parsed
+/// once and kept: verifying an AUTH signature used to re-decode the DER through OpenSSL 3's
+/// provider decoders on every handshake. Equality and hashing are on the DER.
 public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
     /// DER SubjectPublicKeyInfo.
     public let subjectPublicKeyInfo: [UInt8]
     public let algorithm: PublicKeyAlgorithm
+    private let key: OpenSSLObject
 
     /// Parses a DER SubjectPublicKeyInfo.
     public init(subjectPublicKeyInfo der: [UInt8]) throws {
         let pkey = try X509Support.d2i(der, "public key") { p, n in d2i_PUBKEY(nil, p, n) }
-        defer { EVP_PKEY_free(pkey) }
-        self.algorithm = try PublicKeyAlgorithm.of(pkey)
+        do {
+            self.algorithm = try PublicKeyAlgorithm.of(pkey)
+        } catch {
+            EVP_PKEY_free(pkey)
+            throw error
+        }
         self.subjectPublicKeyInfo = der
+        self.key = OpenSSLObject(owning: pkey, kind: .publicKey)
     }
 
+    /// From a key OpenSSL already holds; takes a new reference to it, so the caller keeps its own.
     init(pkey: OpaquePointer) throws {
         guard let der = X509Support.der({ i2d_PUBKEY(pkey, $0) }) else {
             throw OpenSSL.error(.library, "i2d_PUBKEY")
@@ -126,10 +134,16 @@ public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
     /// With the DER already at hand (a certificate's own SubjectPublicKeyInfo), which spares
     /// `i2d_PUBKEY`: in OpenSSL 3 it sets up a provider encoder every call, a quarter of an IKE
     /// handshake's instructions when certificates were parsed this way (callgrind).
+    /// Takes a new reference to `pkey`.
     init(subjectPublicKeyInfo der: [UInt8], pkey: OpaquePointer) throws {
-        self.subjectPublicKeyInfo = der
         self.algorithm = try PublicKeyAlgorithm.of(pkey)
+        guard EVP_PKEY_up_ref(pkey) == 1 else { throw OpenSSL.error(.library, "EVP_PKEY_up_ref") }
+        self.subjectPublicKeyInfo = der
+        self.key = OpenSSLObject(owning: pkey, kind: .publicKey)
     }
+
+    public static func == (a: PublicKey, b: PublicKey) -> Bool { a.subjectPublicKeyInfo == b.subjectPublicKeyInfo }
+    public func hash(into h: inout Hasher) { h.combine(subjectPublicKeyInfo) }
 
     /// RFC 7296 §3.7: the CERTREQ "Certification Authority" value is the SHA-1 of the CA's
     /// SubjectPublicKeyInfo; peers match their trusted CAs against it.
@@ -138,7 +152,7 @@ public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
     /// The raw 32-byte Ed25519 public key (RFC 8032 §5.1.5), nil for other key types.
     public var rawEd25519: [UInt8]? {
         guard algorithm == .ed25519 else { return nil }
-        return try? withEVP { pkey in
+        return withEVP { pkey -> [UInt8]? in
             var out = [UInt8](repeating: 0, count: 32)
             var len = 32
             guard EVP_PKEY_get_raw_public_key(pkey, &out, &len) == 1, len == 32 else { return nil }
@@ -148,10 +162,9 @@ public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(algorithm) key \(X509Support.hex(Array(sha1.prefix(8)), separator: ":"))…" }
 
-    /// Runs `body` with a transient EVP_PKEY.
-    func withEVP<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
-        let pkey = try X509Support.d2i(subjectPublicKeyInfo, "public key") { p, n in d2i_PUBKEY(nil, p, n) }
-        defer { EVP_PKEY_free(pkey) }
-        return try body(pkey)
+    /// Runs `body` with the parsed key. A public key is only ever read (verification,
+    /// comparison, encoding), which OpenSSL allows from several threads at once.
+    func withEVP<R, E: Error>(_ body: (OpaquePointer) throws(E) -> sending R) throws(E) -> sending R {
+        try key.withShared(body)
     }
 }

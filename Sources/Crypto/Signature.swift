@@ -12,22 +12,25 @@ public enum Signature {
         guard scheme.isCompatible(with: key.algorithm) else {
             throw CryptoError(.unsupportedAlgorithm, "\(scheme) cannot be used with a \(key.algorithm) key")
         }
-        guard let mctx = EVP_MD_CTX_new() else { throw OpenSSL.error(.library, "EVP_MD_CTX_new") }
-        defer { EVP_MD_CTX_free(mctx) }
-        var pctx: OpaquePointer? = nil
-        guard EVP_DigestSignInit(mctx, &pctx, scheme.hash.md, nil, key.pkey) == 1 else {
-            throw OpenSSL.error(.library, "EVP_DigestSignInit(\(scheme))")
+        let sig = try key.withEVP { pkey throws -> [UInt8] in
+            guard let mctx = EVP_MD_CTX_new() else { throw OpenSSL.error(.library, "EVP_MD_CTX_new") }
+            defer { EVP_MD_CTX_free(mctx) }
+            var pctx: OpaquePointer? = nil
+            guard EVP_DigestSignInit(mctx, &pctx, scheme.hash.md, nil, pkey) == 1 else {
+                throw OpenSSL.error(.library, "EVP_DigestSignInit(\(scheme))")
+            }
+            try configurePadding(pctx, scheme)
+            var len = 0
+            guard data.withUnsafeBufferPointer({ EVP_DigestSign(mctx, nil, &len, $0.baseAddress, $0.count) }) == 1 else {
+                throw OpenSSL.error(.library, "EVP_DigestSign(\(scheme))")
+            }
+            var sig = [UInt8](repeating: 0, count: len)
+            guard data.withUnsafeBufferPointer({ EVP_DigestSign(mctx, &sig, &len, $0.baseAddress, $0.count) }) == 1 else {
+                throw OpenSSL.error(.library, "EVP_DigestSign(\(scheme))")
+            }
+            sig.removeSubrange(len...)
+            return sig
         }
-        try configurePadding(pctx, scheme)
-        var len = 0
-        guard data.withUnsafeBufferPointer({ EVP_DigestSign(mctx, nil, &len, $0.baseAddress, $0.count) }) == 1 else {
-            throw OpenSSL.error(.library, "EVP_DigestSign(\(scheme))")
-        }
-        var sig = [UInt8](repeating: 0, count: len)
-        guard data.withUnsafeBufferPointer({ EVP_DigestSign(mctx, &sig, &len, $0.baseAddress, $0.count) }) == 1 else {
-            throw OpenSSL.error(.library, "EVP_DigestSign(\(scheme))")
-        }
-        sig.removeSubrange(len...)
         if let curve = scheme.rawCurve {
             return try ECDSASignatureEncoding.raw(fromDER: sig, size: curve.coordinateSize)
         }
@@ -47,7 +50,7 @@ public enum Signature {
             guard let der = try? ECDSASignatureEncoding.der(fromRaw: signature, size: curve.coordinateSize) else { return false }
             sig = der
         }
-        return try publicKey.withEVP { pkey in
+        return try publicKey.withEVP { pkey throws -> Bool in
             guard let mctx = EVP_MD_CTX_new() else { throw OpenSSL.error(.library, "EVP_MD_CTX_new") }
             defer { EVP_MD_CTX_free(mctx) }
             var pctx: OpaquePointer? = nil

@@ -5,9 +5,9 @@ import CryptoCore
 /// `CertificateValidator` (chain, validity at the injected time, CRLs, key usage, identity
 /// binding), then checks the AUTH signature with `Signature`.
 ///
-/// Not `Sendable`: it holds a `PrivateKey`. One per IKE session's isolation domain (it is cheap:
-/// the certificates are values).
-public final class X509PeerAuthenticator: PeerAuthenticator {
+/// Immutable and `Sendable`: one instance serves every IKE session of a node, on any thread; the
+/// parsed certificates, signing key and trust store behind it are built once, not per handshake.
+public final class X509PeerAuthenticator: PeerAuthenticator, Sendable {
     public let certificate: Certificate
     public let intermediates: [Certificate]
     public let validator: CertificateValidator
@@ -30,7 +30,7 @@ public final class X509PeerAuthenticator: PeerAuthenticator {
         self.validator = validator
         self.allowSHA1 = allowSHA1
         certificateChainDER = [certificate.derBytes] + intermediates.map(\.derBytes)
-        trustedCAKeyHashes = validator.policy.trustAnchors.map(\.spkiSHA1)
+        trustedCAKeyHashes = validator.trustedCAKeyHashes
         supportedSignatureHashes = SignatureScheme.announcedHashes.map(\.rawValue)
     }
 
@@ -73,8 +73,8 @@ public final class X509PeerAuthenticator: PeerAuthenticator {
         let ee: Certificate
         var intermediates: [Certificate] = []
         do {
-            ee = try Certificate(derEncoded: eeDER)
-            for der in peerCertificateChainDER.dropFirst() { intermediates.append(try Certificate(derEncoded: der)) }
+            ee = try validator.certificate(derEncoded: eeDER)
+            for der in peerCertificateChainDER.dropFirst() { intermediates.append(try validator.certificate(derEncoded: der)) }
         } catch {
             throw PeerAuthenticationError(.malformedCertificate, "the peer's certificate cannot be parsed: \(error)")
         }

@@ -9,7 +9,9 @@ extension IKESession: IKESessionDriving {}
 /// keyed with OpenSSL, authenticated with the node's X.509 credentials.
 public final class EngineSessionFactory: IKESessionFactory {
     private let tunnels: [String: TunnelPlan]
-    private let credentials: NodeCredentials
+    /// Built once for the node's credentials and shared by every session: building one per
+    /// session re-checked the key against the certificate on every handshake.
+    private let authenticator: Result<X509PeerAuthenticator, DaemonError>
     private let ports: IKEPorts
     private let wallClock: IKEWallClock
     private let forceUDPEncapsulation: Bool
@@ -32,7 +34,14 @@ public final class EngineSessionFactory: IKESessionFactory {
         var t: [String: TunnelPlan] = [:]
         for tunnel in plan.tunnels { t[tunnel.peer] = tunnel }
         tunnels = t
-        self.credentials = credentials
+        do {
+            authenticator = .success(try X509PeerAuthenticator(certificate: credentials.certificate,
+                                                               intermediates: credentials.intermediates,
+                                                               privateKey: credentials.privateKey,
+                                                               validator: credentials.validator))
+        } catch {
+            authenticator = .failure(DaemonError(.credentials, "cannot use the node's certificate: \(error)"))
+        }
         self.ports = ports
         self.wallClock = wallClock
         self.forceUDPEncapsulation = forceUDPEncapsulation
@@ -47,13 +56,9 @@ public final class EngineSessionFactory: IKESessionFactory {
             for: tunnel, ports: ports, wallClock: wallClock, initiator: initiator,
             forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission)
         let authenticator: X509PeerAuthenticator
-        do {
-            authenticator = try X509PeerAuthenticator(certificate: credentials.certificate,
-                                                      intermediates: credentials.intermediates,
-                                                      privateKey: credentials.privateKey,
-                                                      validator: credentials.validator)
-        } catch {
-            throw DaemonError(.credentials, "cannot use the node's certificate for \(peer.name): \(error)")
+        switch self.authenticator {
+        case .success(let a): authenticator = a
+        case .failure(let e): throw DaemonError(e.code, "\(e.message) (for \(peer.name))")
         }
         return IKESession(configuration: config, cryptoProvider: OpenSSLCryptoProvider(),
                           random: OpenSSLRandomSource(), authenticator: authenticator)

@@ -3,17 +3,21 @@ import CryptoCore
 import Glibc
 import IKEv2
 
-/// Handshakes through real UDP sockets on the loopback interface: an initiator socket and a
-/// responder socket, the responder creating a session for every IKE_SA_INIT it receives (as the
-/// daemon does) and dispatching later messages by SPI, `window` handshakes in flight. One thread
-/// drives both sides (the private keys are not `Sendable`), so the figure is what one core does
-/// for both ends, including the kernel's socket path — the in-memory figure minus no work.
+/// Handshakes through real UDP sockets on the loopback interface, the two ends on two threads
+/// (the caller starts them): the responder half creates a session for every IKE_SA_INIT it
+/// receives and dispatches later messages by SPI, as the daemon does; the initiator half keeps
+/// `window` handshakes in flight. Each half owns its socket and its sessions; they share only
+/// the immutable benchmark (credentials, configurations).
 public struct LoopbackHandshakeResult: Sendable {
     public var completed: Int
     public var seconds: Double
     /// Setup times (first IKE_SA_INIT sent to the initiator's Child SA), sorted, in seconds.
     public var setupTimes: [Double]
     public var retransmissions: Int
+    /// CPU time of the initiators' thread and of the responder's thread (CLOCK_THREAD_CPUTIME_ID):
+    /// what each end costs, whatever share of the machine the benchmark got.
+    public var initiatorCPUSeconds: Double
+    public var responderCPUSeconds: Double
 
     public var rate: Double { seconds > 0 ? Double(completed) / seconds : 0 }
     public func percentile(_ p: Double) -> Double {
@@ -22,74 +26,89 @@ public struct LoopbackHandshakeResult: Sendable {
 }
 
 extension HandshakeBenchmark {
-    public func runOverLoopback(total: Int, window: Int, initiatorPort: UInt16, responderPort: UInt16) throws -> LoopbackHandshakeResult {
-        let a = IKEEndpoint(address: [127, 0, 0, 1], port: initiatorPort)
-        let b = IKEEndpoint(address: [127, 0, 0, 1], port: responderPort)
-        let initiatorSocket = try UDPSocket(binding: a)
-        let responderSocket = try UDPSocket(binding: b)
-        var iConfig = initiatorConfig, rConfig = responderConfig
-        (iConfig.local, iConfig.peer, rConfig.local, rConfig.peer) = (a, b, b, a)
+    static func loopback(_ port: UInt16) -> IKEEndpoint { IKEEndpoint(address: [127, 0, 0, 1], port: port) }
 
+    /// The responder half: binds 127.0.0.1:`port`, calls `ready`, then answers until `stop`
+    /// returns true. Returns the number of responder-side Child SAs and this thread's CPU time.
+    public func serveLoopbackResponder(port: UInt16, initiatorPort: UInt16, ready: @Sendable () -> Void,
+                                       stop: @Sendable () -> Bool) throws -> (completed: Int, cpuSeconds: Double) {
+        let cpuAtStart = Self.threadCPUSeconds()
+        let socket = try UDPSocket(binding: Self.loopback(port))
+        var config = responderConfig
+        (config.local, config.peer) = (Self.loopback(port), Self.loopback(initiatorPort))
+        ready()
         let clock = ContinuousClock()
         let origin = clock.now
-        func now() -> IKEInstant {
-            let d = clock.now - origin
-            return IKEInstant(nanoseconds: UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000))
-        }
-        var initiators: [UInt64: (session: IKESession, started: IKEInstant)] = [:]
         var responders: [UInt64: IKESession] = [:]
-        var started = 0, completed = 0, retransmissions = 0
-        var setupTimes: [Double] = []
-        setupTimes.reserveCapacity(total)
-
-        func flush(_ s: IKESession, _ socket: UDPSocket) throws {
-            while let d = s.pollTransmit() { try socket.send(d.bytes, to: d.destination) }
-        }
-        while completed < total {
-            while initiators.count < window && started < total {
-                let s = IKESession(configuration: iConfig, cryptoProvider: OpenSSLCryptoProvider(),
-                                   random: OpenSSLRandomSource(), authenticator: try initiatorAuth())
-                let t = now()
-                s.start(now: t)
-                initiators[s.initiatorSPI.rawValue] = (s, t)
-                try flush(s, initiatorSocket)
-                started += 1
-            }
-            var fds = [pollfd(fd: initiatorSocket.descriptor, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: responderSocket.descriptor, events: Int16(POLLIN), revents: 0)]
-            _ = poll(&fds, 2, 100)
-            let t = now()
-            // Responder side: new SAs get a session; the rest go to theirs by initiator SPI.
-            while let r = try responderSocket.receive() {
+        var completed = 0
+        while !stop() {
+            var fds = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)]
+            _ = poll(&fds, 1, 20)
+            let t = IKEInstant(since: origin, clock: clock)
+            // New SAs get a session; the rest go to theirs by initiator SPI.
+            while let r = try socket.receive() {
                 guard let route = IKEDatagramRouting(r.bytes) else { continue }
                 let datagram = IKEDatagram(bytes: r.bytes, source: r.source, destination: r.destination)
                 let session: IKESession
                 if let s = responders[route.initiatorSPI] {
                     session = s
                 } else if route.isNewSARequest {
-                    session = IKESession(configuration: rConfig, cryptoProvider: OpenSSLCryptoProvider(),
-                                         random: OpenSSLRandomSource(), authenticator: try responderAuth())
+                    session = IKESession(configuration: config, cryptoProvider: OpenSSLCryptoProvider(),
+                                         random: OpenSSLRandomSource(), authenticator: responderAuth)
                     responders[route.initiatorSPI] = session
                 } else { continue }
                 session.receive(datagram, now: t)
-                try flush(session, responderSocket)
+                while let d = session.pollTransmit() { try socket.send(d.bytes, to: d.destination) }
                 while let e = session.pollEvent() {
                     switch e {
-                    case .childSAReady: responders[route.initiatorSPI] = nil
+                    case .childSAReady:
+                        responders[route.initiatorSPI] = nil
+                        completed += 1
                     case .ikeSAFailed(let f): throw f
                     default: break
                     }
                 }
             }
-            while let r = try initiatorSocket.receive() {
+        }
+        return (completed, Self.threadCPUSeconds() - cpuAtStart)
+    }
+
+    /// The initiator half: `total` handshakes from 127.0.0.1:`port` to `responderPort`, `window`
+    /// in flight. Stops early (with what it has) when `stop` returns true.
+    public func runLoopbackInitiators(total: Int, window: Int, port: UInt16, responderPort: UInt16,
+                                      stop: @Sendable () -> Bool) throws -> LoopbackHandshakeResult {
+        let cpuAtStart = Self.threadCPUSeconds()
+        let socket = try UDPSocket(binding: Self.loopback(port))
+        var config = initiatorConfig
+        (config.local, config.peer) = (Self.loopback(port), Self.loopback(responderPort))
+        let clock = ContinuousClock()
+        let origin = clock.now
+        var initiators: [UInt64: (session: IKESession, started: IKEInstant)] = [:]
+        var started = 0, completed = 0, retransmissions = 0
+        var setupTimes: [Double] = []
+        setupTimes.reserveCapacity(total)
+        while completed < total && !stop() {
+            while initiators.count < window && started < total {
+                let s = IKESession(configuration: config, cryptoProvider: OpenSSLCryptoProvider(),
+                                   random: OpenSSLRandomSource(), authenticator: initiatorAuth)
+                let t = IKEInstant(since: origin, clock: clock)
+                s.start(now: t)
+                initiators[s.initiatorSPI.rawValue] = (s, t)
+                while let d = s.pollTransmit() { try socket.send(d.bytes, to: d.destination) }
+                started += 1
+            }
+            var fds = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)]
+            _ = poll(&fds, 1, 20)
+            let t = IKEInstant(since: origin, clock: clock)
+            while let r = try socket.receive() {
                 guard let route = IKEDatagramRouting(r.bytes), let entry = initiators[route.initiatorSPI] else { continue }
                 entry.session.receive(IKEDatagram(bytes: r.bytes, source: r.source, destination: r.destination), now: t)
-                try flush(entry.session, initiatorSocket)
+                while let d = entry.session.pollTransmit() { try socket.send(d.bytes, to: d.destination) }
                 while let e = entry.session.pollEvent() {
                     switch e {
                     case .childSAReady:
                         initiators[route.initiatorSPI] = nil
-                        setupTimes.append(now().seconds(since: entry.started))
+                        setupTimes.append(IKEInstant(since: origin, clock: clock).seconds(since: entry.started))
                         completed += 1
                     case .ikeSAFailed(let f): throw f
                     default: break
@@ -100,7 +119,7 @@ extension HandshakeBenchmark {
             for (_, entry) in initiators where (entry.session.nextDeadline.map { $0 <= t } ?? false) {
                 entry.session.timeout(now: t)
                 while let d = entry.session.pollTransmit() {
-                    try initiatorSocket.send(d.bytes, to: d.destination)
+                    try socket.send(d.bytes, to: d.destination)
                     retransmissions += 1
                 }
             }
@@ -108,6 +127,22 @@ extension HandshakeBenchmark {
         let elapsed = clock.now - origin
         return LoopbackHandshakeResult(completed: completed,
                                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                                       setupTimes: setupTimes.sorted(), retransmissions: retransmissions)
+                                       setupTimes: setupTimes.sorted(), retransmissions: retransmissions,
+                                       initiatorCPUSeconds: Self.threadCPUSeconds() - cpuAtStart, responderCPUSeconds: 0)
+    }
+
+    /// CPU time the calling thread has used.
+    static func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0 else { return 0 }
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+extension IKEInstant {
+    /// Monotonic time since `origin`, for the benchmark's engines.
+    init(since origin: ContinuousClock.Instant, clock: ContinuousClock) {
+        let d = clock.now - origin
+        self.init(nanoseconds: UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000))
     }
 }

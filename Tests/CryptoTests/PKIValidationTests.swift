@@ -26,6 +26,64 @@ import Testing
         try v.validate(v6, intermediates: [pki.intermediate], identity: try CertificateIdentity(parsing: "2001:db8::1"), at: TestPKI.now)
     }
 
+    /// A validator reuses what OpenSSL verified for the exact same certificates (signatures,
+    /// path); validity must still be judged at every validation's own time, for every
+    /// certificate of the chain, and a chain presented differently is verified afresh.
+    @Test func reusedVerificationStillChecksTimeEveryTime() throws {
+        let pki = try TestPKI()
+        defer { pki.cleanup() }
+        let v = pki.validator()
+        // A gateway that outlives its intermediate (which expires at now + 1825 days).
+        let late = try pki.issueGateway(.gateway(subject: "CN=gw1.example.net,O=Viaduct", subjectAltNames: [.dns("gw1.example.net")],
+                                                 notBefore: TestPKI.now - TestPKI.day, notAfter: TestPKI.now + 2000 * TestPKI.day))
+        let ints = [pki.intermediate]
+        #expect(try v.validate(late, intermediates: ints, identity: nil, at: TestPKI.now) == [late, pki.intermediate, pki.root])
+        #expect(code { try v.validate(late, intermediates: ints, identity: nil, at: late.notBefore - 1) } == .certificateNotYetValid)
+        #expect(code { try v.validate(late, intermediates: ints, identity: nil, at: pki.intermediate.notAfter + 1) } == .certificateExpired)
+        #expect(code { try v.validate(late, intermediates: ints, identity: nil, at: late.notAfter + 1) } == .certificateExpired)
+        // Still accepted in between, and usage and identity are checked on every call.
+        try v.validate(late, intermediates: ints, identity: .fqdn("gw1.example.net"), at: TestPKI.now + TestPKI.day)
+        #expect(code { try v.validate(late, intermediates: ints, identity: .fqdn("gw2.example.net"), at: TestPKI.now) } == .identityMismatch)
+        // Without the intermediate the same end entity is not trusted, whatever came before.
+        #expect(code { try v.validate(late, intermediates: [], identity: nil, at: TestPKI.now) } == .certificateUntrusted)
+        // OpenSSL's boundary: the notAfter second itself is expired, reused or not.
+        try v.validate(pki.gateway, intermediates: ints, identity: nil, at: TestPKI.now)
+        #expect(code { try v.validate(pki.gateway, intermediates: ints, identity: nil, at: pki.gateway.notAfter) } == .certificateExpired)
+        try v.validate(pki.gateway, intermediates: ints, identity: nil, at: pki.gateway.notAfter - 1)
+        // The same certificate bytes parsed through the validator are the same certificate.
+        #expect(try v.certificate(derEncoded: late.derBytes) == late)
+    }
+
+    /// With CRLs, a reused verification still needs every issuer's CRL to be current at the
+    /// validation's time: before thisUpdate or after nextUpdate the whole validation runs and
+    /// fails as it would have the first time.
+    @Test func reusedVerificationStillChecksCRLsEveryTime() throws {
+        let pki = try TestPKI()
+        defer { pki.cleanup() }
+        let gw = pki.gateway
+        let ints = [pki.intermediate]
+        let rootCRL = try PKI.issueCRL(issuer: pki.root, issuerKey: pki.rootKey, revoked: [], crlNumber: 1,
+                                       thisUpdate: TestPKI.now - TestPKI.day, nextUpdate: TestPKI.now + 30 * TestPKI.day)
+        let intCRL = try PKI.issueCRL(issuer: pki.intermediate, issuerKey: pki.intermediateKey, revoked: [], crlNumber: 2,
+                                      thisUpdate: TestPKI.now - TestPKI.day, nextUpdate: TestPKI.now + 10 * TestPKI.day)
+        let v = pki.validator(crls: [rootCRL, intCRL])
+        try v.validate(gw, intermediates: ints, identity: nil, at: TestPKI.now)
+        try v.validate(gw, intermediates: ints, identity: nil, at: TestPKI.now + TestPKI.day)
+        // The intermediate's CRL expires first (nextUpdate itself counts as expired, as in OpenSSL).
+        #expect(code { try v.validate(gw, intermediates: ints, identity: nil, at: intCRL.nextUpdate ?? 0) } == .crlInvalid)
+        #expect(code { try v.validate(gw, intermediates: ints, identity: nil, at: TestPKI.now + 20 * TestPKI.day) } == .crlInvalid)
+        #expect(code { try v.validate(gw, intermediates: ints, identity: nil, at: intCRL.thisUpdate - 1) } == .crlInvalid)
+        try v.validate(gw, intermediates: ints, identity: nil, at: (intCRL.nextUpdate ?? 0) - 1)
+        // A revoked gateway is refused every time, never remembered.
+        let revoking = try PKI.issueCRL(issuer: pki.intermediate, issuerKey: pki.intermediateKey,
+                                        revoked: [.init(serialNumber: gw.serialNumber, revocationDate: TestPKI.now - 60)],
+                                        crlNumber: 3, thisUpdate: TestPKI.now - TestPKI.day, nextUpdate: TestPKI.now + 10 * TestPKI.day)
+        let strict = pki.validator(crls: [rootCRL, revoking])
+        for _ in 0..<2 {
+            #expect(code { try strict.validate(gw, intermediates: ints, identity: nil, at: TestPKI.now) } == .certificateRevoked)
+        }
+    }
+
     @Test func eachFailureHasADistinctCode() throws {
         let pki = try TestPKI()
         defer { pki.cleanup() }
