@@ -21,9 +21,15 @@ public protocol DataplaneBackend: AnyObject {
     /// Rekey responder (RFC 7296 §2.8): start sending on an installed Child SA that was
     /// installed with `activateOutbound == false`.
     func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError)
+    /// RFC 7296 §2.23: the peer's NAT moved it to `peerEndpoint` (its IKE address and port);
+    /// ESP in UDP of this Child SA goes there from now on.
+    func updatePeerEndpoint(inboundSPI: UInt32, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError)
 }
 
 extension DataplaneBackend {
     /// Backends without a notion of a current outbound SA have nothing to switch.
     public func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {}
+
+    /// Backends that address no peer themselves (test doubles) have nothing to follow.
+    public func updatePeerEndpoint(inboundSPI: UInt32, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {}
 }
