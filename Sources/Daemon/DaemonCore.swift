@@ -133,6 +133,7 @@ public final class DaemonCore {
             ])
             return
         }
+        IKEFragmentLog.received(datagram, logger: logger)
         switch table.route(route, from: datagram.source.address) {
         case .session(let id):
             _ = table.withSession(id) { $0.receive(datagram, now: now) }
@@ -240,7 +241,12 @@ public final class DaemonCore {
 
     private func drain(_ id: SessionTable.SessionID, now: IKEInstant) {
         while let d = table.withSession(id, { $0.pollTransmit() }) ?? nil {
-            table.learn(outgoing: d.bytes, from: id)
+            if d.isNATKeepalive {
+                counters.natKeepalivesSent += 1
+            } else {
+                table.learn(outgoing: d.bytes, from: id)
+                IKEFragmentLog.sent(d, logger: logger)
+            }
             outbox.append(d)
         }
         if let spis = table.sessions[id]?.session.localIKESPIs { table.sync(spis: spis, of: id) }
@@ -350,6 +356,19 @@ public final class DaemonCore {
             logger.warning("peer is not answering", metadata: ["peer": "\(peer)", "action": "\(action.rawValue)"])
         case .initialContact(let identity):
             logger.info("peer sent INITIAL_CONTACT", metadata: ["peer": "\(peer)", "peer_id": "\(identity)"])
+        case .peerEndpointChanged(let previous, let remote, let spis):
+            logger.notice("peer address changed", metadata: [
+                "peer": "\(peer)", "from": "\(previous)", "to": "\(remote)", "children": "\(spis.count)",
+            ])
+            for spi in spis {
+                do {
+                    try dataplane.updatePeerEndpoint(inboundSPI: spi, peerEndpoint: remote, peer: peer)
+                } catch {
+                    logger.error("data plane could not follow the peer's new address", metadata: [
+                        "peer": "\(peer)", "spi": "\(SPIText.child(spi))_i", "reason": "\(error.message)",
+                    ])
+                }
+            }
         }
     }
 }

@@ -10,6 +10,8 @@ public struct DaemonCounters: Hashable, Sendable {
     /// ESP-in-UDP on the NAT-T port: the data plane's, not IKE's (no userspace ESP yet).
     public var espOnNATTPort: UInt64 = 0
     public var natKeepalives: UInt64 = 0
+    /// NAT-keepalives we sent (RFC 3948 §4: only while we are behind a NAT).
+    public var natKeepalivesSent: UInt64 = 0
     /// Shorter than an IKE header, or not IKEv2.
     public var malformed: UInt64 = 0
     /// From an address that is no configured peer's.

@@ -124,7 +124,7 @@ public final class DaemonMetrics {
             registry.makeCounter(descriptor: Self.failures, labels: [("peer", peer), ("reason", f.code.rawValue)]).increment()
         case .deadPeer:
             registry.makeCounter(descriptor: Self.deadPeers, labels: [("peer", peer)]).increment()
-        case .ikeSAEstablished, .ikeSADeleted, .childSADeleted, .childSAOutboundActivated, .initialContact:
+        case .ikeSAEstablished, .ikeSADeleted, .childSADeleted, .childSAOutboundActivated, .initialContact, .peerEndpointChanged:
             break
         }
     }

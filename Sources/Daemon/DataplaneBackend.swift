@@ -27,9 +27,15 @@ public protocol DataplaneBackend: AnyObject {
     /// their first Child SA); then the kernel is reconciled to the plan. Peers in both plans
     /// keep their SAs and link state. Called once with removals only, then once with additions.
     func update(plan: NodePlan) throws(DaemonError)
+    /// RFC 7296 §2.23: the peer's NAT moved it to `peerEndpoint` (its IKE address and port);
+    /// ESP in UDP of this Child SA goes there from now on.
+    func updatePeerEndpoint(inboundSPI: UInt32, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError)
 }
 
 extension DataplaneBackend {
     /// Backends without a notion of a current outbound SA have nothing to switch.
     public func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {}
+
+    /// Backends that address no peer themselves (test doubles) have nothing to follow.
+    public func updatePeerEndpoint(inboundSPI: UInt32, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {}
 }

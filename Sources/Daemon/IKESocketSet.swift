@@ -78,6 +78,8 @@ public final class IKESocketSet {
     /// The bytes that go on the wire for `datagram`: with the marker when either port is the
     /// NAT-T port (RFC 7296 §2.23).
     public static func wireBytes(_ datagram: IKEDatagram, ports: IKEPorts) -> [UInt8] {
+        // RFC 3948 §2.3: a NAT-keepalive is the bare 0xFF octet.
+        if datagram.isNATKeepalive { return datagram.bytes }
         if datagram.source.port == ports.natTraversal || datagram.destination.port == ports.natTraversal {
             return NonESPMarker.bytes + datagram.bytes
         }

@@ -134,6 +134,17 @@ public final class KernelDataplaneBackend: SocketSharingDataplane {
         }
     }
 
+    public func updatePeerEndpoint(inboundSPI: UInt32, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {
+        do {
+            try dataplane.updatePeerEndpoint(inboundSPI: inboundSPI, address: peerEndpoint.address, port: peerEndpoint.port, peer: peer)
+        } catch {
+            throw DaemonError.dataplane(error, "cannot send ESP to the peer's new address \(peerEndpoint)")
+        }
+        logger.info("child SA destination updated", metadata: [
+            "peer": "\(peer)", "dataplane": "kernel", "spi": "\(SPIText.child(inboundSPI))_i", "remote": "\(peerEndpoint)",
+        ])
+    }
+
     public func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
         live[inboundSPI] = nil
         do {

@@ -38,7 +38,9 @@ public enum PeerConfigurationMapper {
             ikeRekeyMarginSeconds: Double(ike.rekeyMargin.seconds),
             ikeRekeyJitterSeconds: Double(ike.rekeyJitter.seconds),
             dpdIntervalSeconds: Double(ike.dpd.interval.seconds),
-            dpdAction: IKEDPDAction(rawValue: ike.dpd.action.rawValue) ?? .restart)
+            dpdAction: IKEDPDAction(rawValue: ike.dpd.action.rawValue) ?? .restart,
+            natKeepaliveSeconds: Double(ike.natKeepalive.seconds),
+            fragmentation: IKEFragmentationPolicy(enabled: ike.fragmentation, maxDatagramSize: ike.fragmentSize))
     }
 
     /// RFC 7296 §3.5 ID types from the topology's identity.

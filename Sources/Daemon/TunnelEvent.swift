@@ -16,6 +16,8 @@ public struct TunnelEvent: Codable, Hashable, Sendable {
         case peerDead = "peer-dead"
         /// The peer announced a restart (INITIAL_CONTACT).
         case peerRestarted = "peer-restarted"
+        /// The peer's NAT mapping changed; IKE and ESP follow it (RFC 7296 §2.23).
+        case peerMoved = "peer-moved"
     }
 
     public var at: Int64

@@ -130,6 +130,9 @@ public final class TunnelStatusBook {
                 entries[i].childOrder = []
             }
             return emit(.ikeDeleted, nil, "IKE SA deleted")
+        case .peerEndpointChanged(let previous, let remote, _):
+            if let i { entries[i].ike?.remote = "\(remote)" }
+            return emit(.peerMoved, nil, "the peer's NAT mapping moved from \(previous) to \(remote); IKE and ESP follow it")
         }
     }
 

@@ -170,6 +170,16 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane {
         }
     }
 
+    public func updatePeerEndpoint(inboundSPI: UInt32, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {
+        guard let plane = planeOfPeer[peer] else { return }
+        do { try plane.updatePeerEndpoint(peerEndpoint, peer: peer) } catch {
+            throw DaemonError.dataplane(error, "cannot send ESP to the peer's new address \(peerEndpoint)")
+        }
+        logger.info("child SA destination updated", metadata: [
+            "peer": "\(peer)", "dataplane": "userspace", "spi": "\(SPIText.child(inboundSPI))_i", "remote": "\(peerEndpoint)",
+        ])
+    }
+
     public func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
         guard let plane = planeOfPeer[peer] else { return }
         do {

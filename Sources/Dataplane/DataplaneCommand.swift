@@ -10,6 +10,8 @@ enum OutboundCommand: Sendable {
                  ivMask: UInt64, activate: Bool)
     case activate(peer: String, spi: ESPSPI)
     case delete(peer: String, spi: ESPSPI)
+    /// RFC 7296 §2.23: the peer's NAT mapping moved; its ESP in UDP goes here from now on.
+    case setDestination(peer: String, destination: SocketAddress)
 }
 
 /// What the control plane asks the inbound worker to do.

@@ -4,6 +4,7 @@ import Glibc
 import IKEv2
 import KernelModel
 import Netlink
+import Topology
 
 extension DataplaneError.Code {
     /// The kernel refused an XFRM request (no ESP module, unknown algorithm, duplicate SPI, ...).
@@ -37,6 +38,8 @@ public final class KernelDataplane {
         var outbound: XfrmStateKey
         /// The outbound state while the daemon defers its activation (a rekey responder).
         var pendingOutbound: XfrmState?
+        /// The outbound state as installed, for XFRM_MSG_UPDSA when the peer's NAT port moves.
+        var outboundState: XfrmState
     }
 
     /// Opens the XFRM socket in the calling thread's network namespace.
@@ -85,7 +88,8 @@ public final class KernelDataplane {
             throw KernelDataplane.translate(failure)
         }
         installed[sa.inboundSPI] = Installed(peer: peer, inbound: states.inbound.key, outbound: states.outbound.key,
-                                             pendingOutbound: activateOutbound ? nil : states.outbound)
+                                             pendingOutbound: activateOutbound ? nil : states.outbound,
+                                             outboundState: states.outbound)
     }
 
     /// Adds the deferred outbound state with SPI `spi` (the peer's SPI, as in
@@ -105,6 +109,42 @@ public final class KernelDataplane {
             throw DataplaneError(.invalidSA, "\(error)")
         }
         entry.pendingOutbound = nil
+        installed[inboundSPI] = entry
+    }
+
+    /// RFC 7296 §2.23 / RFC 3948: the peer's NAT gave it a new port; ESP in UDP of this Child
+    /// SA goes there from now on. The kernel keys an SA by destination address, so only the port
+    /// can move in place (XFRM_MSG_UPDSA rewrites the encapsulation template); a new address
+    /// would need XFRM_MSG_MIGRATE and is refused.
+    ///
+    /// Equivalent to: `ip xfrm state update src L dst P proto esp spi OUT ... encap espinudp 4500 PORT 0.0.0.0`.
+    public func updatePeerEndpoint(inboundSPI: UInt32, address: [UInt8], port: UInt16, peer: String) throws(DataplaneError) {
+        guard var entry = installed[inboundSPI], entry.peer == peer else {
+            throw DataplaneError(.unknownSPI, "no SA with inbound SPI \(KernelDataplane.hex(inboundSPI)) for peer \(peer)")
+        }
+        guard let newAddress = IPAddress(networkBytes: address) else {
+            throw DataplaneError(.invalidSA, "peer address of \(address.count) octets")
+        }
+        guard newAddress == entry.outboundState.destination else {
+            throw DataplaneError(.unsupportedSA, "the kernel data plane cannot move SA \(KernelDataplane.hex(entry.outbound.spi)) from \(entry.outboundState.destination) to \(newAddress) (needs XFRM_MSG_MIGRATE); only the NAT port may change")
+        }
+        let espPort = KernelSAStates.espPort(port)
+        var state = entry.outboundState
+        guard var encap = state.encapsulation, encap.destinationPort != espPort else { return }
+        encap.destinationPort = espPort
+        state.encapsulation = encap
+        if entry.pendingOutbound == nil {
+            do {
+                try socket.apply([try state.updateRequest()])
+            } catch let error as NetlinkError {
+                throw KernelDataplane.translate(error)
+            } catch {
+                throw DataplaneError(.invalidSA, "\(error)")
+            }
+        } else {
+            entry.pendingOutbound = state
+        }
+        entry.outboundState = state
         installed[inboundSPI] = entry
     }
 

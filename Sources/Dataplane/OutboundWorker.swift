@@ -97,6 +97,8 @@ final class OutboundWorker {
             if activate { peers[name]?.current = sa }
         case .activate(let name, let spi):
             if let sa = peers[name]?.sas[spi] { peers[name]?.current = sa }
+        case .setDestination(let name, let destination):
+            peers[name]?.destination = destination
         case .delete(let name, let spi):
             guard let removed = peers[name]?.sas.removeValue(forKey: spi) else { return }
             if peers[name]?.current === removed {

@@ -137,6 +137,21 @@ public final class UserspaceDataplane: Sendable {
         apply(core.outboundCommands, .activate(peer: peer, spi: ESPSPI(spi)))
     }
 
+    /// RFC 7296 §2.23 / RFC 3948 §2.1: the peer's NAT mapping moved to `endpoint` (its IKE
+    /// address and port, the one ESP in UDP uses as well): every SA of the peer sends there.
+    public func updatePeerEndpoint(_ endpoint: IKEEndpoint, peer: String) throws(DataplaneError) {
+        guard endpoint.address.count == core.socket.local.address.count else {
+            throw DataplaneError(.unsupportedSA, "peer \(endpoint) and the ESP socket \(core.socket.local) are of different address families")
+        }
+        let port: UInt16 = endpoint.port == 500 ? 4500 : endpoint.port
+        guard let destination = SocketAddress(IKEEndpoint(address: endpoint.address, port: port)) else {
+            throw DataplaneError(.unsupportedSA, "peer address \(endpoint) is neither IPv4 nor IPv6")
+        }
+        let known = registry.withLock { $0.devices[peer] != nil }
+        guard known else { throw DataplaneError(.unknownPeer, "peer '\(peer)' has no TUN device") }
+        apply(core.outboundCommands, .setDestination(peer: peer, destination: destination))
+    }
+
     /// Removes a Child SA. When its outbound half was the current one, the peer falls back to
     /// another installed outbound SA, or to none (packets are then dropped and counted).
     /// Unknown SPIs are not an error: delete is idempotent, as the daemon may retry it.

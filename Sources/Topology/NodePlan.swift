@@ -71,6 +71,10 @@ public struct IKEPeerPlan: Hashable, Sendable, Encodable {
     public var rekeyMargin: TimeSpan
     public var rekeyJitter: TimeSpan
     public var dpd: DPDSettings
+    /// See `TunnelSettings.natKeepalive`, `.fragmentation`, `.fragmentSize`.
+    public var natKeepalive = TimeSpan(seconds: 20)
+    public var fragmentation = true
+    public var fragmentSize = 1280
 }
 
 public struct BGPNeighbor: Hashable, Sendable, Encodable {

@@ -42,11 +42,14 @@ public enum NodePlanner {
             if s.routing == .bgp, let la = gw.asn, let pa = peer.asn {
                 bgp = BGPNeighbor(localASN: la, peerASN: pa, sessions: addrs, peerNetworks: peer.networks)
             }
-            let ike = IKEPeerPlan(localAddress: path.local, peerAddress: path.peer, peerAddresses: peer.addresses,
+            var ike = IKEPeerPlan(localAddress: path.local, peerAddress: path.peer, peerAddresses: peer.addresses,
                                   localIdentity: gw.identity, peerIdentity: peer.identity,
                                   role: l.initiator == node ? .initiator : .responder,
                                   proposals: s.ike.proposals, lifetime: s.ike.lifetime,
                                   rekeyMargin: s.ike.rekeyMargin, rekeyJitter: s.ike.rekeyJitter, dpd: s.dpd)
+            ike.natKeepalive = s.natKeepalive
+            ike.fragmentation = s.fragmentation
+            ike.fragmentSize = s.fragmentSize
             tunnels.append(TunnelPlan(
                 peer: peerName, peerManaged: peer.managed,
                 interface: InterfacePlan(name: iface, kind: gw.interfaceKind ?? t.defaultInterfaceKind,

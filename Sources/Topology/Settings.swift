@@ -49,6 +49,12 @@ public struct TunnelSettings: Hashable, Sendable, Encodable {
     public var mtu: Int
     public var routing: RoutingMode
     public var allowWeakCrypto: Bool
+    /// RFC 3948 §4: NAT-keepalive period while this gateway is behind a NAT; zero turns them off.
+    public var natKeepalive = TimeSpan(seconds: 20)
+    /// RFC 7383: fragment large IKE messages (IKE_AUTH with certificate chains) when the peer
+    /// supports it, into IP datagrams of at most `fragmentSize` octets.
+    public var fragmentation = true
+    public var fragmentSize = 1280
 
     public static let builtIn = TunnelSettings(
         ike: SASettings(

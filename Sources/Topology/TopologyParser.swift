@@ -6,7 +6,8 @@ import Yams
 enum TopologyParser {
     static let topKeys = ["version", "description", "defaults", "pki", "gateways", "tunnels"]
     static let defaultsKeys = ["ike", "esp", "mtu", "routing", "dataplane", "interface-kind", "allow-weak-crypto"]
-    static let ikeKeys = ["proposals", "lifetime", "rekey-margin", "rekey-jitter", "dpd"]
+    static let ikeKeys = ["proposals", "lifetime", "rekey-margin", "rekey-jitter", "dpd", "nat-keepalive",
+                          "fragmentation", "fragment-size"]
     static let espKeys = ["proposals", "lifetime", "rekey-margin", "rekey-jitter"]
     static let dpdKeys = ["interval", "action"]
     static let pkiKeys = ["ca", "crls"]
@@ -148,6 +149,18 @@ enum TopologyParser {
             s.ike = saSettings(e, node: n, base: s.ike, kind: .ike, allowWeak: s.allowWeakCrypto, w: w, what: "\(what).ike")
             if let d = e.first(where: { $0.key == "dpd" }) {
                 s.dpd = dpd(d.value, base: s.dpd, w: w, what: "\(what).ike.dpd")
+            }
+            // RFC 3948 §4 keepalives and RFC 7383 fragmentation.
+            if let n = e.first(where: { $0.key == "nat-keepalive" })?.value, let d = w.duration(n, "\(what).ike.nat-keepalive") {
+                s.natKeepalive = d
+            }
+            if let n = e.first(where: { $0.key == "fragmentation" })?.value, let b = w.bool(n, "\(what).ike.fragmentation") {
+                s.fragmentation = b
+            }
+            // RFC 7383 §2.5.1: at least the IPv4 minimum of 576 octets.
+            if let n = e.first(where: { $0.key == "fragment-size" })?.value,
+               let size = w.int(n, "\(what).ike.fragment-size", range: 576...9000) {
+                s.fragmentSize = size
             }
         }
         if let n = value("esp"), let e = w.mapping(n, "\(what).esp") {

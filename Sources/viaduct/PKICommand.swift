@@ -109,10 +109,14 @@ enum PKICLI {
 struct PKICACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca",
-        abstract: "Create a self-signed CA certificate and its private key.",
+        abstract: "Create a CA certificate (self-signed, or an intermediate) and its private key.",
         discussion: """
         The CA gets basicConstraints CA:TRUE (critical), keyUsage keyCertSign and cRLSign \
         (critical), and subject/authority key identifiers. Its serial number is 16 random bytes.
+
+        With --issuer-cert and --issuer-key it is an intermediate CA signed by that CA. Gateways \
+        whose certificates it issues send it after their own: append it to the gateway's \
+        certificate file (leaf first), and keep only the root in the topology's pki.ca.
         """)
 
     @Option(help: "Where to write the CA certificate (PEM).") var outCert: String
@@ -121,6 +125,8 @@ struct PKICACommand: ParsableCommand {
     @Option(help: "ecdsa-p256 (default), ecdsa-p384, ecdsa-p521, rsa2048, rsa3072, rsa4096 or ed25519.") var keyType = "ecdsa-p256"
     @Option(help: "Validity in days.") var days = 3650
     @Option(help: "Constrain the CA to issue only end-entity certificates when 0 (basicConstraints pathlen).") var pathLength: Int?
+    @Option(help: "Sign with this CA certificate (an intermediate CA) instead of self-signing.") var issuerCert: String?
+    @Option(help: "The private key of --issuer-cert.") var issuerKey: String?
     @Flag(help: "Overwrite existing output files.") var force = false
 
     func run() throws {
@@ -129,8 +135,18 @@ struct PKICACommand: ParsableCommand {
             try PKICLI.checkOutputs([outCert, outKey], force: force)
             let now = PKICLI.now
             let key = try PrivateKey.generate(type)
-            let cert = try PKI.selfSign(.certificateAuthority(subject: subject, notBefore: now - PKICLI.backdate,
-                                                              notAfter: now + PKICLI.days(days), pathLength: pathLength), key: key)
+            let template = try CertificateTemplate.certificateAuthority(subject: subject, notBefore: now - PKICLI.backdate,
+                                                                    notAfter: now + PKICLI.days(days), pathLength: pathLength)
+            let cert: Certificate
+            switch (issuerCert, issuerKey) {
+            case (nil, nil):
+                cert = try PKI.selfSign(template, key: key)
+            case (let c?, let k?):
+                let (issuer, signer) = try PKICLI.loadCA(cert: c, key: k)
+                cert = try PKI.issue(template, publicKey: key.publicKey, issuer: issuer, issuerKey: signer)
+            default:
+                throw CryptoError(.malformed, "--issuer-cert and --issuer-key go together")
+            }
             try key.write(toPath: outKey, overwrite: force)
             try PKICLI.writeCertificate(cert, to: outCert, force: force)
             print("created CA '\(cert.subject)' (\(type), serial \(cert.serialHex))")

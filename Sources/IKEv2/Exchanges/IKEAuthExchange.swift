@@ -123,8 +123,7 @@ extension IKESession {
     }
 
     func processAuthResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
-        guard let sk = message.encryptedPayload, let protection,
-              let inner = try? protection.open(raw: datagram.bytes, sk: sk) else { return }  // §2.21: drop, keep waiting
+        guard let inner = openProtected(message, datagram) else { return }  // §2.21: drop, keep waiting
         outstanding = nil
         let p = AuthPayloads(inner)
         if p.auth == nil, let error = p.notifies.first(where: { $0.type.rawValue < 16384 }) {
@@ -186,8 +185,7 @@ extension IKESession {
     // MARK: Responder
 
     func processAuthRequest(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
-        guard let sk = message.encryptedPayload, let protection, let keys,
-              let inner = try? protection.open(raw: datagram.bytes, sk: sk) else { return }  // §2.21: never answer a forgery
+        guard let keys, let inner = openProtected(message, datagram) else { return }  // §2.21: never answer a forgery
         // §2.23: the authenticated request's addresses are the SA's from now on (port 4500 after NAT-D).
         local = datagram.destination
         peer = datagram.source

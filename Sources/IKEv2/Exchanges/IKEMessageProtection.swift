@@ -44,6 +44,25 @@ final class IKEMessageProtection {
     /// encrypted in place.
     func seal(header: IKEHeader, payloads: [IKEPayload], random: inout some RandomSource) throws -> [UInt8] {
         let (first, inner) = try IKEMessage.encodeInnerPayloads(payloads)
+        return try seal(header: header, plaintext: inner[...], random: &random) {
+            .encrypted(IKEEncrypted(firstPayload: first, data: $0))
+        }
+    }
+
+    /// IV, ICV and block sizes of our outbound transform: what an SK or SKF payload adds to its
+    /// plaintext (RFC 7383 §2.5.1 sizes fragments with them).
+    var outboundOverhead: (iv: Int, icv: Int, block: Int) {
+        switch outbound {
+        case .aead(let c): (c.ivLength, c.tagLength, 1)
+        case .cbc(let c, let mac): (c.ivLength, mac.icvLength, c.blockSize)
+        }
+    }
+
+    /// Protects `plaintext` (an encoded inner chain, or one piece of it for an SKF fragment,
+    /// RFC 7383 §2.5) in the last payload `wrap` builds around the SK data: the AAD / ICV cover
+    /// everything before it, so the SKF's Fragment Number and Total Fragments are authenticated.
+    func seal(header: IKEHeader, plaintext inner: ArraySlice<UInt8>, random: inout some RandomSource,
+              wrap: ([UInt8]) -> IKEPayload) throws -> [UInt8] {
         let ivLength: Int, icvLength: Int, block: Int
         var iv: [UInt8]
         switch outbound {
@@ -68,7 +87,7 @@ final class IKEMessageProtection {
         skData.append(UInt8(padLength))
         let plaintextCount = inner.count + padLength + 1
         skData += repeatElement(0, count: icvLength)
-        var bytes = try IKEMessage(header: header, payloads: [.encrypted(IKEEncrypted(firstPayload: first, data: skData))]).encoded()
+        var bytes = try IKEMessage(header: header, payloads: [wrap(skData)]).encoded()
         let skStart = bytes.count - skData.count
         let ctStart = skStart + ivLength
         let direction = outbound
@@ -96,8 +115,15 @@ final class IKEMessageProtection {
     /// Checks the ICV of a received message BEFORE anything inside is parsed, then decrypts and
     /// decodes the inner payload chain. `raw` is the datagram exactly as received.
     func open(raw: [UInt8], sk: IKEEncrypted) throws -> [IKEPayload] {
-        let skStart = raw.count - sk.data.count
-        var data = sk.data
+        try IKEMessage.decodeInnerPayloads(openPlaintext(raw: raw, data: sk.data), firstPayload: sk.firstPayload)
+    }
+
+    /// Checks the ICV over `raw` (whose last payload's body ends with `protectedData`: an SK
+    /// payload, or an SKF fragment, RFC 7383 §2.6) and returns the plaintext without padding.
+    func openPlaintext(raw: [UInt8], data protectedData: [UInt8]) throws -> [UInt8] {
+        guard protectedData.count <= raw.count else { throw IKEProtectionError(message: "SK data longer than the message") }
+        let skStart = raw.count - protectedData.count
+        var data = protectedData
         let plaintextCount: Int
         switch inbound {
         case .aead(let c):
@@ -133,6 +159,6 @@ final class IKEMessageProtection {
         let padLength = Int(data[plaintextCount - 1])
         guard padLength + 1 <= plaintextCount else { throw IKEProtectionError(message: "SK pad length \(padLength) too large") }
         data.removeSubrange((plaintextCount - 1 - padLength)...)
-        return try IKEMessage.decodeInnerPayloads(data, firstPayload: sk.firstPayload)
+        return data
     }
 }

@@ -29,14 +29,22 @@ enum IKENATDetection {
     /// True when the peer's notifies show a NAT between us (or the peer fakes one); false when
     /// they match, or when the peer sent none (it does not support NAT-T, RFC 7296 §2.23).
     static func natDetected(in notifies: [IKENotify], spiI: IKESPI, spiR: IKESPI, datagram: IKEDatagram) -> Bool {
+        let s = situation(in: notifies, spiI: spiI, spiR: spiR, datagram: datagram)
+        return s.peerBehindNAT || s.localBehindNAT
+    }
+
+    /// Which side the NAT is on: the peer's (its source hash differs, or it fakes one) or ours
+    /// (its hash of our address differs from ours: RFC 3948 §4 keepalives are our job then).
+    static func situation(in notifies: [IKENotify], spiI: IKESPI, spiR: IKESPI,
+                          datagram: IKEDatagram) -> (peerBehindNAT: Bool, localBehindNAT: Bool) {
         let sources = notifies.filter { $0.type == .natDetectionSourceIP }.map(\.data)
         let destinations = notifies.filter { $0.type == .natDetectionDestinationIP }.map(\.data)
-        guard !sources.isEmpty || !destinations.isEmpty else { return false }
+        guard !sources.isEmpty || !destinations.isEmpty else { return (false, false) }
         let expectedSource = hash(spiI: spiI, spiR: spiR, endpoint: datagram.source)
         let expectedDestination = hash(spiI: spiI, spiR: spiR, endpoint: datagram.destination)
         let peerBehindNAT = !sources.isEmpty && !sources.contains(expectedSource)
         let weBehindNAT = !destinations.isEmpty && !destinations.contains(expectedDestination)
-        return peerBehindNAT || weBehindNAT
+        return (peerBehindNAT, weBehindNAT)
     }
 }
 

@@ -39,6 +39,7 @@ extension IKESession {
         payloads += IKENATDetection.notifies(spiI: initiatorSPI, spiR: .zero, local: local, peer: peer,
                                              fakeSource: configuration.forceUDPEncapsulation)
         payloads.append(signatureHashNotify())
+        payloads += fragmentationNotify()
         let bytes = try IKEMessage(header: header(.ikeSAInit, messageID: 0, response: false), payloads: payloads).encoded()
         initRequestBytes = bytes
         nextRequestID = 1
@@ -117,6 +118,8 @@ extension IKESession {
         peerSignatureHashes = notifies.first(where: { $0.type == .signatureHashAlgorithms }).map { IKEWire.uint16s($0.data) }
         natDetected = configuration.forceUDPEncapsulation
             || IKENATDetection.natDetected(in: notifies, spiI: initiatorSPI, spiR: responderSPI, datagram: datagram)
+        recordNATSituation(notifies, spiR: responderSPI, datagram: datagram, now: now)
+        recordPeerFragmentationSupport(notifies)
         guard try deriveIKEKeys(chosen, peerPublicValue: ke.data) else { return }
         // §2.23: after NAT detection, IKE_AUTH and everything after it use port 4500.
         if natDetected && local.port != 4500 {
@@ -173,6 +176,8 @@ extension IKESession {
         peerSignatureHashes = notifies.first(where: { $0.type == .signatureHashAlgorithms }).map { IKEWire.uint16s($0.data) }
         natDetected = configuration.forceUDPEncapsulation
             || IKENATDetection.natDetected(in: notifies, spiI: initiatorSPI, spiR: .zero, datagram: datagram)
+        recordNATSituation(notifies, spiR: .zero, datagram: datagram, now: now)
+        recordPeerFragmentationSupport(notifies)
         guard try deriveIKEKeys(chosen, peerPublicValue: ke.data, respondTo: datagram) else { return }
         var payloads: [IKEPayload] = [
             .securityAssociation(IKESecurityAssociation(proposals: [chosen.asSet.wireProposal(number: number)])),
@@ -186,6 +191,7 @@ extension IKESession {
                                                                       authorityData: authenticator.trustedCAKeyHashes.flatMap { $0 })))
         }
         payloads.append(signatureHashNotify())
+        payloads += fragmentationNotify(answering: notifies)
         let bytes = try IKEMessage(header: header(.ikeSAInit, messageID: 0, response: true), payloads: payloads).encoded()
         initRequestBytes = datagram.bytes
         initResponseBytes = bytes

@@ -105,6 +105,11 @@ public struct IKEPeerConfiguration: Sendable {
     /// Send an empty INFORMATIONAL after this long without anything from the peer (§2.4); 0 = off.
     public var dpdIntervalSeconds: Double
     public var dpdAction: IKEDPDAction
+    /// RFC 3948 §4: while we are behind a NAT, a one-octet 0xFF keepalive to the peer's NAT-T
+    /// port this often keeps the mapping open (strongSwan's `keep_alive`, 20 s); 0 = off.
+    public var natKeepaliveSeconds: Double
+    /// RFC 7383 fragmentation of large encrypted messages (IKE_AUTH with certificate chains).
+    public var fragmentation: IKEFragmentationPolicy
 
     public init(role: IKERole, local: IKEEndpoint, peer: IKEEndpoint, localIdentity: IKEIdentity,
                 peerIdentity: IKEIdentity?, ikeProposals: [IKEAlgorithmSet], espProposals: [ESPAlgorithmSet],
@@ -116,7 +121,8 @@ public struct IKEPeerConfiguration: Sendable {
                 wallClock: IKEWallClock, sendInitialContact: Bool = true,
                 childRekeyMarginSeconds: Double = 300, childRekeyJitterSeconds: Double = 180,
                 ikeRekeyMarginSeconds: Double = 1_800, ikeRekeyJitterSeconds: Double = 900,
-                dpdIntervalSeconds: Double = 0, dpdAction: IKEDPDAction = .restart) {
+                dpdIntervalSeconds: Double = 0, dpdAction: IKEDPDAction = .restart,
+                natKeepaliveSeconds: Double = 20, fragmentation: IKEFragmentationPolicy = IKEFragmentationPolicy()) {
         self.role = role
         self.local = local
         self.peer = peer
@@ -139,5 +145,7 @@ public struct IKEPeerConfiguration: Sendable {
         self.ikeRekeyJitterSeconds = ikeRekeyJitterSeconds
         self.dpdIntervalSeconds = dpdIntervalSeconds
         self.dpdAction = dpdAction
+        self.natKeepaliveSeconds = natKeepaliveSeconds
+        self.fragmentation = fragmentation
     }
 }

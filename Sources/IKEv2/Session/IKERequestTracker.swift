@@ -9,6 +9,10 @@ struct IKEOutstandingRequest {
     var retransmissions: Int
     var deadline: IKEInstant
     var firstSent: IKEInstant
+    /// The SKF fragments sent in its place (RFC 7383 §2.5), all resent each time (§2.6).
+    var fragments: [IKEDatagram] = []
+
+    var wire: [IKEDatagram] { fragments.isEmpty ? [datagram] : fragments }
 }
 
 /// The answer to the peer's latest request, kept so that a retransmitted request is answered
@@ -18,4 +22,8 @@ struct IKECachedResponse {
     var messageID: UInt32
     var request: [UInt8]
     var response: [UInt8]
+    /// The response's SKF fragments, when it was sent fragmented (RFC 7383 §2.6).
+    var fragments: [[UInt8]] = []
+
+    var wire: [[UInt8]] { fragments.isEmpty ? [response] : fragments }
 }

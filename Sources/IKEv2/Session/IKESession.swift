@@ -71,6 +71,10 @@ public final class IKESession {
     var cachedResponse: IKECachedResponse?
     var halfOpenDeadline: IKEInstant?
 
+    // RFC 7383 fragmentation and RFC 3948 / RFC 7296 §2.23 NAT traversal state.
+    var fragmentation = IKEFragmentationState()
+    var natTraversal = IKENATTraversalState()
+
     var transmitQueue = IKEOutboundQueue<IKEDatagram>()
     var eventQueue = IKEOutboundQueue<IKEEvent>()
 
@@ -116,6 +120,10 @@ public final class IKESession {
             return
         }
         if !initiatorSPI.isZero && header.initiatorSPI != initiatorSPI { return }
+        if header.nextPayload == .encryptedFragment {
+            receiveFragment(header, datagram, now: now)
+            return
+        }
         if header.isResponse {
             receiveResponse(header, datagram, now: now)
         } else {
@@ -142,13 +150,14 @@ public final class IKESession {
             request.retransmissions += 1
             request.deadline = now.adding(seconds: retransmissionInterval(request.retransmissions))
             outstanding = request
-            transmitQueue.append(request.datagram)
+            for d in request.wire { transmitQueue.append(d) }  // RFC 7383 §2.6: every fragment
         }
         sideTimers(now: now)
         if state == .initAnswered, let deadline = halfOpenDeadline, now >= deadline {
             fail(.timeout, "peer \(peer) answered IKE_SA_INIT but never completed IKE_AUTH within \(Int(configuration.halfOpenTimeoutSeconds))s")
         }
         if state == .established { lifecycleTimers(now: now) }
+        natKeepaliveTimer(now: now)
     }
 
     public func pollTransmit() -> IKEDatagram? { transmitQueue.pop() }
@@ -160,16 +169,19 @@ public final class IKESession {
         if state == .initAnswered, let h = halfOpenDeadline { d = d.map { min($0, h) } ?? h }
         if let l = lifecycleDeadline { d = d.map { min($0, l) } ?? l }
         if let s = sideDeadline { d = d.map { min($0, s) } ?? s }
+        if let k = natKeepaliveDeadline { d = d.map { min($0, k) } ?? k }
         return d
     }
 
     // MARK: Dispatch (§2.2: responses matched by message ID; §2.1: retransmitted requests)
 
-    private func receiveResponse(_ header: IKEHeader, _ datagram: IKEDatagram, now: IKEInstant) {
+    /// `reassembled`: a message put together from SKF fragments (RFC 7383 §2.6), whose inner
+    /// payloads `openProtected` returns.
+    func receiveResponse(_ header: IKEHeader, _ datagram: IKEDatagram, now: IKEInstant, reassembled: IKEMessage? = nil) {
         guard let request = outstanding, header.messageID == request.messageID,
               header.exchangeType == request.exchange, header.isInitiator != isInitiator else { return }
         if !responderSPI.isZero && header.responderSPI != responderSPI { return }
-        guard let message = decode(datagram) else { return }
+        guard let message = reassembled ?? decode(datagram) else { return }
         do {
             switch request.exchange {
             case .ikeSAInit: try processInitResponse(message, datagram, now: now)
@@ -188,18 +200,20 @@ public final class IKESession {
         }
     }
 
-    private func receiveRequest(_ header: IKEHeader, _ datagram: IKEDatagram, now: IKEInstant) {
+    func receiveRequest(_ header: IKEHeader, _ datagram: IKEDatagram, now: IKEInstant, reassembled: IKEMessage? = nil) {
         guard header.isInitiator != isInitiator else { return }
         if let cached = cachedResponse, header.messageID == cached.messageID {
             // §2.1: a retransmission is answered from the cache, never processed again.
             if cached.request == datagram.bytes {
-                transmitQueue.append(IKEDatagram(bytes: cached.response, source: datagram.destination, destination: datagram.source))
+                for bytes in cached.wire {
+                    transmitQueue.append(IKEDatagram(bytes: bytes, source: datagram.destination, destination: datagram.source))
+                }
             }
             return
         }
         guard !state.isTerminal, header.messageID == expectedPeerRequestID else { return }
         if header.exchangeType != .ikeSAInit, header.responderSPI != responderSPI || responderSPI.isZero { return }
-        guard let message = decode(datagram) else { return }
+        guard let message = reassembled ?? decode(datagram) else { return }
         do {
             switch (header.exchangeType, state) {
             case (.ikeSAInit, .idle) where !isInitiator: try processInitRequest(message, datagram, now: now)
@@ -232,19 +246,23 @@ public final class IKESession {
 
     func sendRequest(_ bytes: [UInt8], exchange: IKEExchangeType, messageID: UInt32, now: IKEInstant) {
         let datagram = IKEDatagram(bytes: bytes, source: local, destination: peer)
+        let wire = wireMessages(bytes)
         outstanding = IKEOutstandingRequest(exchange: exchange, messageID: messageID, datagram: datagram,
                                             retransmissions: 0, deadline: now.adding(seconds: retransmissionInterval(0)),
-                                            firstSent: now)
-        transmitQueue.append(datagram)
+                                            firstSent: now,
+                                            fragments: wire.count > 1 ? wire.map { IKEDatagram(bytes: $0, source: local, destination: peer) } : [])
+        for d in outstanding?.wire ?? [] { transmitQueue.append(d) }
     }
 
     /// §2.11: a response goes back to the address and port the request came from.
     func sendResponse(_ bytes: [UInt8], to request: IKEDatagram, messageID: UInt32, cache: Bool = true) {
+        let wire = wireMessages(bytes)
         if cache {
-            cachedResponse = IKECachedResponse(messageID: messageID, request: request.bytes, response: bytes)
+            cachedResponse = IKECachedResponse(messageID: messageID, request: request.bytes, response: bytes,
+                                               fragments: wire.count > 1 ? wire : [])
             expectedPeerRequestID = messageID &+ 1
         }
-        transmitQueue.append(IKEDatagram(bytes: bytes, source: request.destination, destination: request.source))
+        for b in wire { transmitQueue.append(IKEDatagram(bytes: b, source: request.destination, destination: request.source)) }
     }
 
     /// A request we do not retransmit (error reports and deletes after a failure, §2.21.2).
@@ -259,7 +277,9 @@ public final class IKESession {
 
     func sealed(_ header: IKEHeader, _ payloads: [IKEPayload]) throws -> [UInt8] {
         guard let protection else { throw IKEProtectionError(message: "no IKE SA keys yet") }
-        return try protection.seal(header: header, payloads: payloads, random: &random)
+        let bytes = try protection.seal(header: header, payloads: payloads, random: &random)
+        try prepareFragments(whole: bytes, header: header, payloads: payloads)  // RFC 7383 §2.5
+        return bytes
     }
 
     /// §2.1: timeout * base^n, shortened by up to `jitter` of itself with injected randomness.

@@ -179,4 +179,8 @@ public enum IKEEvent: Sendable {
     case ikeSAFailed(IKEFailure)
     /// The IKE SA was deleted cleanly.
     case ikeSADeleted
+    /// RFC 7296 §2.23: the peer, behind a NAT, sent an authenticated message from a new address
+    /// or port (its NAT's mapping changed). IKE follows it; the data plane must send ESP in UDP
+    /// of these Child SAs (inbound SPIs) to `peer` from now on.
+    case peerEndpointChanged(previous: IKEEndpoint, peer: IKEEndpoint, inboundSPIs: [UInt32])
 }

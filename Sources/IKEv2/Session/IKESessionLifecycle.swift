@@ -11,9 +11,9 @@ extension IKESession {
 
     /// Opens an SK payload and records the peer as alive; nil for anything that fails the ICV.
     func openAuthenticated(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) -> [IKEPayload]? {
-        guard let sk = message.encryptedPayload, let protection,
-              let inner = try? protection.open(raw: datagram.bytes, sk: sk) else { return nil }
+        guard let inner = openProtected(message, datagram) else { return nil }
         noteInboundTraffic(now: now)
+        followPeerEndpoint(datagram)
         return inner
     }
 
