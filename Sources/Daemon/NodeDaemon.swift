@@ -48,6 +48,8 @@ public enum NodeDaemon {
                                              clock: clock, logger: logger)
         defer { control?.close() }
         loop.shared = shared
+        // Syncs plan against what the last one left; this repairs what others changed meanwhile.
+        if let resyncing = dataplane as? any KernelResyncing { loop.sources.append(KernelResyncTimer(resyncing)) }
         let stop = try loop.run()
         let c = core.counters
         logger.info("daemon stopped", metadata: [
