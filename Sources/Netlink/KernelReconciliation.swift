@@ -13,8 +13,10 @@ import Topology
 /// sends only that peer's changes. The cache is dropped, and the next reconcile observes the
 /// kernel in full, after any failed request (then this reconcile is retried once from a fresh
 /// observation, which also repairs a cache someone else's change made wrong), after a change
-/// whose side effects it cannot predict, after `apply`, and on `resync` (the daemon asks for one
-/// periodically, because changes made by others are not seen otherwise).
+/// whose side effects it cannot predict, after `apply`, on `resync` (the daemon asks for one
+/// periodically), and when a link, address or route notification (`KernelChangeMonitor`)
+/// contradicts it: someone else changed the kernel. XFRM policies changed by others are only
+/// seen by the periodic resync.
 ///
 /// Interfaces are created first and the kernel's indexes read back, because addresses and routes
 /// name interfaces by index; everything else goes in one batch. Every request in a batch is
@@ -30,6 +32,11 @@ public final class KernelReconciliation {
     public private(set) var fullObservations = 0
 
     private let deletion: DeferredLinkDeletion
+    private let monitor: KernelChangeMonitor
+    /// The changes the kernel accepted in the current reconcile, for a retry's result.
+    private var accepted: [KernelChange] = []
+    /// Above this many changes, nobody listens to the notifications they cause.
+    static let largeApply = 256
     /// Whether `reconcile` leaves removed interfaces to a thread of their own (see
     /// `DeferredLinkDeletion`): it returns once they are down and their policies gone, without
     /// waiting the kernel's 10 to 30 ms teardown per interface. `viaduct run` does; callers that
@@ -40,6 +47,7 @@ public final class KernelReconciliation {
         route = try NetlinkSocket(.route)
         xfrm = try NetlinkSocket(.xfrm)
         deletion = try DeferredLinkDeletion()
+        monitor = KernelChangeMonitor()
         self.defersInterfaceDeletion = defersInterfaceDeletion
     }
 
@@ -68,8 +76,8 @@ public final class KernelReconciliation {
 
     /// Plans against the cache (or a full observation when there is none, or when `resync`) and
     /// applies; returns the changes made (empty when the kernel already matched). When a
-    /// reconcile planned against the cache fails, it is retried once from a full observation
-    /// and only that attempt's changes are returned.
+    /// reconcile planned against the cache fails, it is retried once from a full observation;
+    /// then what the failed attempt changed comes first, followed by the second attempt's plan.
     @discardableResult
     public func reconcile(_ desired: DesiredKernelState, resync: Bool = false) throws(NetlinkError) -> [KernelChange] {
         if resync { cache = nil }
@@ -81,16 +89,19 @@ public final class KernelReconciliation {
             deferring = false
         }
         if cache != nil {
+            accepted = []
             do { return try reconcileOnce(desired, deferring: deferring) } catch {
                 cache = nil
             }
+            let earlier = accepted
+            return earlier + (try reconcileOnce(desired, deferring: deferring))
         }
         return try reconcileOnce(desired, deferring: deferring)
     }
 
     private func reconcileOnce(_ desired: DesiredKernelState, deferring: Bool) throws(NetlinkError) -> [KernelChange] {
         var state: KernelStateCache
-        if let kept = cache {
+        if let kept = cache, !monitor.sawOutsideChange(to: kept) {
             cache = nil   // dropped unless this reconcile succeeds; also spares copying it
             state = kept
             // Interfaces made outside the reconciler since (the userspace data plane's TUN
@@ -99,11 +110,18 @@ public final class KernelReconciliation {
                 if let found = try route.link(named: d.name) { state.insert(found) }
             }
         } else {
+            // Listen before dumping, so that what changes after the dump is noticed.
+            cache = nil
+            monitor.reset()
             state = KernelStateCache(try observe())
             fullObservations += 1
         }
         let changes = Reconciler.plan(desired: desired, observed: state)
-        if try apply(changes, to: &state, deferring: deferring) { cache = state }
+        let large = changes.count > Self.largeApply
+        if large { monitor.pause() }
+        defer { if large { monitor.reset() } }
+        let predictable = try apply(changes, to: &state, deferring: deferring)
+        if predictable { cache = state }
         return changes
     }
 
@@ -129,15 +147,16 @@ public final class KernelReconciliation {
         var predictable = true
         func send(_ socket: NetlinkSocket, _ batch: [(NetlinkRequest, KernelChange)]) throws(NetlinkError) -> [KernelChange] {
             guard !batch.isEmpty else { return [] }
-            var accepted: [KernelChange] = []
+            var done: [KernelChange] = []
             for (outcome, (_, change)) in zip(try socket.send(batch: batch.map(\.0)), batch) {
                 if let error = outcome.error {
                     if firstError == nil { firstError = error }
                 } else {
-                    accepted.append(change)
+                    done.append(change)
                 }
             }
-            return accepted
+            accepted += done
+            return done
         }
         func record(_ accepted: [KernelChange]) {
             for c in accepted where !state.record(c) { predictable = false }

@@ -75,6 +75,7 @@ struct BenchApply: ParsableCommand {
             print("  TUN devices created first (ioctl, not netlink): \(Self.ms(tun))")
         }
         print("  from empty (full observe, plan, apply): \(report.fromEmptyChanges) changes in \(Self.ms(report.fromEmpty))")
+        print("    of which planning (pure): \(Self.ms(report.planFromEmpty))")
         print("  nothing to do, cached state (plan only): \(Self.ms(report.noopCached))")
         print("  nothing to do, full observe (dumps + plan): \(Self.ms(report.noopFull))")
         print("  one peer against the cached state (what `viaduct run` does):")
@@ -95,6 +96,7 @@ struct BenchApply: ParsableCommand {
         var tunCreation: Duration?
         var fromEmpty: Duration = .zero
         var fromEmptyChanges = 0
+        var planFromEmpty: Duration = .zero
         var noopCached: Duration = .zero
         var noopFull: Duration = .zero
         var addCached: [Duration] = []
@@ -141,6 +143,7 @@ struct BenchApply: ParsableCommand {
         }
         report.fromEmpty = try timed(base, resync: true)
         report.fromEmptyChanges = changes.count
+        report.planFromEmpty = clock.measure { _ = Reconciler.plan(desired: base, observed: KernelStateCache()) }
         report.noopFull = try timed(base, resync: true)
         report.noopCached = try timed(base, resync: false)
         for _ in 0..<runs {

@@ -43,7 +43,7 @@ struct HostKernelIncrementalTests {
         try HostKernelReconcileTests.ip(["-n", ns] + args.split(separator: " ").map(String.init))
     }
 
-    @Test("incremental reconciles (add peers, remove peers, move an address and a route) keep a cache equal to a full observation; foreign objects survive; resync repairs an outside deletion")
+    @Test("incremental reconciles (add peers, remove peers, move an address and a route) keep a cache equal to a full observation; foreign objects survive; outside changes are noticed or resynced")
     func incremental() async throws {
         if HostKernelTests.skipUnlessRoot() { return }
         try await NetworkNamespace.run("rec-inc") { ns in
@@ -93,20 +93,43 @@ struct HostKernelIncrementalTests {
             let routes = try Self.ip(ns, "route show proto 222")
             #expect(routes.contains("198.18.22.0/24 dev vd-b") && !routes.contains("198.18.2.0/24"), "\(routes)")
 
-            // Someone else deletes one of Viaduct's routes: the cache cannot see it, a resync repairs it.
+            // Someone else deletes one of Viaduct's routes: its notification contradicts the cache,
+            // so the next reconcile observes in full and puts the route back.
             let desired = try Self.desired(Self.topology(spokes: ["b", "c", "d"], bNetwork: "198.18.22.0/24", pool: "169.254.101.0/24"))
             _ = try Self.ip(ns, "route del 198.18.22.0/24 dev vd-b proto 222")
-            #expect(try k.reconcile(desired).isEmpty, "the cache does not know (that is what resync is for)")
-            let repaired = try k.reconcile(desired, resync: true)
+            var observations = k.fullObservations
+            let repaired = try k.reconcile(desired)
             #expect(repaired == [.addRoute(DesiredRoute(destination: try IPPrefix.parse("198.18.22.0/24").get(), interface: "vd-b"))], "\(repaired)")
+            #expect(k.fullObservations == observations + 1, "noticed from the route notification")
             #expect(try Self.ip(ns, "route show proto 222").contains("198.18.22.0/24 dev vd-b"))
 
-            // A change the cache got wrong fails, and is retried once from a full observation.
-            let gone = try #require(desired.addresses.first { $0.interface == "vd-d" && $0.address.family == .ipv4 })
-            _ = try Self.ip(ns, "addr del \(gone.address)/\(gone.prefixLength) dev vd-d")
-            let observations = k.fullObservations
-            let back = try k.reconcile(try Self.desired(Self.topology(spokes: ["b", "c", "d"], bNetwork: "198.18.22.0/24")))
+            // The same for an address.
+            let gone = try #require(desired.addresses.first { $0.interface == "vd-c" && $0.address.family == .ipv4 })
+            _ = try Self.ip(ns, "addr del \(gone.address)/\(gone.prefixLength) dev vd-c")
+            observations = k.fullObservations
+            #expect(try k.reconcile(desired).contains(.addAddress(gone)))
+            #expect(k.fullObservations == observations + 1)
+            #expect(k.cache == KernelStateCache(try k.observe()))
+
+            // XFRM policies have no notification here: someone's `ip xfrm policy delete` is seen by a
+            // resync (the daemon's periodic one) only.
+            let bOut = try #require(desired.policies.first { $0.direction == .outbound && $0.selector.family == .ipv4
+                && $0.interfaceID == desired.policies.first?.interfaceID })
+            let bID = try #require(bOut.interfaceID)
+            _ = try Self.ip(ns, "xfrm policy delete src 0.0.0.0/0 dst 0.0.0.0/0 dir out if_id \(bID)")
+            #expect(try k.reconcile(desired).isEmpty, "the cache cannot know")
+            #expect(try k.reconcile(desired, resync: true) == [.addPolicy(bOut)])
+
+            // A cached plan the kernel refuses (deleting a policy someone already deleted) is retried
+            // once from a full observation, in the same call.
+            let dPolicy = try #require(desired.policies.last)
+            let dID = try #require(dPolicy.interfaceID)
+            let family = dPolicy.selector.family == .ipv4 ? "0.0.0.0/0" : "::/0"
+            _ = try Self.ip(ns, "xfrm policy delete src \(family) dst \(family) dir \(dPolicy.direction) if_id \(dID)")
+            observations = k.fullObservations
+            let back = try k.reconcile(try Self.desired(Self.topology(spokes: ["b", "c"], bNetwork: "198.18.22.0/24", pool: "169.254.101.0/24")))
             #expect(k.fullObservations == observations + 1, "retried from a full observation: \(back)")
+            #expect(back.last == .deleteLink(name: "vd-d"), "\(back)")
             #expect(k.cache == KernelStateCache(try k.observe()))
 
             // Everything removed; the foreign objects are still there.
