@@ -18,7 +18,7 @@ import Topology
 /// `detach` removes the SAs this daemon installed, so a stopped daemon leaves no keys in the
 /// kernel; interfaces, addresses and policies stay until `viaduct down`, so a restart does not
 /// flap routes a BGP daemon depends on more than needed.
-public final class KernelDataplaneBackend: SocketSharingDataplane {
+public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResyncing {
     public let name = "kernel"
     private var plan: NodePlan
     private let kernel: any KernelStateSync
@@ -89,6 +89,13 @@ public final class KernelDataplaneBackend: SocketSharingDataplane {
             }
         }
         live.removeAll()
+    }
+
+    // MARK: KernelResyncing
+
+    /// Looks at the whole kernel again; a failure is logged, the next sync or resync retries.
+    public func resyncKernel() {
+        _ = try? kernel.sync(down: links.down, logger: logger, throwing: false, resync: true)
     }
 
     // MARK: DataplaneBackend

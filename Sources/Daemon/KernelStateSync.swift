@@ -11,15 +11,22 @@ public protocol KernelStateSync: AnyObject {
     func sync(down: Set<String>) throws(DaemonError) -> [String]
     /// The plan to reconcile to from the next `sync` on (`viaduct apply`).
     func update(plan: NodePlan)
+    /// The same after looking at the whole kernel again, so what others changed is repaired.
+    /// Implementations that keep no state between syncs need not provide it.
+    func resync(down: Set<String>) throws(DaemonError) -> [String]
 }
 
 extension KernelStateSync {
+    public func resync(down: Set<String>) throws(DaemonError) -> [String] {
+        try sync(down: down)
+    }
+
     /// Tells the kernel which tunnels are up, logging each change as one line. At start a failure
     /// is fatal (`throwing`); later it is logged, and the next change reconciles again from
     /// whatever the kernel holds.
-    func sync(down: Set<String>, logger: Logger, throwing: Bool) throws(DaemonError) {
+    func sync(down: Set<String>, logger: Logger, throwing: Bool, resync: Bool = false) throws(DaemonError) {
         do {
-            for change in try sync(down: down) {
+            for change in try resync ? self.resync(down: down) : sync(down: down) {
                 logger.info("kernel updated", metadata: ["change": "\(change)"])
             }
         } catch {

@@ -61,6 +61,8 @@ public enum NodeDaemon {
                                              clock: clock, logger: logger, applier: applier)
         defer { metrics?.close() }
         loop.shared = shared
+        // Syncs plan against what the last one left; this repairs what others changed meanwhile.
+        if let resyncing = dataplane as? any KernelResyncing { loop.sources.append(KernelResyncTimer(resyncing)) }
         let systemd = NodeSystemd(notifier: SystemdNotifier.fromEnvironment(), tunnels: plan.tunnels.count)
         systemd.attach(to: loop)
         if let applier {

@@ -19,7 +19,7 @@ import Topology
 /// Links: the kernel side (MTU, inside addresses, up/down, static routes) is `KernelStateSync`'s.
 /// A tunnel is down until its first Child SA is installed and again after its last is deleted,
 /// so routes appear with the tunnel and a BGP daemon sees the link drop.
-public final class UserspaceDataplaneBackend: SocketSharingDataplane {
+public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResyncing {
     public let name = "userspace"
     private var plan: NodePlan
     private let kernel: any KernelStateSync
@@ -119,6 +119,13 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane {
         } catch {
             throw DaemonError.dataplane(error, "cannot attach the data plane to \(socket.local)")
         }
+    }
+
+    // MARK: KernelResyncing
+
+    /// Looks at the whole kernel again; a failure is logged, the next sync or resync retries.
+    public func resyncKernel() {
+        _ = try? kernel.sync(down: links.down, logger: logger, throwing: false, resync: true)
     }
 
     // MARK: DataplaneBackend

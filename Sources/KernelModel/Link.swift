@@ -139,6 +139,19 @@ public struct Link: Hashable, Sendable, CustomStringConvertible {
         return NetlinkRequest(message, summary: "setting link \(name) mtu \(mtu)")
     }
 
+    /// RTM_GETLINK for one link by name: the kernel answers with that link's RTM_NEWLINK, or
+    /// ENODEV. One link costs one round trip instead of a dump of every link.
+    ///
+    /// Equivalent to: `ip -d link show NAME`.
+    public static func getRequest(name: String) throws(KernelModelError) -> NetlinkRequest {
+        try checkName(name)
+        var w = NetlinkWriter()
+        w.write(bytes: ifinfomsg(index: 0, flags: 0, change: 0))
+        w.attribute(LinkAttribute.ifname, string: name)
+        return NetlinkRequest(NetlinkMessage(type: RouteMessageType.getLink, flags: [.request], payload: w.bytes),
+                              summary: "looking up link \(name)")
+    }
+
     /// RTM_GETLINK dump.
     ///
     /// Equivalent to: `ip -d link show`.

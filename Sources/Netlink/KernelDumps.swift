@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import KernelModel
 import Topology
 
@@ -9,6 +12,23 @@ extension NetlinkSocket {
     /// Equivalent to: `ip -d link show`.
     public func links() throws(NetlinkError) -> [ObservedLink] {
         try decodeEach(try dump(Link.dumpRequest()), "links") { m throws(NetlinkDecodeError) in try ObservedLink(decoding: m) }
+    }
+
+    /// One link by name, nil when there is none (ENODEV).
+    ///
+    /// Equivalent to: `ip -d link show NAME`.
+    public func link(named name: String) throws(NetlinkError) -> ObservedLink? {
+        let request: NetlinkRequest
+        do { request = try Link.getRequest(name: name) } catch {
+            throw NetlinkError(.invalidRequest, context: "looking up link \(name)", kernelMessage: error.description)
+        }
+        let reply: NetlinkMessage
+        do { reply = try query(request) } catch where error.code == .kernel && error.errno == ENODEV {
+            return nil
+        }
+        do { return try ObservedLink(decoding: reply) } catch {
+            throw NetlinkError(.malformedReply, context: "looking up link \(name)", kernelMessage: error.description)
+        }
     }
 
     /// Equivalent to: `ip addr show`.

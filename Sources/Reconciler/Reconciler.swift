@@ -12,27 +12,44 @@ import Topology
 /// `up` because the kernel refuses an IPv4 route through a down interface.
 public enum Reconciler {
     public static func plan(desired: DesiredKernelState, observed: ObservedKernelState) -> [KernelChange] {
+        plan(desired: desired, observed: KernelStateCache(observed))
+    }
+
+    /// The same plan against the indexed state (a fresh observation, or the executor's cache).
+    /// Linear in the size of both states with one small-key hash lookup per desired object, and
+    /// the reverse pass (what is there but not wanted) only when counts say something is extra:
+    /// a one-peer change on a 1,000-peer node costs reading the desired state once. The counts
+    /// assume the desired objects are distinct, as `DesiredKernelState(plan:)` makes them (a
+    /// duplicate would also be planned, and fail, as two additions).
+    public static func plan(desired: DesiredKernelState, observed: KernelStateCache) -> [KernelChange] {
         let desiredNames = Set(desired.links.map(\.name))
-        let owned = observed.links.filter { Ownership.owns($0, desiredNames: desiredNames) }
-        let byIndex = Dictionary(observed.links.map { ($0.index, $0.link.name) }, uniquingKeysWith: { a, _ in a })
-        let ownedByName = Dictionary(owned.map { ($0.link.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var ownedByName: [String: Int32] = [:]
+        ownedByName.reserveCapacity(observed.links.count)
+        var ownedIndexes: [Int32] = []
+        for l in observed.links.values where Ownership.owns(l, desiredNames: desiredNames) {
+            ownedByName[l.link.name] = l.index
+            ownedIndexes.append(l.index)
+        }
+        ownedIndexes.sort()
 
         var removals: [KernelChange] = []
         var linkRemovals: [KernelChange] = []
 
         // Interfaces: keep when kind matches (MTU and state are adjusted in place), replace when
         // the kind or its key changed, delete when no longer wanted.
-        var recreated = Set<String>()
-        for l in owned where !desiredNames.contains(l.link.name) {
+        var vanishing = Set<Int32>()
+        for i in ownedIndexes {
+            guard let l = observed.links[i], !desiredNames.contains(l.link.name) else { continue }
             linkRemovals.append(.deleteLink(name: l.link.name))
+            vanishing.insert(i)
         }
         var created: [KernelChange] = [], mtus: [KernelChange] = [], states: [KernelChange] = []
         for d in desired.links {
-            if let o = ownedByName[d.name] {
+            if let i = ownedByName[d.name], let o = observed.links[i] {
                 if !sameKind(o.link.kind, d.kind) {
                     linkRemovals.append(.deleteLink(name: d.name))
+                    vanishing.insert(i)
                     created.append(.createLink(d))
-                    recreated.insert(d.name)
                     states.append(.setUp(interface: d.name, up: d.up))
                     continue
                 }
@@ -41,59 +58,113 @@ public enum Reconciler {
                 if isUp != d.up { states.append(.setUp(interface: d.name, up: d.up)) }
             } else {
                 created.append(.createLink(d))
-                recreated.insert(d.name)
                 if d.up { states.append(.setUp(interface: d.name, up: true)) }
             }
         }
-
         // Objects on an interface being deleted or re-created go with it: the kernel removes them.
-        var vanishing = recreated.intersection(ownedByName.keys)
-        for case .deleteLink(let name) in linkRemovals { vanishing.insert(name) }
+        // An interface that does not exist yet has none.
+        func surviving(_ name: String) -> Int32? {
+            guard let i = ownedByName[name], !vanishing.contains(i) else { return nil }
+            return i
+        }
 
         // Addresses on owned interfaces that survive.
-        let wantedAddresses = Set(desired.addresses)
-        var haveAddresses = Set<DesiredAddress>()
-        for a in observed.addresses {
-            guard let name = byIndex[a.interfaceIndex], ownedByName[name] != nil, !vanishing.contains(name),
-                  !Ownership.isKernelGenerated(a.address) else { continue }
-            let key = DesiredAddress(interface: name, address: a.address, prefixLength: a.prefixLength)
-            if wantedAddresses.contains(key) {
-                haveAddresses.insert(key)
+        var addressAdds: [KernelChange] = []
+        var matchedAddresses = 0
+        for a in desired.addresses {
+            if let i = surviving(a.interface),
+               observed.addresses[i]?.contains(CachedAddress(interfaceIndex: i, address: a.address, prefixLength: a.prefixLength)) == true {
+                matchedAddresses += 1
             } else {
-                removals.append(.deleteAddress(interface: name, address: a.address, prefixLength: a.prefixLength))
+                addressAdds.append(.addAddress(a))
             }
         }
-        let addressAdds = desired.addresses.filter { !haveAddresses.contains($0) }.map(KernelChange.addAddress)
+        var present = 0
+        for i in ownedIndexes where !vanishing.contains(i) { present += observed.addresses[i]?.count ?? 0 }
+        // Deleting the last IPv4 address of an interface makes the kernel flush its IPv4 routes
+        // (fib_disable_ip): those count as gone, and are re-added after the new address.
+        var losesIPv4 = Set<Int32>()
+        if present != matchedAddresses {
+            let wanted = Set(desired.addresses)
+            for i in ownedIndexes where !vanishing.contains(i) {
+                guard let l = observed.links[i], let have = observed.addresses[i] else { continue }
+                var extra: [(String, CachedAddress)] = []
+                for a in have where !wanted.contains(DesiredAddress(interface: l.link.name, address: a.address, prefixLength: a.prefixLength)) {
+                    extra.append(((a.address.family == .ipv4 ? "4 " : "6 ") + a.address.description, a))
+                }
+                guard !extra.isEmpty else { continue }
+                extra.sort { $0.0 < $1.0 }
+                removals += extra.map { .deleteAddress(interface: l.link.name, address: $0.1.address, prefixLength: $0.1.prefixLength) }
+                let ipv4 = have.filter { $0.address.family == .ipv4 }.count
+                if ipv4 > 0, extra.filter({ $0.1.address.family == .ipv4 }).count == ipv4 { losesIPv4.insert(i) }
+            }
+        }
 
-        // Routes with Viaduct's protocol number, wherever they point.
-        let wantedRoutes = Set(desired.routes)
-        var haveRoutes = Set<DesiredRoute>()
-        for r in observed.routes where Ownership.owns(r) {
-            let name = byIndex[r.outputInterface] ?? "#\(r.outputInterface)"
-            if vanishing.contains(name) { continue }
-            let key = DesiredRoute(destination: r.destination, interface: name)
-            if wantedRoutes.contains(key) {
-                haveRoutes.insert(key)
+        // Routes with Viaduct's protocol number (main table), wherever they point.
+        var routeAdds: [KernelChange] = []
+        var matchedRoutes = 0
+        for r in desired.routes {
+            if let i = surviving(r.interface), !(r.destination.family == .ipv4 && losesIPv4.contains(i)),
+               observed.routes.contains(CachedRoute(destination: r.destination, outputInterface: i, table: Route.mainTable)) {
+                matchedRoutes += 1
             } else {
-                removals.append(.deleteRoute(destination: r.destination, interface: name))
+                routeAdds.append(.addRoute(r))
             }
         }
-        let routeAdds = desired.routes.filter { !haveRoutes.contains($0) }.map(KernelChange.addRoute)
+        var onVanishing = 0
+        if !vanishing.isEmpty { for r in observed.routes where vanishing.contains(r.outputInterface) { onVanishing += 1 } }
+        if matchedRoutes + onVanishing != observed.routes.count {
+            let wanted = Set(desired.routes)
+            var extra: [(String, KernelChange)] = []
+            for r in observed.routes where !vanishing.contains(r.outputInterface) {
+                let name = observed.links[r.outputInterface]?.link.name ?? "#\(r.outputInterface)"
+                // Wanted (or wanted and about to be flushed by the kernel, then re-added): kept.
+                if wanted.contains(DesiredRoute(destination: r.destination, interface: name)) { continue }
+                extra.append(("\(r.destination) \(name) \(r.table)", .deleteRoute(destination: r.destination, interface: name)))
+            }
+            extra.sort { $0.0 < $1.0 }
+            removals += extra.map(\.1)
+        }
 
-        // Policies: compared without the kernel-assigned index and lifetime counters.
-        let wantedPolicies = Set(desired.policies.map(PolicyKey.init))
-        var havePolicies = Set<PolicyKey>()
-        for p in observed.policies where Ownership.owns(p) {
-            let key = PolicyKey(p)
-            if wantedPolicies.contains(key) {
-                havePolicies.insert(key)
+        // Policies, by the interface they are bound to, compared without the kernel's index and
+        // counters.
+        var policyAdds: [KernelChange] = []
+        var matchedPolicies = 0
+        for p in desired.policies {
+            if observed.policies[PolicyBinding(p)]?.contains(where: { samePolicy($0, p) }) == true {
+                matchedPolicies += 1
             } else {
-                removals.append(.deletePolicy(p))
+                policyAdds.append(.addPolicy(p))
             }
         }
-        let policyAdds = desired.policies.filter { !havePolicies.contains(PolicyKey($0)) }.map(KernelChange.addPolicy)
+        if matchedPolicies != observed.policyCount {
+            // Usually whole tunnels are gone: their bindings are not wanted at all. Only when that
+            // does not account for every extra policy are the wanted bindings compared one by one.
+            var bindings = Set<PolicyBinding>()
+            bindings.reserveCapacity(desired.links.count)
+            for p in desired.policies { bindings.insert(PolicyBinding(p)) }
+            var extra: [(String, XfrmPolicy)] = []
+            for (binding, have) in observed.policies where !bindings.contains(binding) {
+                extra += have.map { ($0.description, $0) }
+            }
+            if matchedPolicies + extra.count != observed.policyCount {
+                let wanted = Dictionary(grouping: desired.policies, by: PolicyBinding.init)
+                for (binding, have) in observed.policies {
+                    guard let group = wanted[binding] else { continue }
+                    for h in have where !group.contains(where: { samePolicy($0, h) }) { extra.append((h.description, h)) }
+                }
+            }
+            extra.sort { $0.0 < $1.0 }
+            removals += extra.map { .deletePolicy($0.1) }
+        }
 
         return order(removals) + linkRemovals + created + mtus + addressAdds + states + routeAdds + policyAdds
+    }
+
+    /// The parts of a policy that are configuration (not the kernel's index or usage counters).
+    static func samePolicy(_ a: XfrmPolicy, _ b: XfrmPolicy) -> Bool {
+        a.direction == b.direction && a.selector == b.selector && a.interfaceID == b.interfaceID && a.mark == b.mark
+            && a.action == b.action && a.priority == b.priority && a.templates == b.templates
     }
 
     /// Routes before addresses before policies, each group in a stable order.
@@ -122,22 +193,14 @@ public enum Reconciler {
     }
 }
 
-/// The parts of a policy that are configuration (not the kernel's index or usage counters).
-struct PolicyKey: Hashable {
-    var selector: XfrmSelector
-    var direction: XfrmDirection
-    var action: XfrmPolicyAction
-    var priority: UInt32
-    var templates: [XfrmTemplate]
+/// What ties a policy to its tunnel: the xfrm interface's `if_id` or the VTI's mark. A tunnel
+/// has a handful of policies (out/in/fwd per family), so grouping by it keeps lookups on a
+/// small key.
+struct PolicyBinding: Hashable {
     var interfaceID: UInt32?
     var mark: XfrmMark?
 
     init(_ p: XfrmPolicy) {
-        selector = p.selector
-        direction = p.direction
-        action = p.action
-        priority = p.priority
-        templates = p.templates
         interfaceID = p.interfaceID
         mark = p.mark
     }

@@ -17,6 +17,11 @@ import Topology
 /// /dev/net/tun (an ioctl each, timed and printed apart, not netlink), then MTU, up, addresses,
 /// routes, plus the kernel shape's route-based policies (XFRM policies bound to an `if_id` do
 /// not need the interface to exist), so every kind of object is still counted.
+///
+/// The one-peer figures are given twice, for honesty: against the executor's cached state (what
+/// `viaduct run` does between its periodic full looks) and after a full observation (`resync`).
+/// A removed interface is deleted in the background as in `viaduct run`; the time until it is
+/// really gone is printed too, and so is the kernel's own cost of one `RTM_DELLINK`.
 struct BenchApply: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
@@ -25,8 +30,11 @@ struct BenchApply: ParsableCommand {
             Creates a network namespace vdt-bench-apply-PID, generates a hub topology with N \
             spokes (static routing: an interface, an inside address, a route and out/in/fwd policies per \
             peer), and in the namespace times: reconcile from empty; reconcile again with nothing \
-            to do; add one peer; remove it (each --runs times, median and best printed). Deletes \
-            the namespace at the end. Needs root.
+            to do (against the cached state, and after a full observe); add one peer and remove it \
+            against the cached state (what `viaduct run` does: only that peer's changes are sent), \
+            and again with a full observe first (`resync`, the old path); the kernel's own cost of \
+            deleting one interface. One-peer figures: median and best of --runs. Deletes the \
+            namespace at the end. Needs root.
             """)
 
     @Option(help: "Number of peers (1...4000).")
@@ -51,7 +59,8 @@ struct BenchApply: ParsableCommand {
             Output.error("viaduct: error: bench apply needs root (it creates a network namespace)")
             throw ExitCode(1)
         }
-        let base = try Self.desired(peers: peers, shape: shape)
+        var building = Duration.zero
+        let base = try Self.desired(peers: peers, shape: shape) { building = $0 }
         let grown = try Self.desired(peers: peers + 1, shape: shape)
         let namespace = "vdt-bench-apply-\(getpid())"
         try Self.ip(["netns", "add", namespace])
@@ -65,23 +74,42 @@ struct BenchApply: ParsableCommand {
         if let tun = report.tunCreation {
             print("  TUN devices created first (ioctl, not netlink): \(Self.ms(tun))")
         }
-        print("  from empty: \(report.fromEmptyChanges) changes in \(Self.ms(report.fromEmpty))")
-        print("  again, nothing to do (observe + plan): \(Self.ms(report.noop))")
-        print("  add one peer (\(report.addChanges) changes): median \(Self.ms(Self.median(report.add))), best \(Self.ms(report.add.min() ?? .zero))")
-        print("  remove one peer (\(report.removeChanges) changes): median \(Self.ms(Self.median(report.remove))), best \(Self.ms(report.remove.min() ?? .zero))")
-        print("  of which observe (dump links, addresses, routes, policies): median \(Self.ms(Self.median(report.observe)))")
+        print("  from empty (full observe, plan, apply): \(report.fromEmptyChanges) changes in \(Self.ms(report.fromEmpty))")
+        print("    of which planning (pure): \(Self.ms(report.planFromEmpty))")
+        print("  nothing to do, cached state (plan only): \(Self.ms(report.noopCached))")
+        print("  nothing to do, full observe (dumps + plan): \(Self.ms(report.noopFull))")
+        print("  one peer against the cached state (what `viaduct run` does):")
+        print("    (before each, the daemon builds the desired state from its NodePlan: \(Self.ms(building)))")
+        print("    add (\(report.addChanges) changes): \(Self.stats(report.addCached))")
+        print("    remove (\(report.removeChanges) changes; returns once the interface is down): \(Self.stats(report.removeCached))")
+        print("      interface gone (its deletion, left to a background thread, done): \(Self.stats(report.removeCachedGone))")
+        print("    of which planning (pure, one-peer diff of \(peers)): \(Self.stats(report.planCached))")
+        print("    full observations during these: \(report.cachedFullObservations)")
+        print("  one peer with a full observe first (`resync`; the old path):")
+        print("    add: \(Self.stats(report.addFull))")
+        print("    remove, until the interface is gone: \(Self.stats(report.removeFull))")
+        print("    of which observe (dump links, addresses, routes, policies): \(Self.stats(report.observe))")
+        print("  kernel floor: deleting one interface alone (RTM_DELLINK, waits for the kernel's RCU teardown): \(Self.stats(report.linkDelete))")
     }
 
     struct Report: Sendable {
         var tunCreation: Duration?
         var fromEmpty: Duration = .zero
         var fromEmptyChanges = 0
-        var noop: Duration = .zero
-        var add: [Duration] = []
+        var planFromEmpty: Duration = .zero
+        var noopCached: Duration = .zero
+        var noopFull: Duration = .zero
+        var addCached: [Duration] = []
+        var removeCached: [Duration] = []
+        var removeCachedGone: [Duration] = []
+        var planCached: [Duration] = []
+        var cachedFullObservations = 0
+        var addFull: [Duration] = []
+        var removeFull: [Duration] = []
         var addChanges = 0
-        var remove: [Duration] = []
         var removeChanges = 0
         var observe: [Duration] = []
+        var linkDelete: [Duration] = []
     }
 
     static func measure(base: DesiredKernelState, grown: DesiredKernelState, shape: DesiredKernelState.Backend,
@@ -97,38 +125,86 @@ struct BenchApply: ParsableCommand {
             }
             if let failure { throw failure }
         }
-        let reconciliation = try KernelReconciliation()
+        // As `viaduct run` makes it: removed interfaces are deleted in the background.
+        let reconciliation = try KernelReconciliation(defersInterfaceDeletion: true)
         var changes: [KernelChange] = []
         var failure: NetlinkError?
-        func timed(_ desired: DesiredKernelState) throws(NetlinkError) -> Duration {
+        func timed(_ desired: DesiredKernelState, resync: Bool) throws(NetlinkError) -> Duration {
             let d = clock.measure {
-                do throws(NetlinkError) { changes = try reconciliation.reconcile(desired) } catch { failure = error }
+                do throws(NetlinkError) { changes = try reconciliation.reconcile(desired, resync: resync) } catch { failure = error }
             }
             if let failure { throw failure }
             return d
         }
-        report.fromEmpty = try timed(base)
+        let extra = grown.links.first { l in !base.links.contains { $0.name == l.name } }
+        func makeTun() throws(NetlinkError) {
+            // The userspace data plane makes its TUN before the reconciler configures it.
+            if shape == .userspace, let extra { try TunDevice.createPersistent(name: extra.name) }
+        }
+        report.fromEmpty = try timed(base, resync: true)
         report.fromEmptyChanges = changes.count
-        report.noop = try timed(base)
+        report.planFromEmpty = clock.measure { _ = Reconciler.plan(desired: base, observed: KernelStateCache()) }
+        report.noopFull = try timed(base, resync: true)
+        report.noopCached = try timed(base, resync: false)
         for _ in 0..<runs {
-            if shape == .userspace, let extra = grown.links.first(where: { l in !base.links.contains { $0.name == l.name } }) {
-                // The userspace data plane makes its TUN before the reconciler configures it.
-                try TunDevice.createPersistent(name: extra.name)
-            }
-            report.add.append(try timed(grown))
+            try makeTun()
+            let before = reconciliation.fullObservations
+            report.addCached.append(try timed(grown, resync: false))
             report.addChanges = changes.count
-            report.remove.append(try timed(base))
+            if let cache = reconciliation.cache {
+                report.planCached.append(clock.measure { _ = Reconciler.plan(desired: base, observed: cache) })
+            }
+            let removed = try timed(base, resync: false)
+            report.removeCached.append(removed)
             report.removeChanges = changes.count
+            report.removeCachedGone.append(removed + (try Self.timeDeletions(reconciliation, clock)))
+            report.cachedFullObservations += reconciliation.fullObservations - before
+            try makeTun()
+            report.addFull.append(try timed(grown, resync: true))
+            let removedFull = try timed(base, resync: true)
+            report.removeFull.append(removedFull + (try Self.timeDeletions(reconciliation, clock)))
             report.observe.append(clock.measure { _ = try? reconciliation.observe() })
         }
-        _ = try reconciliation.reconcile(DesiredKernelState())
+        // The kernel's own cost of removing an interface, with nothing else in the request.
+        let socket = try NetlinkSocket(.route)
+        for _ in 0..<runs {
+            guard let extra else { break }
+            if shape == .userspace {
+                try TunDevice.createPersistent(name: extra.name)
+            } else {
+                do {
+                    try socket.apply([try Link(name: extra.name, kind: extra.kind, mtu: extra.mtu).addRequest()])
+                } catch let e as NetlinkError {
+                    throw e
+                } catch {
+                    throw NetlinkError(.invalidRequest, context: "creating \(extra.name)", kernelMessage: "\(error)")
+                }
+            }
+            guard let link = try socket.link(named: extra.name) else { continue }
+            let delete = Link.deleteRequest(index: link.index, name: extra.name)
+            let start = clock.now
+            try socket.apply([delete])
+            report.linkDelete.append(clock.now - start)
+        }
+        _ = try reconciliation.reconcile(DesiredKernelState(), resync: true)
         return report
+    }
+
+    /// How long the interface deletions handed to the background still take.
+    static func timeDeletions(_ reconciliation: KernelReconciliation, _ clock: ContinuousClock) throws(NetlinkError) -> Duration {
+        let start = clock.now
+        try reconciliation.waitForDeletions()
+        return clock.now - start
+    }
+
+    static func stats(_ d: [Duration]) -> String {
+        "median \(ms(median(d))), best \(ms(d.min() ?? .zero))"
     }
 
     /// A hub with `peers` unmanaged spokes on IPv6 underlay addresses, static routing, each spoke
     /// with a /27 out of 198.18.0.0/15; the hub's desired state. With `.userspace`, the kernel
     /// shape's policies are added (see the type's comment).
-    static func desired(peers: Int, shape: DesiredKernelState.Backend) throws -> DesiredKernelState {
+    static func desired(peers: Int, shape: DesiredKernelState.Backend, built: ((Duration) -> Void)? = nil) throws -> DesiredKernelState {
         var y = """
             version: 1
             pki: { ca: ca.pem }
@@ -150,6 +226,12 @@ struct BenchApply: ParsableCommand {
         }
         switch NodePlanner.plan(topology, links: loaded.links, node: "hub", fileExists: { _ in true }) {
         case .success(let plan):
+            if let built {
+                // What every daemon sync does before planning: the desired state from the plan.
+                var times: [Duration] = []
+                for _ in 0..<5 { times.append(ContinuousClock().measure { _ = DesiredKernelState(plan: plan, backend: shape) }) }
+                built(median(times))
+            }
             var desired = DesiredKernelState(plan: plan, backend: shape)
             if shape == .userspace { desired.policies = DesiredKernelState(plan: plan, backend: .kernel).policies }
             return desired

@@ -4,7 +4,8 @@ import Topology
 
 /// A kernel in miniature, with the rules the reconciler must respect: names are unique, an
 /// IPv4/IPv6 route needs its interface up, deleting an interface takes its addresses and routes,
-/// taking it down withdraws its routes, duplicates fail with EEXIST and missing objects ENOENT.
+/// taking it down withdraws its routes, deleting its last IPv4 address flushes its IPv4 routes,
+/// duplicates fail with EEXIST and missing objects ENOENT.
 struct KernelSimulator {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -63,6 +64,10 @@ struct KernelSimulator {
             let before = state.addresses.count
             state.addresses.removeAll { $0.interfaceIndex == i && $0.address == address }
             if before == state.addresses.count { throw Failure(description: "EADDRNOTAVAIL \(address)") }
+            // The last IPv4 address gone: the kernel flushes the interface's IPv4 routes.
+            if address.family == .ipv4, !state.addresses.contains(where: { $0.interfaceIndex == i && $0.address.family == .ipv4 }) {
+                state.routes.removeAll { $0.outputInterface == i && $0.destination.family == .ipv4 }
+            }
         case .addRoute(let r):
             let i = try index(of: r.interface)
             guard let l = state.links.first(where: { $0.index == i }), l.flags & 1 != 0 else {
