@@ -41,7 +41,7 @@ FLOOD_SECONDS=${FLOOD_SECONDS:-20}
 RSS_BOUND_MIB=${RSS_BOUND_MIB:-64}
 DECOYS=8
 
-log() { printf '%s\n' "$*" >&2; }
+. "$HERE/common.sh"
 die() { log "dos-flood.sh: $*"; exit 2; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (network namespaces, raw socket)"
@@ -54,34 +54,10 @@ PIDS=()
 HUB_PID=""
 BRANCH_PID=""
 
-stop_pid() {
-  local pid=$1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-teardown() {
-  local p
-  for p in "${PIDS[@]}"; do stop_pid "$p"; done
-  PIDS=()
-  for ns in $ALL_NS; do
-    ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$ns" && ip netns del "$ns"
-  done
-  return 0
-}
-on_exit() {
-  teardown
-  if [ "${KEEP:-0}" = 1 ]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-}
+# stop_pid, teardown, on_exit, wait_for, log: common.sh
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
-wait_for() { # wait_for SECONDS COMMAND...
-  local t=$1; shift
-  for _ in $(seq $((t * 10))); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 now_ms() { date +%s%3N; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 

@@ -89,7 +89,7 @@ SCENARIOS=(
   "fragmentation-responder|strongswan|rsa4096|aes256gcm16-prfsha384-ecp384|aes256gcm16|fragmentation"
 )
 
-log() { printf '%s\n' "$*" >&2; }
+. "$HERE/common.sh"
 die() { log "run.sh: $*"; exit 2; }
 
 if [ "${1:-}" = "--list" ]; then
@@ -109,26 +109,7 @@ WORK=${WORK:-$(mktemp -d /tmp/vdt-interop.XXXXXX)}
 PIDS=()
 
 # ---------------------------------------------------------------- cleanup (always)
-stop_pid() {
-  local pid=$1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-teardown() {
-  local p
-  for p in "${PIDS[@]}"; do stop_pid "$p"; done
-  PIDS=()
-  for ns in $ALL_NS; do
-    ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$ns" && ip netns del "$ns"
-  done
-  return 0
-}
-on_exit() {
-  teardown
-  if [ "${KEEP:-0}" = 1 ]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-}
+# stop_pid, teardown, on_exit, wait_for, log: common.sh
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
@@ -371,11 +352,6 @@ start_capture() {
   log "tshark did not start"; return 1
 }
 
-wait_for() { # wait_for SECONDS COMMAND...
-  local t=$1; shift
-  for _ in $(seq $((t * 10))); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 
 # ---------------------------------------------------------------- checks
 FAIL_REASON=""

@@ -70,7 +70,7 @@ struct Apply: ParsableCommand {
         do {
             let client = try ControlClient(path: path)
             defer { client.close() }
-            let preview = try Self.request(client, .init(command: "apply", file: absolute, dryRun: true))
+            let preview = try ControlCommand.exchange(client, .init(command: "apply", file: absolute, dryRun: true))
             guard let diff = preview.apply?.diff else { throw DaemonError(.system, "the daemon sent no plan") }
             print(diff.rendered())
             if diff.isEmpty {
@@ -78,13 +78,13 @@ struct Apply: ParsableCommand {
                 return
             }
             if dryRun { return }
-            let applied = try Self.request(client, .init(command: "apply", file: absolute, confirmSeconds: confirm.map(Double.init)))
+            let applied = try ControlCommand.exchange(client, .init(command: "apply", file: absolute, confirmSeconds: confirm.map(Double.init)))
             guard applied.apply?.applied == true else { throw DaemonError(.system, "the daemon did not apply the plan") }
             print("applied to \(node)")
             guard let seconds = confirm else { return }
             print("press Enter within \(seconds) s to keep it; otherwise the daemon rolls back to the previous plan")
             if Self.readLine(within: seconds) {
-                let answer = try Self.request(client, .init(command: "confirm"))
+                let answer = try ControlCommand.exchange(client, .init(command: "confirm"))
                 if answer.ok { print("confirmed") }
             } else {
                 Output.error("viaduct: not confirmed: the daemon rolls back to the previous plan")
@@ -97,16 +97,6 @@ struct Apply: ParsableCommand {
             Output.error(e.code == "invalid-topology" ? e.message : "viaduct: error: \(e.message)")
             throw ExitCode(1)
         }
-    }
-
-    /// One request, its reply; a refusal is thrown as the daemon's error.
-    static func request(_ client: ControlClient, _ request: ControlMessage.Request) throws -> ControlMessage.Reply {
-        try client.send(request)
-        guard let reply = try client.readReply() else {
-            throw DaemonError(.system, "the daemon at \(client.path) closed the connection without answering")
-        }
-        if !reply.ok { throw reply.error ?? ControlMessage.ErrorBody(code: "refused", message: "the daemon refused the request") }
-        return reply
     }
 
     /// True when a line arrives on standard input within `seconds`; false at the deadline or at

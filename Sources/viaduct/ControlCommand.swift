@@ -9,19 +9,25 @@ enum ControlCommand {
         do {
             let client = try ControlClient(path: path)
             defer { client.close() }
-            try client.send(.init(command: command.rawValue, peer: peer))
-            guard let reply = try client.readReply() else {
-                Output.error("viaduct: error: the daemon at \(path) closed the connection without answering")
-                throw ExitCode(1)
-            }
-            guard reply.ok else {
-                Output.error("viaduct: error: \(reply.error?.message ?? "the daemon refused the request")")
-                throw ExitCode(1)
-            }
+            _ = try exchange(client, .init(command: command.rawValue, peer: peer))
             print("\(command.rawValue) \(peer): started")
         } catch let e as DaemonError {
             Output.error("viaduct: error: \(e.message)")
             throw ExitCode(1)
+        } catch let e as ControlMessage.ErrorBody {
+            Output.error("viaduct: error: \(e.message)")
+            throw ExitCode(1)
         }
+    }
+
+    /// One request, its reply; a refusal is thrown as the daemon's `ErrorBody`, a closed
+    /// connection as a `DaemonError`.
+    static func exchange(_ client: ControlClient, _ request: ControlMessage.Request) throws -> ControlMessage.Reply {
+        try client.send(request)
+        guard let reply = try client.readReply() else {
+            throw DaemonError(.system, "the daemon at \(client.path) closed the connection without answering")
+        }
+        if !reply.ok { throw reply.error ?? ControlMessage.ErrorBody(code: "refused", message: "the daemon refused the request") }
+        return reply
     }
 }
