@@ -102,7 +102,7 @@ public final class NetlinkSocket {
                 throw NetlinkError(.invalidRequest, context: r.summary, kernelMessage: "message larger than \(NetlinkSocket.batchLimit) bytes")
             }
             var copy = r.numbered(sequence: takeSequence(), portID: 0)
-            copy.message.flags.insert([.request, .ack])
+            copy.message.flags.insert(.request)
             numbered.append(copy)
         }
         var errors: [UInt32: NetlinkError] = [:]
@@ -129,14 +129,20 @@ public final class NetlinkSocket {
         }
     }
 
-    /// One datagram through libmnl's batch buffer, then the ACK of every message in it.
+    /// One datagram through libmnl's batch buffer, then the errors of the messages that failed
+    /// and the ACK of the last one.
     private func flush(_ chunk: [NetlinkRequest], into errors: inout [UInt32: NetlinkError]) throws(NetlinkError) {
         let capacity = NetlinkSocket.batchLimit * 2  // libmnl wants twice the batch size
         var buffer = [UInt8](repeating: 0, count: capacity)
         let sent: Int = buffer.withUnsafeMutableBytes { raw -> Int in
             guard let base = raw.baseAddress, let batch = mnl_nlmsg_batch_start(base, NetlinkSocket.batchLimit) else { return -1 }
             defer { mnl_nlmsg_batch_stop(batch) }
-            for r in chunk {
+            for (i, r) in chunk.enumerated() {
+                var r = r
+                // Only the last message asks for an ACK: the kernel answers every failed message
+                // with its error whatever the flags, and in order, so the last ACK closes the
+                // datagram. That spares it building (and us reading) an ACK per success.
+                if i == chunk.count - 1 { r.message.flags.insert(.ack) }
                 let bytes = r.encoded()
                 guard let current = mnl_nlmsg_batch_current(batch) else { return -1 }
                 bytes.withUnsafeBytes { src in
@@ -152,11 +158,14 @@ public final class NetlinkSocket {
             throw NetlinkError(.system, errno: Glibc.errno, context: "sending \(chunk.count) \(bus.name) messages (\(chunk.first?.summary ?? ""))")
         }
         var pending = Dictionary(uniqueKeysWithValues: chunk.map { ($0.message.sequence, $0) })
-        while !pending.isEmpty {
-            let context = pending.values.min { $0.message.sequence < $1.message.sequence }?.summary ?? "batch"
+        guard let last = chunk.last?.message.sequence else { return }
+        var closed = false
+        while !closed {
+            let context = chunk.last?.summary ?? "batch"
             for message in try receive(context: context) {
                 guard message.type == NetlinkControl.error, let request = pending[message.sequence] else { continue }
                 pending[message.sequence] = nil
+                if message.sequence == last { closed = true }
                 do {
                     let ack = try NetlinkAck(decoding: message)
                     if !ack.isSuccess {

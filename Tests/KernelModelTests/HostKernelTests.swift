@@ -114,6 +114,19 @@ struct HostKernelTests {
             #expect(manyOutcomes.allSatisfy { $0.succeeded })
             #expect(OwnedObjects(interfaceIDs: []).routes(try rt.routes()).count == 302)
 
+            // Only a datagram's last message asks for an ACK: failures anywhere, in a later
+            // datagram or last of all, are still reported against the right message.
+            let more = try (300..<560).map { i throws in
+                try Route(destination: IPPrefix(network: .v4(0xc612_8000 + UInt32(i) << 8), length: 24), outputInterface: index)
+                    .addRequest(interfaceName: "vd-dc2")
+            }
+            let mixed = Array(more[0..<200]) + [many[7]] + Array(more[200...]) + [many[8]]
+            let mixedOutcomes = try rt.send(batch: mixed)
+            #expect(mixedOutcomes.count == mixed.count)
+            #expect(mixedOutcomes.indices.filter { !mixedOutcomes[$0].succeeded } == [200, mixed.count - 1])
+            #expect(mixedOutcomes[200].error?.errno == EEXIST)
+            #expect(OwnedObjects(interfaceIDs: []).routes(try rt.routes()).count == 562)
+
             // Per-interface sysctls in this namespace.
             try SysctlWriter.apply(.disablePolicy("vd-dc2"))
             #expect(try SysctlWriter.read(.disablePolicy("vd-dc2")) == "1")
