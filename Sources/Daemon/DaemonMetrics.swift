@@ -51,9 +51,7 @@ public final class DaemonMetrics {
 
     public init(plan: NodePlan, peers: [DaemonPeer], dataplane: String, startedAt: IKEInstant) {
         book = TunnelStatusBook(plan: plan, peers: peers, dataplane: dataplane, startedAt: startedAt)
-        var interfaces: [String: String] = [:]
-        for t in plan.tunnels { interfaces[t.peer] = t.interface.name }
-        self.interfaces = interfaces
+        interfaces = TunnelLinkStates.interfaces(of: plan)
         initiators = Set(peers.filter(\.initiator).map(\.name))
         // Every series exists from the start (zero), so a dashboard sees a tunnel that never came up.
         register(peers)
@@ -76,8 +74,7 @@ public final class DaemonMetrics {
             }
         }
         book.update(plan: plan, peers: peers, fresh: fresh)
-        interfaces = [:]
-        for t in plan.tunnels { interfaces[t.peer] = t.interface.name }
+        interfaces = TunnelLinkStates.interfaces(of: plan)
         initiators = Set(peers.filter(\.initiator).map(\.name))
         register(peers)
     }

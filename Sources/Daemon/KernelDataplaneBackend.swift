@@ -38,9 +38,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         } catch {
             throw DaemonError.dataplane(error, "cannot open the kernel data plane")
         }
-        var interfaces: [String: String] = [:]
-        for t in plan.tunnels { interfaces[t.peer] = t.interface.name }
-        links = TunnelLinkStates(interfaces: interfaces)
+        links = TunnelLinkStates(plan: plan)
     }
 
     deinit { detach() }
@@ -105,7 +103,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         for t in plan.tunnels where bindings[t.peer] == nil { dataplane.setBinding(nil, peer: t.peer) }
         for (peer, binding) in bindings { dataplane.setBinding(binding, peer: peer) }
         plan = new
-        links = links.replacingInterfaces(Dictionary(new.tunnels.map { ($0.peer, $0.interface.name) }, uniquingKeysWith: { a, _ in a }))
+        links = links.replacingInterfaces(of: new)
         kernel.update(plan: new)
         try kernel.sync(down: links.down, logger: logger, throwing: true)
         for t in new.tunnels where t.interface.kind == .vti {

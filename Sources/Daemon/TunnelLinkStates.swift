@@ -1,3 +1,5 @@
+import Topology
+
 /// Which tunnel interfaces should be up: a tunnel is up while at least one Child SA of its peer
 /// is installed (during a rekey there are two). A plain value the data plane updates on every
 /// install and delete; a `true` result means the set of down interfaces changed and the kernel
@@ -9,6 +11,16 @@ public struct TunnelLinkStates: Hashable, Sendable {
 
     public init(interfaces: [String: String]) {
         self.interfaces = interfaces
+    }
+
+    /// Every tunnel of `plan`, all down.
+    public init(plan: NodePlan) {
+        self.init(interfaces: Self.interfaces(of: plan))
+    }
+
+    /// Interface name by peer name, from a plan.
+    public static func interfaces(of plan: NodePlan) -> [String: String] {
+        Dictionary(plan.tunnels.map { ($0.peer, $0.interface.name) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Interfaces whose peer has no Child SA installed.
@@ -33,9 +45,9 @@ public struct TunnelLinkStates: Hashable, Sendable {
 
     /// The same states for a new set of tunnels (`viaduct apply`): peers that stay keep their
     /// installed Child SAs (their links stay up); removed peers are forgotten.
-    public func replacingInterfaces(_ interfaces: [String: String]) -> TunnelLinkStates {
-        var next = TunnelLinkStates(interfaces: interfaces)
-        next.installed = installed.filter { interfaces[$0.key] != nil }
+    public func replacingInterfaces(of plan: NodePlan) -> TunnelLinkStates {
+        var next = TunnelLinkStates(plan: plan)
+        next.installed = installed.filter { next.interfaces[$0.key] != nil }
         return next
     }
 

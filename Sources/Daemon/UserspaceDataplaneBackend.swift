@@ -38,9 +38,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         self.kernel = kernel
         self.logger = logger
         self.configuration = configuration
-        var interfaces: [String: String] = [:]
-        for t in plan.tunnels { interfaces[t.peer] = t.interface.name }
-        links = TunnelLinkStates(interfaces: interfaces)
+        links = TunnelLinkStates(plan: plan)
     }
 
     deinit { detach() }
@@ -150,7 +148,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
             logger.info("tunnel interface created", metadata: ["peer": "\(t.peer)", "interface": "\(t.interface.name)"])
         }
         plan = new
-        links = links.replacingInterfaces(Dictionary(new.tunnels.map { ($0.peer, $0.interface.name) }, uniquingKeysWith: { a, _ in a }))
+        links = links.replacingInterfaces(of: new)
         kernel.update(plan: new)
         try kernel.sync(down: links.down, logger: logger, throwing: true)
     }

@@ -33,13 +33,8 @@ struct Status: ParsableCommand {
         do {
             let client = try ControlClient(path: path)
             defer { client.close() }
-            try client.send(.init(command: "status"))
-            guard let reply = try client.readReply() else {
-                Output.error("viaduct: error: the daemon at \(path) closed the connection without answering")
-                throw ExitCode(1)
-            }
-            guard reply.ok, let status = reply.status else {
-                Output.error("viaduct: error: \(reply.error?.message ?? "the daemon refused the request")")
+            guard let status = try ControlCommand.exchange(client, .init(command: "status")).status else {
+                Output.error("viaduct: error: the daemon at \(path) sent no status")
                 throw ExitCode(1)
             }
             if json {
@@ -48,6 +43,9 @@ struct Status: ParsableCommand {
                 print(StatusText.render(status), terminator: "")
             }
         } catch let e as DaemonError {
+            Output.error("viaduct: error: \(e.message)")
+            throw ExitCode(1)
+        } catch let e as ControlMessage.ErrorBody {
             Output.error("viaduct: error: \(e.message)")
             throw ExitCode(1)
         }

@@ -27,18 +27,8 @@ aead='rfc4106(gcm(aes))'
 key12=0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223
 key21=0xf0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f10111213
 spi12=0x00001201 spi21=0x00002101
-failures=0
 
-pass() { echo "PASS $*"; }
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
-check() {  # check DESCRIPTION COMMAND...: PASS/FAIL on the command's status, its output shown on FAIL
-    local desc=$1 output; shift
-    if output=$("$@" 2>&1); then pass "$desc"; return 0; fi
-    fail "$desc"
-    printf '%s\n' "$output" | head -n 20 | sed 's/^/    /'
-    return 1
-}
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"  # pass, fail, check, in_ns, failures
 
 if command -v ping >/dev/null; then ping=(ping); else ping=(busybox ping); fi
 

@@ -31,18 +31,8 @@ VIADUCT=$(realpath -e "${VIADUCT:-.build/debug/viaduct}" 2>/dev/null) || { echo 
 ns_a=vdt-kp-a ns_b=vdt-kp-b
 work=$(mktemp -d /tmp/vdt-kp.XXXXXX)
 pids=()
-failures=0
 
-pass() { echo "PASS $*"; }
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
-check() {  # check DESCRIPTION COMMAND...
-    local desc=$1 output; shift
-    if output=$("$@" 2>&1); then pass "$desc"; return 0; fi
-    fail "$desc"
-    printf '%s\n' "$output" | tail -n 20 | sed 's/^/    /'
-    return 1
-}
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"  # pass, fail, check, in_ns, failures
 
 stop_daemons() {
     local p

@@ -21,18 +21,8 @@ ns_a=vdt-ks-a ns_b=vdt-ks-b
 work=$(mktemp -d /tmp/vdt-ks.XXXXXX)
 ss=$work/strongswan
 pids=()
-failures=0
 
-pass() { echo "PASS $*"; }
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
-check() {  # check DESCRIPTION COMMAND...
-    local desc=$1 output; shift
-    if output=$("$@" 2>&1); then pass "$desc"; return 0; fi
-    fail "$desc"
-    printf '%s\n' "$output" | tail -n 20 | sed 's/^/    /'
-    return 1
-}
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"  # pass, fail, check, in_ns, failures
 sw() { local cmd=$1; shift; SWANCTL_DIR=$ss/swanctl ip netns exec "$ns_b" swanctl "$cmd" --uri "unix://$ss/charon.vici" "$@"; }
 
 cleanup() {
