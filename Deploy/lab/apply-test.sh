@@ -155,10 +155,14 @@ apply_pid=$!
 within 10 grep -q "apply paused" "$D/dc1.log"
 check "kill -9 mid-apply: dc3 already taken out when killed" [ "$(links dc1)" = "vd-dc2 " ]
 kill -9 "$pid"; wait "$apply_pid" 2>/dev/null
+# The killed daemon is this shell's child: reap it, so its sockets (UDP 500/4500, the control
+# socket) and TUN devices are gone before the next one binds them, as under systemd.
+wait "$pid" 2>/dev/null
 setsid $(argv) >>"$D/dc1.log" 2>&1 </dev/null &
 pid=$!
 echo "pid $pid viaduct dc1" >>"$D/lab.state"
-check "kill -9 mid-apply: restarted from the new file, dc1 answers" within 15 "$VIADUCT" status --socket "$D/dc1.sock"
+if within 15 "$VIADUCT" status --socket "$D/dc1.sock"; then pass "kill -9 mid-apply: restarted from the new file, dc1 answers"
+else fail "kill -9 mid-apply: restarted from the new file, dc1 answers"; tail -20 "$D/dc1.log"; fi
 check "kill -9 mid-apply: converged: peers dc2 dc4" [ "$(peers dc1)" = "dc2 dc4" ]
 check "kill -9 mid-apply: converged: interfaces vd-dc2 vd-dc4 only" within 10 sh -c "[ \"\$(ip -n vdl-dc1 -br link | awk '{print \$1}' | grep '^vd-' | sort | tr '\n' ' ')\" = 'vd-dc2 vd-dc4 ' ]"
 check "kill -9 mid-apply: no address of the dc3 tunnel left" sh -c "! ip -n vdl-dc1 addr | grep -q 'vd-dc3'"
