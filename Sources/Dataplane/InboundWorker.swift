@@ -21,6 +21,9 @@ final class InboundWorker {
     private let batch: PacketBatch
     private let table = ESPInboundSATable()
     private var devices: [ESPSPI: TUNDevice] = [:]
+    /// The SA and TUN of the last packet: a stream's packets come in runs of one SPI, and this
+    /// spares two dictionary lookups (hashing) per packet. Cleared by every install and delete.
+    private var lastHit: (spi: ESPSPI, sa: ESPInboundSA, device: TUNDevice)?
     private var statistics = DataplaneStatistics()
     private var touched: [ESPSPI] = []
     /// Decrypted packets of the current batch, written to their TUNs (coalesced where TCPCoalescer
@@ -79,11 +82,13 @@ final class InboundWorker {
             case .install(let parameters, let device, let lifetime, let window):
                 // The control plane built this SA once already to check it; this cannot fail
                 // short of memory, and then the SA is simply absent (its SPI counts as unknown).
+                lastHit = nil
                 guard let sa = try? SAFactory.inbound(parameters, lifetime: lifetime, replayWindowSize: window) else { continue }
                 table.insert(sa)
                 devices[sa.spi] = device
                 touched.append(sa.spi)
             case .delete(let spi):
+                lastHit = nil
                 table.remove(spi)
                 devices[spi] = nil
                 core.published.withLock { $0.inbound[spi] = nil }
@@ -157,15 +162,23 @@ final class InboundWorker {
 
     private func decapsulate(_ buffer: UnsafeMutableRawBufferPointer, length: Int, spi: ESPSPI) {
         let result: ESPDecapsulated
+        let device: TUNDevice?
         do {
-            result = try table.decapsulate(buffer, packet: 0..<length)
+            if let hit = lastHit, hit.spi == spi {
+                result = try hit.sa.decapsulate(buffer, packet: 0..<length)
+                device = hit.device
+            } else {
+                result = try table.decapsulate(buffer, packet: 0..<length)
+                device = devices[spi]
+                if let device, let sa = table[spi] { lastHit = (spi, sa, device) }
+            }
         } catch {
             // Counted by the SA (bad ICV, replay, padding, ...) or by the table (unknown SPI).
             if table[spi] != nil, touched.last != spi { touched.append(spi) }
             return
         }
         if touched.last != spi { touched.append(spi) }
-        guard case .packet(let range, _) = result, let device = devices[spi] else { return }
+        guard case .packet(let range, _) = result, let device else { return }
         // writeSingle puts the virtio header in the 10 bytes before the packet: always free,
         // since at least the ESP header and IV (16 bytes) preceded it.
         guard range.lowerBound >= VirtioNetHeader.size else {

@@ -8,15 +8,15 @@ struct OffloadTests {
 
     /// RFC 1071, the obvious way: big-endian 16-bit words, odd byte padded with a zero.
     static func referenceSum(_ bytes: [UInt8]) -> UInt32 {
-        var sum: UInt32 = 0
+        var sum: UInt64 = 0
         var i = 0
         while i + 1 < bytes.count {
-            sum += UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1])
+            sum += UInt64(bytes[i]) << 8 | UInt64(bytes[i + 1])
             i += 2
         }
-        if i < bytes.count { sum += UInt32(bytes[i]) << 8 }
+        if i < bytes.count { sum += UInt64(bytes[i]) << 8 }
         while sum >> 16 != 0 { sum = (sum & 0xFFFF) + (sum >> 16) }
-        return sum
+        return UInt32(sum)
     }
 
     /// True when the IPv4 header checksum and the TCP/UDP checksum (with the pseudo-header built
@@ -165,6 +165,24 @@ struct OffloadTests {
             let seeded = data.withUnsafeBytes { InternetChecksum.sum($0, initial: 0x1_FFFE) }
             #expect(UInt32(seeded) == Self.referenceSum(data + [0xFF, 0xFE, 0x00, 0x01]), "length \(length) with initial")
         }
+    }
+
+    @Test("the vector checksum: unaligned starts, packet sizes, and all-0xFF input past the lane-folding chunk")
+    func checksumVectorEdges() {
+        for length in [1_348, 1_379, 1_400, 9_000, 65_535] {
+            let data = Self.bytes(length + 3, seed: UInt64(length))
+            for start in 0...3 {
+                let slice = Array(data[start..<(start + length)])
+                let fast = data.withUnsafeBytes { InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)])) }
+                #expect(UInt32(fast) == Self.referenceSum(slice), "length \(length) at offset \(start)")
+            }
+        }
+        // Every 16-bit word 0xFFFF: the largest a lane can grow per step; 3 MB spans three chunks.
+        let ones = [UInt8](repeating: 0xFF, count: 3 * InternetChecksum.vectorChunk + 70)
+        #expect(ones.withUnsafeBytes { InternetChecksum.sum($0) } == 0xFFFF)
+        var mixed = ones
+        mixed[mixed.count - 1] = 0x01
+        #expect(UInt32(mixed.withUnsafeBytes { InternetChecksum.sum($0) }) == Self.referenceSum(mixed))
     }
 
     // MARK: Segmentation
