@@ -19,6 +19,12 @@ final class OpenSSLAEADCipher: AEADCipher {
     private let encryptor: OpaquePointer   // EVP_CIPHER_CTX
     private let decryptor: OpaquePointer
     private let nonce: UnsafeMutableRawBufferPointer   // salt || IV
+    /// The built-in method table both contexts run on (freed after them), or nil when they use
+    /// the provider's implementation (see `viaduct_aead_method` in COpenSSL).
+    private let method: OpaquePointer?
+
+    /// True when this cipher runs on OpenSSL's built-in method table (the fast path).
+    var usesBuiltInMethod: Bool { method != nil }
 
     static func cipherName(_ algorithm: EncryptionAlgorithm) throws(CryptoError) -> String {
         switch algorithm {
@@ -28,18 +34,45 @@ final class OpenSSLAEADCipher: AEADCipher {
         }
     }
 
-    init(algorithm: EncryptionAlgorithm, key: SecureBytes) throws(CryptoError) {
+    /// OpenSSL's object identifier of the cipher, for its built-in method table.
+    static func cipherNID(_ algorithm: EncryptionAlgorithm) -> Int32? {
+        switch algorithm {
+        case .aesGCM16(128): NID_aes_128_gcm
+        case .aesGCM16(192): NID_aes_192_gcm
+        case .aesGCM16(256): NID_aes_256_gcm
+        case .chacha20Poly1305: NID_chacha20_poly1305
+        default: nil
+        }
+    }
+
+    /// On OpenSSL's built-in method table where available (the fast path), else the provider's.
+    convenience init(algorithm: EncryptionAlgorithm, key: SecureBytes) throws(CryptoError) {
+        try self.init(algorithm: algorithm, key: key, builtInMethod: true)
+    }
+
+    /// `builtInMethod`: run on OpenSSL's built-in method table when it is available (see
+    /// `viaduct_aead_method`); false always uses the provider (for tests that compare the two).
+    init(algorithm: EncryptionAlgorithm, key: SecureBytes, builtInMethod: Bool) throws(CryptoError) {
         let name = try Self.cipherName(algorithm)
         guard key.count == algorithm.keyMaterialLength else {
             throw CryptoError(.invalidKeyLength, "\(name) key material is \(key.count) bytes, expected \(algorithm.keyMaterialLength) (key || 4-byte salt)")
         }
         let keyRange = 0..<(key.count - Self.saltLength)
-        let encryptor = try CryptoPrimitiveHelpers.cipherContext(name: name, key: key, keyRange: keyRange, encrypt: true, padding: nil)
+        let method = builtInMethod ? Self.cipherNID(algorithm).flatMap { viaduct_aead_method($0) } : nil
+        let encryptor: OpaquePointer
         let decryptor: OpaquePointer
-        do {
-            decryptor = try CryptoPrimitiveHelpers.cipherContext(name: name, key: key, keyRange: keyRange, encrypt: false, padding: nil)
+        do throws(CryptoError) {
+            encryptor = try CryptoPrimitiveHelpers.cipherContext(name: name, key: key, keyRange: keyRange, encrypt: true,
+                                                                 padding: nil, method: method)
+            do throws(CryptoError) {
+                decryptor = try CryptoPrimitiveHelpers.cipherContext(name: name, key: key, keyRange: keyRange, encrypt: false,
+                                                                     padding: nil, method: method)
+            } catch {
+                EVP_CIPHER_CTX_free(encryptor)
+                throw error
+            }
         } catch {
-            EVP_CIPHER_CTX_free(encryptor)
+            if let method { viaduct_aead_method_free(method) }
             throw error
         }
         let nonce = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.saltLength + 8, alignment: 8)
@@ -51,11 +84,13 @@ final class OpenSSLAEADCipher: AEADCipher {
         self.encryptor = encryptor
         self.decryptor = decryptor
         self.nonce = nonce
+        self.method = method
     }
 
     deinit {
         EVP_CIPHER_CTX_free(encryptor)   // cleanses the key schedule
         EVP_CIPHER_CTX_free(decryptor)
+        if let method { viaduct_aead_method_free(method) }   // only after the contexts that use it
         SecureBytes.wipe(nonce)          // the salt is key material
         nonce.deallocate()
     }

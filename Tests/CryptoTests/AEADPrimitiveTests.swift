@@ -1,4 +1,4 @@
-import Crypto
+@testable import Crypto
 import CryptoCore
 import Testing
 
@@ -122,6 +122,36 @@ struct AEADPrimitiveTests {
         let empty = try seal(aead, iv: iv, aad: aad, [])
         #expect(empty.count == 16)
         #expect(try open(aead, iv: iv, aad: aad, empty) == [])
+    }
+
+    /// The fast path (OpenSSL's built-in method tables, no provider parameter lookups) and the
+    /// provider's implementation are the same cipher: identical output for every length around the
+    /// block size and a full packet, both AAD sizes ESP uses, packet after packet through reused
+    /// contexts, and each opens what the other sealed.
+    @Test(arguments: allAEADs)
+    func builtInMethodMatchesProvider(algorithm: EncryptionAlgorithm) throws {
+        var random = SeededRandomSource(seed: 11)
+        let key = try random.secureBytes(algorithm.keyMaterialLength)
+        let fast = try OpenSSLAEADCipher(algorithm: algorithm, key: key)
+        let reference = try OpenSSLAEADCipher(algorithm: algorithm, key: key, builtInMethod: false)
+        #expect(fast.usesBuiltInMethod, "this OpenSSL should offer the built-in method table")
+        #expect(!reference.usesBuiltInMethod)
+        for length in [0, 1, 15, 16, 17, 63, 64, 65, 1_400, 9_000] {
+            for aadLength in [8, 12] {
+                let iv = try random.bytes(8)
+                let aad = try random.bytes(aadLength)
+                let plaintext = try random.bytes(length)
+                let sealed = try seal(fast, iv: iv, aad: aad, plaintext)
+                #expect(try seal(reference, iv: iv, aad: aad, plaintext) == sealed, "length \(length), AAD \(aadLength)")
+                #expect(try open(reference, iv: iv, aad: aad, sealed) == plaintext)
+                #expect(try open(fast, iv: iv, aad: aad, sealed) == plaintext)
+                var tampered = sealed
+                tampered[tampered.count - 1] ^= 0x80
+                #expect(errorCode { () throws(CryptoError) in try open(fast, iv: iv, aad: aad, tampered) } == .authenticationFailed)
+                // A failed open leaves the context usable for the next packet.
+                #expect(try open(fast, iv: iv, aad: aad, sealed) == plaintext)
+            }
+        }
     }
 
     @Test func rejectsWrongKeyLengthAndAlgorithm() {
