@@ -3,6 +3,11 @@
 //   C shims  ->  pure core (no I/O)  ->  I/O shell  ->  the `viaduct` app.
 import PackageDescription
 
+// The packet path (ESP, the userspace data plane) runs without dynamic exclusivity checks in
+// release builds: they were ~2.5 % of the data plane's CPU (swift_beginAccess per class-property
+// access on every packet). Static checks stay, and debug builds (the tests) keep the dynamic ones.
+let packetPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Viaduct",
     platforms: [.macOS(.v13)],
@@ -25,14 +30,15 @@ let package = Package(
         .target(name: "Topology", dependencies: ["CryptoCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "CryptoCore"),
         .target(name: "IKEv2", dependencies: ["CryptoCore"]),
-        .target(name: "ESP", dependencies: ["CryptoCore"]),
+        .target(name: "ESP", dependencies: ["CryptoCore"], swiftSettings: packetPath),
         .target(name: "KernelModel", dependencies: ["Topology"]),
         .target(name: "Reconciler", dependencies: ["KernelModel", "Topology"]),
 
         // I/O shell.
         .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
         .target(name: "Netlink", dependencies: ["KernelModel", "Reconciler", "Topology", "CMnl"]),
-        .target(name: "Dataplane", dependencies: ["ESP", "IKEv2", "Crypto", "CryptoCore", "CLinuxShims", "KernelModel", "Netlink", "Topology"]),
+        .target(name: "Dataplane", dependencies: ["ESP", "IKEv2", "Crypto", "CryptoCore", "CLinuxShims", "KernelModel", "Netlink", "Topology"],
+                swiftSettings: packetPath),
         .target(name: "Daemon", dependencies: [
             "IKEv2", "Crypto", "CryptoCore", "Topology", "CLinuxShims", "Dataplane", "KernelModel", "Netlink", "Reconciler",
             .product(name: "Logging", package: "swift-log"),

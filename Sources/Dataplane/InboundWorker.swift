@@ -30,8 +30,13 @@ final class InboundWorker {
     /// allows) once the batch is decrypted, in arrival order.
     private var pending: [(packet: UnsafeMutableRawBufferPointer, device: TUNDevice)] = []
     private var members: [TCPCoalescer.Segment] = []
-    /// Where a coalesced train is assembled: virtio header and up to 64 KB.
-    private let merged: UnsafeMutableRawBufferPointer
+    /// A coalesced train's virtio header and merged IP/TCP headers; its payloads are gathered
+    /// from the slots by writev.
+    private let trainHeaders: UnsafeMutableRawBufferPointer
+    private let vectors: UnsafeMutablePointer<iovec>
+    /// Segments per coalesced write at most (as many as one UDP GSO send carries; far below
+    /// writev's limit of 1,024 pieces).
+    static let maximumTrain = 64
 
     init(core: DataplaneCore) {
         self.core = core
@@ -40,10 +45,14 @@ final class InboundWorker {
         touched.reserveCapacity(core.configuration.batchSize)
         pending.reserveCapacity(core.configuration.batchSize)
         members.reserveCapacity(core.configuration.batchSize)
-        merged = .allocate(byteCount: VirtioNetHeader.size + 65_536, alignment: 64)
+        trainHeaders = .allocate(byteCount: VirtioNetHeader.size + 120, alignment: 64)   // IPv6 40 + TCP ≤ 60
+        vectors = .allocate(capacity: Self.maximumTrain + 1)
     }
 
-    deinit { merged.deallocate() }
+    deinit {
+        trainHeaders.deallocate()
+        vectors.deallocate()
+    }
 
     func run() {
         applyCommands()
@@ -207,7 +216,7 @@ final class InboundWorker {
                 var train = TCPCoalescer(first: head)
                 members.removeAll(keepingCapacity: true)
                 members.append(head)
-                while next < pending.count, pending[next].device === device,
+                while next < pending.count, members.count < Self.maximumTrain, pending[next].device === device,
                       let segment = TCPCoalescer.Segment(UnsafeRawBufferPointer(pending[next].packet)) {
                     guard train.append(segment) else {
                         carried = segment
@@ -216,8 +225,7 @@ final class InboundWorker {
                     members.append(segment)
                     next += 1
                 }
-                if train.count > 1, let length = train.merge(members, into: merged) {
-                    write(UnsafeRawBufferPointer(rebasing: merged[0..<length]), to: device)
+                if train.count > 1, writeTrain(train, to: device) {
                     statistics.tunCoalescedWrites &+= 1
                     statistics.tunCoalescedSegments &+= UInt64(train.count)
                     index = next
@@ -230,10 +238,24 @@ final class InboundWorker {
         pending.removeAll(keepingCapacity: true)
     }
 
+    /// A train as one GSO packet, gathered: its headers, then each member's payload in place.
+    private func writeTrain(_ train: TCPCoalescer, to device: TUNDevice) -> Bool {
+        guard members.count <= Self.maximumTrain, let count = train.writeHeaders(into: trainHeaders) else { return false }
+        vectors[0] = iovec(iov_base: trainHeaders.baseAddress, iov_len: count)
+        for (i, member) in members.enumerated() {
+            guard let payload = member.packet.baseAddress?.advanced(by: member.headersLength) else { return false }
+            vectors[i + 1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: payload), iov_len: member.payloadLength)
+        }
+        if case .failure = device.write(vectors: vectors, count: members.count + 1) {
+            statistics.tunWriteErrors &+= 1
+        }
+        return true
+    }
+
     /// One packet to a TUN with offloads: a zero virtio header (no GSO, checksums complete) goes
     /// in front, in the ESP header bytes decapsulation left free.
     private func writeSingle(_ packet: UnsafeMutableRawBufferPointer, to device: TUNDevice) {
-        guard let start = packet.baseAddress, packet.count + VirtioNetHeader.size <= merged.count else {
+        guard let start = packet.baseAddress, packet.count + VirtioNetHeader.size <= VirtioNetHeader.size + 65_535 else {
             statistics.tunWriteErrors &+= 1
             return
         }

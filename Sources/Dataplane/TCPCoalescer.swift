@@ -102,38 +102,49 @@ struct TCPCoalescer {
     /// Bytes `merge` writes: the virtio header and the merged packet.
     var mergedLength: Int { VirtioNetHeader.size + packetLength }
 
-    /// Writes the virtio header and the merged packet of `segments` (the train's members, in
-    /// order, as appended) into `output`; returns the bytes written, or nil when it is too small.
-    func merge(_ segments: [Segment], into output: UnsafeMutableRawBufferPointer) -> Int? {
-        guard output.count >= mergedLength, let head = first.packet.baseAddress else { return nil }
+    /// Bytes `writeHeaders` writes: the virtio header and the merged packet's IP and TCP headers.
+    var headerBytes: Int { VirtioNetHeader.size + first.headersLength }
+
+    /// Writes the virtio header and the merged packet's IP and TCP headers (the first segment's,
+    /// with the train's lengths, PSH and the pseudo-header sum) into `output`; the members'
+    /// payloads follow them in order. Returns the bytes written, or nil when `output` is too small.
+    func writeHeaders(into output: UnsafeMutableRawBufferPointer) -> Int? {
+        guard output.count >= headerBytes, let head = first.packet.baseAddress else { return nil }
         let h = first.headersLength
         let t = first.ipHeaderLength
         VirtioNetHeader(flags: VirtioNetHeader.needsChecksum,
                         gsoType: (first.version == 4 ? VirtioNetHeader.GSOType.tcpIPv4 : .tcpIPv6).rawValue,
                         headerLength: UInt16(h), gsoSize: UInt16(first.payloadLength),
                         checksumStart: UInt16(t), checksumOffset: 16).encode(into: output)
-        let packet = UnsafeMutableRawBufferPointer(rebasing: output[VirtioNetHeader.size..<mergedLength])
-        guard let out = packet.baseAddress else { return nil }
+        let headers = UnsafeMutableRawBufferPointer(rebasing: output[VirtioNetHeader.size..<headerBytes])
+        guard let out = headers.baseAddress else { return nil }
         out.copyMemory(from: head, byteCount: h)
-        var offset = h
+        let length = packetLength
+        if first.version == 4 {
+            InternetChecksum.write16(headers, 2, UInt16(length))
+            InternetChecksum.write16(headers, 10, 0)
+            InternetChecksum.write16(headers, 10, ~InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: headers[0..<t])))
+        } else {
+            InternetChecksum.write16(headers, 4, UInt16(length - 40))
+        }
+        if lastPush { headers[t + 13] |= 0x08 }
+        // VIRTIO_NET_HDR_F_NEEDS_CSUM: the field holds the pseudo-header sum, not complemented.
+        let pseudo = InternetChecksum.pseudoHeaderSum(ipPacket: UnsafeRawBufferPointer(headers), version: first.version,
+                                                      protocol: 6, length: length - t)
+        InternetChecksum.write16(headers, t + 16, pseudo)
+        return headerBytes
+    }
+
+    /// Writes the virtio header and the whole merged packet of `segments` (the train's members, in
+    /// order, as appended) into `output`, payloads copied; returns the bytes written, or nil when
+    /// it is too small. (The data plane writes the same bytes gathered: `writeHeaders` + writev.)
+    func merge(_ segments: [Segment], into output: UnsafeMutableRawBufferPointer) -> Int? {
+        guard output.count >= mergedLength, var offset = writeHeaders(into: output), let out = output.baseAddress else { return nil }
         for segment in segments {
             guard let source = segment.packet.baseAddress else { return nil }
             (out + offset).copyMemory(from: source + segment.headersLength, byteCount: segment.payloadLength)
             offset += segment.payloadLength
         }
-        let length = packetLength
-        if first.version == 4 {
-            InternetChecksum.write16(packet, 2, UInt16(length))
-            InternetChecksum.write16(packet, 10, 0)
-            InternetChecksum.write16(packet, 10, ~InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: packet[0..<t])))
-        } else {
-            InternetChecksum.write16(packet, 4, UInt16(length - 40))
-        }
-        if lastPush { packet[t + 13] |= 0x08 }
-        // VIRTIO_NET_HDR_F_NEEDS_CSUM: the field holds the pseudo-header sum, not complemented.
-        let pseudo = InternetChecksum.pseudoHeaderSum(ipPacket: UnsafeRawBufferPointer(packet), version: first.version,
-                                                      protocol: 6, length: length - t)
-        InternetChecksum.write16(packet, t + 16, pseudo)
         return mergedLength
     }
 }

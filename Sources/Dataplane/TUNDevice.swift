@@ -89,4 +89,11 @@ public final class TUNDevice: Sendable {
         let fd = descriptor.rawValue
         return SystemCall.retrying { Glibc.write(fd, packet.baseAddress, packet.count) }
     }
+
+    /// Writes one packet gathered from `count` pieces (writev(2)): a coalesced train's virtio and
+    /// IP/TCP headers, then its segments' payloads where decryption left them, with no copy.
+    func write(vectors: UnsafePointer<iovec>, count: Int) -> Result<Int, SystemErrno> {
+        let fd = descriptor.rawValue
+        return SystemCall.retrying { Glibc.writev(fd, vectors, Int32(count)) }
+    }
 }
