@@ -48,7 +48,7 @@ if [ "$strongswan_only" = 0 ]; then
   [ -x "$VIADUCT" ] || { echo "no Viaduct release build at $VIADUCT: swift build -c release --product viaduct (or set VIADUCT=..., or --strongswan-only)" >&2; exit 1; }
   # `viaduct bench dataplane` deletes vdt-bench-* before it builds: never under someone's run.
   for cmdline in /proc/[0-9]*/cmdline; do
-    if tr '\0' ' ' <"$cmdline" 2>/dev/null | grep -q 'viaduct bench dataplane'; then
+    if { tr '\0' ' ' <"$cmdline"; } 2>/dev/null | grep -q 'viaduct bench dataplane'; then   # (exited meanwhile: skipped)
       echo "another 'viaduct bench dataplane' is running (PID $(basename "$(dirname "$cmdline")")): wait for it, or --strongswan-only" >&2; exit 1
     fi
   done
