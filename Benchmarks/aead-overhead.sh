@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Overhead of Viaduct's AEAD layer over OpenSSL itself, in instructions per AES-256-GCM seal,
-# counted with callgrind (repeatable whatever else the machine is doing, unlike timings):
-# `viaduct bench crypto --seal-count N` against Benchmarks/aead_reference.c making the same EVP
-# calls. Each is run with two counts; the difference divided by the extra seals cancels start-up.
+# Instructions per AES-256-GCM seal, counted with callgrind (repeatable whatever else the machine
+# is doing, unlike timings): `viaduct bench crypto --seal-count N` against Benchmarks/aead_reference.c,
+# which makes the plain EVP calls on the provider's cipher (EVP_CIPHER_fetch). Viaduct runs on
+# OpenSSL's built-in method table instead (docs/dataplane.md, Performance), so a negative
+# "overhead" is what skipping the provider's per-call parameter lookups saves. Each is run with two
+# counts; the difference divided by the extra seals cancels start-up.
 # Usage: Benchmarks/aead-overhead.sh [VIADUCT_BINARY]   (a release build is the fair comparison)
 set -euo pipefail
 cd "$(dirname "$0")/.."
