@@ -255,7 +255,7 @@ final class InboundWorker {
     /// One packet to a TUN with offloads: a zero virtio header (no GSO, checksums complete) goes
     /// in front, in the ESP header bytes decapsulation left free.
     private func writeSingle(_ packet: UnsafeMutableRawBufferPointer, to device: TUNDevice) {
-        guard let start = packet.baseAddress, packet.count + VirtioNetHeader.size <= VirtioNetHeader.size + 65_535 else {
+        guard let start = packet.baseAddress, packet.count <= 65_535 else {
             statistics.tunWriteErrors &+= 1
             return
         }
