@@ -21,11 +21,15 @@ public final class UserspaceDataplane: Sendable {
         public var maximumPacketSize: Int = 65_535
         /// Anti-replay window per inbound SA (RFC 4303 §3.4.3; a multiple of 64).
         public var replayWindowSize: Int = ReplayWindow.defaultSize
+        /// The workers' thread names are this plus `-out` and `-in` (15 bytes at most; `top -H`).
+        public var threadName: String = "vd-esp"
 
-        public init(batchSize: Int = 64, maximumPacketSize: Int = 65_535, replayWindowSize: Int = ReplayWindow.defaultSize) {
+        public init(batchSize: Int = 64, maximumPacketSize: Int = 65_535, replayWindowSize: Int = ReplayWindow.defaultSize,
+                    threadName: String = "vd-esp") {
             self.batchSize = batchSize
             self.maximumPacketSize = maximumPacketSize
             self.replayWindowSize = replayWindowSize
+            self.threadName = threadName
         }
     }
 
@@ -212,9 +216,10 @@ public final class UserspaceDataplane: Sendable {
             guard threads.isEmpty else { return }
             let core = self.core
             core.stopping.store(false, ordering: .sequentiallyConsistent)
-            threads.append(try WorkerThread { OutboundWorker(core: core).run() })
+            let name = core.configuration.threadName
+            threads.append(try WorkerThread(name: name + "-out") { OutboundWorker(core: core).run() })
             do throws(DataplaneError) {
-                threads.append(try WorkerThread { InboundWorker(core: core).run() })
+                threads.append(try WorkerThread(name: name + "-in") { InboundWorker(core: core).run() })
             } catch {
                 core.stopping.store(true, ordering: .sequentiallyConsistent)
                 core.outboundCommands.wake.signal()

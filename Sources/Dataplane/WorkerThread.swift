@@ -1,3 +1,4 @@
+import CLinuxShims
 import Glibc
 
 /// A joinable POSIX thread running a `@Sendable` closure. The data plane's workers are long-lived
@@ -12,8 +13,20 @@ struct WorkerThread: Sendable {
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }
     }
 
-    init(_ run: @escaping @Sendable () -> Void) throws(DataplaneError) {
-        let context = Unmanaged.passRetained(Body(run)).toOpaque()
+    /// `name` (at most 15 bytes are kept: the kernel's limit) is what `top -H`, `ps -L` and
+    /// /proc/PID/task/TID/comm show for the thread.
+    init(name: String? = nil, _ run: @escaping @Sendable () -> Void) throws(DataplaneError) {
+        let body: @Sendable () -> Void
+        if let name {
+            let short = String(decoding: Array(name.utf8.prefix(15)), as: UTF8.self)
+            body = {
+                _ = viaduct_set_thread_name(short)
+                run()
+            }
+        } else {
+            body = run
+        }
+        let context = Unmanaged.passRetained(Body(body)).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { raw in
             guard let raw else { return nil }

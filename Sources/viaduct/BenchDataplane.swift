@@ -67,14 +67,23 @@ struct BenchDataplane: ParsableCommand {
         var results: [Double] = []
         for index in 1...runs {
             let before = Self.cpuSeconds()
+            let threadsBefore = Self.workerThreadTicks()
             let start = Date()
             let json = try lab.run("/usr/sbin/ip", ["netns", "exec", lab.hostA, "iperf3", "-c", "198.18.2.10",
                                                     "-t", "\(seconds)", "-J"])
             let wall = Date().timeIntervalSince(start)
             let cpu = Self.cpuSeconds() - before
+            let threadsAfter = Self.workerThreadTicks()
             let gbps = Self.receivedBitsPerSecond(json) / 1e9
             results.append(gbps)
-            print("  run \(index): \(String(format: "%6.2f", gbps)) Gbit/s   data plane CPU \(String(format: "%5.0f", cpu / wall * 100))% of one core")
+            // Per worker thread (named by the data plane): user + system clock ticks over the run.
+            let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+            let perThread = threadsAfter.keys.sorted().map { name in
+                let ticks = Double((threadsAfter[name] ?? 0) - (threadsBefore[name] ?? 0))
+                return "\(name) \(String(format: "%.0f", ticks / ticksPerSecond / wall * 100))%"
+            }
+            print("  run \(index): \(String(format: "%6.2f", gbps)) Gbit/s   data plane CPU \(String(format: "%5.0f", cpu / wall * 100))% of one core"
+                  + "   (\(perThread.joined(separator: ", ")))")
         }
         let sorted = results.sorted()
         print("  best \(String(format: "%.2f", sorted.last ?? 0)) Gbit/s, median \(String(format: "%.2f", sorted[sorted.count / 2])) Gbit/s")
@@ -91,6 +100,25 @@ struct BenchDataplane: ParsableCommand {
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    /// User + system clock ticks of this process's data-plane worker threads (gw-a-out, gw-a-in,
+    /// gw-b-out, gw-b-in), from /proc/self/task/TID/stat (fields 14 and 15, after the command name).
+    static func workerThreadTicks() -> [String: Int] {
+        var ticks: [String: Int] = [:]
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return ticks }
+        for task in tasks {
+            guard let comm = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
+                  let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let name = comm.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard name.hasPrefix("gw-") else { continue }
+            // After "pid (comm) ": state is field 3, utime 14, stime 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { continue }
+            ticks[name, default: 0] += user + system
+        }
+        return ticks
     }
 
     /// iperf3 -J: end.sum_received.bits_per_second.

@@ -42,11 +42,11 @@ final class BenchDataplaneLab {
         var random = OpenSSLRandomSource()
         let keyAB = try random.secureBytes(algorithm.keyMaterialLength)
         let keyBA = try random.secureBytes(algorithm.keyMaterialLength)
-        let configuration = UserspaceDataplane.Configuration(batchSize: batchSize)
-        for (ns, local, peer, tun, side, far, inKey, outKey, inSPI, outSPI) in [
-            (gatewayA, a, b, "vd-b", 1, 2, keyBA, keyAB, UInt32(0x2000_0002), UInt32(0x2000_0001)),
-            (gatewayB, b, a, "vd-a", 2, 1, keyAB, keyBA, UInt32(0x2000_0001), UInt32(0x2000_0002)),
+        for (ns, local, peer, tun, side, far, inKey, outKey, inSPI, outSPI, threads) in [
+            (gatewayA, a, b, "vd-b", 1, 2, keyBA, keyAB, UInt32(0x2000_0002), UInt32(0x2000_0001), "gw-a"),
+            (gatewayB, b, a, "vd-a", 2, 1, keyAB, keyBA, UInt32(0x2000_0001), UInt32(0x2000_0002), "gw-b"),
         ] {
+            let configuration = UserspaceDataplane.Configuration(batchSize: batchSize, threadName: threads)
             let (device, socket) = try NetworkNamespace.run(in: ns) { () throws(DataplaneError) in
                 (try TUNDevice(name: tun), try ESPSocket(binding: local))
             }

@@ -15,6 +15,7 @@
 #include <linux/xfrm.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 // IP_XFRM_POLICY / IPV6_XFRM_POLICY (linux/in.h, linux/in6.h): per-socket IPsec policies.
 #define VIADUCT_IP_XFRM_POLICY 17
@@ -52,3 +53,7 @@ static inline int viaduct_sigset_block(sigset_t *set, const int *signals, int co
 // setns(2) into a network namespace (CLONE_NEWNET); glibc declares setns only with _GNU_SOURCE.
 // Used by tests that run the sockets in a namespace they created.
 static inline int viaduct_setns_net(int fd) { return (int)syscall(SYS_setns, fd, 0x40000000); }
+
+// prctl(2) is variadic, which Swift cannot call: PR_SET_NAME names the calling thread (15 bytes
+// and a NUL at most; what `top -H` and /proc/self/task/TID/comm show).
+static inline int viaduct_set_thread_name(const char *name) { return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
