@@ -332,4 +332,66 @@ struct DaemonReauthenticationTests {
         #expect(MetricsTests.value(MetricsTests.render(m, at: 3), name) == 1)
         #expect(MetricsTests.value(MetricsTests.render(m, at: 3), "viaduct_ike_sa_rekeys_total{peer=\"b\"}") == 0)
     }
+
+    /// An initiator core with one established scripted session (IKE SPIs 0x1000/0xBEEF, Child SA
+    /// 0x5000) whose reauthentication has started: the second session is `factory.made[1]`.
+    static func reauthenticating() throws -> (DaemonCore, FakeFactory, ModelDataplane, [IKEEvent]) {
+        let factory = FakeFactory()
+        let dp = ModelDataplane(side: "A")
+        let core = DaemonCore(factory: factory, dataplane: dp, logger: LogCapture().logger(), reinitiateDelaySeconds: 10)
+        core.add(peer: DaemonPeer(name: "gw-b", addresses: [gwB], local: a, remote: b, initiator: true))
+        let t0 = IKEInstant(nanoseconds: 1_000_000_000)
+        core.start(now: t0)
+        let old = try #require(factory.made.first)
+        old.events = [.ikeSAEstablished(initiatorSPI: old.spi, responderSPI: 0xBEEF, proposal: "p", peerIdentity: "gw-b",
+                                        local: a, peer: b), .childSAReady(DaemonIKERekeyTests.childSA(0x5000))]
+        core.receive(IKEDatagram(bytes: ikeMessage(spiI: old.spi, spiR: 0xBEEF, initiator: false, response: true), source: b,
+                                 destination: a), now: t0)
+        old.events = [.reauthenticationDue]
+        old.nextDeadline = t0.adding(seconds: 500)
+        core.fireTimers(now: t0.adding(seconds: 500))
+        #expect(factory.made.count == 2 && factory.made[1].initiator && factory.made[1].started.count == 1)
+        return (core, factory, dp, [])
+    }
+
+    @Test("While this end reauthenticates, another IKE SA of the peer failing changes nothing; the new SA's Child SA then makes the old IKE SA go")
+    func unrelatedFailureKeepsTheReauthentication() throws {
+        let (core, factory, dp, _) = try Self.reauthenticating()
+        let t = IKEInstant(nanoseconds: 600_000_000_000)
+        // A half-open IKE SA from the peer's address fails (e.g. a spoofed or abandoned one).
+        factory.responderScript = { s, _ in s.events = [.ikeSAFailed(IKEFailure(.timeout, "no IKE_AUTH"))] }
+        core.receive(IKEDatagram(bytes: ikeMessage(spiI: 0xCCCC, spiR: 0, initiator: true, response: false), source: Self.b,
+                                 destination: Self.a), now: t)
+        let (old, new) = (factory.made[0], factory.made[1])
+        new.events = [.ikeSAEstablished(initiatorSPI: new.spi, responderSPI: 0xD00D, proposal: "p", peerIdentity: "gw-b",
+                                        local: Self.a, peer: Self.b), .childSAReady(DaemonIKERekeyTests.childSA(0x6000))]
+        core.receive(IKEDatagram(bytes: ikeMessage(spiI: new.spi, spiR: 0xD00D, initiator: false, response: true), source: Self.b,
+                                 destination: Self.a), now: t)
+        #expect(dp.log == ["install \(0x5000)", "install \(0x6000)"] && dp.outbound == 0x6001)
+        #expect(old.closes == [t])
+    }
+
+    @Test("The old IKE SA going first (the peer deleted it) ends the reauthentication: the new SA goes on alone and nothing is closed twice")
+    func oldSAGoneFirst() throws {
+        let (core, factory, dp, _) = try Self.reauthenticating()
+        var reported: [IKEEvent] = []
+        core.onEvent = { _, e in reported.append(e) }
+        let t = IKEInstant(nanoseconds: 600_000_000_000)
+        let (old, new) = (factory.made[0], factory.made[1])
+        old.events = [.childSADeleted(inboundSPI: 0x5000, outboundSPI: 0x5001), .ikeSADeleted]
+        core.receive(IKEDatagram(bytes: ikeMessage(spiI: old.spi, spiR: 0xBEEF, exchange: 37, initiator: false, response: false,
+                                                   messageID: 2), source: Self.b, destination: Self.a), now: t)
+        // Nothing carries the tunnel meanwhile: that is a real deletion, reported as one.
+        #expect(reported.contains { if case .ikeSADeleted = $0 { true } else { false } })
+        new.events = [.ikeSAEstablished(initiatorSPI: new.spi, responderSPI: 0xD00D, proposal: "p", peerIdentity: "gw-b",
+                                        local: Self.a, peer: Self.b), .childSAReady(DaemonIKERekeyTests.childSA(0x6000))]
+        core.receive(IKEDatagram(bytes: ikeMessage(spiI: new.spi, spiR: 0xD00D, initiator: false, response: true), source: Self.b,
+                                 destination: Self.a), now: t)
+        #expect(old.closes.isEmpty)
+        #expect(dp.inbound == [0x6000] && dp.outbound == 0x6001)
+        #expect(core.liveSessionCount == 1)
+        // No retry or re-initiation is pending for a tunnel that is up.
+        core.fireTimers(now: t.adding(seconds: 100))
+        #expect(factory.made.count == 2)
+    }
 }
