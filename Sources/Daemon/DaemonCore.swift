@@ -18,11 +18,11 @@ public final class DaemonCore {
     /// Child SAs handed to the data plane and not yet deleted, per session (inbound → outbound
     /// SPI): an IKE SA that dies without deleting them (DPD, retransmission timeout) must not
     /// leave them installed, nor its tunnel up.
-    private var liveChildren: [SessionTable.SessionID: [UInt32: UInt32]] = [:]
+    var liveChildren: [SessionTable.SessionID: [UInt32: UInt32]] = [:]
     /// Initiator peers waiting to try again, by peer index.
     private var reinitiateAt: [Int: IKEInstant] = [:]
     /// Set by `closeAll`: nothing is initiated any more.
-    private var shuttingDown = false
+    private(set) var shuttingDown = false
     /// Pause before an initiator opens a new IKE SA after the previous one failed or was deleted.
     public var reinitiateDelaySeconds: Double
     /// Called for every event after it is logged and applied; for status and tests.
@@ -32,6 +32,13 @@ public final class DaemonCore {
     public var onInitiate: ((String, IKEInstant) -> Void)?
     /// Decides which new IKE_SA_INIT requests get a responder session (nil: all of them).
     var admission: ResponderAdmission?
+    /// RFC 7296 §2.8.3 reauthentication: what is under way, the SPIs of each established
+    /// session, and responder sessions whose first Child SA waits to carry outbound traffic
+    /// (DaemonCore+Reauthentication.swift).
+    var reauth = ReauthenticationBook()
+    /// How long a peer's new IKE SA (its reauthentication) may wait for the peer to delete the
+    /// old one before its Child SA carries our outbound traffic anyway.
+    public var deferredOutboundSeconds: Double = 10
 
     public init(factory: any IKESessionFactory, dataplane: any DataplaneBackend, logger: Logger,
                 reinitiateDelaySeconds: Double = 30, admission: IKEAdmissionGate? = nil) {
@@ -94,6 +101,7 @@ public final class DaemonCore {
             }
         }
         _ = table.retirePeer(i)
+        reauth.forget(peerIndex: i, sessions: peerSessions)
         logger.info("peer removed", metadata: ["peer": "\(name)", "sessions": "\(peerSessions.count)"])
         return true
     }
@@ -145,6 +153,7 @@ public final class DaemonCore {
                 let s = try factory.makeSession(for: peer, initiator: false)
                 let key = SessionTable.HalfOpenKey(address: datagram.source.address, initiatorSPI: route.initiatorSPI)
                 let id = table.addSession(s, peerIndex: peerIndex, halfOpen: key)
+                reauth.responders.insert(id)
                 if let ticket { admission?.hold(ticket, for: id) }
                 logger.info("IKE SA requested by peer", metadata: [
                     "peer": "\(peer.name)", "from": "\(datagram.source)", "spi": "\(SPIText.ike(route.initiatorSPI))_i",
@@ -207,12 +216,16 @@ public final class DaemonCore {
             drain(id, now: now)
         }
         for (i, at) in reinitiateAt where at <= now { initiate(peerIndex: i, now: now) }
-        for id in table.reap() { sessionStoppedBeingHalfOpen(id) }
+        reauthenticationTimers(now: now)
+        for id in table.reap() {
+            sessionStoppedBeingHalfOpen(id)
+            reauth.forget(id)
+        }
     }
 
     /// The earliest deadline of any session or pending re-initiation.
     public var nextDeadline: IKEInstant? {
-        (table.sessions.values.compactMap(\.session.nextDeadline) + reinitiateAt.values).min()
+        (table.sessions.values.compactMap(\.session.nextDeadline) + reinitiateAt.values + reauth.deadlines).min()
     }
 
     /// Everything the sessions want sent, in order; empties the queue.
@@ -239,7 +252,7 @@ public final class DaemonCore {
         peers.first { $0.addresses.contains(address) }?.name ?? "?"
     }
 
-    private func drain(_ id: SessionTable.SessionID, now: IKEInstant) {
+    func drain(_ id: SessionTable.SessionID, now: IKEInstant) {
         while let d = table.withSession(id, { $0.pollTransmit() }) ?? nil {
             if d.isNATKeepalive {
                 counters.natKeepalivesSent += 1
@@ -252,21 +265,33 @@ public final class DaemonCore {
         if let spis = table.sessions[id]?.session.localIKESPIs { table.sync(spis: spis, of: id) }
         guard let peerIndex = table.sessions[id]?.peerIndex else { return }
         let peer = table.peers[peerIndex]
-        while let e = table.withSession(id, { $0.pollEvent() }) ?? nil {
+        while let polled = table.withSession(id, { $0.pollEvent() }) ?? nil {
+            // §2.8.3: a peer's new IKE SA may have to wait before it carries outbound traffic,
+            // and must carry it before any older SA of the peer loses a Child SA.
+            let e = beforeApplying(polled, session: id, peerIndex: peerIndex, now: now)
             apply(e, peer: peer.name)
             var report = true
             switch e {
-            case .ikeSAEstablished:
+            case .ikeSAEstablished(let spiI, let spiR, _, _, _, _):
                 reinitiateAt[peerIndex] = nil
+                reauth.spis[id] = (spiI, spiR)
                 sessionStoppedBeingHalfOpen(id)
+            case .ikeSARekeyed(let spiI, let spiR, _, _, _):
+                reauth.spis[id] = (spiI, spiR)
             case .childSAReady(let sa):
                 liveChildren[id, default: [:]][sa.inboundSPI] = sa.outboundSPI
+                reauthenticationChildReady(id, peerIndex: peerIndex, now: now)
             case .childSADeleted(let inbound, _):
                 liveChildren[id]?[inbound] = nil
             case .initialContact:
                 dropStaleSessions(of: peerIndex, keeping: id, peer: peer.name)
+            case .reauthenticationDue:
+                startReauthentication(replacing: id, peerIndex: peerIndex, now: now)
             case .ikeSAFailed, .ikeSADeleted:
                 report = !isBystanderHalfOpen(id, peerIndex: peerIndex)
+                // §2.8.3: an old SA gone while a newer one carries the tunnel is no tunnel-down.
+                let outcome = reauthenticationEnded(id, event: e, peerIndex: peerIndex, now: now)
+                if outcome.carriedOn { report = false }
                 // Reported too, so every child-up has its child-down (status, metrics, systemd).
                 for (inbound, outbound) in (liveChildren.removeValue(forKey: id) ?? [:]).sorted(by: { $0.key < $1.key }) {
                     let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
@@ -275,6 +300,10 @@ public final class DaemonCore {
                 }
                 table.markFinished(id)
                 sessionStoppedBeingHalfOpen(id)
+                if let replaced = outcome.report {
+                    apply(replaced, peer: peer.name)
+                    onEvent?(peer.name, replaced)
+                }
                 if peer.initiator && !shuttingDown && table.liveSessions(ofPeer: peerIndex) == 0 && reinitiateAt[peerIndex] == nil {
                     // Wait before trying again, unless the peer opens one first.
                     reinitiateAt[peerIndex] = now.adding(seconds: reinitiateDelaySeconds)
@@ -298,11 +327,12 @@ public final class DaemonCore {
             }
             sessionStoppedBeingHalfOpen(old)
             table.remove(old)
+            reauth.forget(old)
             logger.info("dropped a stale IKE SA: the peer restarted", metadata: ["peer": "\(peer)"])
         }
     }
 
-    private func apply(_ event: IKEEvent, peer: String) {
+    func apply(_ event: IKEEvent, peer: String) {
         switch event {
         case .ikeSAEstablished(let spiI, let spiR, let proposal, let peerIdentity, let local, let remote):
             logger.info("IKE SA established", metadata: [
@@ -356,6 +386,13 @@ public final class DaemonCore {
             logger.warning("peer is not answering", metadata: ["peer": "\(peer)", "action": "\(action.rawValue)"])
         case .initialContact(let identity):
             logger.info("peer sent INITIAL_CONTACT", metadata: ["peer": "\(peer)", "peer_id": "\(identity)"])
+        case .reauthenticationDue:
+            logger.info("IKE SA due for reauthentication", metadata: ["peer": "\(peer)"])
+        case .ikeSAReauthenticated(let spiI, let spiR, let oldI, let oldR):
+            logger.info("IKE SA reauthenticated", metadata: [
+                "peer": "\(peer)", "spi": "\(SPIText.ike(spiI))_i \(SPIText.ike(spiR))_r",
+                "old_spi": "\(SPIText.ike(oldI))_i \(SPIText.ike(oldR))_r",
+            ])
         case .peerEndpointChanged(let previous, let remote, let spis):
             logger.notice("peer address changed", metadata: [
                 "peer": "\(peer)", "from": "\(previous)", "to": "\(remote)", "children": "\(spis.count)",

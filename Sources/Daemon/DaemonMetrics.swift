@@ -37,6 +37,7 @@ public final class DaemonMetrics {
     static var bytes: MetricNameDescriptor { name("tunnel_bytes", "total", "Bytes through the tunnel's Child SAs as the data plane counts them, by direction") }
     static var packets: MetricNameDescriptor { name("tunnel_packets", "total", "Packets through the tunnel's Child SAs, by direction") }
     static var ikeRekeys: MetricNameDescriptor { name("ike_sa_rekeys", "total", "IKE SAs that replaced one still up with the same peer") }
+    static var ikeReauthentications: MetricNameDescriptor { name("ike_sa_reauthentications", "total", "IKE SAs replaced by a new one with a full IKE_AUTH (RFC 7296 section 2.8.3), by either side") }
     static var childRekeys: MetricNameDescriptor { name("child_sa_rekeys", "total", "Child SAs that replaced an older one (RFC 7296 section 2.8)") }
     static var failures: MetricNameDescriptor { name("ike_sa_failures", "total", "IKE SAs that failed or died, by reason (the IKEFailure code)") }
     static var deadPeers: MetricNameDescriptor { name("dead_peers", "total", "Times a peer stopped answering liveness checks") }
@@ -82,6 +83,7 @@ public final class DaemonMetrics {
     private func register(_ peers: [DaemonPeer]) {
         for p in peers {
             _ = registry.makeCounter(descriptor: Self.ikeRekeys, labels: [("peer", p.name)])
+            _ = registry.makeCounter(descriptor: Self.ikeReauthentications, labels: [("peer", p.name)])
             _ = registry.makeCounter(descriptor: Self.childRekeys, labels: [("peer", p.name)])
             _ = registry.makeCounter(descriptor: Self.deadPeers, labels: [("peer", p.name)])
             for d in ["in", "out"] {
@@ -121,7 +123,10 @@ public final class DaemonMetrics {
             registry.makeCounter(descriptor: Self.failures, labels: [("peer", peer), ("reason", f.code.rawValue)]).increment()
         case .deadPeer:
             registry.makeCounter(descriptor: Self.deadPeers, labels: [("peer", peer)]).increment()
-        case .ikeSAEstablished, .ikeSADeleted, .childSADeleted, .childSAOutboundActivated, .initialContact, .peerEndpointChanged:
+        case .ikeSAReauthenticated:
+            registry.makeCounter(descriptor: Self.ikeReauthentications, labels: [("peer", peer)]).increment()
+        case .ikeSAEstablished, .ikeSADeleted, .childSADeleted, .childSAOutboundActivated, .initialContact, .peerEndpointChanged,
+             .reauthenticationDue:
             break
         }
     }

@@ -49,12 +49,17 @@ public final class EngineSessionFactory: IKESessionFactory {
     }
 
     public func makeSession(for peer: DaemonPeer, initiator: Bool) throws(DaemonError) -> any IKESessionDriving {
+        try makeSession(for: peer, initiator: initiator, initialContact: true)
+    }
+
+    public func makeSession(for peer: DaemonPeer, initiator: Bool, initialContact: Bool) throws(DaemonError) -> any IKESessionDriving {
         guard let tunnel = tunnels[peer.name] else {
             throw DaemonError(.configuration, "no tunnel planned to peer \(peer.name)")
         }
-        let config = try PeerConfigurationMapper.configuration(
+        var config = try PeerConfigurationMapper.configuration(
             for: tunnel, ports: ports, wallClock: wallClock, initiator: initiator,
             forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission)
+        config.sendInitialContact = initialContact
         let authenticator: X509PeerAuthenticator
         switch self.authenticator {
         case .success(let a): authenticator = a

@@ -6,4 +6,14 @@ import IKEv2
 /// and credentials; tests pass a factory of scripted fakes.
 public protocol IKESessionFactory {
     func makeSession(for peer: DaemonPeer, initiator: Bool) throws(DaemonError) -> any IKESessionDriving
+    /// `initialContact: false` for an initiator that reauthenticates (RFC 7296 §2.8.3): an
+    /// INITIAL_CONTACT would make the peer drop the IKE SA that still carries the tunnel.
+    func makeSession(for peer: DaemonPeer, initiator: Bool, initialContact: Bool) throws(DaemonError) -> any IKESessionDriving
+}
+
+extension IKESessionFactory {
+    /// Factories whose sessions never send INITIAL_CONTACT (test doubles) ignore the flag.
+    public func makeSession(for peer: DaemonPeer, initiator: Bool, initialContact: Bool) throws(DaemonError) -> any IKESessionDriving {
+        try makeSession(for: peer, initiator: initiator)
+    }
 }

@@ -6,7 +6,7 @@ import Topology
 /// Turns one planned tunnel into the engine's `IKEPeerConfiguration`: proposals (the
 /// topology's strongSwan-syntax `Proposal`s are already algorithm lists), identities in IKE
 /// form (RFC 7296 §3.5), addresses, role, lifetimes with their rekey margin and jitter, DPD,
-/// and the ESP proposals' PFS groups (used on Child SA rekeys). Pure: the wall clock arrives as a value.
+/// the ESP proposals' PFS groups (used on Child SA rekeys), and reauthentication (RFC 7296 §2.8.3). Pure: the wall clock arrives as a value.
 public enum PeerConfigurationMapper {
     public static func configuration(for tunnel: TunnelPlan, ports: IKEPorts, wallClock: IKEWallClock,
                                      initiator: Bool, forceUDPEncapsulation: Bool = false,
@@ -40,7 +40,8 @@ public enum PeerConfigurationMapper {
             dpdIntervalSeconds: Double(ike.dpd.interval.seconds),
             dpdAction: IKEDPDAction(rawValue: ike.dpd.action.rawValue) ?? .restart,
             natKeepaliveSeconds: Double(ike.natKeepalive.seconds),
-            fragmentation: IKEFragmentationPolicy(enabled: ike.fragmentation, maxDatagramSize: ike.fragmentSize))
+            fragmentation: IKEFragmentationPolicy(enabled: ike.fragmentation, maxDatagramSize: ike.fragmentSize),
+            reauthenticate: ike.reauthenticate)
     }
 
     /// RFC 7296 §3.5 ID types from the topology's identity.

@@ -8,6 +8,11 @@ public struct TunnelEvent: Codable, Hashable, Sendable {
         case ikeDeleted = "ike-deleted"
         /// The IKE SA was replaced by a new one (new SPIs, same Child SAs).
         case ikeRekeyed = "ike-rekeyed"
+        /// RFC 7296 §2.8.3: the IKE SA's time is up and a new one is being built next to it.
+        case ikeReauthenticating = "ike-reauthenticating"
+        /// The old IKE SA is gone and the new one (a reauthentication, by either side) carries
+        /// the tunnel.
+        case ikeReauthenticated = "ike-reauthenticated"
         case childUp = "child-up"
         case childDown = "child-down"
         /// Outbound traffic moved to a new Child SA (a rekey's make-before-break switch).

@@ -130,6 +130,16 @@ public final class TunnelStatusBook {
                 entries[i].childOrder = []
             }
             return emit(.ikeDeleted, nil, "IKE SA deleted")
+        case .reauthenticationDue:
+            return emit(.ikeReauthenticating, entries.first { $0.peer.name == peer }?.ike?.spis,
+                        "the IKE SA's time is up: a new one is being negotiated next to it (make-before-break)")
+        case .ikeSAReauthenticated(let spiI, let spiR, let oldI, let oldR):
+            let spis = "\(SPIText.ike(spiI))_i \(SPIText.ike(spiR))_r"
+            if let i, var ike = entries[i].ike {
+                ike.spis = spis
+                entries[i].ike = ike
+            }
+            return emit(.ikeReauthenticated, spis, "reauthenticated: replaces \(SPIText.ike(oldI))_i \(SPIText.ike(oldR))_r")
         case .peerEndpointChanged(let previous, let remote, _):
             if let i { entries[i].ike?.remote = "\(remote)" }
             return emit(.peerMoved, nil, "the peer's NAT mapping moved from \(previous) to \(remote); IKE and ESP follow it")

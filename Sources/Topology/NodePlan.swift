@@ -75,6 +75,8 @@ public struct IKEPeerPlan: Hashable, Sendable, Encodable {
     public var natKeepalive = TimeSpan(seconds: 20)
     public var fragmentation = true
     public var fragmentSize = 1280
+    /// See `TunnelSettings.reauthenticate`.
+    public var reauthenticate = false
 }
 
 public struct BGPNeighbor: Hashable, Sendable, Encodable {

@@ -87,6 +87,7 @@ public struct NodePlanDiff: Hashable, Sendable, Codable {
             drop.append("IKE lifetime")
         }
         if a.dpd != b.dpd { drop.append("dpd") }
+        if a.reauthenticate != b.reauthenticate { drop.append("reauthenticate") }
         if o.esp != n.esp { drop.append("ESP settings") }
         // A field added to the IKE plan later still counts, if only by this name.
         if drop.isEmpty && a != b { drop.append("IKE settings") }

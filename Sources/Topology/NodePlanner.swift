@@ -50,6 +50,7 @@ public enum NodePlanner {
             ike.natKeepalive = s.natKeepalive
             ike.fragmentation = s.fragmentation
             ike.fragmentSize = s.fragmentSize
+            ike.reauthenticate = s.reauthenticate
             tunnels.append(TunnelPlan(
                 peer: peerName, peerManaged: peer.managed,
                 interface: InterfacePlan(name: iface, kind: gw.interfaceKind ?? t.defaultInterfaceKind,

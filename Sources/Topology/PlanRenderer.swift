@@ -35,7 +35,7 @@ public enum PlanRenderer {
         out += "\n"
         for t in plan.tunnels {
             out += "\(t.interface.name): IKE \(t.ike.localAddress) -> \(t.ike.peerAddress), id \(t.ike.localIdentity) -> \(t.ike.peerIdentity)\n"
-            out += "  ike \(t.ike.proposals.map(\.description).joined(separator: ", ")); lifetime \(t.ike.lifetime), rekey \(t.ike.rekeyMargin)+\(t.ike.rekeyJitter) early; dpd \(t.ike.dpd.interval) \(t.ike.dpd.action.rawValue)\n"
+            out += "  ike \(t.ike.proposals.map(\.description).joined(separator: ", ")); lifetime \(t.ike.lifetime), \(t.ike.reauthenticate ? "reauthenticate" : "rekey") \(t.ike.rekeyMargin)+\(t.ike.rekeyJitter) early; dpd \(t.ike.dpd.interval) \(t.ike.dpd.action.rawValue)\n"
             out += "  esp \(t.esp.proposals.map(\.description).joined(separator: ", ")); lifetime \(t.esp.lifetime), rekey \(t.esp.rekeyMargin)+\(t.esp.rekeyJitter) early\n"
             if !t.routes.isEmpty {
                 out += "  routes: \(t.routes.map(\.destination.description).joined(separator: ", ")) dev \(t.interface.name)\n"

@@ -55,6 +55,10 @@ public struct TunnelSettings: Hashable, Sendable, Encodable {
     /// supports it, into IP datagrams of at most `fragmentSize` octets.
     public var fragmentation = true
     public var fragmentSize = 1280
+    /// RFC 7296 §2.8.3: when the IKE SA's rekey time comes, replace it by a new IKE SA with
+    /// a full IKE_SA_INIT + IKE_AUTH (certificates checked again) instead of a CREATE_CHILD_SA
+    /// rekey, make-before-break (strongSwan's reauth_time, libreswan's reauth=yes).
+    public var reauthenticate = false
 
     public static let builtIn = TunnelSettings(
         ike: SASettings(

@@ -7,7 +7,7 @@ enum TopologyParser {
     static let topKeys = ["version", "description", "defaults", "pki", "gateways", "tunnels"]
     static let defaultsKeys = ["ike", "esp", "mtu", "routing", "dataplane", "interface-kind", "allow-weak-crypto"]
     static let ikeKeys = ["proposals", "lifetime", "rekey-margin", "rekey-jitter", "dpd", "nat-keepalive",
-                          "fragmentation", "fragment-size"]
+                          "fragmentation", "fragment-size", "reauthenticate"]
     static let espKeys = ["proposals", "lifetime", "rekey-margin", "rekey-jitter"]
     static let dpdKeys = ["interval", "action"]
     static let pkiKeys = ["ca", "crls"]
@@ -161,6 +161,10 @@ enum TopologyParser {
             if let n = e.first(where: { $0.key == "fragment-size" })?.value,
                let size = w.int(n, "\(what).ike.fragment-size", range: 576...9000) {
                 s.fragmentSize = size
+            }
+            // RFC 7296 §2.8.3: reauthentication instead of an IKE SA rekey.
+            if let n = e.first(where: { $0.key == "reauthenticate" })?.value, let b = w.bool(n, "\(what).ike.reauthenticate") {
+                s.reauthenticate = b
             }
         }
         if let n = value("esp"), let e = w.mapping(n, "\(what).esp") {

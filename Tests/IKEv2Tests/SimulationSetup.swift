@@ -29,6 +29,8 @@ struct SimulationSetup {
     var dpdInterval = 0.0
     var dpdAction = IKEDPDAction.restart
     var sendInitialContact = true
+    /// The roles configured with `reauthenticate` (RFC 7296 §2.8.3).
+    var reauthenticate: Set<IKERole> = []
 
     init(pki: SimulationPKI, ike: IKEAlgorithmSet, esp: ESPAlgorithmSet) {
         self.pki = pki
@@ -54,7 +56,7 @@ struct SimulationSetup {
             sendInitialContact: sendInitialContact,
             childRekeyMarginSeconds: childRekeyMargin, childRekeyJitterSeconds: childRekeyJitter,
             ikeRekeyMarginSeconds: ikeRekeyMargin, ikeRekeyJitterSeconds: ikeRekeyJitter,
-            dpdIntervalSeconds: dpdInterval, dpdAction: dpdAction)
+            dpdIntervalSeconds: dpdInterval, dpdAction: dpdAction, reauthenticate: reauthenticate.contains(role))
     }
 
     /// Sessions with the given authenticators and seeds.

@@ -45,4 +45,23 @@ struct NATFragmentationSettingsTests {
         #expect(!l.isValid)
         #expect(l.diagnostics.contains { $0.message.contains("fragment-size") })
     }
+
+    @Test("ike.reauthenticate (RFC 7296 §2.8.3): off by default, on from defaults, off again per tunnel; shown by plan")
+    func reauthenticate() throws {
+        #expect(try plan(try loadValid(yaml()), "a").tunnels.first?.ike.reauthenticate == false)
+        let on = try plan(try loadValid(yaml(defaults: ", reauthenticate: true")), "a")
+        #expect(on.tunnels.first?.ike.reauthenticate == true)
+        #expect(PlanRenderer.table(on).contains("reauthenticate 30m"))
+        let off = try loadValid(yaml(defaults: ", reauthenticate: true", tunnel: "    ike: { reauthenticate: false }"))
+        #expect(try plan(off, "a").tunnels.first?.ike.reauthenticate == false)
+    }
+
+    @Test("ike.reauthenticate must be a boolean: the error names the field and its position")
+    func reauthenticateNotBoolean() {
+        let l = TopologyLoader.load(yaml: yaml(defaults: ", reauthenticate: yes-please"), file: "t.yaml")
+        #expect(!l.isValid)
+        let d = l.diagnostics.first { $0.message.contains("ike.reauthenticate") }
+        #expect(d?.message.contains("true or false") == true)
+        #expect(d?.location.line == 3)
+    }
 }

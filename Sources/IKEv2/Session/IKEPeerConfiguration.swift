@@ -110,6 +110,10 @@ public struct IKEPeerConfiguration: Sendable {
     public var natKeepaliveSeconds: Double
     /// RFC 7383 fragmentation of large encrypted messages (IKE_AUTH with certificate chains).
     public var fragmentation: IKEFragmentationPolicy
+    /// RFC 7296 §2.8.3: at the IKE SA's rekey time, emit `reauthenticationDue` (once) instead
+    /// of starting a CREATE_CHILD_SA rekey; the daemon then builds a new IKE SA from scratch
+    /// and deletes this one once the new Child SA carries the traffic.
+    public var reauthenticate: Bool
 
     public init(role: IKERole, local: IKEEndpoint, peer: IKEEndpoint, localIdentity: IKEIdentity,
                 peerIdentity: IKEIdentity?, ikeProposals: [IKEAlgorithmSet], espProposals: [ESPAlgorithmSet],
@@ -122,7 +126,8 @@ public struct IKEPeerConfiguration: Sendable {
                 childRekeyMarginSeconds: Double = 300, childRekeyJitterSeconds: Double = 180,
                 ikeRekeyMarginSeconds: Double = 1_800, ikeRekeyJitterSeconds: Double = 900,
                 dpdIntervalSeconds: Double = 0, dpdAction: IKEDPDAction = .restart,
-                natKeepaliveSeconds: Double = 20, fragmentation: IKEFragmentationPolicy = IKEFragmentationPolicy()) {
+                natKeepaliveSeconds: Double = 20, fragmentation: IKEFragmentationPolicy = IKEFragmentationPolicy(),
+                reauthenticate: Bool = false) {
         self.role = role
         self.local = local
         self.peer = peer
@@ -147,5 +152,6 @@ public struct IKEPeerConfiguration: Sendable {
         self.dpdAction = dpdAction
         self.natKeepaliveSeconds = natKeepaliveSeconds
         self.fragmentation = fragmentation
+        self.reauthenticate = reauthenticate
     }
 }

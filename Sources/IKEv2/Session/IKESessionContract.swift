@@ -183,4 +183,14 @@ public enum IKEEvent: Sendable {
     /// or port (its NAT's mapping changed). IKE follows it; the data plane must send ESP in UDP
     /// of these Child SAs (inbound SPIs) to `peer` from now on.
     case peerEndpointChanged(previous: IKEEndpoint, peer: IKEEndpoint, inboundSPIs: [UInt32])
+    /// RFC 7296 §2.8.3: the IKE SA's rekey time came and `reauthenticate` is configured, so
+    /// no CREATE_CHILD_SA rekey was started. The daemon opens a new IKE SA (IKE_SA_INIT +
+    /// IKE_AUTH, no INITIAL_CONTACT) and, once its Child SA is installed, deletes this one.
+    /// Emitted once; this SA lives on (its Child SAs keep rekeying) until then.
+    case reauthenticationDue
+    /// Emitted by the daemon, never by the engine: an older IKE SA with the peer was deleted
+    /// while a newer one (RFC 7296 §2.8.3 reauthentication, by either side) carries the tunnel.
+    /// SPIs as in `ikeSAEstablished`: the new SA's, then the deleted one's.
+    case ikeSAReauthenticated(initiatorSPI: UInt64, responderSPI: UInt64,
+                              oldInitiatorSPI: UInt64, oldResponderSPI: UInt64)
 }

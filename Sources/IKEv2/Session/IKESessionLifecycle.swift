@@ -1,4 +1,4 @@
-// RFC 7296 §2.8 (lifetimes and rekeying), §2.4 (liveness), §2.3 (one request at a time),
+// RFC 7296 §2.8 (lifetimes and rekeying), §2.8.3 (reauthentication), §2.4 (liveness), §2.3 (one request at a time),
 // §1.4.1 (deleting Child SAs): the timers and task queue of an established IKE SA.
 
 extension IKESession {
@@ -103,9 +103,14 @@ extension IKESession {
             }
         }
         if let r = ikeRekeyAt, r <= now {
-            // §2.18: the IKE SA's soft lifetime; it waits behind what is outstanding (§2.3).
             ikeRekeyAt = nil
-            enqueue(.rekeyIKE)
+            if configuration.reauthenticate {
+                // §2.8.3: reauthentication is the daemon's work (a whole new IKE SA).
+                emit(.reauthenticationDue)
+            } else {
+                // §2.18: the IKE SA's soft lifetime; it waits behind what is outstanding (§2.3).
+                enqueue(.rekeyIKE)
+            }
         }
         if configuration.dpdIntervalSeconds > 0, outstanding == nil, pendingTasks.isEmpty, let last = lastInbound,
            now >= last.adding(seconds: configuration.dpdIntervalSeconds) {
