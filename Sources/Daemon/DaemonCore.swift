@@ -39,6 +39,9 @@ public final class DaemonCore {
     /// How long a peer's new IKE SA (its reauthentication) may wait for the peer to delete the
     /// old one before its Child SA carries our outbound traffic anyway.
     public var deferredOutboundSeconds: Double = 10
+    /// Initiator peers whose tunnel lost its last Child SA while an IKE SA lives on, by peer
+    /// index: when it is built again (DaemonCore+ChildRecreation.swift).
+    var recreateChildAt: [Int: IKEInstant] = [:]
 
     public init(factory: any IKESessionFactory, dataplane: any DataplaneBackend, logger: Logger,
                 reinitiateDelaySeconds: Double = 30, admission: IKEAdmissionGate? = nil) {
@@ -85,6 +88,7 @@ public final class DaemonCore {
     public func removeRunning(peerNamed name: String, now: IKEInstant) -> Bool {
         guard let i = table.peerIndex(named: name) else { return false }
         reinitiateAt[i] = nil
+        recreateChildAt[i] = nil
         let peerSessions = table.sessions.filter { $0.value.peerIndex == i }.map(\.key).sorted()
         for id in peerSessions {
             // One Delete of the IKE SA (RFC 7296 §1.4.1), so the peer drops it now rather than
@@ -199,6 +203,7 @@ public final class DaemonCore {
     public func closeAll(now: IKEInstant) -> Int {
         shuttingDown = true
         reinitiateAt = [:]
+        recreateChildAt = [:]
         let live = table.sessions.filter { !$0.value.finished }.map(\.key).sorted()
         for id in live {
             _ = table.withSession(id) { $0.close(now: now) }
@@ -217,6 +222,7 @@ public final class DaemonCore {
         }
         for (i, at) in reinitiateAt where at <= now { initiate(peerIndex: i, now: now) }
         reauthenticationTimers(now: now)
+        childRecreationTimers(now: now)
         for id in table.reap() {
             sessionStoppedBeingHalfOpen(id)
             reauth.forget(id)
@@ -225,7 +231,8 @@ public final class DaemonCore {
 
     /// The earliest deadline of any session or pending re-initiation.
     public var nextDeadline: IKEInstant? {
-        (table.sessions.values.compactMap(\.session.nextDeadline) + reinitiateAt.values + reauth.deadlines).min()
+        (table.sessions.values.compactMap(\.session.nextDeadline) + reinitiateAt.values + reauth.deadlines
+            + recreateChildAt.values).min()
     }
 
     /// Everything the sessions want sent, in order; empties the queue.
@@ -265,6 +272,7 @@ public final class DaemonCore {
         if let spis = table.sessions[id]?.session.localIKESPIs { table.sync(spis: spis, of: id) }
         guard let peerIndex = table.sessions[id]?.peerIndex else { return }
         let peer = table.peers[peerIndex]
+        var childDeleted = false
         while let polled = table.withSession(id, { $0.pollEvent() }) ?? nil {
             // §2.8.3: a peer's new IKE SA may have to wait before it carries outbound traffic,
             // and must carry it before any older SA of the peer loses a Child SA.
@@ -283,6 +291,7 @@ public final class DaemonCore {
                 reauthenticationChildReady(id, peerIndex: peerIndex, now: now)
             case .childSADeleted(let inbound, _):
                 liveChildren[id]?[inbound] = nil
+                childDeleted = true
             case .initialContact:
                 dropStaleSessions(of: peerIndex, keeping: id, peer: peer.name)
             case .reauthenticationDue:
@@ -312,6 +321,8 @@ public final class DaemonCore {
             }
             if report { onEvent?(peer.name, e) }
         }
+        // After the whole batch: an IKE SA's Delete removes its Child SAs first, then itself.
+        reviewChildlessTunnel(peerIndex: peerIndex, childDeleted: childDeleted, now: now)
     }
 
     // RFC 7296 §2.4: INITIAL_CONTACT means the peer holds no other IKE SA with us (it

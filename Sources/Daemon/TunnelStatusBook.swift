@@ -191,7 +191,10 @@ public final class TunnelStatusBook {
     private func reason(_ e: Entry, ike: TunnelStatus.IKESA?, children: [TunnelStatus.ChildSA], now: IKEInstant) -> String? {
         let peer = "\(e.peer.name) (\(e.peer.remote.addressText))"
         if ike != nil {
-            return children.isEmpty ? "the IKE SA is up but no Child SA is installed: no traffic flows" : nil
+            guard children.isEmpty else { return nil }
+            // The initiator builds the tunnel again (DaemonCore+ChildRecreation.swift).
+            return "the IKE SA is up but no Child SA is installed: no traffic flows; "
+                + (e.peer.initiator ? "re-establishing the tunnel after the retry delay" : "waiting for \(peer) to re-establish the tunnel")
         }
         // The most recent of a failure and a clean deletion explains the state.
         if let f = e.lastError, e.lastDown.map({ $0.at <= f.at }) ?? true {

@@ -94,6 +94,7 @@ struct DaemonReauthenticationTests {
         let coreA: DaemonCore, coreB: DaemonCore
         let factoryA: EngineFactory, factoryB: EngineFactory
         let dpA = ModelDataplane(side: "A"), dpB = ModelDataplane(side: "B")
+        let logA = LogCapture(), logB = LogCapture()
         var now = IKEInstant(nanoseconds: 1_000_000_000)
         var events: [(side: String, event: IKEEvent)] = []
         /// Broken invariants, with the operation that broke them.
@@ -111,8 +112,8 @@ struct DaemonReauthenticationTests {
             let bench = try HandshakeBenchmark(keyType: .ecdsaP256, ikeProposal: ike, espProposal: esp, epochNow: 1_749_945_600)
             factoryA = EngineFactory(bench: bench, isA: true, reauthenticate: aSide, seed: 100)
             factoryB = EngineFactory(bench: bench, isA: false, reauthenticate: !aSide, seed: 200)
-            coreA = DaemonCore(factory: factoryA, dataplane: dpA, logger: LogCapture().logger(), reinitiateDelaySeconds: 10)
-            coreB = DaemonCore(factory: factoryB, dataplane: dpB, logger: LogCapture().logger(), reinitiateDelaySeconds: 10)
+            coreA = DaemonCore(factory: factoryA, dataplane: dpA, logger: logA.logger(), reinitiateDelaySeconds: 10)
+            coreB = DaemonCore(factory: factoryB, dataplane: dpB, logger: logB.logger(), reinitiateDelaySeconds: 10)
             coreA.add(peer: DaemonPeer(name: "gw-b", addresses: [gwB], local: Self.aEnd, remote: Self.bEnd, initiator: true))
             coreB.add(peer: DaemonPeer(name: "gw-a", addresses: [gwA], local: Self.bEnd, remote: Self.aEnd, initiator: false))
             coreA.onEvent = { [unowned self] _, e in events.append(("A", e)) }

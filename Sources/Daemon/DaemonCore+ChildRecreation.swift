@@ -1,0 +1,62 @@
+// RFC 7296 §1.4.1 (deleting a Child SA leaves its IKE SA up, with nothing to carry traffic)
+// and §2.8.3 (a new IKE SA with its Child SA, then the old one deleted: make-before-break).
+import IKEv2
+
+extension DaemonCore {
+    /// Called at the end of every `drain` of one of the peer's sessions. A route-based tunnel is
+    /// meant to be always up: when its last Child SA was deleted (by the peer's Delete or
+    /// `viaduct terminate --child`) while an IKE SA lives on, the topology's initiator builds it
+    /// again after `reinitiateDelaySeconds`, through a reauthentication (the engine negotiates
+    /// no Child SA outside a rekey or IKE_AUTH). Only the initiator acts, so the two ends never
+    /// race. A Child SA appearing meanwhile (the peer rebuilt the tunnel first), the IKE SA going
+    /// (re-initiation takes over), a removed peer or a shutdown cancel it.
+    func reviewChildlessTunnel(peerIndex p: Int, childDeleted: Bool, now: IKEInstant) {
+        let name = table.peers[p].name
+        if recreateChildAt[p] != nil {
+            guard let reason = recreationCancelReason(peerIndex: p) else { return }
+            recreateChildAt[p] = nil
+            logger.info("tunnel re-establishment cancelled", metadata: ["peer": "\(name)", "reason": "\(reason)"])
+            return
+        }
+        guard childDeleted, table.peers[p].initiator, recreationCancelReason(peerIndex: p) == nil else { return }
+        recreateChildAt[p] = now.adding(seconds: reinitiateDelaySeconds)
+        logger.notice("tunnel has no Child SA left: re-establishing in \(Self.seconds(reinitiateDelaySeconds))", metadata: [
+            "peer": "\(name)", "remote": "\(table.peers[p].remote)",
+        ])
+    }
+
+    /// Re-establishments whose pause is over: a new IKE SA with a Child SA replaces the peer's
+    /// newest established IKE SA, which is deleted once the new Child SA is installed. A failed
+    /// attempt is retried by the reauthentication's own retry while the old IKE SA lives.
+    func childRecreationTimers(now: IKEInstant) {
+        for (p, at) in recreateChildAt.sorted(by: { $0.key < $1.key }) where at <= now {
+            recreateChildAt[p] = nil
+            guard recreationCancelReason(peerIndex: p) == nil, let old = establishedSessions(ofPeer: p).last else { continue }
+            logger.notice("re-establishing the tunnel: a new IKE SA with a Child SA replaces the one without", metadata: [
+                "peer": "\(table.peers[p].name)",
+            ])
+            startReauthentication(replacing: old, peerIndex: p, now: now)
+        }
+    }
+
+    /// Why no re-establishment is (or stays) due for the peer, or nil when one is.
+    private func recreationCancelReason(peerIndex p: Int) -> String? {
+        if shuttingDown { return "the daemon is stopping" }
+        if table.retired.contains(p) { return "the tunnel was removed" }
+        if table.sessions.contains(where: { $0.value.peerIndex == p && !$0.value.finished && !(liveChildren[$0.key] ?? [:]).isEmpty }) {
+            return "a Child SA is installed again"
+        }
+        if reauth.pending[p] != nil { return "a new IKE SA is being negotiated" }
+        if establishedSessions(ofPeer: p).isEmpty { return "no IKE SA left: re-initiation takes over" }
+        return nil
+    }
+
+    /// The peer's established, unfinished sessions, oldest first.
+    private func establishedSessions(ofPeer p: Int) -> [SessionTable.SessionID] {
+        table.sessions.filter { $0.value.peerIndex == p && !$0.value.finished && reauth.spis[$0.key] != nil }.map(\.key).sorted()
+    }
+
+    private static func seconds(_ s: Double) -> String {
+        s == s.rounded() ? "\(Int(s))s" : "\(s)s"
+    }
+}
