@@ -61,8 +61,10 @@ ID_S=strongswan-gw.example.net
 # lifecycle-strongswan: strongSwan rekeys the Child SA (PFS, x25519) and the IKE SA, then deletes
 #   the Child SA and the IKE SA (swanctl --rekey / --terminate); after each step both sides show
 #   the same SPIs and LAN<->LAN ping works. lifecycle-viaduct: Viaduct rekeys the Child SA (PFS)
-#   and the IKE SA on its own short lifetimes, deletes the Child SA (viaduct terminate --child),
-#   then stops (SIGTERM: Delete of the IKE SA).
+#   and the IKE SA on its own short lifetimes, deletes the Child SA (viaduct terminate --child) and,
+#   as the initiator, builds the tunnel again after --retry-delay; strongSwan deletes the new Child SA
+#   (swanctl --terminate --child) and Viaduct builds it again; then Viaduct stops (SIGTERM: Delete of
+#   the IKE SA).
 # peer-restart: charon is killed (SIGKILL) and started again; it initiates with INITIAL_CONTACT
 #   and Viaduct drops the stale SA and carries traffic on the new one within a bound.
 # cookie: Viaduct demands a COOKIE for every IKE_SA_INIT (RFC 7296 §2.6), strongSwan returns it, then up.
@@ -585,10 +587,32 @@ run_lifecycle_strongswan() {
   check_deleted_by_strongswan "$dir"
 }
 
+# check_rebuilt DIR LABEL T0_MS DOWNS OLD_IKE OLD_CHILD: the tunnel's only Child SA was deleted at
+# T0_MS (ms since the epoch) and its IKE SA left up. Viaduct took the interface down (more than DOWNS
+# "link down" lines), logged that it re-establishes the tunnel after --retry-delay (5 s), and, as the
+# topology's initiator, built it again (a new IKE SA with a Child SA, the old IKE SA deleted): strongSwan
+# settles on one IKE SA and one Child SA other than the old ones, Viaduct's status shows the same and
+# LAN<->LAN ping works both ways, within REBUILD_BOUND seconds of T0_MS (the time is printed).
+REBUILD_BOUND=15
+check_rebuilt() {
+  local dir=$1 label=$2 t0=$3 downs=$4 ms
+  wait_for 5 sh -c "[ \$(grep -c 'kernel updated change=\"~ link [^ ]* down\"' '$dir/viaduct.log') -gt $downs ]" \
+    || fail "$label: Viaduct did not take the tunnel interface down when its last Child SA went" || return 1
+  REBUILDS=$((REBUILDS + 1))
+  [ "$(grep -c "tunnel has no Child SA left: re-establishing in 5s" "$dir/viaduct.log")" -ge "$REBUILDS" ] \
+    || fail "$label: Viaduct did not announce the re-establishment" || return 1
+  check_same "$dir" "$label" "$5" "$6" || return 1
+  ms=$(( $(date +%s%3N) - t0 ))
+  [ "$ms" -le $((REBUILD_BOUND * 1000)) ] || fail "$label: the tunnel came back after ${ms} ms (bound ${REBUILD_BOUND} s)" || return 1
+  note "$label: tunnel back (ping both ways) $((ms / 1000)).$((ms % 1000 / 100)) s after the delete (retry delay 5 s)"
+}
+
 # lifecycle-viaduct: Viaduct rekeys on its soft lifetimes (Child SA every 20 s with PFS, IKE SA
-# after 25 s), then stops: SIGTERM deletes the IKE SA at strongSwan.
+# after 25 s); the Child SA deleted by either side comes back; then Viaduct stops: SIGTERM deletes
+# the IKE SA at strongSwan.
 run_lifecycle_viaduct() {
   local dir=$1 ike0 child0 vpid
+  REBUILDS=0
   check_up "$dir" && check_installed "$dir" && check_same "$dir" up || return 1
   ike0=$SS_IKE child0=$SS_CHILD
   wait_for 30 sh -c "[ \$(grep -c 'child SA established' '$dir/viaduct.log') -ge 2 ]" || fail "Viaduct did not rekey the Child SA within 30 s" || return 1
@@ -602,6 +626,9 @@ run_lifecycle_viaduct() {
   # Viaduct's side of DELETE: the Child SA on an operator's command, then the IKE SA by
   # stopping the daemon.
   local c_out=${SS_CHILD#* }  # a Delete names the sender's inbound SPI: strongSwan's outbound one
+  local ike1=$SS_IKE child1=$SS_CHILD downs t0
+  downs=$(grep -c 'kernel updated change="~ link [^ ]* down"' "$dir/viaduct.log")
+  t0=$(date +%s%3N)
   ip netns exec $NS_V "$VIADUCT" terminate ss-gw --child --socket "$dir/viaduct.sock" >"$dir/terminate-child.log" 2>&1 \
     || fail "viaduct terminate --child: $(tail -1 "$dir/terminate-child.log")" || return 1
   wait_for 10 grep -q "received DELETE for ESP CHILD_SA with SPI $c_out" "$dir/strongswan/charon.log" \
@@ -609,10 +636,22 @@ run_lifecycle_viaduct() {
   wait_for 5 sh -c "! SWANCTL_DIR='$dir/strongswan/swanctl' ip netns exec $NS_S swanctl --list-sas --uri 'unix://$dir/strongswan/run/charon.vici' 2>/dev/null | grep -q INSTALLED" \
     || fail "strongSwan kept the Child SA after Viaduct's delete" || return 1
   note "child delete by viaduct ok"
+  check_rebuilt "$dir" "rebuilt-after-viaduct-delete" "$t0" "$downs" "$ike1" "$child1" || return 1
+  # strongSwan deletes the only Child SA (its IKE SA stays): Viaduct, the initiator, builds the tunnel again.
+  local ike2=$SS_IKE child2=$SS_CHILD c_in2=${SS_CHILD% *} c_out2=${SS_CHILD#* }
+  downs=$(grep -c 'kernel updated change="~ link [^ ]* down"' "$dir/viaduct.log")
+  t0=$(date +%s%3N)
+  sw "$dir" --terminate --child net --timeout 10 >"$dir/terminate-child-ss.log" 2>&1
+  wait_for 10 grep -q "child SA removed.*spi=\"${c_out2}_i ${c_in2}_o\"" "$dir/viaduct.log" \
+    || fail "Viaduct did not remove the Child SA strongSwan deleted" || return 1
+  check_rebuilt "$dir" "rebuilt-after-strongswan-delete" "$t0" "$downs" "$ike2" "$child2" || return 1
+  local deletes
+  deletes=$(grep -c "received DELETE for IKE_SA" "$dir/strongswan/charon.log")
   vpid=$VIADUCT_PID
   kill -TERM "$vpid"
   wait_for 10 sh -c "! kill -0 $vpid 2>/dev/null" || fail "viaduct did not stop on SIGTERM" || return 1
-  wait_for 5 grep -q "received DELETE for IKE_SA" "$dir/strongswan/charon.log" || fail "strongSwan got no DELETE from the stopping Viaduct" || return 1
+  wait_for 5 sh -c "[ \$(grep -c 'received DELETE for IKE_SA' '$dir/strongswan/charon.log') -gt $deletes ]" \
+    || fail "strongSwan got no DELETE from the stopping Viaduct" || return 1
   wait_for 5 sh -c "! SWANCTL_DIR='$dir/strongswan/swanctl' ip netns exec $NS_S swanctl --list-sas --uri 'unix://$dir/strongswan/run/charon.vici' 2>/dev/null | grep -q ESTABLISHED" \
     || fail "strongSwan kept the IKE SA after Viaduct's delete" || return 1
   note "ike delete by viaduct ok"
