@@ -83,7 +83,7 @@ struct BenchDataplane: ParsableCommand {
                 return "\(name) \(String(format: "%.0f", ticks / ticksPerSecond / wall * 100))%"
             }
             print("  run \(index): \(String(format: "%6.2f", gbps)) Gbit/s   data plane CPU \(String(format: "%5.0f", cpu / wall * 100))% of one core"
-                  + "   (\(perThread.joined(separator: ", ")))")
+                  + "   (\(perThread.joined(separator: ", ")))   TCP retransmits \(Self.retransmits(json).map(String.init) ?? "?")")
         }
         let sorted = results.sorted()
         print("  best \(String(format: "%.2f", sorted.last ?? 0)) Gbit/s, median \(String(format: "%.2f", sorted[sorted.count / 2])) Gbit/s")
@@ -122,6 +122,14 @@ struct BenchDataplane: ParsableCommand {
     }
 
     /// iperf3 -J: end.sum_received.bits_per_second.
+    /// iperf3 -J: end.sum_sent.retransmits (the sender's TCP retransmissions over the run).
+    static func retransmits(_ json: String) -> Int? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let end = object["end"] as? [String: Any],
+              let sent = end["sum_sent"] as? [String: Any] else { return nil }
+        return (sent["retransmits"] as? NSNumber)?.intValue
+    }
+
     static func receivedBitsPerSecond(_ json: String) -> Double {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
               let end = object["end"] as? [String: Any],
