@@ -53,8 +53,8 @@ extension DaemonCore {
         ids.max { survivorRank($0, peerIndex: p) < survivorRank($1, peerIndex: p) }
     }
 
-    /// Called at the end of every `drain` of one of the peer's sessions: a second IKE SA with a
-    /// Child SA schedules the reduction after the grace; back to one cancels it.
+    /// Called at the end of a `drain` of one of the peer's sessions that changed an SA: a second
+    /// IKE SA with a Child SA schedules the reduction after the grace; back to one cancels it.
     func reviewDuplicates(peerIndex p: Int, now: IKEInstant) {
         guard duplicateCandidates(peerIndex: p).count >= 2 else {
             duplicates.forget(peerIndex: p)
@@ -87,7 +87,8 @@ extension DaemonCore {
         var waiting: [SessionTable.SessionID: IKEInstant] = [:]
         for loser in candidates where loser != survivor {
             let spis = reauth.spis[loser] ?? (0, 0)
-            let text = "keeping SPIs \(SPIText.ike(keep.0))_i \(SPIText.ike(keep.1))_r, deleting SPIs \(SPIText.ike(spis.0))_i \(SPIText.ike(spis.1))_r"
+            let text = "keeping SPIs \(SPIText.ike(keep.0))_i \(SPIText.ike(keep.1))_r, "
+                + "deleting SPIs \(SPIText.ike(spis.0))_i \(SPIText.ike(spis.1))_r"
             if createdHere(loser) {
                 mine.append(loser)
                 logger.notice("duplicate IKE SA with \(name): \(text)", metadata: ["peer": "\(name)", "by": "local"])

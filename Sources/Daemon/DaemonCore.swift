@@ -286,12 +286,18 @@ public final class DaemonCore {
         guard let peerIndex = table.sessions[id]?.peerIndex else { return }
         let peer = table.peers[peerIndex]
         var childDeleted = false
+        var saChanged = false
         while let polled = table.withSession(id, { $0.pollEvent() }) ?? nil {
             // §2.8.3: a peer's new IKE SA may have to wait before it carries outbound traffic,
             // and must carry it before any older SA of the peer loses a Child SA.
             let e = beforeApplying(polled, session: id, peerIndex: peerIndex, now: now)
             apply(e, peer: peer.name)
             var report = true
+            switch e {
+            case .ikeSAEstablished, .ikeSARekeyed, .childSAReady, .childSADeleted, .initialContact, .ikeSAFailed, .ikeSADeleted:
+                saChanged = true
+            default: break
+            }
             switch e {
             case .ikeSAEstablished(let spiI, let spiR, _, _, _, _):
                 reinitiateAt[peerIndex] = nil
@@ -336,7 +342,7 @@ public final class DaemonCore {
         }
         // After the whole batch: an IKE SA's Delete removes its Child SAs first, then itself.
         reviewChildlessTunnel(peerIndex: peerIndex, childDeleted: childDeleted, now: now)
-        reviewDuplicates(peerIndex: peerIndex, now: now)
+        if saChanged { reviewDuplicates(peerIndex: peerIndex, now: now) }
     }
 
     // RFC 7296 §2.4: INITIAL_CONTACT means the peer holds no other IKE SA with us (it
