@@ -116,6 +116,7 @@ public final class DaemonCore {
         }
         _ = table.retirePeer(i)
         reauth.forget(peerIndex: i, sessions: peerSessions)
+        for id in peerSessions { duplicates.forget(id) }
         logger.info("peer removed", metadata: ["peer": "\(name)", "sessions": "\(peerSessions.count)"])
         return true
     }
