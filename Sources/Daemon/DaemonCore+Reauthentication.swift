@@ -38,6 +38,7 @@ extension DaemonCore {
         logger.info("reauthentication: the new Child SA is installed, deleting the old IKE SA", metadata: [
             "peer": "\(table.peers[peerIndex].name)",
         ])
+        duplicates.closing.insert(p.old)
         _ = table.withSession(p.old) { $0.close(now: now) }
         drain(p.old, now: now)
     }
@@ -105,10 +106,16 @@ extension DaemonCore {
             reauth.deferred[id] = nil
         case .childSADeleted(let inbound, _):
             if reauth.deferred[id]?.inboundSPI == inbound { reauth.deferred[id] = nil }
-            if liveChildren[id]?[inbound] != nil { activateDeferredOutbound(peerIndex: peerIndex, except: id) }
+            if liveChildren[id]?[inbound] != nil {
+                activateDeferredOutbound(peerIndex: peerIndex, except: id)
+                keepOutbound(peerIndex: peerIndex, losing: inbound, of: id)
+            }
         case .ikeSAFailed, .ikeSADeleted:
             reauth.deferred[id] = nil
-            if !(liveChildren[id] ?? [:]).isEmpty { activateDeferredOutbound(peerIndex: peerIndex, except: id) }
+            if !(liveChildren[id] ?? [:]).isEmpty {
+                activateDeferredOutbound(peerIndex: peerIndex, except: id)
+                for inbound in (liveChildren[id] ?? [:]).keys.sorted() { keepOutbound(peerIndex: peerIndex, losing: inbound, of: id) }
+            }
         default:
             break
         }
@@ -127,7 +134,7 @@ extension DaemonCore {
         }
     }
 
-    private func activate(_ d: ReauthenticationBook.DeferredOutbound, of id: SessionTable.SessionID, peerIndex: Int) {
+    func activate(_ d: ReauthenticationBook.DeferredOutbound, of id: SessionTable.SessionID, peerIndex: Int) {
         reauth.deferred[id] = nil
         let name = table.peers[peerIndex].name
         logger.info("the peer's new IKE SA carries outbound traffic now", metadata: [

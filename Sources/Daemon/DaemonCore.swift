@@ -42,6 +42,15 @@ public final class DaemonCore {
     /// Initiator peers whose tunnel lost its last Child SA while an IKE SA lives on, by peer
     /// index: when it is built again (DaemonCore+ChildRecreation.swift).
     var recreateChildAt: [Int: IKEInstant] = [:]
+    /// Duplicate IKE SAs (DaemonCore+DuplicateIKESAs.swift): when the reduction runs, per peer index.
+    var duplicates = DuplicateIKESABook()
+    /// How long two established IKE SAs of one peer, both with Child SAs and neither part of our
+    /// reauthentication, may coexist before they are reduced to one: long enough for a peer's
+    /// own reauthentication to delete its old SA first.
+    public var duplicateGraceSeconds: Double = 30
+    /// The Child SA (inbound SPI) carrying each peer's outbound traffic, by peer name, as last
+    /// told to the data plane; a duplicate's removal moves it to the surviving IKE SA first.
+    var currentOutbound: [String: UInt32] = [:]
 
     public init(factory: any IKESessionFactory, dataplane: any DataplaneBackend, logger: Logger,
                 reinitiateDelaySeconds: Double = 30, admission: IKEAdmissionGate? = nil) {
@@ -89,6 +98,7 @@ public final class DaemonCore {
         guard let i = table.peerIndex(named: name) else { return false }
         reinitiateAt[i] = nil
         recreateChildAt[i] = nil
+        duplicates.forget(peerIndex: i)
         let peerSessions = table.sessions.filter { $0.value.peerIndex == i }.map(\.key).sorted()
         for id in peerSessions {
             // One Delete of the IKE SA (RFC 7296 §1.4.1), so the peer drops it now rather than
@@ -106,11 +116,12 @@ public final class DaemonCore {
         }
         _ = table.retirePeer(i)
         reauth.forget(peerIndex: i, sessions: peerSessions)
+        for id in peerSessions { duplicates.forget(id) }
         logger.info("peer removed", metadata: ["peer": "\(name)", "sessions": "\(peerSessions.count)"])
         return true
     }
 
-    private func initiate(peerIndex i: Int, now: IKEInstant) {
+    func initiate(peerIndex i: Int, now: IKEInstant) {
         let peer = table.peers[i]
         reinitiateAt[i] = nil
         do {
@@ -204,6 +215,7 @@ public final class DaemonCore {
         shuttingDown = true
         reinitiateAt = [:]
         recreateChildAt = [:]
+        duplicates = DuplicateIKESABook()
         let live = table.sessions.filter { !$0.value.finished }.map(\.key).sorted()
         for id in live {
             _ = table.withSession(id) { $0.close(now: now) }
@@ -223,16 +235,18 @@ public final class DaemonCore {
         for (i, at) in reinitiateAt where at <= now { initiate(peerIndex: i, now: now) }
         reauthenticationTimers(now: now)
         childRecreationTimers(now: now)
+        duplicateTimers(now: now)
         for id in table.reap() {
             sessionStoppedBeingHalfOpen(id)
             reauth.forget(id)
+            duplicates.forget(id)
         }
     }
 
     /// The earliest deadline of any session or pending re-initiation.
     public var nextDeadline: IKEInstant? {
         (table.sessions.values.compactMap(\.session.nextDeadline) + reinitiateAt.values + reauth.deadlines
-            + recreateChildAt.values).min()
+            + recreateChildAt.values + duplicates.checkAt.values).min()
     }
 
     /// Everything the sessions want sent, in order; empties the queue.
@@ -273,12 +287,18 @@ public final class DaemonCore {
         guard let peerIndex = table.sessions[id]?.peerIndex else { return }
         let peer = table.peers[peerIndex]
         var childDeleted = false
+        var saChanged = false
         while let polled = table.withSession(id, { $0.pollEvent() }) ?? nil {
             // §2.8.3: a peer's new IKE SA may have to wait before it carries outbound traffic,
             // and must carry it before any older SA of the peer loses a Child SA.
             let e = beforeApplying(polled, session: id, peerIndex: peerIndex, now: now)
             apply(e, peer: peer.name)
             var report = true
+            switch e {
+            case .ikeSAEstablished, .ikeSARekeyed, .childSAReady, .childSADeleted, .initialContact, .ikeSAFailed, .ikeSADeleted:
+                saChanged = true
+            default: break
+            }
             switch e {
             case .ikeSAEstablished(let spiI, let spiR, _, _, _, _):
                 reinitiateAt[peerIndex] = nil
@@ -323,14 +343,18 @@ public final class DaemonCore {
         }
         // After the whole batch: an IKE SA's Delete removes its Child SAs first, then itself.
         reviewChildlessTunnel(peerIndex: peerIndex, childDeleted: childDeleted, now: now)
+        if saChanged { reviewDuplicates(peerIndex: peerIndex, now: now) }
     }
 
     // RFC 7296 §2.4: INITIAL_CONTACT means the peer holds no other IKE SA with us (it
     // restarted), so our older SAs with it are stale: their Child SAs leave the data plane now,
     // not when DPD gives up on them minutes later, and the sessions are forgotten without a
-    // Delete the peer could not match anyway.
+    // Delete the peer could not match anyway. Our own IKE SA still in its handshake is no older
+    // SA: it crossed the peer's (both ends initiated at once), the peer may hold its responder
+    // half, and it either completes (a duplicate, reduced to one later) or times out.
     private func dropStaleSessions(of peerIndex: Int, keeping id: SessionTable.SessionID, peer: String) {
-        for old in table.sessionIDs(ofPeer: peerIndex, except: id) {
+        for old in table.sessionIDs(ofPeer: peerIndex, except: id)
+        where reauth.spis[old] != nil || reauth.responders.contains(old) || table.sessions[old]?.finished == true {
             for (inbound, outbound) in (liveChildren.removeValue(forKey: old) ?? [:]).sorted(by: { $0.key < $1.key }) {
                 let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
                 apply(deleted, peer: peer)
@@ -339,6 +363,7 @@ public final class DaemonCore {
             sessionStoppedBeingHalfOpen(old)
             table.remove(old)
             reauth.forget(old)
+            duplicates.forget(old)
             logger.info("dropped a stale IKE SA: the peer restarted", metadata: ["peer": "\(peer)"])
         }
     }
@@ -356,6 +381,7 @@ public final class DaemonCore {
                 "enc": "\(AlgorithmText.encryption(sa.encryption))",
                 "integ": "\(sa.integrity.map(AlgorithmText.integrity) ?? "none")",
             ])
+            if sa.activateOutbound { currentOutbound[peer] = sa.inboundSPI }
             do {
                 try dataplane.install(sa, peer: peer)
             } catch {
@@ -364,6 +390,7 @@ public final class DaemonCore {
                 ])
             }
         case .childSADeleted(let inbound, let outbound):
+            if currentOutbound[peer] == inbound { currentOutbound[peer] = nil }
             do {
                 try dataplane.delete(inboundSPI: inbound, outboundSPI: outbound, peer: peer)
             } catch {
@@ -386,6 +413,7 @@ public final class DaemonCore {
                 "old_spi": "\(SPIText.ike(oldI))_i \(SPIText.ike(oldR))_r", "proposal": "\(proposal)",
             ])
         case .childSAOutboundActivated(let inbound, let outbound):
+            currentOutbound[peer] = inbound
             do {
                 try dataplane.activateOutbound(inboundSPI: inbound, outboundSPI: outbound, peer: peer)
             } catch {

@@ -89,7 +89,7 @@ struct DaemonReauthenticationTests {
     }
 
     /// Gateway A (192.0.2.1, the configured initiator) and B (192.0.2.2, responder), with
-    /// `reauthenticating` set on one of them.
+    /// `reauthenticating` set on one of them (on both with `both`).
     final class Pair {
         let coreA: DaemonCore, coreB: DaemonCore
         let factoryA: EngineFactory, factoryB: EngineFactory
@@ -104,14 +104,14 @@ struct DaemonReauthenticationTests {
         /// Drops datagrams in flight when true (e.g. to make an attempt fail).
         var drop: (IKEDatagram) -> Bool = { _ in false }
 
-        init(reauthenticating aSide: Bool) throws {
+        init(reauthenticating aSide: Bool, both: Bool = false) throws {
             guard case .success(let ike) = ProposalSyntax.parse("aes256gcm16-prfsha384-ecp384", kind: .ike),
                   case .success(let esp) = ProposalSyntax.parse("aes256gcm16", kind: .esp) else {
                 throw DaemonError(.configuration, "proposal did not parse")
             }
             let bench = try HandshakeBenchmark(keyType: .ecdsaP256, ikeProposal: ike, espProposal: esp, epochNow: 1_749_945_600)
-            factoryA = EngineFactory(bench: bench, isA: true, reauthenticate: aSide, seed: 100)
-            factoryB = EngineFactory(bench: bench, isA: false, reauthenticate: !aSide, seed: 200)
+            factoryA = EngineFactory(bench: bench, isA: true, reauthenticate: aSide || both, seed: 100)
+            factoryB = EngineFactory(bench: bench, isA: false, reauthenticate: !aSide || both, seed: 200)
             coreA = DaemonCore(factory: factoryA, dataplane: dpA, logger: logA.logger(), reinitiateDelaySeconds: 10)
             coreB = DaemonCore(factory: factoryB, dataplane: dpB, logger: logB.logger(), reinitiateDelaySeconds: 10)
             coreA.add(peer: DaemonPeer(name: "gw-b", addresses: [gwB], local: Self.aEnd, remote: Self.bEnd, initiator: true))

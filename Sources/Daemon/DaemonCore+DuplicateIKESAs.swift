@@ -1,0 +1,148 @@
+// RFC 7296 §2.8 (an IKE SA is independent of any other with the same peer; §2.8.1/§2.8.2 resolve
+// only *rekey* collisions, by the nonces of the two exchanges), §2.8.3 (two IKE SAs with a peer
+// during a reauthentication, make-before-break), §1.4.1 (an IKE SA's Delete takes its Child SAs).
+import IKEv2
+
+/// Two established IKE SAs with one peer that are not a reauthentication in progress: both ends
+/// started one at the same instant (a peer that also initiates, both ends reauthenticating at
+/// once), or one end kept an SA the other gave up on. Nothing in the protocol pairs them up, and
+/// the two ends do not negotiate which one stays, so each end applies the same rule to what both
+/// of them know of every IKE SA:
+///
+/// 1. the survivor is an IKE SA created by the tunnel's topology initiator if there is one
+///    (`DaemonPeer.initiator` on this end; its IKE_SA_INIT's sender on the other), since that is
+///    the end meant to create them;
+/// 2. among several from the same end, the one with the highest (initiator SPI, responder SPI),
+///    compared numerically: both ends saw both SPIs of every IKE SA in its IKE_SA_INIT.
+///
+/// Only IKE SAs with a Child SA installed count (a half-built one carries no traffic yet), and not
+/// the old or new IKE SA of our own reauthentication. The check runs `duplicateGraceSeconds`
+/// after a second such SA appeared, so a peer's reauthentication (which deletes its old SA itself,
+/// within a round trip) ends first. Each losing IKE SA is deleted by the end that created it: the
+/// two ends never both send a Delete for the same SA in the normal case, and neither deletes an
+/// SA the other is about to make its reauthentication's survivor. A losing SA the peer created
+/// and still keeps after `3 × duplicateGraceSeconds` more (a peer without this rule) is deleted by
+/// us; should the peer's Delete cross ours then, each answers the other's (§1.4.1) and both go.
+/// Before any loser is deleted, the survivor's Child SA carries our outbound traffic
+/// (make-before-break); the end receiving the Delete moves its outbound traffic the same way before
+/// the loser's Child SAs leave its data plane (`keepOutbound`). The loser's deletion is reported
+/// like a reauthentication (`ikeSAReauthenticated`, no tunnel-down).
+extension DaemonCore {
+    /// The peer's IKE SAs that take part: established, unfinished, with a Child SA installed,
+    /// neither the old nor the new SA of our reauthentication in progress, nor one this end is
+    /// deleting already (a reauthentication's old SA waiting for the answer to its Delete).
+    func duplicateCandidates(peerIndex p: Int) -> [SessionTable.SessionID] {
+        let pending = reauth.pending[p]
+        return table.sessions.filter { id, e in
+            e.peerIndex == p && !e.finished && reauth.spis[id] != nil && !(liveChildren[id] ?? [:]).isEmpty
+                && id != pending?.old && id != pending?.new && !duplicates.closing.contains(id)
+        }.map(\.key).sorted()
+    }
+
+    /// Whether the IKE SA of session `id` was created by this end (we sent its IKE_SA_INIT).
+    func createdHere(_ id: SessionTable.SessionID) -> Bool { !reauth.responders.contains(id) }
+
+    /// The rule's order: the greatest survives. Both ends compute the same order.
+    func survivorRank(_ id: SessionTable.SessionID, peerIndex p: Int) -> (Int, UInt64, UInt64) {
+        let byTopologyInitiator = table.peers[p].initiator == createdHere(id)
+        let spis = reauth.spis[id] ?? (0, 0)
+        return (byTopologyInitiator ? 1 : 0, spis.0, spis.1)
+    }
+
+    func duplicateSurvivor(among ids: [SessionTable.SessionID], peerIndex p: Int) -> SessionTable.SessionID? {
+        ids.max { survivorRank($0, peerIndex: p) < survivorRank($1, peerIndex: p) }
+    }
+
+    /// Called at the end of a `drain` of one of the peer's sessions that changed an SA: a second
+    /// IKE SA with a Child SA schedules the reduction after the grace; back to one cancels it.
+    func reviewDuplicates(peerIndex p: Int, now: IKEInstant) {
+        guard duplicateCandidates(peerIndex: p).count >= 2 else {
+            duplicates.forget(peerIndex: p)
+            return
+        }
+        guard duplicates.checkAt[p] == nil, !shuttingDown, !table.retired.contains(p) else { return }
+        duplicates.checkAt[p] = now.adding(seconds: duplicateGraceSeconds)
+        logger.debug("another IKE SA with the peer: reduced to one unless it goes by itself", metadata: [
+            "peer": "\(table.peers[p].name)", "in": "\(Int(duplicateGraceSeconds))s",
+        ])
+    }
+
+    func duplicateTimers(now: IKEInstant) {
+        for (p, at) in duplicates.checkAt.sorted(by: { $0.key < $1.key }) where at <= now {
+            duplicates.checkAt[p] = nil
+            reduceDuplicates(peerIndex: p, now: now)
+        }
+    }
+
+    private func reduceDuplicates(peerIndex p: Int, now: IKEInstant) {
+        guard !shuttingDown, !table.retired.contains(p) else { return }
+        let candidates = duplicateCandidates(peerIndex: p)
+        guard candidates.count >= 2, let survivor = duplicateSurvivor(among: candidates, peerIndex: p) else {
+            duplicates.forget(peerIndex: p)
+            return
+        }
+        let name = table.peers[p].name
+        let keep = reauth.spis[survivor] ?? (0, 0)
+        var mine: [SessionTable.SessionID] = []
+        var waiting: [SessionTable.SessionID: IKEInstant] = [:]
+        for loser in candidates where loser != survivor {
+            let spis = reauth.spis[loser] ?? (0, 0)
+            let text = "keeping SPIs \(SPIText.ike(keep.0))_i \(SPIText.ike(keep.1))_r, "
+                + "deleting SPIs \(SPIText.ike(spis.0))_i \(SPIText.ike(spis.1))_r"
+            if createdHere(loser) {
+                mine.append(loser)
+                logger.notice("duplicate IKE SA with \(name): \(text)", metadata: ["peer": "\(name)", "by": "local"])
+            } else if let until = duplicates.peerLosers[p]?[loser], until <= now {
+                mine.append(loser)
+                logger.notice("duplicate IKE SA with \(name): \(text)", metadata: [
+                    "peer": "\(name)", "by": "local", "reason": "the peer kept it",
+                ])
+            } else {
+                let until = duplicates.peerLosers[p]?[loser] ?? now.adding(seconds: 3 * duplicateGraceSeconds)
+                waiting[loser] = until
+                logger.info("duplicate IKE SA with \(name): \(text)", metadata: ["peer": "\(name)", "by": "peer"])
+            }
+        }
+        duplicates.peerLosers[p] = waiting.isEmpty ? nil : waiting
+        if let next = waiting.values.min() { duplicates.checkAt[p] = next }
+        guard !mine.isEmpty else { return }
+        // Make-before-break: the survivor carries our outbound traffic before a loser's Delete.
+        moveOutbound(peerIndex: p, to: survivor)
+        for loser in mine {
+            duplicates.closing.insert(loser)
+            _ = table.withSession(loser) { $0.close(now: now) }
+            drain(loser, now: now)
+        }
+    }
+
+    /// A Child SA of session `id` leaves the data plane (a Delete, a failure): if it carried the
+    /// peer's outbound traffic while another IKE SA of the peer has a Child SA, that one takes it
+    /// first (the duplicate's survivor, by the rule above), so the tunnel is never without an
+    /// outbound SA.
+    func keepOutbound(peerIndex p: Int, losing inbound: UInt32, of id: SessionTable.SessionID) {
+        guard currentOutbound[table.peers[p].name] == inbound else { return }
+        let others = table.sessions.filter { $0.key != id && $0.value.peerIndex == p && !$0.value.finished
+            && !(liveChildren[$0.key] ?? [:]).isEmpty }.map(\.key).sorted()
+        guard let next = duplicateSurvivor(among: others, peerIndex: p) else { return }
+        moveOutbound(peerIndex: p, to: next)
+    }
+
+    /// A Child SA of session `id` (the highest inbound SPI, for the same choice every time) carries
+    /// the peer's outbound traffic, unless one of its Child SAs already does.
+    private func moveOutbound(peerIndex p: Int, to id: SessionTable.SessionID) {
+        let name = table.peers[p].name
+        guard let children = liveChildren[id], let inbound = children.keys.max(), let outbound = children[inbound],
+              currentOutbound[name].map({ children[$0] == nil }) ?? true else { return }
+        if let d = reauth.deferred[id], d.inboundSPI == inbound {
+            activate(d, of: id, peerIndex: p)
+            return
+        }
+        reauth.deferred[id] = nil
+        logger.info("the surviving IKE SA carries outbound traffic now", metadata: [
+            "peer": "\(name)", "spi": "\(SPIText.child(inbound))_i \(SPIText.child(outbound))_o",
+        ])
+        let event = IKEEvent.childSAOutboundActivated(inboundSPI: inbound, outboundSPI: outbound)
+        apply(event, peer: name)
+        onEvent?(name, event)
+    }
+}
