@@ -832,14 +832,7 @@ run_nat() {
   else
     nat_net_up $NS_S s-wan $IP_S $NS_V v-wan $IP_V || fail "namespaces" || return 1
   fi
-  start_capture "$dir" || fail "tshark" || return 1
-  start_charon "$dir" || fail "charon: $(tail -2 "$dir/strongswan/charon.log" 2>/dev/null)" || return 1
-  strongswan_lan_up || fail "LAN hosts / ipsec0 routes" || return 1
-  start_viaduct "$dir" || fail "viaduct run did not start" || return 1
-  if [ "$initiator" = strongswan ]; then
-    sw "$dir" --initiate --child net --timeout 20 >"$dir/initiate.log" 2>&1 &
-    PIDS+=($!)
-  fi
+  start_both "$dir" "$initiator" lan || return 1
   check_up "$dir" && check_installed "$dir" || return 1
   # NAT detected on both sides: strongSwan says where; Viaduct floated to 4500 without forced
   # encapsulation, and its userspace data plane took the (ESP-in-UDP) Child SA.
@@ -906,14 +899,7 @@ run_fragmentation() {
   make_chain_pki "$dir" || fail "PKI: $(tail -1 "$dir/pki.log")" || return 1
   write_charon "$dir" "$ike" "$esp" up || fail "charon config" || return 1
   net_up || fail "namespaces" || return 1
-  start_capture "$dir" || fail "tshark" || return 1
-  start_charon "$dir" || fail "charon: $(tail -2 "$dir/strongswan/charon.log" 2>/dev/null)" || return 1
-  strongswan_lan_up || fail "LAN hosts / ipsec0 routes" || return 1
-  start_viaduct "$dir" || fail "viaduct run did not start" || return 1
-  if [ "$initiator" = strongswan ]; then
-    sw "$dir" --initiate --child net --timeout 20 >"$dir/initiate.log" 2>&1 &
-    PIDS+=($!)
-  fi
+  start_both "$dir" "$initiator" lan || return 1
   check_up "$dir" && check_installed "$dir" || return 1
   # Both IKE_AUTH messages went as fragments, and each side reassembled the other's.
   local log=$dir/strongswan/charon.log split reassembled
@@ -932,30 +918,41 @@ run_fragmentation() {
 }
 
 # ---------------------------------------------------------------- one scenario
+# start_both DIR INITIATOR LAN: the capture, charon (and its LAN hosts and ipsec0 routes when LAN
+# is "lan"), Viaduct, then strongSwan's initiation when INITIATOR is strongswan.
+start_both() {
+  local dir=$1 initiator=$2 lan=$3
+  start_capture "$dir" || fail "tshark" || return 1
+  start_charon "$dir" || fail "charon: $(tail -2 "$dir/strongswan/charon.log" 2>/dev/null)" || return 1
+  if [ "$lan" = lan ]; then strongswan_lan_up || fail "LAN hosts / ipsec0 routes" || return 1; fi
+  start_viaduct "$dir" || fail "viaduct run did not start" || return 1
+  if [ "$initiator" = strongswan ]; then
+    sw "$dir" --initiate --child net --timeout 20 >"$dir/initiate.log" 2>&1 &
+    PIDS+=($!)
+  fi
+}
+
 run_scenario() {
   local spec=$1
   IFS='|' read -r name initiator keytype ike esp expect <<<"$spec"
   local dir=$WORK/$name
   rm -rf "$dir"; mkdir -p "$dir"
   FAIL_REASON="" NOTE=""
+  # Every scenario starts from the same settings (none leaks into the next).
+  TOPO_IKE_EXTRA="" SS_TOPO_ADDRESS="" SS_REMOTE_ADDRS="" SS_KEEPALIVE="" SS_DPD="" SS_ENCAP="" VIADUCT_EXTRA=""
   if [ "$initiator" = pair ]; then run_pair "$dir" "$ike" "$esp" "$keytype" "$expect"; return; fi
-  TOPO_IKE_EXTRA="" SS_TOPO_ADDRESS="" SS_REMOTE_ADDRS="" SS_KEEPALIVE="" SS_DPD="" SS_ENCAP=""
   if [ "$expect" = nat ]; then run_nat "$dir" "$initiator" "$ike" "$esp" "$keytype"; return; fi
   if [ "$expect" = fragmentation ]; then run_fragmentation "$dir" "$initiator" "$ike" "$esp"; return; fi
   write_topology "$dir" "$initiator" "$ike" "$esp" "$expect" || fail "topology" || return 1
   make_pki "$dir" "$keytype" "$expect" || fail "PKI: $(tail -1 "$dir/pki.log")" || return 1
   write_charon "$dir" "$ike" "$esp" "$expect" || fail "charon config" || return 1
   net_up || fail "namespaces" || return 1
-  start_capture "$dir" || fail "tshark" || return 1
-  start_charon "$dir" || fail "charon: $(tail -2 "$dir/strongswan/charon.log" 2>/dev/null)" || return 1
-  case $expect in up|traffic|cookie|lifecycle-*|peer-restart|reauth-*) strongswan_lan_up || fail "LAN hosts / ipsec0 routes" || return 1 ;; esac
-  VIADUCT_EXTRA=""
+  local lan=none initiates=$initiator
+  case $expect in up|traffic|cookie|lifecycle-*|peer-restart|reauth-*) lan=lan ;; esac
+  # peer-restart: charon's start_action brings the tunnel up, now and after its restart.
+  [ "$expect" = peer-restart ] && initiates=none
   [ "$expect" = cookie ] && VIADUCT_EXTRA="--cookie-threshold 0"
-  start_viaduct "$dir" || fail "viaduct run did not start" || return 1
-  if [ "$initiator" = strongswan ] && [ "$expect" != peer-restart ]; then
-    sw "$dir" --initiate --child net --timeout 20 >"$dir/initiate.log" 2>&1 &
-    PIDS+=($!)
-  fi
+  start_both "$dir" "$initiates" "$lan" || return 1
   case $expect in
     up) check_up "$dir" && check_installed "$dir" && check_traffic_strongswan "$dir" 0 || return 1 ;;
     traffic) check_up "$dir" && check_installed "$dir" && check_traffic_strongswan "$dir" 1 || return 1 ;;

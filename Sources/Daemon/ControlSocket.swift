@@ -50,12 +50,7 @@ public final class ControlSocket {
 
     /// The next pending connection, non-blocking and close-on-exec, or nil when none waits.
     func accept() -> Int32? {
-        let fd = descriptor
-        guard case .success(let c) = Syscall.retrying({ Glibc.accept(fd, nil, nil) }) else { return nil }
-        // accept4 is hidden behind _GNU_SOURCE; set the same flags in two calls.
-        _ = fcntl(c, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK)
-        return c
+        Syscall.acceptConnection(descriptor)
     }
 
     private static func makeDirectory(of path: String) throws(DaemonError) {

@@ -49,10 +49,6 @@ final class MetricsListener {
 
     /// The next pending connection, non-blocking and close-on-exec, or nil when none waits.
     func accept() -> Int32? {
-        let fd = descriptor
-        guard case .success(let c) = Syscall.retrying({ Glibc.accept(fd, nil, nil) }) else { return nil }
-        _ = fcntl(c, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK)
-        return c
+        Syscall.acceptConnection(descriptor)
     }
 }

@@ -56,13 +56,7 @@ struct SessionTable {
             for a in p.addresses where byAddress[a] == nil { byAddress[a] = i }
         }
         let dropped = sessions.filter { $0.value.peerIndex == index }.map(\.key)
-        let gone = Set(dropped)
-        for id in dropped {
-            sessions[id] = nil
-            spisOf[id] = nil
-        }
-        bySPI = bySPI.filter { !gone.contains($0.value) }
-        byHalfOpen = byHalfOpen.filter { !gone.contains($0.value) }
+        forget(dropped)
         return dropped
     }
 
@@ -100,10 +94,7 @@ struct SessionTable {
     /// Forgets a session at once, deadlines or not, with its SPIs (its peer restarted:
     /// INITIAL_CONTACT, so it no longer knows this SA).
     mutating func remove(_ id: SessionID) {
-        sessions[id] = nil
-        spisOf[id] = nil
-        bySPI = bySPI.filter { $0.value != id }
-        byHalfOpen = byHalfOpen.filter { $0.value != id }
+        forget([id])
     }
 
     func route(_ route: IKEMessageRoute, from address: [UInt8]) -> Lookup {
@@ -135,14 +126,19 @@ struct SessionTable {
     mutating func reap() -> [SessionID] {
         let dead = sessions.filter { $0.value.finished && $0.value.session.nextDeadline == nil }.map(\.key)
         guard !dead.isEmpty else { return [] }
-        let gone = Set(dead)
-        for id in dead {
+        forget(dead)
+        return dead
+    }
+
+    /// Drops sessions with every index that leads to them (SPIs, half-open keys).
+    private mutating func forget(_ ids: [SessionID]) {
+        let gone = Set(ids)
+        for id in ids {
             sessions[id] = nil
             spisOf[id] = nil
         }
         bySPI = bySPI.filter { !gone.contains($0.value) }
         byHalfOpen = byHalfOpen.filter { !gone.contains($0.value) }
-        return dead
     }
 
     /// Sessions of a peer other than `id`, finished or not.

@@ -16,6 +16,15 @@ enum Syscall {
         }
     }
 
+    /// The next pending connection on listening socket `fd`, non-blocking and close-on-exec, or
+    /// nil when none waits. (accept4 is hidden behind _GNU_SOURCE; the same flags in two calls.)
+    static func acceptConnection(_ fd: Int32) -> Int32? {
+        guard case .success(let c) = retrying({ Glibc.accept(fd, nil, nil) }) else { return nil }
+        _ = fcntl(c, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK)
+        return c
+    }
+
     /// Like `retrying`, for calls whose result carries no value.
     @inline(__always)
     static func check(_ body: () -> Int32) -> Result<Void, Errno> {

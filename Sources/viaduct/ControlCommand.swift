@@ -6,11 +6,19 @@ import Foundation
 enum ControlCommand {
     static func send(_ command: SessionCommand, peer: String, target: ControlTarget) throws {
         let path = try target.path()
-        do {
+        try reportingFailures {
             let client = try ControlClient(path: path)
             defer { client.close() }
             _ = try exchange(client, .init(command: command.rawValue, peer: peer))
             print("\(command.rawValue) \(peer): started")
+        }
+    }
+
+    /// Runs a conversation with the daemon; a connection failure or a refusal becomes
+    /// `viaduct: error: …` on stderr and exit status 1.
+    static func reportingFailures(_ body: () throws -> Void) throws {
+        do {
+            try body()
         } catch let e as DaemonError {
             Output.error("viaduct: error: \(e.message)")
             throw ExitCode(1)

@@ -30,7 +30,7 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let path = try target.path()
-        do {
+        try ControlCommand.reportingFailures {
             let client = try ControlClient(path: path)
             defer { client.close() }
             guard let status = try ControlCommand.exchange(client, .init(command: "status")).status else {
@@ -42,12 +42,6 @@ struct Status: ParsableCommand {
             } else {
                 print(StatusText.render(status), terminator: "")
             }
-        } catch let e as DaemonError {
-            Output.error("viaduct: error: \(e.message)")
-            throw ExitCode(1)
-        } catch let e as ControlMessage.ErrorBody {
-            Output.error("viaduct: error: \(e.message)")
-            throw ExitCode(1)
         }
     }
 }
