@@ -43,7 +43,7 @@ extension DaemonCore {
     private func recreationCancelReason(peerIndex p: Int) -> String? {
         if shuttingDown { return "the daemon is stopping" }
         if table.retired.contains(p) { return "the tunnel was removed" }
-        if table.sessions.contains(where: { $0.value.peerIndex == p && !$0.value.finished && !(liveChildren[$0.key] ?? [:]).isEmpty }) {
+        if !sessionsWithChildren(ofPeer: p).isEmpty {
             return "a Child SA is installed again"
         }
         if reauth.pending[p] != nil { return "a new IKE SA is being negotiated" }

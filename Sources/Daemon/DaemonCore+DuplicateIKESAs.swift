@@ -121,9 +121,7 @@ extension DaemonCore {
     /// outbound SA.
     func keepOutbound(peerIndex p: Int, losing inbound: UInt32, of id: SessionTable.SessionID) {
         guard currentOutbound[table.peers[p].name] == inbound else { return }
-        let others = table.sessions.filter { $0.key != id && $0.value.peerIndex == p && !$0.value.finished
-            && !(liveChildren[$0.key] ?? [:]).isEmpty }.map(\.key).sorted()
-        guard let next = duplicateSurvivor(among: others, peerIndex: p) else { return }
+        guard let next = duplicateSurvivor(among: sessionsWithChildren(ofPeer: p, except: id), peerIndex: p) else { return }
         moveOutbound(peerIndex: p, to: next)
     }
 

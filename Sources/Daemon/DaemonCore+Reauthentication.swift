@@ -123,8 +123,7 @@ extension DaemonCore {
     }
 
     private func otherSessionCarriesTraffic(_ id: SessionTable.SessionID, peerIndex: Int) -> Bool {
-        table.sessions.contains { $0.key != id && $0.value.peerIndex == peerIndex && !$0.value.finished
-            && !(liveChildren[$0.key] ?? [:]).isEmpty }
+        !sessionsWithChildren(ofPeer: peerIndex, except: id).isEmpty
     }
 
     private func activateDeferredOutbound(peerIndex: Int, except id: SessionTable.SessionID) {

@@ -19,6 +19,13 @@ public final class DaemonCore {
     /// SPI): an IKE SA that dies without deleting them (DPD, retransmission timeout) must not
     /// leave them installed, nor its tunnel up.
     var liveChildren: [SessionTable.SessionID: [UInt32: UInt32]] = [:]
+
+    /// The peer's unfinished sessions (other than `id`) with a Child SA in the data plane, in
+    /// session order: the IKE SAs that carry the tunnel.
+    func sessionsWithChildren(ofPeer p: Int, except id: SessionTable.SessionID? = nil) -> [SessionTable.SessionID] {
+        table.sessions.filter { $0.key != id && $0.value.peerIndex == p && !$0.value.finished
+            && !(liveChildren[$0.key] ?? [:]).isEmpty }.map(\.key).sorted()
+    }
     /// Initiator peers waiting to try again, by peer index.
     private var reinitiateAt: [Int: IKEInstant] = [:]
     /// Set by `closeAll`: nothing is initiated any more.
