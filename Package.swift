@@ -46,11 +46,13 @@ let package = Package(
         ]),
 
         // App.
+        // `git describe` of the checkout, for --version, the first log line, status and metrics.
+        .plugin(name: "BuildVersion", capability: .buildTool()),
         .executableTarget(name: "viaduct", dependencies: [
             "Topology", "Crypto", "CryptoCore", "ESP", "Dataplane", "Daemon", "KernelModel", "Netlink", "Reconciler",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], plugins: ["BuildVersion"]),
 
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore"]),
@@ -60,7 +62,7 @@ let package = Package(
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
         .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "ESP", "Crypto", "KernelModel"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
-        .testTarget(name: "ViaductCLITests", dependencies: ["viaduct"]),
+        .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon"]),
     ],
     swiftLanguageModes: [.v6]
 )

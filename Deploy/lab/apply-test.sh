@@ -5,7 +5,7 @@
 #     packet; no existing Child SA is replaced (SPIs unchanged); dc4 is reached on its BGP route;
 #  2. removing it again: exactly its tunnels go, nothing else moves, no packet lost;
 #  3. an invalid topology is refused with FILE:LINE:COLUMN and the running state is untouched;
-#  4. --confirm: not confirmed rolls back, confirmed keeps;
+#  4. --confirm: not confirmed rolls back, confirmed keeps; --no-wait then viaduct confirm/rollback;
 #  5. kill -9 of a daemon in the middle of an apply, then a start with the new file: it converges,
 #     with nothing of the removed tunnel left behind.
 #   sudo Deploy/lab/apply-test.sh         VIADUCT=/path/to/viaduct KEEP=1 (leave the lab up)
@@ -113,6 +113,22 @@ sleep 5
 check "--confirm answered: dc4 still configured after the deadline" [ "$(peers dc1)" = "dc2 dc3 dc4" ]
 "$VIADUCT" apply "$D/topology.yaml" --node dc1 --socket "$D/dc1.sock" >/dev/null 2>&1
 check "plain apply back: dc1 is back to dc2 dc3" [ "$(peers dc1)" = "dc2 dc3" ]
+
+# 4a. --confirm --no-wait, settled from another command (VyOS commit-confirm; Ansible): rollback
+#     undoes it at once, confirm keeps it past the deadline, and a second confirm has nothing to do.
+check "--no-wait: returns at once, applied" "$VIADUCT" apply "$D/four.yaml" --node dc1 --socket "$D/dc1.sock" --confirm 30 --no-wait
+check "--no-wait: dc4 configured while unconfirmed" [ "$(peers dc1)" = "dc2 dc3 dc4" ]
+check "rollback: exit 0" "$VIADUCT" rollback --socket "$D/dc1.sock"
+check "rollback: dc1 is back to dc2 dc3 at once" [ "$(peers dc1)" = "dc2 dc3" ]
+check "rollback: old Child SAs untouched" [ "$(spis dc1)" = "$before1" ]
+check "rollback with nothing pending: exit 1" sh -c "! '$VIADUCT' rollback --socket '$D/dc1.sock' 2>/dev/null"
+check "--no-wait again: applied" "$VIADUCT" apply "$D/four.yaml" --node dc1 --socket "$D/dc1.sock" --confirm 2 --no-wait
+check "confirm: exit 0" "$VIADUCT" confirm --socket "$D/dc1.sock"
+sleep 3
+check "confirm: dc4 still configured after the deadline" [ "$(peers dc1)" = "dc2 dc3 dc4" ]
+check "confirm with nothing pending: exit 1" sh -c "! '$VIADUCT' confirm --socket '$D/dc1.sock' 2>/dev/null"
+"$VIADUCT" apply "$D/topology.yaml" --node dc1 --socket "$D/dc1.sock" >/dev/null 2>&1
+check "plain apply back again: dc1 is back to dc2 dc3" [ "$(peers dc1)" = "dc2 dc3" ]
 
 # 4b. systemctl reload = SIGHUP: the daemon re-reads the file it was started from and applies it.
 #     The metrics endpoint follows: a removed tunnel's gauges go with it.

@@ -2,7 +2,7 @@ import Foundation
 import IKEv2
 import Topology
 
-/// The control socket's `apply` and `confirm` (`ControlMessage`): reads and validates the
+/// The control socket's `apply`, `confirm` and `rollback` (`ControlMessage`): reads and validates the
 /// topology file, plans it for this daemon's node and hands the plan to `PlanApplier`. Invalid
 /// input is answered with its diagnostics (FILE:LINE:COLUMN) and changes nothing.
 public final class ControlApplyHandler {
@@ -52,6 +52,12 @@ public final class ControlApplyHandler {
         } catch {
             return ControlMessage.Reply(ok: false, error: .init(code: "refused", message: error.message))
         }
+    }
+
+    func rollback(now: IKEInstant) -> ControlMessage.Reply {
+        applier.rollback(now: now)
+            ? ControlMessage.Reply(ok: true)
+            : ControlMessage.Reply(ok: false, error: .init(code: "nothing-to-roll-back", message: "no apply is waiting for confirmation"))
     }
 
     func confirm() -> ControlMessage.Reply {

@@ -19,6 +19,8 @@ import Topology
 ///                              with nothing changed
 ///     {"command":"confirm"}    keeps an apply made with confirm_seconds; {"ok":true}, or
 ///                              {"ok":false,"error":{"code":"nothing-to-confirm",...}}
+///     {"command":"rollback"}   restores the plan from before an unconfirmed apply now; {"ok":true},
+///                              or {"ok":false,"error":{"code":"nothing-to-roll-back",...}}
 ///
 /// Anything else gets `{"ok":false,"error":{"code":"unknown-command"|"bad-request","message":"..."}}`
 /// and the connection stays open. A client that cannot keep up with the event stream is

@@ -13,7 +13,7 @@ public final class ControlServer: EventLoopSource {
     private let perform: (SessionCommand, String, IKEInstant) -> String?
     private let ownUID = geteuid()
     static let maxConnections = 32
-    /// Answers `apply` and `confirm`; nil: the daemon takes no plan changes.
+    /// Answers `apply`, `confirm` and `rollback`; nil: the daemon takes no plan changes.
     public var applier: ControlApplyHandler?
 
     public init(socket: ControlSocket, status: @escaping (IKEInstant) -> NodeStatus,
@@ -96,15 +96,19 @@ public final class ControlServer: EventLoopSource {
         case "events"?:
             c.subscribed = true
             reply = ControlMessage.Reply(ok: true)
-        case "apply"?, "confirm"?:
+        case "apply"?, "confirm"?, "rollback"?:
             guard let applier, let request = ControlMessage.decode(ControlMessage.Request.self, line: line) else {
                 reply = ControlMessage.Reply(ok: false, error: .init(code: "unsupported", message: "this daemon takes no plan changes"))
                 break
             }
-            reply = request.command == "apply" ? applier.apply(request, now: now) : applier.confirm()
+            switch request.command {
+            case "apply": reply = applier.apply(request, now: now)
+            case "confirm": reply = applier.confirm()
+            default: reply = applier.rollback(now: now)
+            }
         case let other?:
             reply = ControlMessage.Reply(ok: false, error: .init(code: "unknown-command",
-                                                                 message: "unknown command '\(other)'; use status, events, apply, confirm, \(SessionCommand.allCases.map(\.rawValue).joined(separator: ", "))"))
+                                                                 message: "unknown command '\(other)'; use status, events, apply, confirm, rollback, \(SessionCommand.allCases.map(\.rawValue).joined(separator: ", "))"))
         case nil:
             reply = ControlMessage.Reply(ok: false, error: .init(code: "bad-request",
                                                                  message: #"a request is one JSON object per line, e.g. {"command":"status"}"#))

@@ -48,12 +48,14 @@ public final class DaemonMetrics {
     static var sendErrors: MetricNameDescriptor { name("ike_send_errors", "total", "IKE datagrams the kernel refused to send") }
     static var receiveErrors: MetricNameDescriptor { name("ike_receive_errors", "total", "Failed reads from the IKE sockets") }
     static var dropped: MetricNameDescriptor { name("ike_datagrams_dropped", "total", "Datagrams that reached no IKE session, by reason") }
+    static var buildInfo: MetricNameDescriptor { name("build_info", "", "Always 1; the version label is the daemon's build (viaduct --version)") }
     static var keepalives: MetricNameDescriptor { name("nat_keepalives_received", "total", "NAT keepalives received (RFC 3948)") }
 
-    public init(plan: NodePlan, peers: [DaemonPeer], dataplane: String, startedAt: IKEInstant) {
+    public init(plan: NodePlan, peers: [DaemonPeer], dataplane: String, startedAt: IKEInstant, version: String = "unknown") {
         book = TunnelStatusBook(plan: plan, peers: peers, dataplane: dataplane, startedAt: startedAt)
         interfaces = TunnelLinkStates.interfaces(of: plan)
         initiators = Set(peers.filter(\.initiator).map(\.name))
+        registry.makeGauge(descriptor: Self.buildInfo, labels: [("version", version)]).set(to: 1)
         // Every series exists from the start (zero), so a dashboard sees a tunnel that never came up.
         register(peers)
         for reason in ["malformed", "unknown-peer", "unknown-spi", "esp-on-ike-socket"] {

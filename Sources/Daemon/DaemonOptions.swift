@@ -3,6 +3,8 @@ import IKEv2
 /// How `viaduct run` wants the daemon to behave beyond what the plan says.
 public struct DaemonOptions: Sendable {
     public var ports: IKEPorts
+    /// The build (`viaduct --version`), for `status` and the `viaduct_build_info` metric.
+    public var version: String = "unknown"
     /// Install per-socket IPsec bypass policies (needs CAP_NET_ADMIN). Off only for tests
     /// without privileges; a production gateway with route-based 0/0 policies needs them.
     public var bypassPolicies: Bool

@@ -26,21 +26,21 @@ public enum DataplaneSelection {
 
     /// The backend `viaduct run` hands Child SAs to; whether the engine must force UDP
     /// encapsulation for it (the userspace data plane carries ESP-in-UDP only, as strongSwan's
-    /// kernel-libipsec does); and whether the IKE sockets need per-socket XFRM bypass policies.
-    /// They do not with the userspace data plane: it installs no XFRM policy that could catch
-    /// IKE. (Leaving them out also keeps the netns's policy dump free of socket policies, which
-    /// `KernelReconciliation.observe()` does not decode yet.)
+    /// kernel-libipsec does); and whether the IKE sockets get per-socket XFRM bypass policies.
+    /// They do with both data planes, as strongSwan's kernel-netlink always installs them:
+    /// Viaduct's own route-based policies are bound to an if_id or mark and never match IKE, but
+    /// a policy Viaduct does not own (another IPsec stack, an administrator's `0.0.0.0/0`) would
+    /// catch IKE and ESP-in-UDP of every tunnel; a socket policy takes precedence over the SPD.
+    /// Policy dumps skip socket policies, so the reconciler never sees them.
     public static func backend(for plan: NodePlan, logger: Logger) throws(DaemonError)
         -> (backend: any DataplaneBackend, forceUDPEncapsulation: Bool, bypassPolicies: Bool) {
         switch try choose(plan.dataplane, interfaceKinds: Set(plan.tunnels.map(\.interface.kind))) {
         case .userspace:
             let kernel = try ReconcilingKernelStateSync(plan: plan, backend: .userspace)
-            return (UserspaceDataplaneBackend(plan: plan, kernel: kernel, logger: logger), true, false)
+            return (UserspaceDataplaneBackend(plan: plan, kernel: kernel, logger: logger), true, true)
         case .kernel:
-            // Route-based policies are bound to an if_id or mark, so they never match IKE, which
-            // is routed over the underlay: no bypass policies needed here either.
             let kernel = try ReconcilingKernelStateSync(plan: plan, backend: .kernel)
-            return (try KernelDataplaneBackend(plan: plan, kernel: kernel, logger: logger), false, false)
+            return (try KernelDataplaneBackend(plan: plan, kernel: kernel, logger: logger), false, true)
         }
     }
 }

@@ -11,16 +11,21 @@ public struct KeyValueLogHandler: LogHandler {
     public var metadataProvider: Logger.MetadataProvider?
     private let label: String
     private let timestamps: Bool
+    private let journalPriorities: Bool
     private let sink: @Sendable (String) -> Void
 
     /// - Parameters:
     ///   - timestamps: prefix a UTC wall-clock time (for logs outside journald).
+    ///   - journalPriorities: prefix each line with its syslog priority, `<3>` ... `<7>`
+    ///     (sd-daemon(3)), which journald strips and stores as the entry's priority, so that
+    ///     `journalctl -p warning` filters. `stderrIsJournal()` tells when to.
     ///   - sink: where finished lines go; stderr unless a test captures them.
-    public init(label: String, level: Logger.Level = .info, timestamps: Bool = false,
+    public init(label: String, level: Logger.Level = .info, timestamps: Bool = false, journalPriorities: Bool = false,
                 sink: @escaping @Sendable (String) -> Void = KeyValueLogHandler.writeToStandardError) {
         self.label = label
         self.logLevel = level
         self.timestamps = timestamps
+        self.journalPriorities = journalPriorities
         self.sink = sink
     }
 
@@ -39,7 +44,7 @@ public struct KeyValueLogHandler: LogHandler {
         var all = metadata
         if let p = metadataProvider?.get() { all.merge(p) { _, new in new } }
         if let m = event.metadata { all.merge(m) { _, new in new } }
-        var line = ""
+        var line = journalPriorities ? "<\(Self.syslogPriority(event.level))>" : ""
         if timestamps { line += Self.timestamp() + " " }
         line += "\(event.level.rawValue) \(event.message)"
         for key in all.keys.sorted() {
@@ -47,6 +52,35 @@ public struct KeyValueLogHandler: LogHandler {
         }
         line += "\n"
         sink(line)
+    }
+
+    /// syslog(3) priorities as sd-daemon(3) prefixes them: error 3, warning 4, notice 5, info 6,
+    /// debug 7. swift-log's trace is below debug and `critical` is syslog's `crit` (2).
+    static func syslogPriority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: 7
+        case .info: 6
+        case .notice: 5
+        case .warning: 4
+        case .error: 3
+        case .critical: 2
+        }
+    }
+
+    /// Whether stderr is connected to journald: systemd sets `JOURNAL_STREAM=DEVICE:INODE` for a
+    /// service whose output goes to the journal, and the check that stderr is still that stream
+    /// (not redirected by a wrapper) is the one systemd.exec(5) recommends.
+    public static func stderrIsJournal(environment: [String: String]) -> Bool {
+        guard let value = environment["JOURNAL_STREAM"], let stream = parseJournalStream(value),
+              let stderr = Syscall.deviceAndInode(2) else { return false }
+        return stream == stderr
+    }
+
+    /// `DEVICE:INODE`, both decimal, as systemd writes `JOURNAL_STREAM`; nil for anything else.
+    static func parseJournalStream(_ value: String) -> (device: UInt64, inode: UInt64)? {
+        let parts = value.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return nil }
+        return (device, inode)
     }
 
     static func quote(_ v: String) -> String {

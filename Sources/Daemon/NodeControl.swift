@@ -13,10 +13,11 @@ public enum NodeControl {
     /// book into `loop.core`. The caller closes the returned server when the loop ends.
     public static func attach(to loop: IKEEventLoop, plan: NodePlan, dataplane: any DataplaneBackend, path: String?,
                               clock: any MonotonicClock, wall: any WallClock = SystemWallClock(),
-                              logger: Logger, applier: PlanApplier? = nil) throws(DaemonError) -> ControlServer? {
+                              logger: Logger, applier: PlanApplier? = nil, version: String? = nil) throws(DaemonError) -> ControlServer? {
         guard let path else { return nil }
         let core = loop.core
-        let book = TunnelStatusBook(plan: plan, peers: core.peers, dataplane: dataplane.name, startedAt: clock.now())
+        let book = TunnelStatusBook(plan: plan, peers: core.peers, dataplane: dataplane.name, startedAt: clock.now(),
+                                    version: version)
         let server = ControlServer(socket: try ControlSocket(path: path), status: { now in
             book.snapshot(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) }
         }, perform: { command, peer, now in

@@ -24,6 +24,7 @@ public struct NodeCredentials {
         guard let leaf = chain.first else {
             throw DaemonError(.credentials, "\(plan.certificate): no certificate in the file")
         }
+        if case .success(let m) = Syscall.fileModeAndOwner(plan.key) { try checkPrivateKeyMode(plan.key, mode: m.mode) }
         let key = try read(plan.key, "private key") { try PrivateKey.load(path: $0) }
         guard key.matches(leaf.publicKey) else {
             throw DaemonError(.credentials, "\(plan.key) is not the private key of certificate '\(leaf.subject)' (\(plan.certificate))")
@@ -44,6 +45,14 @@ public struct NodeCredentials {
         let validator = CertificateValidator(policy: CertificateValidationPolicy(trustAnchors: anchors, crls: crls))
         return NodeCredentials(certificate: leaf, intermediates: Array(chain.dropFirst()), privateKey: key,
                                validator: validator)
+    }
+
+    /// A private key that group or others may read or write is refused, as OpenSSH refuses an
+    /// unprotected identity file: on a gateway that is a leaked key waiting to happen, and the
+    /// fix is one command. (A file that cannot be stat'ed fails in the read that follows.)
+    static func checkPrivateKeyMode(_ path: String, mode: UInt32) throws(DaemonError) {
+        guard mode & 0o077 != 0 else { return }
+        throw DaemonError(.credentials, "private key \(path) is accessible by group or others (mode 0\(String(mode, radix: 8))); refusing to use it: run 'chmod 600 \(path)'")
     }
 
     private static func read<T>(_ path: String, _ what: String, _ body: (String) throws -> T) throws(DaemonError) -> T {

@@ -47,6 +47,7 @@ public enum NodeDaemon {
         defer { sharing?.detach() }
         logger.info("daemon started", metadata: [
             "node": "\(plan.node)", "peers": "\(plan.tunnels.count)", "dataplane": "\(dataplane.name)",
+            "version": "\(options.version)",
         ])
         let loop = IKEEventLoop(sockets: sockets, core: core, signals: signals, clock: clock, logger: logger)
         let applier = makeFactory.map {
@@ -55,10 +56,10 @@ public enum NodeDaemon {
         }
         applier?.pauseBetweenPhasesSeconds = options.applyPauseSeconds
         let control = try NodeControl.attach(to: loop, plan: plan, dataplane: dataplane, path: options.controlSocketPath,
-                                             clock: clock, logger: logger, applier: applier)
+                                             clock: clock, logger: logger, applier: applier, version: options.version)
         defer { control?.close() }
         let metrics = try NodeMetrics.attach(to: loop, plan: plan, dataplane: dataplane, address: options.metricsAddress,
-                                             clock: clock, logger: logger, applier: applier)
+                                             clock: clock, logger: logger, applier: applier, version: options.version)
         defer { metrics?.close() }
         loop.shared = shared
         // Syncs plan against what the last one left; this repairs what others changed meanwhile.

@@ -3,6 +3,8 @@
 /// this value with snake_case keys; fields are only ever added.
 public struct NodeStatus: Codable, Hashable, Sendable {
     public var formatVersion = 1
+    /// The daemon's build (`viaduct --version`; absent from older daemons).
+    public var version: String?
     public var node: String
     public var dataplane: String
     public var uptimeSeconds: Int
@@ -15,7 +17,9 @@ public struct NodeStatus: Codable, Hashable, Sendable {
     /// New IKE SA requests: admitted, asked for a cookie, dropped (absent from older daemons).
     public var admission: AdmissionStatus?
 
-    public init(node: String, dataplane: String, uptimeSeconds: Int, tunnels: [TunnelStatus], counters: DaemonCounters) {
+    public init(node: String, dataplane: String, uptimeSeconds: Int, tunnels: [TunnelStatus], counters: DaemonCounters,
+                version: String? = nil) {
+        self.version = version
         self.node = node
         self.dataplane = dataplane
         self.uptimeSeconds = uptimeSeconds

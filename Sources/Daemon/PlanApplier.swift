@@ -92,8 +92,23 @@ public final class PlanApplier {
     /// Rolls an unconfirmed apply back once its deadline has passed.
     public func fireTimers(now: IKEInstant) {
         guard let p = pending, p.deadline <= now else { return }
-        pending = nil
         logger.warning("apply not confirmed in time: rolling back", metadata: ["node": "\(plan.node)"])
+        restore(now: now)
+    }
+
+    /// Rolls an unconfirmed apply back now (`viaduct rollback`), like VyOS's `rollback` before
+    /// `confirm`. False when there is nothing to roll back.
+    public func rollback(now: IKEInstant) -> Bool {
+        guard pending != nil else { return false }
+        logger.notice("apply rolled back by the operator", metadata: ["node": "\(plan.node)"])
+        restore(now: now)
+        return true
+    }
+
+    /// Goes back to the plan from before the unconfirmed apply(s).
+    private func restore(now: IKEInstant) {
+        guard let p = pending else { return }
+        pending = nil
         do {
             let factory = try makeFactory(p.previous)
             try execute(NodePlanDiff.compute(from: plan, to: p.previous), to: p.previous, factory: factory, now: now)

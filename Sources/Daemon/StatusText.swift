@@ -4,7 +4,9 @@
 public enum StatusText {
     public static func render(_ s: NodeStatus) -> String {
         let up = s.tunnels.filter { $0.state == .established && !$0.childSAs.isEmpty }.count
-        var out = "\(s.node): \(up) of \(s.tunnels.count) tunnel\(s.tunnels.count == 1 ? "" : "s") up, data plane \(s.dataplane), daemon up \(duration(s.uptimeSeconds))\n"
+        var out = "\(s.node): \(up) of \(s.tunnels.count) tunnel\(s.tunnels.count == 1 ? "" : "s") up, data plane \(s.dataplane), daemon up \(duration(s.uptimeSeconds))"
+        if let v = s.version { out += ", viaduct \(v)" }
+        out += "\n"
         if let a = s.admission, a.admitted + a.cookiesSent + a.droppedTotal > 0 { out += admissionLine(a) }
         for t in s.tunnels {
             out += "\n\(t.peer)  \(t.state.rawValue)  \(t.interface)  \(t.localAddress) -> \(t.peerAddress)  (\(t.role))\n"

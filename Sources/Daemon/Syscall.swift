@@ -36,4 +36,17 @@ enum Syscall {
     static func close(_ fd: Int32) -> Result<Void, Errno> {
         Glibc.close(fd) == 0 ? .success(()) : .failure(Errno.current)
     }
+
+    /// The device and inode of descriptor `fd` (fstat(2)), or nil when it is not open.
+    static func deviceAndInode(_ fd: Int32) -> (device: UInt64, inode: UInt64)? {
+        var st = stat()
+        guard case .success = check({ fstat(fd, &st) }) else { return nil }
+        return (UInt64(st.st_dev), UInt64(st.st_ino))
+    }
+
+    /// The permission bits and owner of `path` (stat(2), following links).
+    static func fileModeAndOwner(_ path: String) -> Result<(mode: UInt32, owner: UInt32), Errno> {
+        var st = stat()
+        return check({ stat(path, &st) }).map { (UInt32(st.st_mode) & 0o7777, UInt32(st.st_uid)) }
+    }
 }

@@ -2,7 +2,7 @@
 /// reduced to what an operator needs (no keys, ever). `at` is wall-clock Unix seconds so
 /// events can be matched with other logs.
 public struct TunnelEvent: Codable, Hashable, Sendable {
-    public enum Kind: String, Codable, Hashable, Sendable {
+    public enum Kind: String, Codable, Hashable, Sendable, CaseIterable {
         case ikeUp = "ike-up"
         case ikeFailed = "ike-failed"
         case ikeDeleted = "ike-deleted"
@@ -26,10 +26,32 @@ public struct TunnelEvent: Codable, Hashable, Sendable {
     }
 
     public var at: Int64
+
     public var peer: String
     public var kind: Kind
     /// SPIs as strongSwan prints them, when the event concerns one SA.
     public var spis: String?
     /// One line: the proposal and identity when up, the reason when failed.
     public var detail: String
+}
+
+extension TunnelEvent.Kind {
+    /// A few words (at most 57 characters, one help line) for `viaduct events --help`, which
+    /// lists every kind from here.
+    public var summary: String {
+        switch self {
+        case .ikeUp: "an IKE SA is established"
+        case .ikeFailed: "an IKE SA failed or could not be built (reason in words)"
+        case .ikeDeleted: "an IKE SA was deleted, by either side"
+        case .ikeRekeyed: "the IKE SA was replaced (new SPIs, same Child SAs)"
+        case .ikeReauthenticating: "a new IKE SA is being built beside the old one"
+        case .ikeReauthenticated: "the new IKE SA carries the tunnel; the old one is gone"
+        case .childUp: "a Child SA is installed"
+        case .childDown: "a Child SA was removed"
+        case .childSwitched: "outbound traffic moved to a new Child SA (rekey)"
+        case .peerDead: "the peer stopped answering liveness checks (DPD)"
+        case .peerRestarted: "the peer announced a restart (INITIAL_CONTACT)"
+        case .peerMoved: "the peer's address changed; IKE and ESP follow it"
+        }
+    }
 }

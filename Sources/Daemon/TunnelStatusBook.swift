@@ -32,7 +32,11 @@ public final class TunnelStatusBook {
     private let startedAt: IKEInstant
     private var entries: [Entry] = []
 
-    public init(plan: NodePlan, peers: [DaemonPeer], dataplane: String, startedAt: IKEInstant) {
+    /// The daemon's build, reported in every snapshot.
+    public let version: String?
+
+    public init(plan: NodePlan, peers: [DaemonPeer], dataplane: String, startedAt: IKEInstant, version: String? = nil) {
+        self.version = version
         node = plan.node
         self.dataplane = dataplane
         self.startedAt = startedAt
@@ -185,7 +189,7 @@ public final class TunnelStatusBook {
                 ike: ike, childSAs: children)
         }
         return NodeStatus(node: node, dataplane: dataplane, uptimeSeconds: Int(now.seconds(since: startedAt)),
-                          tunnels: tunnels, counters: daemon)
+                          tunnels: tunnels, counters: daemon, version: version)
     }
 
     private func reason(_ e: Entry, ike: TunnelStatus.IKESA?, children: [TunnelStatus.ChildSA], now: IKEInstant) -> String? {

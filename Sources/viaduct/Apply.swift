@@ -31,12 +31,16 @@ struct Apply: ParsableCommand {
 
             --confirm SECONDS works like 'netplan try': after applying, press Enter within \
             SECONDS to keep the change. Otherwise (no answer, end of input, the session lost) the \
-            daemon itself restores the previous plan at the deadline.
+            daemon itself restores the previous plan at the deadline. With --no-wait it returns \
+            at once, like VyOS's 'commit-confirm': then 'viaduct confirm' keeps the change and \
+            'viaduct rollback' undoes it now, from any shell, SSH session or Ansible task.
 
             EXAMPLES
               viaduct apply /etc/viaduct/topology.yaml --node dc1
               viaduct apply /etc/viaduct/topology.yaml --node dc1 --dry-run
               viaduct apply /etc/viaduct/topology.yaml --node dc1 --confirm 60
+              viaduct apply /etc/viaduct/topology.yaml --node dc1 --confirm 120 --no-wait
+              viaduct confirm --node dc1
             """)
 
     @Argument(help: "The topology file (YAML).")
@@ -53,6 +57,13 @@ struct Apply: ParsableCommand {
 
     @Flag(help: "Only show what would change.")
     var dryRun = false
+
+    @Flag(help: "With --confirm: return once applied; keep it with 'viaduct confirm', undo it with 'viaduct rollback'.")
+    var noWait = false
+
+    func validate() throws {
+        if noWait && confirm == nil { throw ValidationError("--no-wait needs --confirm SECONDS") }
+    }
 
     func run() throws {
         if let c = confirm, !(1...3600).contains(c) {
@@ -82,6 +93,10 @@ struct Apply: ParsableCommand {
             guard applied.apply?.applied == true else { throw DaemonError(.system, "the daemon did not apply the plan") }
             print("applied to \(node)")
             guard let seconds = confirm else { return }
+            if noWait {
+                print("keep it with 'viaduct confirm --node \(node)' within \(seconds) s, or undo it with 'viaduct rollback --node \(node)'; otherwise the daemon rolls back by itself")
+                return
+            }
             print("press Enter within \(seconds) s to keep it; otherwise the daemon rolls back to the previous plan")
             if Self.readLine(within: seconds) {
                 let answer = try ControlCommand.exchange(client, .init(command: "confirm"))

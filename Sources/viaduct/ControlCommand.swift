@@ -14,6 +14,17 @@ enum ControlCommand {
         }
     }
 
+    /// `confirm` or `rollback` of a pending apply: one request, `done` printed on success.
+    static func settle(_ command: String, done: String, target: ControlTarget) throws {
+        let path = try target.path()
+        try reportingFailures {
+            let client = try ControlClient(path: path)
+            defer { client.close() }
+            _ = try exchange(client, .init(command: command))
+            print(done)
+        }
+    }
+
     /// Runs a conversation with the daemon; a connection failure or a refusal becomes
     /// `viaduct: error: …` on stderr and exit status 1.
     static func reportingFailures(_ body: () throws -> Void) throws {

@@ -7,10 +7,13 @@ struct Events: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Stream a running daemon's tunnel transitions (IKE/Child SA up, down, failed).",
         discussion: """
-            One line per transition, as it happens: time, peer, what happened (ike-up, \
-            ike-failed, ike-deleted, child-up, child-down), the SPIs, and the detail (proposal and \
-            peer identity when up, the reason in plain words when failed). --json prints each \
-            event object as the daemon sends it. Runs until interrupted or the daemon stops.
+            One line per transition, as it happens: time, peer, what happened, the SPIs, and the \
+            detail (proposal and peer identity when up, the reason in plain words when failed). \
+            --json prints each event object as the daemon sends it (docs/daemon.md). Runs until \
+            interrupted or the daemon stops.
+
+            EVENTS
+            \(TunnelEvent.Kind.allCases.map { "  \($0.rawValue.padding(toLength: 21, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
 
             EXAMPLES
               viaduct events

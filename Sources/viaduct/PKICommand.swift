@@ -408,7 +408,13 @@ struct PKIShowCommand: ParsableCommand {
                 for e in crl.revoked { print("    \(Self.hex(e.serialNumber))  since \(Self.time(e.revocationDate))") }
                 return
             }
-            let certs = try Certificate.load(path: file)
+            let certs: [Certificate]
+            do {
+                certs = try Certificate.load(path: file)
+            } catch where !Self.looksLikeCertificate(bytes) {
+                // OpenSSL's error stack says nothing useful about a file of the wrong kind.
+                throw PKICLI.fail("\(file): not a PEM or DER certificate, bundle or CRL")
+            }
             let now = PKICLI.now
             for (i, c) in certs.enumerated() {
                 if i > 0 { print("") }
@@ -432,6 +438,15 @@ struct PKIShowCommand: ParsableCommand {
                 print("  SHA-256:      \(Self.hex(c.fingerprintSHA256))")
             }
         }
+    }
+
+    /// A PEM certificate, or DER that starts like one (SEQUENCE of a SEQUENCE): anything else is
+    /// the wrong kind of file, not a damaged certificate whose parse error is worth showing.
+    static func looksLikeCertificate(_ bytes: [UInt8]) -> Bool {
+        if String(decoding: bytes, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") { return true }
+        guard bytes.count > 4, bytes[0] == 0x30 else { return false }
+        let inner = 2 + (bytes[1] & 0x80 == 0 ? 0 : Int(bytes[1] & 0x7f))
+        return inner < bytes.count && bytes[inner] == 0x30
     }
 
     static func ekuName(_ oid: String) -> String {

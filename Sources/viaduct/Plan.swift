@@ -17,7 +17,9 @@ struct Plan: ParsableCommand {
             addresses and roles are derived deterministically: both ends of a tunnel agree without \
             talking, and adding a gateway to a mesh changes no existing tunnel.
 
-            The JSON form (--json) is stable and documented in docs/plan-json.md.
+            The JSON form (--json) is stable and documented in docs/plan-json.md. Credential files \
+            that do not exist yet are warnings here (the plan is still shown), and errors for \
+            'viaduct run' and 'viaduct validate --node'.
 
             Run as root on the gateway itself, 'plan' also compares the plan with this kernel and \
             lists the changes that would bring it there (interfaces, addresses, routes, policies; \
@@ -42,14 +44,37 @@ struct Plan: ParsableCommand {
     var noKernel = false
 
     func run() throws {
-        guard let loaded = Output.loadValid(file), let t = loaded.topology else { throw ExitCode(1) }
-        switch NodePlanner.plan(t, links: loaded.links, node: node, fileExists: FileManager.default.fileExists(atPath:)) {
-        case .success(let plan):
+        guard let loaded = Output.loadValid(file), var t = loaded.topology else { throw ExitCode(1) }
+        // The plan names credential files by absolute path (docs/plan-json.md), wherever it is run from.
+        t.file = URL(fileURLWithPath: t.file).standardizedFileURL.path
+        switch Self.plan(t, links: loaded.links, node: node, fileExists: FileManager.default.fileExists(atPath:)) {
+        case .success(let (plan, warnings)):
+            Output.print(warnings)
             print(json ? PlanRenderer.json(plan) : PlanRenderer.table(plan), terminator: "")
             if !json && !noKernel && getuid() == 0 { kernelDiff(plan) }
         case .failure(let e):
             Output.print(e.diagnostics)
             throw ExitCode(1)
+        }
+    }
+
+    /// `plan` shows a gateway's plan before its credentials exist (the shipped examples, a design
+    /// review): a missing certificate, key, CA or CRL is a warning here. `run` and `validate
+    /// --node` keep it an error.
+    static func plan(_ t: Topology, links: [TunnelLink], node: String, fileExists: (String) -> Bool)
+        -> Result<(NodePlan, [Diagnostic]), DiagnosticError> {
+        switch NodePlanner.plan(t, links: links, node: node, fileExists: fileExists) {
+        case .success(let plan): return .success((plan, []))
+        case .failure(let e) where e.diagnostics.allSatisfy({ $0.code == .missingFile }):
+            guard case .success(let plan) = NodePlanner.plan(t, links: links, node: node, fileExists: { _ in true }) else {
+                return .failure(e)
+            }
+            let warnings = e.diagnostics.map { d in
+                Diagnostic(.warning, d.code, at: d.location, d.message.replacingOccurrences(
+                    of: "; create it", with: " ('viaduct run' and 'validate --node' refuse it); create it"))
+            }
+            return .success((plan, warnings))
+        case .failure(let e): return .failure(e)
         }
     }
 

@@ -18,24 +18,29 @@ struct Run: ParsableCommand {
             READY=1 once its sockets are open, and STATUS/STOPPING; see docs/operations.md): it \
             never forks. SIGHUP asks it to re-read FILE and apply it.
 
-              Each negotiated Child SA is handed to the data plane. In this version that is \
-            Viaduct's userspace data plane ('dataplane: auto' or 'userspace'; 'kernel' is refused \
-            for now): one TUN interface per tunnel, named by the plan, carrying AES-GCM or \
-            ChaCha20-Poly1305 ESP in UDP/4500 (UDP encapsulation is always used). The interface \
-            gets its MTU and inside addresses at start and stays down, without its static routes, \
-            until its Child SA is installed.
+              Each negotiated Child SA is handed to the data plane the topology's 'dataplane' \
+            asks for ('auto' by default: the kernel's when it has ESP and xfrm interfaces or VTI, \
+            Viaduct's userspace one otherwise). The kernel data plane binds the SAs to one xfrm \
+            interface (or VTI) per tunnel and uses UDP encapsulation only when a NAT is detected. \
+            The userspace data plane uses one TUN interface per tunnel and always carries ESP in \
+            UDP/4500 (AES-GCM or ChaCha20-Poly1305). Either way a tunnel's interface gets its MTU \
+            and inside addresses at start and stays down, without its static routes, until its \
+            Child SA is installed.
 
             SOCKETS
               UDP 500 and 4500 on every local underlay address the plan uses (IPv4 and IPv6). \
-            Port 4500 carries IKE behind the 4-byte non-ESP marker (RFC 3948) and ESP; the \
-            userspace data plane reads it and hands IKE back to the daemon. No per-socket IPsec \
-            bypass policy is needed: no XFRM policy Viaduct installs can match IKE. Needs root, or \
+            Port 4500 carries IKE behind the 4-byte non-ESP marker (RFC 3948) and ESP. Each IKE \
+            socket gets per-socket IPsec bypass policies (as strongSwan installs them), so no XFRM \
+            policy, Viaduct's or anyone else's, can catch IKE. Needs root, or \
             CAP_NET_BIND_SERVICE + CAP_NET_ADMIN.
 
             LOGGING
               One line per event on stderr: 'LEVEL message key=value ...' with keys such as \
-            peer, spi, proposal, reason, notify. Under systemd, journald stores the lines and adds \
-            the timestamps. Key material is never logged, at any level.
+            peer, spi, proposal, reason, notify; the first line names the version. Under systemd, \
+            journald stores the lines and adds the timestamps; when stderr is the journal \
+            (JOURNAL_STREAM), each line carries its syslog priority, so 'journalctl -p warning \
+            -u viaduct@NODE' shows warnings and errors only. Key material is never logged, at any \
+            level.
 
             EXIT STATUS
               0 after a clean shutdown on SIGINT/SIGTERM. 1 when the input is wrong or the daemon \
@@ -98,8 +103,10 @@ struct Run: ParsableCommand {
             throw ExitCode(1)
         }
         let stamps = timestamps
-        LoggingSystem.bootstrap { KeyValueLogHandler(label: $0, level: level, timestamps: stamps) }
+        let journal = KeyValueLogHandler.stderrIsJournal(environment: ProcessInfo.processInfo.environment)
+        LoggingSystem.bootstrap { KeyValueLogHandler(label: $0, level: level, timestamps: stamps, journalPriorities: journal) }
         let logger = Logger(label: "viaduct")
+        logger.info("viaduct starting", metadata: ["version": "\(buildVersion)", "node": "\(node)"])
 
         guard retransmitTimeout > 0, retransmitTimeout <= 120, (0...20).contains(retransmitTries) else {
             Output.error("viaduct: error: --retransmit-timeout must be in (0, 120] seconds and --retransmit-tries in 0...20")
@@ -120,6 +127,7 @@ struct Run: ParsableCommand {
             let encapsulate = forceEncapsulation || dataplane.forceUDPEncapsulation
             var options = DaemonOptions(bypassPolicies: dataplane.bypassPolicies, reinitiateDelaySeconds: retryDelay,
                                         forceUDPEncapsulation: encapsulate)
+            options.version = buildVersion
             options.applyPauseSeconds = applyPause
             options.topologyFile = URL(fileURLWithPath: file).standardizedFileURL.path
             options.controlSocketPath = controlSocket == "none" ? nil : (controlSocket ?? NodeControl.defaultSocketPath(node: plan.node))

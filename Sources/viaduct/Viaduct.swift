@@ -18,20 +18,29 @@ struct Viaduct: ParsableCommand {
             Exit status: 0 on success, 1 when the input is wrong (each problem is printed as \
             FILE:LINE:COLUMN: error: message).
             """,
-        subcommands: [Validate.self, Plan.self, Apply.self, Run.self, Status.self, Events.self, Rekey.self, Terminate.self, Lab.self, BGP.self, PKICommand.self, Bench.self, Down.self])
+        version: buildVersion,
+        subcommands: [Validate.self, Plan.self, Apply.self, Confirm.self, Rollback.self, Run.self, Status.self, Events.self, Rekey.self, Terminate.self, Lab.self, BGP.self, PKICommand.self, Bench.self, Down.self])
 
     /// Exit status contract: 0 success, 1 any user error. ArgumentParser reports usage errors
-    /// (unknown options, bad values) with 64; those are user errors too.
+    /// (unknown options, bad values) with 64; those are user errors too. Every error is printed
+    /// in one style, `viaduct: error: message`, like the commands' own (ArgumentParser's
+    /// `Error:` prefix is replaced; its usage line and help hint stay).
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(1)
-            }
-            exit(withError: error)
+            let code = exitCode(for: error)
+            // --help, --version, and errors a command has already printed (ExitCode).
+            if code == .success || error is ExitCode { exit(withError: error) }
+            FileHandle.standardError.write(Data((errorText(fullMessage(for: error)) + "\n").utf8))
+            Foundation.exit(1)
         }
+    }
+
+    /// ArgumentParser's message in the commands' style.
+    static func errorText(_ message: String) -> String {
+        let trimmed = message.hasPrefix("Error: ") ? String(message.dropFirst("Error: ".count)) : message
+        return "viaduct: error: " + trimmed
     }
 }

@@ -136,6 +136,22 @@ struct PlanApplierTests {
         #expect(r.applier.plan == new)
     }
 
+    /// `viaduct rollback`: the previous plan at once, before the deadline; nothing to undo after.
+    @Test func rollbackRestoresThePreviousPlanNow() throws {
+        let old = try Self.hub(["a"])
+        let new = try Self.hub(["a", "b"])
+        let r = rig(old)
+        #expect(!r.applier.rollback(now: t0))
+        _ = try r.applier.apply(new, confirmWithin: 10, now: t0)
+        #expect(r.core.peers.map(\.name) == ["a", "b"])
+        #expect(r.applier.rollback(now: t0.adding(seconds: 1)))
+        #expect(r.applier.plan == old)
+        #expect(r.core.peers.map(\.name) == ["a"])
+        #expect(r.applier.rollbackDeadline == nil)
+        #expect(!r.applier.rollback(now: t0.adding(seconds: 2)))
+        #expect(!r.applier.confirm())
+    }
+
     @Test func reestablishedPeerGetsANewSession() throws {
         let old = try Self.hub(["a"])
         let new = try Self.hub(["a"], espLifetime: "2h")

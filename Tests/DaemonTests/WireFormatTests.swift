@@ -1,6 +1,16 @@
 @testable import Daemon
+import Foundation
 import IKEv2
+import Logging
+import Synchronization
 import Testing
+
+/// Lines a log handler wrote, from any thread.
+final class LineBox: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var last: String? { lines.withLock { $0.last } }
+}
 
 /// RFC 3948 §2.2 non-ESP marker and RFC 7296 §3.1 header peeking, byte by byte.
 struct WireFormatTests {
@@ -52,6 +62,34 @@ struct WireFormatTests {
         #expect(SystemMonotonicClock.pollTimeout(until: IKEInstant(nanoseconds: 5_000_000_001), now: now) == 1)
         #expect(SystemMonotonicClock.pollTimeout(until: now.adding(seconds: 2.5), now: now) == 2500)
         #expect(SystemMonotonicClock.pollTimeout(until: now.adding(seconds: 3600), now: now, cap: 1000) == 1000)
+    }
+
+    /// sd-daemon(3) prefixes: journald takes `<N>` as the entry's priority (journalctl -p).
+    @Test func journalLinesCarryTheirSyslogPriority() {
+        let lines = LineBox()
+        var h = KeyValueLogHandler(label: "t", level: .trace, journalPriorities: true) { lines.append($0) }
+        h[metadataKey: "peer"] = "dc2"
+        for (level, n) in [(Logger.Level.trace, 7), (.debug, 7), (.info, 6), (.notice, 5), (.warning, 4), (.error, 3), (.critical, 2)] {
+            h.log(event: LogEvent(level: level, message: "m", metadata: nil, source: "t", file: "f", function: "g", line: 1))
+            #expect(lines.last == "<\(n)>\(level.rawValue) m peer=dc2\n")
+        }
+        let plain = LineBox()
+        let p = KeyValueLogHandler(label: "t", level: .info) { plain.append($0) }
+        p.log(event: LogEvent(level: .warning, message: "m", metadata: nil, source: "t", file: "f", function: "g", line: 1))
+        #expect(plain.last == "warning m\n")
+    }
+
+    /// JOURNAL_STREAM is `DEVICE:INODE`; anything else, or a stream that is not stderr, is not the journal.
+    @Test func journalStreamMustBeStderr() {
+        #expect(KeyValueLogHandler.parseJournalStream("8:123456")! == (8, 123456))
+        #expect(KeyValueLogHandler.parseJournalStream("8:") == nil)
+        #expect(KeyValueLogHandler.parseJournalStream("8:1:2") == nil)
+        #expect(KeyValueLogHandler.parseJournalStream("x:1") == nil)
+        #expect(!KeyValueLogHandler.stderrIsJournal(environment: [:]))
+        #expect(!KeyValueLogHandler.stderrIsJournal(environment: ["JOURNAL_STREAM": "1:1"]))
+        if let (dev, ino) = Syscall.deviceAndInode(2) {
+            #expect(KeyValueLogHandler.stderrIsJournal(environment: ["JOURNAL_STREAM": "\(dev):\(ino)"]))
+        }
     }
 
     @Test func logValuesWithSpacesAreQuoted() {

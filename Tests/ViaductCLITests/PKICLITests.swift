@@ -109,4 +109,26 @@ struct PKICLITests {
         }
         #expect(!FileManager.default.fileExists(atPath: p("x.key")), "nothing is written on failure")
     }
+
+    /// The wrong kind of file is named as such, without OpenSSL's error stack; a damaged
+    /// certificate still says what is wrong with it.
+    @Test("pki show on a non-certificate says so in one line")
+    func showNonCertificate() throws {
+        let (dir, file) = try tempCopy("dci-two-site.yaml")
+        let binary = dir.appendingPathComponent("random.bin").path
+        try Data((0..<64).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }).write(to: URL(fileURLWithPath: binary))
+        for path in [file, binary] {
+            let r = try cli.viaduct("pki", "show", path)
+            #expect(r.status == 1)
+            #expect(r.stderr == "viaduct: error: \(path): not a PEM or DER certificate, bundle or CRL\n", "\(r.stderr)")
+        }
+        #expect(try cli.viaduct("pki", "init", file).status == 0)
+        let pem = try String(contentsOfFile: dir.appendingPathComponent("pki/dc1.pem").path, encoding: .utf8)
+        let broken = dir.appendingPathComponent("broken.pem").path
+        let lines = pem.split(separator: "\n")
+        try (lines.prefix(3).joined(separator: "\n") + "\n" + lines.suffix(1).joined() + "\n").write(toFile: broken, atomically: true, encoding: .utf8)
+        let r = try cli.viaduct("pki", "show", broken)
+        #expect(r.status == 1)
+        #expect(!r.stderr.contains("not a PEM or DER certificate"), "a damaged certificate keeps its own error: \(r.stderr)")
+    }
 }
