@@ -26,6 +26,8 @@ public final class DaemonCore {
         table.sessions.filter { $0.key != id && $0.value.peerIndex == p && !$0.value.finished
             && !(liveChildren[$0.key] ?? [:]).isEmpty }.map(\.key).sorted()
     }
+    /// Which drops from unknown sources are logged as notices (rate-limited).
+    var unknownSources = UnknownSourceNotices()
     /// Initiator peers waiting to try again, by peer index.
     private var reinitiateAt: [Int: IKEInstant] = [:]
     /// Set by `closeAll`: nothing is initiated any more.
@@ -188,9 +190,18 @@ public final class DaemonCore {
             }
         case .unknownPeer:
             counters.unknownPeer += 1
-            logger.debug("dropped datagram from an unknown peer", metadata: [
-                "from": "\(datagram.source)", "spi": "\(SPIText.ike(route.initiatorSPI))_i", "reason": "unknown-peer",
-            ])
+            let metadata: Logger.Metadata = [
+                "from": "\(datagram.source)", "spi": "\(SPIText.ike(route.initiatorSPI))_i",
+                "exchange": "\(IKEExchangeType(rawValue: route.exchangeType))", "reason": "unknown-peer",
+            ]
+            if unknownSources.shouldLog(source: datagram.source.address, now: now) {
+                // A peer whose underlay address is not the one the topology names shows up here.
+                let held = unknownSources.takeSuppressed()
+                logger.notice("IKE from an address that is no configured peer: dropped (check the peer's underlay address or NAT)",
+                              metadata: held > 0 ? metadata.merging(["suppressed_since_last": "\(held)"]) { a, _ in a } : metadata)
+            } else {
+                logger.debug("dropped datagram from an unknown peer", metadata: metadata)
+            }
         case .unknownSPI:
             counters.unknownSPI += 1
             logger.debug("dropped datagram for an unknown IKE SA", metadata: [

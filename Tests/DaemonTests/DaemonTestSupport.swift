@@ -109,6 +109,7 @@ final class LogCapture: Sendable {
     private let storage = Mutex<[String]>([])
     var lines: [String] { storage.withLock { $0 } }
     var text: String { lines.joined() }
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
 
     func logger(level: Logger.Level = .debug) -> Logger {
         Logger(label: "test") { label in

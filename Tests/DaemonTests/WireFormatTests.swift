@@ -2,15 +2,7 @@
 import Foundation
 import IKEv2
 import Logging
-import Synchronization
 import Testing
-
-/// Lines a log handler wrote, from any thread.
-final class LineBox: Sendable {
-    private let lines = Mutex<[String]>([])
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-    var last: String? { lines.withLock { $0.last } }
-}
 
 /// RFC 3948 §2.2 non-ESP marker and RFC 7296 §3.1 header peeking, byte by byte.
 struct WireFormatTests {
@@ -66,17 +58,17 @@ struct WireFormatTests {
 
     /// sd-daemon(3) prefixes: journald takes `<N>` as the entry's priority (journalctl -p).
     @Test func journalLinesCarryTheirSyslogPriority() {
-        let lines = LineBox()
+        let lines = LogCapture()
         var h = KeyValueLogHandler(label: "t", level: .trace, journalPriorities: true) { lines.append($0) }
         h[metadataKey: "peer"] = "dc2"
         for (level, n) in [(Logger.Level.trace, 7), (.debug, 7), (.info, 6), (.notice, 5), (.warning, 4), (.error, 3), (.critical, 2)] {
             h.log(event: LogEvent(level: level, message: "m", metadata: nil, source: "t", file: "f", function: "g", line: 1))
-            #expect(lines.last == "<\(n)>\(level.rawValue) m peer=dc2\n")
+            #expect(lines.lines.last == "<\(n)>\(level.rawValue) m peer=dc2\n")
         }
-        let plain = LineBox()
+        let plain = LogCapture()
         let p = KeyValueLogHandler(label: "t", level: .info) { plain.append($0) }
         p.log(event: LogEvent(level: .warning, message: "m", metadata: nil, source: "t", file: "f", function: "g", line: 1))
-        #expect(plain.last == "warning m\n")
+        #expect(plain.lines.last == "warning m\n")
     }
 
     /// JOURNAL_STREAM is `DEVICE:INODE`; anything else, or a stream that is not stderr, is not the journal.
