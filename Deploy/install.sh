@@ -10,6 +10,7 @@ bin=$(swift build -c release --show-bin-path)/viaduct
 install -D -m 0755 "$bin" /usr/local/bin/viaduct
 install -D -m 0644 Deploy/systemd/viaduct@.service /etc/systemd/system/viaduct@.service
 install -D -m 0644 Deploy/systemd/viaduct-modules.conf /etc/modules-load.d/viaduct.conf
+install -D -m 0755 Deploy/bird/viaduct-bird-reload /usr/local/lib/viaduct/viaduct-bird-reload
 install -d -m 0750 /etc/viaduct
 install -D -m 0644 /dev/stdin /etc/iproute2/rt_protos.d/viaduct.conf <<<'222 viaduct'
 install -d /usr/local/share/doc/viaduct
@@ -21,5 +22,5 @@ next:
   1. put the topology in /etc/viaduct/topology.yaml (and its certificates, e.g. with 'viaduct pki init')
   2. viaduct validate /etc/viaduct/topology.yaml --node NAME
   3. systemctl enable --now viaduct@NAME
-  4. for BGP: viaduct bgp /etc/viaduct/topology.yaml --node NAME --format bird > /etc/bird/viaduct.conf
+  4. for BGP: /usr/local/lib/viaduct/viaduct-bird-reload NAME   (writes /etc/bird/viaduct.conf; include it from bird.conf)
 TXT

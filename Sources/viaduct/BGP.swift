@@ -17,12 +17,17 @@ struct BGP: ParsableCommand {
             tunnel is down. Viaduct takes a tunnel's interface down when its SAs are gone, so the \
             session drops at once instead of waiting for the hold timer.
 
-            The output is meant to be included as is: BIRD with 'include', FRR merged into frr.conf. \
-            It is derived from the topology alone, like 'plan'.
+            The output is meant to be used as is. BIRD: write it to /etc/bird/viaduct.conf, \
+            include that from bird.conf, 'birdc configure' (Deploy/bird/viaduct-bird-reload does the \
+            three, and only reconfigures when the file changed). FRR: apply it with FRR's \
+            'frr-reload.py --reload FILE' (or 'vtysh -f FILE', which only adds); its 'bgp router-id' \
+            (the first IPv4 underlay address) can be left to frr.conf with --no-router-id. It is \
+            derived from the topology alone, like 'plan'.
 
             EXAMPLES
-              viaduct bgp Topologies/dci-two-site.yaml --node dc1 --format bird > /etc/bird/viaduct-dc1.conf
-              viaduct bgp site.yaml --node onprem --format frr
+              viaduct bgp Topologies/dci-two-site.yaml --node dc1 --format bird > /etc/bird/viaduct.conf
+              viaduct bgp site.yaml --node onprem --format frr --no-router-id > /etc/frr/viaduct.conf
+              /usr/lib/frr/frr-reload.py --reload /etc/frr/viaduct.conf
             """)
 
     @Argument(help: "The topology file (YAML).")
@@ -34,13 +39,17 @@ struct BGP: ParsableCommand {
     @Option(help: "bird (BIRD 2) or frr.")
     var format: BGPConfigRenderer.Format = .bird
 
+    @Flag(help: "FRR: leave 'bgp router-id' to frr.conf.")
+    var noRouterId = false
+
     func run() throws {
         guard let loaded = Output.loadValid(file), let t = loaded.topology else { throw ExitCode(1) }
         // Key and certificate files are irrelevant to routing configuration: this may run on a
         // machine that has none of them.
         switch NodePlanner.plan(t, links: loaded.links, node: node, fileExists: { _ in true }) {
         case .success(let plan):
-            print(BGPConfigRenderer.render(plan, format: format, source: (file as NSString).lastPathComponent), terminator: "")
+            print(BGPConfigRenderer.render(plan, format: format, source: (file as NSString).lastPathComponent,
+                                           routerID: !noRouterId), terminator: "")
         case .failure(let e):
             Output.print(e.diagnostics)
             throw ExitCode(1)

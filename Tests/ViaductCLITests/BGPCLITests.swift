@@ -66,4 +66,68 @@ struct BGPCLITests {
         let f = try cli.viaduct("bgp", "Topologies/dci-two-site.yaml", "--node", "dc1", "--format", "quagga")
         #expect(f.status != 0 && f.stderr.contains("quagga"))
     }
+
+    /// Deploy/bird/viaduct-bird-reload: writes the include, checks it with the real `bird -p`,
+    /// reconfigures only on change, and keeps the old file when BIRD would refuse the new one.
+    @Test("viaduct-bird-reload regenerates the include and reconfigures BIRD only when it changed")
+    func birdReloadHook() throws {
+        guard let bird = tool("bird") else {
+            print("skipped: install bird2 (Scripts/deps does)")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vd-bird-reload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let include = dir.appendingPathComponent("viaduct.conf").path
+        let conf = dir.appendingPathComponent("bird.conf").path
+        let log = dir.appendingPathComponent("birdc.log").path
+        let birdc = dir.appendingPathComponent("birdc").path
+        try "router id 192.0.2.1;\nprotocol device {}\ninclude \"\(include)\";\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho \"$@\" >> \(log)\n".write(toFile: birdc, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: birdc)
+        func reload(_ topology: String) throws -> (Int32, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = [CLITests.root.appendingPathComponent("Deploy/bird/viaduct-bird-reload").path, "dc1"]
+            p.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "VIADUCT": CLITests.binary.path,
+                             "TOPOLOGY": CLITests.root.appendingPathComponent(topology).path,
+                             "BIRD_INCLUDE": include, "BIRD_CONF": conf, "BIRD": bird, "BIRDC": birdc]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = pipe
+            try p.run()
+            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, out)
+        }
+        let calls = { (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0 }
+        var r = try reload("Topologies/dci-two-site.yaml")
+        #expect(r.0 == 0, "\(r.1)")
+        #expect(calls() == 1)
+        #expect(try String(contentsOfFile: include, encoding: .utf8).contains("protocol bgp"))
+        r = try reload("Topologies/dci-two-site.yaml")
+        #expect(r.0 == 0 && r.1.contains("unchanged"), "\(r.1)")
+        #expect(calls() == 1, "no reconfigure when nothing changed")
+        r = try reload("Topologies/mesh-three-dc.yaml")
+        #expect(r.0 == 0, "\(r.1)")
+        #expect(calls() == 2)
+        // A bird.conf that no longer parses with the new file: the old include stays, no reconfigure.
+        let before = try String(contentsOfFile: include, encoding: .utf8)
+        try "router id 192.0.2.1;\nprotocol device {}\ninclude \"\(include)\";\nprotocol bgp broken { neighbor; }\n"
+            .write(toFile: conf, atomically: true, encoding: .utf8)
+        r = try reload("Topologies/dci-two-site.yaml")
+        #expect(r.0 == 1 && r.1.contains("kept the old"), "\(r.1)")
+        #expect(try String(contentsOfFile: include, encoding: .utf8) == before)
+        #expect(calls() == 2)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".new.") || $0.contains(".old.") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    @Test("FRR output says how to apply it; --no-router-id leaves the router-id out")
+    func frrRouterID() throws {
+        let with = try cli.viaduct("bgp", "Topologies/cloud-vpn-redundant.yaml", "--node", "onprem", "--format", "frr")
+        #expect(with.status == 0 && with.stdout.contains(" bgp router-id ") && with.stdout.contains("frr-reload.py --reload"))
+        let without = try cli.viaduct("bgp", "Topologies/cloud-vpn-redundant.yaml", "--node", "onprem", "--format", "frr", "--no-router-id")
+        #expect(without.status == 0 && !without.stdout.contains(" bgp router-id ") && without.stdout.contains("router bgp"))
+    }
 }
