@@ -25,6 +25,8 @@ public struct TunnelEvent: Codable, Hashable, Sendable {
         case peerMoved = "peer-moved"
     }
 
+    /// Bumped on an incompatible change (docs/status-json.md); absent from daemons before it.
+    public var formatVersion: Int? = 1
     public var at: Int64
 
     public var peer: String
