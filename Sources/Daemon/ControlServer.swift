@@ -15,10 +15,14 @@ public final class ControlServer: EventLoopSource {
     static let maxConnections = 32
     /// Answers `apply`, `confirm` and `rollback`; nil: the daemon takes no plan changes.
     public var applier: ControlApplyHandler?
+    /// The status socket: `status` and `events` only, for anyone the socket file lets in (its
+    /// group); no uid check, nothing that changes the daemon.
+    public let readOnly: Bool
 
-    public init(socket: ControlSocket, status: @escaping (IKEInstant) -> NodeStatus,
+    public init(socket: ControlSocket, readOnly: Bool = false, status: @escaping (IKEInstant) -> NodeStatus,
                 perform: @escaping (SessionCommand, String, IKEInstant) -> String? = { _, _, _ in "not supported" }) {
         self.socket = socket
+        self.readOnly = readOnly
         self.status = status
         self.perform = perform
     }
@@ -72,7 +76,7 @@ public final class ControlServer: EventLoopSource {
         while let fd = socket.accept() {
             let c = ControlConnection(descriptor: fd)
             guard connections.count < Self.maxConnections else { c.close(); continue }
-            if let uid = c.peerUID(), uid != 0 && uid != ownUID { c.close(); continue }
+            if !readOnly, let uid = c.peerUID(), uid != 0 && uid != ownUID { c.close(); continue }
             connections.append(c)
         }
     }
@@ -81,6 +85,9 @@ public final class ControlServer: EventLoopSource {
         let reply: ControlMessage.Reply
         let request = ControlMessage.decode(ControlMessage.Request.self, line: line)
         switch request?.command {
+        case let name? where readOnly && name != "status" && name != "events":
+            reply = ControlMessage.Reply(ok: false, error: .init(code: "read-only",
+                                                                 message: "'\(name)' needs the control socket (root); this status socket answers status and events only"))
         case let name? where SessionCommand(rawValue: name) != nil:
             if let command = SessionCommand(rawValue: name), let peer = request?.peer {
                 if let error = perform(command, peer, now) {

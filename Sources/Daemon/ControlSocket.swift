@@ -1,16 +1,18 @@
 import Glibc
 
 /// The listening end of the control socket: a `SOCK_STREAM` Unix socket at a path such as
-/// `/run/viaduct/dc1.sock`, mode 0600 in a 0700 directory it creates if missing, so only
+/// `/run/viaduct/dc1.sock`, mode 0600 (in a directory it creates 0755 if missing), so only
 /// root (the daemon's user) can connect; `ControlServer` also checks the peer's uid with
-/// SO_PEERCRED. A stale socket file left by a crashed daemon is replaced, but a path where
+/// SO_PEERCRED. The read-only status socket (`/run/viaduct/dc1.status.sock`) is mode 0660 with
+/// the group named by `run --status-group`: its members may read status and events. A stale socket file left by a crashed daemon is replaced, but a path where
 /// another daemon still answers is an error. Single owner of its fd; `close()` also removes
 /// the file.
 public final class ControlSocket {
     public private(set) var descriptor: Int32
     public let path: String
 
-    public init(path: String) throws(DaemonError) {
+    /// - Parameter group: with a group id, the socket is mode 0660 and owned by that group.
+    public init(path: String, group: UInt32? = nil) throws(DaemonError) {
         let address = try UnixSocketAddress(path: path)
         self.path = path
         try Self.makeDirectory(of: path)
@@ -31,7 +33,15 @@ public final class ControlSocket {
             close()
             throw DaemonError(e == .permissionDenied ? .permissionDenied : .system, "cannot create control socket \(path): \(e)", errno: e)
         }
-        _ = chmod(path, 0o600)
+        if let group {
+            if case .failure(let e) = Syscall.check({ chown(path, UInt32.max, group) }) {
+                close()
+                throw DaemonError(.system, "cannot give control socket \(path) to group \(group): \(e)", errno: e)
+            }
+            _ = chmod(path, 0o660)
+        } else {
+            _ = chmod(path, 0o600)
+        }
         if case .failure(let e) = Syscall.check({ listen(fd, 16) }) {
             close()
             throw DaemonError(.system, "listen on control socket \(path) failed: \(e)", errno: e)
@@ -59,10 +69,23 @@ public final class ControlSocket {
         var st = stat()
         if stat(dir, &st) == 0 { return }
         // One level only: /run exists on every systemd machine; deeper trees are the operator's.
-        if mkdir(dir, 0o700) != 0 && Errno.current != Errno(rawValue: EEXIST) {
+        // 0755: the sockets' own modes decide who connects (the status socket is for a group).
+        if mkdir(dir, 0o755) != 0 && Errno.current != Errno(rawValue: EEXIST) {
             let e = Errno.current
             throw DaemonError(e == .permissionDenied ? .permissionDenied : .system, "cannot create directory \(dir) for the control socket: \(e)", errno: e)
         }
+    }
+
+    /// The id of group `name` (getgrnam_r), for `--status-group`.
+    public static func groupID(named name: String) throws(DaemonError) -> UInt32 {
+        var group = group()
+        var result: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        let rc = getgrnam_r(name, &group, &buffer, buffer.count, &result)
+        guard rc == 0, result != nil else {
+            throw DaemonError(.configuration, "no group named '\(name)' on this host (--status-group); create it with 'addgroup --system \(name)'")
+        }
+        return group.gr_gid
     }
 
     /// True when a live daemon accepts connections at `address` (a stale file refuses them).

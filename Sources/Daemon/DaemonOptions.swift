@@ -14,6 +14,9 @@ public struct DaemonOptions: Sendable {
     public var forceUDPEncapsulation: Bool
     /// Where `viaduct status` and `viaduct events` reach the daemon (`ControlMessage`); nil: no socket.
     public var controlSocketPath: String? = nil
+    /// `--status-group`: the group whose members may read `status` and `events` on the
+    /// read-only socket beside the control socket (`NODE.status.sock`); nil: no such socket.
+    public var statusGroup: UInt32? = nil
     /// The topology file, absolute: what SIGHUP (`systemctl reload`) re-reads and applies.
     public var topologyFile: String? = nil
     /// Tests only: `PlanApplier.pauseBetweenPhasesSeconds`.

@@ -9,12 +9,18 @@ public enum NodeControl {
     /// can run on one machine.
     public static func defaultSocketPath(node: String) -> String { "/run/viaduct/\(node).sock" }
 
+    /// The read-only status socket beside a control socket: `dc1.sock` -> `dc1.status.sock`.
+    public static func statusSocketPath(beside control: String) -> String {
+        (control.hasSuffix(".sock") ? String(control.dropLast(".sock".count)) : control) + ".status.sock"
+    }
+
     /// Opens the control socket at `path` (nil: no socket, nothing recorded) and hooks the
     /// book into `loop.core`. The caller closes the returned server when the loop ends.
     public static func attach(to loop: IKEEventLoop, plan: NodePlan, dataplane: any DataplaneBackend, path: String?,
                               clock: any MonotonicClock, wall: any WallClock = SystemWallClock(),
-                              logger: Logger, applier: PlanApplier? = nil, version: String? = nil) throws(DaemonError) -> ControlServer? {
-        guard let path else { return nil }
+                              logger: Logger, applier: PlanApplier? = nil, version: String? = nil,
+                              statusGroup: UInt32? = nil) throws(DaemonError) -> [ControlServer] {
+        guard let path else { return [] }
         let core = loop.core
         let book = TunnelStatusBook(plan: plan, peers: core.peers, dataplane: dataplane.name, startedAt: clock.now(),
                                     version: version)
@@ -23,10 +29,20 @@ public enum NodeControl {
         }, perform: { command, peer, now in
             core.perform(command, peer: peer, now: now)
         })
+        // With --status-group, a second socket serves status and events to that group (a NOC
+        // user needs no root); it shares the book, so both answer the same.
+        var servers = [server]
+        if let statusGroup {
+            let statusPath = statusSocketPath(beside: path)
+            servers.append(ControlServer(socket: try ControlSocket(path: statusPath, group: statusGroup), readOnly: true,
+                                         status: { now in book.snapshot(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) } }))
+            logger.info("status socket listening", metadata: ["path": "\(statusPath)", "group": "\(statusGroup)"])
+        }
         let previous = core.onEvent
         core.onEvent = { peer, event in
             previous?(peer, event)
-            server.publish(book.record(peer: peer, event: event, now: clock.now(), epochSeconds: wall.epochSeconds()))
+            let e = book.record(peer: peer, event: event, now: clock.now(), epochSeconds: wall.epochSeconds())
+            for s in servers { s.publish(e) }
         }
         if let applier {
             let previous = applier.onApplied
@@ -36,8 +52,8 @@ public enum NodeControl {
             }
             server.applier = ControlApplyHandler(applier: applier)
         }
-        loop.sources.append(server)
+        loop.sources.append(contentsOf: servers as [any EventLoopSource])
         logger.info("control socket listening", metadata: ["path": "\(path)"])
-        return server
+        return servers
     }
 }

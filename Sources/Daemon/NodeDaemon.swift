@@ -56,8 +56,9 @@ public enum NodeDaemon {
         }
         applier?.pauseBetweenPhasesSeconds = options.applyPauseSeconds
         let control = try NodeControl.attach(to: loop, plan: plan, dataplane: dataplane, path: options.controlSocketPath,
-                                             clock: clock, logger: logger, applier: applier, version: options.version)
-        defer { control?.close() }
+                                             clock: clock, logger: logger, applier: applier, version: options.version,
+                                             statusGroup: options.statusGroup)
+        defer { for c in control { c.close() } }
         let metrics = try NodeMetrics.attach(to: loop, plan: plan, dataplane: dataplane, address: options.metricsAddress,
                                              clock: clock, logger: logger, applier: applier, version: options.version)
         defer { metrics?.close() }

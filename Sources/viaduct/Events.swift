@@ -26,7 +26,7 @@ struct Events: ParsableCommand {
     var json = false
 
     func run() throws {
-        let path = try target.path()
+        let path = try target.path(readOnly: true)
         do {
             let client = try ControlClient(path: path)
             defer { client.close() }

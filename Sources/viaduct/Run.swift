@@ -76,6 +76,9 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("The control socket for 'viaduct status' and 'viaduct events' (default /run/viaduct/NODE.sock; 'none' for no socket).", valueName: "path"))
     var controlSocket: String?
 
+    @Option(help: ArgumentHelp("Also serve status and events, read-only, to this group's members on NODE.status.sock beside the control socket (a NOC user needs no root).", valueName: "group"))
+    var statusGroup: String?
+
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://ADDRESS:PORT/metrics (e.g. 127.0.0.1:9469 or [::1]:9469; off by default).", valueName: "address:port"))
     var metrics: String?
 
@@ -131,6 +134,7 @@ struct Run: ParsableCommand {
             options.applyPauseSeconds = applyPause
             options.topologyFile = URL(fileURLWithPath: file).standardizedFileURL.path
             options.controlSocketPath = controlSocket == "none" ? nil : (controlSocket ?? NodeControl.defaultSocketPath(node: plan.node))
+            options.statusGroup = try statusGroup.map { name throws(DaemonError) in try ControlSocket.groupID(named: name) }
             options.metricsAddress = try metrics.map { text throws(DaemonError) in try MetricsAddress(parsing: text) }
             options.retransmitTimeoutSeconds = retransmitTimeout
             options.retransmitTries = retransmitTries

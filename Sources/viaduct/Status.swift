@@ -29,7 +29,7 @@ struct Status: ParsableCommand {
     var json = false
 
     func run() throws {
-        let path = try target.path()
+        let path = try target.path(readOnly: true)
         try ControlCommand.reportingFailures {
             let client = try ControlClient(path: path)
             defer { client.close() }

@@ -135,6 +135,72 @@ import Topology
         #expect(throws: DaemonError.self) { _ = try ControlClient(path: dir + "/none.sock") }
     }
 
+    /// `run --status-group`: the status socket answers status and events, refuses every command
+    /// that changes something, and is open to its group: a user who is neither root nor the
+    /// daemon's reads status there, and is turned away by the control socket.
+    @Test func statusSocketIsReadOnlyAndOpenToItsGroup() throws {
+        let (_, _, plan) = try Self.load()
+        let book = Self.book(plan)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vdt-ro-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let nogroup = try ControlSocket.groupID(named: "nogroup")
+        #expect(throws: DaemonError.self) { _ = try ControlSocket.groupID(named: "no-such-group-vdt") }
+        let snapshot = { (now: IKEInstant) in book.snapshot(now: now, daemon: DaemonCounters()) { _ in nil } }
+        let control = ControlServer(socket: try ControlSocket(path: dir + "/a.sock"), status: snapshot)
+        let ro = ControlServer(socket: try ControlSocket(path: NodeControl.statusSocketPath(beside: dir + "/a.sock"), group: nogroup),
+                               readOnly: true, status: snapshot) { _, _, _ in nil }
+        defer { control.close(); ro.close() }
+        #expect(ro.path == dir + "/a.status.sock")
+        var st = stat()
+        #expect(stat(ro.path, &st) == 0 && st.st_mode & 0o777 == 0o660 && st.st_gid == nogroup)
+        #expect(stat(control.path, &st) == 0 && st.st_mode & 0o777 == 0o600)
+        func pump(_ servers: ControlServer...) {
+            for server in servers {
+                var fds = server.pollDescriptors()
+                _ = poll(&fds, nfds_t(fds.count), 50)
+                server.handle(fds[...], now: .seconds(150))
+            }
+        }
+        let client = try ControlClient(path: ro.path)
+        pump(ro)
+        for command in ["rekey-ike", "apply", "confirm", "rollback", "delete-ike"] {
+            try client.send(.init(command: command, file: "/x.yaml", peer: "b"))
+            pump(ro)
+            #expect(try client.readReply()?.error?.code == "read-only", "\(command)")
+        }
+        try client.send(.init(command: "status"))
+        pump(ro)
+        #expect(try client.readReply()?.status?.tunnels.count == plan.tunnels.count)
+        client.close()
+
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            print("skipped the other-user half: needs root and setpriv")
+            return
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
+        // nobody:nogroup asks each socket for status, from another process.
+        func askAsNobody(_ path: String) throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            p.arguments = ["--reuid=65534", "--regid=\(nogroup)", "--clear-groups", "/usr/bin/python3", "-c", """
+                import socket, sys
+                s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
+                s.sendall(b'{"command":"status"}\\n'); data = s.recv(65536)
+                sys.exit(0 if b'"ok":true' in data else 1)
+                """, path]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        for (server, allowed) in [(ro, true), (control, false)] {
+            let p = try askAsNobody(server.path)
+            for _ in 0..<40 where p.isRunning { pump(server); usleep(50_000) }
+            p.waitUntilExit()
+            #expect((p.terminationStatus == 0) == allowed, "\(server.path): status \(p.terminationStatus)")
+        }
+    }
+
     @Test func labPlanBuildsManagedGatewaysOnDocumentationAddressesOnly() throws {
         let (t, links, plan) = try Self.load()
         let planB = try NodePlanner.plan(t, links: links, node: "b", fileExists: { _ in true }).get()
