@@ -3,7 +3,9 @@
 # tunnel up, BGP sessions (BGP topologies) must reach Established over the tunnel interfaces,
 # a host behind the first gateway must ping a host behind the others on the learned (or
 # static) routes, and `viaduct lab down` must leave no namespace, process or work directory.
-# On dci-two-site also: peer death and recovery, the metrics endpoint, systemd notify (needs jq, python3).
+# On dci-two-site also: peer death and recovery, the metrics endpoint, systemd notify (needs jq,
+# python3). The script holds a flock on descriptor 9 all along: no daemon or BIRD the lab starts
+# may hold it.
 #   sudo Deploy/lab/test.sh                       # dci-two-site, mesh-three-dc, hub-branches
 #   sudo Deploy/lab/test.sh dci-two-site          # one topology
 #   VIADUCT=/path/to/viaduct KEEP=1 (leave the lab up after the last topology)
@@ -18,6 +20,18 @@ TOPOLOGIES=${*:-dci-two-site mesh-three-dc hub-branches}
 passed=0; failed=0
 pass() { echo "PASS $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+# A lock on descriptor 9, as a calling script would hold: `lab up` runs with it open.
+lock=/tmp/vdl-test.$$.lock
+exec 9>"$lock"
+flock 9
+no_fd_leak() { # dir: no process lab.state records holds the lock
+    holders=""
+    for p in $(awk '$1 == "pid" { print $2 }' "$1/lab.state"); do
+        ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "$lock" && holders="$holders $p:$(tr '\0' ' ' < "/proc/$p/cmdline" | cut -c1-60)"
+    done
+    if [ -z "$holders" ]; then pass "$name: no daemon or BIRD holds the caller's descriptor 9 ($(awk '$1 == "pid"' "$1/lab.state" | wc -l) processes)"
+    else fail "$name: the caller's descriptor 9 ($lock) is held by:$holders"; fi
+}
 
 # Polls `cmd` for up to $1 seconds.
 within() { t=$1; shift; i=0; while [ "$i" -lt $((t * 4)) ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; i=$((i + 1)); done; return 1; }
@@ -89,7 +103,7 @@ with open(sys.argv[2], "a") as f:
     notify_pid=$!
     within 5 test -S "$sock"
     start=$(date +%s)
-    NOTIFY_SOCKET=$sock setsid ip netns exec "vdl-$victim" $cmd >>"$d/$victim.log" 2>&1 </dev/null &
+    NOTIFY_SOCKET=$sock setsid ip netns exec "vdl-$victim" $cmd >>"$d/$victim.log" 2>&1 </dev/null 9>&- &
     echo "pid $! viaduct $victim" >>"$d/lab.state"
     if within 10 notified "$notify_log" READY=1; then pass "$name: restarted $victim: systemd READY=1 ($(grep STATUS= "$notify_log" | head -1))"
     else fail "$name: restarted $victim: no READY=1 on NOTIFY_SOCKET: $(tr '\n' ' ' < "$notify_log" 2>/dev/null)"; fi
@@ -124,7 +138,7 @@ peer_restart() { # dir survivor victim
     lines=$(wc -l < "$d/$survivor.log")
     kill -9 "$pid"
     within 5 sh -c "! kill -0 $pid"
-    setsid ip netns exec "vdl-$victim" $cmd >>"$d/$victim.log" 2>&1 </dev/null &
+    setsid ip netns exec "vdl-$victim" $cmd >>"$d/$victim.log" 2>&1 </dev/null 9>&- &
     echo "pid $! viaduct $victim" >>"$d/lab.state"
     if within 20 sh -c "tail -n +$((lines + 1)) '$d/$survivor.log' | grep -q 'dropped a stale IKE SA'" && within 10 tunnel_up "$d" "$survivor" "$victim"; then
         pass "$name: $victim restarted at once: $survivor took its INITIAL_CONTACT, tunnel up after $(( $(date +%s) - start ))s"
@@ -147,6 +161,7 @@ for name in $TOPOLOGIES; do
         fail "$name: lab up: $(tail -5 /tmp/vdl-up.$$)"; rm -f /tmp/vdl-up.$$; continue
     fi
     rm -f /tmp/vdl-up.$$
+    no_fd_leak "$dir"
     gws=$(awk '$1 == "pid" && $3 == "viaduct" { print $4 }' "$dir/lab.state")
     for gw in $gws; do
         if "$VIADUCT" status --socket "$dir/$gw.sock" --json | grep -q '"state":"established"' \
@@ -186,5 +201,7 @@ for name in $TOPOLOGIES; do
     [ -e "$dir" ] && left="$left dir:$dir"
     if [ -z "$left" ]; then pass "$name: nothing left behind"; else fail "$name: left behind:$left"; fi
 done
+exec 9>&-
+rm -f "$lock"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

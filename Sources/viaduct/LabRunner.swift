@@ -49,13 +49,13 @@ struct LabRunner {
         if n.bgp {
             let conf = "\(dir)/\(n.name).bird.conf"
             try plan.birdConfig(for: n, bgpInclude: try writeBGPInclude(n, p)).write(toFile: conf, atomically: true, encoding: .utf8)
-            let pid = try Self.spawn(["ip", "netns", "exec", n.namespace, "bird", "-f", "-c", conf, "-s", birdSocket(n)],
-                                     log: "\(dir)/\(n.name).bird.log")
+            let pid = try LabProcess.spawn(["ip", "netns", "exec", n.namespace, "bird", "-f", "-c", conf, "-s", birdSocket(n)],
+                                           log: "\(dir)/\(n.name).bird.log")
             try record("pid \(pid) bird \(n.name)")
         }
-        let pid = try Self.spawn(["ip", "netns", "exec", n.namespace, viaduct, "run", topologyCopy, "--node", n.name,
-                                  "--control-socket", socket(n), "--metrics", Self.metricsAddress, "--timestamps"] + Self.labTimers,
-                                 log: "\(dir)/\(n.name).log")
+        let pid = try LabProcess.spawn(["ip", "netns", "exec", n.namespace, viaduct, "run", topologyCopy, "--node", n.name,
+                                        "--control-socket", socket(n), "--metrics", Self.metricsAddress, "--timestamps"] + Self.labTimers,
+                                       log: "\(dir)/\(n.name).log")
         try record("pid \(pid) viaduct \(n.name)")
     }
 
@@ -268,27 +268,5 @@ struct LabRunner {
             throw LabError(.command, "'\(argv.joined(separator: " "))' failed: \(String(decoding: e, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return String(decoding: o, as: UTF8.self)
-    }
-
-    /// Starts a long-running process in a session of its own (POSIX_SPAWN_SETSID), stdin from
-    /// /dev/null, stdout and stderr appended to `log`; returns its PID.
-    static func spawn(_ argv: [String], log: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        let setsid: Int16 = 0x80  // POSIX_SPAWN_SETSID, hidden behind _GNU_SOURCE
-        posix_spawnattr_setflags(&attr, setsid)
-        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for a in cargs { free(a) } }
-        var pid: pid_t = 0
-        let r = posix_spawnp(&pid, argv[0], &actions, &attr, &cargs, environ)
-        guard r == 0 else { throw LabError(.environment, "cannot start \(argv[0]): \(String(cString: strerror(r)))") }
-        return pid
     }
 }
