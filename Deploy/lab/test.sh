@@ -4,8 +4,10 @@
 # a host behind the first gateway must ping a host behind the others on the learned (or
 # static) routes, and `viaduct lab down` must leave no namespace, process or work directory.
 # On dci-two-site also: peer death and recovery, the metrics endpoint, systemd notify (needs jq,
-# python3). The script holds a flock on descriptor 9 all along: no daemon or BIRD the lab starts
-# may hold it.
+# python3), and two other labs while it is up: mesh-three-dc (same gateway names) must be refused
+# naming dci-two-site's file, ipv6-underlay (other names) must come up beside it, and taking
+# either down must leave dci-two-site whole. The script holds a flock on descriptor 9 all along:
+# no daemon or BIRD the lab starts may hold it.
 #   sudo Deploy/lab/test.sh                       # dci-two-site, mesh-three-dc, hub-branches
 #   sudo Deploy/lab/test.sh dci-two-site          # one topology
 #   VIADUCT=/path/to/viaduct KEEP=1 (leave the lab up after the last topology)
@@ -31,6 +33,38 @@ no_fd_leak() { # dir: no process lab.state records holds the lock
     done
     if [ -z "$holders" ]; then pass "$name: no daemon or BIRD holds the caller's descriptor 9 ($(awk '$1 == "pid"' "$1/lab.state" | wc -l) processes)"
     else fail "$name: the caller's descriptor 9 ($lock) is held by:$holders"; fi
+}
+lab_whole() { # dir: every process lab.state records runs in its gateway's namespace, and every gateway has its tunnels established
+    awk '$1 == "pid" { print $2, $4 }' "$1/lab.state" | while read -r p g; do
+        kill -0 "$p" 2>/dev/null && ip netns pids "vdl-$g" 2>/dev/null | grep -qx "$p" || exit 1
+    done || return 1
+    for g in $(awk '$1 == "pid" && $3 == "viaduct" { print $4 }' "$1/lab.state"); do
+        "$VIADUCT" status --socket "$1/$g.sock" --json | jq -e '[.tunnels[] | select(.state != "established")] | length == 0' >/dev/null || return 1
+    done
+}
+# --- Two labs (dci-two-site is up): one with the same gateway names is refused and changes
+# nothing; one with other names comes up beside it; `lab down` of either touches only its own.
+other_labs() { # dir file (of the running lab)
+    d=$1; f=$2
+    abs=$(realpath "$f")
+    out=$("$VIADUCT" lab up Topologies/mesh-three-dc.yaml --wait 5 2>&1); rc=$?
+    if [ "$rc" -ne 0 ] && echo "$out" | grep -qF "belong to the lab '$name' ($abs)" \
+       && echo "$out" | grep -qF "viaduct lab down $abs"; then
+        pass "$name: a second lab with the same gateway names is refused: $(echo "$out" | grep -F "belong to" | cut -c1-110)..."
+    else fail "$name: lab up mesh-three-dc while $name is up: exit $rc: $(echo "$out" | tail -3 | tr '\n' ';')"; fi
+    [ -e /run/viaduct-lab/mesh-three-dc ] && fail "$name: the refused lab left /run/viaduct-lab/mesh-three-dc"
+    if lab_whole "$d" && "$VIADUCT" lab status "$f" | grep -q "established"; then pass "$name: still whole after the refusal"
+    else fail "$name: after the refused lab up: $("$VIADUCT" lab status "$f" 2>&1 | head -5 | tr '\n' ';')"; fi
+    "$VIADUCT" lab down Topologies/mesh-three-dc.yaml >/dev/null 2>&1
+    if lab_whole "$d"; then pass "$name: lab down of the refused mesh-three-dc left $name whole"
+    else fail "$name: lab down mesh-three-dc removed part of $name: $(ip netns list | tr '\n' ' ')"; fi
+    if "$VIADUCT" lab up Topologies/ipv6-underlay.yaml --wait 30 >/tmp/vdl-up2.$$ 2>&1 && lab_whole /run/viaduct-lab/ipv6-underlay; then
+        pass "$name: ipv6-underlay (other gateway names) is up beside it"
+    else fail "$name: ipv6-underlay beside it: $(tail -3 /tmp/vdl-up2.$$ | tr '\n' ';')"; fi
+    rm -f /tmp/vdl-up2.$$
+    if "$VIADUCT" lab down Topologies/ipv6-underlay.yaml >/dev/null 2>&1 && ! ip netns list | grep -Eq '^vdl-(west|east|wan-ipv6-underlay)( |$)' \
+       && lab_whole "$d"; then pass "$name: ipv6-underlay is down and $name still whole"
+    else fail "$name: after lab down ipv6-underlay: $(ip netns list | tr '\n' ' ')"; fi
 }
 
 # Polls `cmd` for up to $1 seconds.
@@ -184,6 +218,7 @@ for name in $TOPOLOGIES; do
             fail "$name: $first host -> $gw host ($target): no reply; route: $(ip -n "vdl-$first" route get "$target" 2>&1 | head -1)"
         fi
     done
+    if [ "$name" = dci-two-site ]; then other_labs "$dir" "$file"; fi
     if [ "$name" = dci-two-site ] && [ "$(echo "$gws" | wc -l)" -ge 2 ]; then
         peer_death "$dir" "$(echo "$gws" | head -1)" "$(echo "$gws" | sed -n 2p)"
         peer_restart "$dir" "$(echo "$gws" | sed -n 2p)" "$(echo "$gws" | head -1)"
