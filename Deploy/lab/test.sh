@@ -3,7 +3,11 @@
 # tunnel up, BGP sessions (BGP topologies) must reach Established over the tunnel interfaces,
 # a host behind the first gateway must ping a host behind the others on the learned (or
 # static) routes, and `viaduct lab down` must leave no namespace, process or work directory.
-# On dci-two-site also: peer death and recovery, the metrics endpoint, systemd notify (needs jq, python3).
+# On dci-two-site also: peer death and recovery, the metrics endpoint, systemd notify (needs jq,
+# python3), and two other labs while it is up: mesh-three-dc (same gateway names) must be refused
+# naming dci-two-site's file, ipv6-underlay (other names) must come up beside it, and taking
+# either down must leave dci-two-site whole. The script holds a flock on descriptor 9 all along:
+# no daemon or BIRD the lab starts may hold it.
 #   sudo Deploy/lab/test.sh                       # dci-two-site, mesh-three-dc, hub-branches
 #   sudo Deploy/lab/test.sh dci-two-site          # one topology
 #   VIADUCT=/path/to/viaduct KEEP=1 (leave the lab up after the last topology)
@@ -18,6 +22,50 @@ TOPOLOGIES=${*:-dci-two-site mesh-three-dc hub-branches}
 passed=0; failed=0
 pass() { echo "PASS $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+# A lock on descriptor 9, as a calling script would hold: `lab up` runs with it open.
+lock=/tmp/vdl-test.$$.lock
+exec 9>"$lock"
+flock 9
+no_fd_leak() { # dir: no process lab.state records holds the lock
+    holders=""
+    for p in $(awk '$1 == "pid" { print $2 }' "$1/lab.state"); do
+        ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "$lock" && holders="$holders $p:$(tr '\0' ' ' < "/proc/$p/cmdline" | cut -c1-60)"
+    done
+    if [ -z "$holders" ]; then pass "$name: no daemon or BIRD holds the caller's descriptor 9 ($(awk '$1 == "pid"' "$1/lab.state" | wc -l) processes)"
+    else fail "$name: the caller's descriptor 9 ($lock) is held by:$holders"; fi
+}
+lab_whole() { # dir: every process lab.state records runs in its gateway's namespace, and every gateway has its tunnels established
+    awk '$1 == "pid" { print $2, $4 }' "$1/lab.state" | while read -r p g; do
+        kill -0 "$p" 2>/dev/null && ip netns pids "vdl-$g" 2>/dev/null | grep -qx "$p" || exit 1
+    done || return 1
+    for g in $(awk '$1 == "pid" && $3 == "viaduct" { print $4 }' "$1/lab.state"); do
+        "$VIADUCT" status --socket "$1/$g.sock" --json | jq -e '[.tunnels[] | select(.state != "established")] | length == 0' >/dev/null || return 1
+    done
+}
+# --- Two labs (dci-two-site is up): one with the same gateway names is refused and changes
+# nothing; one with other names comes up beside it; `lab down` of either touches only its own.
+other_labs() { # dir file (of the running lab)
+    d=$1; f=$2
+    abs=$(realpath "$f")
+    out=$("$VIADUCT" lab up Topologies/mesh-three-dc.yaml --wait 5 2>&1); rc=$?
+    if [ "$rc" -ne 0 ] && echo "$out" | grep -qF "belong to the lab '$name' ($abs)" \
+       && echo "$out" | grep -qF "viaduct lab down $abs"; then
+        pass "$name: a second lab with the same gateway names is refused: $(echo "$out" | grep -F "belong to" | cut -c1-110)..."
+    else fail "$name: lab up mesh-three-dc while $name is up: exit $rc: $(echo "$out" | tail -3 | tr '\n' ';')"; fi
+    [ -e /run/viaduct-lab/mesh-three-dc ] && fail "$name: the refused lab left /run/viaduct-lab/mesh-three-dc"
+    if lab_whole "$d" && "$VIADUCT" lab status "$f" | grep -q "established"; then pass "$name: still whole after the refusal"
+    else fail "$name: after the refused lab up: $("$VIADUCT" lab status "$f" 2>&1 | head -5 | tr '\n' ';')"; fi
+    "$VIADUCT" lab down Topologies/mesh-three-dc.yaml >/dev/null 2>&1
+    if lab_whole "$d"; then pass "$name: lab down of the refused mesh-three-dc left $name whole"
+    else fail "$name: lab down mesh-three-dc removed part of $name: $(ip netns list | tr '\n' ' ')"; fi
+    if "$VIADUCT" lab up Topologies/ipv6-underlay.yaml --wait 30 >/tmp/vdl-up2.$$ 2>&1 && lab_whole /run/viaduct-lab/ipv6-underlay; then
+        pass "$name: ipv6-underlay (other gateway names) is up beside it"
+    else fail "$name: ipv6-underlay beside it: $(tail -3 /tmp/vdl-up2.$$ | tr '\n' ';')"; fi
+    rm -f /tmp/vdl-up2.$$
+    if "$VIADUCT" lab down Topologies/ipv6-underlay.yaml >/dev/null 2>&1 && ! ip netns list | grep -Eq '^vdl-(west|east|wan-ipv6-underlay)( |$)' \
+       && lab_whole "$d"; then pass "$name: ipv6-underlay is down and $name still whole"
+    else fail "$name: after lab down ipv6-underlay: $(ip netns list | tr '\n' ' ')"; fi
+}
 
 # Polls `cmd` for up to $1 seconds.
 within() { t=$1; shift; i=0; while [ "$i" -lt $((t * 4)) ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; i=$((i + 1)); done; return 1; }
@@ -89,7 +137,7 @@ with open(sys.argv[2], "a") as f:
     notify_pid=$!
     within 5 test -S "$sock"
     start=$(date +%s)
-    NOTIFY_SOCKET=$sock setsid ip netns exec "vdl-$victim" $cmd >>"$d/$victim.log" 2>&1 </dev/null &
+    NOTIFY_SOCKET=$sock setsid ip netns exec "vdl-$victim" $cmd >>"$d/$victim.log" 2>&1 </dev/null 9>&- &
     echo "pid $! viaduct $victim" >>"$d/lab.state"
     if within 10 notified "$notify_log" READY=1; then pass "$name: restarted $victim: systemd READY=1 ($(grep STATUS= "$notify_log" | head -1))"
     else fail "$name: restarted $victim: no READY=1 on NOTIFY_SOCKET: $(tr '\n' ' ' < "$notify_log" 2>/dev/null)"; fi
@@ -124,7 +172,7 @@ peer_restart() { # dir survivor victim
     lines=$(wc -l < "$d/$survivor.log")
     kill -9 "$pid"
     within 5 sh -c "! kill -0 $pid"
-    setsid ip netns exec "vdl-$victim" $cmd >>"$d/$victim.log" 2>&1 </dev/null &
+    setsid ip netns exec "vdl-$victim" $cmd >>"$d/$victim.log" 2>&1 </dev/null 9>&- &
     echo "pid $! viaduct $victim" >>"$d/lab.state"
     if within 20 sh -c "tail -n +$((lines + 1)) '$d/$survivor.log' | grep -q 'dropped a stale IKE SA'" && within 10 tunnel_up "$d" "$survivor" "$victim"; then
         pass "$name: $victim restarted at once: $survivor took its INITIAL_CONTACT, tunnel up after $(( $(date +%s) - start ))s"
@@ -147,6 +195,7 @@ for name in $TOPOLOGIES; do
         fail "$name: lab up: $(tail -5 /tmp/vdl-up.$$)"; rm -f /tmp/vdl-up.$$; continue
     fi
     rm -f /tmp/vdl-up.$$
+    no_fd_leak "$dir"
     gws=$(awk '$1 == "pid" && $3 == "viaduct" { print $4 }' "$dir/lab.state")
     for gw in $gws; do
         if "$VIADUCT" status --socket "$dir/$gw.sock" --json | grep -q '"state":"established"' \
@@ -169,6 +218,7 @@ for name in $TOPOLOGIES; do
             fail "$name: $first host -> $gw host ($target): no reply; route: $(ip -n "vdl-$first" route get "$target" 2>&1 | head -1)"
         fi
     done
+    if [ "$name" = dci-two-site ]; then other_labs "$dir" "$file"; fi
     if [ "$name" = dci-two-site ] && [ "$(echo "$gws" | wc -l)" -ge 2 ]; then
         peer_death "$dir" "$(echo "$gws" | head -1)" "$(echo "$gws" | sed -n 2p)"
         peer_restart "$dir" "$(echo "$gws" | sed -n 2p)" "$(echo "$gws" | head -1)"
@@ -186,5 +236,7 @@ for name in $TOPOLOGIES; do
     [ -e "$dir" ] && left="$left dir:$dir"
     if [ -z "$left" ]; then pass "$name: nothing left behind"; else fail "$name: left behind:$left"; fi
 done
+exec 9>&-
+rm -f "$lock"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

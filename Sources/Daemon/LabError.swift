@@ -11,6 +11,9 @@ public struct LabError: Error, Hashable, Sendable, CustomStringConvertible {
         case daemonExited = "daemon-exited"
         /// Not root, or a tool is missing.
         case environment = "environment"
+        /// A namespace the lab needs exists and is not this lab's: another lab recorded it, or
+        /// none did. Nothing was changed.
+        case conflict = "conflict"
     }
 
     public var code: Code

@@ -3,9 +3,9 @@ import Topology
 /// A whole topology laid out on one machine, in network namespaces, derived from the topology
 /// alone (pure: `viaduct lab` executes it, tests read it):
 ///
-///     vdl-<gw>-host ──eth0/lan0── vdl-<gw> ──wan0/wanN── vdl-wan (bridge br0) ── ... other gateways
+///     vdl-<gw>-host ──eth0/lan0── vdl-<gw> ──wan0/wanN── vdl-wan-<lab> (bridge br0) ── ... other gateways
 ///
-/// The underlay is one Ethernet segment (a bridge in `vdl-wan`); each gateway has its topology
+/// The underlay is one Ethernet segment (a bridge in `vdl-wan-<lab>`); each gateway has its topology
 /// addresses as /32 (/128) on `wan0` and an on-link /32 route to every other gateway, so
 /// the documentation ranges of the examples (192.0.2.x, 198.51.100.x, 203.0.113.x) reach each
 /// other without a router. Behind each gateway, one host namespace holds the host `.10` of
@@ -22,7 +22,7 @@ public struct LabPlan: Hashable, Sendable {
         public var name: String
         public var namespace: String
         public var hostNamespace: String
-        /// The bridge port in `vdl-wan` (`wan0`, `wan1`, ...), by gateway order.
+        /// The bridge port in `vdl-wan-<lab>` (`wan0`, `wan1`, ...), by gateway order.
         public var wanPort: String
         public var underlay: [IPAddress]
         public var lans: [LAN]
@@ -32,16 +32,19 @@ public struct LabPlan: Hashable, Sendable {
         public var routerID: IPAddress?
     }
 
-    public static let wanNamespace = "vdl-wan"
     public static let hostOffset: UInt64 = 10
 
     public var name: String
     public var nodes: [Node]
     public var notes: [String]
 
+    /// The underlay segment's namespace, one per lab (`vdl-wan-<lab>`), so labs whose gateways
+    /// differ can be up side by side; gateway namespaces keep the topology's names.
+    public var wanNamespace: String { "vdl-wan-\(name)" }
+
     /// Every namespace the lab creates, in creation order (removed in reverse).
     public var namespaces: [String] {
-        [Self.wanNamespace] + nodes.flatMap { [$0.namespace, $0.hostNamespace] }
+        [wanNamespace] + nodes.flatMap { [$0.namespace, $0.hostNamespace] }
     }
 
     public static func namespace(of gateway: String) -> String { "vdl-\(gateway)" }
@@ -74,7 +77,13 @@ public struct LabPlan: Hashable, Sendable {
         guard !nodes.isEmpty else {
             return .failure(LabError(.unsupported, "\(topology.file) has no managed gateway: nothing to build"))
         }
-        return .success(LabPlan(name: name, nodes: nodes, notes: notes))
+        let plan = LabPlan(name: name, nodes: nodes, notes: notes)
+        // A gateway named `x-host` next to one named `x`, or `wan-<lab>`, would share a namespace.
+        var seen: Set<String> = []
+        for ns in plan.namespaces where !seen.insert(ns).inserted {
+            return .failure(LabError(.unsupported, "two parts of lab '\(name)' would share the namespace \(ns) (gateway names 'x' and 'x-host', or 'wan-\(name)'); rename a gateway or pick another --name"))
+        }
+        return .success(plan)
     }
 
     /// The `ip` commands that build the namespaces and links, in order (each an argv). With
@@ -82,7 +91,7 @@ public struct LabPlan: Hashable, Sendable {
     /// and the other gateways exist): their namespaces and links, and the underlay routes
     /// between them and everyone else.
     public func buildCommands(only: Set<String>? = nil) -> [[String]] {
-        let wan = Self.wanNamespace
+        let wan = wanNamespace
         var c: [[String]] = only != nil ? [] : [
             ["ip", "netns", "add", wan],
             ["ip", "-n", wan, "link", "set", "lo", "up"],

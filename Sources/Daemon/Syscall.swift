@@ -1,3 +1,4 @@
+import CLinuxShims
 import Glibc
 
 /// The one door to the system calls the daemon makes (after swift-system's
@@ -29,6 +30,33 @@ enum Syscall {
     @inline(__always)
     static func check(_ body: () -> Int32) -> Result<Void, Errno> {
         retrying(body).map { _ in () }
+    }
+
+    /// Starts `argv` (argv[0] looked up in PATH) in a session of its own (POSIX_SPAWN_SETSID, so
+    /// it outlives the caller's terminal), stdin from /dev/null, stdout and stderr appended to
+    /// `log`, and no other descriptor: every descriptor from 3 up is closed in the child, so a
+    /// lock or socket the caller holds is not kept alive by a long-running child. Returns its PID.
+    static func spawnDetached(_ argv: [String], log: String) -> Result<pid_t, Errno> {
+        guard !argv.isEmpty else { return .failure(Errno(rawValue: EINVAL)) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        // Each call only records an action; a failure here (ENOMEM) stops the spawn.
+        for r in [posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0),
+                  posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600),
+                  posix_spawn_file_actions_adddup2(&actions, 1, 2),
+                  viaduct_spawn_file_actions_addclosefrom(&actions, 3),
+                  posix_spawnattr_setflags(&attr, viaduct_posix_spawn_setsid)] where r != 0 {
+            return .failure(Errno(rawValue: r))
+        }
+        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for a in cargs { free(a) } }
+        var pid: pid_t = 0
+        let r = posix_spawnp(&pid, argv[0], &actions, &attr, &cargs, environ)
+        return r == 0 ? .success(pid) : .failure(Errno(rawValue: r))
     }
 
     /// close(2) must NOT be retried on EINTR on Linux: the descriptor is already gone, and a

@@ -9,7 +9,7 @@ struct Lab: ParsableCommand {
         abstract: "Build a topology's gateways on this machine in network namespaces, and tear them down.",
         discussion: """
             'up' builds every managed gateway of FILE in its own network namespace (vdl-GATEWAY), \
-            joined by an underlay segment (namespace vdl-wan) carrying the gateways' topology \
+            joined by an underlay segment (namespace vdl-wan-NAME) carrying the gateways' topology \
             addresses, with a host namespace behind each gateway (vdl-GATEWAY-host) holding \
             address .10 of each of the gateway's networks (the gateway has .1). It makes a PKI \
             with 'viaduct pki init' in /run/viaduct-lab/NAME/, starts 'viaduct run' in each \
@@ -26,6 +26,11 @@ struct Lab: ParsableCommand {
             untouched tunnels are not disturbed) and a BIRD reconfigure, new gateways are built \
             and started, removed ones are stopped and deleted; a lab that is only partly there \
             is removed and built again.
+
+            A lab owns the namespaces and processes its work directory records, and 'down' \
+            removes only those. Labs whose gateway names differ can be up side by side; 'up' \
+            refuses, changing nothing, when a namespace it needs belongs to another lab (it \
+            names that lab's file and the command that takes it down) or to no lab.
 
             Needs root, iproute2, and bird2 for BGP topologies.
 
@@ -62,7 +67,7 @@ struct Lab: ParsableCommand {
                 plans[gw.name] = p
             }
         }
-        let name = self.name ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        let name = self.name ?? LabPlan.defaultName(file: file)
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), !name.isEmpty else {
             Output.error("viaduct: error: --name takes letters, digits, '-' and '_'")
             throw ExitCode(1)
@@ -93,12 +98,17 @@ struct Lab: ParsableCommand {
             Output.error("viaduct: error: this topology has BGP tunnels; install BIRD 2 first: apt-get install bird2")
             throw ExitCode(1)
         }
+        // Another lab's namespaces (same gateway names) are never taken over, nor deleted below.
+        do { try runner.claim() } catch {
+            Output.error("viaduct: error: \(error)")
+            throw ExitCode(1)
+        }
         let live = runner.running()
         if !live.isEmpty && Set(readStateNames(runner)).isSubset(of: Set(live.keys)) {
             // The lab is up and whole: change it in place.
             do {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
-                for line in try runner.converge(topologyText: text, wait: wait) { print(line) }
+                for line in try runner.converge(topologyText: text, file: file, wait: wait) { print(line) }
             } catch {
                 Output.error("viaduct: error: \(error)")
                 throw ExitCode(1)
@@ -109,7 +119,7 @@ struct Lab: ParsableCommand {
         _ = runner.down()
         do {
             let text = try String(contentsOfFile: file, encoding: .utf8)
-            try runner.up(topologyText: text, wait: wait)
+            try runner.up(topologyText: text, file: file, wait: wait)
         } catch {
             Output.error("viaduct: error: \(error)")
             let problems = runner.down()

@@ -7,7 +7,8 @@ import Topology
 /// pki init`, and per gateway a `viaduct run` (and BIRD for BGP tunnels) started in the
 /// gateway's namespace, each in its own session so it outlives this command. Every process
 /// started is written to `lab.state` with its PID before anything else happens, and so is
-/// every namespace, so `down` removes exactly what `up` made, even after a partial failure.
+/// every namespace (before it is created), so `down` removes exactly what `up` made, even after
+/// a partial failure, and nothing another lab made (`LabState`).
 struct LabRunner {
     let plan: LabPlan
     let plans: [String: NodePlan]
@@ -28,13 +29,14 @@ struct LabRunner {
 
     // MARK: up
 
-    func up(topologyText: String, wait: Double) throws {
+    func up(topologyText: String, file: String, wait: Double) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         try topologyText.write(toFile: topologyCopy, atomically: true, encoding: .utf8)
         guard FileManager.default.createFile(atPath: stateFile, contents: nil) else {
             throw LabError(.environment, "cannot create \(stateFile)")
         }
+        try record("file \(Self.absolute(file))")
         _ = try Self.shell([viaduct, "pki", "init", topologyCopy])
         for ns in plan.namespaces { try record("netns \(ns)") }
         for argv in plan.buildCommands() { _ = try Self.shell(argv) }
@@ -49,13 +51,13 @@ struct LabRunner {
         if n.bgp {
             let conf = "\(dir)/\(n.name).bird.conf"
             try plan.birdConfig(for: n, bgpInclude: try writeBGPInclude(n, p)).write(toFile: conf, atomically: true, encoding: .utf8)
-            let pid = try Self.spawn(["ip", "netns", "exec", n.namespace, "bird", "-f", "-c", conf, "-s", birdSocket(n)],
-                                     log: "\(dir)/\(n.name).bird.log")
+            let pid = try LabProcess.spawn(["ip", "netns", "exec", n.namespace, "bird", "-f", "-c", conf, "-s", birdSocket(n)],
+                                           log: "\(dir)/\(n.name).bird.log")
             try record("pid \(pid) bird \(n.name)")
         }
-        let pid = try Self.spawn(["ip", "netns", "exec", n.namespace, viaduct, "run", topologyCopy, "--node", n.name,
-                                  "--control-socket", socket(n), "--metrics", Self.metricsAddress, "--timestamps"] + Self.labTimers,
-                                 log: "\(dir)/\(n.name).log")
+        let pid = try LabProcess.spawn(["ip", "netns", "exec", n.namespace, viaduct, "run", topologyCopy, "--node", n.name,
+                                        "--control-socket", socket(n), "--metrics", Self.metricsAddress, "--timestamps"] + Self.labTimers,
+                                       log: "\(dir)/\(n.name).log")
         try record("pid \(pid) viaduct \(n.name)")
     }
 
@@ -80,10 +82,11 @@ struct LabRunner {
     /// get the new plan through `viaduct apply` (their untouched tunnels are not disturbed) and
     /// a BIRD reconfigure; new gateways are built and started; removed ones are stopped and
     /// their namespaces deleted. Returns one line per action.
-    func converge(topologyText: String, wait: Double) throws -> [String] {
+    func converge(topologyText: String, file: String, wait: Double) throws -> [String] {
         var done: [String] = []
         let live = running()
         try topologyText.write(toFile: topologyCopy, atomically: true, encoding: .utf8)
+        if readState().file != Self.absolute(file) { try record("file \(Self.absolute(file))") }
         _ = try Self.shell([viaduct, "pki", "init", topologyCopy])
         let wanted = Set(plan.nodes.map(\.name))
         let added = plan.nodes.filter { live[$0.name] == nil }
@@ -120,10 +123,10 @@ struct LabRunner {
             where FileManager.default.fileExists(atPath: "/run/netns/\(ns)") {
                 _ = try Self.shell(["ip", "netns", "del", ns])
             }
-            // Forget its processes (they are gone), so the lab reads as whole again.
+            // Forget its processes and namespaces (they are gone), so the lab reads as whole
+            // again and never claims a namespace another lab may create later under that name.
             let text = (try? String(contentsOfFile: stateFile, encoding: .utf8)) ?? ""
-            let kept = text.split(separator: "\n").filter { !($0.hasPrefix("pid ") && $0.hasSuffix(" \(name)")) }
-            try (kept.joined(separator: "\n") + "\n").write(toFile: stateFile, atomically: true, encoding: .utf8)
+            try LabState.forgetting(gateway: name, in: text).write(toFile: stateFile, atomically: true, encoding: .utf8)
             done.append("\(name): stopped and removed")
         }
         try waitForDaemons(timeout: 10)
@@ -191,24 +194,38 @@ struct LabRunner {
 
     // MARK: down
 
-    struct State {
-        var pids: [(pid: pid_t, what: String)] = []
-        var namespaces: [String] = []
+    func readState() -> LabState {
+        LabState.parse((try? String(contentsOfFile: stateFile, encoding: .utf8)) ?? "")
     }
 
-    func readState() -> State {
-        var s = State()
-        let text = (try? String(contentsOfFile: stateFile, encoding: .utf8)) ?? ""
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: " ", maxSplits: 2).map(String.init)
-            if f.count == 3, f[0] == "pid", let pid = pid_t(f[1]) { s.pids.append((pid, f[2])) }
-            if f.count == 2, f[0] == "netns" { s.namespaces.append(f[1]) }
+    /// The state of every other lab on this machine, by name; a lab whose state names no file
+    /// (made before `lab.state` recorded it) is named by its topology copy.
+    func otherLabs() -> [String: LabState] {
+        var out: [String: LabState] = [:]
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: Self.root)) ?? []
+        for other in names where "\(Self.root)/\(other)" != dir {
+            guard let text = try? String(contentsOfFile: "\(Self.root)/\(other)/lab.state", encoding: .utf8) else { continue }
+            var s = LabState.parse(text)
+            if s.file == nil { s.file = "\(Self.root)/\(other)/topology.yaml" }
+            out[other] = s
         }
-        return s
+        return out
+    }
+
+    /// The namespaces on this machine (`ip netns add` makes /run/netns/NAME).
+    static func existingNamespaces() -> Set<String> {
+        Set((try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? [])
+    }
+
+    /// Refuses, before anything is touched, to build over a namespace that is not this lab's.
+    func claim() throws {
+        let own = FileManager.default.fileExists(atPath: stateFile) ? readState() : nil
+        try plan.claim(existing: Self.existingNamespaces(), own: own, others: otherLabs()).get()
     }
 
     /// Stops what `up` started (by PID, only if the process still is ours) and deletes the
-    /// namespaces, the plan's and any recorded; returns what it could not remove.
+    /// namespaces `lab.state` records, except any another lab records too; returns what it
+    /// could not remove. Nothing it did not record is touched, whatever the plan says.
     func down() -> [String] {
         var problems: [String] = []
         let state = readState()
@@ -222,9 +239,11 @@ struct LabRunner {
             }
             if Self.alive(pid, in: dir) { problems.append("\(what) (pid \(pid)) did not stop") }
         }
-        var names = plan.namespaces
-        for n in state.namespaces where !names.contains(n) { names.append(n) }
-        for ns in names.reversed() where FileManager.default.fileExists(atPath: "/run/netns/\(ns)") {
+        let (names, shared) = LabPlan.removable(own: state, others: otherLabs())
+        for (ns, other) in shared {
+            problems.append("namespace \(ns) is recorded by the lab '\(other)' too: left alone")
+        }
+        for ns in names where FileManager.default.fileExists(atPath: "/run/netns/\(ns)") {
             if let left = try? Self.shell(["ip", "netns", "pids", ns]), !left.isEmpty {
                 problems.append("namespace \(ns) still has processes: \(left.split(separator: "\n").joined(separator: " "))")
             }
@@ -239,15 +258,16 @@ struct LabRunner {
 
     // MARK: processes
 
-    /// True when `pid` runs (not a zombie) and its command line mentions the lab directory `dir`
-    /// (so a reused PID is never taken for ours); any command line when `dir` is nil.
+    /// True when `pid` runs (not a zombie) and its command line mentions a file in the lab
+    /// directory `dir` (so a reused PID is never taken for ours, nor one of lab `dci-two-site`
+    /// for lab `dci`'s); any command line when `dir` is nil.
     static func alive(_ pid: pid_t, in dir: String?) -> Bool {
         guard kill(pid, 0) == 0 || errno == EPERM,
               let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
               let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
         // A zombie (state Z) has already stopped.
         if let close = stat.lastIndex(of: ")"), stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z") { return false }
-        return dir.map { cmd.contains($0) } ?? true
+        return dir.map { cmd.contains($0 + "/") } ?? true
     }
 
     /// Runs a command to completion; its stdout, or an error with its stderr.
@@ -270,25 +290,8 @@ struct LabRunner {
         return String(decoding: o, as: UTF8.self)
     }
 
-    /// Starts a long-running process in a session of its own (POSIX_SPAWN_SETSID), stdin from
-    /// /dev/null, stdout and stderr appended to `log`; returns its PID.
-    static func spawn(_ argv: [String], log: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        let setsid: Int16 = 0x80  // POSIX_SPAWN_SETSID, hidden behind _GNU_SOURCE
-        posix_spawnattr_setflags(&attr, setsid)
-        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for a in cargs { free(a) } }
-        var pid: pid_t = 0
-        let r = posix_spawnp(&pid, argv[0], &actions, &attr, &cargs, environ)
-        guard r == 0 else { throw LabError(.environment, "cannot start \(argv[0]): \(String(cString: strerror(r)))") }
-        return pid
+    /// `file` as an absolute path, so another lab's refusal can name it from anywhere.
+    static func absolute(_ file: String) -> String {
+        URL(fileURLWithPath: file).standardizedFileURL.path
     }
 }

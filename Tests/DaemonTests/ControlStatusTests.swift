@@ -207,7 +207,7 @@ import Topology
         let lab = try LabPlan.make(t, name: "lab-test", plans: ["a": plan, "b": planB]).get()
         #expect(lab.nodes.map(\.name) == ["a", "b"])
         #expect(lab.notes.contains { $0.hasPrefix("c is not managed") })
-        #expect(lab.namespaces == ["vdl-wan", "vdl-a", "vdl-a-host", "vdl-b", "vdl-b-host"])
+        #expect(lab.namespaces == ["vdl-wan-lab-test", "vdl-a", "vdl-a-host", "vdl-b", "vdl-b-host"])
         let a = lab.nodes[0]
         #expect(a.lans.map { "\($0.gatewayAddress) \($0.hostAddress)" } == ["198.18.1.1 198.18.1.10"] && a.bgp && "\(a.routerID!)" == "192.0.2.1")
         let cmds = lab.buildCommands()

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <spawn.h>
 
 // IP_XFRM_POLICY / IPV6_XFRM_POLICY (linux/in.h, linux/in6.h): per-socket IPsec policies.
 #define VIADUCT_IP_XFRM_POLICY 17
@@ -57,3 +58,12 @@ static inline int viaduct_setns_net(int fd) { return (int)syscall(SYS_setns, fd,
 // prctl(2) is variadic, which Swift cannot call: PR_SET_NAME names the calling thread (15 bytes
 // and a NUL at most; what `top -H` and /proc/self/task/TID/comm show).
 static inline int viaduct_set_thread_name(const char *name) { return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
+
+// posix_spawn: POSIX_SPAWN_SETSID and posix_spawn_file_actions_addclosefrom_np (glibc 2.34+) are
+// declared only with _GNU_SOURCE, which this header cannot turn on after the includes above;
+// shims.c defines it and forwards. The close-from action makes the child close every
+// descriptor from `from` up once the earlier actions have set up its stdio: a child gets
+// stdin, stdout and stderr and nothing else its parent happened to have open (glibc has no
+// POSIX_SPAWN_CLOEXEC_DEFAULT).
+static const short viaduct_posix_spawn_setsid = 0x80;
+int viaduct_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
