@@ -16,19 +16,30 @@ public final class ControlApplyHandler {
 
     func fireTimers(now: IKEInstant) { applier.fireTimers(now: now) }
 
-    /// Loads FILE and plans this node; the plan or the reply that refuses it.
-    static func plan(file: String, node: String) -> Result<NodePlan, ControlMessage.ErrorBody> {
+    /// Loads the topology (the text the client sent, else FILE) and plans this node; the plan or
+    /// the reply that refuses it.
+    static func plan(file: String, text: String? = nil, node: String,
+                     fileExists: (String) -> Bool = FileManager.default.fileExists(atPath:)) -> Result<NodePlan, ControlMessage.ErrorBody> {
         guard file.hasPrefix("/") else {
             return .failure(.init(code: "bad-request", message: "apply needs an absolute path to the topology file"))
         }
-        let loaded = TopologyLoader.load(file: file)
+        if let text, text.utf8.count > TopologyLoader.maxFileSize {
+            return .failure(.init(code: "invalid-topology", message: "\(file): the topology is larger than \(TopologyLoader.maxFileSize) bytes"))
+        }
+        let loaded = text.map { TopologyLoader.load(yaml: $0, file: file) } ?? TopologyLoader.load(file: file)
         guard loaded.isValid, let topology = loaded.topology else {
             let text = loaded.errors.map(\.description).joined(separator: "\n")
             return .failure(.init(code: "invalid-topology", message: text.isEmpty ? "\(file): invalid topology" : text))
         }
-        switch NodePlanner.plan(topology, links: loaded.links, node: node, fileExists: FileManager.default.fileExists(atPath:)) {
+        switch NodePlanner.plan(topology, links: loaded.links, node: node, fileExists: fileExists) {
         case .success(let plan): return .success(plan)
-        case .failure(let e): return .failure(.init(code: "invalid-topology", message: e.description))
+        case .failure(let e):
+            var message = e.description
+            if e.diagnostics.contains(where: { $0.code == .missingFile }) {
+                message += "\n(the daemon reads credential files itself; under systemd it has its own /tmp and no /home "
+                    + "(PrivateTmp, ProtectHome): keep them under /etc/viaduct, or name them by a path the daemon sees)"
+            }
+            return .failure(.init(code: "invalid-topology", message: message))
         }
     }
 
@@ -40,7 +51,7 @@ public final class ControlApplyHandler {
             return ControlMessage.Reply(ok: false, error: .init(code: "bad-request", message: "confirm_seconds must be 1...3600"))
         }
         let plan: NodePlan
-        switch Self.plan(file: file, node: applier.plan.node) {
+        switch Self.plan(file: file, text: request.topology, node: applier.plan.node) {
         case .success(let p): plan = p
         case .failure(let e): return ControlMessage.Reply(ok: false, error: e)
         }

@@ -11,7 +11,16 @@ final class ControlConnection {
     /// Output a subscriber may leave unread before it is cut off.
     static let maxBacklog = 1 << 20
 
-    init(descriptor: Int32) { self.descriptor = descriptor }
+    /// The longest request line this connection takes (the control socket takes a whole
+    /// topology in an `apply`; the status socket only short requests).
+    let maxLine: Int
+    /// Complete lines read but not yet returned.
+    private var ready: [[UInt8]] = []
+
+    init(descriptor: Int32, maxLine: Int = ControlMessage.maxRequestLine) {
+        self.descriptor = descriptor
+        self.maxLine = maxLine
+    }
 
     deinit { close() }
 
@@ -26,28 +35,33 @@ final class ControlConnection {
     /// Reads what is queued and returns the complete lines; nil when the peer closed or the
     /// request line is too long (the caller closes).
     func readLines() -> [[UInt8]]? {
-        var buf = [UInt8](repeating: 0, count: 4096)
+        var buf = [UInt8](repeating: 0, count: 65_536)
         let fd = descriptor
         while true {
             let r = buf.withUnsafeMutableBytes { raw in Syscall.retrying { Glibc.read(fd, raw.baseAddress, raw.count) } }
             switch r {
             case .success(0): return nil
-            case .success(let n): input += buf[0..<n]
-            case .failure(let e) where e == .wouldBlock: return splitLines()
+            case .success(let n):
+                let chunk = buf[0..<n]
+                input += chunk
+                // Only a chunk with a newline can complete a line: each byte is scanned once.
+                if chunk.contains(0x0A) { splitLines() }
+                if input.count > maxLine { return nil }
+            case .failure(let e) where e == .wouldBlock:
+                defer { ready.removeAll() }
+                return ready
             case .failure: return nil
             }
-            if input.count > ControlMessage.maxRequestLine && !input.contains(0x0A) { return nil }
         }
     }
 
-    private func splitLines() -> [[UInt8]]? {
-        var lines: [[UInt8]] = []
-        while let nl = input.firstIndex(of: 0x0A) {
-            lines.append(Array(input[..<nl]))
-            input.removeSubrange(...nl)
+    private func splitLines() {
+        var start = input.startIndex
+        while let nl = input[start...].firstIndex(of: 0x0A) {
+            ready.append(Array(input[start..<nl]))
+            start = nl + 1
         }
-        if input.count > ControlMessage.maxRequestLine { return nil }
-        return lines
+        input.removeSubrange(..<start)
     }
 
     /// Queues bytes; false when a slow subscriber has let too much pile up.

@@ -11,7 +11,7 @@ import Topology
 ///                              rekey-child, delete-child, delete-ike (`SessionCommand`); the
 ///                              outcome shows in `events` and `status`
 ///
-///     {"command":"apply","file":"/abs/topology.yaml","dry_run":true}
+///     {"command":"apply","file":"/abs/topology.yaml","topology":"version: 1\n...","dry_run":true}
 ///                              one reply: {"ok":true,"apply":{"applied":false,"diff":{...NodePlanDiff}}}
 ///     {"command":"apply","file":"/abs/topology.yaml","confirm_seconds":30}
 ///                              {"ok":true,"apply":{"applied":true,"diff":{...},"rollback_in_seconds":30}}
@@ -25,13 +25,19 @@ import Topology
 /// Anything else gets `{"ok":false,"error":{"code":"unknown-command"|"bad-request","message":"..."}}`
 /// and the connection stays open. A client that cannot keep up with the event stream is
 /// disconnected rather than allowed to grow the daemon's memory. Fields are only ever added.
-/// `apply` reads the file itself (the daemon runs as root and resolves the topology's relative
-/// paths against the file's directory), validates and plans it for its own node.
+/// `apply` parses the topology text the client sent (or, without it, reads the file itself),
+/// resolves its relative paths against the file's directory, validates and plans it for its own
+/// node. Credential files are read by the daemon: they must be where it can see them.
 public enum ControlMessage {
     public struct Request: Codable, Hashable, Sendable {
         public var command: String
-        /// `apply`: the topology file, an absolute path.
+        /// `apply`: the topology file, an absolute path: where its relative paths start, and
+        /// the name in its diagnostics.
         public var file: String?
+        /// `apply`: the topology's text, as the client read it. The daemon parses this rather
+        /// than reading `file`, which it may not see (systemd's PrivateTmp and ProtectHome give
+        /// it its own /tmp and no /home). Absent: the daemon reads `file` (older clients).
+        public var topology: String?
         /// `apply`: only compute and return the diff.
         public var dryRun: Bool?
         /// `apply`: roll back unless `confirm` arrives within this many seconds.
@@ -39,10 +45,11 @@ public enum ControlMessage {
         /// For `rekey-ike`, `rekey-child`, `delete-child`, `delete-ike`: the peer (gateway name).
         public var peer: String?
 
-        public init(command: String, file: String? = nil, dryRun: Bool? = nil, confirmSeconds: Double? = nil,
-                    peer: String? = nil) {
+        public init(command: String, file: String? = nil, topology: String? = nil, dryRun: Bool? = nil,
+                    confirmSeconds: Double? = nil, peer: String? = nil) {
             self.command = command
             self.file = file
+            self.topology = topology
             self.dryRun = dryRun
             self.confirmSeconds = confirmSeconds
             self.peer = peer
@@ -89,6 +96,9 @@ public enum ControlMessage {
     }
 
     public static let maxRequestLine = 4096
+    /// The control socket's limit: an `apply` carries the topology's text (at most
+    /// `TopologyLoader.maxFileSize` bytes), which JSON escaping may grow.
+    public static let maxApplyRequestLine = 2 * TopologyLoader.maxFileSize + 65_536
 
     /// One line of JSON, newline included.
     public static func encodeLine<T: Encodable>(_ value: T) -> [UInt8] {

@@ -25,7 +25,10 @@ struct Apply: ParsableCommand {
             with nothing changed; restart the daemon for those. Credentials are re-read: new IKE \
             SAs use the files the topology names now.
 
-            The daemon reads FILE itself. It keeps the new plan in memory: make FILE the file the \
+            The daemon gets FILE's text from this command, so FILE may be anywhere this shell \
+            sees it (under systemd the daemon has its own /tmp and no /home); the certificate and \
+            key files it names are read by the daemon, so they must be where the daemon sees them \
+            (/etc/viaduct). It keeps the new plan in memory: make FILE the file the \
             daemon starts from (/etc/viaduct/topology.yaml under systemd), or a restart goes back \
             to the old one.
 
@@ -77,11 +80,17 @@ struct Apply: ParsableCommand {
             throw ExitCode(1)
         }
         let absolute = URL(fileURLWithPath: file).standardizedFileURL.path
+        // The daemon gets the text, not just the path: under systemd it may not see this file
+        // (PrivateTmp, ProtectHome). Read once, here, after it validated above.
+        guard let data = FileManager.default.contents(atPath: absolute), let text = String(data: data, encoding: .utf8) else {
+            Output.error("viaduct: error: cannot read \(file)")
+            throw ExitCode(1)
+        }
         let path = socket ?? NodeControl.defaultSocketPath(node: node)
         do {
             let client = try ControlClient(path: path)
             defer { client.close() }
-            let preview = try ControlCommand.exchange(client, .init(command: "apply", file: absolute, dryRun: true))
+            let preview = try ControlCommand.exchange(client, .init(command: "apply", file: absolute, topology: text, dryRun: true))
             guard let diff = preview.apply?.diff else { throw DaemonError(.system, "the daemon sent no plan") }
             print(diff.rendered())
             if diff.isEmpty {
@@ -89,7 +98,7 @@ struct Apply: ParsableCommand {
                 return
             }
             if dryRun { return }
-            let applied = try ControlCommand.exchange(client, .init(command: "apply", file: absolute, confirmSeconds: confirm.map(Double.init)))
+            let applied = try ControlCommand.exchange(client, .init(command: "apply", file: absolute, topology: text, confirmSeconds: confirm.map(Double.init)))
             guard applied.apply?.applied == true else { throw DaemonError(.system, "the daemon did not apply the plan") }
             print("applied to \(node)")
             guard let seconds = confirm else { return }
