@@ -293,7 +293,7 @@ case_apply() {
     write_apply_topology "$dir/topology.yaml" gw-c
     write_apply_topology "$dir/topology-d.yaml" gw-d
     check "$kind: viaduct pki init" "$VIADUCT" pki init "$dir/topology.yaml" || return
-    run_flags=(--apply-pause 4)
+    run_flags=(--apply-pause 8)
     ctl=$dir/gw-a.sock start_daemon "$dir" gw-a "$ns_a" || return
     local pid_a=${pids[-1]}
     run_flags=()
@@ -319,8 +319,8 @@ case_apply() {
     # Back to gw-c, killed half-way: gw-d's objects are out, gw-c's not yet in.
     "$VIADUCT" apply "$dir/topology.yaml" --node gw-a --socket "$dir/gw-a.sock" >"$dir/apply-back.txt" 2>&1 &
     local apply=$! _
-    # The first apply paused too (it removed gw-c): wait for the second pause.
-    for _ in $(seq 200); do (($(grep -c "apply paused" "$dir/gw-a.log") >= 2)) && break; sleep 0.1; done
+    # The first apply paused too (it removed gw-c): wait for the second pause (up to 60 s: TCG on a busy host).
+    for _ in $(seq 600); do (($(grep -c "apply paused" "$dir/gw-a.log") >= 2)) && break; sleep 0.1; done
     check "$kind: gw-a paused mid-apply with vd-gw-d already removed" \
         eval "(( \$(grep -c 'apply paused' $dir/gw-a.log) >= 2 )) && [ \"\$(vd_links $ns_a)\" = 'vd-gw-b ' ]"
     kill -KILL "$pid_a"; wait "$pid_a" 2>/dev/null; wait "$apply" 2>/dev/null
