@@ -16,11 +16,7 @@ VIADUCT=${VIADUCT:-$(ls -t .build*/debug/viaduct 2>/dev/null | head -1)}
 [ -x "$VIADUCT" ] || { echo "FAIL: no viaduct binary (build first, or set VIADUCT=)"; exit 1; }
 command -v ansible-playbook >/dev/null || { echo "FAIL: ansible-playbook is missing (Scripts/deps installs ansible-core)"; exit 1; }
 VIADUCT=$(realpath "$VIADUCT")
-passed=0; failed=0
-pass() { echo "PASS $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1"; failed=$((failed + 1)); }
-check() { what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-within() { t=$1; shift; i=0; while [ "$i" -lt $((t * 4)) ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; i=$((i + 1)); done; return 1; }
+. Deploy/lab/checks.sh
 
 NAME=mesh-three-dc
 D=/run/viaduct-lab/$NAME

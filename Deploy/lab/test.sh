@@ -19,9 +19,7 @@ VIADUCT=${VIADUCT:-$(ls -t .build*/debug/viaduct 2>/dev/null | head -1)}
 [ -x "$VIADUCT" ] || { echo "FAIL: no viaduct binary (build first, or set VIADUCT=)"; exit 1; }
 command -v bird >/dev/null || { echo "SKIP: bird2 is not installed (apt-get install bird2)"; exit 0; }
 TOPOLOGIES=${*:-dci-two-site mesh-three-dc hub-branches}
-passed=0; failed=0
-pass() { echo "PASS $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+. Deploy/lab/checks.sh
 # A lock on descriptor 9, as a calling script would hold: `lab up` runs with it open.
 lock=/tmp/vdl-test.$$.lock
 exec 9>"$lock"
@@ -68,7 +66,6 @@ other_labs() { # dir file (of the running lab)
 }
 
 # Polls `cmd` for up to $1 seconds.
-within() { t=$1; shift; i=0; while [ "$i" -lt $((t * 4)) ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; i=$((i + 1)); done; return 1; }
 
 bgp_established() { # dir gateway: every BGP protocol of the gateway is Established
     out=$(birdc -s "$1/$2.bird.ctl" show protocols 2>/dev/null | awk '$2 == "BGP"') || return 1

@@ -10,10 +10,11 @@ struct BGPCLITests {
         ["/usr/sbin/\(name)", "/usr/bin/\(name)"].first(where: FileManager.default.isExecutableFile)
     }
 
-    func check(_ path: String, _ args: [String]) throws -> (Int32, String) {
+    func check(_ path: String, _ args: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
+        if let environment { p.environment = environment }
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = pipe
@@ -86,19 +87,11 @@ struct BGPCLITests {
         try "#!/bin/sh\necho \"$@\" >> \(log)\n".write(toFile: birdc, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: birdc)
         func reload(_ topology: String) throws -> (Int32, String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = [CLITests.root.appendingPathComponent("Deploy/bird/viaduct-bird-reload").path, "dc1"]
-            p.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "VIADUCT": CLITests.binary.path,
-                             "TOPOLOGY": CLITests.root.appendingPathComponent(topology).path,
-                             "BIRD_INCLUDE": include, "BIRD_CONF": conf, "BIRD": bird, "BIRDC": birdc]
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = pipe
-            try p.run()
-            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return (p.terminationStatus, out)
+            try check("/bin/sh", [CLITests.root.appendingPathComponent("Deploy/bird/viaduct-bird-reload").path, "dc1"], environment: [
+                "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "VIADUCT": CLITests.binary.path,
+                "TOPOLOGY": CLITests.root.appendingPathComponent(topology).path,
+                "BIRD_INCLUDE": include, "BIRD_CONF": conf, "BIRD": bird, "BIRDC": birdc,
+            ])
         }
         let calls = { (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0 }
         var r = try reload("Topologies/dci-two-site.yaml")
