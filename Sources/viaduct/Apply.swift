@@ -103,7 +103,8 @@ struct Apply: ParsableCommand {
             print("applied to \(node)")
             guard let seconds = confirm else { return }
             if noWait {
-                print("keep it with 'viaduct confirm --node \(node)' within \(seconds) s, or undo it with 'viaduct rollback --node \(node)'; otherwise the daemon rolls back by itself")
+                let target = socket.map { "--socket \($0)" } ?? "--node \(node)"
+                print("keep it with 'viaduct confirm \(target)' within \(seconds) s, or undo it with 'viaduct rollback \(target)'; otherwise the daemon rolls back by itself")
                 return
             }
             print("press Enter within \(seconds) s to keep it; otherwise the daemon rolls back to the previous plan")
