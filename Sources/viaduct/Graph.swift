@@ -22,7 +22,7 @@ struct Graph: ParsableCommand {
 
             EXAMPLES
               viaduct graph Topologies/hub-branches.yaml | dot -Tsvg > hub-branches.svg
-              viaduct graph site.yaml --status /run/viaduct/dc1.sock --status /run/viaduct/dc2.sock | dot -Tsvg > now.svg
+              viaduct graph site.yaml --status dc1.sock --status dc2.sock | dot -Tsvg > now.svg
             """)
 
     @Argument(help: "The topology file (YAML).")
@@ -42,8 +42,8 @@ struct Graph: ParsableCommand {
                     Output.error("viaduct: warning: the daemon at \(path) runs gateway '\(s.node)', which \(file) does not declare; its status is not shown")
                 case .success(let s):
                     reports += s.graphReports
-                case .failure(let message):
-                    Output.error("viaduct: warning: no status from \(path): \(message); its gateway's tunnels are drawn as unknown")
+                case .failure(let failure):
+                    Output.error("viaduct: warning: no status from \(path): \(failure.message); its gateway's tunnels are drawn as unknown unless their other end reports")
                 }
             }
             status = TopologyGraph.Status(reports: reports)
@@ -62,6 +62,9 @@ struct Graph: ParsableCommand {
                 return .failure(Failure(message: "the daemon sent no status"))
             }
             return .success(status)
+        } catch let e as DaemonError where e.code == .configuration && e.errno != nil {
+            // ControlClient's own words point at `--socket`, an option of `status`.
+            return .failure(Failure(message: "no viaduct daemon is listening there"))
         } catch let e as DaemonError {
             return .failure(Failure(message: e.message))
         } catch let e as ControlMessage.ErrorBody {
