@@ -30,7 +30,7 @@ public enum NodePlanner {
         for l in links where l.a == node || l.b == node {
             let peerName = l.peer(of: node)
             guard let peer = byName[peerName], let path = UnderlayPath.select(local: gw, peer: peer) else { continue }
-            let iface = l.interfaceNames[node] ?? InterfaceNaming.name(forPeer: peerName)
+            let iface = l.interfaceName(on: node)
             let addrs = l.inside.map { ins in
                 node == l.a
                     ? InterfaceAddress(local: ins.a, peer: ins.b, prefixLength: ins.prefix.length)

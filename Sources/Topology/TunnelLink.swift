@@ -17,6 +17,11 @@ public struct TunnelLink: Hashable, Sendable {
 
     public func peer(of node: String) -> String { node == a ? b : a }
 
+    /// The tunnel interface on `node`: its explicit `interface:` name, or the derived one.
+    public func interfaceName(on node: String) -> String {
+        interfaceNames[node] ?? InterfaceNaming.name(forPeer: peer(of: node))
+    }
+
     /// Equal links describe the same tunnel; where and in which group it was written does not
     /// matter (moving a tunnel within the file must not look like a change to `apply`).
     public static func == (x: TunnelLink, y: TunnelLink) -> Bool {

@@ -19,7 +19,7 @@ struct Viaduct: ParsableCommand {
             FILE:LINE:COLUMN: error: message).
             """,
         version: buildVersion,
-        subcommands: [Validate.self, Plan.self, Apply.self, Confirm.self, Rollback.self, Run.self, Status.self, Events.self, Rekey.self, Terminate.self, Lab.self, BGP.self, PKICommand.self, Bench.self, Down.self])
+        subcommands: [Validate.self, Plan.self, Apply.self, Confirm.self, Rollback.self, Run.self, Status.self, Events.self, Rekey.self, Terminate.self, Lab.self, BGP.self, Graph.self, PKICommand.self, Bench.self, Down.self])
 
     /// Exit status contract: 0 success, 1 any user error. ArgumentParser reports usage errors
     /// (unknown options, bad values) with 64; those are user errors too. Every error is printed
