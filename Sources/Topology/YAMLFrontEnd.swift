@@ -122,19 +122,24 @@ enum YAMLFrontEnd {
     }
 
     /// The line and column of a byte offset (the reader reports offsets, not marks); the bytes
-    /// before it are valid UTF-8, since the reader stopped at the first bad one.
+    /// before it are valid UTF-8, since the reader stopped at the first bad one. Line breaks are
+    /// libyaml's: LF, CR, CRLF, NEL, LS and PS.
     static func mark(ofByte offset: Int, in bytes: [UInt8]) -> YAMLMark {
-        var line = 1, column = 1, i = 0
+        var line = 1, column = 1
         let end = min(max(offset, 0), bytes.count)
-        while i < end {
-            let b = bytes[i]
-            if b == 0x0a || (b == 0x0d && (i + 1 >= bytes.count || bytes[i + 1] != 0x0a)) {
+        var scalars = String(decoding: bytes[0..<end], as: UTF8.self).unicodeScalars.makeIterator()
+        var previous: Unicode.Scalar?
+        while let c = scalars.next() {
+            switch c {
+            case "\n" where previous == "\r":
+                break
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
                 line += 1
                 column = 1
-            } else if b & 0xc0 != 0x80 && b != 0x0d {
+            default:
                 column += 1
             }
-            i += 1
+            previous = c
         }
         return YAMLMark(line: line, column: column)
     }

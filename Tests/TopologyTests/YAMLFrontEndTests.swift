@@ -116,6 +116,8 @@ struct YAMLFrontEndTests {
         #expect(problem == "invalid leading UTF-8 octet")
         #expect(offset == 15)
         #expect(at == YAMLMark(line: 2, column: 5))
+        #expect(YAMLFrontEnd.mark(ofByte: 9, in: Array("a\r\nbé\u{85}c\u{2028}d".utf8)) == YAMLMark(line: 3, column: 2))
+        #expect(YAMLFrontEnd.mark(ofByte: 5, in: Array("a\rb\nc".utf8)) == YAMLMark(line: 3, column: 2))
 
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("viaduct-yaml-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
