@@ -23,7 +23,7 @@ let package = Package(
         // C: thin shims, no logic.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
-        // Debian's libyaml, so its security fixes reach the gateway (the package depends on libyaml-0-2).
+        // Debian's libyaml, so its security fixes reach the gateway: the binary links libyaml-0-2.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "CLinuxShims"),
 
