@@ -17,17 +17,19 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C: thin shims, no logic.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        // Debian's libyaml, so its security fixes reach the gateway: the binary links libyaml-0-2.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "CLinuxShims"),
 
         // Pure core: no sockets, no clocks, no global randomness.
-        .target(name: "Topology", dependencies: ["CryptoCore", .product(name: "Yams", package: "Yams")]),
+        // Topology parses YAML with libyaml's event parser, from a string: no files, no I/O.
+        .target(name: "Topology", dependencies: ["CryptoCore", "CYAML"]),
         .target(name: "CryptoCore"),
         .target(name: "IKEv2", dependencies: ["CryptoCore"]),
         .target(name: "ESP", dependencies: ["CryptoCore"], swiftSettings: packetPath),

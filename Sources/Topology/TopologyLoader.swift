@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// The result of reading a topology: the model when it parsed, the tunnel links when it also
 /// validated, and every diagnostic in file order.
@@ -47,7 +46,16 @@ public enum TopologyLoader {
         if isDir.boolValue { return fail("is a directory, not a topology file") }
         guard let data = FileManager.default.contents(atPath: file) else { return fail("cannot read the file (permissions?)") }
         guard data.count <= maxFileSize else { return fail("the file is \(data.count) bytes; topologies larger than \(maxFileSize) bytes are refused") }
-        guard let text = String(data: data, encoding: .utf8) else { return fail("the file is not UTF-8 text") }
+        guard let text = String(data: data, encoding: .utf8) else {
+            // libyaml's reader finds the first bad byte, so the error points at it.
+            if case .failure(.reader(let problem, _, _, let m)) = YAMLFrontEnd.compose(bytes: [UInt8](data)) {
+                let at = SourceLocation(file: file, line: m.line, column: m.column)
+                return LoadedTopology(topology: nil, links: [], diagnostics: [
+                    Diagnostic(.error, .unreadable, at: at, "the file is not UTF-8 text: \(problem)"),
+                ])
+            }
+            return fail("the file is not UTF-8 text")
+        }
         return load(yaml: text, file: file)
     }
 
@@ -58,8 +66,16 @@ public enum TopologyLoader {
 
     /// The keys under `gateways:`, even those whose bodies are broken.
     static func declaredGatewayNames(yaml: String) -> [String] {
-        guard let root = try? Yams.compose(yaml: yaml), case .mapping(let top) = root,
-              case .mapping(let gws)? = top["gateways"] else { return [] }
-        return gws.keys.compactMap(\.string)
+        guard case .success(.mapping(let top, _)?) = YAMLFrontEnd.compose(yaml),
+              case .mapping(let gws, _)? = top.first(where: { isScalar($0.key, "gateways") })?.value else { return [] }
+        return gws.compactMap { p in
+            if case .scalar(let s, _) = p.key { return s.string }
+            return nil
+        }
+    }
+
+    private static func isScalar(_ node: YAMLNode, _ text: String) -> Bool {
+        if case .scalar(let s, _) = node { return s.string == text }
+        return false
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Turns topology YAML into a `Topology`, reporting every syntax and field error it finds.
 /// Cross-references (does this gateway exist, do these ranges overlap) are the validator's job.
@@ -19,15 +18,15 @@ enum TopologyParser {
 
     static func parse(yaml: String, file: String) -> (Topology?, [Diagnostic]) {
         let w = YAMLWalker(file: file)
-        let root: Node
-        do {
-            guard let r = try Yams.compose(yaml: yaml) else {
-                w.error(.missingKey, at: SourceLocation(file: file, line: 1, column: 1),
-                        "the file is empty; a topology starts with 'version: 1'")
-                return (nil, w.diagnostics)
-            }
+        let root: YAMLNode
+        switch YAMLFrontEnd.compose(yaml) {
+        case .success(let r?):
             root = r
-        } catch {
+        case .success(nil):
+            w.error(.missingKey, at: SourceLocation(file: file, line: 1, column: 1),
+                    "the file is empty; a topology starts with 'version: 1'")
+            return (nil, w.diagnostics)
+        case .failure(let error):
             return (nil, [syntaxDiagnostic(error, yaml: yaml, file: file)])
         }
         guard let top = w.mapping(root, "the topology") else { return (nil, w.diagnostics) }
@@ -108,14 +107,12 @@ enum TopologyParser {
     }
 
     /// libyaml's own words, located, with a hint for the mistakes people actually make.
-    static func syntaxDiagnostic(_ error: Error, yaml: String, file: String) -> Diagnostic {
-        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
+    static func syntaxDiagnostic(_ error: YAMLError, yaml: String, file: String) -> Diagnostic {
+        func at(_ mark: YAMLMark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
         switch error {
-        case YamlError.scanner(let context, let problem, let mark, _),
-             YamlError.parser(let context, let problem, let mark, _),
-             YamlError.composer(let context, let problem, let mark, _):
+        case .syntax(let problem, let context, let contextMark, let mark):
             var message = "invalid YAML: \(problem)"
-            if let c = context { message += " (\(c.text) at line \(c.mark.line))" }
+            if let context, let contextMark { message += " (\(context) at line \(contextMark.line))" }
             let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
             if mark.line >= 1, mark.line <= lines.count, lines[mark.line - 1].contains("\t") {
                 message += "; YAML indentation must use spaces, not tabs"
@@ -125,14 +122,21 @@ enum TopologyParser {
                 message += "; check that the indentation of this line matches its siblings"
             }
             return Diagnostic(.error, .yamlSyntax, at: at(mark), message)
-        case YamlError.duplicatedKeysInMapping(let keys, let context):
+        case .duplicateKeys(let keys, let mark):
             let list = keys.map { "'\($0)'" }.joined(separator: ", ")
-            return Diagnostic(.error, .duplicateKey, at: at(context.mark),
+            return Diagnostic(.error, .duplicateKey, at: at(mark),
                               "key \(list) appears more than once in the same mapping; each key may appear once")
-        case YamlError.reader(let problem, _, _, _):
-            return Diagnostic(.error, .unreadable, at: SourceLocation(file: file, line: 0, column: 0), "cannot read the file: \(problem)")
-        default:
-            return Diagnostic(.error, .yamlSyntax, at: SourceLocation(file: file, line: 0, column: 0), "invalid YAML: \(error)")
+        case .reader(let problem, _, _, let mark):
+            return Diagnostic(.error, .unreadable, at: at(mark), "cannot read the file: \(problem)")
+        case .tooDeep(let limit, let mark):
+            return Diagnostic(.error, .tooComplex, at: at(mark),
+                              "the document nests more than \(limit) levels deep (counting what aliases bring in); a topology needs a handful")
+        case .tooLarge(let bytes, let limit):
+            return Diagnostic(.error, .unreadable, at: SourceLocation(file: file, line: 0, column: 0),
+                              "the text is \(bytes) bytes; topologies larger than \(limit) bytes are refused")
+        case .memory:
+            return Diagnostic(.error, .unreadable, at: SourceLocation(file: file, line: 0, column: 0),
+                              "libyaml ran out of memory")
         }
     }
 
@@ -140,7 +144,7 @@ enum TopologyParser {
 
     static func settings(_ entries: [YAMLWalker.Entry], base: TunnelSettings, w: YAMLWalker, what: String) -> TunnelSettings {
         var s = base
-        func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
+        func value(_ key: String) -> YAMLNode? { entries.first { $0.key == key }?.value }
         if let n = value("allow-weak-crypto"), let b = w.bool(n, "\(what).allow-weak-crypto") { s.allowWeakCrypto = b }
         if let n = value("mtu"), let m = w.int(n, "\(what).mtu", range: 576...9000) { s.mtu = m }
         if let n = value("routing"), let r = w.choice(n, "\(what).routing", RoutingMode.self) { s.routing = r }
@@ -174,10 +178,10 @@ enum TopologyParser {
         return s
     }
 
-    static func saSettings(_ entries: [YAMLWalker.Entry], node: Node, base: SASettings, kind: Proposal.Kind,
+    static func saSettings(_ entries: [YAMLWalker.Entry], node: YAMLNode, base: SASettings, kind: Proposal.Kind,
                            allowWeak: Bool, w: YAMLWalker, what: String) -> SASettings {
         var s = base
-        func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
+        func value(_ key: String) -> YAMLNode? { entries.first { $0.key == key }?.value }
         if let n = value("proposals"), let items = w.list(n, "\(what).proposals", single: true) {
             var proposals: [Proposal] = []
             for item in items {
@@ -207,7 +211,7 @@ enum TopologyParser {
         return s
     }
 
-    static func dpd(_ node: Node, base: DPDSettings, w: YAMLWalker, what: String) -> DPDSettings {
+    static func dpd(_ node: YAMLNode, base: DPDSettings, w: YAMLWalker, what: String) -> DPDSettings {
         var s = base
         if case .scalar = node {
             if let d = w.duration(node, what) { s.interval = d }
@@ -320,12 +324,12 @@ enum TopologyParser {
 
     // MARK: - Tunnels
 
-    static func ref(_ node: Node, _ what: String, w: YAMLWalker) -> GatewayRef? {
+    static func ref(_ node: YAMLNode, _ what: String, w: YAMLWalker) -> GatewayRef? {
         guard let name = w.string(node, what) else { return nil }
         return GatewayRef(name: name, location: w.location(node))
     }
 
-    static func tunnelGroup(_ node: Node, defaults: TunnelSettings, w: YAMLWalker) -> TunnelGroup? {
+    static func tunnelGroup(_ node: YAMLNode, defaults: TunnelSettings, w: YAMLWalker) -> TunnelGroup? {
         let loc = w.location(node)
         guard let entries = w.mapping(node, "each entry of 'tunnels'") else { return nil }
         w.checkKeys(entries, allowed: tunnelKeys, in: "a tunnel")
@@ -452,7 +456,7 @@ enum TopologyParser {
     }
 
     /// One prefix or a list of them, at most one per address family.
-    static func prefixes(_ node: Node, _ what: String, w: YAMLWalker) -> [IPPrefix] {
+    static func prefixes(_ node: YAMLNode, _ what: String, w: YAMLWalker) -> [IPPrefix] {
         guard let items = w.list(node, what, single: true) else { return [] }
         var out: [IPPrefix] = []
         for item in items {
@@ -468,7 +472,7 @@ enum TopologyParser {
     }
 
     /// A Linux interface name: 1 to 15 bytes, no '/', ':', whitespace, not '.' or '..'.
-    static func interfaceName(_ node: Node, w: YAMLWalker) -> String? {
+    static func interfaceName(_ node: YAMLNode, w: YAMLWalker) -> String? {
         guard let n = w.string(node, "interface") else { return nil }
         let bytes = n.utf8
         let bad = bytes.isEmpty || bytes.count > 15 || n == "." || n == ".."

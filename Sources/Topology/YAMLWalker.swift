@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Reads a composed YAML tree field by field and records a located diagnostic for everything
 /// that is not what the topology language expects. It never throws: a bad field yields nil and
@@ -7,8 +6,8 @@ import Yams
 final class YAMLWalker {
     struct Entry {
         var key: String
-        var keyNode: Node
-        var value: Node
+        var keyNode: YAMLNode
+        var value: YAMLNode
     }
 
     let file: String
@@ -23,12 +22,12 @@ final class YAMLWalker {
         self.budget = budget
     }
 
-    func location(_ node: Node?) -> SourceLocation {
+    func location(_ node: YAMLNode?) -> SourceLocation {
         guard let m = node?.mark else { return SourceLocation(file: file, line: 0, column: 0) }
         return SourceLocation(file: file, line: m.line, column: m.column)
     }
 
-    func error(_ code: DiagnosticCode, _ node: Node?, _ message: String) {
+    func error(_ code: DiagnosticCode, _ node: YAMLNode?, _ message: String) {
         diagnostics.append(Diagnostic(.error, code, at: location(node), message))
     }
 
@@ -36,7 +35,7 @@ final class YAMLWalker {
         diagnostics.append(Diagnostic(.error, code, at: location, message))
     }
 
-    private func spend(_ node: Node) -> Bool {
+    private func spend(_ node: YAMLNode) -> Bool {
         if exhausted { return false }
         budget -= 1
         if budget < 0 {
@@ -48,33 +47,33 @@ final class YAMLWalker {
     }
 
     /// A short description of what a node is, for "expected X, found Y".
-    func describe(_ node: Node) -> String {
+    func describe(_ node: YAMLNode) -> String {
         switch node {
         case .mapping: return "a mapping"
         case .sequence: return "a list"
-        case .alias: return "an alias"
-        case .scalar(let s):
+        case .scalar(let s, _):
             if isNull(node) { return "an empty value" }
             let text = s.string.count > 40 ? String(s.string.prefix(37)) + "..." : s.string
             return "'\(text)'"
         }
     }
 
-    func isNull(_ node: Node) -> Bool {
-        guard case .scalar(let s) = node else { return false }
+    func isNull(_ node: YAMLNode) -> Bool {
+        guard case .scalar(let s, _) = node else { return false }
         return s.style == .plain && ["", "~", "null", "Null", "NULL"].contains(s.string)
     }
 
     /// The entries of a mapping, in order. `what` names the field in messages ("gateway 'dc1'").
-    func mapping(_ node: Node, _ what: String) -> [Entry]? {
+    func mapping(_ node: YAMLNode, _ what: String) -> [Entry]? {
         guard spend(node) else { return nil }
-        guard case .mapping(let m) = node else {
+        guard case .mapping(let m, _) = node else {
             error(.wrongType, node, "\(what) must be a mapping of keys to values, found \(describe(node))")
             return nil
         }
         var out: [Entry] = []
-        for (k, v) in m {
-            guard case .scalar(let ks) = k, !isNull(k) else {
+        for pair in m {
+            let k = pair.key, v = pair.value
+            guard case .scalar(let ks, _) = k, !isNull(k) else {
                 error(.wrongType, k, "keys in \(what) must be plain words, found \(describe(k))")
                 continue
             }
@@ -100,9 +99,9 @@ final class YAMLWalker {
         entries.contains { $0.key != key && Suggest.closest(to: $0.key, in: [key]) != nil }
     }
 
-    func string(_ node: Node, _ what: String) -> String? {
+    func string(_ node: YAMLNode, _ what: String) -> String? {
         guard spend(node) else { return nil }
-        guard case .scalar(let s) = node, !isNull(node) else {
+        guard case .scalar(let s, _) = node, !isNull(node) else {
             error(isNull(node) ? .missingKey : .wrongType, node,
                   "\(what) must be a single value, found \(describe(node))")
             return nil
@@ -110,7 +109,7 @@ final class YAMLWalker {
         return s.string
     }
 
-    func int(_ node: Node, _ what: String, range: ClosedRange<Int>) -> Int? {
+    func int(_ node: YAMLNode, _ what: String, range: ClosedRange<Int>) -> Int? {
         guard let text = string(node, what) else { return nil }
         guard let v = Int(text.replacingOccurrences(of: "_", with: "")) else {
             error(.wrongType, node, "\(what) must be a whole number between \(range.lowerBound) and \(range.upperBound), found '\(text)'")
@@ -123,7 +122,7 @@ final class YAMLWalker {
         return v
     }
 
-    func bool(_ node: Node, _ what: String) -> Bool? {
+    func bool(_ node: YAMLNode, _ what: String) -> Bool? {
         guard let text = string(node, what) else { return nil }
         switch text {
         case "true": return true
@@ -134,7 +133,7 @@ final class YAMLWalker {
         }
     }
 
-    func duration(_ node: Node, _ what: String) -> TimeSpan? {
+    func duration(_ node: YAMLNode, _ what: String) -> TimeSpan? {
         guard let text = string(node, what) else { return nil }
         guard let d = TimeSpan.parse(text) else {
             let hint = Int(text) != nil ? "; add a unit, e.g. '\(text)s' or '\(text)m'" : ""
@@ -144,7 +143,7 @@ final class YAMLWalker {
         return d
     }
 
-    func choice<E: RawRepresentable & CaseIterable>(_ node: Node, _ what: String, _ type: E.Type) -> E? where E.RawValue == String {
+    func choice<E: RawRepresentable & CaseIterable>(_ node: YAMLNode, _ what: String, _ type: E.Type) -> E? where E.RawValue == String {
         guard let text = string(node, what) else { return nil }
         if let v = E(rawValue: text) { return v }
         let all = E.allCases.map(\.rawValue)
@@ -154,10 +153,10 @@ final class YAMLWalker {
     }
 
     /// The items of a list; a single value is accepted as a one-item list where `single` allows.
-    func list(_ node: Node, _ what: String, single: Bool = false) -> [Node]? {
+    func list(_ node: YAMLNode, _ what: String, single: Bool = false) -> [YAMLNode]? {
         guard spend(node) else { return nil }
         switch node {
-        case .sequence(let s): return Array(s)
+        case .sequence(let s, _): return s
         case .scalar where single && !isNull(node): return [node]
         default:
             error(isNull(node) ? .missingKey : .wrongType, node, "\(what) must be a list, found \(describe(node))")
@@ -165,7 +164,7 @@ final class YAMLWalker {
         }
     }
 
-    func address(_ node: Node, _ what: String) -> IPAddress? {
+    func address(_ node: YAMLNode, _ what: String) -> IPAddress? {
         guard let text = string(node, what) else { return nil }
         guard let a = IPAddress(text) else {
             if case .success = IPPrefix.parse(text) {
@@ -178,7 +177,7 @@ final class YAMLWalker {
         return a
     }
 
-    func prefix(_ node: Node, _ what: String) -> IPPrefix? {
+    func prefix(_ node: YAMLNode, _ what: String) -> IPPrefix? {
         guard let text = string(node, what) else { return nil }
         switch IPPrefix.parse(text) {
         case .success(let p): return p
