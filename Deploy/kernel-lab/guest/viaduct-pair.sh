@@ -226,7 +226,7 @@ case_apply() {
     start_daemon "$dir" gw-b "$ns_b" || return
     check "$kind: child SA installed on gw-a" wait_for_child_sa "$dir" gw-a || return
     check "$kind: child SA installed on gw-b" wait_for_child_sa "$dir" gw-b || return
-    check "$kind: gw-a has interfaces vd-gw-b vd-gw-c" eval "[ \"\$(vd_links $ns_a)\" = 'vd-gw-b vd-gw-c ' ] || vd_links $ns_a"
+    check "$kind: gw-a has interfaces vd-gw-b vd-gw-c" eval "[ \"\$(vd_links $ns_a)\" = 'vd-gw-b vd-gw-c ' ] || { vd_links $ns_a; false; }"
     local spis_a spis_b; spis_a=$(esp_spis "$ns_a") spis_b=$(esp_spis "$ns_b")
     in_ns "$ns_a" ping -c 120 -i 0.1 -I 198.18.1.1 198.18.2.1 >"$dir/ping.txt" 2>&1 &
     local ping=$!
@@ -239,7 +239,7 @@ case_apply() {
     else fail "$kind: ping gw-a <-> gw-b throughout the apply: ${summary:-no summary}"; fi
     check "$kind: the gw-a <-> gw-b SAs were not touched (same SPIs on both ends)" \
         eval "[ \"\$(esp_spis $ns_a)\" = '$spis_a' ] && [ \"\$(esp_spis $ns_b)\" = '$spis_b' ]"
-    check "$kind: gw-a has interfaces vd-gw-b vd-gw-d" eval "[ \"\$(vd_links $ns_a)\" = 'vd-gw-b vd-gw-d ' ] || vd_links $ns_a"
+    check "$kind: gw-a has interfaces vd-gw-b vd-gw-d" eval "[ \"\$(vd_links $ns_a)\" = 'vd-gw-b vd-gw-d ' ] || { vd_links $ns_a; false; }"
     check "$kind: no address of the gw-c tunnel left" eval "! ip -n $ns_a addr | grep -q 169.254.13."
 
     # Back to gw-c, killed half-way: gw-d's objects are out, gw-c's not yet in.
@@ -258,7 +258,7 @@ case_apply() {
     ctl=$dir/gw-a.sock start_daemon "$dir" gw-a "$ns_a" || return
     check "$kind: restarted gw-a removed the killed run's SAs" eval "grep -q 'stale child SA of a previous run removed' $dir/gw-a.log"
     check "$kind: child SA installed again on gw-a" wait_for_child_sa "$dir" gw-a || return
-    check "$kind: converged: interfaces vd-gw-b vd-gw-c only" eval "[ \"\$(vd_links $ns_a)\" = 'vd-gw-b vd-gw-c ' ] || vd_links $ns_a"
+    check "$kind: converged: interfaces vd-gw-b vd-gw-c only" eval "[ \"\$(vd_links $ns_a)\" = 'vd-gw-b vd-gw-c ' ] || { vd_links $ns_a; false; }"
     check "$kind: converged: no address of the gw-d tunnel" eval "! ip -n $ns_a addr | grep -q 169.254.14."
     # shellcheck disable=SC2086
     check "$kind: converged: two SAs, none of the killed run" fresh_sas "$ns_a" $stale
