@@ -18,6 +18,7 @@ struct Viaduct: ParsableCommand {
             Exit status: 0 on success, 1 when the input is wrong (each problem is printed as \
             FILE:LINE:COLUMN: error: message).
             """,
+        version: viaductVersion,
         subcommands: [Validate.self, Plan.self, Apply.self, Run.self, Status.self, Events.self, Rekey.self, Terminate.self, Lab.self, BGP.self, PKICommand.self, Bench.self, Down.self])
 
     /// Exit status contract: 0 success, 1 any user error. ArgumentParser reports usage errors
