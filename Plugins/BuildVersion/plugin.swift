@@ -6,15 +6,19 @@ import PackagePlugin
 /// metric all print it. A prebuild command, so it runs on every build and a new commit is never
 /// reported under an old version; the script rewrites the generated file only when its text
 /// changes, so an unchanged checkout recompiles nothing. A source tree without git (a tarball)
-/// is stamped `unknown`. `VIADUCT_VERSION` in the environment overrides git (packaging).
+/// is stamped `unknown`. `VIADUCT_VERSION` in the environment of `swift build` overrides git
+/// (Scripts/package stamps the Debian version).
 @main
 struct BuildVersion: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let output = context.pluginWorkDirectoryURL.appending(path: "BuildVersion.swift")
         let package = context.package.directoryURL.path
+        // Scripts/package builds with the Debian version; SwiftPM hands the plugin its own
+        // environment, so it is passed to the script as an argument.
+        let override = ProcessInfo.processInfo.environment["VIADUCT_VERSION"] ?? ""
         let script = #"""
             set -u
-            v=${VIADUCT_VERSION:-}
+            v=$3
             if [ -z "$v" ]; then
               v=$(git -C "$1" describe --tags --always --dirty --match 'v[0-9]*' 2>/dev/null) || v=unknown
               case $v in v[0-9]*) v=${v#v} ;; unknown) ;; *) v=0.0.0-g$v ;; esac
@@ -26,7 +30,7 @@ struct BuildVersion: BuildToolPlugin {
             """#
         return [.prebuildCommand(displayName: "Stamping the build with git describe",
                                  executable: URL(fileURLWithPath: "/bin/sh"),
-                                 arguments: ["-c", script, "build-version", package, output.path],
+                                 arguments: ["-c", script, "build-version", package, output.path, override],
                                  outputFilesDirectory: context.pluginWorkDirectoryURL)]
     }
 }
