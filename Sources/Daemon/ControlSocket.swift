@@ -36,7 +36,10 @@ public final class ControlSocket {
         if let group {
             if case .failure(let e) = Syscall.check({ chown(path, UInt32.max, group) }) {
                 close()
-                throw DaemonError(.system, "cannot give control socket \(path) to group \(group): \(e)", errno: e)
+                // The hardened unit keeps no CAP_CHOWN: root may only hand the socket to a group
+                // it is a member of.
+                let hint = e == .notPermitted ? " (under systemd, add SupplementaryGroups= with that group to the unit, see docs/operations.md)" : ""
+                throw DaemonError(.system, "cannot give control socket \(path) to group \(group): \(e)\(hint)", errno: e)
             }
             _ = chmod(path, 0o660)
         } else {

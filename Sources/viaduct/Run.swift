@@ -88,7 +88,7 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Retransmissions before a peer is declared dead or an attempt failed (strongSwan's retransmit_tries; 5 is about 165 s).", valueName: "count"))
     var retransmitTries: Int = 5
 
-    @Option(help: ArgumentHelp("Seconds before an initiator retries a failed IKE SA.", visibility: .hidden))
+    @Option(help: ArgumentHelp("Seconds before an initiator retries a failed IKE SA or rebuilds a tunnel that lost its Child SA.", valueName: "seconds"))
     var retryDelay: Double = 30
 
     @Option(help: ArgumentHelp("Tests only: stall an apply this many seconds half-way (to kill the daemon mid-apply).", visibility: .hidden))
