@@ -1,8 +1,8 @@
 #!/bin/bash
 # viaduct-systemd.sh: the shipped unit, Deploy/systemd/viaduct@.service, under a real systemd (PID 1).
-# Run by `vm-run -s`. gw-a is `viaduct@gw-a.service`: the unit copied with only the binary path
-# of ExecStartPre/ExecStart rewritten to the host-built VIADUCT, every hardening option as
-# shipped, plus a drop-in with NetworkNamespacePath= to put it in gw-a's namespace. gw-b is a plain
+# Run by `vm-run -s`. gw-a is `viaduct@gw-a.service`: the unit as shipped, running the host-built
+# VIADUCT installed at /usr/local/bin/viaduct as Deploy/install.sh would, every hardening option
+# as shipped, plus a drop-in with NetworkNamespacePath= to put it in gw-a's namespace. gw-b is a plain
 # `viaduct run` in its namespace, as in viaduct-pair.sh (same underlay and helpers, checks.sh).
 # The topology is /etc/viaduct/topology.yaml, credentials from `viaduct pki init` in
 # /etc/viaduct/pki; gw-a also has a tunnel to an unmanaged peer (gw-c, later gw-d) to change.
@@ -98,11 +98,15 @@ write_apply_topology "$work/topology-d.yaml" gw-d
 check "$kind: viaduct pki init in /etc/viaduct (relative paths)" \
     eval "cd /etc/viaduct && '$VIADUCT' pki init topology.yaml" || exit 1
 
-# The shipped unit with the binary path rewritten, nothing else.
-sed -E "s#^(ExecStart(Pre)?=[-+!@:]*)[^ ]*/viaduct #\\1$VIADUCT #" "$unit_src" >/etc/systemd/system/viaduct@.service
-check "$kind: unit installed with only ExecStartPre/ExecStart's binary changed" eval "
-    [ \"\$(grep -c '^ExecStart\\(Pre\\)\\?=[-+!@:]*$VIADUCT ' /etc/systemd/system/viaduct@.service)\" = 2 ] &&
-    diff <(grep -v '^ExecStart' '$unit_src') <(grep -v '^ExecStart' /etc/systemd/system/viaduct@.service)" || exit 1
+# Installed as Deploy/install.sh installs them: the host-built binary at the unit's own path
+# (/usr/local/bin; a checkout under /tmp or /root is hidden from the service by PrivateTmp and
+# ProtectHome, as a user's build would be on a gateway) and the unit exactly as shipped.
+install -D -m 0755 "$VIADUCT" /usr/local/bin/viaduct
+cp "$unit_src" /etc/systemd/system/viaduct@.service
+check "$kind: the shipped unit, unchanged, runs /usr/local/bin/viaduct (the host-built binary)" eval "
+    cmp -s '$unit_src' /etc/systemd/system/viaduct@.service &&
+    [ \"\$(grep -c '^ExecStart\\(Pre\\)\\?=/usr/local/bin/viaduct ' /etc/systemd/system/viaduct@.service)\" = 2 ] &&
+    cmp -s '$VIADUCT' /usr/local/bin/viaduct" || exit 1
 mkdir -p "/etc/systemd/system/$unit.d"
 printf '%s\n' '# the kernel lab: gw-a lives in its namespace' '[Service]' \
     "NetworkNamespacePath=/run/netns/$ns_a" >"/etc/systemd/system/$unit.d/klab-netns.conf"
