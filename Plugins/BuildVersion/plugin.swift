@@ -3,10 +3,11 @@ import PackagePlugin
 
 /// Stamps the `viaduct` executable with `git describe` of the checkout it is built from:
 /// `viaduct --version`, the daemon's first log line, `status` and the `viaduct_build_info`
-/// metric all print it. A prebuild command, so it runs on every build and a new commit is never
-/// reported under an old version; the script rewrites the generated file only when its text
-/// changes, so an unchanged checkout recompiles nothing. A source tree without git (a tarball)
-/// is stamped `unknown`. `VIADUCT_VERSION` in the environment of `swift build` overrides git
+/// metric all print it. A build command whose inputs are git's own records of HEAD (HEAD, its
+/// reflog, the index, packed refs), so a commit, checkout or `git add` re-stamps it and nothing
+/// else does. (A prebuild command looked right, but SwiftPM reuses its output while the package
+/// is unchanged: builds after a commit kept the old version.) The script rewrites the file only
+/// when its text changes. A source tree without git (a tarball) is stamped `unknown`. `VIADUCT_VERSION` in the environment of `swift build` overrides git
 /// (Scripts/package stamps the Debian version).
 @main
 struct BuildVersion: BuildToolPlugin {
@@ -28,9 +29,15 @@ struct BuildVersion: BuildToolPlugin {
             let buildVersion = \"$v\""
             if [ ! -f "$2" ] || [ "$(cat "$2")" != "$text" ]; then printf '%s\n' "$text" > "$2.tmp" && mv "$2.tmp" "$2"; fi
             """#
-        return [.prebuildCommand(displayName: "Stamping the build with git describe",
-                                 executable: URL(fileURLWithPath: "/bin/sh"),
-                                 arguments: ["-c", script, "build-version", package, output.path, override],
-                                 outputFilesDirectory: context.pluginWorkDirectoryURL)]
+        // .git is a directory in a clone, a file pointing elsewhere in a worktree: there the
+        // stamp follows the files listed, which exist only in a clone (the script still runs once).
+        let git = context.package.directoryURL.appending(path: ".git")
+        let inputs = ["HEAD", "logs/HEAD", "index", "packed-refs"].map { git.appending(path: $0) }
+            .filter { FileManager.default.fileExists(atPath: $0.path) }
+        return [.buildCommand(displayName: "Stamping the build with git describe",
+                              executable: URL(fileURLWithPath: "/bin/sh"),
+                              arguments: ["-c", script, "build-version", package, output.path, override],
+                              inputFiles: inputs,
+                              outputFiles: [output])]
     }
 }
