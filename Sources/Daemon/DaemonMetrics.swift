@@ -143,7 +143,7 @@ public final class DaemonMetrics {
         let status = book.snapshot(now: now, daemon: daemon, counters: counters)
         for t in status.tunnels {
             let labels = tunnelLabels(t.peer)
-            let up = t.state == .established && !t.childSAs.isEmpty
+            let up = t.carriesTraffic
             registry.makeGauge(descriptor: Self.tunnelUp, labels: labels).set(to: up ? 1 : 0)
             for s in Self.states {
                 registry.makeGauge(descriptor: Self.tunnelState, labels: labels + [("state", s.rawValue)]).set(to: s == t.state ? 1 : 0)

@@ -7,7 +7,7 @@ extension NodeStatus {
         tunnels.map { t in
             let state: TopologyGraph.TunnelReport.State
             switch t.state {
-            case .established: state = t.childSAs.isEmpty ? .connecting : .established
+            case .established: state = t.carriesTraffic ? .established : .connecting
             case .connecting: state = .connecting
             case .down: state = .down
             }

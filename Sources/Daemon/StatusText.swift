@@ -3,7 +3,7 @@
 /// --list-sas` (SPIs, algorithms) and what tells whether traffic flows (counters).
 public enum StatusText {
     public static func render(_ s: NodeStatus) -> String {
-        let up = s.tunnels.filter { $0.state == .established && !$0.childSAs.isEmpty }.count
+        let up = s.tunnels.filter(\.carriesTraffic).count
         var out = "\(s.node): \(up) of \(s.tunnels.count) tunnel\(s.tunnels.count == 1 ? "" : "s") up, data plane \(s.dataplane), daemon up \(duration(s.uptimeSeconds))"
         if let v = s.version { out += ", viaduct \(v)" }
         out += "\n"

@@ -72,6 +72,10 @@ public struct TunnelStatus: Codable, Hashable, Sendable {
     public var ike: IKESA?
     public var childSAs: [ChildSA]
 
+    /// The tunnel carries traffic: an IKE SA is established and a Child SA is installed. The
+    /// one test behind `status --check`, the `up` counts, `viaduct_tunnel_up` and `graph`.
+    public var carriesTraffic: Bool { state == .established && !childSAs.isEmpty }
+
     /// `child_sas` in JSON (the default snake_case of `childSAs` would be `child_s_as`).
     enum CodingKeys: String, CodingKey {
         case peer, interface, role, localAddress, peerAddress, state, reason, lastError, ike

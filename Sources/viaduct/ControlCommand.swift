@@ -14,6 +14,17 @@ enum ControlCommand {
         }
     }
 
+    /// One `status` request to the daemon at `path` (`status`, `graph`, the lab). Throws a
+    /// `DaemonError` when it cannot be reached, its `ErrorBody` when it refuses.
+    static func status(at path: String) throws -> NodeStatus {
+        let client = try ControlClient(path: path)
+        defer { client.close() }
+        guard let status = try exchange(client, .init(command: "status")).status else {
+            throw DaemonError(.system, "the daemon at \(path) sent no status")
+        }
+        return status
+    }
+
     /// `confirm` or `rollback` of a pending apply: one request, `done` printed on success.
     static func settle(_ command: String, done: String, target: ControlTarget) throws {
         let path = try target.path()

@@ -56,12 +56,7 @@ struct Graph: ParsableCommand {
     /// One `status` request; any failure is a message for a warning.
     static func ask(_ path: String) -> Result<NodeStatus, Failure> {
         do {
-            let client = try ControlClient(path: path)
-            defer { client.close() }
-            guard let status = try ControlCommand.exchange(client, .init(command: "status")).status else {
-                return .failure(Failure(message: "the daemon sent no status"))
-            }
-            return .success(status)
+            return .success(try ControlCommand.status(at: path))
         } catch let e as DaemonError where e.code == .configuration && e.errno != nil {
             // ControlClient's own words point at `--socket`, an option of `status`.
             return .failure(Failure(message: "no viaduct daemon is listening there"))

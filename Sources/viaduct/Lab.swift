@@ -140,7 +140,7 @@ struct Lab: ParsableCommand {
         print("lab \(plan.name) is up in \(runner.dir):")
         for n in plan.nodes {
             let s = try? runner.status(of: n)
-            let up = s?.tunnels.filter { $0.state == .established && !$0.childSAs.isEmpty }.count ?? 0
+            let up = s?.tunnels.filter(\.carriesTraffic).count ?? 0
             let lan = n.lans.map { "\($0.hostAddress)" }.joined(separator: ", ")
             print("  \(n.name): namespace \(n.namespace), \(up)/\(s?.tunnels.count ?? 0) tunnels up, host \(n.hostNamespace) (\(lan))\(n.bgp ? ", BIRD" : "")")
         }

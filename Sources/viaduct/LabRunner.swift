@@ -168,7 +168,7 @@ struct LabRunner {
         while Date() < deadline {
             let allUp = plan.nodes.allSatisfy { n in
                 guard let s = try? status(of: n) else { return false }
-                return s.tunnels.filter { built.contains($0.peer) }.allSatisfy { $0.state == .established && !$0.childSAs.isEmpty }
+                return s.tunnels.filter { built.contains($0.peer) }.allSatisfy(\.carriesTraffic)
             }
             if allUp { return }
             usleep(250_000)
@@ -176,11 +176,7 @@ struct LabRunner {
     }
 
     func status(of n: LabPlan.Node) throws -> NodeStatus {
-        let c = try ControlClient(path: socket(n))
-        defer { c.close() }
-        try c.send(.init(command: "status"))
-        guard let r = try c.readReply(), let s = r.status else { throw LabError(.command, "no status from \(n.name)") }
-        return s
+        try ControlCommand.status(at: socket(n))
     }
 
     func birdProtocols(_ n: LabPlan.Node) -> String {

@@ -40,14 +40,9 @@ struct Status: ParsableCommand {
     func run() throws {
         let path = try target.path(readOnly: true)
         try ControlCommand.reportingFailures {
-            let client = try ControlClient(path: path)
-            defer { client.close() }
-            guard let status = try ControlCommand.exchange(client, .init(command: "status")).status else {
-                Output.error("viaduct: error: the daemon at \(path) sent no status")
-                throw ExitCode(1)
-            }
+            let status = try ControlCommand.status(at: path)
             if check {
-                let down = status.tunnels.filter { !($0.state == .established && !$0.childSAs.isEmpty) }
+                let down = status.tunnels.filter { !$0.carriesTraffic }
                 guard down.isEmpty else {
                     for t in down { Output.error("\(t.peer): \(t.state.rawValue): \(t.reason ?? "no Child SA")") }
                     Output.error("viaduct: \(down.count) of \(status.tunnels.count) tunnels of \(status.node) carry no traffic")

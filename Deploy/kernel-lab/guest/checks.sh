@@ -28,6 +28,12 @@ stop_daemons() {
 
 underlay() {
     cleanup
+    underlay_links
+}
+
+# The two gateways' namespaces ns_a and ns_b: a veth "wan" between them (192.0.2.1, .2) and a
+# dummy "site" in each (198.18.1.1, 198.18.2.1).
+underlay_links() {
     ip netns add "$ns_a" && ip netns add "$ns_b" &&
         ip link add wan netns "$ns_a" type veth peer name wan netns "$ns_b" &&
         ip -n "$ns_a" addr add 192.0.2.1/24 dev wan && ip -n "$ns_b" addr add 192.0.2.2/24 dev wan &&

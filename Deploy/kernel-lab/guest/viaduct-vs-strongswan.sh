@@ -37,14 +37,7 @@ cleanup() {
 trap 'cleanup; [ -n "${KLAB_OUT:-}" ] && cp -r "$work" "$KLAB_OUT/" 2>/dev/null; rm -rf "$work"' EXIT
 
 setup() {
-    ip netns add "$ns_a" && ip netns add "$ns_b" &&
-        ip link add wan netns "$ns_a" type veth peer name wan netns "$ns_b" &&
-        ip -n "$ns_a" addr add 192.0.2.1/24 dev wan && ip -n "$ns_b" addr add 192.0.2.2/24 dev wan &&
-        for ns in "$ns_a" "$ns_b"; do
-            ip -n "$ns" link set lo up && ip -n "$ns" link set wan up && ip -n "$ns" link add site type dummy &&
-                ip -n "$ns" link set site up || return 1
-        done &&
-        ip -n "$ns_a" addr add 198.18.1.1/24 dev site && ip -n "$ns_b" addr add 198.18.2.1/24 dev site &&
+    underlay_links &&
         # strongSwan's side of the route-based tunnel: its own xfrm interface, address, route.
         ip -n "$ns_b" link add ss0 type xfrm dev wan if_id 42 &&
         ip -n "$ns_b" addr add 169.254.10.2/30 dev ss0 && ip -n "$ns_b" link set ss0 up &&
