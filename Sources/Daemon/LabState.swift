@@ -69,7 +69,7 @@ extension LabPlan {
         var taken: [String: [String]] = [:]  // other lab -> its namespaces this plan needs
         var stray: [String] = []
         for ns in namespaces where existing.contains(ns) && !mine.contains(ns) {
-            if let owner = others.keys.sorted().first(where: { others[$0]!.namespaces.contains(ns) }) {
+            if let owner = Self.owner(of: ns, among: others) {
                 taken[owner, default: []].append(ns)
             } else {
                 stray.append(ns)
@@ -92,13 +92,18 @@ extension LabPlan {
         return .failure(LabError(.conflict, "lab '\(name)' not changed: " + lines.joined(separator: "\n")))
     }
 
+    /// The first lab, by name, whose state records namespace `ns`.
+    static func owner(of ns: String, among labs: [String: LabState]) -> String? {
+        labs.filter { $0.value.namespaces.contains(ns) }.keys.min()
+    }
+
     /// The namespaces `lab down` deletes, in removal order: those this lab's state records,
     /// newest first, except any another lab records too (left alone and reported).
     public static func removable(own: LabState, others: [String: LabState]) -> (remove: [String], shared: [(namespace: String, lab: String)]) {
         var remove: [String] = []
         var shared: [(namespace: String, lab: String)] = []
         for ns in own.namespaces.reversed() {
-            if let other = others.keys.sorted().first(where: { others[$0]!.namespaces.contains(ns) }) {
+            if let other = owner(of: ns, among: others) {
                 shared.append((ns, other))
             } else {
                 remove.append(ns)
