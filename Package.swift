@@ -28,12 +28,14 @@ let package = Package(
         .target(name: "CLinuxShims"),
 
         // Pure core: no sockets, no clocks, no global randomness.
+        // NetTypes: the vocabulary every layer shares (addresses, prefixes, SPIs, TunnelID).
+        .target(name: "NetTypes"),
         // Topology parses YAML with libyaml's event parser, from a string: no files, no I/O.
-        .target(name: "Topology", dependencies: ["CryptoCore", "CYAML"]),
+        .target(name: "Topology", dependencies: ["NetTypes", "CryptoCore", "CYAML"]),
         .target(name: "CryptoCore"),
-        .target(name: "IKEv2", dependencies: ["CryptoCore"]),
-        .target(name: "ESP", dependencies: ["CryptoCore"], swiftSettings: packetPath),
-        .target(name: "KernelModel", dependencies: ["Topology"]),
+        .target(name: "IKEv2", dependencies: ["NetTypes", "CryptoCore"]),
+        .target(name: "ESP", dependencies: ["NetTypes", "CryptoCore"], swiftSettings: packetPath),
+        .target(name: "KernelModel", dependencies: ["NetTypes"]),
         .target(name: "Reconciler", dependencies: ["KernelModel", "Topology"]),
 
         // I/O shell.

@@ -3,6 +3,7 @@
 import Crypto
 import CryptoCore
 import IKEv2
+import NetTypes
 
 /// One well-formed IKE_SA_INIT request, encoded once, whose initiator SPI (octets 0..<8) and
 /// nonce (the last payload, so the last `nonceLength` octets) are overwritten per packet. The

@@ -1,3 +1,4 @@
+import NetTypes
 import Topology
 
 /// A whole topology laid out on one machine, in network namespaces, derived from the topology

@@ -1,5 +1,6 @@
 import ESP
 import IKEv2
+import NetTypes
 
 /// What the control plane asks the outbound worker to do. All `Sendable`: key material travels
 /// as `ChildSAParameters` (its keys are `SecureBytes`), the worker builds the SA.

@@ -1,6 +1,7 @@
 import ESP
 import Glibc
 import IKEv2
+import NetTypes
 
 // The inbound pipeline (one thread):
 //

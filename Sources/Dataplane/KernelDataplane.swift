@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import NetTypes
 #endif
 import IKEv2
 import KernelModel

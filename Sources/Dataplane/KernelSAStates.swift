@@ -1,6 +1,7 @@
 import CryptoCore
 import IKEv2
 import KernelModel
+import NetTypes
 import Topology
 
 // RFC 4301 §4.4.2 (the SAD) as Linux holds it: one negotiated Child SA (RFC 7296 §2.17 keys,

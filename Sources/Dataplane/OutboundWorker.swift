@@ -1,5 +1,6 @@
 import ESP
 import Glibc
+import NetTypes
 
 // The outbound pipeline (one thread), in the spirit of wireguard-go's device/send.go:
 //

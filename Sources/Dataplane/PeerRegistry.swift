@@ -1,4 +1,5 @@
 import ESP
+import NetTypes
 
 /// The control plane's own view of what it installed (peers, Child SA pairs, which outbound SA
 /// is current): enough to answer `counters` and to validate requests without asking a worker.

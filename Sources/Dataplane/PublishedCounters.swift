@@ -1,4 +1,5 @@
 import ESP
+import NetTypes
 
 /// One SA direction's counters as last published by the worker that owns the SA.
 struct SAReport: Sendable, Hashable {

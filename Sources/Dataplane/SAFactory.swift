@@ -2,6 +2,7 @@ import Crypto
 import CryptoCore
 import ESP
 import IKEv2
+import NetTypes
 
 /// Builds the ESP SA objects of one Child SA from the daemon's parameters. Used by the workers
 /// (which own the SAs) and, first, by the control plane as a check, so that a bad SA is refused

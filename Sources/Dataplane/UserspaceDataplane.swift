@@ -2,6 +2,7 @@ import Crypto
 import CryptoCore
 import ESP
 import IKEv2
+import NetTypes
 import Synchronization
 
 /// Viaduct's userspace data plane: for gateways whose kernel has no ESP. The same route-based

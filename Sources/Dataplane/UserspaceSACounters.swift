@@ -1,4 +1,5 @@
 import ESP
+import NetTypes
 
 /// What the data plane knows about one Child SA (an inbound and an outbound SA installed together).
 /// `ESPStatistics` carries the drop counters by reason (bad ICV, replay, padding, ...); the

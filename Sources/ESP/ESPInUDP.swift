@@ -1,4 +1,5 @@
 // RFC 3948 §2.1–2.3: UDP encapsulation of ESP on port 4500, shared with IKE.
+import NetTypes
 
 /// What a UDP/4500 payload is. Port 4500 carries three things on one socket, told apart by their
 /// first bytes alone, before any state is looked up.

@@ -1,4 +1,5 @@
 import CryptoCore
+import NetTypes
 
 // RFC 4303 §3.4 (inbound packet processing): §3.4.3 sequence number verification, §3.4.4
 // ICV verification, §2.4 padding, §2.6 Next Header (59 = dummy), §2.7 TFC padding;

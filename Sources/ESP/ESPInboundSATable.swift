@@ -1,5 +1,6 @@
 // RFC 4301 §5.2 / RFC 4303 §3.4.2: an inbound packet selects its SA by SPI; a packet whose SPI
 // matches no SA is discarded and the event is auditable.
+import NetTypes
 
 /// The inbound SAD of the userspace data plane: SPI → SA, plus the counters for packets that
 /// belong to no SA. During a rekey the old and new inbound SAs are both present (make-before-break)

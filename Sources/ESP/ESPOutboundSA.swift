@@ -1,4 +1,5 @@
 import CryptoCore
+import NetTypes
 
 // RFC 4303 §3.1.2 (tunnel mode), §3.3 (outbound packet processing), §2.4 (padding);
 // RFC 4106 §3.1 (IV), §5 (AAD); RFC 7634 §2 (the same for ChaCha20-Poly1305).

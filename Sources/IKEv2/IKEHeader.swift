@@ -1,4 +1,5 @@
 // RFC 7296 §3.1: the fixed 28-octet IKE header.
+import NetTypes
 
 /// The IKE header. Decoding accepts any version so that the engine can still read SPIs and the
 /// message ID of a message it must answer with INVALID_MAJOR_VERSION; `IKEMessage` rejects major ≠ 2.

@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // rtnetlink(7) RTM_NEWLINK / RTM_DELLINK / RTM_GETLINK: struct ifinfomsg { unsigned char ifi_family;
 // unsigned char __pad; unsigned short ifi_type; int ifi_index; unsigned ifi_flags; unsigned ifi_change; }

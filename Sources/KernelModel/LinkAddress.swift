@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // rtnetlink(7) RTM_NEWADDR / RTM_DELADDR / RTM_GETADDR: struct ifaddrmsg { __u8 ifa_family; __u8
 // ifa_prefixlen; __u8 ifa_flags; __u8 ifa_scope; __u32 ifa_index; } (8 bytes) + IFA_LOCAL / IFA_ADDRESS.

@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // netlink(7) §"Attributes" / linux/netlink.h struct nlattr { __u16 nla_len; __u16 nla_type; }: a TLV list
 // where nla_len counts header + value (unpadded) and each attribute starts 4-byte aligned. The top two bits

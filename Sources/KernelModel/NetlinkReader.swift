@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // netlink(7): the bounds-checked cursor every decoder reads through. It never reads past `end`; a read past
 // the end throws with `shortCode` (`truncated` for a whole receive buffer, `shortValue` inside a fixed

@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // netlink(7), rtnetlink(7): message and attribute layout. Integers are in host byte order (the kernel's
 // `__u32` fields; Viaduct runs on little-endian Linux, x86_64 and arm64, so they are written little-endian); fields the kernel declares `__be16`/`__be32` (ports, SPIs, VTI keys, addresses) are

@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // rtnetlink(7) RTM_NEWLINK as the kernel sends it in a dump: ifinfomsg + IFLA_* (IFLA_IFNAME, IFLA_MTU,
 // IFLA_LINKINFO with IFLA_INFO_KIND/IFLA_INFO_DATA). Unknown attributes are skipped, never an error:

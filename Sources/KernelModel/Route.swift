@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // rtnetlink(7) RTM_NEWROUTE / RTM_DELROUTE / RTM_GETROUTE: struct rtmsg { unsigned char rtm_family,
 // rtm_dst_len, rtm_src_len, rtm_tos, rtm_table, rtm_protocol, rtm_scope, rtm_type; unsigned rtm_flags; }

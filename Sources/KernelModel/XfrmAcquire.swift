@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // linux/xfrm.h XFRMNLGRP_ACQUIRE: XFRM_MSG_ACQUIRE carries struct xfrm_user_acquire { xfrm_id id (24);
 // xfrm_address_t saddr (16); xfrm_selector sel (56); xfrm_userpolicy_info policy (168); __u32 aalgos, ealgos,

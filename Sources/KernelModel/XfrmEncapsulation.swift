@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // RFC 3948 §2 (UDP encapsulation of ESP), linux/xfrm.h struct xfrm_encap_tmpl { __u16 encap_type;
 // __be16 encap_sport, encap_dport; xfrm_address_t encap_oa; } (24 bytes) as XFRMA_ENCAP.

@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // RFC 4301 §4.4.2.1, linux/xfrm.h XFRMNLGRP_EXPIRE: XFRM_MSG_EXPIRE carries struct xfrm_user_expire
 // { struct xfrm_usersa_info state; __u8 hard; } (232 bytes) + the SA's attributes. A soft expiry means

@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // RFC 4301 §4.4.1 (the SPD), linux/xfrm.h struct xfrm_userpolicy_info (168 bytes):
 //   xfrm_selector sel (56) | xfrm_lifetime_cfg lft (64) | xfrm_lifetime_cur curlft (32) | __u32 priority,

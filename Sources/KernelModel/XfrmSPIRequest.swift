@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // RFC 4301 §4.4.2.1 (SPI selection by the receiver), linux/xfrm.h struct xfrm_userspi_info
 // { struct xfrm_usersa_info info; __u32 min; __u32 max; } (232 bytes): the kernel picks a free SPI in

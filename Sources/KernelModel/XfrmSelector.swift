@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // linux/xfrm.h struct xfrm_selector (56 bytes): xfrm_address_t daddr, saddr; __be16 dport, dport_mask,
 // sport, sport_mask; __u16 family; __u8 prefixlen_d, prefixlen_s, proto; (pad) int ifindex; __kernel_uid32_t user.

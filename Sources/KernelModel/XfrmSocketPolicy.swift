@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // RFC 4301 §5.2 note on IKE traffic, linux/xfrm.h + ip(7) IP_XFRM_POLICY / ipv6(7) IPV6_XFRM_POLICY:
 // a per-socket policy is a bare struct xfrm_userpolicy_info (168 bytes) given to setsockopt. An ALLOW policy

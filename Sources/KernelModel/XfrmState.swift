@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // RFC 4301 §4.4.2 (the SA database), linux/xfrm.h struct xfrm_usersa_info (224 bytes on every Linux ABI):
 //   xfrm_selector sel (56) | xfrm_id id { daddr(16), __be32 spi, __u8 proto } (24) | xfrm_address_t saddr (16)

@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // linux/xfrm.h struct xfrm_usersa_id { xfrm_address_t daddr; __be32 spi; __u16 family; __u8 proto; }
 // (24 bytes) + XFRMA_SRCADDR (+ XFRMA_MARK): how the kernel finds one SA for GETSA and DELSA.

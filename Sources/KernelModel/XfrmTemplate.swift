@@ -1,4 +1,4 @@
-import Topology
+import NetTypes
 
 // linux/xfrm.h struct xfrm_user_tmpl (64 bytes): xfrm_id id (24) | __u16 family | xfrm_address_t saddr (at 28)
 // | __u32 reqid | __u8 mode, share, optional | __u32 aalgos, ealgos, calgos. Carried in XFRMA_TMPL.

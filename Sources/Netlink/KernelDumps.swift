@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import NetTypes
 #endif
 import KernelModel
 import Topology

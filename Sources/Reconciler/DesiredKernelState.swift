@@ -1,4 +1,5 @@
 import KernelModel
+import NetTypes
 import Topology
 
 /// What Viaduct wants in the kernel for one node, derived from its `NodePlan`: the tunnel

@@ -1,4 +1,5 @@
 import KernelModel
+import NetTypes
 import Topology
 
 /// One step of a reconciliation, by interface name. The shell turns each into netlink requests

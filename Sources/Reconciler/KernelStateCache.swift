@@ -1,4 +1,5 @@
 import KernelModel
+import NetTypes
 import Topology
 
 /// The part of the kernel the reconciler reads, indexed, and kept up to date from the changes

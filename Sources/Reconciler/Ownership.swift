@@ -1,4 +1,5 @@
 import KernelModel
+import NetTypes
 import Topology
 
 /// How Viaduct recognises what it owns in a kernel it shares with everything else on the box.

@@ -1,4 +1,5 @@
 import Foundation
+import NetTypes
 
 /// Neighbor configuration for BIRD 2 or FRR, derived from a node's plan: one BGP session per
 /// tunnel and inside address family, over the tunnel interface, with prefix filters built from

@@ -1,5 +1,6 @@
 /// A site's IPsec gateway. `managed: false` marks a peer Viaduct does not run on (a cloud VPN
 /// endpoint, a partner's firewall): it appears only as the far end of tunnels.
+import NetTypes
 public struct Gateway: Hashable, Sendable {
     public var name: String
     public var addresses: [IPAddress]

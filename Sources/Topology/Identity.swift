@@ -1,4 +1,5 @@
 import Foundation
+import NetTypes
 
 /// An IKE identity (RFC 7296 §3.5) as written in a topology. The type is inferred from the text
 /// the way strongSwan does: an address is an IP identity, `user@host` an RFC 822 address,

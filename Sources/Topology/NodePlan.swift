@@ -1,6 +1,7 @@
 /// The complete desired state of one gateway, derived from the topology alone: what `plan`
 /// prints and what the reconciler and the IKE daemon are built from. A plain value: two plans
 /// are equal exactly when the gateway should look the same.
+import NetTypes
 public struct NodePlan: Hashable, Sendable, Encodable {
     /// Version of the JSON form (docs/plan-json.md); bumped on incompatible changes.
     public var formatVersion = 1

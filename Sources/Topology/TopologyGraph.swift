@@ -4,6 +4,7 @@
 ///
 /// The output is deterministic: gateways sorted by name, tunnels by their pair of names, node
 /// ids derived from gateway names (`gw:NAME`, `site:NAME`), every string quoted and escaped.
+import NetTypes
 public enum TopologyGraph {
     /// What one gateway's daemon says about its tunnel to one peer, reduced to what the picture
     /// shows. `Daemon` builds these from a `NodeStatus`.

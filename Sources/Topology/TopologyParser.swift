@@ -1,4 +1,5 @@
 import Foundation
+import NetTypes
 
 /// Turns topology YAML into a `Topology`, reporting every syntax and field error it finds.
 /// Cross-references (does this gateway exist, do these ranges overlap) are the validator's job.

@@ -1,6 +1,7 @@
 /// Cross-reference checks over a parsed topology, and the expansion of tunnel groups into
 /// links. Everything that can be known without touching the machine is checked here, for every
 /// gateway, so `validate` on any host gives the same verdict.
+import NetTypes
 enum TopologyValidator {
     static func validate(_ t: Topology) -> ([TunnelLink], [Diagnostic]) {
         var diags: [Diagnostic] = []

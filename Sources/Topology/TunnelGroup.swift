@@ -1,5 +1,6 @@
 /// One entry of `tunnels:`: a single pair, a full mesh or a hub with spokes, with the settings
 /// that apply to every tunnel it produces.
+import NetTypes
 public struct TunnelGroup: Hashable, Sendable {
     public enum Shape: Hashable, Sendable {
         /// `between: [a, b]` with `inside:` prefixes (at most one IPv4 and one IPv6).

@@ -1,6 +1,7 @@
 /// One tunnel between two gateways, resolved from a `TunnelGroup`: who the ends are, their
 /// inside addresses, who initiates and the interface ID. Everything here is a function of the
 /// topology alone, so both ends compute the same link without talking to each other.
+import NetTypes
 public struct TunnelLink: Hashable, Sendable {
     /// The first end gets the first inside host address of each prefix.
     public var a: String

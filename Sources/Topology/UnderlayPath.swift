@@ -2,6 +2,7 @@
 /// addresses (in the order the topology lists them) whose family the local gateway also has,
 /// paired with the local gateway's first address of that family. Both ends make the mirror
 /// choice, so each end's local address is the other end's peer address.
+import NetTypes
 public enum UnderlayPath {
     public static func select(local: Gateway, peer: Gateway) -> (local: IPAddress, peer: IPAddress)? {
         // Prefer the family listed first by the gateway whose name sorts first, so that both

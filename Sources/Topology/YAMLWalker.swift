@@ -1,4 +1,5 @@
 import Foundation
+import NetTypes
 
 /// Reads a composed YAML tree field by field and records a located diagnostic for everything
 /// that is not what the topology language expects. It never throws: a bad field yields nil and

@@ -3,6 +3,7 @@ import Crypto
 import CryptoCore
 import ESP
 import Foundation
+import NetTypes
 
 /// `viaduct bench esp`: the cost of the userspace data plane's packet transform on one core.
 ///

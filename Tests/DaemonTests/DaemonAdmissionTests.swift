@@ -2,6 +2,7 @@ import Crypto
 import CryptoCore
 @testable import Daemon
 import IKEv2
+import NetTypes
 import Testing
 
 /// The admission gate between a configured peer's new IKE_SA_INIT and the responder session

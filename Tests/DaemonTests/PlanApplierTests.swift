@@ -1,6 +1,7 @@
 import CryptoCore
 @testable import Daemon
 import IKEv2
+import NetTypes
 import Testing
 import Topology
 

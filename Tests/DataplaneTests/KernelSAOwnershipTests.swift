@@ -1,5 +1,6 @@
 import Dataplane
 import KernelModel
+import NetTypes
 import Testing
 import Topology
 

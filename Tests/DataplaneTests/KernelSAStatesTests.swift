@@ -2,6 +2,7 @@ import CryptoCore
 @testable import Dataplane
 import IKEv2
 import KernelModel
+import NetTypes
 import Testing
 import Topology
 

@@ -5,6 +5,7 @@ import CryptoCore
 import Foundation
 import Glibc
 import IKEv2
+import NetTypes
 import Synchronization
 import Testing
 

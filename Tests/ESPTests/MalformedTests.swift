@@ -2,6 +2,7 @@
 import Crypto
 import CryptoCore
 import ESP
+import NetTypes
 import Testing
 
 @Suite("Malformed and hostile inbound packets")

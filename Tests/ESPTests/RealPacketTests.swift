@@ -3,6 +3,7 @@
 import Crypto
 import CryptoCore
 import ESP
+import NetTypes
 import Testing
 
 @Suite("Real strongSwan ESP packets")

@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 import ESP
+import NetTypes
 
 /// Decodes hex (whitespace allowed). Test-only: fixed literals, so a bad digit is a bug in the test
 /// and yields an empty array that fails the test using it.

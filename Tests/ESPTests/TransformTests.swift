@@ -3,6 +3,7 @@
 import Crypto
 import CryptoCore
 @testable import ESP
+import NetTypes
 import Testing
 
 @Suite("ESP transform")

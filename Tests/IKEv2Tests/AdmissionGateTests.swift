@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 import IKEv2
+import NetTypes
 import Testing
 
 /// RFC 7296 §2.6 cookies and RFC 8019 limits in the responder's admission gate, driven by a

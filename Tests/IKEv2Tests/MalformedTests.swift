@@ -1,6 +1,7 @@
 // RFC 7296 §2.5 / §3 malformed-input handling: each failure has its own stable code and an offset.
-import Testing
 @testable import IKEv2
+import NetTypes
+import Testing
 
 @Suite("Malformed input")
 struct MalformedTests {

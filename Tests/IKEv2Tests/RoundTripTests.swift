@@ -1,7 +1,8 @@
 // Round trip of every RFC 7296 §3 payload type and RFC 7383 SKF, plus typed accessors.
 import CryptoCore
-import Testing
 @testable import IKEv2
+import NetTypes
+import Testing
 
 @Suite("Payload round trips")
 struct RoundTripTests {

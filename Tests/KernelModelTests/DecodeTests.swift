@@ -1,4 +1,5 @@
 import KernelModel
+import NetTypes
 import Testing
 import Topology
 

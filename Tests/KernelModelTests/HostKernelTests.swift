@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Foundation
 import Glibc
+import NetTypes
 #endif
 import KernelModel
 import Netlink

@@ -1,4 +1,5 @@
 import KernelModel
+import NetTypes
 import Topology
 
 /// Hex helpers and fixed values shared by the codec tests.

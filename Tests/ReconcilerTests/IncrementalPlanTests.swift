@@ -1,4 +1,5 @@
 import KernelModel
+import NetTypes
 import Reconciler
 import Testing
 import Topology

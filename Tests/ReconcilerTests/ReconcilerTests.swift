@@ -1,5 +1,6 @@
 import Foundation
 import KernelModel
+import NetTypes
 import Reconciler
 import Testing
 import Topology

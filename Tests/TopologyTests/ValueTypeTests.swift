@@ -1,3 +1,4 @@
+import NetTypes
 import Testing
 @testable import Topology
 

@@ -7,6 +7,7 @@
 //   HDR(A,0), N(COOKIE), SAi1, KEi, Ni  -->
 //                            <--  HDR(A,B), SAr1, KEr, Nr, [CERTREQ]   (admitted: half-open)
 import CryptoCore
+import NetTypes
 
 /// Decides, before any session or Diffie-Hellman exists, whether a new IKE_SA_INIT request
 /// may open a half-open IKE SA. Pure: fed the datagram and the time, with the PRF and the

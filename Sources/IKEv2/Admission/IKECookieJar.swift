@@ -2,6 +2,7 @@
 // "changed periodically", and cookies made with the previous secret "accepted for a short time"
 // after a change. The hash is the injected PRF (HMAC) keyed with the secret.
 import CryptoCore
+import NetTypes
 
 /// Makes and checks stateless cookies. Secrets come from the injected random source and change
 /// at fixed epochs of the injected time (`lifetime` long), so two responders fed the same time

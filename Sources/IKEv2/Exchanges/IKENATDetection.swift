@@ -2,6 +2,7 @@
 //   hash = SHA1(SPIi | SPIr | IP address | port)
 // with the SPIs of the header of the message that carries the notify (SPIr zero in the
 // IKE_SA_INIT request).
+import NetTypes
 
 /// Computes and checks NAT-D hashes. A mismatch of the peer's SOURCE hash means the peer is
 /// behind a NAT; of its DESTINATION hash, that we are. Either way both sides float to port 4500

@@ -8,6 +8,7 @@
 //                                <--  HDR, SAr1, KEr, Nr, N(NAT_D...), [CERTREQ],
 //                                       N(SIGNATURE_HASH_ALGORITHMS)
 import CryptoCore
+import NetTypes
 
 extension IKESession {
     static let nonceLength = 32

@@ -9,6 +9,7 @@
 //   HDR(old), SK {D(IKE)}  -->
 //                          <--  HDR(old), SK {}
 import CryptoCore
+import NetTypes
 
 extension IKESession {
     /// The payloads of an IKE SA rekey the exchange looks at.

@@ -1,5 +1,6 @@
 // RFC 7296 §2.23 (NAT traversal: which side is behind the NAT, following a peer's new
 // mapping) and RFC 3948 §2.3 / §4 (NAT-keepalive: one 0xFF octet on the NAT-T port).
+import NetTypes
 
 /// Where the NAT is and when the next keepalive is due.
 struct IKENATTraversalState {

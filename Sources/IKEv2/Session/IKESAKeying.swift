@@ -1,6 +1,7 @@
 // RFC 7296 §2.14 (the keys of an IKE SA), §2.18 (rekeying makes a new IKE SA with new SPIs,
 // new keys and message IDs starting again at zero).
 import CryptoCore
+import NetTypes
 
 /// What one IKE SA is on the wire: its SPIs, who is its original initiator (the I flag), the
 /// nonces it was made with and its keys. An IKE SA rekey creates a new one; the session keeps

@@ -1,6 +1,7 @@
 // RFC 7296 §1.2 (initial exchanges), §2.1–§2.3 (requests, responses, retransmission, window),
 // §2.11 (addresses of responses), §2.21 (error handling).
 import CryptoCore
+import NetTypes
 
 /// One IKE SA with one peer, sans I/O (quinn/rustls style): the daemon feeds datagrams and
 /// timer expiries in, then drains `pollTransmit` and `pollEvent` and sleeps until

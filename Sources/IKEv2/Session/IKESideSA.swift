@@ -1,6 +1,7 @@
 // RFC 7296 §2.18 (the old IKE SA lives until its Delete), §2.8.2 (simultaneous IKE SA rekeys
 // leave a redundant SA), §2.3 (each IKE SA has its own message IDs and window).
 import CryptoCore
+import NetTypes
 
 /// An IKE SA that is not (or not yet) the session's current one, with its own message IDs,
 /// response cache and outstanding request: §2.3's window is per IKE SA.
