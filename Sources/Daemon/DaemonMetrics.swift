@@ -3,7 +3,7 @@ import Prometheus
 import Topology
 
 /// The daemon's Prometheus metrics: a `PrometheusCollectorRegistry` fed from the same tunnel
-/// events as `viaduct status` (through `DaemonCore.onEvent`) and refreshed from a status
+/// events as `viaduct status` (through `EndpointDriver.onEvent`) and refreshed from a status
 /// snapshot and the data plane's counters when scraped, so nothing runs on the packet path.
 /// Every configured tunnel has its series from the start, down ones included, labelled with
 /// the peer and the interface. Called from the daemon's one thread only; the time is passed in.
@@ -22,7 +22,7 @@ public final class DaemonMetrics {
     private var lastSeen: [String: [UInt32: ChildSACounters]] = [:]
     private var retired: [String: ChildSACounters] = [:]
     private var emitted: [String: ChildSACounters] = [:]
-    private var emittedDaemon = DaemonCounters()
+    private var emittedDaemon = IKEEndpointCounters()
 
     static let states: [TunnelStatus.State] = [.down, .connecting, .established]
     static let handshakeBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
@@ -51,7 +51,7 @@ public final class DaemonMetrics {
     static var buildInfo: MetricNameDescriptor { name("build_info", "", "Always 1; the version label is the daemon's build (viaduct --version)") }
     static var keepalives: MetricNameDescriptor { name("nat_keepalives_received", "total", "NAT keepalives received (RFC 3948)") }
 
-    public init(plan: NodePlan, peers: [DaemonPeer], dataplane: String, startedAt: IKEInstant, version: String = "unknown") {
+    public init(plan: NodePlan, peers: [IKETunnelPeer], dataplane: String, startedAt: IKEInstant, version: String = "unknown") {
         book = TunnelStatusBook(plan: plan, peers: peers, dataplane: dataplane, startedAt: startedAt)
         interfaces = TunnelLinkStates.interfaces(of: plan)
         initiators = Set(peers.filter(\.initiator).map(\.name))
@@ -61,12 +61,12 @@ public final class DaemonMetrics {
         for reason in ["malformed", "unknown-peer", "unknown-spi", "esp-on-ike-socket"] {
             _ = registry.makeCounter(descriptor: Self.dropped, labels: [("reason", reason)])
         }
-        refresh(now: startedAt, daemon: DaemonCounters()) { _ in nil }
+        refresh(now: startedAt, daemon: IKEEndpointCounters()) { _ in nil }
     }
 
     /// `viaduct apply`: the tunnels of the new plan. A removed tunnel's per-tunnel gauges are
     /// unregistered (a dashboard must not keep showing it up); its counters stay, as counters do.
-    public func update(plan: NodePlan, peers: [DaemonPeer], fresh: Set<String>) {
+    public func update(plan: NodePlan, peers: [IKETunnelPeer], fresh: Set<String>) {
         let wanted = Set(peers.map(\.name))
         for (peer, _) in interfaces where !wanted.contains(peer) || fresh.contains(peer) {
             let labels = tunnelLabels(peer)
@@ -82,7 +82,7 @@ public final class DaemonMetrics {
         register(peers)
     }
 
-    private func register(_ peers: [DaemonPeer]) {
+    private func register(_ peers: [IKETunnelPeer]) {
         for p in peers {
             _ = registry.makeCounter(descriptor: Self.ikeRekeys, labels: [("peer", p.name)])
             _ = registry.makeCounter(descriptor: Self.ikeReauthentications, labels: [("peer", p.name)])
@@ -102,12 +102,12 @@ public final class DaemonMetrics {
         [("peer", peer), ("interface", interfaces[peer] ?? "?")]
     }
 
-    /// One IKE_SA_INIT sent by this end (`DaemonCore.onInitiate`).
+    /// One IKE_SA_INIT sent by this end (`EndpointDriver.onInitiate`).
     public func initiated(peer: String, now: IKEInstant) {
         handshakeStarted[peer] = now
     }
 
-    /// One engine event (`DaemonCore.onEvent`).
+    /// One engine event (`EndpointDriver.onEvent`).
     public func record(peer: String, event: IKEEvent, now: IKEInstant) {
         book.record(peer: peer, event: event, now: now, epochSeconds: 0)
         switch event {
@@ -134,12 +134,12 @@ public final class DaemonMetrics {
     }
 
     /// Brings every gauge and total up to date and returns the text exposition format.
-    public func render(now: IKEInstant, daemon: DaemonCounters, counters: (UInt32) -> ChildSACounters?) -> [UInt8] {
+    public func render(now: IKEInstant, daemon: IKEEndpointCounters, counters: (UInt32) -> ChildSACounters?) -> [UInt8] {
         refresh(now: now, daemon: daemon, counters: counters)
         return registry.emitToBuffer()
     }
 
-    private func refresh(now: IKEInstant, daemon: DaemonCounters, counters: (UInt32) -> ChildSACounters?) {
+    private func refresh(now: IKEInstant, daemon: IKEEndpointCounters, counters: (UInt32) -> ChildSACounters?) {
         let status = book.snapshot(now: now, daemon: daemon, counters: counters)
         for t in status.tunnels {
             let labels = tunnelLabels(t.peer)
@@ -185,7 +185,7 @@ public final class DaemonMetrics {
         emitted[peer] = Self.maximum(before, total)
     }
 
-    private func updateDaemon(_ d: DaemonCounters) {
+    private func updateDaemon(_ d: IKEEndpointCounters) {
         let e = emittedDaemon
         Self.advance(registry.makeCounter(descriptor: Self.received, labels: []), from: e.datagramsReceived, to: d.datagramsReceived)
         Self.advance(registry.makeCounter(descriptor: Self.sent, labels: []), from: e.datagramsSent, to: d.datagramsSent)

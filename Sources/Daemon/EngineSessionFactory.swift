@@ -48,22 +48,27 @@ public final class EngineSessionFactory: IKESessionFactory {
         self.retransmission = retransmission
     }
 
-    public func makeSession(for peer: DaemonPeer, initiator: Bool) throws(DaemonError) -> any IKESessionDriving {
+    public func makeSession(for peer: IKETunnelPeer, initiator: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
         try makeSession(for: peer, initiator: initiator, initialContact: true)
     }
 
-    public func makeSession(for peer: DaemonPeer, initiator: Bool, initialContact: Bool) throws(DaemonError) -> any IKESessionDriving {
+    public func makeSession(for peer: IKETunnelPeer, initiator: Bool, initialContact: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
         guard let tunnel = tunnels[peer.name] else {
-            throw DaemonError(.configuration, "no tunnel planned to peer \(peer.name)")
+            throw IKESessionFactoryError("no tunnel planned to peer \(peer.name)")
         }
-        var config = try PeerConfigurationMapper.configuration(
-            for: tunnel, ports: ports, wallClock: wallClock, initiator: initiator,
-            forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission)
+        var config: IKEPeerConfiguration
+        do {
+            config = try PeerConfigurationMapper.configuration(
+                for: tunnel, ports: ports, wallClock: wallClock, initiator: initiator,
+                forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission)
+        } catch {
+            throw IKESessionFactoryError(error.message)
+        }
         config.sendInitialContact = initialContact
         let authenticator: X509PeerAuthenticator
         switch self.authenticator {
         case .success(let a): authenticator = a
-        case .failure(let e): throw DaemonError(e.code, "\(e.message) (for \(peer.name))")
+        case .failure(let e): throw IKESessionFactoryError("\(e.message) (for \(peer.name))")
         }
         return IKESession(configuration: config, cryptoProvider: OpenSSLCryptoProvider(),
                           random: OpenSSLRandomSource(), authenticator: authenticator)

@@ -9,7 +9,7 @@ import Logging
 /// else touches the sockets or the sessions, so nothing needs a lock.
 public final class IKEEventLoop {
     public let sockets: IKESocketSet
-    public let core: DaemonCore
+    public let core: EndpointDriver
     private let signals: SignalDescriptor?
     private let clock: any MonotonicClock
     private let logger: Logger
@@ -32,7 +32,7 @@ public final class IKEEventLoop {
         case requested
     }
 
-    public init(sockets: IKESocketSet, core: DaemonCore, signals: SignalDescriptor?, clock: any MonotonicClock,
+    public init(sockets: IKESocketSet, core: EndpointDriver, signals: SignalDescriptor?, clock: any MonotonicClock,
                 logger: Logger) {
         self.sockets = sockets
         self.core = core

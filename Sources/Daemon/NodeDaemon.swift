@@ -1,3 +1,4 @@
+import IKEv2
 import Logging
 import Topology
 
@@ -36,11 +37,11 @@ public enum NodeDaemon {
         for s in sockets.sockets {
             logger.info("listening", metadata: ["socket": "\(s.local)", "bypass": "\(options.bypassPolicies)"])
         }
-        let core = DaemonCore(factory: factory, dataplane: dataplane, logger: logger,
+        let core = EndpointDriver(factory: factory, dataplane: dataplane, logger: logger,
                               reinitiateDelaySeconds: options.reinitiateDelaySeconds,
                               admission: try options.admission.map { (p) throws(DaemonError) in
-                                  try ResponderAdmission.productionGate(p, peers: plan.tunnels.count) })
-        for t in plan.tunnels { core.add(peer: DaemonPeer(tunnel: t, ports: options.ports)) }
+                                  try IKEAdmissionGate.production(p, peers: plan.tunnels.count) })
+        for t in plan.tunnels { core.add(peer: IKETunnelPeer(tunnel: t, ports: options.ports)) }
         // A data plane that reads 4500 itself (userspace) takes it over before any IKE flows.
         let sharing = dataplane as? any SocketSharingDataplane
         let shared = try sharing?.attach(sockets: sockets) ?? SharedSockets()

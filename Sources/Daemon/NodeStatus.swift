@@ -1,6 +1,7 @@
 /// What `viaduct status` prints: the daemon, its counters, and every configured tunnel in plan
 /// order. The JSON form (`viaduct status --json`, and the control socket's `status` reply) is
 /// this value with snake_case keys; fields are only ever added.
+import IKEv2
 public struct NodeStatus: Codable, Hashable, Sendable {
     public var formatVersion = 1
     /// The daemon's build (`viaduct --version`; absent from older daemons).
@@ -17,7 +18,7 @@ public struct NodeStatus: Codable, Hashable, Sendable {
     /// New IKE SA requests: admitted, asked for a cookie, dropped (absent from older daemons).
     public var admission: AdmissionStatus?
 
-    public init(node: String, dataplane: String, uptimeSeconds: Int, tunnels: [TunnelStatus], counters: DaemonCounters,
+    public init(node: String, dataplane: String, uptimeSeconds: Int, tunnels: [TunnelStatus], counters: IKEEndpointCounters,
                 version: String? = nil) {
         self.version = version
         self.node = node

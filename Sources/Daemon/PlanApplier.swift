@@ -28,7 +28,7 @@ public final class PlanApplier {
     }
 
     public private(set) var plan: NodePlan
-    private let core: DaemonCore
+    private let core: EndpointDriver
     private let dataplane: any DataplaneBackend
     private let listening: Set<[UInt8]>
     private let ports: IKEPorts
@@ -41,7 +41,7 @@ public final class PlanApplier {
     /// in, so a test can kill the daemon mid-apply (`viaduct run --apply-pause`).
     public var pauseBetweenPhasesSeconds: Double = 0
 
-    public init(plan: NodePlan, core: DaemonCore, dataplane: any DataplaneBackend, listening: [[UInt8]], ports: IKEPorts,
+    public init(plan: NodePlan, core: EndpointDriver, dataplane: any DataplaneBackend, listening: [[UInt8]], ports: IKEPorts,
                 logger: Logger, makeFactory: @escaping (NodePlan) throws(DaemonError) -> any IKESessionFactory) {
         self.plan = plan
         self.core = core
@@ -148,7 +148,7 @@ public final class PlanApplier {
         plan = new
         for peer in (diff.peers(.add) + diff.peers(.reestablish)).sorted() {
             guard let t = next[peer] else { continue }
-            core.addRunning(peer: DaemonPeer(tunnel: t, ports: ports), now: now)
+            core.addRunning(peer: IKETunnelPeer(tunnel: t, ports: ports), now: now)
         }
         onApplied?(new, diff)
         logger.notice("plan applied", metadata: ["tunnels": "\(new.tunnels.count)"])

@@ -2,7 +2,7 @@ import IKEv2
 import Topology
 
 /// The daemon's memory of each tunnel, fed with every IKE event the sessions produce (through
-/// `DaemonCore.onEvent`) and read by the control socket. It keeps what the events carry (SPIs,
+/// `EndpointDriver.onEvent`) and read by the control socket. It keeps what the events carry (SPIs,
 /// algorithms, times, the last failure) and asks the data plane for counters only when a
 /// status is requested, so recording costs nothing on the packet path. Pure: the caller
 /// passes the time, so tests drive it with a fake clock.
@@ -14,7 +14,7 @@ public final class TunnelStatusBook {
     }
 
     private struct Entry {
-        var peer: DaemonPeer
+        var peer: IKETunnelPeer
         var interface: String
         var ikeLifetimeSeconds: Double
         var ikeRekeyMarginSeconds: Double
@@ -35,7 +35,7 @@ public final class TunnelStatusBook {
     /// The daemon's build, reported in every snapshot.
     public let version: String?
 
-    public init(plan: NodePlan, peers: [DaemonPeer], dataplane: String, startedAt: IKEInstant, version: String? = nil) {
+    public init(plan: NodePlan, peers: [IKETunnelPeer], dataplane: String, startedAt: IKEInstant, version: String? = nil) {
         self.version = version
         node = plan.node
         self.dataplane = dataplane
@@ -46,11 +46,11 @@ public final class TunnelStatusBook {
     /// `viaduct apply`: the tunnels of the new plan. A tunnel whose peer is unchanged keeps
     /// what the book knows of it (SAs, last error); new ones and those in `fresh` (re-established)
     /// start empty; removed ones go.
-    public func update(plan: NodePlan, peers: [DaemonPeer], fresh: Set<String> = []) {
+    public func update(plan: NodePlan, peers: [IKETunnelPeer], fresh: Set<String> = []) {
         entries = Self.entries(plan: plan, peers: peers, keeping: entries.filter { !fresh.contains($0.peer.name) })
     }
 
-    private static func entries(plan: NodePlan, peers: [DaemonPeer], keeping old: [Entry]) -> [Entry] {
+    private static func entries(plan: NodePlan, peers: [IKETunnelPeer], keeping old: [Entry]) -> [Entry] {
         peers.map { p in
             let t = plan.tunnels.first { $0.peer == p.name }
             var e = old.first { $0.peer == p } ?? Entry(peer: p, interface: "?", ikeLifetimeSeconds: 0,
@@ -152,7 +152,7 @@ public final class TunnelStatusBook {
 
     /// Every configured tunnel, in plan order, with counters from `counters` (the data
     /// plane's, by inbound SPI).
-    public func snapshot(now: IKEInstant, daemon: DaemonCounters, counters: (UInt32) -> ChildSACounters?) -> NodeStatus {
+    public func snapshot(now: IKEInstant, daemon: IKEEndpointCounters, counters: (UInt32) -> ChildSACounters?) -> NodeStatus {
         let tunnels = entries.map { e -> TunnelStatus in
             var ike = e.ike
             if var s = ike, let since = e.ikeSince {
@@ -196,7 +196,7 @@ public final class TunnelStatusBook {
         let peer = "\(e.peer.name) (\(e.peer.remote.addressText))"
         if ike != nil {
             guard children.isEmpty else { return nil }
-            // The initiator builds the tunnel again (DaemonCore+ChildRecreation.swift).
+            // The initiator builds the tunnel again (EndpointDriver+ChildRecreation.swift).
             return "the IKE SA is up but no Child SA is installed: no traffic flows; "
                 + (e.peer.initiator ? "re-establishing the tunnel after the retry delay" : "waiting for \(peer) to re-establish the tunnel")
         }

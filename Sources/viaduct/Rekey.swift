@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import IKEv2
 
 /// `viaduct rekey` / `viaduct terminate`: operator commands for one tunnel of a running daemon,
 /// what `swanctl --rekey` and `swanctl --terminate` are for strongSwan. The daemon starts the

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import IKEv2
 import Logging
 import Topology
 

@@ -31,7 +31,7 @@ import Topology
     }
 
     static func book(_ plan: NodePlan) -> TunnelStatusBook {
-        let peers = plan.tunnels.map { DaemonPeer(tunnel: $0, ports: .standard) }
+        let peers = plan.tunnels.map { IKETunnelPeer(tunnel: $0, ports: .standard) }
         return TunnelStatusBook(plan: plan, peers: peers, dataplane: "test", startedAt: .seconds(100))
     }
 
@@ -46,7 +46,7 @@ import Topology
     @Test func everyConfiguredTunnelIsListedWithWhyItIsDown() throws {
         let (_, _, plan) = try Self.load()
         let book = Self.book(plan)
-        let s = book.snapshot(now: .seconds(110), daemon: DaemonCounters()) { _ in nil }
+        let s = book.snapshot(now: .seconds(110), daemon: IKEEndpointCounters()) { _ in nil }
         #expect(s.tunnels.map(\.peer) == plan.tunnels.map(\.peer))
         #expect(s.uptimeSeconds == 10)
         for t in s.tunnels {
@@ -67,7 +67,7 @@ import Topology
         book.record(peer: "b", event: .childSAReady(Self.childSA(0xC1A2B3C4)), now: .seconds(121), epochSeconds: 1_001)
         var k = ChildSACounters()
         k.inboundPackets = 5; k.inboundBytes = 500; k.outboundPackets = 7; k.outboundBytes = 700
-        let s = book.snapshot(now: .seconds(181), daemon: DaemonCounters()) { $0 == 0xC1A2B3C4 ? k : nil }
+        let s = book.snapshot(now: .seconds(181), daemon: IKEEndpointCounters()) { $0 == 0xC1A2B3C4 ? k : nil }
         let b = try #require(s.tunnels.first { $0.peer == "b" })
         #expect(b.state == .established && b.reason == nil)
         #expect(b.ike?.uptimeSeconds == 61 && b.ike?.udpEncapsulation == true)
@@ -79,7 +79,7 @@ import Topology
         let f = IKEFailure(.authenticationFailed, "the peer's certificate is not signed by our CA", notify: 24, reportedByPeer: true)
         let ev = book.record(peer: "b", event: .ikeSAFailed(f), now: .seconds(200), epochSeconds: 1_080)
         #expect(ev.kind == .ikeFailed && ev.detail.contains("AUTHENTICATION_FAILED"))
-        let after = try #require(book.snapshot(now: .seconds(230), daemon: DaemonCounters()) { _ in nil }.tunnels.first { $0.peer == "b" })
+        let after = try #require(book.snapshot(now: .seconds(230), daemon: IKEEndpointCounters()) { _ in nil }.tunnels.first { $0.peer == "b" })
         #expect(after.state == .down && after.childSAs.isEmpty && after.ike == nil)
         #expect(after.lastError?.code == "authentication-failed" && after.lastError?.secondsAgo == 30 && after.lastError?.notify == "AUTHENTICATION_FAILED")
         #expect(after.reason?.contains("not signed by our CA") == true)
@@ -89,7 +89,7 @@ import Topology
         let (_, _, plan) = try Self.load()
         let book = Self.book(plan)
         book.record(peer: "b", event: .childSAReady(Self.childSA(9)), now: .seconds(101), epochSeconds: 1)
-        let s = book.snapshot(now: .seconds(102), daemon: DaemonCounters()) { _ in nil }
+        let s = book.snapshot(now: .seconds(102), daemon: IKEEndpointCounters()) { _ in nil }
         let line = ControlMessage.encodeLine(ControlMessage.Reply(ok: true, status: s))
         let text = String(decoding: line, as: UTF8.self)
         #expect(text.hasSuffix("}\n") && text.contains("\"child_sas\"") && text.contains("\"peer_address\""))
@@ -104,7 +104,7 @@ import Topology
         let book = Self.book(plan)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vdt-ctl-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let server = ControlServer(socket: try ControlSocket(path: dir + "/a.sock")) { book.snapshot(now: $0, daemon: DaemonCounters()) { _ in nil } }
+        let server = ControlServer(socket: try ControlSocket(path: dir + "/a.sock")) { book.snapshot(now: $0, daemon: IKEEndpointCounters()) { _ in nil } }
         defer { server.close() }
         #expect(throws: DaemonError.self) { _ = try ControlSocket(path: dir + "/a.sock") }  // a live daemon owns it
 
@@ -145,7 +145,7 @@ import Topology
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let nogroup = try ControlSocket.groupID(named: "nogroup")
         #expect(throws: DaemonError.self) { _ = try ControlSocket.groupID(named: "no-such-group-vdt") }
-        let snapshot = { (now: IKEInstant) in book.snapshot(now: now, daemon: DaemonCounters()) { _ in nil } }
+        let snapshot = { (now: IKEInstant) in book.snapshot(now: now, daemon: IKEEndpointCounters()) { _ in nil } }
         let control = ControlServer(socket: try ControlSocket(path: dir + "/a.sock"), status: snapshot)
         let ro = ControlServer(socket: try ControlSocket(path: NodeControl.statusSocketPath(beside: dir + "/a.sock"), group: nogroup),
                                readOnly: true, status: snapshot) { _, _, _ in nil }

@@ -10,12 +10,12 @@ import Testing
 struct DaemonAdmissionTests {
     let t0 = IKEInstant(nanoseconds: 1_000_000_000)
 
-    func makeCore(_ policy: IKEAdmissionPolicy, capture: LogCapture = LogCapture()) throws -> (DaemonCore, FakeFactory) {
+    func makeCore(_ policy: IKEAdmissionPolicy, capture: LogCapture = LogCapture()) throws -> (EndpointDriver, FakeFactory) {
         let factory = FakeFactory()
         let gate = IKEAdmissionGate(policy: policy, prf: try OpenSSLCryptoProvider().makePRF(.hmacSHA256),
                                     random: SeededRandomSource(seed: 42))
-        let core = DaemonCore(factory: factory, dataplane: RecordingDataplane(), logger: capture.logger(), admission: gate)
-        core.add(peer: DaemonPeer(name: "gw-b", addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
+        let core = EndpointDriver(factory: factory, dataplane: RecordingDataplane(), logger: capture.logger(), admission: gate)
+        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
                                   remote: IKEEndpoint(address: gwB, port: 500), initiator: false))
         core.start(now: t0)
         return (core, factory)
@@ -89,8 +89,8 @@ struct DaemonAdmissionTests {
 
     @Test func withoutAGateEveryRequestGetsASession() throws {
         let factory = FakeFactory()
-        let core = DaemonCore(factory: factory, dataplane: RecordingDataplane(), logger: LogCapture().logger())
-        core.add(peer: DaemonPeer(name: "gw-b", addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
+        let core = EndpointDriver(factory: factory, dataplane: RecordingDataplane(), logger: LogCapture().logger())
+        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
                                   remote: IKEEndpoint(address: gwB, port: 500), initiator: false))
         for spi in UInt64(1)...20 { core.receive(try request(spi: spi), now: t0) }
         #expect(factory.made.count == 20 && core.counters.admission == IKEAdmissionCounters())
@@ -143,8 +143,8 @@ extension DaemonAdmissionTests {
 
 /// A factory that cannot make sessions (e.g. the node's certificate became unusable).
 final class FailingFactory: IKESessionFactory {
-    func makeSession(for peer: DaemonPeer, initiator: Bool) throws(DaemonError) -> any IKESessionDriving {
-        throw DaemonError(.credentials, "no usable certificate")
+    func makeSession(for peer: IKETunnelPeer, initiator: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
+        throw IKESessionFactoryError("no usable certificate")
     }
 }
 
@@ -152,9 +152,9 @@ extension DaemonAdmissionTests {
     @Test func admittedRequestWithoutASessionGivesItsSlotBack() throws {
         let gate = IKEAdmissionGate(policy: IKEAdmissionPolicy(), prf: try OpenSSLCryptoProvider().makePRF(.hmacSHA256),
                                     random: SeededRandomSource(seed: 1))
-        let core = DaemonCore(factory: FailingFactory(), dataplane: RecordingDataplane(), logger: LogCapture().logger(),
+        let core = EndpointDriver(factory: FailingFactory(), dataplane: RecordingDataplane(), logger: LogCapture().logger(),
                               admission: gate)
-        core.add(peer: DaemonPeer(name: "gw-b", addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
+        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
                                   remote: IKEEndpoint(address: gwB, port: 500), initiator: false))
         core.receive(try request(spi: 1), now: t0)
         #expect(core.counters.admission.admitted == 1 && core.counters.admission.halfOpen == 0)

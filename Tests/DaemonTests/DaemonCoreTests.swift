@@ -1,6 +1,7 @@
 import CryptoCore
 @testable import Daemon
 import IKEv2
+import NetTypes
 import Testing
 
 /// The event loop's logic with scripted sessions and a fake clock: routing by (SPI, peer),
@@ -9,11 +10,11 @@ struct DaemonCoreTests {
     let t0 = IKEInstant(nanoseconds: 1_000_000_000)
 
     func makeCore(initiator: Bool, capture: LogCapture = LogCapture())
-        -> (DaemonCore, FakeFactory, RecordingDataplane) {
+        -> (EndpointDriver, FakeFactory, RecordingDataplane) {
         let factory = FakeFactory()
         let dp = RecordingDataplane()
-        let core = DaemonCore(factory: factory, dataplane: dp, logger: capture.logger(), reinitiateDelaySeconds: 10)
-        core.add(peer: DaemonPeer(name: "gw-b", addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
+        let core = EndpointDriver(factory: factory, dataplane: dp, logger: capture.logger(), reinitiateDelaySeconds: 10)
+        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
                                   remote: IKEEndpoint(address: gwB, port: 500), initiator: initiator))
         return (core, factory, dp)
     }
@@ -77,7 +78,7 @@ struct DaemonCoreTests {
 
     @Test func knownSPIFromAnotherAddressIsRefused() throws {
         let (core, factory, _) = makeCore(initiator: true)
-        core.add(peer: DaemonPeer(name: "gw-c", addresses: [stranger], local: IKEEndpoint(address: gwA, port: 500),
+        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-c"), addresses: [stranger], local: IKEEndpoint(address: gwA, port: 500),
                                   remote: IKEEndpoint(address: stranger, port: 500), initiator: false))
         core.start(now: t0)
         let s = try #require(factory.made.first)

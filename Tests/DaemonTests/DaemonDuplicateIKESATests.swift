@@ -1,35 +1,35 @@
 @testable import Daemon
-import IKEv2
+@testable import IKEv2
 import Testing
 
 /// Duplicate IKE SAs with one peer that are not a reauthentication in progress are reduced to
-/// one, the same at both ends, make-before-break (DaemonCore+DuplicateIKESAs.swift): two
-/// `DaemonCore`s with real engines over an in-memory link (`DaemonReauthenticationTests.Pair`:
+/// one, the same at both ends, make-before-break (EndpointDriver+DuplicateIKESAs.swift): two
+/// `EndpointDriver`s with real engines over an in-memory link (`DaemonReauthenticationTests.Pair`:
 /// A is the topology's initiator, B its responder), a fake clock, seeded randomness, and the
 /// pair's check after every data-plane call that each side sends on an SA the other has installed.
 struct DaemonDuplicateIKESATests {
     typealias Pair = DaemonReauthenticationTests.Pair
 
     /// The (initiator SPI, responder SPI) of each live IKE SA of a core, sorted.
-    static func liveSPIs(_ core: DaemonCore) -> [[UInt64]] {
-        core.table.sessions.filter { !$0.value.finished }.compactMap { core.reauth.spis[$0.key].map { [$0.0, $0.1] } }.sorted {
+    static func liveSPIs(_ core: EndpointDriver) -> [[UInt64]] {
+        core.endpoint.table.sessions.filter { !$0.value.finished }.compactMap { core.endpoint.reauth.spis[$0.key].map { [$0.0, $0.1] } }.sorted {
             $0.lexicographicallyPrecedes($1)
         }
     }
 
     /// The SPIs of the live IKE SAs `core` created (it sent their IKE_SA_INIT).
-    static func createdSPIs(_ core: DaemonCore) -> [[UInt64]] {
-        core.table.sessions.filter { !$0.value.finished && core.createdHere($0.key) }
-            .compactMap { core.reauth.spis[$0.key].map { [$0.0, $0.1] } }
+    static func createdSPIs(_ core: EndpointDriver) -> [[UInt64]] {
+        core.endpoint.table.sessions.filter { !$0.value.finished && core.endpoint.createdHere($0.key) }
+            .compactMap { core.endpoint.reauth.spis[$0.key].map { [$0.0, $0.1] } }
     }
 
     /// Makes `core` open one more IKE SA with its Child SA to its only peer, without
     /// INITIAL_CONTACT and not as a reauthentication: what a peer that also initiates does.
-    static func openAnother(_ core: DaemonCore, now: IKEInstant) throws {
-        let current = try #require(core.table.sessions.filter { !$0.value.finished }.map(\.key).max())
-        core.startReauthentication(replacing: current, peerIndex: 0, now: now)
-        try #require(core.reauth.pending[0] != nil)
-        core.reauth.pending[0] = nil
+    static func openAnother(_ core: EndpointDriver, now: IKEInstant) throws {
+        let current = try #require(core.endpoint.table.sessions.filter { !$0.value.finished }.map(\.key).max())
+        core.endpoint.startReauthentication(replacing: current, peerIndex: 0, now: now)
+        try #require(core.endpoint.reauth.pending[0] != nil)
+        core.endpoint.reauth.pending[0] = nil
     }
 
     static func seconds(_ pair: Pair) -> Double { pair.now.seconds(since: IKEInstant(nanoseconds: 0)) }
@@ -167,7 +167,7 @@ extension DaemonDuplicateIKESATests {
         let pair = try Pair(reauthenticating: true)  // A reauthenticates only at 540 s
         pair.coreA.start(now: pair.now)
         pair.coreB.start(now: pair.now)
-        pair.coreB.initiate(peerIndex: 0, now: pair.now)
+        pair.coreB.endpoint.initiate(peerIndex: 0, now: pair.now)
         pair.exchange()
         #expect(pair.factoryA.made.map(\.initiator) == [true, false] && pair.factoryB.made.map(\.initiator) == [true, false])
         // Both IKE SAs came up at both ends (before, each end's INITIAL_CONTACT dropped its own

@@ -1,6 +1,7 @@
 import CryptoCore
 @testable import Daemon
 import IKEv2
+import NetTypes
 import Testing
 
 /// The daemon's side of the life of a tunnel: routing on the SPIs an IKE SA rekey (RFC 7296
@@ -9,11 +10,11 @@ import Testing
 struct DaemonIKERekeyTests {
     let t0 = IKEInstant(nanoseconds: 1_000_000_000)
 
-    func makeCore(initiator: Bool, capture: LogCapture = LogCapture()) -> (DaemonCore, FakeFactory, RecordingDataplane) {
+    func makeCore(initiator: Bool, capture: LogCapture = LogCapture()) -> (EndpointDriver, FakeFactory, RecordingDataplane) {
         let factory = FakeFactory()
         let dp = RecordingDataplane()
-        let core = DaemonCore(factory: factory, dataplane: dp, logger: capture.logger(), reinitiateDelaySeconds: 10)
-        core.add(peer: DaemonPeer(name: "gw-b", addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
+        let core = EndpointDriver(factory: factory, dataplane: dp, logger: capture.logger(), reinitiateDelaySeconds: 10)
+        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
                                   remote: IKEEndpoint(address: gwB, port: 500), initiator: initiator))
         return (core, factory, dp)
     }
@@ -136,7 +137,7 @@ struct DaemonIKERekeyTests {
                              now: .seconds(200), epochSeconds: 1_080)
         #expect(ev.kind == .ikeRekeyed && ev.spis == "0000000000005566_i 0000000000007788_r")
         #expect(ev.detail.contains("0000000000001122_i 0000000000003344_r"))
-        let b = try #require(book.snapshot(now: .seconds(210), daemon: DaemonCounters()) { _ in nil }.tunnels.first { $0.peer == "b" })
+        let b = try #require(book.snapshot(now: .seconds(210), daemon: IKEEndpointCounters()) { _ in nil }.tunnels.first { $0.peer == "b" })
         #expect(b.ike?.spis == "0000000000005566_i 0000000000007788_r" && b.ike?.uptimeSeconds == 10)
         #expect(b.childSAs.map(\.spiIn) == ["c1a2b3c4"])
     }

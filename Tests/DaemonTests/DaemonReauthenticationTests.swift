@@ -2,10 +2,11 @@ import Crypto
 import CryptoCore
 @testable import Daemon
 import IKEv2
+import NetTypes
 import Testing
 import Topology
 
-/// RFC 7296 §2.8.3 through two `DaemonCore`s driving real engines, datagrams handed across in
+/// RFC 7296 §2.8.3 through two `EndpointDriver`s driving real engines, datagrams handed across in
 /// memory, a fake clock and seeded randomness. Each core's data plane is a model that keeps
 /// the installed inbound SAs and the current outbound one; after every data-plane call it
 /// checks that, once the tunnel is up, each side sends on an SA the other side has installed
@@ -68,11 +69,11 @@ struct DaemonReauthenticationTests {
             self.seed = seed
         }
 
-        func makeSession(for peer: DaemonPeer, initiator: Bool) throws(DaemonError) -> any IKESessionDriving {
+        func makeSession(for peer: IKETunnelPeer, initiator: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
             try makeSession(for: peer, initiator: initiator, initialContact: true)
         }
 
-        func makeSession(for peer: DaemonPeer, initiator: Bool, initialContact: Bool) throws(DaemonError) -> any IKESessionDriving {
+        func makeSession(for peer: IKETunnelPeer, initiator: Bool, initialContact: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
             var c = isA ? bench.initiatorConfig : bench.responderConfig
             c.role = initiator ? .initiator : .responder
             c.sendInitialContact = initialContact
@@ -91,7 +92,7 @@ struct DaemonReauthenticationTests {
     /// Gateway A (192.0.2.1, the configured initiator) and B (192.0.2.2, responder), with
     /// `reauthenticating` set on one of them (on both with `both`).
     final class Pair {
-        let coreA: DaemonCore, coreB: DaemonCore
+        let coreA: EndpointDriver, coreB: EndpointDriver
         let factoryA: EngineFactory, factoryB: EngineFactory
         let dpA = ModelDataplane(side: "A"), dpB = ModelDataplane(side: "B")
         let logA = LogCapture(), logB = LogCapture()
@@ -112,10 +113,10 @@ struct DaemonReauthenticationTests {
             let bench = try HandshakeBenchmark(keyType: .ecdsaP256, ikeProposal: ike, espProposal: esp, epochNow: 1_749_945_600)
             factoryA = EngineFactory(bench: bench, isA: true, reauthenticate: aSide || both, seed: 100)
             factoryB = EngineFactory(bench: bench, isA: false, reauthenticate: !aSide || both, seed: 200)
-            coreA = DaemonCore(factory: factoryA, dataplane: dpA, logger: logA.logger(), reinitiateDelaySeconds: 10)
-            coreB = DaemonCore(factory: factoryB, dataplane: dpB, logger: logB.logger(), reinitiateDelaySeconds: 10)
-            coreA.add(peer: DaemonPeer(name: "gw-b", addresses: [gwB], local: Self.aEnd, remote: Self.bEnd, initiator: true))
-            coreB.add(peer: DaemonPeer(name: "gw-a", addresses: [gwA], local: Self.bEnd, remote: Self.aEnd, initiator: false))
+            coreA = EndpointDriver(factory: factoryA, dataplane: dpA, logger: logA.logger(), reinitiateDelaySeconds: 10)
+            coreB = EndpointDriver(factory: factoryB, dataplane: dpB, logger: logB.logger(), reinitiateDelaySeconds: 10)
+            coreA.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: Self.aEnd, remote: Self.bEnd, initiator: true))
+            coreB.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-a"), addresses: [gwA], local: Self.bEnd, remote: Self.aEnd, initiator: false))
             coreA.onEvent = { [unowned self] _, e in events.append(("A", e)) }
             coreB.onEvent = { [unowned self] _, e in events.append(("B", e)) }
             dpA.onChange = { [unowned self] in check("A") }
@@ -264,8 +265,8 @@ struct DaemonReauthenticationTests {
     func peersSecondSAWaitsThenTakesOver() throws {
         let factory = FakeFactory()
         let dp = ModelDataplane(side: "A")
-        let core = DaemonCore(factory: factory, dataplane: dp, logger: LogCapture().logger(), reinitiateDelaySeconds: 10)
-        core.add(peer: DaemonPeer(name: "gw-b", addresses: [gwB], local: Self.a, remote: Self.b, initiator: false))
+        let core = EndpointDriver(factory: factory, dataplane: dp, logger: LogCapture().logger(), reinitiateDelaySeconds: 10)
+        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: Self.a, remote: Self.b, initiator: false))
         var reported: [IKEEvent] = []
         core.onEvent = { _, e in reported.append(e) }
         let t0 = IKEInstant(nanoseconds: 1_000_000_000)
@@ -322,7 +323,7 @@ struct DaemonReauthenticationTests {
                                now: .seconds(501), epochSeconds: 1_501)
         #expect(done.kind == .ikeReauthenticated && done.spis == "0000000000005566_i 0000000000007788_r")
         #expect(done.detail.contains("0000000000001122_i 0000000000003344_r"))
-        let b = try #require(book.snapshot(now: .seconds(510), daemon: DaemonCounters()) { _ in nil }.tunnels.first { $0.peer == "b" })
+        let b = try #require(book.snapshot(now: .seconds(510), daemon: IKEEndpointCounters()) { _ in nil }.tunnels.first { $0.peer == "b" })
         #expect(b.ike?.spis == "0000000000005566_i 0000000000007788_r")
 
         let (_, m, _, _) = try MetricsTests.setUp()
@@ -336,11 +337,11 @@ struct DaemonReauthenticationTests {
 
     /// An initiator core with one established scripted session (IKE SPIs 0x1000/0xBEEF, Child SA
     /// 0x5000) whose reauthentication has started: the second session is `factory.made[1]`.
-    static func reauthenticating() throws -> (DaemonCore, FakeFactory, ModelDataplane, [IKEEvent]) {
+    static func reauthenticating() throws -> (EndpointDriver, FakeFactory, ModelDataplane, [IKEEvent]) {
         let factory = FakeFactory()
         let dp = ModelDataplane(side: "A")
-        let core = DaemonCore(factory: factory, dataplane: dp, logger: LogCapture().logger(), reinitiateDelaySeconds: 10)
-        core.add(peer: DaemonPeer(name: "gw-b", addresses: [gwB], local: a, remote: b, initiator: true))
+        let core = EndpointDriver(factory: factory, dataplane: dp, logger: LogCapture().logger(), reinitiateDelaySeconds: 10)
+        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: a, remote: b, initiator: true))
         let t0 = IKEInstant(nanoseconds: 1_000_000_000)
         core.start(now: t0)
         let old = try #require(factory.made.first)

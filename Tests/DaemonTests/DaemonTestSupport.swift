@@ -36,7 +36,7 @@ final class FakeSession: IKESessionDriving {
     var nextDeadline: IKEInstant?
     /// Called on receive: lets a test script an answer.
     var onReceive: ((FakeSession, IKEDatagram) -> Void)?
-    /// What `localIKESPIs` reports (empty: routed by what it sends, like before IKE rekeying).
+    /// What `localIKESPIs` reports (empty: its own `spi`, as before an IKE SA rekey).
     var spis: [UInt64] = []
     var closes: [IKEInstant] = []
     /// Events queued when `close` is called (e.g. the Delete's answer).
@@ -65,7 +65,7 @@ final class FakeSession: IKESessionDriving {
     }
 
     func timeout(now: IKEInstant) { timeouts.append(now); nextDeadline = nil }
-    var localIKESPIs: [UInt64] { spis }
+    var localIKESPIs: [UInt64] { spis.isEmpty ? [spi] : spis }
     func close(now: IKEInstant) {
         closes.append(now)
         events += onClose
@@ -84,7 +84,7 @@ final class FakeFactory: IKESessionFactory {
     var nextSPI: UInt64 = 0x1000
     var responderScript: ((FakeSession, IKEDatagram) -> Void)?
 
-    func makeSession(for peer: DaemonPeer, initiator: Bool) throws(DaemonError) -> any IKESessionDriving {
+    func makeSession(for peer: IKETunnelPeer, initiator: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
         let s = FakeSession(initiator: initiator, spi: nextSPI, local: peer.local, peer: peer.remote)
         nextSPI += 1
         if !initiator { s.onReceive = responderScript }

@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import IKEv2
 import Logging
+import NetTypes
 import Testing
 import Topology
 
@@ -71,16 +72,16 @@ struct DataplaneWiringTests {
         return poll(&p, 1, waitMilliseconds) == 1 && p.revents & Int16(POLLIN) != 0
     }
 
-    // MARK: DaemonCore
+    // MARK: EndpointDriver
 
     /// An IKE SA that dies without deleting its Child SA (DPD, retransmission timeout) must not
     /// leave it installed: the data plane would keep the tunnel up and its routes in place.
     @Test func childSAsOfAFailedIKESAAreDeleted() throws {
         let factory = FakeFactory()
         let dataplane = RecordingDataplane()
-        let core = DaemonCore(factory: factory, dataplane: dataplane, logger: LogCapture().logger())
+        let core = EndpointDriver(factory: factory, dataplane: dataplane, logger: LogCapture().logger())
         let local = IKEEndpoint(address: gwA, port: 500), remote = IKEEndpoint(address: gwB, port: 500)
-        core.add(peer: DaemonPeer(name: "b", addresses: [gwB], local: local, remote: remote, initiator: true))
+        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "b"), addresses: [gwB], local: local, remote: remote, initiator: true))
         let t0 = IKEInstant(nanoseconds: 0)
         core.start(now: t0)
         let session = try #require(factory.made.first)

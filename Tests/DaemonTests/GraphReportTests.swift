@@ -1,4 +1,5 @@
 @testable import Daemon
+import IKEv2
 import Testing
 import Topology
 
@@ -24,7 +25,7 @@ struct GraphReportTests {
             Self.tunnel("dc4", .established),
             Self.tunnel("dc5", .connecting, reason: "sent IKE_SA_INIT, no answer yet"),
             Self.tunnel("dc6", .down, lastError: "no answer from the peer"),
-        ], counters: DaemonCounters())
+        ], counters: IKEEndpointCounters())
         #expect(status.graphReports == [
             .init(node: "dc1", peer: "dc2", state: .established),
             .init(node: "dc1", peer: "dc3", state: .connecting, reason: "waiting for the Child SA"),

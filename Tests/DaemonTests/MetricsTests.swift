@@ -18,7 +18,7 @@ import Topology
 
     static func setUp() throws -> (NodePlan, DaemonMetrics, String, String) {
         let (_, _, plan) = try ControlStatusTests.load()
-        let peers = plan.tunnels.map { DaemonPeer(tunnel: $0, ports: .standard) }
+        let peers = plan.tunnels.map { IKETunnelPeer(tunnel: $0, ports: .standard) }
         let metrics = DaemonMetrics(plan: plan, peers: peers, dataplane: "test", startedAt: .seconds(100))
         let b = try #require(plan.tunnels.first { $0.peer == "b" }).interface.name
         let c = try #require(plan.tunnels.first { $0.peer == "c" }).interface.name
@@ -26,7 +26,7 @@ import Topology
     }
 
     static func render(_ m: DaemonMetrics, at seconds: Double, _ counters: [UInt32: ChildSACounters] = [:],
-                       daemon: DaemonCounters = DaemonCounters()) -> String {
+                       daemon: IKEEndpointCounters = IKEEndpointCounters()) -> String {
         String(decoding: m.render(now: .seconds(seconds), daemon: daemon) { counters[$0] }, as: UTF8.self)
     }
 
@@ -121,7 +121,7 @@ import Topology
 
     @Test func daemonCountersAreExposedByReason() throws {
         let (_, m, _, _) = try Self.setUp()
-        var d = DaemonCounters()
+        var d = IKEEndpointCounters()
         d.datagramsReceived = 7
         d.unknownPeer = 2
         d.malformed = 1

@@ -1,6 +1,7 @@
 import CryptoCore
 @testable import Daemon
 import IKEv2
+import NetTypes
 import Testing
 import Topology
 
@@ -12,17 +13,17 @@ struct PeerDeathTests {
     let local = IKEEndpoint(address: gwA, port: 4500)
     let remote = IKEEndpoint(address: gwB, port: 4500)
 
-    func makeCore(initiator: Bool) -> (DaemonCore, FakeFactory, RecordingDataplane, [(String, IKEEvent)]) {
+    func makeCore(initiator: Bool) -> (EndpointDriver, FakeFactory, RecordingDataplane, [(String, IKEEvent)]) {
         let factory = FakeFactory()
         let dp = RecordingDataplane()
-        let core = DaemonCore(factory: factory, dataplane: dp, logger: LogCapture().logger(), reinitiateDelaySeconds: 3)
+        let core = EndpointDriver(factory: factory, dataplane: dp, logger: LogCapture().logger(), reinitiateDelaySeconds: 3)
         // A responder answers IKE_SA_INIT, which is how the daemon learns its SPI.
         factory.responderScript = { s, d in
             guard s.received.count == 1, let route = IKEMessageRoute(d.bytes) else { return }
             s.transmit.append(IKEDatagram(bytes: ikeMessage(spiI: route.initiatorSPI, spiR: s.spi, initiator: false, response: true),
                                           source: d.destination, destination: d.source))
         }
-        core.add(peer: DaemonPeer(name: "gw-b", addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
+        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
                                   remote: IKEEndpoint(address: gwB, port: 500), initiator: initiator))
         return (core, factory, dp, [])
     }
@@ -45,7 +46,7 @@ struct PeerDeathTests {
 
     /// A responder session for IKE SA `spiI`, established with Child SA `inbound`, plus `extra`
     /// events between the IKE SA and the Child SA (as the engine orders them).
-    func openResponderSA(_ core: DaemonCore, _ factory: FakeFactory, spiI: UInt64, inbound: UInt32,
+    func openResponderSA(_ core: EndpointDriver, _ factory: FakeFactory, spiI: UInt64, inbound: UInt32,
                          extra: [IKEEvent] = []) throws -> FakeSession {
         core.receive(fromB(ikeMessage(spiI: spiI, spiR: 0, initiator: true, response: false)), now: t0)
         let s = try #require(factory.made.last)

@@ -34,7 +34,7 @@ struct PlanApplierTests {
     }
 
     struct Rig {
-        let core: DaemonCore
+        let core: EndpointDriver
         let factory: FakeFactory
         let dataplane: RecordingDataplane
         let applier: PlanApplier
@@ -43,8 +43,8 @@ struct PlanApplierTests {
     func rig(_ plan: NodePlan, capture: LogCapture = LogCapture()) -> Rig {
         let factory = FakeFactory()
         let dp = RecordingDataplane()
-        let core = DaemonCore(factory: factory, dataplane: dp, logger: capture.logger(), reinitiateDelaySeconds: 10)
-        for t in plan.tunnels { core.add(peer: DaemonPeer(tunnel: t)) }
+        let core = EndpointDriver(factory: factory, dataplane: dp, logger: capture.logger(), reinitiateDelaySeconds: 10)
+        for t in plan.tunnels { core.add(peer: IKETunnelPeer(tunnel: t)) }
         core.start(now: t0)
         let applier = PlanApplier(plan: plan, core: core, dataplane: dp, listening: NodeDaemon.localAddresses(plan),
                                   ports: .standard, logger: capture.logger()) { _ in factory }

@@ -1,5 +1,6 @@
 @testable import Daemon
-import IKEv2
+@testable import IKEv2
+import NetTypes
 import Testing
 
 /// IKE from an address that is no configured peer: a notice an operator sees, rate-limited per
@@ -40,8 +41,8 @@ struct UnknownSourceNoticeTests {
 
     @Test func theDaemonLogsANoticeWithSourceSPIAndExchange() throws {
         let capture = LogCapture()
-        let core = DaemonCore(factory: FakeFactory(), dataplane: RecordingDataplane(), logger: capture.logger(level: .info))
-        core.add(peer: DaemonPeer(name: "dc2", addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
+        let core = EndpointDriver(factory: FakeFactory(), dataplane: RecordingDataplane(), logger: capture.logger(level: .info))
+        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "dc2"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
                                   remote: IKEEndpoint(address: gwB, port: 500), initiator: false))
         core.start(now: t0)
         for spi in UInt64(1)...5 {

@@ -1,14 +1,13 @@
 // RFC 7296 §2.8.3 (rekeying an IKE SA by reauthentication, make-before-break), §2.4
 // (INITIAL_CONTACT, which a reauthenticating initiator must not send).
-import IKEv2
 
-extension DaemonCore {
+extension IKESAManager {
     // MARK: This end reauthenticates
 
     /// The engine's `reauthenticationDue`: a new IKE SA with the same peer, IKE_SA_INIT +
     /// IKE_AUTH with a Child SA for the same tunnel, and no INITIAL_CONTACT, so the peer keeps
     /// the old SA (and its Child SAs keep carrying traffic) until we delete it.
-    func startReauthentication(replacing old: SessionTable.SessionID, peerIndex: Int, now: IKEInstant) {
+    func startReauthentication(replacing old: IKESATable.SessionID, peerIndex: Int, now: IKEInstant) {
         guard !shuttingDown, !table.retired.contains(peerIndex), reauth.pending[peerIndex] == nil,
               table.sessions[old]?.finished == false else { return }
         reauth.retries[peerIndex] = nil
@@ -17,10 +16,10 @@ extension DaemonCore {
             let s = try factory.makeSession(for: peer, initiator: true, initialContact: false)
             let id = table.addSession(s, peerIndex: peerIndex)
             reauth.pending[peerIndex] = ReauthenticationBook.Pending(old: old, new: id)
-            logger.info("reauthenticating: opening a new IKE SA next to the current one", metadata: [
+            log(.info, "reauthenticating: opening a new IKE SA next to the current one", [
                 "peer": "\(peer.name)", "remote": "\(peer.remote)",
             ])
-            onInitiate?(peer.name, now)
+            actions.append(.initiated(peer.tunnel, now))
             _ = table.withSession(id) { $0.start(now: now) }
             drain(id, now: now)
         } catch {
@@ -31,11 +30,11 @@ extension DaemonCore {
     /// The new IKE SA's Child SA is installed and carries outbound traffic (make-before-break):
     /// only now does the old IKE SA get its Delete; its Child SAs leave the data plane when the
     /// peer answers (or when the old session gives up).
-    func reauthenticationChildReady(_ id: SessionTable.SessionID, peerIndex: Int, now: IKEInstant) {
+    func reauthenticationChildReady(_ id: IKESATable.SessionID, peerIndex: Int, now: IKEInstant) {
         guard let p = reauth.pending[peerIndex], p.new == id else { return }
         reauth.pending[peerIndex] = nil
         guard table.sessions[p.old]?.finished == false else { return }
-        logger.info("reauthentication: the new Child SA is installed, deleting the old IKE SA", metadata: [
+        log(.info, "reauthentication: the new Child SA is installed, deleting the old IKE SA", [
             "peer": "\(table.peers[peerIndex].name)",
         ])
         duplicates.closing.insert(p.old)
@@ -43,10 +42,10 @@ extension DaemonCore {
         drain(p.old, now: now)
     }
 
-    private func retryReauthentication(of old: SessionTable.SessionID, peerIndex: Int, now: IKEInstant, reason: String) {
+    private func retryReauthentication(of old: IKESATable.SessionID, peerIndex: Int, now: IKEInstant, reason: String) {
         guard !shuttingDown, table.sessions[old]?.finished == false else { return }
         reauth.retries[peerIndex] = ReauthenticationBook.Retry(old: old, at: now.adding(seconds: reinitiateDelaySeconds))
-        logger.warning("reauthentication failed: the current IKE SA stays", metadata: [
+        log(.warning, "reauthentication failed: the current IKE SA stays", [
             "peer": "\(table.peers[peerIndex].name)", "reason": "\(reason)", "retry_in": "\(Int(reinitiateDelaySeconds))s",
         ])
     }
@@ -54,7 +53,7 @@ extension DaemonCore {
     /// Session `id` failed or was deleted. Returns whether another IKE SA of the peer carries
     /// the tunnel on (then the failure is no tunnel-down for status and `viaduct events`), and
     /// what to report instead of a clean deletion: `ikeSAReauthenticated`.
-    func reauthenticationEnded(_ id: SessionTable.SessionID, event: IKEEvent, peerIndex: Int,
+    func reauthenticationEnded(_ id: IKESATable.SessionID, event: IKEEvent, peerIndex: Int,
                                now: IKEInstant) -> (carriedOn: Bool, report: IKEEvent?) {
         defer { reauth.forget(id) }
         if let p = reauth.pending[peerIndex], p.old == id || p.new == id {
@@ -87,7 +86,7 @@ extension DaemonCore {
     /// installed the new inbound SA yet (our IKE_AUTH response may be in flight), but it keeps
     /// the old one until it deletes the old IKE SA. Before any older SA loses a Child SA, the
     /// waiting one takes the outbound traffic, so the tunnel is never without an outbound SA.
-    func beforeApplying(_ event: IKEEvent, session id: SessionTable.SessionID, peerIndex: Int,
+    func beforeApplying(_ event: IKEEvent, session id: IKESATable.SessionID, peerIndex: Int,
                         now: IKEInstant) -> IKEEvent {
         switch event {
         case .childSAReady(var sa):
@@ -95,7 +94,7 @@ extension DaemonCore {
                 sa.activateOutbound = false
                 reauth.deferred[id] = ReauthenticationBook.DeferredOutbound(
                     inboundSPI: sa.inboundSPI, outboundSPI: sa.outboundSPI, until: now.adding(seconds: deferredOutboundSeconds))
-                logger.info("the peer opened another IKE SA: its Child SA takes outbound traffic once the old one goes", metadata: [
+                log(.info, "the peer opened another IKE SA: its Child SA takes outbound traffic once the old one goes", [
                     "peer": "\(table.peers[peerIndex].name)", "spi": "\(SPIText.child(sa.inboundSPI))_i",
                 ])
                 return .childSAReady(sa)
@@ -122,26 +121,26 @@ extension DaemonCore {
         return event
     }
 
-    private func otherSessionCarriesTraffic(_ id: SessionTable.SessionID, peerIndex: Int) -> Bool {
+    private func otherSessionCarriesTraffic(_ id: IKESATable.SessionID, peerIndex: Int) -> Bool {
         !sessionsWithChildren(ofPeer: peerIndex, except: id).isEmpty
     }
 
-    private func activateDeferredOutbound(peerIndex: Int, except id: SessionTable.SessionID) {
+    private func activateDeferredOutbound(peerIndex: Int, except id: IKESATable.SessionID) {
         for (s, d) in reauth.deferred.sorted(by: { $0.key < $1.key })
         where s != id && table.sessions[s]?.peerIndex == peerIndex {
             activate(d, of: s, peerIndex: peerIndex)
         }
     }
 
-    func activate(_ d: ReauthenticationBook.DeferredOutbound, of id: SessionTable.SessionID, peerIndex: Int) {
+    func activate(_ d: ReauthenticationBook.DeferredOutbound, of id: IKESATable.SessionID, peerIndex: Int) {
         reauth.deferred[id] = nil
-        let name = table.peers[peerIndex].name
-        logger.info("the peer's new IKE SA carries outbound traffic now", metadata: [
-            "peer": "\(name)", "spi": "\(SPIText.child(d.inboundSPI))_i \(SPIText.child(d.outboundSPI))_o",
+        let tunnel = table.peers[peerIndex].tunnel
+        log(.info, "the peer's new IKE SA carries outbound traffic now", [
+            "peer": "\(tunnel)", "spi": "\(SPIText.child(d.inboundSPI))_i \(SPIText.child(d.outboundSPI))_o",
         ])
         let event = IKEEvent.childSAOutboundActivated(inboundSPI: d.inboundSPI, outboundSPI: d.outboundSPI)
-        apply(event, peer: name)
-        onEvent?(name, event)
+        apply(event, tunnel: tunnel)
+        actions.append(.report(event, tunnel))
     }
 
     /// Retries due, and waiting Child SAs whose peer kept its old IKE SA for too long (it may

@@ -1,8 +1,6 @@
 // RFC 8019 §4, RFC 7296 §2.6: admission of new IKE SAs before a responder session exists.
-import IKEv2
-import Logging
 
-extension DaemonCore {
+extension IKESAManager {
     enum AdmissionStep {
         /// Create the responder session (holding the ticket, if the gate gave one).
         case proceed(IKEAdmissionTicket?)
@@ -21,18 +19,18 @@ extension DaemonCore {
         counters.admission = a.counters
         // Admission only ever raises the count: the way down is logged where SAs finish.
         if !wasDemanding && a.counters.halfOpen >= a.gate.policy.cookieThreshold {
-            logger.notice("half-open IKE SAs at threshold: new ones need a COOKIE",
-                          metadata: ["half_open": "\(a.counters.halfOpen)", "threshold": "\(a.gate.policy.cookieThreshold)"])
+            log(.notice, "half-open IKE SAs at threshold: new ones need a COOKIE",
+                          ["half_open": "\(a.counters.halfOpen)", "threshold": "\(a.gate.policy.cookieThreshold)"])
         }
         switch decision {
         case .admit(let ticket):
             return .proceed(ticket)
         case .respond(let answer):
-            logger.debug("asked for a COOKIE", metadata: ["peer": "\(peer)", "from": "\(request.source)"])
+            log(.debug, "asked for a COOKIE", ["peer": "\(peer)", "from": "\(request.source)"])
             outbox.append(answer)
             return .stop
         case .drop(let reason):
-            logger.debug("dropped IKE_SA_INIT", metadata: ["peer": "\(peer)", "from": "\(request.source)", "reason": "\(reason.rawValue)"])
+            log(.debug, "dropped IKE_SA_INIT", ["peer": "\(peer)", "from": "\(request.source)", "reason": "\(reason.rawValue)"])
             return .stop
         }
     }
@@ -49,21 +47,21 @@ extension DaemonCore {
     /// spoofed IKE_SA_INIT) while another IKE SA of the same peer lives says nothing about that
     /// peer's tunnel: it is logged, but status and `viaduct events` do not hear of it, or a
     /// flood impersonating a peer would show its working tunnel as failed every 30 s.
-    func isBystanderHalfOpen(_ id: SessionTable.SessionID, peerIndex: Int) -> Bool {
+    func isBystanderHalfOpen(_ id: IKESATable.SessionID, peerIndex: Int) -> Bool {
         guard let a = admission, a.holdsTicket(id) else { return false }
         return table.liveSessions(ofPeer: peerIndex) > 1
     }
 
     /// The session no longer holds a half-open slot (established, failed, deleted or reaped).
-    func sessionStoppedBeingHalfOpen(_ id: SessionTable.SessionID) {
+    func sessionStoppedBeingHalfOpen(_ id: IKESATable.SessionID) {
         guard var a = admission else { return }
         let wasDemanding = a.counters.halfOpen >= a.gate.policy.cookieThreshold
         a.finished(id)
         admission = a
         counters.admission = a.counters
         if wasDemanding && a.counters.halfOpen < a.gate.policy.cookieThreshold {
-            logger.notice("half-open IKE SAs below threshold: no COOKIE needed",
-                          metadata: ["half_open": "\(a.counters.halfOpen)", "threshold": "\(a.gate.policy.cookieThreshold)"])
+            log(.notice, "half-open IKE SAs below threshold: no COOKIE needed",
+                          ["half_open": "\(a.counters.halfOpen)", "threshold": "\(a.gate.policy.cookieThreshold)"])
         }
     }
 }

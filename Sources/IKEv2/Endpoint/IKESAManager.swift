@@ -1,28 +1,36 @@
-import IKEv2
-import Logging
+// RFC 7296 §2.1 (retransmission belongs to each IKE SA), §2.4 (INITIAL_CONTACT), §2.6
+// (responder SPIs and cookies, with RFC 8019 admission), §2.8/§2.8.3 (rekeying and
+// reauthentication: several IKE SAs with one peer, make-before-break), §1.4.1 (a Delete takes
+// the Child SAs with it).
+import NetTypes
 
-/// The daemon's logic without its I/O: routes datagrams to sessions (creating a responder
-/// session for a configured peer's new IKE_SA_INIT), fires deadlines, re-initiates failed
-/// initiator SAs after a pause, collects what sessions transmit, and turns their events into
-/// log lines and data-plane calls. `IKEEventLoop` feeds it from sockets and a real clock;
-/// tests feed it directly with fake sessions and a fake clock. One owner calls it.
-public final class DaemonCore {
-    public internal(set) var counters = DaemonCounters()
-    var table = SessionTable()
+/// The peer level of IKE, sans I/O (quinn's `Endpoint`, strongSwan's IKE SA manager): owns
+/// every IKE SA of the node in one table, routes each datagram to its IKE SA by SPI (creating a
+/// responder for a configured peer's new IKE_SA_INIT, behind the admission gate), fires
+/// deadlines, re-initiates failed initiator SAs after a pause, reauthenticates, reduces
+/// duplicate IKE SAs, and turns the sessions' events into actions. It reads no clock and
+/// touches no socket, data plane or log: it is fed datagrams and time, and returns what to
+/// send (`takeOutgoing`), what to do (`takeActions`) and when to call again (`nextDeadline`).
+/// The daemon performs; tests assert on what it returned. One owner calls it.
+public final class IKESAManager {
+    public internal(set) var counters = IKEEndpointCounters()
+    var table = IKESATable()
     var outbox: [IKEDatagram] = []
     /// Makes every new session; `viaduct apply` replaces it (new plan, reloaded credentials).
     /// Sessions already made keep what they were made with.
     public var factory: any IKESessionFactory
-    private let dataplane: any DataplaneBackend
-    let logger: Logger
+    /// What the owner is to do, in order (`takeActions`).
+    var actions: [IKEEndpointAction] = []
+    /// Log records below this level are not built.
+    public var logLevel: IKELogRecord.Level
     /// Child SAs handed to the data plane and not yet deleted, per session (inbound → outbound
     /// SPI): an IKE SA that dies without deleting them (DPD, retransmission timeout) must not
     /// leave them installed, nor its tunnel up.
-    var liveChildren: [SessionTable.SessionID: [UInt32: UInt32]] = [:]
+    var liveChildren: [IKESATable.SessionID: [UInt32: UInt32]] = [:]
 
     /// The peer's unfinished sessions (other than `id`) with a Child SA in the data plane, in
     /// session order: the IKE SAs that carry the tunnel.
-    func sessionsWithChildren(ofPeer p: Int, except id: SessionTable.SessionID? = nil) -> [SessionTable.SessionID] {
+    func sessionsWithChildren(ofPeer p: Int, except id: IKESATable.SessionID? = nil) -> [IKESATable.SessionID] {
         table.sessions.filter { $0.key != id && $0.value.peerIndex == p && !$0.value.finished
             && !(liveChildren[$0.key] ?? [:]).isEmpty }.map(\.key).sorted()
     }
@@ -34,47 +42,54 @@ public final class DaemonCore {
     private(set) var shuttingDown = false
     /// Pause before an initiator opens a new IKE SA after the previous one failed or was deleted.
     public var reinitiateDelaySeconds: Double
-    /// Called for every event after it is logged and applied; for status and tests.
-    public var onEvent: ((String, IKEEvent) -> Void)?
-    /// Called when this end sends a new IKE_SA_INIT to a peer (by name); metrics time the
-    /// handshake from here.
-    public var onInitiate: ((String, IKEInstant) -> Void)?
     /// Decides which new IKE_SA_INIT requests get a responder session (nil: all of them).
     var admission: ResponderAdmission?
     /// RFC 7296 §2.8.3 reauthentication: what is under way, the SPIs of each established
     /// session, and responder sessions whose first Child SA waits to carry outbound traffic
-    /// (DaemonCore+Reauthentication.swift).
+    /// (IKESAManager+Reauthentication.swift).
     var reauth = ReauthenticationBook()
     /// How long a peer's new IKE SA (its reauthentication) may wait for the peer to delete the
     /// old one before its Child SA carries our outbound traffic anyway.
     public var deferredOutboundSeconds: Double = 10
     /// Initiator peers whose tunnel lost its last Child SA while an IKE SA lives on, by peer
-    /// index: when it is built again (DaemonCore+ChildRecreation.swift).
+    /// index: when it is built again (IKESAManager+ChildRecreation.swift).
     var recreateChildAt: [Int: IKEInstant] = [:]
-    /// Duplicate IKE SAs (DaemonCore+DuplicateIKESAs.swift): when the reduction runs, per peer index.
+    /// Duplicate IKE SAs (IKESAManager+DuplicateIKESAs.swift): when the reduction runs, per peer index.
     var duplicates = DuplicateIKESABook()
     /// How long two established IKE SAs of one peer, both with Child SAs and neither part of our
     /// reauthentication, may coexist before they are reduced to one: long enough for a peer's
     /// own reauthentication to delete its old SA first.
     public var duplicateGraceSeconds: Double = 30
-    /// The Child SA (inbound SPI) carrying each peer's outbound traffic, by peer name, as last
-    /// told to the data plane; a duplicate's removal moves it to the surviving IKE SA first.
-    var currentOutbound: [String: UInt32] = [:]
+    /// The Child SA (inbound SPI) carrying each tunnel's outbound traffic, as last told to the
+    /// data plane; a duplicate's removal moves it to the surviving IKE SA first.
+    var currentOutbound: [TunnelID: UInt32] = [:]
 
-    public init(factory: any IKESessionFactory, dataplane: any DataplaneBackend, logger: Logger,
+    public init(factory: any IKESessionFactory, logLevel: IKELogRecord.Level = .info,
                 reinitiateDelaySeconds: Double = 30, admission: IKEAdmissionGate? = nil) {
         self.factory = factory
-        self.dataplane = dataplane
-        self.logger = logger
+        self.logLevel = logLevel
         self.reinitiateDelaySeconds = reinitiateDelaySeconds
         self.admission = admission.map(ResponderAdmission.init(gate:))
     }
 
+    /// Queues a log record when its level is wanted; the message and context are built only then.
+    func log(_ level: IKELogRecord.Level, _ message: @autoclosure () -> String,
+             _ metadata: @autoclosure () -> [String: String] = [:]) {
+        guard level >= logLevel else { return }
+        actions.append(.log(IKELogRecord(level, message(), metadata())))
+    }
+
+    /// Everything the owner is to do since the last call, in order; empties the queue.
+    public func takeActions() -> [IKEEndpointAction] {
+        defer { actions.removeAll(keepingCapacity: true) }
+        return actions
+    }
+
     /// The configured peers (removed ones excluded), in the order they were added.
-    public var peers: [DaemonPeer] { table.peers.indices.filter { !table.retired.contains($0) }.map { table.peers[$0] } }
+    public var peers: [IKETunnelPeer] { table.peers.indices.filter { !table.retired.contains($0) }.map { table.peers[$0] } }
     public var liveSessionCount: Int { table.sessions.values.filter { !$0.finished }.count }
 
-    public func add(peer: DaemonPeer) {
+    public func add(peer: IKETunnelPeer) {
         _ = table.addPeer(peer)
     }
 
@@ -85,7 +100,7 @@ public final class DaemonCore {
 
     private func begin(peerIndex i: Int, now: IKEInstant) {
         let p = table.peers[i]
-        logger.info("peer configured", metadata: [
+        log(.info, "peer configured", [
             "peer": "\(p.name)", "role": "\(p.initiator ? "initiator" : "responder")",
             "local": "\(p.local)", "remote": "\(p.remote)",
         ])
@@ -94,7 +109,7 @@ public final class DaemonCore {
 
     /// A peer added to a running daemon (`viaduct apply`): configured and, if this end
     /// initiates, its IKE SA opened at once.
-    public func addRunning(peer: DaemonPeer, now: IKEInstant) {
+    public func addRunning(peer: IKETunnelPeer, now: IKEInstant) {
         begin(peerIndex: table.addPeer(peer), now: now)
     }
 
@@ -103,8 +118,8 @@ public final class DaemonCore {
     /// leaves the data plane first, so nothing of the peer is left for the kernel reconcile that
     /// follows. Returns false for an unknown peer.
     @discardableResult
-    public func removeRunning(peerNamed name: String, now: IKEInstant) -> Bool {
-        guard let i = table.peerIndex(named: name) else { return false }
+    public func removeRunning(_ tunnel: TunnelID, now: IKEInstant) -> Bool {
+        guard let i = table.peerIndex(of: tunnel) else { return false }
         reinitiateAt[i] = nil
         recreateChildAt[i] = nil
         duplicates.forget(peerIndex: i)
@@ -117,16 +132,12 @@ public final class DaemonCore {
                 while let d = table.withSession(id, { $0.pollTransmit() }) ?? nil { outbox.append(d) }
             }
             sessionStoppedBeingHalfOpen(id)
-            for (inbound, outbound) in (liveChildren.removeValue(forKey: id) ?? [:]).sorted(by: { $0.key < $1.key }) {
-                let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
-                apply(deleted, peer: name)
-                onEvent?(name, deleted)
-            }
+            removeChildren(of: id, tunnel: tunnel)
         }
         _ = table.retirePeer(i)
         reauth.forget(peerIndex: i, sessions: peerSessions)
         for id in peerSessions { duplicates.forget(id) }
-        logger.info("peer removed", metadata: ["peer": "\(name)", "sessions": "\(peerSessions.count)"])
+        log(.info, "peer removed", ["peer": "\(tunnel)", "sessions": "\(peerSessions.count)"])
         return true
     }
 
@@ -136,36 +147,44 @@ public final class DaemonCore {
         do {
             let s = try factory.makeSession(for: peer, initiator: true)
             let id = table.addSession(s, peerIndex: i)
-            logger.info("initiating IKE SA", metadata: ["peer": "\(peer.name)", "remote": "\(peer.remote)"])
-            onInitiate?(peer.name, now)
+            log(.info, "initiating IKE SA", ["peer": "\(peer.name)", "remote": "\(peer.remote)"])
+            actions.append(.initiated(peer.tunnel, now))
             _ = table.withSession(id) { $0.start(now: now) }
             drain(id, now: now)
         } catch {
-            logger.error("cannot create IKE session", metadata: ["peer": "\(peer.name)", "reason": "\(error.message)"])
+            log(.error, "cannot create IKE session", ["peer": "\(peer.name)", "reason": "\(error.message)"])
             reinitiateAt[i] = now.adding(seconds: reinitiateDelaySeconds)
         }
     }
 
-    /// One datagram off a socket, already classified by port.
-    public func handle(_ inbound: IKESocketSet.Inbound, now: IKEInstant) {
+    /// What arrived on an IKE port that is not an IKE message (RFC 3948: ESP in UDP and
+    /// NAT-keepalives share port 4500); counted, nothing else.
+    public enum NonIKEDatagram: Sendable {
+        case espOnNATTPort
+        case natKeepalive
+        case malformed
+    }
+
+    public func noteReceived(_ kind: NonIKEDatagram) {
         counters.datagramsReceived += 1
-        switch inbound {
-        case .ike(let d): receive(d, now: now)
-        case .esp: counters.espOnNATTPort += 1
-        case .keepalive: counters.natKeepalives += 1
+        switch kind {
+        case .espOnNATTPort: counters.espOnNATTPort += 1
+        case .natKeepalive: counters.natKeepalives += 1
         case .malformed: counters.malformed += 1
         }
     }
 
+    /// One IKE datagram from the peer (the non-ESP marker already stripped).
     public func receive(_ datagram: IKEDatagram, now: IKEInstant) {
+        counters.datagramsReceived += 1
         guard let route = IKEMessageRoute(datagram.bytes) else {
             counters.malformed += 1
-            logger.debug("dropped datagram: not an IKEv2 message", metadata: [
+            log(.debug, "dropped datagram: not an IKEv2 message", [
                 "from": "\(datagram.source)", "bytes": "\(datagram.bytes.count)", "reason": "malformed",
             ])
             return
         }
-        IKEFragmentLog.received(datagram, logger: logger)
+        if logLevel <= .debug, let r = IKEFragmentLog.received(datagram) { actions.append(.log(r)) }
         switch table.route(route, from: datagram.source.address) {
         case .session(let id):
             _ = table.withSession(id) { $0.receive(datagram, now: now) }
@@ -175,36 +194,36 @@ public final class DaemonCore {
             guard case .proceed(let ticket) = admit(datagram, peer: peer.name, now: now) else { return }
             do {
                 let s = try factory.makeSession(for: peer, initiator: false)
-                let key = SessionTable.HalfOpenKey(address: datagram.source.address, initiatorSPI: route.initiatorSPI)
+                let key = IKESATable.HalfOpenKey(address: datagram.source.address, initiatorSPI: route.initiatorSPI)
                 let id = table.addSession(s, peerIndex: peerIndex, halfOpen: key)
                 reauth.responders.insert(id)
                 if let ticket { admission?.hold(ticket, for: id) }
-                logger.info("IKE SA requested by peer", metadata: [
+                log(.info, "IKE SA requested by peer", [
                     "peer": "\(peer.name)", "from": "\(datagram.source)", "spi": "\(SPIText.ike(route.initiatorSPI))_i",
                 ])
                 _ = table.withSession(id) { $0.receive(datagram, now: now) }
                 drain(id, now: now)
             } catch {
                 if let ticket { unusedTicket(ticket) }
-                logger.error("cannot create IKE session", metadata: ["peer": "\(peer.name)", "reason": "\(error.message)"])
+                log(.error, "cannot create IKE session", ["peer": "\(peer.name)", "reason": "\(error.message)"])
             }
         case .unknownPeer:
             counters.unknownPeer += 1
-            let metadata: Logger.Metadata = [
+            let metadata: [String: String] = [
                 "from": "\(datagram.source)", "spi": "\(SPIText.ike(route.initiatorSPI))_i",
                 "exchange": "\(IKEExchangeType(rawValue: route.exchangeType))", "reason": "unknown-peer",
             ]
             if unknownSources.shouldLog(source: datagram.source.address, now: now) {
                 // A peer whose underlay address is not the one the topology names shows up here.
                 let held = unknownSources.takeSuppressed()
-                logger.notice("IKE from an address that is no configured peer: dropped (check the peer's underlay address or NAT)",
-                              metadata: held > 0 ? metadata.merging(["suppressed_since_last": "\(held)"]) { a, _ in a } : metadata)
+                log(.notice, "IKE from an address that is no configured peer: dropped (check the peer's underlay address or NAT)",
+                              held > 0 ? metadata.merging(["suppressed_since_last": "\(held)"]) { a, _ in a } : metadata)
             } else {
-                logger.debug("dropped datagram from an unknown peer", metadata: metadata)
+                log(.debug, "dropped datagram from an unknown peer", metadata)
             }
         case .unknownSPI:
             counters.unknownSPI += 1
-            logger.debug("dropped datagram for an unknown IKE SA", metadata: [
+            log(.debug, "dropped datagram for an unknown IKE SA", [
                 "from": "\(datagram.source)", "spi": "\(SPIText.ike(route.initiatorSPI))_i \(SPIText.ike(route.responderSPI))_r",
                 "reason": "unknown-spi",
             ])
@@ -213,8 +232,9 @@ public final class DaemonCore {
 
     /// An operator's command for one peer's tunnel, applied to each of its live sessions;
     /// nil when at least one took it, otherwise why not (unknown peer, nothing established).
-    public func perform(_ command: SessionCommand, peer name: String, now: IKEInstant) -> String? {
-        guard let index = table.peers.firstIndex(where: { $0.name == name }) else {
+    public func perform(_ command: SessionCommand, tunnel: TunnelID, now: IKEInstant) -> String? {
+        let name = tunnel.peer
+        guard let index = table.peers.firstIndex(where: { $0.tunnel == tunnel }) else {
             return "no tunnel to '\(name)' on this node (peers: \(table.peers.map(\.name).joined(separator: ", ")))"
         }
         let live = table.sessions.filter { $0.value.peerIndex == index && !$0.value.finished }.map(\.key).sorted()
@@ -223,7 +243,7 @@ public final class DaemonCore {
             if table.withSession(id, { $0.perform(command, now: now) }) == true { done = true }
             drain(id, now: now)
         }
-        logger.info("operator command", metadata: ["peer": "\(name)", "command": "\(command.rawValue)", "applied": "\(done)"])
+        log(.info, "operator command", ["peer": "\(name)", "command": "\(command.rawValue)", "applied": "\(done)"])
         return done ? nil : "the tunnel to '\(name)' has no established \(command == .rekeyChild || command == .deleteChild ? "Child SA" : "IKE SA")"
     }
 
@@ -275,29 +295,30 @@ public final class DaemonCore {
 
     public func noteSent() { counters.datagramsSent += 1 }
 
-    public func noteSendFailure(_ datagram: IKEDatagram, _ error: DaemonError) {
+    /// The owner could not send `datagram` (the socket's error in `reason`).
+    public func noteSendFailure(_ datagram: IKEDatagram, reason: String) {
         counters.sendErrors += 1
-        logger.warning("send failed", metadata: [
-            "peer": "\(peerName(for: datagram.destination.address))", "reason": "\(error.message)",
+        log(.warning, "send failed", [
+            "peer": "\(peerName(for: datagram.destination.address))", "reason": "\(reason)",
         ])
     }
 
-    public func noteReceiveFailure(_ error: DaemonError) {
+    /// The owner could not read a socket (the error in `reason`).
+    public func noteReceiveFailure(reason: String) {
         counters.receiveErrors += 1
-        logger.warning("receive failed", metadata: ["reason": "\(error.message)"])
+        log(.warning, "receive failed", ["reason": "\(reason)"])
     }
 
     private func peerName(for address: [UInt8]) -> String {
         peers.first { $0.addresses.contains(address) }?.name ?? "?"
     }
 
-    func drain(_ id: SessionTable.SessionID, now: IKEInstant) {
+    func drain(_ id: IKESATable.SessionID, now: IKEInstant) {
         while let d = table.withSession(id, { $0.pollTransmit() }) ?? nil {
             if d.isNATKeepalive {
                 counters.natKeepalivesSent += 1
-            } else {
-                table.learn(outgoing: d.bytes, from: id)
-                IKEFragmentLog.sent(d, logger: logger)
+            } else if logLevel <= .debug, let r = IKEFragmentLog.sent(d) {
+                actions.append(.log(r))
             }
             outbox.append(d)
         }
@@ -310,7 +331,7 @@ public final class DaemonCore {
             // §2.8.3: a peer's new IKE SA may have to wait before it carries outbound traffic,
             // and must carry it before any older SA of the peer loses a Child SA.
             let e = beforeApplying(polled, session: id, peerIndex: peerIndex, now: now)
-            apply(e, peer: peer.name)
+            apply(e, tunnel: peer.tunnel)
             var report = true
             switch e {
             case .ikeSAEstablished, .ikeSARekeyed, .childSAReady, .childSADeleted, .initialContact, .ikeSAFailed, .ikeSADeleted:
@@ -331,7 +352,7 @@ public final class DaemonCore {
                 liveChildren[id]?[inbound] = nil
                 childDeleted = true
             case .initialContact:
-                dropStaleSessions(of: peerIndex, keeping: id, peer: peer.name)
+                dropStaleSessions(of: peerIndex, keeping: id)
             case .reauthenticationDue:
                 startReauthentication(replacing: id, peerIndex: peerIndex, now: now)
             case .ikeSAFailed, .ikeSADeleted:
@@ -339,17 +360,12 @@ public final class DaemonCore {
                 // §2.8.3: an old SA gone while a newer one carries the tunnel is no tunnel-down.
                 let outcome = reauthenticationEnded(id, event: e, peerIndex: peerIndex, now: now)
                 if outcome.carriedOn { report = false }
-                // Reported too, so every child-up has its child-down (status, metrics, systemd).
-                for (inbound, outbound) in (liveChildren.removeValue(forKey: id) ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
-                    apply(deleted, peer: peer.name)
-                    onEvent?(peer.name, deleted)
-                }
+                removeChildren(of: id, tunnel: peer.tunnel)
                 table.markFinished(id)
                 sessionStoppedBeingHalfOpen(id)
                 if let replaced = outcome.report {
-                    apply(replaced, peer: peer.name)
-                    onEvent?(peer.name, replaced)
+                    apply(replaced, tunnel: peer.tunnel)
+                    actions.append(.report(replaced, peer.tunnel))
                 }
                 if peer.initiator && !shuttingDown && table.liveSessions(ofPeer: peerIndex) == 0 && reinitiateAt[peerIndex] == nil {
                     // Wait before trying again, unless the peer opens one first.
@@ -357,11 +373,22 @@ public final class DaemonCore {
                 }
             default: break
             }
-            if report { onEvent?(peer.name, e) }
+            if report { actions.append(.report(e, peer.tunnel)) }
         }
         // After the whole batch: an IKE SA's Delete removes its Child SAs first, then itself.
         reviewChildlessTunnel(peerIndex: peerIndex, childDeleted: childDeleted, now: now)
         if saChanged { reviewDuplicates(peerIndex: peerIndex, now: now) }
+    }
+
+    /// RFC 7296 §1.4.1: the Child SAs of an IKE SA that is gone (deleted, failed, stale, its
+    /// peer removed) leave the data plane with it, and each is reported, so every child-up has
+    /// its child-down (status, metrics, systemd).
+    func removeChildren(of id: IKESATable.SessionID, tunnel: TunnelID) {
+        for (inbound, outbound) in (liveChildren.removeValue(forKey: id) ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
+            apply(deleted, tunnel: tunnel)
+            actions.append(.report(deleted, tunnel))
+        }
     }
 
     // RFC 7296 §2.4: INITIAL_CONTACT means the peer holds no other IKE SA with us (it
@@ -370,99 +397,71 @@ public final class DaemonCore {
     // Delete the peer could not match anyway. Our own IKE SA still in its handshake is no older
     // SA: it crossed the peer's (both ends initiated at once), the peer may hold its responder
     // half, and it either completes (a duplicate, reduced to one later) or times out.
-    private func dropStaleSessions(of peerIndex: Int, keeping id: SessionTable.SessionID, peer: String) {
+    private func dropStaleSessions(of peerIndex: Int, keeping id: IKESATable.SessionID) {
+        let tunnel = table.peers[peerIndex].tunnel
         for old in table.sessionIDs(ofPeer: peerIndex, except: id)
         where reauth.spis[old] != nil || reauth.responders.contains(old) || table.sessions[old]?.finished == true {
-            for (inbound, outbound) in (liveChildren.removeValue(forKey: old) ?? [:]).sorted(by: { $0.key < $1.key }) {
-                let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
-                apply(deleted, peer: peer)
-                onEvent?(peer, deleted)
-            }
+            removeChildren(of: old, tunnel: tunnel)
             sessionStoppedBeingHalfOpen(old)
             table.remove(old)
             reauth.forget(old)
             duplicates.forget(old)
-            logger.info("dropped a stale IKE SA: the peer restarted", metadata: ["peer": "\(peer)"])
+            log(.info, "dropped a stale IKE SA: the peer restarted", ["peer": "\(tunnel)"])
         }
     }
 
-    func apply(_ event: IKEEvent, peer: String) {
+    /// The log line of an event and what the data plane must do about it.
+    func apply(_ event: IKEEvent, tunnel peer: TunnelID) {
         switch event {
         case .ikeSAEstablished(let spiI, let spiR, let proposal, let peerIdentity, let local, let remote):
-            logger.info("IKE SA established", metadata: [
+            log(.info, "IKE SA established", [
                 "peer": "\(peer)", "spi": "\(SPIText.ike(spiI))_i \(SPIText.ike(spiR))_r",
                 "proposal": "\(proposal)", "peer_id": "\(peerIdentity)", "local": "\(local)", "remote": "\(remote)",
             ])
         case .childSAReady(let sa):
-            logger.info("child SA established", metadata: [
+            log(.info, "child SA established", [
                 "peer": "\(peer)", "spi": "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o",
                 "enc": "\(AlgorithmText.encryption(sa.encryption))",
                 "integ": "\(sa.integrity.map(AlgorithmText.integrity) ?? "none")",
             ])
             if sa.activateOutbound { currentOutbound[peer] = sa.inboundSPI }
-            do {
-                try dataplane.install(sa, peer: peer)
-            } catch {
-                logger.error("data plane refused the child SA", metadata: [
-                    "peer": "\(peer)", "spi": "\(SPIText.child(sa.inboundSPI))_i", "reason": "\(error.message)",
-                ])
-            }
+            actions.append(.installChildSA(sa, peer))
         case .childSADeleted(let inbound, let outbound):
             if currentOutbound[peer] == inbound { currentOutbound[peer] = nil }
-            do {
-                try dataplane.delete(inboundSPI: inbound, outboundSPI: outbound, peer: peer)
-            } catch {
-                logger.error("data plane could not delete the child SA", metadata: [
-                    "peer": "\(peer)", "spi": "\(SPIText.child(inbound))_i", "reason": "\(error.message)",
-                ])
-            }
+            actions.append(.deleteChildSA(inboundSPI: inbound, outboundSPI: outbound, peer))
         case .ikeSAFailed(let f):
-            var metadata: Logger.Metadata = [
+            var metadata: [String: String] = [
                 "peer": "\(peer)", "reason": "\(f.code.rawValue)", "detail": "\(f.message)",
                 "by": "\(f.reportedByPeer ? "peer" : "local")",
             ]
             if let n = f.notify { metadata["notify"] = "\(NotifyName.of(n))" }
-            logger.error("IKE SA failed", metadata: metadata)
+            log(.error, "IKE SA failed", metadata)
         case .ikeSADeleted:
-            logger.info("IKE SA deleted", metadata: ["peer": "\(peer)"])
+            log(.info, "IKE SA deleted", ["peer": "\(peer)"])
         case .ikeSARekeyed(let spiI, let spiR, let proposal, let oldI, let oldR):
-            logger.info("IKE SA rekeyed", metadata: [
+            log(.info, "IKE SA rekeyed", [
                 "peer": "\(peer)", "spi": "\(SPIText.ike(spiI))_i \(SPIText.ike(spiR))_r",
                 "old_spi": "\(SPIText.ike(oldI))_i \(SPIText.ike(oldR))_r", "proposal": "\(proposal)",
             ])
         case .childSAOutboundActivated(let inbound, let outbound):
             currentOutbound[peer] = inbound
-            do {
-                try dataplane.activateOutbound(inboundSPI: inbound, outboundSPI: outbound, peer: peer)
-            } catch {
-                logger.error("data plane could not switch to the new child SA", metadata: [
-                    "peer": "\(peer)", "spi": "\(SPIText.child(inbound))_i", "reason": "\(error.message)",
-                ])
-            }
+            actions.append(.activateOutbound(inboundSPI: inbound, outboundSPI: outbound, peer))
         case .deadPeer(let action):
-            logger.warning("peer is not answering", metadata: ["peer": "\(peer)", "action": "\(action.rawValue)"])
+            log(.warning, "peer is not answering", ["peer": "\(peer)", "action": "\(action.rawValue)"])
         case .initialContact(let identity):
-            logger.info("peer sent INITIAL_CONTACT", metadata: ["peer": "\(peer)", "peer_id": "\(identity)"])
+            log(.info, "peer sent INITIAL_CONTACT", ["peer": "\(peer)", "peer_id": "\(identity)"])
         case .reauthenticationDue:
-            logger.info("IKE SA due for reauthentication", metadata: ["peer": "\(peer)"])
+            log(.info, "IKE SA due for reauthentication", ["peer": "\(peer)"])
         case .ikeSAReauthenticated(let spiI, let spiR, let oldI, let oldR):
-            logger.info("IKE SA reauthenticated", metadata: [
+            log(.info, "IKE SA reauthenticated", [
                 "peer": "\(peer)", "spi": "\(SPIText.ike(spiI))_i \(SPIText.ike(spiR))_r",
                 "old_spi": "\(SPIText.ike(oldI))_i \(SPIText.ike(oldR))_r",
             ])
         case .peerEndpointChanged(let previous, let remote, let spis):
-            logger.notice("peer address changed", metadata: [
+            log(.notice, "peer address changed", [
                 "peer": "\(peer)", "from": "\(previous)", "to": "\(remote)", "children": "\(spis.count)",
             ])
-            for spi in spis {
-                do {
-                    try dataplane.updatePeerEndpoint(inboundSPI: spi, peerEndpoint: remote, peer: peer)
-                } catch {
-                    logger.error("data plane could not follow the peer's new address", metadata: [
-                        "peer": "\(peer)", "spi": "\(SPIText.child(spi))_i", "reason": "\(error.message)",
-                    ])
-                }
-            }
+            actions.append(.followPeerEndpoint(inboundSPIs: spis, remote, peer))
         }
     }
 }

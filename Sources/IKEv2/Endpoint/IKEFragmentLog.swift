@@ -1,8 +1,6 @@
 // RFC 7383 §2.5: SKF fragments are recognisable from the IKE header alone (Next Payload 53).
-import IKEv2
-import Logging
 
-/// Debug lines for IKE fragments in and out, read from the header without decrypting, so an
+/// Debug records for IKE fragments in and out, read from the header without decrypting, so an
 /// operator (and the interop scenarios) can see that a large IKE_AUTH went fragmented.
 enum IKEFragmentLog {
     static let skf: UInt8 = 53
@@ -14,16 +12,16 @@ enum IKEFragmentLog {
         return (Int(bytes[32]) << 8 | Int(bytes[33]), Int(bytes[34]) << 8 | Int(bytes[35]))
     }
 
-    static func sent(_ d: IKEDatagram, logger: Logger) {
-        guard let f = fragment(d.bytes) else { return }
-        logger.debug("IKE fragment sent", metadata: [
+    static func sent(_ d: IKEDatagram) -> IKELogRecord? {
+        guard let f = fragment(d.bytes) else { return nil }
+        return IKELogRecord(.debug, "IKE fragment sent", [
             "to": "\(d.destination)", "fragment": "\(f.number)/\(f.total)", "bytes": "\(d.bytes.count)",
         ])
     }
 
-    static func received(_ d: IKEDatagram, logger: Logger) {
-        guard let f = fragment(d.bytes) else { return }
-        logger.debug("IKE fragment received", metadata: [
+    static func received(_ d: IKEDatagram) -> IKELogRecord? {
+        guard let f = fragment(d.bytes) else { return nil }
+        return IKELogRecord(.debug, "IKE fragment received", [
             "from": "\(d.source)", "fragment": "\(f.number)/\(f.total)", "bytes": "\(d.bytes.count)",
         ])
     }

@@ -1,10 +1,9 @@
-import IKEv2
 
-/// Duplicate IKE SAs as the daemon tracks them, by peer index (DaemonCore+DuplicateIKESAs.swift):
+/// Duplicate IKE SAs as the daemon tracks them, by peer index (IKESAManager+DuplicateIKESAs.swift):
 /// when the reduction runs, and since when a losing IKE SA the peer created has waited for the
 /// peer to delete it.
 struct DuplicateIKESABook {
-    typealias SessionID = SessionTable.SessionID
+    typealias SessionID = IKESATable.SessionID
 
     /// When the peer's IKE SAs are next reduced to one (the grace after a second one appeared).
     var checkAt: [Int: IKEInstant] = [:]

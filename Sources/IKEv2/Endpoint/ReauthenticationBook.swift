@@ -1,11 +1,10 @@
-import IKEv2
 
 /// RFC 7296 §2.8.3 reauthentication as the daemon tracks it, by peer index and session: the
 /// new IKE SA being built to replace an old one, retries after a failed attempt, the SPIs of
 /// every established session (to report which SA replaced which), and responder sessions whose
 /// first Child SA must not carry outbound traffic before the peer deletes its old IKE SA.
 struct ReauthenticationBook {
-    typealias SessionID = SessionTable.SessionID
+    typealias SessionID = IKESATable.SessionID
 
     /// Our reauthentication of `old`, with the new initiator session `new`.
     struct Pending: Hashable {

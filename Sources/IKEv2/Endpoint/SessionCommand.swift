@@ -1,4 +1,3 @@
-import IKEv2
 
 /// What an operator can ask of a running tunnel, as `swanctl --rekey` / `--terminate` do for
 /// strongSwan: RFC 7296 §1.3.2/§2.18 (rekey the IKE SA), §1.3.3/§2.8 (rekey the Child SA),

@@ -1,7 +1,6 @@
 // RFC 7296 §2.8 (an IKE SA is independent of any other with the same peer; §2.8.1/§2.8.2 resolve
 // only *rekey* collisions, by the nonces of the two exchanges), §2.8.3 (two IKE SAs with a peer
 // during a reauthentication, make-before-break), §1.4.1 (an IKE SA's Delete takes its Child SAs).
-import IKEv2
 
 /// Two established IKE SAs with one peer that are not a reauthentication in progress: both ends
 /// started one at the same instant (a peer that also initiates, both ends reauthenticating at
@@ -10,7 +9,7 @@ import IKEv2
 /// of them know of every IKE SA:
 ///
 /// 1. the survivor is an IKE SA created by the tunnel's topology initiator if there is one
-///    (`DaemonPeer.initiator` on this end; its IKE_SA_INIT's sender on the other), since that is
+///    (`IKETunnelPeer.initiator` on this end; its IKE_SA_INIT's sender on the other), since that is
 ///    the end meant to create them;
 /// 2. among several from the same end, the one with the highest (initiator SPI, responder SPI),
 ///    compared numerically: both ends saw both SPIs of every IKE SA in its IKE_SA_INIT.
@@ -27,11 +26,11 @@ import IKEv2
 /// (make-before-break); the end receiving the Delete moves its outbound traffic the same way before
 /// the loser's Child SAs leave its data plane (`keepOutbound`). The loser's deletion is reported
 /// like a reauthentication (`ikeSAReauthenticated`, no tunnel-down).
-extension DaemonCore {
+extension IKESAManager {
     /// The peer's IKE SAs that take part: established, unfinished, with a Child SA installed,
     /// neither the old nor the new SA of our reauthentication in progress, nor one this end is
     /// deleting already (a reauthentication's old SA waiting for the answer to its Delete).
-    func duplicateCandidates(peerIndex p: Int) -> [SessionTable.SessionID] {
+    func duplicateCandidates(peerIndex p: Int) -> [IKESATable.SessionID] {
         let pending = reauth.pending[p]
         return table.sessions.filter { id, e in
             e.peerIndex == p && !e.finished && reauth.spis[id] != nil && !(liveChildren[id] ?? [:]).isEmpty
@@ -40,16 +39,16 @@ extension DaemonCore {
     }
 
     /// Whether the IKE SA of session `id` was created by this end (we sent its IKE_SA_INIT).
-    func createdHere(_ id: SessionTable.SessionID) -> Bool { !reauth.responders.contains(id) }
+    func createdHere(_ id: IKESATable.SessionID) -> Bool { !reauth.responders.contains(id) }
 
     /// The rule's order: the greatest survives. Both ends compute the same order.
-    func survivorRank(_ id: SessionTable.SessionID, peerIndex p: Int) -> (Int, UInt64, UInt64) {
+    func survivorRank(_ id: IKESATable.SessionID, peerIndex p: Int) -> (Int, UInt64, UInt64) {
         let byTopologyInitiator = table.peers[p].initiator == createdHere(id)
         let spis = reauth.spis[id] ?? (0, 0)
         return (byTopologyInitiator ? 1 : 0, spis.0, spis.1)
     }
 
-    func duplicateSurvivor(among ids: [SessionTable.SessionID], peerIndex p: Int) -> SessionTable.SessionID? {
+    func duplicateSurvivor(among ids: [IKESATable.SessionID], peerIndex p: Int) -> IKESATable.SessionID? {
         ids.max { survivorRank($0, peerIndex: p) < survivorRank($1, peerIndex: p) }
     }
 
@@ -62,7 +61,7 @@ extension DaemonCore {
         }
         guard duplicates.checkAt[p] == nil, !shuttingDown, !table.retired.contains(p) else { return }
         duplicates.checkAt[p] = now.adding(seconds: duplicateGraceSeconds)
-        logger.debug("another IKE SA with the peer: reduced to one unless it goes by itself", metadata: [
+        log(.debug, "another IKE SA with the peer: reduced to one unless it goes by itself", [
             "peer": "\(table.peers[p].name)", "in": "\(Int(duplicateGraceSeconds))s",
         ])
     }
@@ -83,24 +82,24 @@ extension DaemonCore {
         }
         let name = table.peers[p].name
         let keep = reauth.spis[survivor] ?? (0, 0)
-        var mine: [SessionTable.SessionID] = []
-        var waiting: [SessionTable.SessionID: IKEInstant] = [:]
+        var mine: [IKESATable.SessionID] = []
+        var waiting: [IKESATable.SessionID: IKEInstant] = [:]
         for loser in candidates where loser != survivor {
             let spis = reauth.spis[loser] ?? (0, 0)
             let text = "keeping SPIs \(SPIText.ike(keep.0))_i \(SPIText.ike(keep.1))_r, "
                 + "deleting SPIs \(SPIText.ike(spis.0))_i \(SPIText.ike(spis.1))_r"
             if createdHere(loser) {
                 mine.append(loser)
-                logger.notice("duplicate IKE SA with \(name): \(text)", metadata: ["peer": "\(name)", "by": "local"])
+                log(.notice, "duplicate IKE SA with \(name): \(text)", ["peer": "\(name)", "by": "local"])
             } else if let until = duplicates.peerLosers[p]?[loser], until <= now {
                 mine.append(loser)
-                logger.notice("duplicate IKE SA with \(name): \(text)", metadata: [
+                log(.notice, "duplicate IKE SA with \(name): \(text)", [
                     "peer": "\(name)", "by": "local", "reason": "the peer kept it",
                 ])
             } else {
                 let until = duplicates.peerLosers[p]?[loser] ?? now.adding(seconds: 3 * duplicateGraceSeconds)
                 waiting[loser] = until
-                logger.info("duplicate IKE SA with \(name): \(text)", metadata: ["peer": "\(name)", "by": "peer"])
+                log(.info, "duplicate IKE SA with \(name): \(text)", ["peer": "\(name)", "by": "peer"])
             }
         }
         duplicates.peerLosers[p] = waiting.isEmpty ? nil : waiting
@@ -119,28 +118,28 @@ extension DaemonCore {
     /// peer's outbound traffic while another IKE SA of the peer has a Child SA, that one takes it
     /// first (the duplicate's survivor, by the rule above), so the tunnel is never without an
     /// outbound SA.
-    func keepOutbound(peerIndex p: Int, losing inbound: UInt32, of id: SessionTable.SessionID) {
-        guard currentOutbound[table.peers[p].name] == inbound else { return }
+    func keepOutbound(peerIndex p: Int, losing inbound: UInt32, of id: IKESATable.SessionID) {
+        guard currentOutbound[table.peers[p].tunnel] == inbound else { return }
         guard let next = duplicateSurvivor(among: sessionsWithChildren(ofPeer: p, except: id), peerIndex: p) else { return }
         moveOutbound(peerIndex: p, to: next)
     }
 
     /// A Child SA of session `id` (the highest inbound SPI, for the same choice every time) carries
     /// the peer's outbound traffic, unless one of its Child SAs already does.
-    private func moveOutbound(peerIndex p: Int, to id: SessionTable.SessionID) {
-        let name = table.peers[p].name
+    private func moveOutbound(peerIndex p: Int, to id: IKESATable.SessionID) {
+        let tunnel = table.peers[p].tunnel
         guard let children = liveChildren[id], let inbound = children.keys.max(), let outbound = children[inbound],
-              currentOutbound[name].map({ children[$0] == nil }) ?? true else { return }
+              currentOutbound[tunnel].map({ children[$0] == nil }) ?? true else { return }
         if let d = reauth.deferred[id], d.inboundSPI == inbound {
             activate(d, of: id, peerIndex: p)
             return
         }
         reauth.deferred[id] = nil
-        logger.info("the surviving IKE SA carries outbound traffic now", metadata: [
-            "peer": "\(name)", "spi": "\(SPIText.child(inbound))_i \(SPIText.child(outbound))_o",
+        log(.info, "the surviving IKE SA carries outbound traffic now", [
+            "peer": "\(tunnel)", "spi": "\(SPIText.child(inbound))_i \(SPIText.child(outbound))_o",
         ])
         let event = IKEEvent.childSAOutboundActivated(inboundSPI: inbound, outboundSPI: outbound)
-        apply(event, peer: name)
-        onEvent?(name, event)
+        apply(event, tunnel: tunnel)
+        actions.append(.report(event, tunnel))
     }
 }

@@ -1,8 +1,7 @@
 // RFC 7296 §1.4.1 (deleting a Child SA leaves its IKE SA up, with nothing to carry traffic)
 // and §2.8.3 (a new IKE SA with its Child SA, then the old one deleted: make-before-break).
-import IKEv2
 
-extension DaemonCore {
+extension IKESAManager {
     /// Called at the end of every `drain` of one of the peer's sessions. A route-based tunnel is
     /// meant to be always up: when its last Child SA was deleted (by the peer's Delete or
     /// `viaduct terminate --child`) while an IKE SA lives on, the topology's initiator builds it
@@ -15,12 +14,12 @@ extension DaemonCore {
         if recreateChildAt[p] != nil {
             guard let reason = recreationCancelReason(peerIndex: p) else { return }
             recreateChildAt[p] = nil
-            logger.info("tunnel re-establishment cancelled", metadata: ["peer": "\(name)", "reason": "\(reason)"])
+            log(.info, "tunnel re-establishment cancelled", ["peer": "\(name)", "reason": "\(reason)"])
             return
         }
         guard childDeleted, table.peers[p].initiator, recreationCancelReason(peerIndex: p) == nil else { return }
         recreateChildAt[p] = now.adding(seconds: reinitiateDelaySeconds)
-        logger.notice("tunnel has no Child SA left: re-establishing in \(Self.seconds(reinitiateDelaySeconds))", metadata: [
+        log(.notice, "tunnel has no Child SA left: re-establishing in \(Self.seconds(reinitiateDelaySeconds))", [
             "peer": "\(name)", "remote": "\(table.peers[p].remote)",
         ])
     }
@@ -32,7 +31,7 @@ extension DaemonCore {
         for (p, at) in recreateChildAt.sorted(by: { $0.key < $1.key }) where at <= now {
             recreateChildAt[p] = nil
             guard recreationCancelReason(peerIndex: p) == nil, let old = establishedSessions(ofPeer: p).last else { continue }
-            logger.notice("re-establishing the tunnel: a new IKE SA with a Child SA replaces the one without", metadata: [
+            log(.notice, "re-establishing the tunnel: a new IKE SA with a Child SA replaces the one without", [
                 "peer": "\(table.peers[p].name)",
             ])
             startReauthentication(replacing: old, peerIndex: p, now: now)
@@ -52,7 +51,7 @@ extension DaemonCore {
     }
 
     /// The peer's established, unfinished sessions, oldest first.
-    private func establishedSessions(ofPeer p: Int) -> [SessionTable.SessionID] {
+    private func establishedSessions(ofPeer p: Int) -> [IKESATable.SessionID] {
         table.sessions.filter { $0.value.peerIndex == p && !$0.value.finished && reauth.spis[$0.key] != nil }.map(\.key).sorted()
     }
 

@@ -1,4 +1,3 @@
-import IKEv2
 
 /// Decides which IKE datagrams from addresses that are no configured peer deserve a notice in
 /// the log. A misconfigured peer (wrong underlay address, a NAT nobody mentioned) shows up here,

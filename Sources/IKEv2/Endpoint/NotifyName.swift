@@ -1,7 +1,7 @@
 /// RFC 7296 §3.10.1 error notify names as RFC 7296 and strongSwan's log spell them, for
 /// log lines a network engineer can search for.
-enum NotifyName {
-    static func of(_ type: UInt16) -> String {
+public enum NotifyName {
+    public static func of(_ type: UInt16) -> String {
         switch type {
         case 1: "UNSUPPORTED_CRITICAL_PAYLOAD"
         case 4: "INVALID_IKE_SPI"

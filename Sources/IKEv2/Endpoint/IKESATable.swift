@@ -1,11 +1,11 @@
-import IKEv2
+import NetTypes
 
 /// The node's peers, their live sessions (one per IKE SA), and the index that routes a
-/// datagram to a session by (SPI, peer address). Our SPIs are learned from what each session
-/// sends (the SPI we chose is the sender SPI of our own messages), so the engine needs no extra
-/// API; half-open responder sessions are also found by (peer address, initiator SPI), which is
-/// how a retransmitted IKE_SA_INIT request (responder SPI still zero) finds its session.
-struct SessionTable {
+/// datagram to a session by (SPI, peer address). Each session reports the SPIs it answers to
+/// (`IKESessionDriving.localIKESPIs`); half-open responder sessions are also found by (peer
+/// address, initiator SPI), which is how a retransmitted IKE_SA_INIT request (responder SPI
+/// still zero) finds its session.
+struct IKESATable {
     typealias SessionID = Int
 
     struct Entry {
@@ -30,7 +30,7 @@ struct SessionTable {
 
     /// Indexed by peer index; a removed peer keeps its slot (so indices stay valid) and is
     /// listed in `retired`.
-    private(set) var peers: [DaemonPeer] = []
+    private(set) var peers: [IKETunnelPeer] = []
     private(set) var retired: Set<Int> = []
     private(set) var sessions: [SessionID: Entry] = [:]
     private var nextID: SessionID = 0
@@ -39,7 +39,7 @@ struct SessionTable {
     private var byHalfOpen: [HalfOpenKey: SessionID] = [:]
     private var byAddress: [[UInt8]: Int] = [:]
 
-    mutating func addPeer(_ peer: DaemonPeer) -> Int {
+    mutating func addPeer(_ peer: IKETunnelPeer) -> Int {
         peers.append(peer)
         for a in peer.addresses where byAddress[a] == nil { byAddress[a] = peers.count - 1 }
         return peers.count - 1
@@ -60,9 +60,9 @@ struct SessionTable {
         return dropped
     }
 
-    /// The index of the live (not retired) peer named `name`.
-    func peerIndex(named name: String) -> Int? {
-        peers.indices.first { peers[$0].name == name && !retired.contains($0) }
+    /// The index of the live (not retired) peer of `tunnel`.
+    func peerIndex(of tunnel: TunnelID) -> Int? {
+        peers.indices.first { peers[$0].tunnel == tunnel && !retired.contains($0) }
     }
 
     mutating func addSession(_ session: any IKESessionDriving, peerIndex: Int,
@@ -74,17 +74,10 @@ struct SessionTable {
         return id
     }
 
-    /// Records the SPI a session chose, seen in one of its outgoing messages.
-    mutating func learn(outgoing bytes: [UInt8], from id: SessionID) {
-        guard let route = IKEMessageRoute(bytes), route.senderSPI != 0 else { return }
-        bySPI[route.senderSPI] = id
-    }
-
     /// Makes exactly `spis` route to the session (RFC 7296 §2.18: an IKE SA rekey adds a new
     /// SPI before anything was sent with it, and the replaced SA's goes once it is deleted).
-    /// An empty list changes nothing (a session that does not report its SPIs).
     mutating func sync(spis: [UInt64], of id: SessionID) {
-        guard !spis.isEmpty else { return }
+        guard !spis.isEmpty else { return }  // none chosen yet (a responder before IKE_SA_INIT)
         let now = Set(spis)
         for old in spisOf[id] ?? [] where !now.contains(old) && bySPI[old] == id { bySPI[old] = nil }
         for spi in now { bySPI[spi] = id }

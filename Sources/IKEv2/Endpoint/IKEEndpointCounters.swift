@@ -1,8 +1,7 @@
-import IKEv2
 
 /// What the daemon dropped or passed on, and why: for status, metrics and tests. Every
 /// datagram that does not reach a session is counted under exactly one reason.
-public struct DaemonCounters: Hashable, Sendable {
+public struct IKEEndpointCounters: Hashable, Sendable {
     public var datagramsReceived: UInt64 = 0
     public var datagramsSent: UInt64 = 0
     public var sendErrors: UInt64 = 0

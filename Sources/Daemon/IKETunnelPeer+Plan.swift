@@ -1,7 +1,8 @@
 import IKEv2
+import NetTypes
 import Topology
 
-extension DaemonPeer {
+extension IKETunnelPeer {
     /// The routing view of one planned tunnel: the peer's name and addresses, our bound
     /// endpoint, and whether this end opens the IKE SA (the planner decides, deterministically
     /// and identically on both ends).
@@ -10,7 +11,7 @@ extension DaemonPeer {
         let addresses = ([ike.peerAddress] + ike.peerAddresses).map(\.bytes)
         var unique: [[UInt8]] = []
         for a in addresses where !unique.contains(a) { unique.append(a) }
-        self.init(name: tunnel.peer, addresses: unique,
+        self.init(tunnel: TunnelID(peer: tunnel.peer), addresses: unique,
                   local: IKEEndpoint(address: ike.localAddress.bytes, port: ports.ike),
                   remote: IKEEndpoint(address: ike.peerAddress.bytes, port: ports.ike),
                   initiator: ike.role == .initiator)

@@ -1,0 +1,180 @@
+import IKEv2
+import Logging
+import NetTypes
+
+/// The I/O half of the peer level of IKE: feeds the sans-I/O endpoint (`IKESAManager`, which
+/// decides everything) and performs what it returns, in order: data-plane calls, log lines,
+/// and the events status, metrics and systemd observe. Datagrams to send stay queued for the
+/// event loop (`takeOutgoing`), which sends them after the actions of the same call, so a Child
+/// SA is in the data plane before the message that completes it leaves. One owner calls it.
+public final class EndpointDriver {
+    public let endpoint: IKESAManager
+    private let dataplane: any DataplaneBackend
+    private let logger: Logger
+    /// Called for every event the endpoint reports, by peer name: status, metrics, systemd, tests.
+    public var onEvent: ((String, IKEEvent) -> Void)?
+    /// Called when this end sends a new IKE_SA_INIT to a peer (by name); metrics time the
+    /// handshake from here.
+    public var onInitiate: ((String, IKEInstant) -> Void)?
+
+    public init(factory: any IKESessionFactory, dataplane: any DataplaneBackend, logger: Logger,
+                reinitiateDelaySeconds: Double = 30, admission: IKEAdmissionGate? = nil) {
+        endpoint = IKESAManager(factory: factory, logLevel: Self.level(logger.logLevel),
+                                reinitiateDelaySeconds: reinitiateDelaySeconds, admission: admission)
+        self.dataplane = dataplane
+        self.logger = logger
+    }
+
+    // MARK: Feeding the endpoint (each call performs what it returned)
+
+    public func add(peer: IKETunnelPeer) { endpoint.add(peer: peer) }
+
+    public func start(now: IKEInstant) {
+        endpoint.start(now: now)
+        performActions()
+    }
+
+    public func addRunning(peer: IKETunnelPeer, now: IKEInstant) {
+        endpoint.addRunning(peer: peer, now: now)
+        performActions()
+    }
+
+    @discardableResult
+    public func removeRunning(peerNamed name: String, now: IKEInstant) -> Bool {
+        defer { performActions() }
+        return endpoint.removeRunning(TunnelID(peer: name), now: now)
+    }
+
+    /// One datagram off a socket, already classified by port.
+    public func handle(_ inbound: IKESocketSet.Inbound, now: IKEInstant) {
+        switch inbound {
+        case .ike(let d): endpoint.receive(d, now: now)
+        case .esp: endpoint.noteReceived(.espOnNATTPort)
+        case .keepalive: endpoint.noteReceived(.natKeepalive)
+        case .malformed: endpoint.noteReceived(.malformed)
+        }
+        performActions()
+    }
+
+    public func receive(_ datagram: IKEDatagram, now: IKEInstant) {
+        endpoint.receive(datagram, now: now)
+        performActions()
+    }
+
+    public func fireTimers(now: IKEInstant) {
+        endpoint.fireTimers(now: now)
+        performActions()
+    }
+
+    public func perform(_ command: SessionCommand, peer name: String, now: IKEInstant) -> String? {
+        defer { performActions() }
+        return endpoint.perform(command, tunnel: TunnelID(peer: name), now: now)
+    }
+
+    public func closeAll(now: IKEInstant) -> Int {
+        defer { performActions() }
+        return endpoint.closeAll(now: now)
+    }
+
+    public func takeOutgoing() -> [IKEDatagram] { endpoint.takeOutgoing() }
+
+    public func noteSent() { endpoint.noteSent() }
+
+    public func noteSendFailure(_ datagram: IKEDatagram, _ error: DaemonError) {
+        endpoint.noteSendFailure(datagram, reason: error.message)
+        performActions()
+    }
+
+    public func noteReceiveFailure(_ error: DaemonError) {
+        endpoint.noteReceiveFailure(reason: error.message)
+        performActions()
+    }
+
+    // MARK: Reading it
+
+    public var factory: any IKESessionFactory {
+        get { endpoint.factory }
+        set { endpoint.factory = newValue }
+    }
+    /// The endpoint's pauses (seconds), as `viaduct run` and tests tune them.
+    public var reinitiateDelaySeconds: Double {
+        get { endpoint.reinitiateDelaySeconds }
+        set { endpoint.reinitiateDelaySeconds = newValue }
+    }
+    public var deferredOutboundSeconds: Double {
+        get { endpoint.deferredOutboundSeconds }
+        set { endpoint.deferredOutboundSeconds = newValue }
+    }
+    public var duplicateGraceSeconds: Double {
+        get { endpoint.duplicateGraceSeconds }
+        set { endpoint.duplicateGraceSeconds = newValue }
+    }
+    public var counters: IKEEndpointCounters { endpoint.counters }
+    public var peers: [IKETunnelPeer] { endpoint.peers }
+    public var liveSessionCount: Int { endpoint.liveSessionCount }
+    public var nextDeadline: IKEInstant? { endpoint.nextDeadline }
+
+    // MARK: Performing
+
+    private func performActions() {
+        for action in endpoint.takeActions() {
+            switch action {
+            case .installChildSA(let sa, let tunnel):
+                attempt("data plane refused the child SA", tunnel, spi: sa.inboundSPI) { () throws(DaemonError) in
+                    try dataplane.install(sa, peer: tunnel.peer)
+                }
+            case .deleteChildSA(let inbound, let outbound, let tunnel):
+                attempt("data plane could not delete the child SA", tunnel, spi: inbound) { () throws(DaemonError) in
+                    try dataplane.delete(inboundSPI: inbound, outboundSPI: outbound, peer: tunnel.peer)
+                }
+            case .activateOutbound(let inbound, let outbound, let tunnel):
+                attempt("data plane could not switch to the new child SA", tunnel, spi: inbound) { () throws(DaemonError) in
+                    try dataplane.activateOutbound(inboundSPI: inbound, outboundSPI: outbound, peer: tunnel.peer)
+                }
+            case .followPeerEndpoint(let spis, let remote, let tunnel):
+                for spi in spis {
+                    attempt("data plane could not follow the peer's new address", tunnel, spi: spi) { () throws(DaemonError) in
+                        try dataplane.updatePeerEndpoint(inboundSPI: spi, peerEndpoint: remote, peer: tunnel.peer)
+                    }
+                }
+            case .report(let event, let tunnel):
+                onEvent?(tunnel.peer, event)
+            case .initiated(let tunnel, let now):
+                onInitiate?(tunnel.peer, now)
+            case .log(let record):
+                logger.log(level: Self.level(record.level), "\(record.message)",
+                           metadata: record.metadata.mapValues { .string($0) })
+            }
+        }
+    }
+
+    private func attempt(_ failure: String, _ tunnel: TunnelID, spi: UInt32, _ body: () throws(DaemonError) -> Void) {
+        do {
+            try body()
+        } catch {
+            logger.error("\(failure)", metadata: [
+                "peer": "\(tunnel)", "spi": "\(SPIText.child(spi))_i", "reason": "\(error.message)",
+            ])
+        }
+    }
+
+    static func level(_ level: Logger.Level) -> IKELogRecord.Level {
+        switch level {
+        case .trace, .debug: .debug
+        case .info: .info
+        case .notice: .notice
+        case .warning: .warning
+        case .error, .critical: .error
+        }
+    }
+
+    static func level(_ level: IKELogRecord.Level) -> Logger.Level {
+        switch level {
+        case .debug: .debug
+        case .info: .info
+        case .notice: .notice
+        case .warning: .warning
+        case .error: .error
+        }
+    }
+}
