@@ -47,7 +47,7 @@ struct DaemonChildRecreationTests {
             if let r = r.first { #expect(r.2 == oldSPIs.0 && r.3 == oldSPIs.1 && r.0 != oldSPIs.0) }
             #expect(pair.count(side, DaemonReauthenticationTests.isFailure) == 0, "\(side)")
         }
-        #expect(pair.coreA.endpoint.recreateChildAt.isEmpty)
+        #expect(pair.coreA.endpoint.childRecreations.isEmpty)
     }
 
     static func ikeSPIs(_ pair: Pair) throws -> (UInt64, UInt64) {
@@ -81,9 +81,9 @@ struct DaemonChildRecreationTests {
     func responderWaits() throws {
         let (pair, t) = try Self.childDeleted(by: "A")
         // A's re-establishment is far away: B must not act meanwhile.
-        pair.coreA.endpoint.recreateChildAt = [0: pair.now.adding(seconds: 400)]
+        pair.coreA.endpoint.table.timers[.recreateChild(peer: 0)] = pair.now.adding(seconds: 400)
         pair.run(until: t + 100)
-        #expect(pair.factoryB.made.count == 1 && pair.coreB.endpoint.recreateChildAt.isEmpty)
+        #expect(pair.factoryB.made.count == 1 && pair.coreB.endpoint.childRecreations.isEmpty)
         #expect(!pair.logB.text.contains("re-establishing"))
         #expect(pair.dpA.inbound.isEmpty && pair.dpB.inbound.isEmpty)
         #expect(pair.coreA.liveSessionCount == 1 && pair.coreB.liveSessionCount == 1)
@@ -92,12 +92,12 @@ struct DaemonChildRecreationTests {
     @Test("A Child SA re-created by the peer in time (its own new IKE SA) cancels this end's re-establishment")
     func peerRebuildsFirst() throws {
         let (pair, t) = try Self.childDeleted(by: "B")
-        #expect(pair.coreA.endpoint.recreateChildAt.count == 1)
+        #expect(pair.coreA.endpoint.childRecreations.count == 1)
         pair.run(until: t + 3)
         let old = try #require(pair.coreB.endpoint.table.sessions.first { !$0.value.finished }?.key)
         pair.coreB.endpoint.startReauthentication(replacing: old, peerIndex: 0, now: pair.now)
         pair.exchange()
-        #expect(pair.coreA.endpoint.recreateChildAt.isEmpty)
+        #expect(pair.coreA.endpoint.childRecreations.isEmpty)
         #expect(pair.logA.text.contains("tunnel re-establishment cancelled"))
         #expect(pair.logA.text.contains("a Child SA is installed again"))
         pair.run(until: t + 30)
@@ -115,7 +115,7 @@ struct DaemonChildRecreationTests {
         let (pair, t) = try Self.childDeleted(by: "B")
         #expect(pair.coreB.perform(.deleteIKE, peer: "gw-a", now: pair.now) == nil)
         pair.exchange()
-        #expect(pair.coreA.endpoint.recreateChildAt.isEmpty)
+        #expect(pair.coreA.endpoint.childRecreations.isEmpty)
         #expect(pair.logA.text.contains("no IKE SA left: re-initiation takes over"))
         pair.run(until: t + 12)
         #expect(pair.factoryA.made.count == 2 && pair.factoryA.made[1].initialContact)
@@ -126,11 +126,11 @@ struct DaemonChildRecreationTests {
     @Test("Shutting down cancels a pending re-establishment")
     func shutdownCancels() throws {
         let (pair, t) = try Self.childDeleted(by: "B")
-        #expect(pair.coreA.endpoint.recreateChildAt.count == 1)
+        #expect(pair.coreA.endpoint.childRecreations.count == 1)
         // The peer no longer answers, so the Delete of the IKE SA stays unanswered past the delay.
         pair.drop = { _ in true }
         #expect(pair.coreA.closeAll(now: pair.now) == 1)
-        #expect(pair.coreA.endpoint.recreateChildAt.isEmpty)
+        #expect(pair.coreA.endpoint.childRecreations.isEmpty)
         pair.run(until: t + 30)
         #expect(pair.factoryA.made.count == 1)
         #expect(!pair.logA.text.contains("re-establishing the tunnel:"))

@@ -12,15 +12,14 @@ struct DaemonDuplicateIKESATests {
 
     /// The (initiator SPI, responder SPI) of each live IKE SA of a core, sorted.
     static func liveSPIs(_ core: EndpointDriver) -> [[UInt64]] {
-        core.endpoint.table.sessions.filter { !$0.value.finished }.compactMap { core.endpoint.reauth.spis[$0.key].map { [$0.0, $0.1] } }.sorted {
+        core.endpoint.ikeSAs.filter { !$0.finished }.compactMap(\.spis).sorted {
             $0.lexicographicallyPrecedes($1)
         }
     }
 
     /// The SPIs of the live IKE SAs `core` created (it sent their IKE_SA_INIT).
     static func createdSPIs(_ core: EndpointDriver) -> [[UInt64]] {
-        core.endpoint.table.sessions.filter { !$0.value.finished && core.endpoint.createdHere($0.key) }
-            .compactMap { core.endpoint.reauth.spis[$0.key].map { [$0.0, $0.1] } }
+        core.endpoint.ikeSAs.filter { !$0.finished && $0.createdHere }.compactMap(\.spis)
     }
 
     /// Makes `core` open one more IKE SA with its Child SA to its only peer, without
@@ -28,8 +27,8 @@ struct DaemonDuplicateIKESATests {
     static func openAnother(_ core: EndpointDriver, now: IKEInstant) throws {
         let current = try #require(core.endpoint.table.sessions.filter { !$0.value.finished }.map(\.key).max())
         core.endpoint.startReauthentication(replacing: current, peerIndex: 0, now: now)
-        try #require(core.endpoint.reauth.pending[0] != nil)
-        core.endpoint.reauth.pending[0] = nil
+        try #require(core.endpoint.table[peer: 0].reauthentication != nil)
+        core.endpoint.table[peer: 0].reauthentication = nil
     }
 
     static func seconds(_ pair: Pair) -> Double { pair.now.seconds(since: IKEInstant(nanoseconds: 0)) }

@@ -1,4 +1,7 @@
-// RFC 8019 §4, RFC 7296 §2.6: admission of new IKE SAs before a responder session exists.
+// RFC 8019 §4, RFC 7296 §2.6: admission of new IKE SAs before a responder session exists. An
+// admitted session holds its ticket (in its table entry) until it stops being half-open:
+// established (IKE_AUTH done), failed, deleted, or expired (the engine fails a half-open SA after
+// `halfOpenTimeoutSeconds`, 30 s by default), so the gate's count goes down by itself.
 
 extension IKESAManager {
     enum AdmissionStep {
@@ -12,15 +15,15 @@ extension IKESAManager {
     /// queues its COOKIE answer, counts its drop. Sessions count until reaped: a finished one
     /// still holds its memory.
     func admit(_ request: IKEDatagram, peer: String, now: IKEInstant) -> AdmissionStep {
-        guard var a = admission else { return .proceed(nil) }
-        let wasDemanding = a.counters.halfOpen >= a.gate.policy.cookieThreshold
-        let decision = a.decide(request, sessions: table.sessions.count, now: now)
-        admission = a
-        counters.admission = a.counters
+        guard var gate = admission else { return .proceed(nil) }
+        let wasDemanding = gate.counters.halfOpen >= gate.policy.cookieThreshold
+        let decision = gate.admit(request, sessions: table.sessions.count, now: now)
+        admission = gate
+        counters.admission = gate.counters
         // Admission only ever raises the count: the way down is logged where SAs finish.
-        if !wasDemanding && a.counters.halfOpen >= a.gate.policy.cookieThreshold {
+        if !wasDemanding && gate.counters.halfOpen >= gate.policy.cookieThreshold {
             log(.notice, "half-open IKE SAs at threshold: new ones need a COOKIE",
-                          ["half_open": "\(a.counters.halfOpen)", "threshold": "\(a.gate.policy.cookieThreshold)"])
+                ["half_open": "\(gate.counters.halfOpen)", "threshold": "\(gate.policy.cookieThreshold)"])
         }
         switch decision {
         case .admit(let ticket):
@@ -37,10 +40,10 @@ extension IKESAManager {
 
     /// The gate admitted a request but no session came of it (the factory failed).
     func unusedTicket(_ ticket: IKEAdmissionTicket) {
-        guard var a = admission else { return }
-        a.release(ticket)
-        admission = a
-        counters.admission = a.counters
+        guard var gate = admission else { return }
+        gate.release(ticket)
+        admission = gate
+        counters.admission = gate.counters
     }
 
     /// A half-open responder SA that dies (most often the engine's half-open timeout of a
@@ -48,20 +51,32 @@ extension IKESAManager {
     /// peer's tunnel: it is logged, but status and `viaduct events` do not hear of it, or a
     /// flood impersonating a peer would show its working tunnel as failed every 30 s.
     func isBystanderHalfOpen(_ id: IKESATable.SessionID, peerIndex: Int) -> Bool {
-        guard let a = admission, a.holdsTicket(id) else { return false }
+        guard admission != nil, table.sessions[id]?.admissionTicket != nil else { return false }
         return table.liveSessions(ofPeer: peerIndex) > 1
     }
 
-    /// The session no longer holds a half-open slot (established, failed, deleted or reaped).
+    /// The session no longer holds a half-open slot (established, failed, deleted or reaped);
+    /// idempotent.
     func sessionStoppedBeingHalfOpen(_ id: IKESATable.SessionID) {
-        guard var a = admission else { return }
-        let wasDemanding = a.counters.halfOpen >= a.gate.policy.cookieThreshold
-        a.finished(id)
-        admission = a
-        counters.admission = a.counters
-        if wasDemanding && a.counters.halfOpen < a.gate.policy.cookieThreshold {
+        guard let ticket = table.sessions[id]?.admissionTicket else { return }
+        table.sessions[id]?.admissionTicket = nil
+        release(ticket)
+    }
+
+    /// Sessions dropped from the table: a ticket one still held goes back to the gate.
+    func forgotten(_ entries: [IKESATable.Entry]) {
+        for ticket in entries.compactMap(\.admissionTicket) { release(ticket) }
+    }
+
+    private func release(_ ticket: IKEAdmissionTicket) {
+        guard var gate = admission else { return }
+        let wasDemanding = gate.counters.halfOpen >= gate.policy.cookieThreshold
+        gate.release(ticket)
+        admission = gate
+        counters.admission = gate.counters
+        if wasDemanding && gate.counters.halfOpen < gate.policy.cookieThreshold {
             log(.notice, "half-open IKE SAs below threshold: no COOKIE needed",
-                          ["half_open": "\(a.counters.halfOpen)", "threshold": "\(a.gate.policy.cookieThreshold)"])
+                ["half_open": "\(gate.counters.halfOpen)", "threshold": "\(gate.policy.cookieThreshold)"])
         }
     }
 }

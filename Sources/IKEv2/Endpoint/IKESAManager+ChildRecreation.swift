@@ -10,49 +10,46 @@ extension IKESAManager {
     /// race. A Child SA appearing meanwhile (the peer rebuilt the tunnel first), the IKE SA going
     /// (re-initiation takes over), a removed peer or a shutdown cancel it.
     func reviewChildlessTunnel(peerIndex p: Int, childDeleted: Bool, now: IKEInstant) {
-        let name = table.peers[p].name
-        if recreateChildAt[p] != nil {
+        let name = table[peer: p].peer.name
+        if table.timers[.recreateChild(peer: p)] != nil {
             guard let reason = recreationCancelReason(peerIndex: p) else { return }
-            recreateChildAt[p] = nil
+            table.timers[.recreateChild(peer: p)] = nil
             log(.info, "tunnel re-establishment cancelled", ["peer": "\(name)", "reason": "\(reason)"])
             return
         }
-        guard childDeleted, table.peers[p].initiator, recreationCancelReason(peerIndex: p) == nil else { return }
-        recreateChildAt[p] = now.adding(seconds: reinitiateDelaySeconds)
+        guard childDeleted, table[peer: p].peer.initiator, recreationCancelReason(peerIndex: p) == nil else { return }
+        table.timers[.recreateChild(peer: p)] = now.adding(seconds: reinitiateDelaySeconds)
         log(.notice, "tunnel has no Child SA left: re-establishing in \(Self.seconds(reinitiateDelaySeconds))", [
-            "peer": "\(name)", "remote": "\(table.peers[p].remote)",
+            "peer": "\(name)", "remote": "\(table[peer: p].peer.remote)",
         ])
     }
 
-    /// Re-establishments whose pause is over: a new IKE SA with a Child SA replaces the peer's
+    /// A re-establishment whose pause is over: a new IKE SA with a Child SA replaces the peer's
     /// newest established IKE SA, which is deleted once the new Child SA is installed. A failed
     /// attempt is retried by the reauthentication's own retry while the old IKE SA lives.
-    func childRecreationTimers(now: IKEInstant) {
-        for (p, at) in recreateChildAt.sorted(by: { $0.key < $1.key }) where at <= now {
-            recreateChildAt[p] = nil
-            guard recreationCancelReason(peerIndex: p) == nil, let old = establishedSessions(ofPeer: p).last else { continue }
-            log(.notice, "re-establishing the tunnel: a new IKE SA with a Child SA replaces the one without", [
-                "peer": "\(table.peers[p].name)",
-            ])
-            startReauthentication(replacing: old, peerIndex: p, now: now)
-        }
+    func recreateChild(peerIndex p: Int, now: IKEInstant) {
+        guard recreationCancelReason(peerIndex: p) == nil, let old = establishedSessions(ofPeer: p).last else { return }
+        log(.notice, "re-establishing the tunnel: a new IKE SA with a Child SA replaces the one without", [
+            "peer": "\(table[peer: p].peer.name)",
+        ])
+        startReauthentication(replacing: old, peerIndex: p, now: now)
     }
 
     /// Why no re-establishment is (or stays) due for the peer, or nil when one is.
     private func recreationCancelReason(peerIndex p: Int) -> String? {
         if shuttingDown { return "the daemon is stopping" }
-        if table.retired.contains(p) { return "the tunnel was removed" }
+        if table.isRetired(p) { return "the tunnel was removed" }
         if !sessionsWithChildren(ofPeer: p).isEmpty {
             return "a Child SA is installed again"
         }
-        if reauth.pending[p] != nil { return "a new IKE SA is being negotiated" }
+        if table[peer: p].reauthentication != nil { return "a new IKE SA is being negotiated" }
         if establishedSessions(ofPeer: p).isEmpty { return "no IKE SA left: re-initiation takes over" }
         return nil
     }
 
     /// The peer's established, unfinished sessions, oldest first.
     private func establishedSessions(ofPeer p: Int) -> [IKESATable.SessionID] {
-        table.sessions.filter { $0.value.peerIndex == p && !$0.value.finished && reauth.spis[$0.key] != nil }.map(\.key).sorted()
+        table.sessionIDs(ofPeer: p) { !$0.finished && $0.isEstablished }
     }
 
     private static func seconds(_ s: Double) -> String {

@@ -31,21 +31,16 @@ extension IKESAManager {
     /// neither the old nor the new SA of our reauthentication in progress, nor one this end is
     /// deleting already (a reauthentication's old SA waiting for the answer to its Delete).
     func duplicateCandidates(peerIndex p: Int) -> [IKESATable.SessionID] {
-        let pending = reauth.pending[p]
-        return table.sessions.filter { id, e in
-            e.peerIndex == p && !e.finished && reauth.spis[id] != nil && !(liveChildren[id] ?? [:]).isEmpty
-                && id != pending?.old && id != pending?.new && !duplicates.closing.contains(id)
-        }.map(\.key).sorted()
+        let pending = table[peer: p].reauthentication
+        return table.sessionIDs(ofPeer: p) { !$0.finished && $0.isEstablished && !$0.children.isEmpty && !$0.closing }
+            .filter { $0 != pending?.old && $0 != pending?.new }
     }
-
-    /// Whether the IKE SA of session `id` was created by this end (we sent its IKE_SA_INIT).
-    func createdHere(_ id: IKESATable.SessionID) -> Bool { !reauth.responders.contains(id) }
 
     /// The rule's order: the greatest survives. Both ends compute the same order.
     func survivorRank(_ id: IKESATable.SessionID, peerIndex p: Int) -> (Int, UInt64, UInt64) {
-        let byTopologyInitiator = table.peers[p].initiator == createdHere(id)
-        let spis = reauth.spis[id] ?? (0, 0)
-        return (byTopologyInitiator ? 1 : 0, spis.0, spis.1)
+        let e = table.sessions[id]
+        let byTopologyInitiator = table[peer: p].peer.initiator == (e?.createdHere ?? false)
+        return (byTopologyInitiator ? 1 : 0, e?.established?.initiator ?? 0, e?.established?.responder ?? 0)
     }
 
     func duplicateSurvivor(among ids: [IKESATable.SessionID], peerIndex p: Int) -> IKESATable.SessionID? {
@@ -56,59 +51,58 @@ extension IKESAManager {
     /// IKE SA with a Child SA schedules the reduction after the grace; back to one cancels it.
     func reviewDuplicates(peerIndex p: Int, now: IKEInstant) {
         guard duplicateCandidates(peerIndex: p).count >= 2 else {
-            duplicates.forget(peerIndex: p)
+            forgetDuplicates(peerIndex: p)
             return
         }
-        guard duplicates.checkAt[p] == nil, !shuttingDown, !table.retired.contains(p) else { return }
-        duplicates.checkAt[p] = now.adding(seconds: duplicateGraceSeconds)
+        guard table.timers[.duplicateCheck(peer: p)] == nil, !shuttingDown, !table.isRetired(p) else { return }
+        table.timers[.duplicateCheck(peer: p)] = now.adding(seconds: duplicateGraceSeconds)
         log(.debug, "another IKE SA with the peer: reduced to one unless it goes by itself", [
-            "peer": "\(table.peers[p].name)", "in": "\(Int(duplicateGraceSeconds))s",
+            "peer": "\(table[peer: p].peer.name)", "in": "\(Int(duplicateGraceSeconds))s",
         ])
     }
 
-    func duplicateTimers(now: IKEInstant) {
-        for (p, at) in duplicates.checkAt.sorted(by: { $0.key < $1.key }) where at <= now {
-            duplicates.checkAt[p] = nil
-            reduceDuplicates(peerIndex: p, now: now)
-        }
+    private func forgetDuplicates(peerIndex p: Int) {
+        table.timers[.duplicateCheck(peer: p)] = nil
+        table[peer: p].peerLosers = [:]
     }
 
-    private func reduceDuplicates(peerIndex p: Int, now: IKEInstant) {
-        guard !shuttingDown, !table.retired.contains(p) else { return }
+    /// The `.duplicateCheck` timer: the grace is over.
+    func reduceDuplicates(peerIndex p: Int, now: IKEInstant) {
+        guard !shuttingDown, !table.isRetired(p) else { return }
         let candidates = duplicateCandidates(peerIndex: p)
         guard candidates.count >= 2, let survivor = duplicateSurvivor(among: candidates, peerIndex: p) else {
-            duplicates.forget(peerIndex: p)
+            forgetDuplicates(peerIndex: p)
             return
         }
-        let name = table.peers[p].name
-        let keep = reauth.spis[survivor] ?? (0, 0)
+        let name = table[peer: p].peer.name
+        let keep = spiPair(survivor)
         var mine: [IKESATable.SessionID] = []
         var waiting: [IKESATable.SessionID: IKEInstant] = [:]
         for loser in candidates where loser != survivor {
-            let spis = reauth.spis[loser] ?? (0, 0)
+            let spis = spiPair(loser)
             let text = "keeping SPIs \(SPIText.ike(keep.0))_i \(SPIText.ike(keep.1))_r, "
                 + "deleting SPIs \(SPIText.ike(spis.0))_i \(SPIText.ike(spis.1))_r"
-            if createdHere(loser) {
+            if table.sessions[loser]?.createdHere == true {
                 mine.append(loser)
                 log(.notice, "duplicate IKE SA with \(name): \(text)", ["peer": "\(name)", "by": "local"])
-            } else if let until = duplicates.peerLosers[p]?[loser], until <= now {
+            } else if let until = table[peer: p].peerLosers[loser], until <= now {
                 mine.append(loser)
                 log(.notice, "duplicate IKE SA with \(name): \(text)", [
                     "peer": "\(name)", "by": "local", "reason": "the peer kept it",
                 ])
             } else {
-                let until = duplicates.peerLosers[p]?[loser] ?? now.adding(seconds: 3 * duplicateGraceSeconds)
+                let until = table[peer: p].peerLosers[loser] ?? now.adding(seconds: 3 * duplicateGraceSeconds)
                 waiting[loser] = until
                 log(.info, "duplicate IKE SA with \(name): \(text)", ["peer": "\(name)", "by": "peer"])
             }
         }
-        duplicates.peerLosers[p] = waiting.isEmpty ? nil : waiting
-        if let next = waiting.values.min() { duplicates.checkAt[p] = next }
+        table[peer: p].peerLosers = waiting
+        if let next = waiting.values.min() { table.timers[.duplicateCheck(peer: p)] = next }
         guard !mine.isEmpty else { return }
         // Make-before-break: the survivor carries our outbound traffic before a loser's Delete.
         moveOutbound(peerIndex: p, to: survivor)
         for loser in mine {
-            duplicates.closing.insert(loser)
+            table.sessions[loser]?.closing = true
             _ = table.withSession(loser) { $0.close(now: now) }
             drain(loser, now: now)
         }
@@ -119,7 +113,7 @@ extension IKESAManager {
     /// first (the duplicate's survivor, by the rule above), so the tunnel is never without an
     /// outbound SA.
     func keepOutbound(peerIndex p: Int, losing inbound: UInt32, of id: IKESATable.SessionID) {
-        guard currentOutbound[table.peers[p].tunnel] == inbound else { return }
+        guard table[peer: p].currentOutbound == inbound else { return }
         guard let next = duplicateSurvivor(among: sessionsWithChildren(ofPeer: p, except: id), peerIndex: p) else { return }
         moveOutbound(peerIndex: p, to: next)
     }
@@ -127,19 +121,25 @@ extension IKESAManager {
     /// A Child SA of session `id` (the highest inbound SPI, for the same choice every time) carries
     /// the peer's outbound traffic, unless one of its Child SAs already does.
     private func moveOutbound(peerIndex p: Int, to id: IKESATable.SessionID) {
-        let tunnel = table.peers[p].tunnel
-        guard let children = liveChildren[id], let inbound = children.keys.max(), let outbound = children[inbound],
-              currentOutbound[tunnel].map({ children[$0] == nil }) ?? true else { return }
-        if let d = reauth.deferred[id], d.inboundSPI == inbound {
-            activate(d, of: id, peerIndex: p)
+        let tunnel = table[peer: p].peer.tunnel
+        guard let children = table.sessions[id]?.children, let inbound = children.keys.max(), let outbound = children[inbound],
+              table[peer: p].currentOutbound.map({ children[$0] == nil }) ?? true else { return }
+        if table.sessions[id]?.deferredOutbound?.inbound == inbound {
+            activateDeferred(of: id)
             return
         }
-        reauth.deferred[id] = nil
+        setDeferredOutbound(nil, of: id)
         log(.info, "the surviving IKE SA carries outbound traffic now", [
             "peer": "\(tunnel)", "spi": "\(SPIText.child(inbound))_i \(SPIText.child(outbound))_o",
         ])
         let event = IKEEvent.childSAOutboundActivated(inboundSPI: inbound, outboundSPI: outbound)
-        apply(event, tunnel: tunnel)
+        apply(event, peerIndex: p)
         actions.append(.report(event, tunnel))
+    }
+
+    /// (initiator SPI, responder SPI) of an established session, zeros otherwise.
+    private func spiPair(_ id: IKESATable.SessionID) -> (UInt64, UInt64) {
+        let e = table.sessions[id]?.established
+        return (e?.initiator ?? 0, e?.responder ?? 0)
     }
 }

@@ -14,62 +14,39 @@ import NetTypes
 /// The daemon performs; tests assert on what it returned. One owner calls it.
 public final class IKESAManager {
     public internal(set) var counters = IKEEndpointCounters()
+    /// Every IKE SA, every peer and the endpoint's timers (IKESATable.swift).
     var table = IKESATable()
     var outbox: [IKEDatagram] = []
+    /// What the owner is to do, in order (`takeActions`).
+    var actions: [IKEEndpointAction] = []
     /// Makes every new session; `viaduct apply` replaces it (new plan, reloaded credentials).
     /// Sessions already made keep what they were made with.
     public var factory: any IKESessionFactory
-    /// What the owner is to do, in order (`takeActions`).
-    var actions: [IKEEndpointAction] = []
     /// Log records below this level are not built.
     public var logLevel: IKELogRecord.Level
-    /// Child SAs handed to the data plane and not yet deleted, per session (inbound → outbound
-    /// SPI): an IKE SA that dies without deleting them (DPD, retransmission timeout) must not
-    /// leave them installed, nor its tunnel up.
-    var liveChildren: [IKESATable.SessionID: [UInt32: UInt32]] = [:]
-
-    /// The peer's unfinished sessions (other than `id`) with a Child SA in the data plane, in
-    /// session order: the IKE SAs that carry the tunnel.
-    func sessionsWithChildren(ofPeer p: Int, except id: IKESATable.SessionID? = nil) -> [IKESATable.SessionID] {
-        table.sessions.filter { $0.key != id && $0.value.peerIndex == p && !$0.value.finished
-            && !(liveChildren[$0.key] ?? [:]).isEmpty }.map(\.key).sorted()
-    }
     /// Which drops from unknown sources are logged as notices (rate-limited).
     var unknownSources = UnknownSourceNotices()
-    /// Initiator peers waiting to try again, by peer index.
-    private var reinitiateAt: [Int: IKEInstant] = [:]
     /// Set by `closeAll`: nothing is initiated any more.
     private(set) var shuttingDown = false
     /// Pause before an initiator opens a new IKE SA after the previous one failed or was deleted.
     public var reinitiateDelaySeconds: Double
-    /// Decides which new IKE_SA_INIT requests get a responder session (nil: all of them).
-    var admission: ResponderAdmission?
-    /// RFC 7296 §2.8.3 reauthentication: what is under way, the SPIs of each established
-    /// session, and responder sessions whose first Child SA waits to carry outbound traffic
-    /// (IKESAManager+Reauthentication.swift).
-    var reauth = ReauthenticationBook()
+    /// Decides which new IKE_SA_INIT requests get a responder session (nil: all of them); the
+    /// sessions hold their tickets until they stop being half-open (IKESAManager+Admission.swift).
+    var admission: IKEAdmissionGate?
     /// How long a peer's new IKE SA (its reauthentication) may wait for the peer to delete the
     /// old one before its Child SA carries our outbound traffic anyway.
     public var deferredOutboundSeconds: Double = 10
-    /// Initiator peers whose tunnel lost its last Child SA while an IKE SA lives on, by peer
-    /// index: when it is built again (IKESAManager+ChildRecreation.swift).
-    var recreateChildAt: [Int: IKEInstant] = [:]
-    /// Duplicate IKE SAs (IKESAManager+DuplicateIKESAs.swift): when the reduction runs, per peer index.
-    var duplicates = DuplicateIKESABook()
     /// How long two established IKE SAs of one peer, both with Child SAs and neither part of our
     /// reauthentication, may coexist before they are reduced to one: long enough for a peer's
     /// own reauthentication to delete its old SA first.
     public var duplicateGraceSeconds: Double = 30
-    /// The Child SA (inbound SPI) carrying each tunnel's outbound traffic, as last told to the
-    /// data plane; a duplicate's removal moves it to the surviving IKE SA first.
-    var currentOutbound: [TunnelID: UInt32] = [:]
 
     public init(factory: any IKESessionFactory, logLevel: IKELogRecord.Level = .info,
                 reinitiateDelaySeconds: Double = 30, admission: IKEAdmissionGate? = nil) {
         self.factory = factory
         self.logLevel = logLevel
         self.reinitiateDelaySeconds = reinitiateDelaySeconds
-        self.admission = admission.map(ResponderAdmission.init(gate:))
+        self.admission = admission
     }
 
     /// Queues a log record when its level is wanted; the message and context are built only then.
@@ -85,8 +62,10 @@ public final class IKESAManager {
         return actions
     }
 
+    // MARK: Peers
+
     /// The configured peers (removed ones excluded), in the order they were added.
-    public var peers: [IKETunnelPeer] { table.peers.indices.filter { !table.retired.contains($0) }.map { table.peers[$0] } }
+    public var peers: [IKETunnelPeer] { table.livePeerIndices.map { table[peer: $0].peer } }
     public var liveSessionCount: Int { table.sessions.values.filter { !$0.finished }.count }
 
     public func add(peer: IKETunnelPeer) {
@@ -95,11 +74,11 @@ public final class IKESAManager {
 
     /// Initiator peers open their IKE SA; responder peers wait for theirs.
     public func start(now: IKEInstant) {
-        for i in table.peers.indices where !table.retired.contains(i) { begin(peerIndex: i, now: now) }
+        for i in table.livePeerIndices { begin(peerIndex: i, now: now) }
     }
 
     private func begin(peerIndex i: Int, now: IKEInstant) {
-        let p = table.peers[i]
+        let p = table[peer: i].peer
         log(.info, "peer configured", [
             "peer": "\(p.name)", "role": "\(p.initiator ? "initiator" : "responder")",
             "local": "\(p.local)", "remote": "\(p.remote)",
@@ -120,10 +99,7 @@ public final class IKESAManager {
     @discardableResult
     public func removeRunning(_ tunnel: TunnelID, now: IKEInstant) -> Bool {
         guard let i = table.peerIndex(of: tunnel) else { return false }
-        reinitiateAt[i] = nil
-        recreateChildAt[i] = nil
-        duplicates.forget(peerIndex: i)
-        let peerSessions = table.sessions.filter { $0.value.peerIndex == i }.map(\.key).sorted()
+        let peerSessions = table.sessionIDs(ofPeer: i)
         for id in peerSessions {
             // One Delete of the IKE SA (RFC 7296 §1.4.1), so the peer drops it now rather than
             // after its liveness checks; the session is forgotten, so it is not retransmitted.
@@ -132,30 +108,30 @@ public final class IKESAManager {
                 while let d = table.withSession(id, { $0.pollTransmit() }) ?? nil { outbox.append(d) }
             }
             sessionStoppedBeingHalfOpen(id)
-            removeChildren(of: id, tunnel: tunnel)
+            removeChildren(of: id)
         }
-        _ = table.retirePeer(i)
-        reauth.forget(peerIndex: i, sessions: peerSessions)
-        for id in peerSessions { duplicates.forget(id) }
+        forgotten(table.retirePeer(i))
         log(.info, "peer removed", ["peer": "\(tunnel)", "sessions": "\(peerSessions.count)"])
         return true
     }
 
     func initiate(peerIndex i: Int, now: IKEInstant) {
-        let peer = table.peers[i]
-        reinitiateAt[i] = nil
+        let peer = table[peer: i].peer
+        table.timers[.reinitiate(peer: i)] = nil
         do {
             let s = try factory.makeSession(for: peer, initiator: true)
-            let id = table.addSession(s, peerIndex: i)
+            let id = table.addSession(s, peerIndex: i, createdHere: true)
             log(.info, "initiating IKE SA", ["peer": "\(peer.name)", "remote": "\(peer.remote)"])
             actions.append(.initiated(peer.tunnel, now))
             _ = table.withSession(id) { $0.start(now: now) }
             drain(id, now: now)
         } catch {
             log(.error, "cannot create IKE session", ["peer": "\(peer.name)", "reason": "\(error.message)"])
-            reinitiateAt[i] = now.adding(seconds: reinitiateDelaySeconds)
+            table.timers[.reinitiate(peer: i)] = now.adding(seconds: reinitiateDelaySeconds)
         }
     }
+
+    // MARK: Datagrams
 
     /// What arrived on an IKE port that is not an IKE message (RFC 3948: ESP in UDP and
     /// NAT-keepalives share port 4500); counted, nothing else.
@@ -190,14 +166,13 @@ public final class IKESAManager {
             _ = table.withSession(id) { $0.receive(datagram, now: now) }
             drain(id, now: now)
         case .newSA(let peerIndex):
-            let peer = table.peers[peerIndex]
+            let peer = table[peer: peerIndex].peer
             guard case .proceed(let ticket) = admit(datagram, peer: peer.name, now: now) else { return }
             do {
                 let s = try factory.makeSession(for: peer, initiator: false)
                 let key = IKESATable.HalfOpenKey(address: datagram.source.address, initiatorSPI: route.initiatorSPI)
-                let id = table.addSession(s, peerIndex: peerIndex, halfOpen: key)
-                reauth.responders.insert(id)
-                if let ticket { admission?.hold(ticket, for: id) }
+                let id = table.addSession(s, peerIndex: peerIndex, createdHere: false, halfOpen: key)
+                table.sessions[id]?.admissionTicket = ticket
                 log(.info, "IKE SA requested by peer", [
                     "peer": "\(peer.name)", "from": "\(datagram.source)", "spi": "\(SPIText.ike(route.initiatorSPI))_i",
                 ])
@@ -217,7 +192,7 @@ public final class IKESAManager {
                 // A peer whose underlay address is not the one the topology names shows up here.
                 let held = unknownSources.takeSuppressed()
                 log(.notice, "IKE from an address that is no configured peer: dropped (check the peer's underlay address or NAT)",
-                              held > 0 ? metadata.merging(["suppressed_since_last": "\(held)"]) { a, _ in a } : metadata)
+                    held > 0 ? metadata.merging(["suppressed_since_last": "\(held)"]) { a, _ in a } : metadata)
             } else {
                 log(.debug, "dropped datagram from an unknown peer", metadata)
             }
@@ -230,14 +205,16 @@ public final class IKESAManager {
         }
     }
 
+    // MARK: Commands
+
     /// An operator's command for one peer's tunnel, applied to each of its live sessions;
     /// nil when at least one took it, otherwise why not (unknown peer, nothing established).
     public func perform(_ command: SessionCommand, tunnel: TunnelID, now: IKEInstant) -> String? {
         let name = tunnel.peer
-        guard let index = table.peers.firstIndex(where: { $0.tunnel == tunnel }) else {
-            return "no tunnel to '\(name)' on this node (peers: \(table.peers.map(\.name).joined(separator: ", ")))"
+        guard let index = table.peers.firstIndex(where: { $0.peer.tunnel == tunnel }) else {
+            return "no tunnel to '\(name)' on this node (peers: \(table.peers.map(\.peer.name).joined(separator: ", ")))"
         }
-        let live = table.sessions.filter { $0.value.peerIndex == index && !$0.value.finished }.map(\.key).sorted()
+        let live = table.sessionIDs(ofPeer: index) { !$0.finished }
         var done = false
         for id in live {
             if table.withSession(id, { $0.perform(command, now: now) }) == true { done = true }
@@ -251,9 +228,9 @@ public final class IKESAManager {
     /// answers (or timeouts) finish them as usual, and no peer is re-initiated afterwards.
     public func closeAll(now: IKEInstant) -> Int {
         shuttingDown = true
-        reinitiateAt = [:]
-        recreateChildAt = [:]
-        duplicates = DuplicateIKESABook()
+        table.timers.removeAll { $0.peer != nil }
+        for p in table.peers.indices { table[peer: p].peerLosers = [:] }
+        for (id, e) in table.sessions where e.closing { table.sessions[id]?.closing = false }
         let live = table.sessions.filter { !$0.value.finished }.map(\.key).sorted()
         for id in live {
             _ = table.withSession(id) { $0.close(now: now) }
@@ -262,29 +239,36 @@ public final class IKESAManager {
         return liveSessionCount
     }
 
-    /// Calls `timeout(now:)` on every session whose deadline has passed, re-initiates where
-    /// the pause is over, and forgets finished sessions.
+    // MARK: Time
+
+    /// Calls `timeout(now:)` on every session whose deadline has passed, fires the endpoint's
+    /// own timers that are due (in `IKEEndpointTimer` order), and forgets finished sessions.
     public func fireTimers(now: IKEInstant) {
         for (id, entry) in table.sessions {
             guard let d = entry.session.nextDeadline, d <= now else { continue }
             _ = table.withSession(id) { $0.timeout(now: now) }
             drain(id, now: now)
         }
-        for (i, at) in reinitiateAt where at <= now { initiate(peerIndex: i, now: now) }
-        reauthenticationTimers(now: now)
-        childRecreationTimers(now: now)
-        duplicateTimers(now: now)
-        for id in table.reap() {
-            sessionStoppedBeingHalfOpen(id)
-            reauth.forget(id)
-            duplicates.forget(id)
+        for timer in table.timers.due(at: now) {
+            // An earlier one may have moved or cancelled it.
+            guard let at = table.timers[timer], at <= now else { continue }
+            table.timers[timer] = nil
+            switch timer {
+            case .reinitiate(let p): initiate(peerIndex: p, now: now)
+            case .deferredOutbound(let s): deferredOutboundDue(s)
+            case .reauthenticationRetry(let p): reauthenticationRetryDue(peerIndex: p, now: now)
+            case .recreateChild(let p): recreateChild(peerIndex: p, now: now)
+            case .duplicateCheck(let p): reduceDuplicates(peerIndex: p, now: now)
+            }
         }
+        let reaped = table.reapable
+        for id in reaped { sessionStoppedBeingHalfOpen(id) }
+        forgotten(table.forget(reaped))
     }
 
-    /// The earliest deadline of any session or pending re-initiation.
+    /// The earliest deadline of any session or of the endpoint's own timers.
     public var nextDeadline: IKEInstant? {
-        (table.sessions.values.compactMap(\.session.nextDeadline) + reinitiateAt.values + reauth.deadlines
-            + recreateChildAt.values + duplicates.checkAt.values).min()
+        (table.sessions.values.compactMap(\.session.nextDeadline) + [table.timers.next].compactMap { $0 }).min()
     }
 
     /// Everything the sessions want sent, in order; empties the queue.
@@ -313,6 +297,8 @@ public final class IKESAManager {
         peers.first { $0.addresses.contains(address) }?.name ?? "?"
     }
 
+    // MARK: Sessions' events
+
     func drain(_ id: IKESATable.SessionID, now: IKEInstant) {
         while let d = table.withSession(id, { $0.pollTransmit() }) ?? nil {
             if d.isNATKeepalive {
@@ -324,14 +310,14 @@ public final class IKESAManager {
         }
         if let spis = table.sessions[id]?.session.localIKESPIs { table.sync(spis: spis, of: id) }
         guard let peerIndex = table.sessions[id]?.peerIndex else { return }
-        let peer = table.peers[peerIndex]
+        let peer = table[peer: peerIndex].peer
         var childDeleted = false
         var saChanged = false
         while let polled = table.withSession(id, { $0.pollEvent() }) ?? nil {
             // §2.8.3: a peer's new IKE SA may have to wait before it carries outbound traffic,
             // and must carry it before any older SA of the peer loses a Child SA.
             let e = beforeApplying(polled, session: id, peerIndex: peerIndex, now: now)
-            apply(e, tunnel: peer.tunnel)
+            apply(e, peerIndex: peerIndex)
             var report = true
             switch e {
             case .ikeSAEstablished, .ikeSARekeyed, .childSAReady, .childSADeleted, .initialContact, .ikeSAFailed, .ikeSADeleted:
@@ -340,16 +326,16 @@ public final class IKESAManager {
             }
             switch e {
             case .ikeSAEstablished(let spiI, let spiR, _, _, _, _):
-                reinitiateAt[peerIndex] = nil
-                reauth.spis[id] = (spiI, spiR)
+                table.timers[.reinitiate(peer: peerIndex)] = nil
+                table.sessions[id]?.established = IKESATable.EstablishedSPIs(initiator: spiI, responder: spiR)
                 sessionStoppedBeingHalfOpen(id)
             case .ikeSARekeyed(let spiI, let spiR, _, _, _):
-                reauth.spis[id] = (spiI, spiR)
+                table.sessions[id]?.established = IKESATable.EstablishedSPIs(initiator: spiI, responder: spiR)
             case .childSAReady(let sa):
-                liveChildren[id, default: [:]][sa.inboundSPI] = sa.outboundSPI
+                table.sessions[id]?.children[sa.inboundSPI] = sa.outboundSPI
                 reauthenticationChildReady(id, peerIndex: peerIndex, now: now)
             case .childSADeleted(let inbound, _):
-                liveChildren[id]?[inbound] = nil
+                table.sessions[id]?.children[inbound] = nil
                 childDeleted = true
             case .initialContact:
                 dropStaleSessions(of: peerIndex, keeping: id)
@@ -360,16 +346,17 @@ public final class IKESAManager {
                 // §2.8.3: an old SA gone while a newer one carries the tunnel is no tunnel-down.
                 let outcome = reauthenticationEnded(id, event: e, peerIndex: peerIndex, now: now)
                 if outcome.carriedOn { report = false }
-                removeChildren(of: id, tunnel: peer.tunnel)
-                table.markFinished(id)
+                removeChildren(of: id)
+                table.sessions[id]?.finished = true
                 sessionStoppedBeingHalfOpen(id)
                 if let replaced = outcome.report {
-                    apply(replaced, tunnel: peer.tunnel)
+                    apply(replaced, peerIndex: peerIndex)
                     actions.append(.report(replaced, peer.tunnel))
                 }
-                if peer.initiator && !shuttingDown && table.liveSessions(ofPeer: peerIndex) == 0 && reinitiateAt[peerIndex] == nil {
+                if peer.initiator && !shuttingDown && table.liveSessions(ofPeer: peerIndex) == 0
+                    && table.timers[.reinitiate(peer: peerIndex)] == nil {
                     // Wait before trying again, unless the peer opens one first.
-                    reinitiateAt[peerIndex] = now.adding(seconds: reinitiateDelaySeconds)
+                    table.timers[.reinitiate(peer: peerIndex)] = now.adding(seconds: reinitiateDelaySeconds)
                 }
             default: break
             }
@@ -383,10 +370,14 @@ public final class IKESAManager {
     /// RFC 7296 §1.4.1: the Child SAs of an IKE SA that is gone (deleted, failed, stale, its
     /// peer removed) leave the data plane with it, and each is reported, so every child-up has
     /// its child-down (status, metrics, systemd).
-    func removeChildren(of id: IKESATable.SessionID, tunnel: TunnelID) {
-        for (inbound, outbound) in (liveChildren.removeValue(forKey: id) ?? [:]).sorted(by: { $0.key < $1.key }) {
+    func removeChildren(of id: IKESATable.SessionID) {
+        guard let peerIndex = table.sessions[id]?.peerIndex else { return }
+        let tunnel = table[peer: peerIndex].peer.tunnel
+        let children = table.sessions[id]?.children ?? [:]
+        table.sessions[id]?.children = [:]
+        for (inbound, outbound) in children.sorted(by: { $0.key < $1.key }) {
             let deleted = IKEEvent.childSADeleted(inboundSPI: inbound, outboundSPI: outbound)
-            apply(deleted, tunnel: tunnel)
+            apply(deleted, peerIndex: peerIndex)
             actions.append(.report(deleted, tunnel))
         }
     }
@@ -398,20 +389,18 @@ public final class IKESAManager {
     // SA: it crossed the peer's (both ends initiated at once), the peer may hold its responder
     // half, and it either completes (a duplicate, reduced to one later) or times out.
     private func dropStaleSessions(of peerIndex: Int, keeping id: IKESATable.SessionID) {
-        let tunnel = table.peers[peerIndex].tunnel
-        for old in table.sessionIDs(ofPeer: peerIndex, except: id)
-        where reauth.spis[old] != nil || reauth.responders.contains(old) || table.sessions[old]?.finished == true {
-            removeChildren(of: old, tunnel: tunnel)
+        let tunnel = table[peer: peerIndex].peer.tunnel
+        for old in table.sessionIDs(ofPeer: peerIndex, except: id, where: { $0.isEstablished || !$0.createdHere || $0.finished }) {
+            removeChildren(of: old)
             sessionStoppedBeingHalfOpen(old)
-            table.remove(old)
-            reauth.forget(old)
-            duplicates.forget(old)
+            forgotten(table.forget([old]))
             log(.info, "dropped a stale IKE SA: the peer restarted", ["peer": "\(tunnel)"])
         }
     }
 
     /// The log line of an event and what the data plane must do about it.
-    func apply(_ event: IKEEvent, tunnel peer: TunnelID) {
+    func apply(_ event: IKEEvent, peerIndex: Int) {
+        let peer = table[peer: peerIndex].peer.tunnel
         switch event {
         case .ikeSAEstablished(let spiI, let spiR, let proposal, let peerIdentity, let local, let remote):
             log(.info, "IKE SA established", [
@@ -424,10 +413,10 @@ public final class IKESAManager {
                 "enc": "\(AlgorithmText.encryption(sa.encryption))",
                 "integ": "\(sa.integrity.map(AlgorithmText.integrity) ?? "none")",
             ])
-            if sa.activateOutbound { currentOutbound[peer] = sa.inboundSPI }
+            if sa.activateOutbound { table[peer: peerIndex].currentOutbound = sa.inboundSPI }
             actions.append(.installChildSA(sa, peer))
         case .childSADeleted(let inbound, let outbound):
-            if currentOutbound[peer] == inbound { currentOutbound[peer] = nil }
+            if table[peer: peerIndex].currentOutbound == inbound { table[peer: peerIndex].currentOutbound = nil }
             actions.append(.deleteChildSA(inboundSPI: inbound, outboundSPI: outbound, peer))
         case .ikeSAFailed(let f):
             var metadata: [String: String] = [
@@ -444,7 +433,7 @@ public final class IKESAManager {
                 "old_spi": "\(SPIText.ike(oldI))_i \(SPIText.ike(oldR))_r", "proposal": "\(proposal)",
             ])
         case .childSAOutboundActivated(let inbound, let outbound):
-            currentOutbound[peer] = inbound
+            table[peer: peerIndex].currentOutbound = inbound
             actions.append(.activateOutbound(inboundSPI: inbound, outboundSPI: outbound, peer))
         case .deadPeer(let action):
             log(.warning, "peer is not answering", ["peer": "\(peer)", "action": "\(action.rawValue)"])
@@ -463,5 +452,40 @@ public final class IKESAManager {
             ])
             actions.append(.followPeerEndpoint(inboundSPIs: spis, remote, peer))
         }
+    }
+}
+
+// MARK: Reading the table (status, tests)
+
+/// What the endpoint holds for one IKE SA.
+public struct IKESAView: Hashable, Sendable {
+    public var tunnel: TunnelID
+    /// This end sent its IKE_SA_INIT.
+    public var createdHere: Bool
+    /// It failed or was deleted and waits to be reaped.
+    public var finished: Bool
+    /// (initiator SPI, responder SPI) once established.
+    public var spis: [UInt64]?
+    /// Child SAs it has in the data plane.
+    public var children: Int
+}
+
+extension IKESAManager {
+    /// Every IKE SA in the table, oldest first.
+    public var ikeSAs: [IKESAView] {
+        table.sessions.keys.sorted().compactMap { id in
+            guard let e = table.sessions[id] else { return nil }
+            return IKESAView(tunnel: table[peer: e.peerIndex].peer.tunnel, createdHere: e.createdHere, finished: e.finished,
+                             spis: e.established.map { [$0.initiator, $0.responder] }, children: e.children.count)
+        }
+    }
+
+    /// Tunnels that lost their last Child SA and when the endpoint builds each again.
+    public var childRecreations: [TunnelID: IKEInstant] {
+        var out: [TunnelID: IKEInstant] = [:]
+        for p in table.peers.indices {
+            if let at = table.timers[.recreateChild(peer: p)] { out[table[peer: p].peer.tunnel] = at }
+        }
+        return out
     }
 }

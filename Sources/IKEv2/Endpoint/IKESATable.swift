@@ -1,18 +1,76 @@
+// RFC 7296 §2.6 (SPIs name an IKE SA; the responder's is zero in the first IKE_SA_INIT request),
+// §2.8/§2.8.3 (several IKE SAs with one peer during a rekey or reauthentication).
 import NetTypes
 
-/// The node's peers, their live sessions (one per IKE SA), and the index that routes a
-/// datagram to a session by (SPI, peer address). Each session reports the SPIs it answers to
-/// (`IKESessionDriving.localIKESPIs`); half-open responder sessions are also found by (peer
-/// address, initiator SPI), which is how a retransmitted IKE_SA_INIT request (responder SPI
-/// still zero) finds its session.
+/// Every IKE SA of the node in one table, whatever created it (our IKE_SA_INIT, the peer's, a
+/// reauthentication, a duplicate), with everything the endpoint knows of each in one entry;
+/// the node's peers with what the endpoint knows per peer; the endpoint's named timers; and the
+/// indices that route a datagram to an IKE SA by (SPI, peer address). Forgetting an IKE SA is
+/// one call that removes its entry, its indices, its timers and every reference a peer holds.
 struct IKESATable {
     typealias SessionID = Int
 
+    /// One IKE SA (one session).
     struct Entry {
         var peerIndex: Int
         var session: any IKESessionDriving
+        /// This end sent its IKE_SA_INIT (false: the peer's request created it).
+        let createdHere: Bool
         /// Set once the session reported failure or deletion; reaped when it has no deadline.
         var finished = false
+        /// (initiator SPI, responder SPI) once established, kept through IKE SA rekeys: both
+        /// ends know both, which is what the duplicate rule and the reports compare.
+        var established: EstablishedSPIs?
+        /// Child SAs in the data plane and not yet deleted (inbound → outbound SPI): an IKE SA
+        /// that dies without deleting them (DPD, retransmission timeout) must not leave them
+        /// installed, nor its tunnel up.
+        var children: [UInt32: UInt32] = [:]
+        /// A Child SA installed with its outbound half idle (the peer's reauthentication,
+        /// §2.8.3); the `.deferredOutbound` timer says when it carries outbound traffic anyway.
+        var deferredOutbound: ChildSPIs?
+        /// This end asked to delete it (a reauthentication's old SA, a duplicate's loser): it
+        /// takes no part in the duplicate rule, whatever the Delete's answer takes.
+        var closing = false
+        /// The admission ticket it holds while half-open (RFC 8019).
+        var admissionTicket: IKEAdmissionTicket?
+        /// Our SPIs it answers to, and its half-open key: the indices that lead here.
+        fileprivate var spis: Set<UInt64> = []
+        fileprivate var halfOpen: HalfOpenKey?
+
+        var isEstablished: Bool { established != nil }
+    }
+
+    struct EstablishedSPIs: Hashable {
+        var initiator: UInt64
+        var responder: UInt64
+    }
+
+    struct ChildSPIs: Hashable {
+        var inbound: UInt32
+        var outbound: UInt32
+    }
+
+    /// One configured peer (one tunnel).
+    struct PeerEntry {
+        var peer: IKETunnelPeer
+        /// Removed by `viaduct apply`; the slot stays so indices stay valid.
+        var retired = false
+        /// The Child SA (inbound SPI) carrying the tunnel's outbound traffic, as last told to
+        /// the data plane; a duplicate's removal moves it to the surviving IKE SA first.
+        var currentOutbound: UInt32?
+        /// Our reauthentication under way (§2.8.3): `old` is replaced by the new session `new`.
+        var reauthentication: Reauthentication?
+        /// The IKE SA a failed reauthentication tries again to replace (when: the
+        /// `.reauthenticationRetry` timer).
+        var reauthenticationRetry: SessionID?
+        /// Losing duplicate IKE SAs the peer created (its to delete), with when we delete them
+        /// ourselves if it has not: a peer without the rule (e.g. strongSwan) never would.
+        var peerLosers: [SessionID: IKEInstant] = [:]
+    }
+
+    struct Reauthentication: Hashable {
+        var old: SessionID
+        var new: SessionID
     }
 
     struct HalfOpenKey: Hashable {
@@ -28,48 +86,61 @@ struct IKESATable {
         case unknownSPI
     }
 
-    /// Indexed by peer index; a removed peer keeps its slot (so indices stay valid) and is
-    /// listed in `retired`.
-    private(set) var peers: [IKETunnelPeer] = []
-    private(set) var retired: Set<Int> = []
-    private(set) var sessions: [SessionID: Entry] = [:]
+    private(set) var peers: [PeerEntry] = []
+    var sessions: [SessionID: Entry] = [:]
+    var timers = IKETimerTable<IKEEndpointTimer>()
     private var nextID: SessionID = 0
     private var bySPI: [UInt64: SessionID] = [:]
-    private var spisOf: [SessionID: Set<UInt64>] = [:]
     private var byHalfOpen: [HalfOpenKey: SessionID] = [:]
     private var byAddress: [[UInt8]: Int] = [:]
 
+    // MARK: Peers
+
     mutating func addPeer(_ peer: IKETunnelPeer) -> Int {
-        peers.append(peer)
+        peers.append(PeerEntry(peer: peer))
         for a in peer.addresses where byAddress[a] == nil { byAddress[a] = peers.count - 1 }
         return peers.count - 1
     }
 
-    /// Forgets a peer (`viaduct apply` removed it): its addresses stop routing to it and its
-    /// sessions are dropped. Returns the dropped sessions.
-    mutating func retirePeer(_ index: Int) -> [SessionID] {
-        guard peers.indices.contains(index), !retired.contains(index) else { return [] }
-        retired.insert(index)
+    subscript(peer index: Int) -> PeerEntry {
+        get { peers[index] }
+        set { peers[index] = newValue }
+    }
+
+    func isRetired(_ index: Int) -> Bool { peers[index].retired }
+
+    /// Indices of the peers not removed, in the order they were added.
+    var livePeerIndices: [Int] { peers.indices.filter { !peers[$0].retired } }
+
+    /// Forgets a peer (`viaduct apply` removed it): its addresses stop routing to it, its
+    /// timers stop and its sessions are dropped. Returns the dropped sessions' entries.
+    mutating func retirePeer(_ index: Int) -> [Entry] {
+        guard peers.indices.contains(index), !peers[index].retired else { return [] }
+        peers[index].retired = true
+        peers[index].reauthentication = nil
+        peers[index].reauthenticationRetry = nil
+        peers[index].peerLosers = [:]
+        timers.removeAll { $0.peer == index }
         byAddress = byAddress.filter { $0.value != index }
         // Another live peer may share an address with the retired one.
-        for (i, p) in peers.enumerated() where !retired.contains(i) {
-            for a in p.addresses where byAddress[a] == nil { byAddress[a] = i }
+        for (i, p) in peers.enumerated() where !p.retired {
+            for a in p.peer.addresses where byAddress[a] == nil { byAddress[a] = i }
         }
-        let dropped = sessions.filter { $0.value.peerIndex == index }.map(\.key)
-        forget(dropped)
-        return dropped
+        return forget(sessions.filter { $0.value.peerIndex == index }.map(\.key))
     }
 
     /// The index of the live (not retired) peer of `tunnel`.
     func peerIndex(of tunnel: TunnelID) -> Int? {
-        peers.indices.first { peers[$0].tunnel == tunnel && !retired.contains($0) }
+        peers.indices.first { peers[$0].peer.tunnel == tunnel && !peers[$0].retired }
     }
 
-    mutating func addSession(_ session: any IKESessionDriving, peerIndex: Int,
+    // MARK: IKE SAs
+
+    mutating func addSession(_ session: any IKESessionDriving, peerIndex: Int, createdHere: Bool,
                              halfOpen: HalfOpenKey? = nil) -> SessionID {
         let id = nextID
         nextID += 1
-        sessions[id] = Entry(peerIndex: peerIndex, session: session)
+        sessions[id] = Entry(peerIndex: peerIndex, session: session, createdHere: createdHere, halfOpen: halfOpen)
         if let halfOpen { byHalfOpen[halfOpen] = id }
         return id
     }
@@ -77,17 +148,12 @@ struct IKESATable {
     /// Makes exactly `spis` route to the session (RFC 7296 §2.18: an IKE SA rekey adds a new
     /// SPI before anything was sent with it, and the replaced SA's goes once it is deleted).
     mutating func sync(spis: [UInt64], of id: SessionID) {
-        guard !spis.isEmpty else { return }  // none chosen yet (a responder before IKE_SA_INIT)
+        guard !spis.isEmpty, let old = sessions[id]?.spis else { return }  // none chosen yet
         let now = Set(spis)
-        for old in spisOf[id] ?? [] where !now.contains(old) && bySPI[old] == id { bySPI[old] = nil }
+        guard now != old else { return }
+        for spi in old where !now.contains(spi) && bySPI[spi] == id { bySPI[spi] = nil }
         for spi in now { bySPI[spi] = id }
-        spisOf[id] = now
-    }
-
-    /// Forgets a session at once, deadlines or not, with its SPIs (its peer restarted:
-    /// INITIAL_CONTACT, so it no longer knows this SA).
-    mutating func remove(_ id: SessionID) {
-        forget([id])
+        sessions[id]?.spis = now
     }
 
     func route(_ route: IKEMessageRoute, from address: [UInt8]) -> Lookup {
@@ -95,7 +161,7 @@ struct IKESATable {
         let ours = route.receiverSPI
         if ours != 0, let id = bySPI[ours], let e = sessions[id] {
             // SPIs are not secrets; the peer's address is the filter.
-            return peers[e.peerIndex].addresses.contains(address) ? .session(id) : .unknownSPI
+            return peers[e.peerIndex].peer.addresses.contains(address) ? .session(id) : .unknownSPI
         }
         if route.isNewSARequest {
             if let id = byHalfOpen[HalfOpenKey(address: address, initiatorSPI: route.initiatorSPI)], sessions[id] != nil {
@@ -113,34 +179,95 @@ struct IKESATable {
         return result
     }
 
-    mutating func markFinished(_ id: SessionID) { sessions[id]?.finished = true }
-
-    /// Forgets finished sessions that have nothing left to do, and their SPIs.
-    mutating func reap() -> [SessionID] {
-        let dead = sessions.filter { $0.value.finished && $0.value.session.nextDeadline == nil }.map(\.key)
-        guard !dead.isEmpty else { return [] }
-        forget(dead)
-        return dead
+    /// Finished sessions that have nothing left to do.
+    var reapable: [SessionID] {
+        sessions.filter { $0.value.finished && $0.value.session.nextDeadline == nil }.map(\.key).sorted()
     }
 
-    /// Drops sessions with every index that leads to them (SPIs, half-open keys).
-    private mutating func forget(_ ids: [SessionID]) {
+    /// Drops sessions with everything that leads to them or names them (SPIs, half-open keys,
+    /// timers, a peer's reauthentication or duplicate books); returns their last entries.
+    @discardableResult
+    mutating func forget(_ ids: [SessionID]) -> [Entry] {
         let gone = Set(ids)
-        for id in ids {
-            sessions[id] = nil
-            spisOf[id] = nil
+        var dropped: [Entry] = []
+        for id in ids.sorted() {
+            guard let e = sessions.removeValue(forKey: id) else { continue }
+            dropped.append(e)
+            for spi in e.spis where bySPI[spi] == id { bySPI[spi] = nil }
+            if let h = e.halfOpen, byHalfOpen[h] == id { byHalfOpen[h] = nil }
+            timers[.deferredOutbound(session: id)] = nil
         }
-        bySPI = bySPI.filter { !gone.contains($0.value) }
-        byHalfOpen = byHalfOpen.filter { !gone.contains($0.value) }
+        for p in peers.indices {
+            if let r = peers[p].reauthentication, gone.contains(r.old) || gone.contains(r.new) { peers[p].reauthentication = nil }
+            if let r = peers[p].reauthenticationRetry, gone.contains(r) {
+                peers[p].reauthenticationRetry = nil
+                timers[.reauthenticationRetry(peer: p)] = nil
+            }
+            for id in gone { peers[p].peerLosers[id] = nil }
+        }
+        return dropped
     }
 
-    /// Sessions of a peer other than `id`, finished or not.
-    func sessionIDs(ofPeer index: Int, except id: SessionID) -> [SessionID] {
-        sessions.filter { $0.value.peerIndex == index && $0.key != id }.map(\.key).sorted()
+    /// The peer's sessions, oldest first; `except` left out.
+    func sessionIDs(ofPeer index: Int, except id: SessionID? = nil, where include: (Entry) -> Bool = { _ in true }) -> [SessionID] {
+        sessions.filter { $0.value.peerIndex == index && $0.key != id && include($0.value) }.map(\.key).sorted()
     }
 
     /// Live (unfinished) sessions of a peer.
     func liveSessions(ofPeer index: Int) -> Int {
         sessions.values.filter { $0.peerIndex == index && !$0.finished }.count
+    }
+}
+
+/// The endpoint's own deadlines (each session keeps its own: retransmission, DPD, rekey), one
+/// named timer per key as in quinn's `TimerTable`. They fire in this order, then by index.
+enum IKEEndpointTimer: Hashable, Comparable {
+    /// An initiator peer opens a new IKE SA after the last one failed or was deleted.
+    case reinitiate(peer: Int)
+    /// A peer's new IKE SA carries outbound traffic even though the peer kept its old one.
+    case deferredOutbound(session: Int)
+    /// A failed reauthentication is tried again.
+    case reauthenticationRetry(peer: Int)
+    /// A tunnel without a Child SA is built again.
+    case recreateChild(peer: Int)
+    /// Duplicate IKE SAs of a peer are reduced to one.
+    case duplicateCheck(peer: Int)
+
+    var peer: Int? {
+        switch self {
+        case .reinitiate(let p), .reauthenticationRetry(let p), .recreateChild(let p), .duplicateCheck(let p): p
+        case .deferredOutbound: nil
+        }
+    }
+
+    private var order: (Int, Int) {
+        switch self {
+        case .reinitiate(let p): (0, p)
+        case .deferredOutbound(let s): (1, s)
+        case .reauthenticationRetry(let p): (2, p)
+        case .recreateChild(let p): (3, p)
+        case .duplicateCheck(let p): (4, p)
+        }
+    }
+
+    static func < (a: Self, b: Self) -> Bool { a.order < b.order }
+}
+
+/// Named deadlines; the next one is their minimum.
+struct IKETimerTable<Key: Hashable & Comparable> {
+    private var deadlines: [Key: IKEInstant] = [:]
+
+    subscript(_ key: Key) -> IKEInstant? {
+        get { deadlines[key] }
+        set { deadlines[key] = newValue }
+    }
+
+    var next: IKEInstant? { deadlines.values.min() }
+
+    /// The timers due at `now`, in key order.
+    func due(at now: IKEInstant) -> [Key] { deadlines.filter { $0.value <= now }.map(\.key).sorted() }
+
+    mutating func removeAll(where shouldRemove: (Key) -> Bool) {
+        deadlines = deadlines.filter { !shouldRemove($0.key) }
     }
 }
