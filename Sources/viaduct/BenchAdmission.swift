@@ -3,6 +3,7 @@ import Crypto
 import CryptoCore
 import Daemon
 import IKEv2
+import Tools
 import Topology
 
 /// `viaduct bench admission`: what the responder's admission gate costs per IKE_SA_INIT it

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import IKEv2
+import Tools
 import Topology
 
 /// `viaduct bench flood`: the IKE_SA_INIT flood of the DoS scenario. Thin: parsing and

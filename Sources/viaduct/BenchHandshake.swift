@@ -3,6 +3,7 @@ import Crypto
 import Daemon
 import Foundation
 import Synchronization
+import Tools
 import Topology
 
 /// `viaduct bench handshake`: IKE_SA + first Child SA setups per second between two in-process

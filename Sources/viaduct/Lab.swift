@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import Tools
 import Topology
 
 /// `viaduct lab up|status|down FILE`: a whole topology on one machine, in network namespaces.

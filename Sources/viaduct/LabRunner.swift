@@ -1,6 +1,7 @@
 import Daemon
 import Foundation
 import Glibc
+import Tools
 import Topology
 
 /// Executes a `LabPlan` on this machine: namespaces and links with `ip`, a PKI with `viaduct

@@ -3,6 +3,7 @@ import CryptoCore
 @testable import Daemon
 import IKEv2
 import Testing
+@testable import Tools
 import Topology
 
 /// RFC 7296 §2.8.3 through two `DaemonCore`s driving real engines, datagrams handed across in

@@ -2,6 +2,7 @@
 // nonces (RFC 8019 §2: the attacker's cheapest way to make a responder work).
 import Crypto
 import CryptoCore
+import Daemon
 import IKEv2
 
 /// One well-formed IKE_SA_INIT request, encoded once, whose initiator SPI (octets 0..<8) and

@@ -3,6 +3,7 @@ import CryptoCore
 @testable import Daemon
 import IKEv2
 import Testing
+@testable import Tools
 
 /// The flood generator's requests are well-formed and fresh, and its bounds hold before any
 /// packet is sent (no socket is opened here).
