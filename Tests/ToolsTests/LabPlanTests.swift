@@ -41,4 +41,26 @@ import Topology
         let conf = lab.birdConfig(for: a, bgpInclude: "/x/a.conf")
         #expect(conf.contains("router id 192.0.2.1;") && conf.contains("include \"/x/a.conf\";") && conf.contains("interface \"lan0\""))
     }
+
+    /// What `lab up` and `lab status` print for a lab whose daemons do not answer (here: no
+    /// lab at all, so nothing is touched).
+    @Test func summaryAndStatusNameEveryGatewayWithoutADaemon() throws {
+        let l = TopologyLoader.load(yaml: Self.topology, file: "lab-test.yaml")
+        let t = try #require(l.topology)
+        let plans = LabRunner.plans(t, links: l.links)
+        #expect(plans.keys.sorted() == ["a", "b"])
+        let lab = try LabPlan.make(t, name: "lab-test", plans: plans).get()
+        let dir = "/nonexistent/viaduct-lab-test"
+        let runner = LabRunner(plan: lab, plans: plans, dir: dir, viaduct: "viaduct")
+        #expect(!runner.isUpAndWhole() && runner.startedGateways().isEmpty)
+        let summary = runner.summary(file: "lab-test.yaml")
+        #expect(summary.first == "note: c is not managed by Viaduct (managed: false): not built; its tunnels stay down")
+        #expect(summary.contains("lab lab-test is up in \(dir):"))
+        #expect(summary.contains("  a: namespace vdl-a, 0/0 tunnels up, host vdl-a-host (198.18.1.10), BIRD"))
+        #expect(summary.contains("  ip netns exec vdl-a-host ping -c 3 198.18.2.10      # a's host to b's, through the tunnel"))
+        #expect(summary.last == "  viaduct lab down lab-test.yaml")
+        let status = runner.statusReport()
+        #expect(status.hasPrefix("== a (namespace vdl-a)\n  the daemon is not answering on \(dir)/a.sock: "))
+        #expect(status.contains("\nBIRD:\n(BIRD is not answering on \(dir)/a.bird.ctl)\n"))
+    }
 }
