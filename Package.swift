@@ -48,7 +48,7 @@ let package = Package(
         ]),
 
         // Tools: the namespace lab, benchmarks and the flood generator; not in the daemon.
-        .target(name: "Tools", dependencies: ["Daemon", "IKEv2", "Crypto", "CryptoCore", "ESP", "Topology"]),
+        .target(name: "Tools", dependencies: ["Daemon", "IKEv2", "Crypto", "CryptoCore", "ESP", "Dataplane", "KernelModel", "Netlink", "Reconciler", "Topology"]),
 
         // App.
         // `git describe` of the checkout, for --version, the first log line, status and metrics.

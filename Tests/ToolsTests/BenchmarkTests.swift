@@ -1,5 +1,6 @@
 import CryptoCore
 import IKEv2
+import KernelModel
 import Testing
 @testable import Tools
 
@@ -23,5 +24,20 @@ struct BenchmarkTests {
         let r = try AdmissionBenchmark.measure(count: 32, proposal: proposal, group: .ecp384)
         #expect(r.requests == 32 && r.cookiesSent == 32 && r.admitted == 32)
         #expect(r.sourcesRemembered == 16 && r.keyExchanges == 1)
+    }
+
+    @Test func applyBenchmarkDesiresOneInterfaceAddressAndRoutePerSpoke() throws {
+        let userspace = try ApplyBenchmark.desired(peers: 3, shape: .userspace)
+        let kernel = try ApplyBenchmark.desired(peers: 3, shape: .kernel)
+        #expect(userspace.links.count == 3 && userspace.addresses.count == 3 && userspace.routes.count == 3)
+        // The userspace shape carries the kernel shape's route-based policies, so every kind is counted.
+        #expect(!userspace.policies.isEmpty && userspace.policies == kernel.policies)
+    }
+
+    @Test func dataplaneBenchmarkReadsIperf3JSON() {
+        let json = #"{"end": {"sum_sent": {"retransmits": 14}, "sum_received": {"bits_per_second": 1.5e9}}}"#
+        #expect(DataplaneBenchmark.retransmits(json) == 14)
+        #expect(DataplaneBenchmark.receivedBitsPerSecond(json) == 1.5e9)
+        #expect(DataplaneBenchmark.retransmits("not json") == nil && DataplaneBenchmark.receivedBitsPerSecond("{}") == 0)
     }
 }

@@ -12,13 +12,8 @@ public enum PlanBenchmark {
         public var planTimes: [Duration] = []
     }
 
-    /// The generated topology did not load: its diagnostics (a bug in the generator).
-    public struct InvalidTopology: Error, Sendable {
-        public var diagnostics: [Diagnostic]
-    }
-
     /// `runs` times: load (parse + validate) the mesh of `gateways`, then plan its first gateway.
-    public static func measure(gateways: Int, runs: Int) -> Result<Report, InvalidTopology> {
+    public static func measure(gateways: Int, runs: Int) -> Result<Report, BenchmarkTopologyError> {
         let yaml = meshTopology(gateways)
         var report = Report(yamlBytes: yaml.utf8.count)
         let clock = ContinuousClock()
@@ -26,7 +21,7 @@ public enum PlanBenchmark {
             var loaded: LoadedTopology?
             report.loadTimes.append(clock.measure { loaded = TopologyLoader.load(yaml: yaml, file: "bench-mesh.yaml") })
             guard let loaded, loaded.isValid, let t = loaded.topology else {
-                return .failure(InvalidTopology(diagnostics: loaded?.diagnostics ?? []))
+                return .failure(BenchmarkTopologyError(diagnostics: loaded?.diagnostics ?? []))
             }
             report.tunnels = loaded.links.count
             report.planTimes.append(clock.measure {
