@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Viaduct: route-based IPsec tunnel controller. Layers (see docs/architecture.md):
-//   C shims  ->  pure core (no I/O)  ->  I/O shell  ->  the `viaduct` app.
+//   C shims  ->  pure core (no I/O)  ->  I/O shell  ->  tools (lab, bench, flood)  ->  the `viaduct` app.
 import PackageDescription
 
 // The packet path (ESP, the userspace data plane) runs without dynamic exclusivity checks in
@@ -49,11 +49,14 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
+        // Tools: the namespace lab, benchmarks and the flood generator; not in the daemon.
+        .target(name: "Tools", dependencies: ["Daemon", "IKEv2", "Crypto", "CryptoCore", "ESP", "Dataplane", "KernelModel", "Netlink", "Reconciler", "Topology"]),
+
         // App.
         // `git describe` of the checkout, for --version, the first log line, status and metrics.
         .plugin(name: "BuildVersion", capability: .buildTool()),
         .executableTarget(name: "viaduct", dependencies: [
-            "Topology", "Crypto", "CryptoCore", "ESP", "Dataplane", "Daemon", "KernelModel", "Netlink", "Reconciler",
+            "Topology", "Crypto", "CryptoCore", "ESP", "Dataplane", "Daemon", "KernelModel", "Netlink", "Reconciler", "Tools",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["BuildVersion"]),
@@ -65,7 +68,9 @@ let package = Package(
         .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink", "Reconciler"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
         .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "ESP", "Crypto", "KernelModel"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        // DaemonTests drive real engines with `HandshakeBenchmark`'s credentials and configurations.
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Tools"]),
+        .testTarget(name: "ToolsTests", dependencies: ["Tools", "Daemon"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon"]),
     ],
     swiftLanguageModes: [.v6]

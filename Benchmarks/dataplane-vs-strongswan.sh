@@ -64,7 +64,7 @@ trap on_exit EXIT
 trap 'exit 130' INT TERM
 teardown   # namespaces left by an interrupted earlier run
 
-# --- topology (as BenchDataplaneLab builds it) ---
+# --- topology (as DataplaneBenchmarkLab builds it, Sources/Tools/Bench) ---
 for ns in $ALL_NS; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
 ip -n $GWA link add wan type veth peer name wan netns $GWB
 ip -n $GWA link add lan type veth peer name eth0 netns $HA

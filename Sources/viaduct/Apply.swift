@@ -90,7 +90,7 @@ struct Apply: ParsableCommand {
         do {
             let client = try ControlClient(path: path)
             defer { client.close() }
-            let preview = try ControlCommand.exchange(client, .init(command: "apply", file: absolute, topology: text, dryRun: true))
+            let preview = try client.exchange(.init(command: "apply", file: absolute, topology: text, dryRun: true))
             guard let diff = preview.apply?.diff else { throw DaemonError(.system, "the daemon sent no plan") }
             print(diff.rendered())
             if diff.isEmpty {
@@ -98,7 +98,7 @@ struct Apply: ParsableCommand {
                 return
             }
             if dryRun { return }
-            let applied = try ControlCommand.exchange(client, .init(command: "apply", file: absolute, topology: text, confirmSeconds: confirm.map(Double.init)))
+            let applied = try client.exchange(.init(command: "apply", file: absolute, topology: text, confirmSeconds: confirm.map(Double.init)))
             guard applied.apply?.applied == true else { throw DaemonError(.system, "the daemon did not apply the plan") }
             print("applied to \(node)")
             guard let seconds = confirm else { return }
@@ -109,7 +109,7 @@ struct Apply: ParsableCommand {
             }
             print("press Enter within \(seconds) s to keep it; otherwise the daemon rolls back to the previous plan")
             if Self.readLine(within: seconds) {
-                let answer = try ControlCommand.exchange(client, .init(command: "confirm"))
+                let answer = try client.exchange(.init(command: "confirm"))
                 if answer.ok { print("confirmed") }
             } else {
                 Output.error("viaduct: not confirmed: the daemon rolls back to the previous plan")

@@ -3,6 +3,7 @@ import CryptoCore
 import Dataplane
 import Foundation
 import Glibc
+import Tools
 
 /// `viaduct bench dataplane`: one TCP stream LAN↔LAN through Viaduct's userspace data plane
 /// (TUN → ESP in UDP → TUN), in network namespaces this command creates and deletes. Prints the
@@ -47,7 +48,7 @@ struct BenchDataplane: ParsableCommand {
         case "chacha20poly1305": algorithm = .chacha20Poly1305
         default: throw ValidationError("unknown cipher \(cipher)")
         }
-        let lab = BenchDataplaneLab()
+        let lab = DataplaneBenchmarkLab()
         defer { lab.tearDown() }
         try lab.build(mtu: mtu, batchSize: batch, algorithm: algorithm)
 
@@ -66,15 +67,15 @@ struct BenchDataplane: ParsableCommand {
         print("userspace data plane, 1 TCP stream host-a → host-b, \(cipher), TUN MTU \(mtu), batch \(batch), \(seconds) s per run")
         var results: [Double] = []
         for index in 1...runs {
-            let before = Self.cpuSeconds()
-            let threadsBefore = Self.workerThreadTicks()
+            let before = DataplaneBenchmark.cpuSeconds()
+            let threadsBefore = DataplaneBenchmark.workerThreadTicks()
             let start = Date()
             let json = try lab.run("/usr/sbin/ip", ["netns", "exec", lab.hostA, "iperf3", "-c", "198.18.2.10",
                                                     "-t", "\(seconds)", "-J"])
             let wall = Date().timeIntervalSince(start)
-            let cpu = Self.cpuSeconds() - before
-            let threadsAfter = Self.workerThreadTicks()
-            let gbps = Self.receivedBitsPerSecond(json) / 1e9
+            let cpu = DataplaneBenchmark.cpuSeconds() - before
+            let threadsAfter = DataplaneBenchmark.workerThreadTicks()
+            let gbps = DataplaneBenchmark.receivedBitsPerSecond(json) / 1e9
             results.append(gbps)
             // Per worker thread (named by the data plane): user + system clock ticks over the run.
             let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
@@ -83,7 +84,7 @@ struct BenchDataplane: ParsableCommand {
                 return "\(name) \(String(format: "%.0f", ticks / ticksPerSecond / wall * 100))%"
             }
             print("  run \(index): \(String(format: "%6.2f", gbps)) Gbit/s   data plane CPU \(String(format: "%5.0f", cpu / wall * 100))% of one core"
-                  + "   (\(perThread.joined(separator: ", ")))   TCP retransmits \(Self.retransmits(json).map(String.init) ?? "?")")
+                  + "   (\(perThread.joined(separator: ", ")))   TCP retransmits \(DataplaneBenchmark.retransmits(json).map(String.init) ?? "?")")
         }
         let sorted = results.sorted()
         print("  best \(String(format: "%.2f", sorted.last ?? 0)) Gbit/s, median \(String(format: "%.2f", sorted[sorted.count / 2])) Gbit/s")
@@ -92,49 +93,5 @@ struct BenchDataplane: ParsableCommand {
             print("  \(name): sent \(s.datagramsSent) received \(s.datagramsReceived) send errors \(s.sendErrors) no SA \(s.outboundWithoutSA) TUN write errors \(s.tunWriteErrors)")
             print("        TUN super-packets read \(s.tunSuperPacketsRead), coalesced writes \(s.tunCoalescedWrites) of \(s.tunCoalescedSegments) segments, offload errors \(s.offloadErrors)")
         }
-    }
-
-    /// User + system CPU seconds of this process (both data planes).
-    static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-    }
-
-    /// User + system clock ticks of this process's data-plane worker threads (gw-a-out, gw-a-in,
-    /// gw-b-out, gw-b-in), from /proc/self/task/TID/stat (fields 14 and 15, after the command name).
-    static func workerThreadTicks() -> [String: Int] {
-        var ticks: [String: Int] = [:]
-        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return ticks }
-        for task in tasks {
-            guard let comm = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
-                  let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let name = comm.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard name.hasPrefix("gw-") else { continue }
-            // After "pid (comm) ": state is field 3, utime 14, stime 15.
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { continue }
-            ticks[name, default: 0] += user + system
-        }
-        return ticks
-    }
-
-    /// iperf3 -J: end.sum_received.bits_per_second.
-    /// iperf3 -J: end.sum_sent.retransmits (the sender's TCP retransmissions over the run).
-    static func retransmits(_ json: String) -> Int? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-              let end = object["end"] as? [String: Any],
-              let sent = end["sum_sent"] as? [String: Any] else { return nil }
-        return (sent["retransmits"] as? NSNumber)?.intValue
-    }
-
-    static func receivedBitsPerSecond(_ json: String) -> Double {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-              let end = object["end"] as? [String: Any],
-              let received = end["sum_received"] as? [String: Any],
-              let bps = received["bits_per_second"] as? Double else { return 0 }
-        return bps
     }
 }

@@ -4,6 +4,7 @@ import CryptoCore
 import ESP
 import Foundation
 import NetTypes
+import Tools
 
 /// `viaduct bench esp`: the cost of the userspace data plane's packet transform on one core.
 ///
@@ -44,7 +45,7 @@ struct BenchESP: ParsableCommand {
         print("  \(pad("cipher", 18)) \(pad("bytes", 6)) \(pad("ns/packet", 11)) \(pad("Gbit/s", 8)) packets/s")
         for (algorithm, name) in ciphers {
             for size in sizes {
-                var bench = try BenchESPCase(algorithm: algorithm, size: size)
+                var bench = try ESPBenchmark(algorithm: algorithm, size: size)
                 let result = try bench.measure(seconds: seconds, packets: packets)
                 let ns = result.seconds / Double(result.packets) * 1e9
                 let gbps = Double(size * 8) * Double(result.packets) / result.seconds / 1e9
@@ -60,62 +61,3 @@ struct BenchESP: ParsableCommand {
 }
 
 /// One cipher and packet size: an SA pair on a fixed benchmark key and the one buffer they share.
-struct BenchESPCase {
-    let outbound: ESPOutboundSA
-    let inbound: ESPInboundSA
-    let size: Int
-    var buffer: [UInt8]
-
-    init(algorithm: EncryptionAlgorithm, size: Int) throws {
-        let provider = OpenSSLCryptoProvider()
-        let key = SecureBytes([UInt8](repeating: 0x5A, count: algorithm.keyMaterialLength))
-        outbound = try ESPOutboundSA(spi: ESPSPI(0x0000_1000), cipher: provider.makeAEAD(algorithm, key: key),
-                                     extendedSequenceNumbers: true)
-        inbound = try ESPInboundSA(spi: ESPSPI(0x0000_1000), cipher: provider.makeAEAD(algorithm, key: key),
-                                   extendedSequenceNumbers: true)
-        self.size = size
-        // [headroom | inner IPv4 packet | tailroom], the layout ESPOutboundSA documents.
-        buffer = [UInt8](repeating: 0, count: outbound.headerLength + size + outbound.maximumTrailerLength)
-        let start = outbound.headerLength
-        buffer[start] = 0x45
-        buffer[start + 2] = UInt8(size >> 8)
-        buffer[start + 3] = UInt8(size & 0xff)
-        buffer[start + 8] = 64
-        buffer[start + 9] = 17
-    }
-
-    /// One round trip; throws if the packet did not come back whole and in place.
-    mutating func roundTrip() throws {
-        let packet = outbound.headerLength..<(outbound.headerLength + size)
-        let (outbound, inbound) = (self.outbound, self.inbound)
-        let result = try buffer.withMutableBytes { (b) throws(ESPError) -> ESPDecapsulated in
-            let esp = try outbound.encapsulate(b, packet: packet)
-            return try inbound.decapsulate(b, packet: esp)
-        }
-        guard result == .packet(packet, .ipv4) else {
-            throw ValidationError("round trip returned \(result), expected the inner packet at \(packet)")
-        }
-    }
-
-    /// Runs for `seconds` (or exactly `packets` round trips); returns the count and elapsed time.
-    mutating func measure(seconds: Double, packets: Int?) throws -> (packets: Int, seconds: Double) {
-        let clock = ContinuousClock()
-        try roundTrip()   // warm-up: first-use lookups in the cipher are not the steady state
-        var done = 0
-        let start = clock.now
-        if let packets {
-            while done < packets {
-                try roundTrip()
-                done += 1
-            }
-        } else {
-            let budget = Duration.milliseconds(Int64(seconds * 1000))
-            while clock.now - start < budget {
-                for _ in 0..<64 { try roundTrip() }
-                done += 64
-            }
-        }
-        let elapsed = clock.now - start
-        return (done, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-    }
-}

@@ -2,10 +2,11 @@ import ArgumentParser
 import Daemon
 import IKEv2
 import NetTypes
+import Tools
 import Topology
 
 /// `viaduct bench flood`: the IKE_SA_INIT flood of the DoS scenario. Thin: parsing and
-/// printing; `Daemon.FloodGenerator` paces and sends.
+/// printing; `Tools.FloodGenerator` paces and sends.
 struct BenchFlood: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flood",
@@ -41,9 +42,13 @@ struct BenchFlood: ParsableCommand {
         guard let t = IPAddress(target), t.family == .ipv4 else { throw PKICLI.fail("--target must be an IPv4 address, not '\(target)'") }
         guard case .success(let p) = ProposalSyntax.parse(ike, kind: .ike) else { throw PKICLI.fail("bad IKE proposal '\(ike)'") }
         let proposal = IKEAlgorithmSet(encryption: p.encryption, integrity: p.integrity, prf: p.prf, groups: p.keyExchange)
-        var sources: [[UInt8]] = []
-        for s in source { sources += try Self.expand(s) }
-        let peers = try impersonate.flatMap(Self.expand)
+        var sources: [[UInt8]] = [], peers: [[UInt8]] = []
+        do {
+            for s in source { sources += try FloodGenerator.addresses(s) }
+            for s in impersonate { peers += try FloodGenerator.addresses(s) }
+        } catch {
+            throw PKICLI.fail(error.message)
+        }
         let plan = FloodGenerator.Plan(target: IKEEndpoint(address: t.bytes, port: port), sources: sources,
                                        impersonated: peers, impersonatedShare: min(1, max(0, impersonateShare)),
                                        packetsPerSecond: rate, seconds: seconds, seed: seed)
@@ -56,19 +61,6 @@ struct BenchFlood: ParsableCommand {
             print("flood-result sent=\(r.sent) seconds=\(String(format: "%.2f", r.seconds)) per_second=\(String(format: "%.0f", r.perSecond)) impersonating=\(r.impersonating) send_errors=\(r.sendErrors)")
         } catch {
             throw PKICLI.fail(error.message)
-        }
-    }
-
-    /// An IPv4 address, or every address of an IPv4 prefix of /16 or longer.
-    static func expand(_ text: String) throws -> [[UInt8]] {
-        if let a = IPAddress(text), a.family == .ipv4 { return [a.bytes] }
-        guard case .success(let p) = IPPrefix.parse(text), p.family == .ipv4, p.length >= 16 else {
-            throw PKICLI.fail("'\(text)' is not an IPv4 address or a prefix of /16 or longer")
-        }
-        let base = p.address.bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        return (0..<(UInt32(1) << UInt32(32 - p.length))).map { i in
-            let v = base | i
-            return [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
         }
     }
 }

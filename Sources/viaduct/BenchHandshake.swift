@@ -2,12 +2,12 @@ import ArgumentParser
 import Crypto
 import Daemon
 import Foundation
-import Synchronization
+import Tools
 import Topology
 
 /// `viaduct bench handshake`: IKE_SA + first Child SA setups per second between two in-process
 /// engines (no sockets) on one thread and on several, then through loopback sockets with the
-/// responder and the initiators on two threads.
+/// responder and the initiators on two threads. Parses and prints; `Tools.HandshakeBenchmark` measures.
 struct BenchHandshake: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "handshake",
@@ -55,22 +55,22 @@ struct BenchHandshake: ParsableCommand {
             print("\(count) in-process setups (\(keyType), \(ike), ESP \(esp))")
             return
         }
-        let one = try Self.inProcess(bench, threads: 1, seconds: seconds)
+        let one = try bench.inProcess(threads: 1, seconds: seconds)
         print("in-process handshake (\(keyType), \(ike), ESP \(esp), \(crl ? "CRL checked" : "no CRL")):")
         print(String(format: "  1 thread:  %.0f setups/s (%d in %.2f s), median %.2f ms per setup (initiator + responder on one thread)",
                      one.rate, one.count, one.seconds, one.median * 1000))
         if threads > 1 {
-            let many = try Self.inProcess(bench, threads: threads, seconds: seconds)
+            let many = try bench.inProcess(threads: threads, seconds: seconds)
             print(String(format: "  %d threads: %.0f setups/s (%d in %.2f s), median %.2f ms per setup",
                          threads, many.rate, many.count, many.seconds, many.median * 1000))
         }
         guard loopback > 0 else { return }
         // Set-up time as strongSwan's lab measured it (one tunnel at a time, not queued behind
         // others): one handshake in flight.
-        let single = try Self.overLoopback(bench, total: max(20, loopback / 20), window: 1)
+        let single = try bench.overLoopback(total: max(20, loopback / 20), window: 1)
         print(String(format: "over loopback UDP sockets, one at a time: setup time median %.2f ms, p90 %.2f ms (%d setups, %.0f/s)",
                      single.percentile(0.5) * 1000, single.percentile(0.9) * 1000, single.completed, single.rate))
-        let r = try Self.overLoopback(bench, total: loopback, window: max(1, window))
+        let r = try bench.overLoopback(total: loopback, window: max(1, window))
         print("over loopback UDP sockets, responder and initiators on two threads, \(window) in flight: \(r.completed) setups in \(String(format: "%.2f", r.seconds)) s")
         print(String(format: "  %.0f setups/s, time in flight median %.2f ms, p90 %.2f ms (queued behind the window), %d retransmissions",
                      r.rate, r.percentile(0.5) * 1000, r.percentile(0.9) * 1000, r.retransmissions))
@@ -81,87 +81,5 @@ struct BenchHandshake: ParsableCommand {
                          responderMS, responderMS > 0 ? 1000 / responderMS : 0, initiatorMS))
         }
         print("  strongSwan 5.9.8 on this machine (labs/strongswan): 515 IKE_SA/s into one charon at 64 in flight, responder CPU 1.7-2.3 ms per IKE_SA; 8.4 ms median set-up of one tunnel (ECDSA P-256, ecp256)")
-    }
-
-    struct InProcessFigure {
-        var count: Int
-        var seconds: Double
-        var median: Double
-        var rate: Double { seconds > 0 ? Double(count) / seconds : 0 }
-    }
-
-    /// `threads` threads each running setups back to back for `seconds`; the rate is all
-    /// setups over the wall time until the last thread stopped.
-    static func inProcess(_ bench: HandshakeBenchmark, threads: Int, seconds: Double) throws -> InProcessFigure {
-        let results = Mutex<[Result<[Double], any Error>]>([])
-        let done = DispatchSemaphore(value: 0)
-        let clock = ContinuousClock()
-        let start = clock.now
-        let end = start.advanced(by: .milliseconds(Int(seconds * 1000)))
-        for _ in 0..<threads {
-            let thread = Thread {
-                defer { done.signal() }
-                var times: [Double] = []
-                do {
-                    while clock.now < end {
-                        let t0 = clock.now
-                        try bench.run()
-                        times.append(Self.toSeconds(clock.now - t0))
-                    }
-                    results.withLock { $0.append(.success(times)) }
-                } catch {
-                    results.withLock { $0.append(.failure(error)) }
-                }
-            }
-            thread.start()
-        }
-        for _ in 0..<threads { done.wait() }
-        let wall = toSeconds(clock.now - start)
-        var all: [Double] = []
-        for r in results.withLock({ $0 }) { all += try r.get() }
-        all.sort()
-        return InProcessFigure(count: all.count, seconds: wall, median: all.isEmpty ? 0 : all[all.count / 2])
-    }
-
-    /// The responder on one thread, the initiators on another.
-    static func overLoopback(_ bench: HandshakeBenchmark, total: Int, window: Int) throws -> LoopbackHandshakeResult {
-        let (initiatorPort, responderPort): (UInt16, UInt16) = (47500, 47501)
-        let stop = Atomic<Bool>(false)
-        let ready = DispatchSemaphore(value: 0)
-        let finished = DispatchSemaphore(value: 0)
-        let responderOutcome = Mutex<(any Error)?>(nil)
-        let responderCPU = Mutex<Double>(0)
-        let responder = Thread {
-            defer { finished.signal() }
-            do {
-                let served = try bench.serveLoopbackResponder(port: responderPort, initiatorPort: initiatorPort,
-                                                              ready: { ready.signal() }, stop: { stop.load(ordering: .relaxed) })
-                responderCPU.withLock { $0 = served.cpuSeconds }
-            } catch {
-                responderOutcome.withLock { $0 = error }
-                stop.store(true, ordering: .relaxed)
-                ready.signal()
-            }
-        }
-        responder.start()
-        ready.wait()
-        let result: Result<LoopbackHandshakeResult, any Error>
-        do {
-            result = .success(try bench.runLoopbackInitiators(total: total, window: window, port: initiatorPort,
-                                                               responderPort: responderPort,
-                                                               stop: { stop.load(ordering: .relaxed) }))
-        } catch {
-            result = .failure(error)
-        }
-        stop.store(true, ordering: .relaxed)
-        finished.wait()
-        if let e = responderOutcome.withLock({ $0 }) { throw e }
-        var outcome = try result.get()
-        outcome.responderCPUSeconds = responderCPU.withLock { $0 }
-        return outcome
-    }
-
-    static func toSeconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

@@ -10,20 +10,9 @@ enum ControlCommand {
         try reportingFailures {
             let client = try ControlClient(path: path)
             defer { client.close() }
-            _ = try exchange(client, .init(command: command.rawValue, peer: peer))
+            _ = try client.exchange(.init(command: command.rawValue, peer: peer))
             print("\(command.rawValue) \(peer): started")
         }
-    }
-
-    /// One `status` request to the daemon at `path` (`status`, `graph`, the lab). Throws a
-    /// `DaemonError` when it cannot be reached, its `ErrorBody` when it refuses.
-    static func status(at path: String) throws -> NodeStatus {
-        let client = try ControlClient(path: path)
-        defer { client.close() }
-        guard let status = try exchange(client, .init(command: "status")).status else {
-            throw DaemonError(.system, "the daemon at \(path) sent no status")
-        }
-        return status
     }
 
     /// `confirm` or `rollback` of a pending apply: one request, `done` printed on success.
@@ -32,7 +21,7 @@ enum ControlCommand {
         try reportingFailures {
             let client = try ControlClient(path: path)
             defer { client.close() }
-            _ = try exchange(client, .init(command: command))
+            _ = try client.exchange(.init(command: command))
             print(done)
         }
     }
@@ -49,16 +38,5 @@ enum ControlCommand {
             Output.error("viaduct: error: \(e.message)")
             throw ExitCode(1)
         }
-    }
-
-    /// One request, its reply; a refusal is thrown as the daemon's `ErrorBody`, a closed
-    /// connection as a `DaemonError`.
-    static func exchange(_ client: ControlClient, _ request: ControlMessage.Request) throws -> ControlMessage.Reply {
-        try client.send(request)
-        guard let reply = try client.readReply() else {
-            throw DaemonError(.system, "the daemon at \(client.path) closed the connection without answering")
-        }
-        if !reply.ok { throw reply.error ?? ControlMessage.ErrorBody(code: "refused", message: "the daemon refused the request") }
-        return reply
     }
 }

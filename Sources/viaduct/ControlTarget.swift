@@ -16,23 +16,15 @@ struct ControlTarget: ParsableArguments {
     /// (`NODE.status.sock`, `run --status-group`).
     func path(readOnly: Bool = false) throws -> String {
         if let socket { return socket }
-        if let node { return Self.usable(NodeControl.defaultSocketPath(node: node), readOnly: readOnly) }
-        let dir = "/run/viaduct"
-        let found = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
-            .filter { $0.hasSuffix(".sock") && !$0.hasSuffix(".status.sock") }.sorted()
-        if found.count == 1 { return Self.usable("\(dir)/\(found[0])", readOnly: readOnly) }
-        if found.isEmpty {
+        if let node { return ControlSocketDiscovery.usable(NodeControl.defaultSocketPath(node: node), readOnly: readOnly) }
+        let dir = ControlSocketDiscovery.directory
+        switch ControlSocketDiscovery.find(in: dir) {
+        case .one(let path): return ControlSocketDiscovery.usable(path, readOnly: readOnly)
+        case .none:
             Output.error("viaduct: error: no control socket in \(dir) (is 'viaduct run' running? use --socket PATH)")
-        } else {
-            Output.error("viaduct: error: several daemons run here (\(found.map { $0.replacingOccurrences(of: ".sock", with: "") }.joined(separator: ", "))); pick one with --node NAME")
+        case .several(let nodes):
+            Output.error("viaduct: error: several daemons run here (\(nodes.joined(separator: ", "))); pick one with --node NAME")
         }
         throw ExitCode(1)
-    }
-
-    /// `control`, or its status socket when only that one is open to this user.
-    static func usable(_ control: String, readOnly: Bool) -> String {
-        guard readOnly, access(control, W_OK) != 0 else { return control }
-        let status = NodeControl.statusSocketPath(beside: control)
-        return access(status, W_OK) == 0 ? status : control
     }
 }

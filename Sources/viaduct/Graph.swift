@@ -56,7 +56,7 @@ struct Graph: ParsableCommand {
     /// One `status` request; any failure is a message for a warning.
     static func ask(_ path: String) -> Result<NodeStatus, Failure> {
         do {
-            return .success(try ControlCommand.status(at: path))
+            return .success(try ControlClient.status(at: path))
         } catch let e as DaemonError where e.code == .configuration && e.errno != nil {
             // ControlClient's own words point at `--socket`, an option of `status`.
             return .failure(Failure(message: "no viaduct daemon is listening there"))

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import Tools
 import Topology
 
-/// `viaduct lab up|status|down FILE`: a whole topology on one machine, in network namespaces.
+/// `viaduct lab up|status|down FILE`: a whole topology on one machine, in network namespaces
+/// (`Tools.LabPlan` says what, `Tools.LabRunner` does it).
 struct Lab: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build a topology's gateways on this machine in network namespaces, and tear them down.",
@@ -61,12 +63,7 @@ struct Lab: ParsableCommand {
             throw ExitCode(1)
         }
         guard let loaded = Output.loadValid(file), let topology = loaded.topology else { throw ExitCode(1) }
-        var plans: [String: NodePlan] = [:]
-        for gw in topology.gateways where gw.managed {
-            if case .success(let p) = NodePlanner.plan(topology, links: loaded.links, node: gw.name, fileExists: { _ in true }) {
-                plans[gw.name] = p
-            }
-        }
+        let plans = LabRunner.plans(topology, links: loaded.links)
         let name = self.name ?? LabPlan.defaultName(file: file)
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), !name.isEmpty else {
             Output.error("viaduct: error: --name takes letters, digits, '-' and '_'")
@@ -83,7 +80,7 @@ struct Lab: ParsableCommand {
                                viaduct: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
         switch action {
         case .up: try up(runner, file: file)
-        case .status: status(runner)
+        case .status: print(runner.statusReport(), terminator: "")
         case .down:
             let problems = runner.down()
             for p in problems { Output.error("viaduct: error: \(p)") }
@@ -103,8 +100,7 @@ struct Lab: ParsableCommand {
             Output.error("viaduct: error: \(error)")
             throw ExitCode(1)
         }
-        let live = runner.running()
-        if !live.isEmpty && Set(readStateNames(runner)).isSubset(of: Set(live.keys)) {
+        if runner.isUpAndWhole() {
             // The lab is up and whole: change it in place.
             do {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
@@ -113,7 +109,7 @@ struct Lab: ParsableCommand {
                 Output.error("viaduct: error: \(error)")
                 throw ExitCode(1)
             }
-            summary(runner, file: file)
+            for line in runner.summary(file: file) { print(line) }
             return
         }
         _ = runner.down()
@@ -126,53 +122,6 @@ struct Lab: ParsableCommand {
             Output.error(problems.isEmpty ? "viaduct: the partial lab was removed" : "viaduct: could not remove everything: \(problems.joined(separator: "; "))")
             throw ExitCode(1)
         }
-        summary(runner, file: file)
-    }
-
-    /// Gateways `lab.state` says were started.
-    private func readStateNames(_ runner: LabRunner) -> [String] {
-        runner.readState().pids.compactMap { $0.what.hasPrefix("viaduct ") ? String($0.what.dropFirst("viaduct ".count)) : nil }
-    }
-
-    private func summary(_ runner: LabRunner, file: String) {
-        let plan = runner.plan
-        for note in plan.notes { print("note: \(note)") }
-        print("lab \(plan.name) is up in \(runner.dir):")
-        for n in plan.nodes {
-            let s = try? runner.status(of: n)
-            let up = s?.tunnels.filter(\.carriesTraffic).count ?? 0
-            let lan = n.lans.map { "\($0.hostAddress)" }.joined(separator: ", ")
-            print("  \(n.name): namespace \(n.namespace), \(up)/\(s?.tunnels.count ?? 0) tunnels up, host \(n.hostNamespace) (\(lan))\(n.bgp ? ", BIRD" : "")")
-        }
-        print("\ntry it:")
-        if plan.nodes.count >= 2, let a = plan.nodes.first, let b = plan.nodes.dropFirst().first, let target = b.lans.first {
-            print("  ip netns exec \(a.hostNamespace) ping -c 3 \(target.hostAddress)      # \(a.name)'s host to \(b.name)'s, through the tunnel")
-        }
-        let f = file
-        print("  viaduct lab status \(f)")
-        if let a = plan.nodes.first {
-            print("  viaduct status --socket \(runner.socket(a))")
-            print("  viaduct events --socket \(runner.socket(a))")
-            if a.bgp { print("  birdc -s \(runner.birdSocket(a)) show route") }
-            print("  ip netns exec \(a.namespace) curl -s http://\(LabRunner.metricsAddress)/metrics    # Prometheus metrics")
-            print("  less \(runner.dir)/\(a.name).log")
-        }
-        print("  viaduct lab down \(f)")
-    }
-
-    private func status(_ runner: LabRunner) {
-        for n in runner.plan.nodes {
-            print("== \(n.name) (namespace \(n.namespace))")
-            do {
-                print(StatusText.render(try runner.status(of: n)), terminator: "")
-            } catch {
-                print("  the daemon is not answering on \(runner.socket(n)): \(error)")
-            }
-            if n.bgp {
-                print("\nBIRD:")
-                print(runner.birdProtocols(n), terminator: "")
-            }
-            print("")
-        }
+        for line in runner.summary(file: file) { print(line) }
     }
 }

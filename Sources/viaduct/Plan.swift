@@ -47,7 +47,7 @@ struct Plan: ParsableCommand {
         guard let loaded = Output.loadValid(file), var t = loaded.topology else { throw ExitCode(1) }
         // The plan names credential files by absolute path (docs/plan-json.md), wherever it is run from.
         t.file = URL(fileURLWithPath: t.file).standardizedFileURL.path
-        switch Self.plan(t, links: loaded.links, node: node, fileExists: FileManager.default.fileExists(atPath:)) {
+        switch NodePlanner.planWarningOfMissingFiles(t, links: loaded.links, node: node, fileExists: FileManager.default.fileExists(atPath:)) {
         case .success(let (plan, warnings)):
             Output.print(warnings)
             print(json ? PlanRenderer.json(plan) : PlanRenderer.table(plan), terminator: "")
@@ -58,34 +58,10 @@ struct Plan: ParsableCommand {
         }
     }
 
-    /// `plan` shows a gateway's plan before its credentials exist (the shipped examples, a design
-    /// review): a missing certificate, key, CA or CRL is a warning here. `run` and `validate
-    /// --node` keep it an error.
-    static func plan(_ t: Topology, links: [TunnelLink], node: String, fileExists: (String) -> Bool)
-        -> Result<(NodePlan, [Diagnostic]), DiagnosticError> {
-        switch NodePlanner.plan(t, links: links, node: node, fileExists: fileExists) {
-        case .success(let plan): return .success((plan, []))
-        case .failure(let e) where e.diagnostics.allSatisfy({ $0.code == .missingFile }):
-            guard case .success(let plan) = NodePlanner.plan(t, links: links, node: node, fileExists: { _ in true }) else {
-                return .failure(e)
-            }
-            let warnings = e.diagnostics.map { d in
-                Diagnostic(.warning, d.code, at: d.location, d.message.replacingOccurrences(
-                    of: "; create it", with: " ('viaduct run' and 'validate --node' refuse it); create it"))
-            }
-            return .success((plan, warnings))
-        case .failure(let e): return .failure(e)
-        }
-    }
-
     /// The reconciler's changes against this kernel, for the data plane `run` would choose.
     func kernelDiff(_ plan: NodePlan) {
-        let kinds = Set(plan.tunnels.map(\.interface.kind))
-        let choice = (try? DataplaneSelection.choose(plan.dataplane, interfaceKinds: kinds)) ?? .userspace
-        let backend: DesiredKernelState.Backend = choice == .kernel ? .kernel : .userspace
         do {
-            let observed = try KernelReconciliation().observe()
-            let changes = Reconciler.plan(desired: DesiredKernelState(plan: plan, backend: backend), observed: observed)
+            let (backend, changes) = try KernelPreview.changes(for: plan)
             print("\nagainst this kernel (\(backend.rawValue) data plane, every tunnel up): ", terminator: "")
             if changes.isEmpty {
                 print("no changes")

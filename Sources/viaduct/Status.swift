@@ -40,7 +40,7 @@ struct Status: ParsableCommand {
     func run() throws {
         let path = try target.path(readOnly: true)
         try ControlCommand.reportingFailures {
-            let status = try ControlCommand.status(at: path)
+            let status = try ControlClient.status(at: path)
             if check {
                 let down = status.tunnels.filter { !$0.carriesTraffic }
                 guard down.isEmpty else {

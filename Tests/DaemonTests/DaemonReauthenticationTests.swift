@@ -4,6 +4,7 @@ import CryptoCore
 import IKEv2
 import NetTypes
 import Testing
+@testable import Tools
 import Topology
 
 /// RFC 7296 §2.8.3 through two `EndpointDriver`s driving real engines, datagrams handed across in

@@ -1,5 +1,6 @@
 import Crypto
 import CryptoCore
+import Daemon
 import Glibc
 import IKEv2
 

@@ -3,6 +3,7 @@ import CryptoCore
 @testable import Daemon
 import IKEv2
 import Testing
+@testable import Tools
 
 /// The flood generator's requests are well-formed and fresh, and its bounds hold before any
 /// packet is sent (no socket is opened here).
@@ -47,5 +48,19 @@ struct FloodGeneratorTests {
         }
         #expect(throws: Never.self) { _ = try FloodGenerator(plan: plan(), proposal: Self.proposal) }
         #expect(FloodGenerator.isDocumentationAddress([198, 51, 100, 200]) && !FloodGenerator.isDocumentationAddress([198, 51, 101, 1]))
+    }
+
+    /// `--source` and `--impersonate` of `viaduct bench flood`: an address, or a prefix of /16
+    /// or longer, expanded.
+    @Test func sourcesAreAnAddressOrEveryAddressOfAPrefix() throws {
+        #expect(try FloodGenerator.addresses("192.0.2.7") == [[192, 0, 2, 7]])
+        let prefix = try FloodGenerator.addresses("203.0.113.128/30")
+        #expect(prefix == [[203, 0, 113, 128], [203, 0, 113, 129], [203, 0, 113, 130], [203, 0, 113, 131]])
+        #expect(try FloodGenerator.addresses("198.51.0.0/16").count == 65_536)
+        for bad in ["203.0.0.0/8", "2001:db8::1", "nonsense"] {
+            #expect {
+                _ = try FloodGenerator.addresses(bad)
+            } throws: { ($0 as? DaemonError)?.message.contains("is not an IPv4 address or a prefix of /16 or longer") == true }
+        }
     }
 }

@@ -3,6 +3,7 @@ import Crypto
 import Dispatch
 import Synchronization
 import Testing
+@testable import Tools
 import Topology
 
 /// The benchmark's in-memory handshake must really complete (both sides reach a Child SA), or

@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import Testing
+@testable import Tools
 
 /// The processes `viaduct lab` starts (daemons, BIRD) get stdio and nothing else of the caller.
 @Suite struct LabProcessTests {

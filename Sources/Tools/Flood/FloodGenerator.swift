@@ -1,4 +1,5 @@
 import CryptoCore
+import Daemon
 import Glibc
 import IKEv2
 

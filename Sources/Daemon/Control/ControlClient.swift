@@ -72,3 +72,27 @@ public final class ControlClient {
         }
     }
 }
+
+extension ControlClient {
+    /// One request, its reply; a refusal is thrown as the daemon's `ErrorBody`, a closed
+    /// connection as a `DaemonError`.
+    public func exchange(_ request: ControlMessage.Request) throws -> ControlMessage.Reply {
+        try send(request)
+        guard let reply = try readReply() else {
+            throw DaemonError(.system, "the daemon at \(path) closed the connection without answering")
+        }
+        if !reply.ok { throw reply.error ?? ControlMessage.ErrorBody(code: "refused", message: "the daemon refused the request") }
+        return reply
+    }
+
+    /// One `status` request to the daemon at `path` (`viaduct status`, `graph`, the lab).
+    /// Throws a `DaemonError` when it cannot be reached, its `ErrorBody` when it refuses.
+    public static func status(at path: String) throws -> NodeStatus {
+        let client = try ControlClient(path: path)
+        defer { client.close() }
+        guard let status = try client.exchange(.init(command: "status")).status else {
+            throw DaemonError(.system, "the daemon at \(path) sent no status")
+        }
+        return status
+    }
+}

@@ -76,8 +76,7 @@ extension LabPlan {
             }
         }
         var lines: [String] = []
-        for owner in taken.keys.sorted() {
-            let list = taken[owner]!
+        for (owner, list) in taken.sorted(by: { $0.key < $1.key }) {
             let file = others[owner]?.file
             lines.append("\(list.count == 1 ? "namespace" : "namespaces") \(list.joined(separator: ", ")) \(list.count == 1 ? "belongs" : "belong") to the lab '\(owner)'"
                 + (file.map { " (\($0))" } ?? "")

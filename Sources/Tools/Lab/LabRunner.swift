@@ -9,27 +9,35 @@ import Topology
 /// started is written to `lab.state` with its PID before anything else happens, and so is
 /// every namespace (before it is created), so `down` removes exactly what `up` made, even after
 /// a partial failure, and nothing another lab made (`LabState`).
-struct LabRunner {
-    let plan: LabPlan
-    let plans: [String: NodePlan]
-    let dir: String
-    /// This very binary, so the lab runs the daemon that was built with it.
-    let viaduct: String
+public struct LabRunner: Sendable {
+    public let plan: LabPlan
+    public let plans: [String: NodePlan]
+    public let dir: String
+    /// The `viaduct` binary the lab runs (`viaduct lab` passes itself, so the lab runs the
+    /// daemon that was built with it).
+    public let viaduct: String
 
-    static let root = "/run/viaduct-lab"
+    public init(plan: LabPlan, plans: [String: NodePlan], dir: String, viaduct: String) {
+        self.plan = plan
+        self.plans = plans
+        self.dir = dir
+        self.viaduct = viaduct
+    }
+
+    public static let root = "/run/viaduct-lab"
     var stateFile: String { "\(dir)/lab.state" }
     var topologyCopy: String { "\(dir)/topology.yaml" }
-    func socket(_ n: LabPlan.Node) -> String { "\(dir)/\(n.name).sock" }
-    func birdSocket(_ n: LabPlan.Node) -> String { "\(dir)/\(n.name).bird.ctl" }
+    public func socket(_ n: LabPlan.Node) -> String { "\(dir)/\(n.name).sock" }
+    public func birdSocket(_ n: LabPlan.Node) -> String { "\(dir)/\(n.name).bird.ctl" }
     /// Each daemon's Prometheus endpoint, on the loopback of its own gateway namespace.
-    static let metricsAddress = "127.0.0.1:9469"
+    public static let metricsAddress = "127.0.0.1:9469"
     /// Lab timers: retransmit after 1 s, give up after 2 more (about 6 s in all), so a killed
     /// peer is declared dead within the topology's DPD interval plus a few seconds.
     static let labTimers = ["--retry-delay", "3", "--retransmit-timeout", "1", "--retransmit-tries", "2"]
 
     // MARK: up
 
-    func up(topologyText: String, file: String, wait: Double) throws {
+    public func up(topologyText: String, file: String, wait: Double) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         try topologyText.write(toFile: topologyCopy, atomically: true, encoding: .utf8)
@@ -70,7 +78,7 @@ struct LabRunner {
     // MARK: converge
 
     /// Gateways whose `viaduct run` is alive, by name.
-    func running() -> [String: pid_t] {
+    public func running() -> [String: pid_t] {
         var out: [String: pid_t] = [:]
         for (pid, what) in readState().pids where what.hasPrefix("viaduct ") && Self.alive(pid, in: dir) {
             out[String(what.dropFirst("viaduct ".count))] = pid
@@ -82,7 +90,7 @@ struct LabRunner {
     /// get the new plan through `viaduct apply` (their untouched tunnels are not disturbed) and
     /// a BIRD reconfigure; new gateways are built and started; removed ones are stopped and
     /// their namespaces deleted. Returns one line per action.
-    func converge(topologyText: String, file: String, wait: Double) throws -> [String] {
+    public func converge(topologyText: String, file: String, wait: Double) throws -> [String] {
         var done: [String] = []
         let live = running()
         try topologyText.write(toFile: topologyCopy, atomically: true, encoding: .utf8)
@@ -175,28 +183,28 @@ struct LabRunner {
         }
     }
 
-    func status(of n: LabPlan.Node) throws -> NodeStatus {
-        try ControlCommand.status(at: socket(n))
+    public func status(of n: LabPlan.Node) throws -> NodeStatus {
+        try ControlClient.status(at: socket(n))
     }
 
-    func birdProtocols(_ n: LabPlan.Node) -> String {
+    public func birdProtocols(_ n: LabPlan.Node) -> String {
         (try? Self.shell(["birdc", "-s", birdSocket(n), "show", "protocols"])) ?? "(BIRD is not answering on \(birdSocket(n)))\n"
     }
 
-    func tail(_ file: String, lines: Int = 15) -> String {
+    public func tail(_ file: String, lines: Int = 15) -> String {
         let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? "(no log at \(file))"
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 
     // MARK: down
 
-    func readState() -> LabState {
+    public func readState() -> LabState {
         LabState.parse((try? String(contentsOfFile: stateFile, encoding: .utf8)) ?? "")
     }
 
     /// The state of every other lab on this machine, by name; a lab whose state names no file
     /// (made before `lab.state` recorded it) is named by its topology copy.
-    func otherLabs() -> [String: LabState] {
+    public func otherLabs() -> [String: LabState] {
         var out: [String: LabState] = [:]
         let names = (try? FileManager.default.contentsOfDirectory(atPath: Self.root)) ?? []
         for other in names where "\(Self.root)/\(other)" != dir {
@@ -209,12 +217,12 @@ struct LabRunner {
     }
 
     /// The namespaces on this machine (`ip netns add` makes /run/netns/NAME).
-    static func existingNamespaces() -> Set<String> {
+    public static func existingNamespaces() -> Set<String> {
         Set((try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? [])
     }
 
     /// Refuses, before anything is touched, to build over a namespace that is not this lab's.
-    func claim() throws {
+    public func claim() throws {
         let own = FileManager.default.fileExists(atPath: stateFile) ? readState() : nil
         try plan.claim(existing: Self.existingNamespaces(), own: own, others: otherLabs()).get()
     }
@@ -222,7 +230,7 @@ struct LabRunner {
     /// Stops what `up` started (by PID, only if the process still is ours) and deletes the
     /// namespaces `lab.state` records, except any another lab records too; returns what it
     /// could not remove. Nothing it did not record is touched, whatever the plan says.
-    func down() -> [String] {
+    public func down() -> [String] {
         var problems: [String] = []
         let state = readState()
         for (pid, what) in state.pids.reversed() where Self.alive(pid, in: dir) {
@@ -257,7 +265,7 @@ struct LabRunner {
     /// True when `pid` runs (not a zombie) and its command line mentions a file in the lab
     /// directory `dir` (so a reused PID is never taken for ours, nor one of lab `dci-two-site`
     /// for lab `dci`'s); any command line when `dir` is nil.
-    static func alive(_ pid: pid_t, in dir: String?) -> Bool {
+    public static func alive(_ pid: pid_t, in dir: String?) -> Bool {
         guard kill(pid, 0) == 0 || errno == EPERM,
               let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
               let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
@@ -268,7 +276,7 @@ struct LabRunner {
 
     /// Runs a command to completion; its stdout, or an error with its stderr.
     @discardableResult
-    static func shell(_ argv: [String]) throws -> String {
+    public static func shell(_ argv: [String]) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = argv
@@ -287,7 +295,7 @@ struct LabRunner {
     }
 
     /// `file` as an absolute path, so another lab's refusal can name it from anywhere.
-    static func absolute(_ file: String) -> String {
+    public static func absolute(_ file: String) -> String {
         URL(fileURLWithPath: file).standardizedFileURL.path
     }
 }

@@ -11,16 +11,18 @@ import IKEv2
 /// Both gateways' data planes run in this process; their TUN devices and sockets are created
 /// inside the gateways' namespaces (`NetworkNamespace.run`). Only namespaces named `vdt-bench-*`
 /// and documentation/benchmark addresses are used; `tearDown` deletes the namespaces.
-final class BenchDataplaneLab {
-    let gatewayA = "vdt-bench-gwa", gatewayB = "vdt-bench-gwb", hostA = "vdt-bench-ha", hostB = "vdt-bench-hb"
-    var namespaces: [String] { [gatewayA, gatewayB, hostA, hostB] }
-    private(set) var planes: [UserspaceDataplane] = []
+public final class DataplaneBenchmarkLab {
+    public let gatewayA = "vdt-bench-gwa", gatewayB = "vdt-bench-gwb", hostA = "vdt-bench-ha", hostB = "vdt-bench-hb"
+    public var namespaces: [String] { [gatewayA, gatewayB, hostA, hostB] }
+    public private(set) var planes: [UserspaceDataplane] = []
+
+    public init() {}
 
     struct Failed: Error, CustomStringConvertible {
         var description: String
     }
 
-    func build(mtu: Int, batchSize: Int, algorithm: EncryptionAlgorithm) throws {
+    public func build(mtu: Int, batchSize: Int, algorithm: EncryptionAlgorithm) throws {
         tearDown()
         for ns in namespaces { try ip("netns", "add", ns) }
         for ns in namespaces { try ip("-n", ns, "link", "set", "lo", "up") }
@@ -65,7 +67,7 @@ final class BenchDataplaneLab {
         }
     }
 
-    func tearDown() {
+    public func tearDown() {
         planes.forEach { $0.stop() }
         planes.removeAll()
         for ns in namespaces where FileManager.default.fileExists(atPath: "/run/netns/\(ns)") {
@@ -76,7 +78,7 @@ final class BenchDataplaneLab {
     func ip(_ arguments: String...) throws { try run("/usr/sbin/ip", arguments) }
 
     @discardableResult
-    func run(_ executable: String, _ arguments: [String]) throws -> String {
+    public func run(_ executable: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import Testing
+@testable import Tools
 import Topology
 
 /// Which namespaces a lab owns (its `lab.state`), what `lab up` refuses and what `lab down`

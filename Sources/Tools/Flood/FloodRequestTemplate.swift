@@ -2,6 +2,7 @@
 // nonces (RFC 8019 §2: the attacker's cheapest way to make a responder work).
 import Crypto
 import CryptoCore
+import Daemon
 import IKEv2
 import NetTypes
 
