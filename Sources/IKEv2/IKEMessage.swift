@@ -18,7 +18,12 @@ public struct IKEMessage: Hashable, Sendable {
 
     public init(decoding bytes: [UInt8]) throws(IKEDecodeError) {
         var reader = IKEByteReader(bytes)
-        let header = try IKEHeader(decoding: &reader)
+        try self.init(decoding: bytes, header: try IKEHeader(decoding: &reader))
+    }
+
+    /// Decodes the payloads of `bytes` whose header the caller has already decoded (the
+    /// endpoint reads it once to route the datagram; nobody reads it again).
+    public init(decoding bytes: [UInt8], header: IKEHeader) throws(IKEDecodeError) {
         guard header.majorVersion <= IKEHeader.majorVersion2 else {
             throw IKEDecodeError(.invalidMajorVersion, offset: 17, context: "major version \(header.majorVersion)")
         }
@@ -36,6 +41,8 @@ public struct IKEMessage: Hashable, Sendable {
             throw IKEDecodeError(
                 .lengthMismatch, offset: length, context: "\(bytes.count) octets, header length \(length)")
         }
+        var reader = IKEByteReader(bytes)
+        try reader.skip(IKEHeader.size)
         var chain = try reader.subReader(
             count: length - IKEHeader.size, overrunCode: .truncated, shortReadCode: .badPayloadLength,
             context: "payload chain")

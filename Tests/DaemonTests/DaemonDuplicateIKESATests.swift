@@ -100,8 +100,8 @@ struct DaemonDuplicateIKESATests {
         pair.start()
         var blocked = false
         pair.drop = { d in
-            guard blocked, d.source.address == gwB, let r = IKEMessageRoute(d.bytes) else { return false }
-            return r.exchangeType == 37 && !r.isResponse
+            guard blocked, d.source.address == gwB, let r = try? IKEHeader(decoding: d.bytes) else { return false }
+            return r.exchangeType == .informational && !r.isResponse
         }
         pair.run(until: 535)
         blocked = true
@@ -140,8 +140,8 @@ struct DaemonDuplicateIKESATests {
         let peerAddress = byA ? gwB : gwA
         var blocked = false
         pair.drop = { d in
-            guard blocked, d.source.address == peerAddress, let r = IKEMessageRoute(d.bytes) else { return false }
-            return r.exchangeType == 37 && r.isResponse
+            guard blocked, d.source.address == peerAddress, let r = try? IKEHeader(decoding: d.bytes) else { return false }
+            return r.exchangeType == .informational && r.isResponse
         }
         pair.run(until: 535)
         blocked = true

@@ -246,7 +246,7 @@ struct DaemonReauthenticationTests {
         let firstOutbound = try #require(pair.dpA.outbound)
         // The peer does not answer new IKE_SA_INITs (responder SPI 0) for a while.
         var blocked = true
-        pair.drop = { d in blocked && d.source.address == gwA && IKEMessageRoute(d.bytes)?.isNewSARequest == true }
+        pair.drop = { d in blocked && d.source.address == gwA && (try? IKEHeader(decoding: d.bytes))?.isNewSARequest == true }
         pair.run(until: 800)
         // The attempt timed out after its retransmissions (about 165 s) and a retry is under
         // way; the first SA still carries the tunnel.

@@ -2,6 +2,7 @@ import CryptoCore
 @testable import Daemon
 import IKEv2
 import Logging
+import NetTypes
 import Synchronization
 import Topology
 
@@ -59,13 +60,13 @@ final class FakeSession: IKESessionDriving {
         nextDeadline = now.adding(seconds: 4)
     }
 
-    func receive(_ datagram: IKEDatagram, now: IKEInstant) {
+    func receive(_ datagram: IKEDatagram, header: IKEHeader, now: IKEInstant) {
         received.append(datagram)
         onReceive?(self, datagram)
     }
 
     func timeout(now: IKEInstant) { timeouts.append(now); nextDeadline = nil }
-    var localIKESPIs: [UInt64] { spis.isEmpty ? [spi] : spis }
+    var localIKESPIs: [IKESPI] { (spis.isEmpty ? [spi] : spis).map { IKESPI($0) } }
     func close(now: IKEInstant) {
         closes.append(now)
         events += onClose

@@ -19,8 +19,8 @@ struct PeerDeathTests {
         let core = EndpointDriver(factory: factory, dataplane: dp, logger: LogCapture().logger(), reinitiateDelaySeconds: 3)
         // A responder answers IKE_SA_INIT, which is how the daemon learns its SPI.
         factory.responderScript = { s, d in
-            guard s.received.count == 1, let route = IKEMessageRoute(d.bytes) else { return }
-            s.transmit.append(IKEDatagram(bytes: ikeMessage(spiI: route.initiatorSPI, spiR: s.spi, initiator: false, response: true),
+            guard s.received.count == 1, let route = try? IKEHeader(decoding: d.bytes) else { return }
+            s.transmit.append(IKEDatagram(bytes: ikeMessage(spiI: route.initiatorSPI.rawValue, spiR: s.spi, initiator: false, response: true),
                                           source: d.destination, destination: d.source))
         }
         core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),

@@ -39,7 +39,7 @@ struct EngineIKERekeyTests {
         if settle {
             #expect(a.sides.isEmpty && b.sides.isEmpty, "left over: \(a.sides.map(\.purpose)) / \(b.sides.map(\.purpose))", sourceLocation: sourceLocation)
         }
-        #expect(a.localIKESPIs.first == (a.isInitiator ? a.initiatorSPI.rawValue : a.responderSPI.rawValue), sourceLocation: sourceLocation)
+        #expect(a.localIKESPIs.first == (a.isInitiator ? a.initiatorSPI : a.responderSPI), sourceLocation: sourceLocation)
         #expect(!settle || a.localIKESPIs.count == 1 && b.localIKESPIs.count == 1, sourceLocation: sourceLocation)
         EngineRekeyTests.expectConverged(net, model, sourceLocation: sourceLocation)
     }

@@ -45,10 +45,10 @@ struct EngineUnitTests {
     func routing() throws {
         let req = try IKEMessage(header: IKEHeader(initiatorSPI: IKESPI(5), exchangeType: .ikeSAInit, flags: [.initiator], messageID: 0),
                                  payloads: []).encoded()
-        #expect(IKEDatagramRouting(req)?.isNewSARequest == true)
+        #expect(try IKEHeader(decoding: req).isNewSARequest)
         let resp = try IKEMessage(header: IKEHeader(initiatorSPI: IKESPI(5), responderSPI: IKESPI(6), exchangeType: .ikeSAInit,
                                                     flags: [.response], messageID: 0), payloads: []).encoded()
-        #expect(IKEDatagramRouting(resp)?.isNewSARequest == false)
-        #expect(IKEDatagramRouting([1, 2, 3]) == nil)
+        #expect(try !IKEHeader(decoding: resp).isNewSARequest)
+        #expect((try? IKEHeader(decoding: [1, 2, 3])) == nil)
     }
 }

@@ -153,7 +153,8 @@ public final class IKESAManager {
     /// One IKE datagram from the peer (the non-ESP marker already stripped).
     public func receive(_ datagram: IKEDatagram, now: IKEInstant) {
         counters.datagramsReceived += 1
-        guard let route = IKEMessageRoute(datagram.bytes) else {
+        // The one decode of the header on the way in (RFC 7296 §3.1); only IKEv2 is routed.
+        guard let header = try? IKEHeader(decoding: datagram.bytes), header.majorVersion == IKEHeader.majorVersion2 else {
             counters.malformed += 1
             log(.debug, "dropped datagram: not an IKEv2 message", [
                 "from": "\(datagram.source)", "bytes": "\(datagram.bytes.count)", "reason": "malformed",
@@ -161,22 +162,22 @@ public final class IKESAManager {
             return
         }
         if logLevel <= .debug, let r = IKEFragmentLog.received(datagram) { actions.append(.log(r)) }
-        switch table.route(route, from: datagram.source.address) {
+        switch table.route(header, from: datagram.source.address) {
         case .session(let id):
-            _ = table.withSession(id) { $0.receive(datagram, now: now) }
+            _ = table.withSession(id) { $0.receive(datagram, header: header, now: now) }
             drain(id, now: now)
         case .newSA(let peerIndex):
             let peer = table[peer: peerIndex].peer
             guard case .proceed(let ticket) = admit(datagram, peer: peer.name, now: now) else { return }
             do {
                 let s = try factory.makeSession(for: peer, initiator: false)
-                let key = IKESATable.HalfOpenKey(address: datagram.source.address, initiatorSPI: route.initiatorSPI)
+                let key = IKESATable.HalfOpenKey(address: datagram.source.address, initiatorSPI: header.initiatorSPI)
                 let id = table.addSession(s, peerIndex: peerIndex, createdHere: false, halfOpen: key)
                 table.sessions[id]?.admissionTicket = ticket
                 log(.info, "IKE SA requested by peer", [
-                    "peer": "\(peer.name)", "from": "\(datagram.source)", "spi": "\(SPIText.ike(route.initiatorSPI))_i",
+                    "peer": "\(peer.name)", "from": "\(datagram.source)", "spi": "\(SPIText.ike(header.initiatorSPI.rawValue))_i",
                 ])
-                _ = table.withSession(id) { $0.receive(datagram, now: now) }
+                _ = table.withSession(id) { $0.receive(datagram, header: header, now: now) }
                 drain(id, now: now)
             } catch {
                 if let ticket { unusedTicket(ticket) }
@@ -185,8 +186,8 @@ public final class IKESAManager {
         case .unknownPeer:
             counters.unknownPeer += 1
             let metadata: [String: String] = [
-                "from": "\(datagram.source)", "spi": "\(SPIText.ike(route.initiatorSPI))_i",
-                "exchange": "\(IKEExchangeType(rawValue: route.exchangeType))", "reason": "unknown-peer",
+                "from": "\(datagram.source)", "spi": "\(SPIText.ike(header.initiatorSPI.rawValue))_i",
+                "exchange": "\(header.exchangeType)", "reason": "unknown-peer",
             ]
             if unknownSources.shouldLog(source: datagram.source.address, now: now) {
                 // A peer whose underlay address is not the one the topology names shows up here.
@@ -199,7 +200,7 @@ public final class IKESAManager {
         case .unknownSPI:
             counters.unknownSPI += 1
             log(.debug, "dropped datagram for an unknown IKE SA", [
-                "from": "\(datagram.source)", "spi": "\(SPIText.ike(route.initiatorSPI))_i \(SPIText.ike(route.responderSPI))_r",
+                "from": "\(datagram.source)", "spi": "\(SPIText.ike(header.initiatorSPI.rawValue))_i \(SPIText.ike(header.responderSPI.rawValue))_r",
                 "reason": "unknown-spi",
             ])
         }

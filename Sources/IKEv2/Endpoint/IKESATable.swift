@@ -34,7 +34,7 @@ struct IKESATable {
         /// The admission ticket it holds while half-open (RFC 8019).
         var admissionTicket: IKEAdmissionTicket?
         /// Our SPIs it answers to, and its half-open key: the indices that lead here.
-        fileprivate var spis: Set<UInt64> = []
+        fileprivate var spis: Set<IKESPI> = []
         fileprivate var halfOpen: HalfOpenKey?
 
         var isEstablished: Bool { established != nil }
@@ -75,7 +75,7 @@ struct IKESATable {
 
     struct HalfOpenKey: Hashable {
         var address: [UInt8]
-        var initiatorSPI: UInt64
+        var initiatorSPI: IKESPI
     }
 
     enum Lookup: Equatable {
@@ -90,7 +90,7 @@ struct IKESATable {
     var sessions: [SessionID: Entry] = [:]
     var timers = IKETimerTable<IKEEndpointTimer>()
     private var nextID: SessionID = 0
-    private var bySPI: [UInt64: SessionID] = [:]
+    private var bySPI: [IKESPI: SessionID] = [:]
     private var byHalfOpen: [HalfOpenKey: SessionID] = [:]
     private var byAddress: [[UInt8]: Int] = [:]
 
@@ -147,7 +147,7 @@ struct IKESATable {
 
     /// Makes exactly `spis` route to the session (RFC 7296 §2.18: an IKE SA rekey adds a new
     /// SPI before anything was sent with it, and the replaced SA's goes once it is deleted).
-    mutating func sync(spis: [UInt64], of id: SessionID) {
+    mutating func sync(spis: [IKESPI], of id: SessionID) {
         guard !spis.isEmpty, let old = sessions[id]?.spis else { return }  // none chosen yet
         let now = Set(spis)
         guard now != old else { return }
@@ -156,15 +156,15 @@ struct IKESATable {
         sessions[id]?.spis = now
     }
 
-    func route(_ route: IKEMessageRoute, from address: [UInt8]) -> Lookup {
+    func route(_ header: IKEHeader, from address: [UInt8]) -> Lookup {
         guard let peerIndex = byAddress[address] else { return .unknownPeer }
-        let ours = route.receiverSPI
-        if ours != 0, let id = bySPI[ours], let e = sessions[id] {
+        let ours = header.receiverSPI
+        if !ours.isZero, let id = bySPI[ours], let e = sessions[id] {
             // SPIs are not secrets; the peer's address is the filter.
             return peers[e.peerIndex].peer.addresses.contains(address) ? .session(id) : .unknownSPI
         }
-        if route.isNewSARequest {
-            if let id = byHalfOpen[HalfOpenKey(address: address, initiatorSPI: route.initiatorSPI)], sessions[id] != nil {
+        if header.isNewSARequest {
+            if let id = byHalfOpen[HalfOpenKey(address: address, initiatorSPI: header.initiatorSPI)], sessions[id] != nil {
                 return .session(id)
             }
             return .newSA(peerIndex: peerIndex)

@@ -1,3 +1,4 @@
+import NetTypes
 
 /// One IKE SA's session as the endpoint drives it (Sources/IKEv2/Session's contract: feed
 /// datagrams and timeouts, poll transmissions, events and the next deadline). The endpoint
@@ -6,8 +7,9 @@
 public protocol IKESessionDriving {
     /// Begins: an initiator sends IKE_SA_INIT; a responder waits.
     mutating func start(now: IKEInstant)
-    /// A datagram from the peer (marker already stripped).
-    mutating func receive(_ datagram: IKEDatagram, now: IKEInstant)
+    /// A datagram from the peer (marker already stripped) with its header, which the endpoint
+    /// decoded to route it here.
+    mutating func receive(_ datagram: IKEDatagram, header: IKEHeader, now: IKEInstant)
     /// Called at or after `nextDeadline`.
     mutating func timeout(now: IKEInstant)
     mutating func pollTransmit() -> IKEDatagram?
@@ -16,7 +18,7 @@ public protocol IKESessionDriving {
     /// Our IKE SPIs of every IKE SA the session answers to. An IKE SA rekey (RFC 7296 §2.18)
     /// changes them, and the peer may use the new SPI before we have sent anything on it, so
     /// the endpoint routes by this list, never by parsing what the session sent.
-    var localIKESPIs: [UInt64] { get }
+    var localIKESPIs: [IKESPI] { get }
     /// Deletes an established IKE SA (INFORMATIONAL Delete); nothing for one that is not up.
     mutating func close(now: IKEInstant)
     /// An operator's request (`viaduct rekey`, `viaduct terminate`); false when the session

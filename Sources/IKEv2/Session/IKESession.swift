@@ -96,9 +96,9 @@ public final class IKESession {
 
     /// Our IKE SPIs of every SA this session answers to (current, replaced, redundant): the
     /// daemon routes datagrams carrying any of them here (RFC 7296 §2.18 changes them).
-    public var localIKESPIs: [UInt64] {
+    public var localIKESPIs: [IKESPI] {
         let current = isInitiator ? initiatorSPI : responderSPI
-        return (current.isZero ? [] : [current.rawValue]) + sides.map(\.keying.localSPI.rawValue)
+        return (current.isZero ? [] : [current]) + sides.map(\.keying.localSPI)
     }
 
     // MARK: Daemon API
@@ -116,6 +116,11 @@ public final class IKESession {
     /// Feeds one datagram addressed to this SA (the daemon strips the non-ESP marker).
     public func receive(_ datagram: IKEDatagram, now: IKEInstant) {
         guard let header = try? IKEHeader(decoding: datagram.bytes) else { return }
+        receive(datagram, header: header, now: now)
+    }
+
+    /// A datagram whose header the caller decoded (the endpoint, routing it here).
+    public func receive(_ datagram: IKEDatagram, header: IKEHeader, now: IKEInstant) {
         if let i = sides.firstIndex(where: { $0.keying.matches(header) }) {
             receiveOnSide(i, header, datagram, now: now)
             return
@@ -182,7 +187,7 @@ public final class IKESession {
         guard let request = outstanding, header.messageID == request.messageID,
               header.exchangeType == request.exchange, header.isInitiator != isInitiator else { return }
         if !responderSPI.isZero && header.responderSPI != responderSPI { return }
-        guard let message = reassembled ?? decode(datagram) else { return }
+        guard let message = reassembled ?? decode(datagram, header) else { return }
         do {
             switch request.exchange {
             case .ikeSAInit: try processInitResponse(message, datagram, now: now)
@@ -214,7 +219,7 @@ public final class IKESession {
         }
         guard !state.isTerminal, header.messageID == expectedPeerRequestID else { return }
         if header.exchangeType != .ikeSAInit, header.responderSPI != responderSPI || responderSPI.isZero { return }
-        guard let message = reassembled ?? decode(datagram) else { return }
+        guard let message = reassembled ?? decode(datagram, header) else { return }
         do {
             switch (header.exchangeType, state) {
             case (.ikeSAInit, .idle) where !isInitiator: try processInitRequest(message, datagram, now: now)
@@ -232,8 +237,8 @@ public final class IKESession {
 
     /// Undecodable messages are dropped (§2.21: never answer what may be spoofed before the SA
     /// is authenticated); the peer's retransmission or our timeout sorts it out.
-    private func decode(_ datagram: IKEDatagram) -> IKEMessage? {
-        try? IKEMessage(decoding: datagram.bytes)
+    private func decode(_ datagram: IKEDatagram, _ header: IKEHeader) -> IKEMessage? {
+        try? IKEMessage(decoding: datagram.bytes, header: header)
     }
 
     // MARK: Sending

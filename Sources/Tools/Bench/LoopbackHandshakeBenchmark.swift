@@ -48,22 +48,22 @@ extension HandshakeBenchmark {
             let t = IKEInstant(since: origin, clock: clock)
             // New SAs get a session; the rest go to theirs by initiator SPI.
             while let r = try socket.receive() {
-                guard let route = IKEDatagramRouting(r.bytes) else { continue }
+                guard let header = try? IKEHeader(decoding: r.bytes) else { continue }
                 let datagram = IKEDatagram(bytes: r.bytes, source: r.source, destination: r.destination)
                 let session: IKESession
-                if let s = responders[route.initiatorSPI] {
+                if let s = responders[header.initiatorSPI.rawValue] {
                     session = s
-                } else if route.isNewSARequest {
+                } else if header.isNewSARequest {
                     session = IKESession(configuration: config, cryptoProvider: OpenSSLCryptoProvider(),
                                          random: OpenSSLRandomSource(), authenticator: responderAuth)
-                    responders[route.initiatorSPI] = session
+                    responders[header.initiatorSPI.rawValue] = session
                 } else { continue }
-                session.receive(datagram, now: t)
+                session.receive(datagram, header: header, now: t)
                 while let d = session.pollTransmit() { try socket.send(d.bytes, to: d.destination) }
                 while let e = session.pollEvent() {
                     switch e {
                     case .childSAReady:
-                        responders[route.initiatorSPI] = nil
+                        responders[header.initiatorSPI.rawValue] = nil
                         completed += 1
                     case .ikeSAFailed(let f): throw f
                     default: break
@@ -102,13 +102,13 @@ extension HandshakeBenchmark {
             _ = poll(&fds, 1, 20)
             let t = IKEInstant(since: origin, clock: clock)
             while let r = try socket.receive() {
-                guard let route = IKEDatagramRouting(r.bytes), let entry = initiators[route.initiatorSPI] else { continue }
-                entry.session.receive(IKEDatagram(bytes: r.bytes, source: r.source, destination: r.destination), now: t)
+                guard let header = try? IKEHeader(decoding: r.bytes), let entry = initiators[header.initiatorSPI.rawValue] else { continue }
+                entry.session.receive(IKEDatagram(bytes: r.bytes, source: r.source, destination: r.destination), header: header, now: t)
                 while let d = entry.session.pollTransmit() { try socket.send(d.bytes, to: d.destination) }
                 while let e = entry.session.pollEvent() {
                     switch e {
                     case .childSAReady:
-                        initiators[route.initiatorSPI] = nil
+                        initiators[header.initiatorSPI.rawValue] = nil
                         setupTimes.append(IKEInstant(since: origin, clock: clock).seconds(since: entry.started))
                         completed += 1
                     case .ikeSAFailed(let f): throw f
