@@ -37,12 +37,15 @@ let package = Package(
         .target(name: "Reconciler", dependencies: ["KernelModel", "Topology"]),
 
         // I/O shell.
+        // OpenSSL primitives: ciphers, MACs, PRFs, key exchanges, random source (the packet path links only these).
         .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
+        // X.509 and IKE AUTH: certificates, CRLs, trust store, validator, keys and signatures, PKI files and issuer.
+        .target(name: "PKI", dependencies: ["Crypto", "CryptoCore", "COpenSSL"]),
         .target(name: "Netlink", dependencies: ["KernelModel", "Reconciler", "Topology", "CMnl"]),
         .target(name: "Dataplane", dependencies: ["ESP", "IKEv2", "Crypto", "CryptoCore", "CLinuxShims", "KernelModel", "Netlink", "Topology"],
                 swiftSettings: packetPath),
         .target(name: "Daemon", dependencies: [
-            "IKEv2", "Crypto", "CryptoCore", "Topology", "CLinuxShims", "Dataplane", "KernelModel", "Netlink", "Reconciler",
+            "IKEv2", "Crypto", "PKI", "CryptoCore", "Topology", "CLinuxShims", "Dataplane", "KernelModel", "Netlink", "Reconciler",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
@@ -51,14 +54,15 @@ let package = Package(
         // `git describe` of the checkout, for --version, the first log line, status and metrics.
         .plugin(name: "BuildVersion", capability: .buildTool()),
         .executableTarget(name: "viaduct", dependencies: [
-            "Topology", "Crypto", "CryptoCore", "ESP", "Dataplane", "Daemon", "KernelModel", "Netlink", "Reconciler",
+            "Topology", "Crypto", "PKI", "CryptoCore", "ESP", "Dataplane", "Daemon", "KernelModel", "Netlink", "Reconciler",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["BuildVersion"]),
 
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore"]),
-        .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "Crypto"]),
+        .testTarget(name: "PKITests", dependencies: ["PKI", "Crypto", "CryptoCore"]),
+        .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "Crypto", "PKI"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Crypto"]),
         .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink", "Reconciler"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),

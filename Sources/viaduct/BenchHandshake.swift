@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import Daemon
 import Foundation
+import PKI
 import Synchronization
 import Topology
 

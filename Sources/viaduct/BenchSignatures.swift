@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import CryptoCore
 import Foundation
+import PKI
 
 /// `viaduct bench signatures`: what one IKE_AUTH costs in signature operations per algorithm,
 /// beside `openssl speed` for the same primitives so a slow binding (rather than a slow

@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 import IKEv2
+import PKI
 import Testing
 
 /// RFC 7296 §2.21: each failure sends the right notify and tells an engineer why.

@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 import Foundation
+import PKI
 import Testing
 
 /// A throwaway PKI in its own temp dir: root CA -> intermediate CA -> gateway. Every test builds

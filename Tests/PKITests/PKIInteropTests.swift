@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 import Foundation
+import PKI
 import Testing
 
 /// Cross-checks with the two references an operator will actually meet: OpenSSL's `openssl
