@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "Reconciler", dependencies: ["KernelModel", "Topology"]),
 
         // I/O shell.
+        // Reads topology files for the pure Topology target (TopologyLoader.load(file:)).
+        .target(name: "TopologyFiles", dependencies: ["Topology"]),
         // OpenSSL primitives: ciphers, MACs, PRFs, key exchanges, random source (the packet path links only these).
         .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
         // X.509 and IKE AUTH: certificates, CRLs, trust store, validator, keys and signatures, PKI files and issuer.
@@ -45,7 +47,7 @@ let package = Package(
         .target(name: "Dataplane", dependencies: ["ESP", "IKEv2", "Crypto", "CryptoCore", "CLinuxShims", "KernelModel", "Netlink", "Topology"],
                 swiftSettings: packetPath),
         .target(name: "Daemon", dependencies: [
-            "IKEv2", "Crypto", "PKI", "CryptoCore", "Topology", "CLinuxShims", "Dataplane", "KernelModel", "Netlink", "Reconciler",
+            "IKEv2", "Crypto", "PKI", "CryptoCore", "Topology", "TopologyFiles", "CLinuxShims", "Dataplane", "KernelModel", "Netlink", "Reconciler",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
@@ -54,12 +56,12 @@ let package = Package(
         // `git describe` of the checkout, for --version, the first log line, status and metrics.
         .plugin(name: "BuildVersion", capability: .buildTool()),
         .executableTarget(name: "viaduct", dependencies: [
-            "Topology", "Crypto", "PKI", "CryptoCore", "ESP", "Dataplane", "Daemon", "KernelModel", "Netlink", "Reconciler",
+            "Topology", "TopologyFiles", "Crypto", "PKI", "CryptoCore", "ESP", "Dataplane", "Daemon", "KernelModel", "Netlink", "Reconciler",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["BuildVersion"]),
 
-        .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "TopologyFiles"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore"]),
         .testTarget(name: "PKITests", dependencies: ["PKI", "Crypto", "CryptoCore"]),
         .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "Crypto", "PKI"]),

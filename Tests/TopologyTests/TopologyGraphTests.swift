@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Topology
+import TopologyFiles
 
 /// `viaduct graph`'s picture: exact DOT, escaping, live state, and Graphviz accepting it.
 @Suite("topology graph (DOT)")
