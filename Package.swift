@@ -61,16 +61,24 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["BuildVersion"]),
 
-        .testTarget(name: "TopologyTests", dependencies: ["Topology", "TopologyFiles"]),
-        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore"]),
-        .testTarget(name: "PKITests", dependencies: ["PKI", "Crypto", "CryptoCore"]),
-        .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "Crypto", "PKI"]),
-        .testTarget(name: "ESPTests", dependencies: ["ESP", "Crypto"]),
-        .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink", "Reconciler"]),
+        // Shared by the test targets only: hex, a seeded generator, a process runner, fresh network namespaces.
+        .target(name: "TestSupport", dependencies: ["KernelModel", "Netlink", "Topology"], path: "Tests/TestSupport"),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "TopologyFiles", "TestSupport"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore", "TestSupport"]),
+        .testTarget(name: "PKITests", dependencies: ["PKI", "Crypto", "CryptoCore", "TestSupport"]),
+        .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "Crypto", "PKI", "TestSupport"]),
+        .testTarget(name: "ESPTests", dependencies: ["ESP", "Crypto", "TestSupport"]),
+        .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink", "Reconciler", "TestSupport"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
-        .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "ESP", "Crypto", "KernelModel"]),
+        .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "ESP", "Crypto", "KernelModel", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
-        .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon"]),
+        .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon", "TestSupport"]),
+        // Root and fresh network namespaces (host kernel netlink, TUN, veths); each suite skips with a
+        // message otherwise. Deploy/kernel-lab/run-tests runs the HostKernel ones in the VM by filter.
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "Dataplane", "ESP", "Crypto", "CryptoCore", "IKEv2", "KernelModel", "Netlink", "Reconciler", "Topology",
+            "TestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

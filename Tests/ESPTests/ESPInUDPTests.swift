@@ -1,5 +1,6 @@
 // RFC 3948 §2.1–2.3: what arrives on UDP/4500.
 import ESP
+import TestSupport
 import Testing
 
 @Suite("ESP-in-UDP demultiplexing (RFC 3948)")

@@ -1,5 +1,6 @@
 import CryptoCore
 @testable import IKEv2
+import TestSupport
 import Testing
 
 /// Pieces of the engine checked on their own: NAT-D hashing, proposal text, narrowing, backoff.

@@ -1,8 +1,9 @@
 // Byte-exact decoding of the real strongSwan exchange (RFC 7296 §3), checked against tshark's dissection
 // in /work/shared/labs/strongswan/capture/ike-exchange-full.txt, and identical re-encoding.
 import CryptoCore
-import Testing
 @testable import IKEv2
+import TestSupport
+import Testing
 
 @Suite("Real strongSwan packets")
 struct RealPacketTests {
