@@ -39,39 +39,53 @@ let package = Package(
         .target(name: "Reconciler", dependencies: ["KernelModel", "Topology"]),
 
         // I/O shell.
+        // Reads topology files for the pure Topology target (TopologyLoader.load(file:)).
+        .target(name: "TopologyFiles", dependencies: ["Topology"]),
+        // OpenSSL primitives: ciphers, MACs, PRFs, key exchanges, random source (the packet path links only these).
         .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
+        // X.509 and IKE AUTH: certificates, CRLs, trust store, validator, keys and signatures, PKI files and issuer.
+        .target(name: "PKI", dependencies: ["Crypto", "CryptoCore", "COpenSSL"]),
         .target(name: "Netlink", dependencies: ["KernelModel", "Reconciler", "Topology", "CMnl"]),
         .target(name: "Dataplane", dependencies: ["ESP", "IKEv2", "Crypto", "CryptoCore", "CLinuxShims", "KernelModel", "Netlink", "Topology"],
                 swiftSettings: packetPath),
         .target(name: "Daemon", dependencies: [
-            "IKEv2", "Crypto", "CryptoCore", "Topology", "CLinuxShims", "Dataplane", "KernelModel", "Netlink", "Reconciler",
+            "IKEv2", "Crypto", "PKI", "CryptoCore", "Topology", "TopologyFiles", "CLinuxShims", "Dataplane", "KernelModel", "Netlink", "Reconciler",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
         // Tools: the namespace lab, benchmarks and the flood generator; not in the daemon.
-        .target(name: "Tools", dependencies: ["Daemon", "IKEv2", "Crypto", "CryptoCore", "ESP", "Dataplane", "KernelModel", "Netlink", "Reconciler", "Topology"]),
+        .target(name: "Tools", dependencies: ["Daemon", "IKEv2", "Crypto", "PKI", "CryptoCore", "ESP", "Dataplane", "KernelModel", "Netlink", "Reconciler", "Topology", "TopologyFiles"]),
 
         // App.
         // `git describe` of the checkout, for --version, the first log line, status and metrics.
         .plugin(name: "BuildVersion", capability: .buildTool()),
         .executableTarget(name: "viaduct", dependencies: [
-            "Topology", "Crypto", "CryptoCore", "ESP", "Dataplane", "Daemon", "KernelModel", "Netlink", "Reconciler", "Tools",
+            "Topology", "TopologyFiles", "Crypto", "PKI", "CryptoCore", "ESP", "Dataplane", "Daemon", "KernelModel", "Netlink", "Reconciler", "Tools",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["BuildVersion"]),
 
-        .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
-        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore"]),
-        .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "Crypto"]),
-        .testTarget(name: "ESPTests", dependencies: ["ESP", "Crypto"]),
-        .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink", "Reconciler"]),
+        // Shared by the test targets only: hex, a seeded generator, a process runner, fresh network namespaces.
+        .target(name: "TestSupport", dependencies: ["KernelModel", "Netlink", "Topology"], path: "Tests/TestSupport"),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "TopologyFiles", "TestSupport"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore", "TestSupport"]),
+        .testTarget(name: "PKITests", dependencies: ["PKI", "Crypto", "CryptoCore", "TestSupport"]),
+        .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "Crypto", "PKI", "TestSupport"]),
+        .testTarget(name: "ESPTests", dependencies: ["ESP", "Crypto", "TestSupport"]),
+        .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink", "Reconciler", "TestSupport"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
-        .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "ESP", "Crypto", "KernelModel"]),
+        .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "ESP", "Crypto", "KernelModel", "TestSupport"]),
         // DaemonTests drive real engines with `HandshakeBenchmark`'s credentials and configurations.
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Tools"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "Daemon"]),
-        .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon"]),
+        .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon", "TestSupport"]),
+        // Root and fresh network namespaces (host kernel netlink, TUN, veths); each suite skips with a
+        // message otherwise. Deploy/kernel-lab/run-tests runs the HostKernel ones in the VM by filter.
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "Dataplane", "ESP", "Crypto", "CryptoCore", "IKEv2", "KernelModel", "Netlink", "Reconciler", "Topology",
+            "TestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,8 +3,9 @@ import CryptoCore
 
 /// The one door to OpenSSL's error queue: drains it into a `CryptoError` so failures carry
 /// OpenSSL's own reason and the queue never leaks into the next operation.
-enum OpenSSL {
-    static func error(_ code: CryptoError.Code, _ what: String) -> CryptoError {
+/// `package`: the PKI target drains the same queue.
+package enum OpenSSL {
+    package static func error(_ code: CryptoError.Code, _ what: String) -> CryptoError {
         var reasons: [String] = []
         while true {
             let e = ERR_get_error()
@@ -17,5 +18,5 @@ enum OpenSSL {
     }
 
     /// Discards whatever an expected failure left on the error queue.
-    static func clearErrors() { ERR_clear_error() }
+    package static func clearErrors() { ERR_clear_error() }
 }

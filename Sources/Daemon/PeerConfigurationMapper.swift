@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 import IKEv2
+import PKI
 import Topology
 
 /// Turns one planned tunnel into the engine's `IKEPeerConfiguration`: proposals (the

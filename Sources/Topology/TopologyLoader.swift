@@ -12,7 +12,8 @@ public struct LoadedTopology: Sendable {
     public var isValid: Bool { topology != nil && errors.isEmpty }
 }
 
-/// Entry point: text or file in, `LoadedTopology` out. Nothing touches the machine until a
+/// Entry point: text or a file's bytes in, `LoadedTopology` out (`TopologyFiles` reads the file).
+/// Nothing touches the machine until a
 /// topology has loaded with no errors.
 public enum TopologyLoader {
     /// Larger files are refused before parsing; a topology of thousands of gateways is far smaller.
@@ -34,18 +35,10 @@ public enum TopologyLoader {
                               diagnostics: sorted(parseDiags + filtered))
     }
 
-    public static func load(file: String) -> LoadedTopology {
-        let whole = SourceLocation(file: file, line: 0, column: 0)
-        func fail(_ msg: String) -> LoadedTopology {
-            LoadedTopology(topology: nil, links: [], diagnostics: [Diagnostic(.error, .unreadable, at: whole, msg)])
-        }
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir) else {
-            return fail("no such file")
-        }
-        if isDir.boolValue { return fail("is a directory, not a topology file") }
-        guard let data = FileManager.default.contents(atPath: file) else { return fail("cannot read the file (permissions?)") }
-        guard data.count <= maxFileSize else { return fail("the file is \(data.count) bytes; topologies larger than \(maxFileSize) bytes are refused") }
+    /// A topology file's bytes, read by the caller (`TopologyFiles` reads them; this target reads
+    /// no files): refused when larger than `maxFileSize` or not UTF-8, else parsed and validated.
+    public static func load(contents data: Data, file: String) -> LoadedTopology {
+        guard data.count <= maxFileSize else { return unreadable(file: file, "the file is \(data.count) bytes; topologies larger than \(maxFileSize) bytes are refused") }
         guard let text = String(data: data, encoding: .utf8) else {
             // libyaml's reader finds the first bad byte, so the error points at it.
             if case .failure(.reader(let problem, _, _, let m)) = YAMLFrontEnd.compose(bytes: [UInt8](data)) {
@@ -54,9 +47,15 @@ public enum TopologyLoader {
                     Diagnostic(.error, .unreadable, at: at, "the file is not UTF-8 text: \(problem)"),
                 ])
             }
-            return fail("the file is not UTF-8 text")
+            return unreadable(file: file, "the file is not UTF-8 text")
         }
         return load(yaml: text, file: file)
+    }
+
+    /// The answer for a file that could not be read at all: one `unreadable` error on the whole file.
+    public static func unreadable(file: String, _ message: String) -> LoadedTopology {
+        let whole = SourceLocation(file: file, line: 0, column: 0)
+        return LoadedTopology(topology: nil, links: [], diagnostics: [Diagnostic(.error, .unreadable, at: whole, message)])
     }
 
     static func sorted(_ d: [Diagnostic]) -> [Diagnostic] {

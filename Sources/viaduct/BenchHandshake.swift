@@ -2,6 +2,8 @@ import ArgumentParser
 import Crypto
 import Daemon
 import Foundation
+import PKI
+import Synchronization
 import Tools
 import Topology
 

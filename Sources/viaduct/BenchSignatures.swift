@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import CryptoCore
 import Foundation
+import PKI
 import Tools
 
 /// `viaduct bench signatures`: what one IKE_AUTH costs in signature operations per algorithm,

@@ -1,5 +1,6 @@
 import Foundation
 import Topology
+import TopologyFiles
 
 /// Where the commands write: results to stdout, diagnostics to stderr.
 enum Output {

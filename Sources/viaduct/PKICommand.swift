@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import CryptoCore
 import Foundation
+import PKI
 import Topology
 
 /// `viaduct pki`: a small CA for the gateways of one topology. Everything is delegated to the

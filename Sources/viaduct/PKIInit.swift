@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import CryptoCore
 import Foundation
+import PKI
 import Topology
 
 /// `viaduct pki init FILE`: everything a topology's gateways need to authenticate, created where

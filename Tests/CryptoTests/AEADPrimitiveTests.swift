@@ -1,5 +1,6 @@
 @testable import Crypto
 import CryptoCore
+import TestSupport
 import Testing
 
 @Suite("AEAD primitives")

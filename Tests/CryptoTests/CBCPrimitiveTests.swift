@@ -1,5 +1,6 @@
 import Crypto
 import CryptoCore
+import TestSupport
 import Testing
 
 @Suite("CBC primitives")

@@ -1,5 +1,6 @@
 import Crypto
 import CryptoCore
+import TestSupport
 import Testing
 
 // The expected values below were derived independently of Viaduct with Python 3's standard

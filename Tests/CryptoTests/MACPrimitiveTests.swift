@@ -1,5 +1,6 @@
 import Crypto
 import CryptoCore
+import TestSupport
 import Testing
 
 @Suite("HMAC PRF and integrity primitives")

@@ -1,4 +1,5 @@
 @testable import Dataplane
+import TestSupport
 import Testing
 
 /// GSO segmentation (TUN super-packets → MSS-sized segments) and GRO coalescing (segments → one
@@ -34,14 +35,8 @@ struct OffloadTests {
 
     /// Deterministic bytes (SplitMix64 from a fixed seed).
     static func bytes(_ count: Int, seed: UInt64) -> [UInt8] {
-        var state = seed
-        return (0..<count).map { _ in
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return UInt8(truncatingIfNeeded: z ^ (z >> 31))
-        }
+        var rng = SplitMix64(seed: seed)
+        return (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
     }
 
     /// An IPv4 or IPv6 TCP packet with `options` (a multiple of 4 bytes), `flags`, TOS/traffic class

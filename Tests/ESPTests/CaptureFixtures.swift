@@ -57,6 +57,7 @@
 
 import ESP
 import NetTypes
+import TestSupport
 
 enum CaptureFixtures {
     static let skD = hex("0e91f7720ae9bffd5352f6afa34a232b48e2441b366213d134eb4db064bdc301")

@@ -1,6 +1,7 @@
 // RFC 3948 §2.1–2.3: what arrives on UDP/4500.
 import ESP
 import NetTypes
+import TestSupport
 import Testing
 
 @Suite("ESP-in-UDP demultiplexing (RFC 3948)")

@@ -4,6 +4,7 @@
 import Crypto
 import CryptoCore
 import ESP
+import TestSupport
 import Testing
 
 @Suite("Mutation fuzzing")

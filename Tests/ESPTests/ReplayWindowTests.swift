@@ -1,6 +1,7 @@
 // RFC 4303 §3.4.3 and Appendix A (ESN) anti-replay window; bitmap after RFC 6479.
-import Testing
 import ESP
+import TestSupport
+import Testing
 
 /// `accept` outside the #expect macro, which cannot call a mutating method on a captured var.
 private func accept(_ window: inout ReplayWindow, _ sequence: UInt64) -> Bool { window.accept(sequence) }

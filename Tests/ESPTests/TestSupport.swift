@@ -2,35 +2,7 @@ import Crypto
 import CryptoCore
 import ESP
 import NetTypes
-
-/// Decodes hex (whitespace allowed). Test-only: fixed literals, so a bad digit is a bug in the test
-/// and yields an empty array that fails the test using it.
-func hex(_ s: String) -> [UInt8] {
-    let digits = s.filter { $0.isHexDigit }
-    guard digits.count % 2 == 0 else { return [] }
-    var out: [UInt8] = []
-    var index = digits.startIndex
-    while index < digits.endIndex {
-        let next = digits.index(index, offsetBy: 2)
-        guard let byte = UInt8(digits[index..<next], radix: 16) else { return [] }
-        out.append(byte)
-        index = next
-    }
-    return out
-}
-
-/// A deterministic 64-bit PRNG (SplitMix64) so fuzz and property runs replay from their seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestSupport
 
 /// The AEADs ESP is tested with.
 let allAEADs: [EncryptionAlgorithm] = [.aesGCM16(keyBits: 128), .aesGCM16(keyBits: 256), .chacha20Poly1305]

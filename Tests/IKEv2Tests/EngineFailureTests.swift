@@ -2,6 +2,7 @@ import Crypto
 import CryptoCore
 import IKEv2
 import NetTypes
+import PKI
 import Testing
 
 /// RFC 7296 §2.21: each failure sends the right notify and tells an engineer why.

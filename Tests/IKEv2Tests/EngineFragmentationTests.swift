@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 @testable import IKEv2
+import PKI
 import Testing
 
 /// RFC 7383 in the simulation: an IKE_AUTH carrying an RSA-4096 leaf and an RSA-4096

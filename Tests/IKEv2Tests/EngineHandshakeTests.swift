@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 import IKEv2
+import PKI
 import Testing
 
 /// RFC 7296 §1.2 between two engines with real crypto:

@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 @testable import IKEv2
+import PKI
 import Testing
 
 /// The engine's SK protection (RFC 7296 §3.14, RFC 5282) and AUTH octets (§2.15) checked against

@@ -1,6 +1,7 @@
 import CryptoCore
 @testable import IKEv2
 import NetTypes
+import TestSupport
 import Testing
 
 /// Pieces of the engine checked on their own: NAT-D hashing, proposal text, narrowing, backoff.

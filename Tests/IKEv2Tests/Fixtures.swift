@@ -7,19 +7,10 @@
 // encrypted frames, decrypted offline with AES-GCM-256 and the lab's throwaway keys in ike-keys.txt
 // (nonce = 4-octet salt || 8-octet IV, AAD = IKE header + SK generic header); every GCM tag verified.
 // tshark's dissection of the decrypted data (ike-exchange-full.txt) gives the same fields.
+import TestSupport
 
 enum Fixtures {
-    static func hex(_ parts: String...) -> [UInt8] {
-        let s = Array(parts.joined().utf8)
-        func nibble(_ c: UInt8) -> UInt8 {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-            default: 0
-            }
-        }
-        return stride(from: 0, to: s.count - 1, by: 2).map { nibble(s[$0]) << 4 | nibble(s[$0 + 1]) }
-    }
+    static func hex(_ parts: String...) -> [UInt8] { TestSupport.hex(parts.joined()) }
 
     /// Frame 1: IKE_SA_INIT request, MID 0, UDP/500 (272 octets).
     static let ikeSAInitRequest = hex(

@@ -1,7 +1,8 @@
 // Seeded mutation fuzzing of the decoder with the real packets (RFC 7296 §3 robustness: never trap,
 // never over-read, every accepted message re-encodes and decodes to the same value).
-import Testing
 @testable import IKEv2
+import TestSupport
+import Testing
 
 @Suite("Mutation fuzzing")
 struct FuzzTests {

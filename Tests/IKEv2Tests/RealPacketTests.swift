@@ -3,6 +3,7 @@
 import CryptoCore
 @testable import IKEv2
 import NetTypes
+import TestSupport
 import Testing
 
 @Suite("Real strongSwan packets")

@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 import IKEv2
+import PKI
 
 /// A throwaway PKI for engine tests: one root CA and gateway certificates issued from it, all in
 /// memory, valid around a fixed "now" that the sessions get through `IKEWallClock`.

@@ -1,5 +1,6 @@
 import KernelModel
 import NetTypes
+import TestSupport
 import Testing
 import Topology
 
@@ -13,13 +14,13 @@ struct ByteExactTests {
                sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         let (seq, pid) = Fixture.header(captured)
         var ours = request.numbered(sequence: seq, portID: pid).encoded()
-        var theirs = Hex.bytes(captured)
+        var theirs = hex(captured)
         for offset in padding where offset < ours.count && offset < theirs.count {
             #expect(ours[offset] == 0, "padding byte \(offset) must be zero", sourceLocation: sourceLocation)
             ours[offset] = 0
             theirs[offset] = 0
         }
-        #expect(Hex.string(ours) == Hex.string(theirs), sourceLocation: sourceLocation)
+        #expect(hexString(ours) == hexString(theirs), sourceLocation: sourceLocation)
     }
 
     // ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0xc0000001 reqid 1 mode tunnel replay-window 0

@@ -1,12 +1,13 @@
 import KernelModel
 import NetTypes
+import TestSupport
 import Testing
 import Topology
 
 @Suite("Decoding kernel replies")
 struct DecodeTests {
-    static func message(_ hex: String) throws -> NetlinkMessage {
-        let all = try NetlinkMessage.decodeAll(Hex.bytes(hex))
+    static func message(_ text: String) throws -> NetlinkMessage {
+        let all = try NetlinkMessage.decodeAll(hex(text))
         try #require(all.count == 1)
         return all[0]
     }
@@ -43,7 +44,7 @@ struct DecodeTests {
     @Test func extendedAckTextDecodes() throws {
         let request = try Route(destination: Fixture.prefix("198.18.2.0/24"), outputInterface: 7).addRequest().numbered(sequence: 9).message
         let reply = NetlinkAck.encode(errno: 17, request: request, portID: 0, message: "Route exists")
-        let decoded = try NetlinkAck(decoding: try Self.message(Hex.string(reply.encoded())))
+        let decoded = try NetlinkAck(decoding: try Self.message(hexString(reply.encoded())))
         #expect(decoded == NetlinkAck(errno: 17, requestType: RouteMessageType.newRoute, requestSequence: 9, message: "Route exists"))
     }
 
@@ -64,7 +65,7 @@ struct DecodeTests {
         let captured = try XfrmState(decoding: try Self.message(IPRoute2Captures.saGetReply))
         for hard in [false, true] {
             let wire = try XfrmExpire(state: captured, hard: hard).encoded().encoded()
-            let event = try XfrmEvent(decoding: try Self.message(Hex.string(wire)))
+            let event = try XfrmEvent(decoding: try Self.message(hexString(wire)))
             #expect(event == .expire(XfrmExpire(state: captured, hard: hard)))
         }
     }

@@ -1,4 +1,5 @@
 import KernelModel
+import TestSupport
 import Testing
 import Topology
 
@@ -9,10 +10,10 @@ struct FuzzTests {
     /// Captured messages plus encoded ones covering every decoder.
     static func corpus() throws -> [NetlinkMessage] {
         var out: [NetlinkMessage] = []
-        for hex in [IPRoute2Captures.saGetReply, IPRoute2Captures.xfrmLinkReply, IPRoute2Captures.linkAddAck,
-                    IPRoute2Captures.probeError, IPRoute2Captures.polAddOutIfid, IPRoute2Captures.addrAdd,
-                    IPRoute2Captures.routeAddSrc, IPRoute2Captures.linkAddVti] {
-            out += try NetlinkMessage.decodeAll(Hex.bytes(hex))
+        for capture in [IPRoute2Captures.saGetReply, IPRoute2Captures.xfrmLinkReply, IPRoute2Captures.linkAddAck,
+                        IPRoute2Captures.probeError, IPRoute2Captures.polAddOutIfid, IPRoute2Captures.addrAdd,
+                        IPRoute2Captures.routeAddSrc, IPRoute2Captures.linkAddVti] {
+            out += try NetlinkMessage.decodeAll(hex(capture))
         }
         let sa = try XfrmState(decoding: out[0])
         out.append(try XfrmExpire(state: sa, hard: true).encoded())
@@ -61,7 +62,7 @@ struct FuzzTests {
     /// Cutting the payload inside the fixed structure is `shortValue`; inside an attribute, `truncated`;
     /// at an attribute boundary the message is still valid (the kernel may omit trailing attributes).
     @Test func cutPayloadsAreClassified() throws {
-        let reply = try NetlinkMessage.decodeAll(Hex.bytes(IPRoute2Captures.saGetReply))[0]
+        let reply = try NetlinkMessage.decodeAll(hex(IPRoute2Captures.saGetReply))[0]
         let attributeStarts: Set<Int> = [224, 224 + 112, 224 + 112 + 16, 224 + 112 + 16 + 8]
         for cut in 0..<reply.payload.count {
             var m = reply
@@ -80,7 +81,7 @@ struct FuzzTests {
     }
 
     @Test func attributeLengthBelowFourIsBadLength() throws {
-        var m = try NetlinkMessage.decodeAll(Hex.bytes(IPRoute2Captures.addrAdd))[0]
+        var m = try NetlinkMessage.decodeAll(hex(IPRoute2Captures.addrAdd))[0]
         m.type = RouteMessageType.newAddress
         m.payload[8] = 2   // first attribute's nla_len
         m.payload[9] = 0

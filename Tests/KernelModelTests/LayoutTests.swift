@@ -1,4 +1,5 @@
 import KernelModel
+import TestSupport
 import Testing
 import Topology
 

@@ -1,5 +1,6 @@
 import KernelModel
 import Netlink
+import TestSupport
 import Testing
 import Topology
 

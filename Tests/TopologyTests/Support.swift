@@ -30,19 +30,6 @@ func plan(_ l: LoadedTopology, _ node: String) throws -> NodePlan {
     return try NodePlanner.plan(t, links: l.links, node: node, fileExists: { _ in true }).get()
 }
 
-/// SplitMix64: a tiny seeded generator so that fuzz runs are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
-
 /// A mesh of `n` gateways named g1...gn, in that order.
 func meshYAML(_ names: [String], pool: String = "169.254.100.0/22") -> String {
     var y = "version: 1\npki: { ca: ca.pem }\ngateways:\n"

@@ -1,6 +1,8 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Topology
+import TopologyFiles
 
 /// `viaduct graph`'s picture: exact DOT, escaping, live state, and Graphviz accepting it.
 @Suite("topology graph (DOT)")
@@ -161,16 +163,7 @@ struct TopologyGraphTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("viaduct-graph-\(UUID().uuidString).dot")
         try input.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args + [file.path]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try TestProcess.runSeparating(URL(fileURLWithPath: path), args + [file.path])
+        return (r.status, r.stdout, r.stderr)
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Topology
+import TopologyFiles
 
 /// The YAML front end over Debian's libyaml: located errors, aliases, limits, bad bytes.
 @Suite("YAML front end (system libyaml)")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `viaduct bgp` output is fed to the real parsers: BIRD's `bird -p` and FRR's `vtysh --dryrun`.
@@ -11,17 +12,8 @@ struct BGPCLITests {
     }
 
     func check(_ path: String, _ args: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        if let environment { p.environment = environment }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, out)
+        let r = try TestProcess.run(path, args, environment: environment)
+        return (r.status, r.output)
     }
 
     func write(_ text: String, _ name: String) throws -> String {

@@ -1,5 +1,6 @@
 import Daemon
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the real `viaduct` binary: exit codes, stdout/stderr, and the JSON form of `plan`.
@@ -33,18 +34,8 @@ struct CLITests {
 
     /// Runs `executable` in the checkout's root, stdout and stderr apart.
     func run(_ executable: URL, _ args: [String]) throws -> Run {
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = args
-        p.currentDirectoryURL = Self.root
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let r = try TestProcess.runSeparating(executable, args, in: Self.root)
+        return Run(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     /// A copy of an example with empty stand-ins for its certificate, key and CA files.

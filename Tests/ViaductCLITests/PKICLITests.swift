@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `viaduct pki` end to end: files, modes, and what OpenSSL and strongSwan make of them.
@@ -16,17 +17,8 @@ struct PKICLITests {
     }
 
     func run(_ tool: String, _ args: [String]) throws -> (status: Int32, output: String)? {
-        guard let path = ["/usr/bin/\(tool)", "/usr/local/bin/\(tool)"].first(where: FileManager.default.isExecutableFile) else { return nil }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        guard let path = TestProcess.find(tool, in: ["/usr/bin", "/usr/local/bin"]) else { return nil }
+        return try TestProcess.run(path, args)
     }
 
     @Test("pki init creates the CA, every gateway's certificate and key, and the CRLs; a second run keeps them")

@@ -1,6 +1,7 @@
 import Foundation
 import IKEv2
 import Topology
+import TopologyFiles
 
 /// The control socket's `apply`, `confirm` and `rollback` (`ControlMessage`): reads and validates the
 /// topology file, plans it for this daemon's node and hands the plan to `PlanApplier`. Invalid

@@ -2,6 +2,7 @@ import Crypto
 import CryptoCore
 import Daemon
 import IKEv2
+import PKI
 import Topology
 
 /// IKE_SA_INIT + IKE_AUTH with the first Child SA between two in-process engines, datagrams

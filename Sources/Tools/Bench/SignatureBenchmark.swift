@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 import Foundation
+import PKI
 
 /// Sign and verify rates per signature algorithm (`viaduct bench signatures`), and `openssl
 /// speed`'s for the same algorithms.

@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import NetTypes
+import TestSupport
 #endif
 import KernelModel
 import Netlink
@@ -13,8 +14,8 @@ import Topology
 @Suite("Host kernel round trips (root, fresh netns)", .serialized)
 struct HostKernelTests {
     static func skipUnlessRoot() -> Bool {
-        if NetworkNamespace.isAvailable { return false }
-        print(NetworkNamespace.skipMessage)
+        if FreshNetworkNamespace.isAvailable { return false }
+        print(FreshNetworkNamespace.skipMessage)
         return true
     }
 
@@ -29,7 +30,7 @@ struct HostKernelTests {
 
     @Test func tunLinkAddressesAndRoutesRoundTrip() async throws {
         if Self.skipUnlessRoot() { return }
-        try await NetworkNamespace.run("rt") { ns in
+        try await FreshNetworkNamespace.run("rt") { ns in
             let rt = try NetlinkSocket(.route)
             try TunDevice.createPersistent(name: "vd-t0")
             let index = try Self.index(of: "vd-t0", in: rt)
@@ -54,7 +55,7 @@ struct HostKernelTests {
             try rt.apply([try r4.addRequest(interfaceName: "vd-t0"), try r6.addRequest(interfaceName: "vd-t0")])
 
             // Someone else's route on the same interface: proto static, added by `ip`.
-            let other = try NetworkNamespace.ip(["-n", ns, "route", "add", "198.18.8.0/24", "dev", "vd-t0", "proto", "static"])
+            let other = try FreshNetworkNamespace.ip(["-n", ns, "route", "add", "198.18.8.0/24", "dev", "vd-t0", "proto", "static"])
             #expect(other.status == 0, "ip route add: \(other.output)")
 
             let owner = OwnedObjects(interfaceIDs: [])
@@ -82,7 +83,7 @@ struct HostKernelTests {
 
     @Test func batchReportsEachMessageAndNamesTheObject() async throws {
         if Self.skipUnlessRoot() { return }
-        try await NetworkNamespace.run("batch") { _ in
+        try await FreshNetworkNamespace.run("batch") { _ in
             let rt = try NetlinkSocket(.route)
             try TunDevice.createPersistent(name: "vd-dc2")
             let index = try Self.index(of: "vd-dc2", in: rt)
@@ -138,7 +139,7 @@ struct HostKernelTests {
 
     @Test func routeBasedPoliciesRoundTripAndForeignPoliciesSurvive() async throws {
         if Self.skipUnlessRoot() { return }
-        try await NetworkNamespace.run("pol") { ns in
+        try await FreshNetworkNamespace.run("pol") { ns in
             let x = try NetlinkSocket(.xfrm)
             let local = Fixture.a, remote = Fixture.b
             var wanted: [XfrmPolicy] = []
@@ -151,7 +152,7 @@ struct HostKernelTests {
                                          templates: [XfrmTemplate(source: remote, destination: local, reqid: 1)], interfaceID: 42))
             }
             try x.apply(wanted.map { $0.addRequest() })
-            let foreign = try NetworkNamespace.ip(["-n", ns, "xfrm", "policy", "add", "src", "198.18.5.0/24", "dst", "198.18.6.0/24",
+            let foreign = try FreshNetworkNamespace.ip(["-n", ns, "xfrm", "policy", "add", "src", "198.18.5.0/24", "dst", "198.18.6.0/24",
                                                    "dir", "out", "if_id", "99", "tmpl", "src", "192.0.2.1", "dst", "192.0.2.9",
                                                    "proto", "esp", "reqid", "7", "mode", "tunnel"])
             #expect(foreign.status == 0, "ip xfrm policy add: \(foreign.output)")
@@ -179,7 +180,7 @@ struct HostKernelTests {
     /// naming the SA, never as a crash or a malformed reply.
     @Test func stateAddIsAppliedOrRefusedWithATypedError() async throws {
         if Self.skipUnlessRoot() { return }
-        try await NetworkNamespace.run("sa") { _ in
+        try await FreshNetworkNamespace.run("sa") { _ in
             let x = try NetlinkSocket(.xfrm)
             let sa = XfrmState(source: Fixture.a, destination: Fixture.b, spi: 0xc000_0001, reqid: 1, algorithms: Fixture.aead,
                                lifetime: XfrmLifetime(softAddSeconds: 3537, hardAddSeconds: 3960), interfaceID: 42,
@@ -203,7 +204,7 @@ struct HostKernelTests {
     /// ALLOCSPI installs a larval SA (no algorithms yet), which works without ESP in the kernel.
     @Test func allocatedSPIIsInRangeAndDumpsBack() async throws {
         if Self.skipUnlessRoot() { return }
-        try await NetworkNamespace.run("spi") { _ in
+        try await FreshNetworkNamespace.run("spi") { _ in
             let x = try NetlinkSocket(.xfrm)
             #expect(try x.states().isEmpty)
             let request = XfrmSPIRequest(source: Fixture.b, destination: Fixture.a, reqid: 7, range: 0xc000_0100...0xc000_01ff, interfaceID: 42)
@@ -222,7 +223,7 @@ struct HostKernelTests {
     /// Traffic that hits an outbound policy without an SA makes the kernel multicast XFRM_MSG_ACQUIRE.
     @Test func acquireNotificationArrivesOnTheMonitor() async throws {
         if Self.skipUnlessRoot() { return }
-        let acquire = try await NetworkNamespace.run("acq") { _ -> XfrmAcquire? in
+        let acquire = try await FreshNetworkNamespace.run("acq") { _ -> XfrmAcquire? in
             let rt = try NetlinkSocket(.route)
             let x = try NetlinkSocket(.xfrm)
             let monitor = try XfrmMonitor()
@@ -265,7 +266,7 @@ struct HostKernelTests {
 
     @Test func bypassPolicyInstallsOnAUDPSocket() async throws {
         if Self.skipUnlessRoot() { return }
-        try await NetworkNamespace.run("bypass") { _ in
+        try await FreshNetworkNamespace.run("bypass") { _ in
             for (domain, family) in [(AF_INET, IPAddress.Family.ipv4), (AF_INET6, .ipv6)] {
                 let fd = socket(domain, Int32(SOCK_DGRAM.rawValue), 0)
                 guard fd >= 0 else { throw Mismatch(description: "socket: errno \(errno)") }

@@ -2,6 +2,7 @@ import Foundation
 import KernelModel
 import Netlink
 import Reconciler
+import TestSupport
 import Testing
 import Topology
 
@@ -29,23 +30,14 @@ struct HostKernelReconcileTests {
     }
 
     static func ip(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return out
+        try FreshNetworkNamespace.ip(args).output
     }
 
     @Test("userspace shape: TUN links get MTU, addresses and routes; a second reconcile changes nothing; foreign objects survive")
     func userspaceShape() async throws {
         if HostKernelTests.skipUnlessRoot() { return }
         let plan = try Self.plan()
-        try await NetworkNamespace.run("rec-u") { ns in
+        try await FreshNetworkNamespace.run("rec-u") { ns in
             for t in plan.tunnels { try TunDevice.createPersistent(name: t.interface.name) }
             _ = try Self.ip(["-n", ns, "route", "add", "198.18.9.0/24", "dev", "lo", "proto", "static"])
             let k = try KernelReconciliation()
@@ -76,7 +68,7 @@ struct HostKernelReconcileTests {
     func kernelShape() async throws {
         if HostKernelTests.skipUnlessRoot() { return }
         let plan = try Self.plan()
-        try await NetworkNamespace.run("rec-k") { ns in
+        try await FreshNetworkNamespace.run("rec-k") { ns in
             let k = try KernelReconciliation()
             let desired = DesiredKernelState(plan: plan, backend: .kernel)
             _ = try k.reconcile(desired)

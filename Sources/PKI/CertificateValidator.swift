@@ -1,4 +1,5 @@
 import COpenSSL
+import Crypto
 import CryptoCore
 
 /// What a gateway accepts from a peer: trust anchors, CRLs and usage rules. Policy only —

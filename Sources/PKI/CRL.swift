@@ -1,4 +1,5 @@
 import COpenSSL
+import Crypto
 import CryptoCore
 
 /// A parsed X.509 v2 CRL (RFC 5280 §5). A value holding the DER and the fields `pki show` and

@@ -1,4 +1,5 @@
 import COpenSSL
+import Crypto
 import CryptoCore
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,8 @@
 import Crypto
 import CryptoCore
 import Foundation
+import PKI
+import TestSupport
 import Testing
 
 @Suite struct SignatureTests {
@@ -23,11 +25,11 @@ import Testing
     @Test(arguments: 0..<3)
     func ed25519KnownAnswer(_ i: Int) throws {
         let (sk, pk, msg, sig) = Self.ed25519Vectors[i]
-        let key = try PrivateKey(ed25519Seed: hexBytes(sk))
-        #expect(try key.publicKey.rawEd25519 == hexBytes(pk))
-        let produced = try Signature.sign(hexBytes(msg), with: key, scheme: .ed25519)
-        #expect(produced == hexBytes(sig))
-        #expect(try Signature.verify(hexBytes(sig), for: hexBytes(msg), publicKey: key.publicKey, scheme: .ed25519))
+        let key = try PrivateKey(ed25519Seed: hex(sk))
+        #expect(try key.publicKey.rawEd25519 == hex(pk))
+        let produced = try Signature.sign(hex(msg), with: key, scheme: .ed25519)
+        #expect(produced == hex(sig))
+        #expect(try Signature.verify(hex(sig), for: hex(msg), publicKey: key.publicKey, scheme: .ed25519))
     }
 
     static func key(for scheme: SignatureScheme) throws -> PrivateKey {
@@ -106,9 +108,9 @@ import Testing
              """),                                                    // A.4.3
             (.ed25519, "300506032b6570"),                             // RFC 8420 §2
         ]
-        for (scheme, hex) in expected {
-            #expect(scheme.algorithmIdentifier == hexBytes(hex), "\(scheme)")
-            #expect(try SignatureScheme(algorithmIdentifier: hexBytes(hex)) == scheme)
+        for (scheme, encoded) in expected {
+            #expect(scheme.algorithmIdentifier == hex(encoded), "\(scheme)")
+            #expect(try SignatureScheme(algorithmIdentifier: hex(encoded)) == scheme)
         }
         // SHA-384/512 PSS follow the same pattern (salt 48 / 64).
         #expect(SignatureScheme.rsaPSSSHA384.algorithmIdentifier?.suffix(3) == [0x02, 0x01, 0x30])
@@ -125,11 +127,11 @@ import Testing
         let params = "a00d" + hash + mgf + "a203020120" + "a303020101"
         let body = "06092a864886f70d01010a" + "30" + String(format: "%02x", params.count / 2) + params
         let ai = "30" + String(format: "%02x", body.count / 2) + body
-        #expect(try SignatureScheme(algorithmIdentifier: hexBytes(ai)) == .rsaPSSSHA256)
+        #expect(try SignatureScheme(algorithmIdentifier: hex(ai)) == .rsaPSSSHA256)
         // PSS with default (SHA-1) parameters is refused, not misread.
-        #expect(throws: CryptoError.self) { try SignatureScheme(algorithmIdentifier: hexBytes("300d06092a864886f70d01010a3000")) }
+        #expect(throws: CryptoError.self) { try SignatureScheme(algorithmIdentifier: hex("300d06092a864886f70d01010a3000")) }
         // Unknown OID and garbage.
-        #expect(throws: CryptoError.self) { try SignatureScheme(algorithmIdentifier: hexBytes("300506032b6571")) }
+        #expect(throws: CryptoError.self) { try SignatureScheme(algorithmIdentifier: hex("300506032b6571")) }
         #expect(throws: CryptoError.self) { try SignatureScheme(algorithmIdentifier: [0x30, 0x80, 0x00]) }
         #expect(throws: CryptoError.self) { try DigitalSignatureAuthData.decode([7, 0x30]) }
         #expect(throws: CryptoError.self) { try DigitalSignatureAuthData.decode([]) }
@@ -155,7 +157,7 @@ import Testing
 
     /// Signatures made here verify with the openssl CLI (independent check of padding/encoding).
     @Test func signaturesVerifyWithOpenSSLCLI() throws {
-        guard let openssl = Tool.find("openssl") else {
+        guard let openssl = TestProcess.find("openssl") else {
             print("skipping: openssl binary not found")
             return
         }
@@ -175,7 +177,7 @@ import Testing
             let sig = try Signature.sign(data, with: key, scheme: scheme)
             let sp = dir.appendingPathComponent("sig").path
             try Data(sig).write(to: URL(fileURLWithPath: sp))
-            let r = try Tool.run(openssl, ["dgst"] + flags + ["-prverify", kp, "-signature", sp, dir.appendingPathComponent("msg").path])
+            let r = try TestProcess.run(openssl, ["dgst"] + flags + ["-prverify", kp, "-signature", sp, dir.appendingPathComponent("msg").path])
             #expect(r.status == 0, "\(scheme): \(r.output)")
         }
     }

@@ -1,4 +1,5 @@
 import COpenSSL
+import Crypto
 import CryptoCore
 
 /// The NIST curves IKEv2 signatures use (RFC 4754, RFC 7427).

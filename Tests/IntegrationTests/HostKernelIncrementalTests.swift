@@ -3,6 +3,7 @@ import KernelModel
 import NetTypes
 import Netlink
 import Reconciler
+import TestSupport
 import Testing
 import Topology
 
@@ -47,7 +48,7 @@ struct HostKernelIncrementalTests {
     @Test("incremental reconciles (add peers, remove peers, move an address and a route) keep a cache equal to a full observation; foreign objects survive; outside changes are noticed or resynced")
     func incremental() async throws {
         if HostKernelTests.skipUnlessRoot() { return }
-        try await NetworkNamespace.run("rec-inc") { ns in
+        try await FreshNetworkNamespace.run("rec-inc") { ns in
             for s in ["b", "c"] { try TunDevice.createPersistent(name: InterfaceNaming.name(forPeer: s)) }
             // Not Viaduct's: a static route, an address on lo, a policy without a binding, and a
             // TUN device outside the plan and without the `vd-` prefix.
@@ -150,7 +151,7 @@ struct HostKernelIncrementalTests {
                    "needs xfrm interfaces: runs in the kernel lab (Deploy/kernel-lab/run-tests HostKernel)"))
     func kernelShape() async throws {
         if HostKernelTests.skipUnlessRoot() { return }
-        try await NetworkNamespace.run("rec-inck") { ns in
+        try await FreshNetworkNamespace.run("rec-inck") { ns in
             func desired(_ spokes: [String]) throws -> DesiredKernelState {
                 DesiredKernelState(plan: try HostKernelReconcileTests.plan(Self.topology(spokes: spokes)), backend: .kernel)
             }

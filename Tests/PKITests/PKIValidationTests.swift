@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 import Foundation
+import PKI
 import Testing
 
 @Suite struct PKIValidationTests {

@@ -1,6 +1,8 @@
 import Crypto
 import CryptoCore
 import Foundation
+import PKI
+import TestSupport
 import Testing
 
 @Suite struct CertificateTests {
@@ -30,18 +32,18 @@ import Testing
     /// RFC 7296 §3.7: the CERTREQ hash is SHA-1 over the whole SubjectPublicKeyInfo, as
     /// `openssl x509 -pubkey | openssl pkey -pubin -outform DER | sha1` computes it.
     @Test func spkiHashMatchesOpenSSL() throws {
-        guard let openssl = Tool.find("openssl") else { print("skipping: openssl binary not found"); return }
+        guard let openssl = TestProcess.find("openssl") else { print("skipping: openssl binary not found"); return }
         let pki = try TestPKI()
         defer { pki.cleanup() }
         let cert = try pki.write("root.pem", pki.root.pem)
         let spki = pki.path("spki.der")
-        let r1 = try Tool.run(openssl, ["x509", "-in", cert, "-noout", "-pubkey", "-out", pki.path("pub.pem")])
+        let r1 = try TestProcess.run(openssl, ["x509", "-in", cert, "-noout", "-pubkey", "-out", pki.path("pub.pem")])
         #expect(r1.status == 0, "\(r1.output)")
-        let r2 = try Tool.run(openssl, ["pkey", "-pubin", "-in", pki.path("pub.pem"), "-outform", "DER", "-out", spki])
+        let r2 = try TestProcess.run(openssl, ["pkey", "-pubin", "-in", pki.path("pub.pem"), "-outform", "DER", "-out", spki])
         #expect(r2.status == 0, "\(r2.output)")
         let der = try [UInt8](Data(contentsOf: URL(fileURLWithPath: spki)))
         #expect(der == pki.root.publicKey.subjectPublicKeyInfo)
-        let r3 = try Tool.run(openssl, ["dgst", "-sha1", "-r", spki])
+        let r3 = try TestProcess.run(openssl, ["dgst", "-sha1", "-r", spki])
         #expect(r3.output.hasPrefix(pki.root.spkiSHA1.map { String(format: "%02x", $0) }.joined()))
     }
 
@@ -85,7 +87,7 @@ import Testing
             #expect(throws: CryptoError.self) { try key.write(toPath: p) }
             try key.write(toPath: p, overwrite: true)
 
-            guard let openssl = Tool.find("openssl") else { continue }
+            guard let openssl = TestProcess.find("openssl") else { continue }
             // PKCS#8 DER, and the traditional PEM / DER forms (EC PRIVATE KEY, RSA PRIVATE KEY).
             var forms: [(String, [String])] = [("p8.der", ["-outform", "DER"])]
             if type != .ed25519 {
@@ -93,15 +95,15 @@ import Testing
             }
             for (suffix, flags) in forms {
                 let out = pki.path("key-\(type)-\(suffix)")
-                let r = try Tool.run(openssl, ["pkey", "-in", p, "-out", out] + flags)
+                let r = try TestProcess.run(openssl, ["pkey", "-in", p, "-out", out] + flags)
                 #expect(r.status == 0, "\(r.output)")
                 #expect(try PrivateKey.load(path: out).publicKey == key.publicKey, "\(type) \(suffix)")
             }
         }
         // An encrypted key is refused with a clear error, never a password prompt.
-        if let openssl = Tool.find("openssl") {
+        if let openssl = TestProcess.find("openssl") {
             let enc = pki.path("enc.pem")
-            let r = try Tool.run(openssl, ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+            let r = try TestProcess.run(openssl, ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
                                            "-aes256", "-pass", "pass:secret", "-out", enc])
             #expect(r.status == 0)
             #expect { try PrivateKey.load(path: enc) } throws: { ($0 as? CryptoError)?.code == .unsupportedAlgorithm }
@@ -160,7 +162,7 @@ import Testing
         let pki = try TestPKI()
         defer { pki.cleanup() }
         let der = pki.gateway.derBytes
-        var rng = SeededGenerator(seed: 0x5EED_CAFE)
+        var rng = SplitMix64(seed: 0x5EED_CAFE)
         var rejected = 0
         var accepted = 0
         let validator = pki.validator()

@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 import Foundation
+import PKI
 import Testing
 
 /// A throwaway PKI in its own temp dir: root CA -> intermediate CA -> gateway. Every test builds
@@ -55,50 +56,6 @@ struct TestPKI {
     func issueGateway(_ template: CertificateTemplate, key: PrivateKey? = nil) throws -> Certificate {
         try PKI.issue(template, publicKey: (key ?? gatewayKey).publicKey, issuer: intermediate, issuerKey: intermediateKey)
     }
-}
-
-/// Runs an external tool; nil when it is not installed.
-struct Tool {
-    static func find(_ name: String) -> String? {
-        for dir in ["/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin"] {
-            let p = "\(dir)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return nil
-    }
-
-    @discardableResult
-    static func run(_ path: String, _ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-}
-
-/// Deterministic generator (SplitMix64) for the mutation fuzz test: reproducible failures.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-func hexBytes(_ s: String) -> [UInt8] {
-    let chars = Array(s.filter { !$0.isWhitespace })
-    return stride(from: 0, to: chars.count, by: 2).map { UInt8(String(chars[$0...$0 + 1]), radix: 16) ?? 0 }
 }
 
 @Suite struct PKIFixtureTests {

@@ -4,6 +4,7 @@ import ESP
 import Foundation
 import Glibc
 import IKEv2
+import TestSupport
 import Testing
 
 /// Two gateways and two site hosts in network namespaces this test creates, joined like this:
@@ -152,16 +153,8 @@ final class TunnelLab {
 
     /// Runs a command to completion; its exit status and combined output.
     static func execute(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try TestProcess.run(executable, arguments)
+        return (r.status, r.output)
     }
 
     /// `ping` from one namespace; returns (transmitted, received) from its summary line.
