@@ -1,4 +1,5 @@
 import IKEv2
+import NetTypes
 import Topology
 
 /// Packet and byte counts of one Child SA, as the data plane sees them.
@@ -17,11 +18,11 @@ public struct ChildSACounters: Hashable, Sendable {
 public protocol DataplaneBackend: AnyObject {
     var name: String { get }
     func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError)
-    func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError)
-    func counters(inboundSPI: UInt32) -> ChildSACounters?
+    func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError)
+    func counters(inboundSPI: ESPSPI) -> ChildSACounters?
     /// Rekey responder (RFC 7296 §2.8): start sending on an installed Child SA that was
     /// installed with `activateOutbound == false`.
-    func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError)
+    func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError)
     /// `viaduct apply`: takes a new plan. Peers missing from it are forgotten (the daemon has
     /// deleted their Child SAs before) and their interfaces go; new peers get theirs (down until
     /// their first Child SA); then the kernel is reconciled to the plan. Peers in both plans
@@ -29,13 +30,13 @@ public protocol DataplaneBackend: AnyObject {
     func update(plan: NodePlan) throws(DaemonError)
     /// RFC 7296 §2.23: the peer's NAT moved it to `peerEndpoint` (its IKE address and port);
     /// ESP in UDP of this Child SA goes there from now on.
-    func updatePeerEndpoint(inboundSPI: UInt32, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError)
+    func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError)
 }
 
 extension DataplaneBackend {
     /// Backends without a notion of a current outbound SA have nothing to switch.
-    public func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {}
+    public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {}
 
     /// Backends that address no peer themselves (test doubles) have nothing to follow.
-    public func updatePeerEndpoint(inboundSPI: UInt32, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {}
+    public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {}
 }

@@ -148,7 +148,7 @@ public final class EndpointDriver {
         }
     }
 
-    private func attempt(_ failure: String, _ tunnel: TunnelID, spi: UInt32, _ body: () throws(DaemonError) -> Void) {
+    private func attempt(_ failure: String, _ tunnel: TunnelID, spi: ESPSPI, _ body: () throws(DaemonError) -> Void) {
         do {
             try body()
         } catch {

@@ -2,6 +2,7 @@ import Dataplane
 import IKEv2
 import KernelModel
 import Logging
+import NetTypes
 import Netlink
 import Topology
 
@@ -26,7 +27,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
     private let logger: Logger
     private var links: TunnelLinkStates
     /// Outbound SPI by inbound SPI, to remove what is left on detach.
-    private var live: [UInt32: (peer: String, outbound: UInt32)] = [:]
+    private var live: [ESPSPI: (peer: String, outbound: ESPSPI)] = [:]
 
     /// Opens the XFRM socket in the calling thread's network namespace.
     public init(plan: NodePlan, kernel: any KernelStateSync, logger: Logger) throws(DaemonError) {
@@ -131,7 +132,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
 
     /// Rekey responder: the deferred outbound state goes in now; being the newest for its reqid,
     /// the kernel sends on it from here on.
-    public func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
+    public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
         do {
             try dataplane.activateOutbound(spi: outboundSPI, peer: peer)
         } catch {
@@ -139,7 +140,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         }
     }
 
-    public func updatePeerEndpoint(inboundSPI: UInt32, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {
+    public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {
         do {
             try dataplane.updatePeerEndpoint(inboundSPI: inboundSPI, address: peerEndpoint.address, port: peerEndpoint.port, peer: peer)
         } catch {
@@ -150,7 +151,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         ])
     }
 
-    public func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
+    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
         live[inboundSPI] = nil
         do {
             try dataplane.delete(inboundSPI: inboundSPI, outboundSPI: outboundSPI, peer: peer)
@@ -164,7 +165,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         if links.deleted(peer: peer, inboundSPI: inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
-    public func counters(inboundSPI: UInt32) -> ChildSACounters? {
+    public func counters(inboundSPI: ESPSPI) -> ChildSACounters? {
         guard let c = dataplane.counters(inboundSPI: inboundSPI) else { return nil }
         var out = ChildSACounters()
         out.inboundPackets = c.inboundPackets

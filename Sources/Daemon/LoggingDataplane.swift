@@ -1,6 +1,7 @@
 import CryptoCore
 import IKEv2
 import Logging
+import NetTypes
 import Topology
 
 /// A data plane that installs nothing: it records and logs each Child SA (SPIs, algorithms,
@@ -10,7 +11,7 @@ public final class LoggingDataplane: DataplaneBackend {
     public let name = "logging"
     private let logger: Logger
     /// Installed SAs by inbound SPI.
-    public private(set) var installed: [UInt32: (peer: String, outboundSPI: UInt32)] = [:]
+    public private(set) var installed: [ESPSPI: (peer: String, outboundSPI: ESPSPI)] = [:]
 
     public init(logger: Logger) { self.logger = logger }
 
@@ -32,14 +33,14 @@ public final class LoggingDataplane: DataplaneBackend {
         ])
     }
 
-    public func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
+    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
         installed[inboundSPI] = nil
         logger.info("child SA deleted", metadata: [
             "peer": "\(peer)", "spi_in": "\(SPIText.child(inboundSPI))", "spi_out": "\(SPIText.child(outboundSPI))",
         ])
     }
 
-    public func counters(inboundSPI: UInt32) -> ChildSACounters? {
+    public func counters(inboundSPI: ESPSPI) -> ChildSACounters? {
         installed[inboundSPI] == nil ? nil : ChildSACounters()
     }
 }

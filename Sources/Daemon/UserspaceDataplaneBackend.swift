@@ -2,6 +2,7 @@ import Dataplane
 import Glibc
 import IKEv2
 import Logging
+import NetTypes
 import Topology
 
 /// The daemon's side of Viaduct's userspace data plane (docs/dataplane.md): one TUN device per
@@ -166,7 +167,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         if links.installed(peer: peer, inboundSPI: sa.inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
-    public func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
+    public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
         guard let plane = planeOfPeer[peer] else { return }
         do {
             try plane.activateOutbound(spi: outboundSPI, peer: peer)
@@ -175,7 +176,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         }
     }
 
-    public func updatePeerEndpoint(inboundSPI: UInt32, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {
+    public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {
         guard let plane = planeOfPeer[peer] else { return }
         do { try plane.updatePeerEndpoint(peerEndpoint, peer: peer) } catch {
             throw DaemonError.dataplane(error, "cannot send ESP to the peer's new address \(peerEndpoint)")
@@ -185,7 +186,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         ])
     }
 
-    public func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
+    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
         guard let plane = planeOfPeer[peer] else { return }
         do {
             try plane.delete(inboundSPI: inboundSPI, outboundSPI: outboundSPI, peer: peer)
@@ -199,7 +200,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         if links.deleted(peer: peer, inboundSPI: inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
-    public func counters(inboundSPI: UInt32) -> ChildSACounters? {
+    public func counters(inboundSPI: ESPSPI) -> ChildSACounters? {
         for p in planes {
             guard let c = p.counters(inboundSPI: inboundSPI) else { continue }
             var out = ChildSACounters()

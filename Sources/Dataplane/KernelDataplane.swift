@@ -31,7 +31,7 @@ public final class KernelDataplane {
     private var bindings: [String: KernelSABinding]
     private let replayWindow: UInt32
     /// What this data plane installed, by inbound SPI.
-    private var installed: [UInt32: Installed] = [:]
+    private var installed: [ESPSPI: Installed] = [:]
 
     private struct Installed {
         var peer: String
@@ -60,7 +60,7 @@ public final class KernelDataplane {
     }
 
     /// The SPIs this data plane installed (inbound SPI -> peer).
-    public var installedSAs: [UInt32: String] { installed.mapValues(\.peer) }
+    public var installedSAs: [ESPSPI: String] { installed.mapValues(\.peer) }
 
     /// Installs a Child SA: inbound state, then (unless deferred) outbound, in one netlink batch
     /// that the kernel applies in order. On a partial failure what went in is taken out again.
@@ -96,9 +96,9 @@ public final class KernelDataplane {
     /// Adds the deferred outbound state with SPI `spi` (the peer's SPI, as in
     /// `UserspaceDataplane.activateOutbound`); from then on the kernel sends new packets through
     /// it. Nothing to do when it is already active.
-    public func activateOutbound(spi: UInt32, peer: String) throws(DataplaneError) {
-        guard let (inboundSPI, found) = installed.first(where: { $0.value.peer == peer && $0.value.outbound.spi == spi }) else {
-            throw DataplaneError(.unknownSPI, "no SA with outbound SPI \(KernelDataplane.hex(spi)) for peer \(peer)")
+    public func activateOutbound(spi: ESPSPI, peer: String) throws(DataplaneError) {
+        guard let (inboundSPI, found) = installed.first(where: { $0.value.peer == peer && $0.value.outbound.spi == spi.rawValue }) else {
+            throw DataplaneError(.unknownSPI, "no SA with outbound SPI \(KernelDataplane.hex(spi.rawValue)) for peer \(peer)")
         }
         var entry = found
         guard let pending = entry.pendingOutbound else { return }
@@ -119,9 +119,9 @@ public final class KernelDataplane {
     /// would need XFRM_MSG_MIGRATE and is refused.
     ///
     /// Equivalent to: `ip xfrm state update src L dst P proto esp spi OUT ... encap espinudp 4500 PORT 0.0.0.0`.
-    public func updatePeerEndpoint(inboundSPI: UInt32, address: [UInt8], port: UInt16, peer: String) throws(DataplaneError) {
+    public func updatePeerEndpoint(inboundSPI: ESPSPI, address: [UInt8], port: UInt16, peer: String) throws(DataplaneError) {
         guard var entry = installed[inboundSPI], entry.peer == peer else {
-            throw DataplaneError(.unknownSPI, "no SA with inbound SPI \(KernelDataplane.hex(inboundSPI)) for peer \(peer)")
+            throw DataplaneError(.unknownSPI, "no SA with inbound SPI \(KernelDataplane.hex(inboundSPI.rawValue)) for peer \(peer)")
         }
         guard let newAddress = IPAddress(networkBytes: address) else {
             throw DataplaneError(.invalidSA, "peer address of \(address.count) octets")
@@ -153,7 +153,7 @@ public final class KernelDataplane {
     /// operator's `ip xfrm state flush`) is not an error.
     ///
     /// Equivalent to: `ip xfrm state delete src S dst D proto esp spi SPI [mark M]`, twice.
-    public func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DataplaneError) {
+    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
         var keys: [XfrmStateKey] = []
         if let entry = installed[inboundSPI] {
             keys.append(entry.inbound)
@@ -174,7 +174,7 @@ public final class KernelDataplane {
     /// did not install it or the kernel no longer has it.
     ///
     /// Equivalent to: `ip -s xfrm state get ...` for each of the two states.
-    public func counters(inboundSPI: UInt32) -> KernelSACounters? {
+    public func counters(inboundSPI: ESPSPI) -> KernelSACounters? {
         guard let entry = installed[inboundSPI] else { return nil }
         var counters = KernelSACounters()
         do {

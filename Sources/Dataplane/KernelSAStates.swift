@@ -50,12 +50,12 @@ public struct KernelSAStates: Sendable {
         let peerPort = KernelSAStates.espPort(sa.peer.port)
         // af-unspec: one route-based SA carries IPv4 and IPv6 inner packets alike.
         let flags: XfrmStateFlags = [.addressFamilyUnspecified]
-        inbound = XfrmState(source: peer, destination: local, spi: sa.inboundSPI, mode: .tunnel,
+        inbound = XfrmState(source: peer, destination: local, spi: sa.inboundSPI.rawValue, mode: .tunnel,
                             reqid: binding.interfaceID, algorithms: inboundAlgorithms, replay: inboundReplay,
                             lifetime: lifetime,
                             encapsulation: sa.udpEncapsulation ? XfrmEncapsulation(sourcePort: peerPort, destinationPort: localPort) : nil,
                             interfaceID: binding.stateInterfaceID, mark: binding.stateMark, flags: flags)
-        outbound = XfrmState(source: local, destination: peer, spi: sa.outboundSPI, mode: .tunnel,
+        outbound = XfrmState(source: local, destination: peer, spi: sa.outboundSPI.rawValue, mode: .tunnel,
                              reqid: binding.interfaceID, algorithms: outboundAlgorithms, replay: outboundReplay,
                              lifetime: lifetime,
                              encapsulation: sa.udpEncapsulation ? XfrmEncapsulation(sourcePort: localPort, destinationPort: peerPort) : nil,

@@ -11,20 +11,20 @@ enum SAFactory {
     static func inbound(_ sa: ChildSAParameters, lifetime: ESPLifetime, replayWindowSize: Int) throws(DataplaneError) -> ESPInboundSA {
         do {
             let cipher = try OpenSSLCryptoProvider().makeAEAD(sa.encryption, key: sa.inboundEncryptionKey)
-            return try ESPInboundSA(spi: ESPSPI(sa.inboundSPI), cipher: cipher, extendedSequenceNumbers: sa.extendedSequenceNumbers,
+            return try ESPInboundSA(spi: sa.inboundSPI, cipher: cipher, extendedSequenceNumbers: sa.extendedSequenceNumbers,
                                     replayWindowSize: replayWindowSize, lifetime: lifetime)
         } catch {
-            throw DataplaneError(.invalidSA, "inbound SA \(ESPSPI(sa.inboundSPI)): \(error)")
+            throw DataplaneError(.invalidSA, "inbound SA \(sa.inboundSPI): \(error)")
         }
     }
 
     static func outbound(_ sa: ChildSAParameters, lifetime: ESPLifetime, ivMask: UInt64) throws(DataplaneError) -> ESPOutboundSA {
         do {
             let cipher = try OpenSSLCryptoProvider().makeAEAD(sa.encryption, key: sa.outboundEncryptionKey)
-            return try ESPOutboundSA(spi: ESPSPI(sa.outboundSPI), cipher: cipher, extendedSequenceNumbers: sa.extendedSequenceNumbers,
+            return try ESPOutboundSA(spi: sa.outboundSPI, cipher: cipher, extendedSequenceNumbers: sa.extendedSequenceNumbers,
                                      lifetime: lifetime, ivMask: ivMask)
         } catch {
-            throw DataplaneError(.invalidSA, "outbound SA \(ESPSPI(sa.outboundSPI)): \(error)")
+            throw DataplaneError(.invalidSA, "outbound SA \(sa.outboundSPI): \(error)")
         }
     }
 

@@ -115,8 +115,8 @@ public final class UserspaceDataplane: Sendable {
         let ivMask = try SAFactory.randomIVMask()
         _ = try SAFactory.outbound(sa, lifetime: lifetime, ivMask: ivMask)
 
-        let inboundSPI = ESPSPI(sa.inboundSPI)
-        let outboundSPI = ESPSPI(sa.outboundSPI)
+        let inboundSPI = sa.inboundSPI
+        let outboundSPI = sa.outboundSPI
         let device: TUNDevice = try registry.withLock { (r) throws(DataplaneError) -> TUNDevice in
             guard let device = r.devices[peer] else {
                 throw DataplaneError(.unknownPeer, "peer '\(peer)' has no TUN device; addPeer first")
@@ -132,14 +132,14 @@ public final class UserspaceDataplane: Sendable {
     }
 
     /// Makes an installed outbound SA the one new packets use (the "break" of make-before-break).
-    public func activateOutbound(spi: UInt32, peer: String) throws(DataplaneError) {
+    public func activateOutbound(spi: ESPSPI, peer: String) throws(DataplaneError) {
         try registry.withLock { (r) throws(DataplaneError) in
-            guard r.pairs.values.contains(PeerRegistry.Pair(peer: peer, outbound: ESPSPI(spi))) else {
-                throw DataplaneError(.unknownSPI, "no outbound SA \(ESPSPI(spi)) for peer '\(peer)'")
+            guard r.pairs.values.contains(PeerRegistry.Pair(peer: peer, outbound: spi)) else {
+                throw DataplaneError(.unknownSPI, "no outbound SA \(spi) for peer '\(peer)'")
             }
-            r.current[peer] = ESPSPI(spi)
+            r.current[peer] = spi
         }
-        apply(core.outboundCommands, .activate(peer: peer, spi: ESPSPI(spi)))
+        apply(core.outboundCommands, .activate(peer: peer, spi: spi))
     }
 
     /// RFC 7296 §2.23 / RFC 3948 §2.1: the peer's NAT mapping moved to `endpoint` (its IKE
@@ -160,21 +160,21 @@ public final class UserspaceDataplane: Sendable {
     /// Removes a Child SA. When its outbound half was the current one, the peer falls back to
     /// another installed outbound SA, or to none (packets are then dropped and counted).
     /// Unknown SPIs are not an error: delete is idempotent, as the daemon may retry it.
-    public func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DataplaneError) {
+    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
         registry.withLock { r in
-            r.pairs[ESPSPI(inboundSPI)] = nil
-            if r.current[peer] == ESPSPI(outboundSPI) {
+            r.pairs[inboundSPI] = nil
+            if r.current[peer] == outboundSPI {
                 r.current[peer] = r.pairs.values.first { $0.peer == peer }?.outbound
             }
         }
-        apply(core.outboundCommands, .delete(peer: peer, spi: ESPSPI(outboundSPI)))
-        apply(core.inboundCommands, .delete(spi: ESPSPI(inboundSPI)))
+        apply(core.outboundCommands, .delete(peer: peer, spi: outboundSPI))
+        apply(core.inboundCommands, .delete(spi: inboundSPI))
     }
 
     /// Counters of the Child SA whose inbound SPI this is, or nil when none is installed. As of
     /// the workers' last batch (they publish after each one).
-    public func counters(inboundSPI: UInt32) -> UserspaceSACounters? {
-        let spi = ESPSPI(inboundSPI)
+    public func counters(inboundSPI: ESPSPI) -> UserspaceSACounters? {
+        let spi = inboundSPI
         let found: (PeerRegistry.Pair, Bool)? = registry.withLock { r in
             r.pairs[spi].map { ($0, r.current[$0.peer] == $0.outbound) }
         }

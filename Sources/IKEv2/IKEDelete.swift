@@ -1,4 +1,5 @@
 // RFC 7296 §3.11: the Delete payload.
+import NetTypes
 
 /// Delete payload body. Deleting the IKE SA: protocol IKE, SPI size 0, no SPIs; deleting Child SAs:
 /// protocol ESP/AH, SPI size 4, one or more inbound SPIs of the sender.
@@ -18,16 +19,16 @@ public struct IKEDelete: Hashable, Sendable {
     public static var ikeSA: IKEDelete { IKEDelete(protocolID: .ike, spiSize: 0, spis: []) }
 
     /// Delete of ESP (or AH) Child SAs by their 4-octet SPIs.
-    public static func childSAs(_ spis: [UInt32], protocolID: IKEProtocolID = .esp) -> IKEDelete {
+    public static func childSAs(_ spis: [ESPSPI], protocolID: IKEProtocolID = .esp) -> IKEDelete {
         IKEDelete(
             protocolID: protocolID, spiSize: 4,
-            spis: spis.map { spi in (0..<4).map { UInt8(truncatingIfNeeded: spi >> UInt32(24 - 8 * $0)) } })
+            spis: spis.map { spi in (0..<4).map { UInt8(truncatingIfNeeded: spi.rawValue >> UInt32(24 - 8 * $0)) } })
     }
 
     /// 4-octet SPIs as integers (empty when the SPI size is not 4).
-    public var spis32: [UInt32] {
+    public var espSPIs: [ESPSPI] {
         guard spiSize == 4 else { return [] }
-        return spis.map { $0.reduce(0) { $0 << 8 | UInt32($1) } }
+        return spis.map { ESPSPI($0.reduce(0) { $0 << 8 | UInt32($1) }) }
     }
 
     public init(decoding reader: inout IKEByteReader) throws(IKEDecodeError) {

@@ -1,4 +1,5 @@
 // RFC 7296 §3.10: the Notify payload.
+import NetTypes
 
 /// Notify payload body. SPI is empty when the notification concerns the IKE SA (RFC 7296 §3.10),
 /// 4 octets for an ESP/AH SA; 8 is tolerated for interoperability.
@@ -16,9 +17,9 @@ public struct IKENotify: Hashable, Sendable {
     }
 
     /// The SPI as an ESP/AH SPI, when it is 4 octets.
-    public var spi32: UInt32? {
+    public var espSPI: ESPSPI? {
         guard spi.count == 4 else { return nil }
-        return spi.reduce(0) { $0 << 8 | UInt32($1) }
+        return ESPSPI(spi.reduce(0) { $0 << 8 | UInt32($1) })
     }
 
     public init(decoding reader: inout IKEByteReader) throws(IKEDecodeError) {

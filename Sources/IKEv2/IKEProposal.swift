@@ -1,4 +1,5 @@
 // RFC 7296 §3.3.1: the Proposal substructure of an SA payload.
+import NetTypes
 
 /// One proposal: number, protocol, SPI (0 octets for the initial IKE SA, 8 for an IKE SA rekey,
 /// 4 for AH/ESP) and transforms.
@@ -25,9 +26,9 @@ public struct IKEProposal: Hashable, Sendable {
     }
 
     /// The SPI as an ESP/AH SPI, when it is 4 octets.
-    public var spi32: UInt32? {
+    public var espSPI: ESPSPI? {
         guard spi.count == 4 else { return nil }
-        return spi.reduce(0) { $0 << 8 | UInt32($1) }
+        return ESPSPI(spi.reduce(0) { $0 << 8 | UInt32($1) })
     }
 
     /// Decodes one proposal substructure; returns it and its "Last Substruc" octet (0 or 2).

@@ -2,11 +2,15 @@
 
 /// An IKE SA SPI (Initiator's or Responder's). Zero means "not yet chosen" (responder SPI in an
 /// IKE_SA_INIT request, RFC 7296 §3.1).
-public struct IKESPI: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct IKESPI: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible, ExpressibleByIntegerLiteral {
     public var rawValue: UInt64
 
     public init(rawValue: UInt64) { self.rawValue = rawValue }
     public init(_ value: UInt64) { self.rawValue = value }
+    /// SPIs are numbers in the RFCs and in fixtures (see `ESPSPI`).
+    public init(integerLiteral value: UInt64) { self.rawValue = value }
+
+    public static func < (a: IKESPI, b: IKESPI) -> Bool { a.rawValue < b.rawValue }
 
     public static let zero = IKESPI(0)
 

@@ -3,6 +3,7 @@ import CryptoCore
 import Foundation
 import Glibc
 import IKEv2
+import NetTypes
 import Testing
 import Topology
 
@@ -36,7 +37,7 @@ import Topology
     }
 
     static func childSA(_ inbound: UInt32) -> ChildSAParameters {
-        ChildSAParameters(inboundSPI: inbound, outboundSPI: inbound + 1, encryption: .aesGCM16(keyBits: 256), integrity: nil,
+        ChildSAParameters(inboundSPI: ESPSPI(inbound), outboundSPI: ESPSPI(inbound + 1), encryption: .aesGCM16(keyBits: 256), integrity: nil,
                           extendedSequenceNumbers: false, inboundEncryptionKey: SecureBytes([UInt8](repeating: 7, count: 36)),
                           outboundEncryptionKey: SecureBytes([UInt8](repeating: 8, count: 36)), inboundIntegrityKey: nil,
                           outboundIntegrityKey: nil, local: IKEEndpoint(address: [192, 0, 2, 1], port: 4500),

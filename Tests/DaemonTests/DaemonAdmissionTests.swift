@@ -73,7 +73,7 @@ struct DaemonAdmissionTests {
         #expect(factory.made.count == 2)  // third got a cookie
         // Session 1 completes IKE_AUTH: no longer half-open.
         let first = factory.made[0]
-        first.events = [.ikeSAEstablished(initiatorSPI: 1, responderSPI: first.spi, proposal: "p", peerIdentity: "gw-b",
+        first.events = [.ikeSAEstablished(initiatorSPI: 1, responderSPI: IKESPI(first.spi), proposal: "p", peerIdentity: "gw-b",
                                           local: first.local, peer: first.peer)]
         first.nextDeadline = t0
         core.fireTimers(now: t0)
@@ -119,7 +119,7 @@ extension DaemonAdmissionTests {
         core.receive(try request(spi: 1), now: t0)  // the real peer
         core.receive(try request(spi: 2), now: t0)  // a spoofed copy
         let (real, spoofed) = (factory.made[0], factory.made[1])
-        real.events = [.ikeSAEstablished(initiatorSPI: 1, responderSPI: real.spi, proposal: "p", peerIdentity: "gw-b",
+        real.events = [.ikeSAEstablished(initiatorSPI: 1, responderSPI: IKESPI(real.spi), proposal: "p", peerIdentity: "gw-b",
                                          local: real.local, peer: real.peer)]
         real.nextDeadline = t0
         core.fireTimers(now: t0)

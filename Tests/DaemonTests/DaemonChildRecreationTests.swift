@@ -1,5 +1,6 @@
 @testable import Daemon
 @testable import IKEv2
+import NetTypes
 import Testing
 import Topology
 
@@ -30,7 +31,7 @@ struct DaemonChildRecreationTests {
 
     /// The tunnel carries traffic again on one new IKE SA: each side sends on an SA the other has
     /// installed inbound, A opened the new IKE SA without INITIAL_CONTACT and the old one is gone.
-    static func expectRebuilt(_ pair: Pair, oldSPIs: (UInt64, UInt64)) throws {
+    static func expectRebuilt(_ pair: Pair, oldSPIs: (IKESPI, IKESPI)) throws {
         #expect(pair.factoryA.made.count == 2)
         let second = try #require(pair.factoryA.made.last)
         #expect(second.initiator && !second.initialContact)
@@ -40,7 +41,7 @@ struct DaemonChildRecreationTests {
         #expect(pair.dpB.outbound.map { pair.dpA.inbound.contains($0) } == true)
         #expect(pair.coreA.liveSessionCount == 1 && pair.coreB.liveSessionCount == 1)
         for side in ["A", "B"] {
-            let r = pair.events.compactMap { e -> (UInt64, UInt64, UInt64, UInt64)? in
+            let r = pair.events.compactMap { e -> (IKESPI, IKESPI, IKESPI, IKESPI)? in
                 if e.side == side, case .ikeSAReauthenticated(let i, let r, let oi, let or) = e.event { (i, r, oi, or) } else { nil }
             }
             #expect(r.count == 1, "\(side)")
@@ -50,8 +51,8 @@ struct DaemonChildRecreationTests {
         #expect(pair.coreA.endpoint.childRecreations.isEmpty)
     }
 
-    static func ikeSPIs(_ pair: Pair) throws -> (UInt64, UInt64) {
-        let up = pair.events.compactMap { e -> (UInt64, UInt64)? in
+    static func ikeSPIs(_ pair: Pair) throws -> (IKESPI, IKESPI) {
+        let up = pair.events.compactMap { e -> (IKESPI, IKESPI)? in
             if e.side == "A", case .ikeSAEstablished(let i, let r, _, _, _, _) = e.event { (i, r) } else { nil }
         }
         return try #require(up.first)

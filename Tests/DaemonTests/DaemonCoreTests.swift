@@ -127,7 +127,7 @@ struct DaemonCoreTests {
                                    inboundIntegrityKey: nil, outboundIntegrityKey: nil,
                                    local: IKEEndpoint(address: gwA, port: 4500), peer: IKEEndpoint(address: gwB, port: 4500),
                                    udpEncapsulation: true, lifetimeSeconds: 3600)
-        s.events = [.ikeSAEstablished(initiatorSPI: s.spi, responderSPI: 0xBEEF, proposal: "aes128gcm16-prfsha256-x25519",
+        s.events = [.ikeSAEstablished(initiatorSPI: IKESPI(s.spi), responderSPI: 0xBEEF, proposal: "aes128gcm16-prfsha256-x25519",
                                       peerIdentity: "gw-b.example.net", local: IKEEndpoint(address: gwA, port: 4500),
                                       peer: IKEEndpoint(address: gwB, port: 4500)),
                     .childSAReady(sa)]

@@ -12,14 +12,14 @@ struct DaemonDuplicateIKESATests {
 
     /// The (initiator SPI, responder SPI) of each live IKE SA of a core, sorted.
     static func liveSPIs(_ core: EndpointDriver) -> [[UInt64]] {
-        core.endpoint.ikeSAs.filter { !$0.finished }.compactMap(\.spis).sorted {
+        core.endpoint.ikeSAs.filter { !$0.finished }.compactMap { $0.spis?.map(\.rawValue) }.sorted {
             $0.lexicographicallyPrecedes($1)
         }
     }
 
     /// The SPIs of the live IKE SAs `core` created (it sent their IKE_SA_INIT).
     static func createdSPIs(_ core: EndpointDriver) -> [[UInt64]] {
-        core.endpoint.ikeSAs.filter { !$0.finished && $0.createdHere }.compactMap(\.spis)
+        core.endpoint.ikeSAs.filter { !$0.finished && $0.createdHere }.compactMap { $0.spis?.map(\.rawValue) }
     }
 
     /// Makes `core` open one more IKE SA with its Child SA to its only peer, without

@@ -24,7 +24,7 @@ struct DaemonIKERekeyTests {
     }
 
     static func childSA(_ inbound: UInt32) -> ChildSAParameters {
-        ChildSAParameters(inboundSPI: inbound, outboundSPI: inbound + 1, encryption: .aesGCM16(keyBits: 256), integrity: nil,
+        ChildSAParameters(inboundSPI: ESPSPI(inbound), outboundSPI: ESPSPI(inbound + 1), encryption: .aesGCM16(keyBits: 256), integrity: nil,
                           extendedSequenceNumbers: false, inboundEncryptionKey: SecureBytes([UInt8](repeating: 7, count: 36)),
                           outboundEncryptionKey: SecureBytes([UInt8](repeating: 8, count: 36)), inboundIntegrityKey: nil,
                           outboundIntegrityKey: nil, local: IKEEndpoint(address: gwA, port: 4500),
@@ -59,7 +59,7 @@ struct DaemonIKERekeyTests {
         let capture = LogCapture()
         let (core, factory, dp) = makeCore(initiator: false, capture: capture)
         var seen: [String] = []
-        core.onEvent = { _, e in if case .childSADeleted(let i, _) = e { seen.append("deleted \(i)") } }
+        core.onEvent = { _, e in if case .childSADeleted(let i, _) = e { seen.append("deleted \(i.rawValue)") } }
         factory.responderScript = { s, d in
             s.transmit.append(IKEDatagram(bytes: ikeMessage(spiI: 0xAAAA, spiR: s.spi, initiator: false, response: true),
                                           source: d.destination, destination: d.source))

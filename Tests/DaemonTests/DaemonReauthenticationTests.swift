@@ -20,8 +20,8 @@ struct DaemonReauthenticationTests {
     final class ModelDataplane: DataplaneBackend {
         let name = "model"
         let side: String
-        var inbound: Set<UInt32> = []
-        var outbound: UInt32?
+        var inbound: Set<ESPSPI> = []
+        var outbound: ESPSPI?
         /// Operations in order: "install 1234", "delete 1234", "activate 1234" (inbound SPIs).
         var log: [String] = []
         var onChange: () -> Void = {}
@@ -32,24 +32,24 @@ struct DaemonReauthenticationTests {
             inbound.insert(sa.inboundSPI)  // inbound first, then (maybe) outbound
             onChange()
             if sa.activateOutbound { outbound = sa.outboundSPI }
-            log.append("install \(sa.inboundSPI)\(sa.activateOutbound ? "" : " idle")")
+            log.append("install \(sa.inboundSPI.rawValue)\(sa.activateOutbound ? "" : " idle")")
             onChange()
         }
 
-        func activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
+        func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
             outbound = outboundSPI
-            log.append("activate \(inboundSPI)")
+            log.append("activate \(inboundSPI.rawValue)")
             onChange()
         }
 
-        func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {
+        func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
             inbound.remove(inboundSPI)
             if outbound == outboundSPI { outbound = nil }
-            log.append("delete \(inboundSPI)")
+            log.append("delete \(inboundSPI.rawValue)")
             onChange()
         }
 
-        func counters(inboundSPI: UInt32) -> ChildSACounters? { nil }
+        func counters(inboundSPI: ESPSPI) -> ChildSACounters? { nil }
         func update(plan: NodePlan) throws(DaemonError) {}
     }
 
@@ -197,7 +197,7 @@ struct DaemonReauthenticationTests {
         pair.run(until: 560)
 
         // A new IKE SA replaced the old one, reported on both sides with different SPIs.
-        let reported = pair.events.compactMap { e -> (String, UInt64, UInt64, UInt64, UInt64)? in
+        let reported = pair.events.compactMap { e -> (String, IKESPI, IKESPI, IKESPI, IKESPI)? in
             if case .ikeSAReauthenticated(let i, let r, let oi, let or) = e.event { (e.side, i, r, oi, or) } else { nil }
         }
         #expect(reported.map(\.0).sorted() == ["A", "B"])
@@ -276,7 +276,7 @@ struct DaemonReauthenticationTests {
             factory.responderScript = { s, d in
                 s.transmit.append(IKEDatagram(bytes: ikeMessage(spiI: spiI, spiR: s.spi, initiator: false, response: true),
                                               source: d.destination, destination: d.source))
-                s.events = [.ikeSAEstablished(initiatorSPI: spiI, responderSPI: s.spi, proposal: "p", peerIdentity: "gw-b",
+                s.events = [.ikeSAEstablished(initiatorSPI: IKESPI(spiI), responderSPI: IKESPI(s.spi), proposal: "p", peerIdentity: "gw-b",
                                               local: Self.a, peer: Self.b), .childSAReady(child(inbound))]
             }
             core.receive(IKEDatagram(bytes: ikeMessage(spiI: spiI, spiR: 0, initiator: true, response: false), source: Self.b,
@@ -303,7 +303,7 @@ struct DaemonReauthenticationTests {
             Issue.record("expected ikeSAReauthenticated, got \(last)")
             return
         }
-        #expect((i, r, oi, or) == (0xBBBB, factory.made[1].spi, 0xAAAA, old.spi))
+        #expect((i, r, oi, or) == (0xBBBB, IKESPI(factory.made[1].spi), 0xAAAA, IKESPI(old.spi)))
     }
 
     @Test("Status and events: ike-reauthenticating when the time comes, ike-reauthenticated with the new SPIs; the metric counts reauthentications")
@@ -346,7 +346,7 @@ struct DaemonReauthenticationTests {
         let t0 = IKEInstant(nanoseconds: 1_000_000_000)
         core.start(now: t0)
         let old = try #require(factory.made.first)
-        old.events = [.ikeSAEstablished(initiatorSPI: old.spi, responderSPI: 0xBEEF, proposal: "p", peerIdentity: "gw-b",
+        old.events = [.ikeSAEstablished(initiatorSPI: IKESPI(old.spi), responderSPI: 0xBEEF, proposal: "p", peerIdentity: "gw-b",
                                         local: a, peer: b), .childSAReady(DaemonIKERekeyTests.childSA(0x5000))]
         core.receive(IKEDatagram(bytes: ikeMessage(spiI: old.spi, spiR: 0xBEEF, initiator: false, response: true), source: b,
                                  destination: a), now: t0)
@@ -366,7 +366,7 @@ struct DaemonReauthenticationTests {
         core.receive(IKEDatagram(bytes: ikeMessage(spiI: 0xCCCC, spiR: 0, initiator: true, response: false), source: Self.b,
                                  destination: Self.a), now: t)
         let (old, new) = (factory.made[0], factory.made[1])
-        new.events = [.ikeSAEstablished(initiatorSPI: new.spi, responderSPI: 0xD00D, proposal: "p", peerIdentity: "gw-b",
+        new.events = [.ikeSAEstablished(initiatorSPI: IKESPI(new.spi), responderSPI: 0xD00D, proposal: "p", peerIdentity: "gw-b",
                                         local: Self.a, peer: Self.b), .childSAReady(DaemonIKERekeyTests.childSA(0x6000))]
         core.receive(IKEDatagram(bytes: ikeMessage(spiI: new.spi, spiR: 0xD00D, initiator: false, response: true), source: Self.b,
                                  destination: Self.a), now: t)
@@ -386,7 +386,7 @@ struct DaemonReauthenticationTests {
                                                    messageID: 2), source: Self.b, destination: Self.a), now: t)
         // Nothing carries the tunnel meanwhile: that is a real deletion, reported as one.
         #expect(reported.contains { if case .ikeSADeleted = $0 { true } else { false } })
-        new.events = [.ikeSAEstablished(initiatorSPI: new.spi, responderSPI: 0xD00D, proposal: "p", peerIdentity: "gw-b",
+        new.events = [.ikeSAEstablished(initiatorSPI: IKESPI(new.spi), responderSPI: 0xD00D, proposal: "p", peerIdentity: "gw-b",
                                         local: Self.a, peer: Self.b), .childSAReady(DaemonIKERekeyTests.childSA(0x6000))]
         core.receive(IKEDatagram(bytes: ikeMessage(spiI: new.spi, spiR: 0xD00D, initiator: false, response: true), source: Self.b,
                                  destination: Self.a), now: t)

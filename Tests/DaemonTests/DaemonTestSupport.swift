@@ -96,11 +96,11 @@ final class FakeFactory: IKESessionFactory {
 
 final class RecordingDataplane: DataplaneBackend {
     let name = "recording"
-    var installed: [UInt32] = []
-    var deleted: [UInt32] = []
+    var installed: [ESPSPI] = []
+    var deleted: [ESPSPI] = []
     func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) { installed.append(sa.inboundSPI) }
-    func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) { deleted.append(inboundSPI) }
-    func counters(inboundSPI: UInt32) -> ChildSACounters? { nil }
+    func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) { deleted.append(inboundSPI) }
+    func counters(inboundSPI: ESPSPI) -> ChildSACounters? { nil }
     var plans: [NodePlan] = []
     func update(plan: NodePlan) throws(DaemonError) { plans.append(plan) }
 }

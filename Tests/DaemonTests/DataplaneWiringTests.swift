@@ -98,7 +98,7 @@ struct DataplaneWiringTests {
 
     static func childSA(inbound: UInt32, outbound: UInt32) -> ChildSAParameters {
         let key = [UInt8](repeating: 7, count: 20)
-        return ChildSAParameters(inboundSPI: inbound, outboundSPI: outbound, encryption: .aesGCM16(keyBits: 128),
+        return ChildSAParameters(inboundSPI: ESPSPI(inbound), outboundSPI: ESPSPI(outbound), encryption: .aesGCM16(keyBits: 128),
                                  integrity: nil, extendedSequenceNumbers: false,
                                  inboundEncryptionKey: SecureBytes(key), outboundEncryptionKey: SecureBytes(key),
                                  inboundIntegrityKey: nil, outboundIntegrityKey: nil,

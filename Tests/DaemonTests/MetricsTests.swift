@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import IKEv2
+import NetTypes
 import Testing
 import Topology
 
@@ -25,7 +26,7 @@ import Topology
         return (plan, metrics, b, c)
     }
 
-    static func render(_ m: DaemonMetrics, at seconds: Double, _ counters: [UInt32: ChildSACounters] = [:],
+    static func render(_ m: DaemonMetrics, at seconds: Double, _ counters: [ESPSPI: ChildSACounters] = [:],
                        daemon: IKEEndpointCounters = IKEEndpointCounters()) -> String {
         String(decoding: m.render(now: .seconds(seconds), daemon: daemon) { counters[$0] }, as: UTF8.self)
     }
@@ -107,7 +108,7 @@ import Topology
         let (_, m, _, _) = try Self.setUp()
         let e = IKEEndpoint(address: [192, 0, 2, 1], port: 4500)
         func established(_ spi: UInt64) -> IKEEvent {
-            .ikeSAEstablished(initiatorSPI: spi, responderSPI: spi + 1, proposal: "p", peerIdentity: "b", local: e, peer: e)
+            .ikeSAEstablished(initiatorSPI: IKESPI(spi), responderSPI: IKESPI(spi + 1), proposal: "p", peerIdentity: "b", local: e, peer: e)
         }
         m.record(peer: "b", event: established(1), now: .seconds(1))
         // A new IKE SA after a restart (INITIAL_CONTACT) or a failure is not a rekey.

@@ -13,12 +13,12 @@ struct NATAndFragmentWiringTests {
     /// Records `updatePeerEndpoint` calls as well.
     final class MovingDataplane: DataplaneBackend {
         let name = "moving"
-        var moves: [(UInt32, IKEEndpoint, String)] = []
+        var moves: [(ESPSPI, IKEEndpoint, String)] = []
         func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) {}
-        func delete(inboundSPI: UInt32, outboundSPI: UInt32, peer: String) throws(DaemonError) {}
-        func counters(inboundSPI: UInt32) -> ChildSACounters? { nil }
+        func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {}
+        func counters(inboundSPI: ESPSPI) -> ChildSACounters? { nil }
         func update(plan: NodePlan) throws(DaemonError) {}
-        func updatePeerEndpoint(inboundSPI: UInt32, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {
+        func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {
             moves.append((inboundSPI, peerEndpoint, peer))
         }
     }

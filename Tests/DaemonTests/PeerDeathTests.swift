@@ -29,14 +29,14 @@ struct PeerDeathTests {
     }
 
     func child(_ inbound: UInt32) -> ChildSAParameters {
-        ChildSAParameters(inboundSPI: inbound, outboundSPI: inbound + 1, encryption: .aesGCM16(keyBits: 256), integrity: nil,
+        ChildSAParameters(inboundSPI: ESPSPI(inbound), outboundSPI: ESPSPI(inbound + 1), encryption: .aesGCM16(keyBits: 256), integrity: nil,
                           extendedSequenceNumbers: false, inboundEncryptionKey: SecureBytes([UInt8](repeating: 1, count: 36)),
                           outboundEncryptionKey: SecureBytes([UInt8](repeating: 2, count: 36)), inboundIntegrityKey: nil,
                           outboundIntegrityKey: nil, local: local, peer: remote, udpEncapsulation: true, lifetimeSeconds: 3600)
     }
 
     func established(_ spiI: UInt64, _ spiR: UInt64) -> IKEEvent {
-        .ikeSAEstablished(initiatorSPI: spiI, responderSPI: spiR, proposal: "aes256gcm16-prfsha384-ecp384",
+        .ikeSAEstablished(initiatorSPI: IKESPI(spiI), responderSPI: IKESPI(spiR), proposal: "aes256gcm16-prfsha384-ecp384",
                           peerIdentity: "gw-b.example.net", local: local, peer: remote)
     }
 
@@ -108,7 +108,7 @@ struct PeerDeathTests {
 
     @Test func initialContactRetiresTheStaleSAAndItsChildSAs() throws {
         let (core, factory, dp, _) = makeCore(initiator: false)
-        var deletedEvents: [UInt32] = []
+        var deletedEvents: [ESPSPI] = []
         core.onEvent = { _, e in if case .childSADeleted(let i, _) = e { deletedEvents.append(i) } }
         core.start(now: t0)
         let old = try openResponderSA(core, factory, spiI: 0xAAAA, inbound: 0xC1)

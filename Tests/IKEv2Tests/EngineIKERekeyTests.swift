@@ -1,5 +1,6 @@
 import CryptoCore
 @testable import IKEv2
+import NetTypes
 import Testing
 
 /// RFC 7296 §1.3.2 / §2.18: rekeying the IKE SA with CREATE_CHILD_SA (always with KE), from
@@ -16,7 +17,7 @@ struct EngineIKERekeyTests {
                                     impairment: impairment)
     }
 
-    static func rekeyedEvents(_ events: [IKEEvent]) -> [(UInt64, UInt64, UInt64, UInt64)] {
+    static func rekeyedEvents(_ events: [IKEEvent]) -> [(IKESPI, IKESPI, IKESPI, IKESPI)] {
         events.compactMap { if case .ikeSARekeyed(let i, let r, _, let oi, let or) = $0 { (i, r, oi, or) } else { nil } }
     }
 
@@ -73,8 +74,8 @@ struct EngineIKERekeyTests {
         for events in [net.initiatorEvents, net.responderEvents] {
             let r = Self.rekeyedEvents(events)
             #expect(r.count == 1)
-            #expect(r.first.map { $0.0 == a.initiatorSPI.rawValue && $0.1 == a.responderSPI.rawValue
-                && $0.2 == old.0.rawValue && $0.3 == old.1.rawValue } == true)
+            #expect(r.first.map { $0.0 == a.initiatorSPI && $0.1 == a.responderSPI
+                && $0.2 == old.0 && $0.3 == old.1 } == true)
         }
         // On the wire: the request carries KE and our new SPI in the proposal; the old SA's
         // Delete goes out from the rekey's initiator, on the old SPIs.
@@ -397,7 +398,7 @@ struct EngineIKERekeyTests {
         let answer = try #require(net.takeHeld().first { $0.source.address == SimulationSetup.gw1.address })
         let sk = try #require(try IKEMessage(decoding: answer.bytes).encryptedPayload)
         let inner = try old.keying.protection.open(raw: answer.bytes, sk: sk)
-        #expect(inner.contains { if case .delete(let d) = $0 { d.spis32 == [childA.inboundSPI] } else { false } })
+        #expect(inner.contains { if case .delete(let d) = $0 { d.espSPIs == [childA.inboundSPI] } else { false } })
     }
 
     @Test("A peer rekeying the IKE SA as fast as it can leaves at most maxSideSAs old SAs behind (bounded memory)")

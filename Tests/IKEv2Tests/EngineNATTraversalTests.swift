@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 @testable import IKEv2
+import NetTypes
 import Testing
 
 /// RFC 7296 §2.23 and RFC 3948 §4 with a NAT in front of the initiator: gw1 (192.0.2.1, inside)
@@ -144,7 +145,7 @@ struct EngineNATTraversalTests {
         path.pump()
         let moved = IKEEndpoint(address: [203, 0, 113, 5], port: 47000)
         #expect(path.outside.peer == moved)
-        let change = path.outsideEvents.compactMap { e -> (IKEEndpoint, IKEEndpoint, [UInt32])? in
+        let change = path.outsideEvents.compactMap { e -> (IKEEndpoint, IKEEndpoint, [ESPSPI])? in
             if case .peerEndpointChanged(let p, let n, let spis) = e { return (p, n, spis) }
             return nil
         }

@@ -1,5 +1,6 @@
 import CryptoCore
 @testable import IKEv2
+import NetTypes
 import Testing
 
 /// RFC 7296 §2.8.1 (simultaneous Child SA rekeying) and §2.25.1 (collisions with a Delete): the
@@ -28,7 +29,7 @@ struct EngineRekeyCollisionTests {
     /// The outcome §2.8.1 prescribes, from the four nonces each side holds once both requests
     /// were answered: true when the initiator's exchange holds the lowest nonce (its new SA is
     /// redundant and the responder's survives).
-    static func initiatorExchangeLoses(_ a: IKESession, _ b: IKESession) throws -> (Bool, survivorAtA: UInt32, survivorAtB: UInt32) {
+    static func initiatorExchangeLoses(_ a: IKESession, _ b: IKESession) throws -> (Bool, survivorAtA: ESPSPI, survivorAtB: ESPSPI) {
         guard case .rekeyChild(let ca)? = a.activeTask, case .rekeyChild(let cb)? = b.activeTask,
               let xa = ca.collision, let xb = cb.collision else {
             throw CollisionSetupError()

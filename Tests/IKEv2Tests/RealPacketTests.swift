@@ -173,7 +173,7 @@ struct RealPacketTests {
         #expect(auth.data.count == 92 - 8)
         #expect(hexString(auth.data).hasPrefix("0c300a06082a8648ce3d040302304502204cbc7c37788d14e5458807fef5298e99be2c4a"))
         let p = try #require(payloads[6].sa?.proposals.first)
-        #expect(p.protocolID == .esp && p.spi32 == 0xf80c_9d4c && p.number == 1)
+        #expect(p.protocolID == .esp && p.espSPI == 0xf80c_9d4c && p.number == 1)
         #expect(p.transforms.map(\.algorithm) == [.encryption(.aesGCM16(keyBits: 256)), .extendedSequenceNumbers(false)])
         #expect(payloads[7].tsi?.selectors == [.anyIPv4])
         #expect(payloads[8].tsr?.selectors == [.anyIPv4])
@@ -198,7 +198,7 @@ struct RealPacketTests {
         #expect(payloads[2].auth?.method == .digitalSignature)
         #expect(payloads[2].auth.map { hexString($0.data) }?.hasPrefix("0c300a06082a8648ce3d0403023046022100833a7709") == true)
         let p = try #require(payloads[3].sa?.proposals.first)
-        #expect(p.spi32 == 0xd21e_a791)
+        #expect(p.espSPI == 0xd21e_a791)
         #expect(payloads[4].tsi?.selectors == [.anyIPv4] && payloads[5].tsr?.selectors == [.anyIPv4])
         #expect(try IKEMessage.encodeInnerPayloads(payloads).bytes == inner)
     }
@@ -210,9 +210,9 @@ struct RealPacketTests {
             .notify, .securityAssociation, .nonce, .keyExchange, .trafficSelectorInitiator, .trafficSelectorResponder,
         ])
         let rekey = try #require(req[0].notify)
-        #expect(rekey.type == .rekeySA && rekey.protocolID == .esp && rekey.spi32 == 0xf80c_9d4c)
+        #expect(rekey.type == .rekeySA && rekey.protocolID == .esp && rekey.espSPI == 0xf80c_9d4c)
         let p = try #require(req[1].sa?.proposals.first)
-        #expect(p.spi32 == 0x259e_a1df)
+        #expect(p.espSPI == 0x259e_a1df)
         #expect(p.transforms.map(\.algorithm) == [
             .encryption(.aesGCM16(keyBits: 256)), .keyExchange(.ecp256), .keyExchange(.curve25519),
             .extendedSequenceNumbers(false),
@@ -227,7 +227,7 @@ struct RealPacketTests {
         #expect(resp.map(\.type) == [
             .securityAssociation, .nonce, .keyExchange, .trafficSelectorInitiator, .trafficSelectorResponder,
         ])
-        #expect(resp[0].sa?.proposals.first?.spi32 == 0xc5c5_519b)
+        #expect(resp[0].sa?.proposals.first?.espSPI == 0xc5c5_519b)
         #expect(resp[0].sa?.proposals.first?.transforms.count == 3)
         #expect(resp[1].nonce.map { hexString($0.data) }
             == "be2792370f8cc968977a1fa7109f41bae7046bf6943685f37892dc26dbdbdf73")
@@ -239,7 +239,7 @@ struct RealPacketTests {
     func informationalInner() throws {
         let d11 = try IKEMessage.decodeInnerPayloads(Fixtures.informationalDeleteChildRequestInner, firstPayload: .delete)
         #expect(d11 == [.delete(.childSAs([0xf80c_9d4c]))])
-        #expect(d11.first?.delete?.spis32 == [0xf80c_9d4c])
+        #expect(d11.first?.delete?.espSPIs == [0xf80c_9d4c])
         let d12 = try IKEMessage.decodeInnerPayloads(Fixtures.informationalDeleteChildResponseInner, firstPayload: .delete)
         #expect(d12 == [.delete(.childSAs([0xd21e_a791]))])
         let d15 = try IKEMessage.decodeInnerPayloads(Fixtures.informationalDeleteIKERequestInner, firstPayload: .delete)

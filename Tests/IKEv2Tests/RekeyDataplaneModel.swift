@@ -1,13 +1,14 @@
 import CryptoCore
 import IKEv2
+import NetTypes
 
 /// Both gateways' data planes as the daemon would drive them: events applied in order, and after
 /// every one the make-before-break invariant is checked — each side sends on an SA whose SPI and
 /// key the other side has installed inbound. `violations` lists every moment it did not hold.
 final class RekeyDataplaneModel {
     struct Side {
-        var installed: [UInt32: ChildSAParameters] = [:]
-        var active: UInt32?
+        var installed: [ESPSPI: ChildSAParameters] = [:]
+        var active: ESPSPI?
         var outbound: ChildSAParameters? { active.flatMap { installed[$0] } }
     }
 

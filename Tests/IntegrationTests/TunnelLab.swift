@@ -4,6 +4,7 @@ import ESP
 import Foundation
 import Glibc
 import IKEv2
+import NetTypes
 import TestSupport
 import Testing
 
@@ -101,7 +102,7 @@ final class TunnelLab {
         let keyAtoB = testKey(algorithm, seed: UInt64(spiAtoB))
         let keyBtoA = testKey(algorithm, seed: UInt64(spiBtoA))
         return ChildSAParameters(
-            inboundSPI: forA ? spiBtoA : spiAtoB, outboundSPI: forA ? spiAtoB : spiBtoA,
+            inboundSPI: ESPSPI(forA ? spiBtoA : spiAtoB), outboundSPI: ESPSPI(forA ? spiAtoB : spiBtoA),
             encryption: algorithm, integrity: nil, extendedSequenceNumbers: false,
             inboundEncryptionKey: forA ? keyBtoA : keyAtoB, outboundEncryptionKey: forA ? keyAtoB : keyBtoA,
             inboundIntegrityKey: nil, outboundIntegrityKey: nil,

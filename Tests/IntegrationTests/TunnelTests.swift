@@ -35,7 +35,7 @@ struct TunnelTests {
         #expect(a.outbound.packetsOut >= 13)
         #expect(a.inbound.dropsTotal == 0)
         #expect(a.carriesOutbound)
-        #expect(a.outboundSPI == ESPSPI(sa.outboundSPI))
+        #expect(a.outboundSPI == sa.outboundSPI)
         #expect(lab.planeA?.statistics.unknownSPI == 0)
     }
 
@@ -170,8 +170,8 @@ struct TunnelTests {
 
         // B's half of the SA, in the test: it forges what B would send.
         let algorithm = sa.encryption
-        let forger = try ESPOutboundSA(spi: ESPSPI(sa.inboundSPI),
-                                       cipher: OpenSSLCryptoProvider().makeAEAD(algorithm, key: testKey(algorithm, seed: UInt64(sa.inboundSPI))),
+        let forger = try ESPOutboundSA(spi: sa.inboundSPI,
+                                       cipher: OpenSSLCryptoProvider().makeAEAD(algorithm, key: testKey(algorithm, seed: UInt64(sa.inboundSPI.rawValue))),
                                        extendedSequenceNumbers: false)
         let first = try esp(forger, inner: udpToGatewayA())
         let second = try esp(forger, inner: udpToGatewayA())
@@ -224,8 +224,8 @@ struct TunnelTests {
         let a = try #require(lab.planeA)
         let sa = TunnelLab.childSA(forA: true, generation: 1)
         try a.install(sa, peer: "peer")
-        let forger = try ESPOutboundSA(spi: ESPSPI(sa.inboundSPI),
-                                       cipher: OpenSSLCryptoProvider().makeAEAD(sa.encryption, key: testKey(sa.encryption, seed: UInt64(sa.inboundSPI))),
+        let forger = try ESPOutboundSA(spi: sa.inboundSPI,
+                                       cipher: OpenSSLCryptoProvider().makeAEAD(sa.encryption, key: testKey(sa.encryption, seed: UInt64(sa.inboundSPI.rawValue))),
                                        extendedSequenceNumbers: false)
         let packet = try esp(forger, inner: udpToGatewayA())
         a.handleInboundESP(packet, from: TunnelLab.endpointB)

@@ -1,4 +1,5 @@
 import IKEv2
+import NetTypes
 import Prometheus
 import Topology
 
@@ -19,7 +20,7 @@ public final class DaemonMetrics {
     /// new IKE SA may still turn out to be a restart (INITIAL_CONTACT follows at once).
     /// Data plane counters: what the last scrape saw per live Child SA, and what Child SAs
     /// gone since added up, per peer, so the totals never go backwards when SAs are replaced.
-    private var lastSeen: [String: [UInt32: ChildSACounters]] = [:]
+    private var lastSeen: [String: [ESPSPI: ChildSACounters]] = [:]
     private var retired: [String: ChildSACounters] = [:]
     private var emitted: [String: ChildSACounters] = [:]
     private var emittedDaemon = IKEEndpointCounters()
@@ -134,12 +135,12 @@ public final class DaemonMetrics {
     }
 
     /// Brings every gauge and total up to date and returns the text exposition format.
-    public func render(now: IKEInstant, daemon: IKEEndpointCounters, counters: (UInt32) -> ChildSACounters?) -> [UInt8] {
+    public func render(now: IKEInstant, daemon: IKEEndpointCounters, counters: (ESPSPI) -> ChildSACounters?) -> [UInt8] {
         refresh(now: now, daemon: daemon, counters: counters)
         return registry.emitToBuffer()
     }
 
-    private func refresh(now: IKEInstant, daemon: IKEEndpointCounters, counters: (UInt32) -> ChildSACounters?) {
+    private func refresh(now: IKEInstant, daemon: IKEEndpointCounters, counters: (ESPSPI) -> ChildSACounters?) {
         let status = book.snapshot(now: now, daemon: daemon, counters: counters)
         for t in status.tunnels {
             let labels = tunnelLabels(t.peer)
@@ -158,7 +159,7 @@ public final class DaemonMetrics {
     /// Totals per peer = Child SAs gone (as last seen) + Child SAs installed now; the counters
     /// advance by the difference to what was emitted before.
     private func updateTraffic(peer: String, children: [TunnelStatus.ChildSA], labels: [(String, String)]) {
-        var now: [UInt32: ChildSACounters] = [:]
+        var now: [ESPSPI: ChildSACounters] = [:]
         for c in children {
             guard let spi = UInt32(c.spiIn, radix: 16) else { continue }
             var k = ChildSACounters()
@@ -166,7 +167,7 @@ public final class DaemonMetrics {
             k.inboundPackets = c.packetsIn
             k.outboundBytes = c.bytesOut
             k.outboundPackets = c.packetsOut
-            now[spi] = k
+            now[ESPSPI(spi)] = k
         }
         var gone = retired[peer] ?? ChildSACounters()
         for (spi, k) in lastSeen[peer] ?? [:] where now[spi] == nil { gone = Self.sum(gone, k) }

@@ -1,3 +1,4 @@
+import NetTypes
 import Topology
 
 /// Which tunnel interfaces should be up: a tunnel is up while at least one Child SA of its peer
@@ -7,7 +8,7 @@ import Topology
 public struct TunnelLinkStates: Hashable, Sendable {
     /// Interface name by peer name.
     public let interfaces: [String: String]
-    private var installed: [String: Set<UInt32>] = [:]
+    private var installed: [String: Set<ESPSPI>] = [:]
 
     public init(interfaces: [String: String]) {
         self.interfaces = interfaces
@@ -29,7 +30,7 @@ public struct TunnelLinkStates: Hashable, Sendable {
     }
 
     /// Records an installed Child SA (by inbound SPI); true when the peer's tunnel just came up.
-    public mutating func installed(peer: String, inboundSPI: UInt32) -> Bool {
+    public mutating func installed(peer: String, inboundSPI: ESPSPI) -> Bool {
         guard interfaces[peer] != nil else { return false }
         let wasDown = (installed[peer] ?? []).isEmpty
         installed[peer, default: []].insert(inboundSPI)
@@ -38,7 +39,7 @@ public struct TunnelLinkStates: Hashable, Sendable {
 
     /// Records a deleted Child SA; true when it was the peer's last one (the tunnel went down).
     /// Unknown SPIs change nothing (deletes are idempotent).
-    public mutating func deleted(peer: String, inboundSPI: UInt32) -> Bool {
+    public mutating func deleted(peer: String, inboundSPI: ESPSPI) -> Bool {
         guard installed[peer]?.remove(inboundSPI) != nil else { return false }
         return installed[peer]?.isEmpty ?? true
     }
@@ -52,5 +53,5 @@ public struct TunnelLinkStates: Hashable, Sendable {
     }
 
     /// Inbound SPIs installed for `peer`.
-    public func spis(of peer: String) -> Set<UInt32> { installed[peer] ?? [] }
+    public func spis(of peer: String) -> Set<ESPSPI> { installed[peer] ?? [] }
 }

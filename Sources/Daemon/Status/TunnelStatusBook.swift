@@ -1,4 +1,5 @@
 import IKEv2
+import NetTypes
 import Topology
 
 /// The daemon's memory of each tunnel, fed with every IKE event the sessions produce (through
@@ -21,8 +22,8 @@ public final class TunnelStatusBook {
         var espRekeyMarginSeconds: Double
         var ike: TunnelStatus.IKESA?
         var ikeSince: IKEInstant?
-        var children: [UInt32: ChildRecord] = [:]
-        var childOrder: [UInt32] = []
+        var children: [ESPSPI: ChildRecord] = [:]
+        var childOrder: [ESPSPI] = []
         var lastError: (failure: IKEFailure, at: IKEInstant)?
         var lastDown: (what: String, at: IKEInstant)?
     }
@@ -152,7 +153,7 @@ public final class TunnelStatusBook {
 
     /// Every configured tunnel, in plan order, with counters from `counters` (the data
     /// plane's, by inbound SPI).
-    public func snapshot(now: IKEInstant, daemon: IKEEndpointCounters, counters: (UInt32) -> ChildSACounters?) -> NodeStatus {
+    public func snapshot(now: IKEInstant, daemon: IKEEndpointCounters, counters: (ESPSPI) -> ChildSACounters?) -> NodeStatus {
         let tunnels = entries.map { e -> TunnelStatus in
             var ike = e.ike
             if var s = ike, let since = e.ikeSince {

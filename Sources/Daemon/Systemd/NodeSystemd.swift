@@ -1,4 +1,5 @@
 import IKEv2
+import NetTypes
 
 /// What systemd hears from a running daemon (`Type=notify`): READY=1 once the sockets are open
 /// and the kernel state is reconciled, a STATUS line (`2 of 3 tunnels up`) whenever that count
@@ -9,7 +10,7 @@ public final class NodeSystemd {
     public let notifier: SystemdNotifier
     /// Configured tunnels; `viaduct apply` changes it.
     public var tunnels: Int
-    private var installed: [String: Set<UInt32>] = [:]
+    private var installed: [String: Set<ESPSPI>] = [:]
     private var lastStatus: String?
 
     public init(notifier: SystemdNotifier, tunnels: Int) {

@@ -9,12 +9,12 @@ public enum IKEEndpointAction: Sendable {
     /// Install both halves of a negotiated Child SA (inbound before outbound).
     case installChildSA(ChildSAParameters, TunnelID)
     /// Remove a Child SA from the data plane (RFC 7296 §1.4.1).
-    case deleteChildSA(inboundSPI: UInt32, outboundSPI: UInt32, TunnelID)
+    case deleteChildSA(inboundSPI: ESPSPI, outboundSPI: ESPSPI, TunnelID)
     /// Make an installed Child SA the one that carries the tunnel's outbound traffic
     /// (make-before-break, RFC 7296 §2.8 and §2.8.3).
-    case activateOutbound(inboundSPI: UInt32, outboundSPI: UInt32, TunnelID)
+    case activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, TunnelID)
     /// RFC 7296 §2.23: the peer's NAT moved it; ESP in UDP of these Child SAs goes there now.
-    case followPeerEndpoint(inboundSPIs: [UInt32], IKEEndpoint, TunnelID)
+    case followPeerEndpoint(inboundSPIs: [ESPSPI], IKEEndpoint, TunnelID)
     /// An engine event for the tunnel's observers (status, `viaduct events`, metrics, systemd).
     case report(IKEEvent, TunnelID)
     /// This end sent a new IKE_SA_INIT to the tunnel's peer (metrics time the handshake).

@@ -2,6 +2,7 @@
 // admitted session holds its ticket (in its table entry) until it stops being half-open:
 // established (IKE_AUTH done), failed, deleted, or expired (the engine fails a half-open SA after
 // `halfOpenTimeoutSeconds`, 30 s by default), so the gate's count goes down by itself.
+import NetTypes
 
 extension IKESAManager {
     enum AdmissionStep {

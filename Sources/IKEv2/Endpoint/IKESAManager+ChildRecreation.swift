@@ -1,5 +1,6 @@
 // RFC 7296 §1.4.1 (deleting a Child SA leaves its IKE SA up, with nothing to carry traffic)
 // and §2.8.3 (a new IKE SA with its Child SA, then the old one deleted: make-before-break).
+import NetTypes
 
 extension IKESAManager {
     /// Called at the end of every `drain` of one of the peer's sessions. A route-based tunnel is

@@ -1,6 +1,7 @@
 // RFC 7296 §2.8 (an IKE SA is independent of any other with the same peer; §2.8.1/§2.8.2 resolve
 // only *rekey* collisions, by the nonces of the two exchanges), §2.8.3 (two IKE SAs with a peer
 // during a reauthentication, make-before-break), §1.4.1 (an IKE SA's Delete takes its Child SAs).
+import NetTypes
 
 /// Two established IKE SAs with one peer that are not a reauthentication in progress: both ends
 /// started one at the same instant (a peer that also initiates, both ends reauthenticating at
@@ -40,7 +41,7 @@ extension IKESAManager {
     func survivorRank(_ id: IKESATable.SessionID, peerIndex p: Int) -> (Int, UInt64, UInt64) {
         let e = table.sessions[id]
         let byTopologyInitiator = table[peer: p].peer.initiator == (e?.createdHere ?? false)
-        return (byTopologyInitiator ? 1 : 0, e?.established?.initiator ?? 0, e?.established?.responder ?? 0)
+        return (byTopologyInitiator ? 1 : 0, e?.established?.initiator.rawValue ?? 0, e?.established?.responder.rawValue ?? 0)
     }
 
     func duplicateSurvivor(among ids: [IKESATable.SessionID], peerIndex p: Int) -> IKESATable.SessionID? {
@@ -112,7 +113,7 @@ extension IKESAManager {
     /// peer's outbound traffic while another IKE SA of the peer has a Child SA, that one takes it
     /// first (the duplicate's survivor, by the rule above), so the tunnel is never without an
     /// outbound SA.
-    func keepOutbound(peerIndex p: Int, losing inbound: UInt32, of id: IKESATable.SessionID) {
+    func keepOutbound(peerIndex p: Int, losing inbound: ESPSPI, of id: IKESATable.SessionID) {
         guard table[peer: p].currentOutbound == inbound else { return }
         guard let next = duplicateSurvivor(among: sessionsWithChildren(ofPeer: p, except: id), peerIndex: p) else { return }
         moveOutbound(peerIndex: p, to: next)
@@ -138,8 +139,8 @@ extension IKESAManager {
     }
 
     /// (initiator SPI, responder SPI) of an established session, zeros otherwise.
-    private func spiPair(_ id: IKESATable.SessionID) -> (UInt64, UInt64) {
+    private func spiPair(_ id: IKESATable.SessionID) -> (IKESPI, IKESPI) {
         let e = table.sessions[id]?.established
-        return (e?.initiator ?? 0, e?.responder ?? 0)
+        return (e?.initiator ?? .zero, e?.responder ?? .zero)
     }
 }

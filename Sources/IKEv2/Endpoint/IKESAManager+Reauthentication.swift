@@ -1,5 +1,6 @@
 // RFC 7296 §2.8.3 (rekeying an IKE SA by reauthentication, make-before-break), §2.4
 // (INITIAL_CONTACT, which a reauthenticating initiator must not send).
+import NetTypes
 
 extension IKESAManager {
     typealias SessionID = IKESATable.SessionID
@@ -82,7 +83,7 @@ extension IKESAManager {
         let successor = table.sessionIDs(ofPeer: peerIndex, except: id) { !$0.finished && $0.isEstablished }.max()
         guard let successor, let new = table.sessions[successor]?.established else { return (false, nil) }
         guard case .ikeSADeleted = event else { return (true, nil) }
-        let old = table.sessions[id]?.established ?? IKESATable.EstablishedSPIs(initiator: 0, responder: 0)
+        let old = table.sessions[id]?.established ?? IKESATable.EstablishedSPIs(initiator: .zero, responder: .zero)
         return (true, .ikeSAReauthenticated(initiatorSPI: new.initiator, responderSPI: new.responder,
                                             oldInitiatorSPI: old.initiator, oldResponderSPI: old.responder))
     }

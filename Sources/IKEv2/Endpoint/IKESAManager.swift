@@ -175,7 +175,7 @@ public final class IKESAManager {
                 let id = table.addSession(s, peerIndex: peerIndex, createdHere: false, halfOpen: key)
                 table.sessions[id]?.admissionTicket = ticket
                 log(.info, "IKE SA requested by peer", [
-                    "peer": "\(peer.name)", "from": "\(datagram.source)", "spi": "\(SPIText.ike(header.initiatorSPI.rawValue))_i",
+                    "peer": "\(peer.name)", "from": "\(datagram.source)", "spi": "\(SPIText.ike(header.initiatorSPI))_i",
                 ])
                 _ = table.withSession(id) { $0.receive(datagram, header: header, now: now) }
                 drain(id, now: now)
@@ -186,7 +186,7 @@ public final class IKESAManager {
         case .unknownPeer:
             counters.unknownPeer += 1
             let metadata: [String: String] = [
-                "from": "\(datagram.source)", "spi": "\(SPIText.ike(header.initiatorSPI.rawValue))_i",
+                "from": "\(datagram.source)", "spi": "\(SPIText.ike(header.initiatorSPI))_i",
                 "exchange": "\(header.exchangeType)", "reason": "unknown-peer",
             ]
             if unknownSources.shouldLog(source: datagram.source.address, now: now) {
@@ -200,7 +200,7 @@ public final class IKESAManager {
         case .unknownSPI:
             counters.unknownSPI += 1
             log(.debug, "dropped datagram for an unknown IKE SA", [
-                "from": "\(datagram.source)", "spi": "\(SPIText.ike(header.initiatorSPI.rawValue))_i \(SPIText.ike(header.responderSPI.rawValue))_r",
+                "from": "\(datagram.source)", "spi": "\(SPIText.ike(header.initiatorSPI))_i \(SPIText.ike(header.responderSPI))_r",
                 "reason": "unknown-spi",
             ])
         }
@@ -466,7 +466,7 @@ public struct IKESAView: Hashable, Sendable {
     /// It failed or was deleted and waits to be reaped.
     public var finished: Bool
     /// (initiator SPI, responder SPI) once established.
-    public var spis: [UInt64]?
+    public var spis: [IKESPI]?
     /// Child SAs it has in the data plane.
     public var children: Int
 }

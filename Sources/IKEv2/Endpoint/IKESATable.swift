@@ -24,7 +24,7 @@ struct IKESATable {
         /// Child SAs in the data plane and not yet deleted (inbound → outbound SPI): an IKE SA
         /// that dies without deleting them (DPD, retransmission timeout) must not leave them
         /// installed, nor its tunnel up.
-        var children: [UInt32: UInt32] = [:]
+        var children: [ESPSPI: ESPSPI] = [:]
         /// A Child SA installed with its outbound half idle (the peer's reauthentication,
         /// §2.8.3); the `.deferredOutbound` timer says when it carries outbound traffic anyway.
         var deferredOutbound: ChildSPIs?
@@ -41,13 +41,13 @@ struct IKESATable {
     }
 
     struct EstablishedSPIs: Hashable {
-        var initiator: UInt64
-        var responder: UInt64
+        var initiator: IKESPI
+        var responder: IKESPI
     }
 
     struct ChildSPIs: Hashable {
-        var inbound: UInt32
-        var outbound: UInt32
+        var inbound: ESPSPI
+        var outbound: ESPSPI
     }
 
     /// One configured peer (one tunnel).
@@ -57,7 +57,7 @@ struct IKESATable {
         var retired = false
         /// The Child SA (inbound SPI) carrying the tunnel's outbound traffic, as last told to
         /// the data plane; a duplicate's removal moves it to the surviving IKE SA first.
-        var currentOutbound: UInt32?
+        var currentOutbound: ESPSPI?
         /// Our reauthentication under way (§2.8.3): `old` is replaced by the new session `new`.
         var reauthentication: Reauthentication?
         /// The IKE SA a failed reauthentication tries again to replace (when: the

@@ -4,6 +4,7 @@
 //   HDR, SK {IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, SAi2, TSi, TSr, N(INITIAL_CONTACT)}  -->
 //                                <--  HDR, SK {IDr, [CERT,] AUTH, SAr2, TSi, TSr}
 import CryptoCore
+import NetTypes
 
 extension IKESession {
     /// The pieces of an IKE_AUTH message the exchange looks at.
@@ -76,13 +77,13 @@ extension IKESession {
     }
 
     private func establishedEvent() -> IKEEvent {
-        .ikeSAEstablished(initiatorSPI: initiatorSPI.rawValue, responderSPI: responderSPI.rawValue,
+        .ikeSAEstablished(initiatorSPI: initiatorSPI, responderSPI: responderSPI,
                           proposal: ikeAlgorithms?.description ?? "", peerIdentity: peerIdentityText ?? "",
                           local: local, peer: peer)
     }
 
     /// §2.17: KEYMAT = prf+(SK_d, Ni | Nr), initiator->responder keys first.
-    private func childParameters(_ esp: ESPSelectedAlgorithms, outboundSPI: UInt32) throws -> ChildSAParameters {
+    private func childParameters(_ esp: ESPSelectedAlgorithms, outboundSPI: ESPSPI) throws -> ChildSAParameters {
         guard let prf, let keys else { throw IKEProtectionError(message: "no IKE SA keys") }
         let keymat = try IKEKeySchedule.deriveChildSAKeys(prf: prf, skD: keys.skD, sharedSecret: nil, nonceI: nonceI,
                                                           nonceR: nonceR, encryption: esp.encryption, integrity: esp.integrity)

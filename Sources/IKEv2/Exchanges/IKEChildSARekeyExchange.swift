@@ -8,6 +8,7 @@
 //   HDR, SK {D(old)}  -->
 //                                <--  HDR, SK {D(old)}
 import CryptoCore
+import NetTypes
 
 extension IKESession {
     /// The payloads of a CREATE_CHILD_SA message the exchange looks at.
@@ -40,8 +41,8 @@ extension IKESession {
 
     /// §2.17: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) with this exchange's nonces; the
     /// exchange initiator's keys protect initiator -> responder traffic.
-    private func rekeyedChild(_ esp: ESPSelectedAlgorithms, inbound: UInt32, outbound: UInt32, shared: SecureBytes?,
-                              nonceI: [UInt8], nonceR: [UInt8], exchangeInitiator: Bool, replaces: UInt32) throws -> ChildSAParameters {
+    private func rekeyedChild(_ esp: ESPSelectedAlgorithms, inbound: ESPSPI, outbound: ESPSPI, shared: SecureBytes?,
+                              nonceI: [UInt8], nonceR: [UInt8], exchangeInitiator: Bool, replaces: ESPSPI) throws -> ChildSAParameters {
         guard let prf, let keys else { throw IKEProtectionError(message: "no IKE SA keys") }
         let keymat = try IKEKeySchedule.deriveChildSAKeys(prf: prf, skD: keys.skD, sharedSecret: shared, nonceI: nonceI,
                                                           nonceR: nonceR, encryption: esp.encryption, integrity: esp.integrity)
@@ -56,7 +57,7 @@ extension IKESession {
 
     // MARK: Initiator
 
-    func startChildRekey(_ oldInbound: UInt32, now: IKEInstant) throws {
+    func startChildRekey(_ oldInbound: ESPSPI, now: IKEInstant) throws {
         let group = configuration.espProposals.first?.groups.first
         let ke = try group.map { g throws(CryptoError) in try provider.makeKeyExchange(g, random: &random) }
         let context = IKEChildRekeyContext(oldInboundSPI: oldInbound, newInboundSPI: try randomESPSPI(),
@@ -149,7 +150,7 @@ extension IKESession {
     }
 
     /// §2.8: the rekey initiator deletes the old SA once the new one is installed.
-    private func replaceOld(_ old: UInt32, by new: UInt32) {
+    private func replaceOld(_ old: ESPSPI, by new: ESPSPI) {
         guard let i = childIndex(inbound: old) else { return }
         children[i].successor = new
         if children[i].phase != .deleting {
@@ -196,7 +197,7 @@ extension IKESession {
             try respond([.notify(IKENotify(type: .temporaryFailure))])
             return
         }
-        guard let spi = rekey.spi32, let index = children.firstIndex(where: { $0.outboundSPI == spi }) else {
+        guard let spi = rekey.espSPI, let index = children.firstIndex(where: { $0.outboundSPI == spi }) else {
             try respond([.notify(IKENotify(protocolID: .esp, spi: rekey.spi, type: .childSANotFound))])
             return
         }

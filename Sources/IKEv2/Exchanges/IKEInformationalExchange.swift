@@ -3,6 +3,7 @@
 //
 //   HDR, SK {[N,] [D,] ...}  -->
 //                       <--  HDR, SK {[N,] [D,] ...}
+import NetTypes
 
 extension IKESession {
     /// Deletes the IKE SA (and with it the Child SAs): sends HDR, SK {D(IKE)} (after the
@@ -14,7 +15,7 @@ extension IKESession {
     }
 
     /// Deletes one Child SA (§1.4.1): HDR, SK {D(ESP, spi)}; `childSADeleted` follows the answer.
-    public func deleteChildSA(inboundSPI: UInt32, now: IKEInstant) {
+    public func deleteChildSA(inboundSPI: ESPSPI, now: IKEInstant) {
         guard state == .established, let i = childIndex(inbound: inboundSPI), children[i].phase != .deleting else { return }
         children[i].phase = .deleting
         enqueue(.deleteChildren([inboundSPI]))
@@ -49,11 +50,11 @@ extension IKESession {
 
     /// §1.4.1: the Child SAs a peer's Delete payloads name (by the peer's inbound SPI, our
     /// outbound one): our inbound SPIs to answer with, and the SAs to remove.
-    func childDeletes(in inner: [IKEPayload]) -> (answer: [UInt32], removed: [UInt32]) {
-        var answer: [UInt32] = []
-        var removed: [UInt32] = []
+    func childDeletes(in inner: [IKEPayload]) -> (answer: [ESPSPI], removed: [ESPSPI]) {
+        var answer: [ESPSPI] = []
+        var removed: [ESPSPI] = []
         for case .delete(let d) in inner where d.protocolID == .esp {
-            for spi in d.spis32 {
+            for spi in d.espSPIs {
                 guard let child = children.first(where: { $0.outboundSPI == spi }) else { continue }
                 // §1.4.1: a Delete crossing ours is not answered with a Delete of the same SA.
                 if child.phase != .deleting { answer.append(child.inboundSPI) }
@@ -63,7 +64,7 @@ extension IKESession {
         return (answer, removed)
     }
 
-    func removeDeletedChildren(_ removed: [UInt32]) {
+    func removeDeletedChildren(_ removed: [ESPSPI]) {
         for spi in removed {
             if case .rekeyChild(var ctx) = activeTask, ctx.oldInboundSPI == spi {
                 ctx.oldDeleted = true  // §2.25.1: our rekey of it is still in flight

@@ -1,5 +1,6 @@
 // RFC 7296 §2.7 (proposal selection) and §3.3.6 (unknown transforms are skipped, not fatal).
 import CryptoCore
+import NetTypes
 
 /// Picks algorithms from a peer's SA payload. The responder walks ITS configured sets in order
 /// and takes the first one the peer offers (strongSwan's default), so the operator's preference
@@ -55,10 +56,10 @@ enum IKEProposalSelection {
     }
 
     /// Responder: ESP algorithms, the peer proposal number, and the peer's SPI (our outbound SPI).
-    static func selectESP(ours: [ESPAlgorithmSet], offered: [IKEProposal]) -> (ESPSelectedAlgorithms, UInt8, UInt32)? {
+    static func selectESP(ours: [ESPAlgorithmSet], offered: [IKEProposal]) -> (ESPSelectedAlgorithms, UInt8, ESPSPI)? {
         for set in ours {
             for proposal in offered where proposal.protocolID == .esp {
-                guard let spi = proposal.spi32 else { continue }
+                guard let spi = proposal.espSPI else { continue }
                 let offer = Offer(proposal)
                 let peerESN = offer.esn.isEmpty ? [false] : offer.esn
                 for enc in set.encryption where offer.encryption.contains(enc) {
@@ -74,10 +75,10 @@ enum IKEProposalSelection {
     /// RFC 7296 §1.3.3 / §2.8: a rekey responder also agrees on the PFS group. A set with groups
     /// needs one of them offered (no silent downgrade to no-PFS); a set without accepts a proposal
     /// without groups or with NONE. Returns the algorithms, proposal number and peer SPI.
-    static func selectESPRekey(ours: [ESPAlgorithmSet], offered: [IKEProposal]) -> (ESPSelectedAlgorithms, UInt8, UInt32)? {
+    static func selectESPRekey(ours: [ESPAlgorithmSet], offered: [IKEProposal]) -> (ESPSelectedAlgorithms, UInt8, ESPSPI)? {
         for set in ours {
             for proposal in offered where proposal.protocolID == .esp {
-                guard let spi = proposal.spi32 else { continue }
+                guard let spi = proposal.espSPI else { continue }
                 let offer = Offer(proposal)
                 let group: KeyExchangeGroup?
                 if set.groups.isEmpty {
@@ -100,8 +101,8 @@ enum IKEProposalSelection {
 
     /// Rekey initiator: the responder's chosen ESP proposal including its PFS group, which must
     /// be one we offered in that set (none only if the set has none).
-    static func acceptESPRekey(ours: [ESPAlgorithmSet], chosen: [IKEProposal]) -> (ESPSelectedAlgorithms, UInt32)? {
-        guard chosen.count == 1, let p = chosen.first, p.protocolID == .esp, let spi = p.spi32 else { return nil }
+    static func acceptESPRekey(ours: [ESPAlgorithmSet], chosen: [IKEProposal]) -> (ESPSelectedAlgorithms, ESPSPI)? {
+        guard chosen.count == 1, let p = chosen.first, p.protocolID == .esp, let spi = p.espSPI else { return nil }
         let o = Offer(p)
         guard o.encryption.count == 1, o.integrity.count <= 1, o.esn.count <= 1, o.groups.count <= 1 else { return nil }
         let s = ESPSelectedAlgorithms(encryption: o.encryption[0], integrity: o.integrity.first, esn: o.esn.first ?? false,
@@ -132,8 +133,8 @@ enum IKEProposalSelection {
     }
 
     /// Initiator: the responder's chosen ESP proposal and its SPI (our outbound SPI).
-    static func acceptESP(ours: [ESPAlgorithmSet], chosen: [IKEProposal]) -> (ESPSelectedAlgorithms, UInt32)? {
-        guard chosen.count == 1, let p = chosen.first, p.protocolID == .esp, let spi = p.spi32 else { return nil }
+    static func acceptESP(ours: [ESPAlgorithmSet], chosen: [IKEProposal]) -> (ESPSelectedAlgorithms, ESPSPI)? {
+        guard chosen.count == 1, let p = chosen.first, p.protocolID == .esp, let spi = p.espSPI else { return nil }
         let o = Offer(p)
         guard o.encryption.count == 1, o.integrity.count <= 1, o.esn.count <= 1, o.groups.isEmpty else { return nil }
         let s = ESPSelectedAlgorithms(encryption: o.encryption[0], integrity: o.integrity.first, esn: o.esn.first ?? false)

@@ -102,9 +102,9 @@ extension IKESession {
         if deleteOld { sendSideDelete(&replaced, now: now) }
         addSide(replaced)
         scheduleIKERekey(now: now)
-        emit(.ikeSARekeyed(initiatorSPI: k.initiatorSPI.rawValue, responderSPI: k.responderSPI.rawValue,
-                           proposal: k.algorithms.description, oldInitiatorSPI: old.initiatorSPI.rawValue,
-                           oldResponderSPI: old.responderSPI.rawValue))
+        emit(.ikeSARekeyed(initiatorSPI: k.initiatorSPI, responderSPI: k.responderSPI,
+                           proposal: k.algorithms.description, oldInitiatorSPI: old.initiatorSPI,
+                           oldResponderSPI: old.responderSPI))
     }
 
     /// At most this many side SAs: a peer that rekeys the IKE SA as fast as it can must not make
@@ -346,7 +346,7 @@ extension IKESession {
               let inner = try? sides[i].keying.protection.open(raw: datagram.bytes, sk: sk) else { return }
         noteInboundTraffic(now: now)
         let answer: [IKEPayload]
-        var removed: [UInt32] = []
+        var removed: [ESPSPI] = []
         switch header.exchangeType {
         case .informational:
             // A Delete of Child SAs sent on the replaced SA still means them (they moved, §2.18).

@@ -1,5 +1,6 @@
 // RFC 7296 §3.3: what we offer or accept, one proposal per set (strongSwan's proposal strings).
 import CryptoCore
+import NetTypes
 
 /// One IKE SA proposal: every algorithm we accept per transform type, in preference order
 /// (`aes256gcm16-prfsha384-ecp384`). Integrity is empty for AEAD ciphers.
@@ -50,7 +51,7 @@ public struct ESPAlgorithmSet: Hashable, Sendable, CustomStringConvertible {
     public var description: String { IKEProposalText.format(self) }
 
     /// `withGroups: false` for IKE_AUTH's SAi2 (no KE payload there, §1.2).
-    func wireProposal(number: UInt8, spi: UInt32, withGroups: Bool = false) -> IKEProposal {
+    func wireProposal(number: UInt8, spi: ESPSPI, withGroups: Bool = false) -> IKEProposal {
         IKEProposal(number: number, protocolID: .esp, spi: IKEWire.bytes(spi), transforms:
             encryption.map { IKETransform(.encryption($0)) } + integrity.map { IKETransform(.integrity($0)) }
             + (withGroups ? groups.map { IKETransform(.keyExchange($0)) } : [])

@@ -1,6 +1,7 @@
 // RFC 7296 §2.8 (rekeying), §2.8.1 (simultaneous rekeying), §1.4.1 (deleting): the life of one
 // Child SA inside an IKE SA.
 import CryptoCore
+import NetTypes
 
 /// One Child SA as the engine tracks it: the parameters handed to the data plane plus where it
 /// stands in its life. Keyed by its inbound SPI (ours, unique within the session).
@@ -24,24 +25,24 @@ struct IKEChildSA {
     var rekeyAt: IKEInstant
     var expireAt: IKEInstant
     /// The SA that takes over its outbound traffic when it is deleted.
-    var successor: UInt32?
+    var successor: ESPSPI?
 
-    var inboundSPI: UInt32 { parameters.inboundSPI }
-    var outboundSPI: UInt32 { parameters.outboundSPI }
+    var inboundSPI: ESPSPI { parameters.inboundSPI }
+    var outboundSPI: ESPSPI { parameters.outboundSPI }
 }
 
 /// A peer's rekey of one of our Child SAs that we answered while our own rekey of the same SA
 /// was in flight: the other half of a §2.8.1 collision.
 struct IKEPeerRekey {
-    var newInboundSPI: UInt32
+    var newInboundSPI: ESPSPI
     var nonceI: [UInt8]
     var nonceR: [UInt8]
 }
 
 /// Context of our outstanding CREATE_CHILD_SA rekey request.
 struct IKEChildRekeyContext {
-    var oldInboundSPI: UInt32
-    var newInboundSPI: UInt32
+    var oldInboundSPI: ESPSPI
+    var newInboundSPI: ESPSPI
     var nonce: [UInt8]
     /// The PFS key pair (§1.3.3), held until the answer; nil without PFS.
     var keyExchange: (any KeyExchange)?

@@ -1,12 +1,13 @@
 // RFC 7296 §2.3 (window size 1): exchanges we start wait their turn.
+import NetTypes
 
 /// An exchange the engine wants to initiate. With a window of one, a second one waits in
 /// `pendingTasks` until the outstanding request is answered, as strongSwan queues tasks.
 enum IKELocalTask: Equatable {
     /// §2.8: CREATE_CHILD_SA with N(REKEY_SA) for the Child SA with this inbound SPI.
-    case rekeyChild(UInt32)
+    case rekeyChild(ESPSPI)
     /// §1.4.1: INFORMATIONAL Delete of these Child SAs (inbound SPIs).
-    case deleteChildren([UInt32])
+    case deleteChildren([ESPSPI])
     /// §2.4: an empty INFORMATIONAL (liveness check).
     case liveness
     /// §1.4.1: Delete of the IKE SA.
@@ -18,7 +19,7 @@ enum IKELocalTask: Equatable {
 /// What our outstanding request is for, with the state its answer needs.
 enum IKEActiveTask {
     case rekeyChild(IKEChildRekeyContext)
-    case deleteChildren([UInt32])
+    case deleteChildren([ESPSPI])
     case liveness
     case deleteIKE
     case rekeyIKE(IKESARekeyContext)

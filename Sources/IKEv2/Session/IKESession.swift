@@ -45,8 +45,8 @@ public final class IKESession {
     // Child SAs (§1.2, §2.8, §2.17): the first one, then its rekeyed successors.
     var children: [IKEChildSA] = []
     /// The inbound SPI of the Child SA the data plane sends on (make-before-break bookkeeping).
-    var activeOutbound: UInt32?
-    var childInboundSPI: UInt32 = 0
+    var activeOutbound: ESPSPI?
+    var childInboundSPI: ESPSPI = 0
 
     /// The Child SA carrying outbound traffic (the newest one during a rekey's overlap).
     public var childSA: ChildSAParameters? {
@@ -327,11 +327,11 @@ public final class IKESession {
     }
 
     /// An ESP SPI: random, and never in 0...255 (reserved by IANA, RFC 4303 §2.1).
-    func randomESPSPI() throws -> UInt32 {
+    func randomESPSPI() throws -> ESPSPI {
         while true {
             let b = try random.bytes(4)
             let v = b.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            if v >= 256 { return v }
+            if v >= 256 { return ESPSPI(v) }
         }
     }
 }

@@ -1,4 +1,5 @@
 import CryptoCore
+import NetTypes
 
 // The contract between the sans-I/O IKEv2 engine and the daemon that drives it (DESIGN.md:
 // "IKESession is fed receive(datagram:from:now:) and timeout(now:), and you poll it for outgoing
@@ -65,8 +66,8 @@ public struct IKEDatagram: Hashable, Sendable {
 /// Keys and parameters of one established Child SA, for the data plane. Inbound means
 /// peer -> us (our SPI, which the peer puts in its ESP packets); outbound means us -> peer.
 public struct ChildSAParameters: Sendable {
-    public var inboundSPI: UInt32
-    public var outboundSPI: UInt32
+    public var inboundSPI: ESPSPI
+    public var outboundSPI: ESPSPI
     public var encryption: EncryptionAlgorithm
     public var integrity: IntegrityAlgorithm?
     public var extendedSequenceNumbers: Bool
@@ -87,14 +88,14 @@ public struct ChildSAParameters: Sendable {
     /// the initiator has the new inbound SA (make-before-break with a lost response).
     public var activateOutbound: Bool
     /// The inbound SPI of the Child SA this one replaces (rekey), nil for a first Child SA.
-    public var replacesInboundSPI: UInt32?
+    public var replacesInboundSPI: ESPSPI?
 
-    public init(inboundSPI: UInt32, outboundSPI: UInt32, encryption: EncryptionAlgorithm,
+    public init(inboundSPI: ESPSPI, outboundSPI: ESPSPI, encryption: EncryptionAlgorithm,
                 integrity: IntegrityAlgorithm?, extendedSequenceNumbers: Bool,
                 inboundEncryptionKey: SecureBytes, outboundEncryptionKey: SecureBytes,
                 inboundIntegrityKey: SecureBytes?, outboundIntegrityKey: SecureBytes?,
                 local: IKEEndpoint, peer: IKEEndpoint, udpEncapsulation: Bool, lifetimeSeconds: Double,
-                activateOutbound: Bool = true, replacesInboundSPI: UInt32? = nil) {
+                activateOutbound: Bool = true, replacesInboundSPI: ESPSPI? = nil) {
         self.inboundSPI = inboundSPI
         self.outboundSPI = outboundSPI
         self.encryption = encryption
@@ -151,7 +152,7 @@ public struct IKEFailure: Error, Hashable, Sendable, CustomStringConvertible {
 public enum IKEEvent: Sendable {
     /// The IKE SA is up: SPIs (hex), the negotiated proposal in strongSwan syntax, the peer's
     /// authenticated identity, and the endpoints.
-    case ikeSAEstablished(initiatorSPI: UInt64, responderSPI: UInt64, proposal: String,
+    case ikeSAEstablished(initiatorSPI: IKESPI, responderSPI: IKESPI, proposal: String,
                           peerIdentity: String, local: IKEEndpoint, peer: IKEEndpoint)
     /// A Child SA is negotiated: install it (inbound before outbound), and send on it unless
     /// `activateOutbound` is false. In a rekey (RFC 7296 §2.8) it comes before the old SA's
@@ -161,9 +162,9 @@ public enum IKEEvent: Sendable {
     /// Send new packets on this (installed) Child SA from now on: a rekey responder once the
     /// initiator deletes the old SA, or after a §2.8.1 collision. Comes before the
     /// `childSADeleted` of the SA it replaces.
-    case childSAOutboundActivated(inboundSPI: UInt32, outboundSPI: UInt32)
+    case childSAOutboundActivated(inboundSPI: ESPSPI, outboundSPI: ESPSPI)
     /// A Child SA is gone (deleted by either side, or expired): remove it.
-    case childSADeleted(inboundSPI: UInt32, outboundSPI: UInt32)
+    case childSADeleted(inboundSPI: ESPSPI, outboundSPI: ESPSPI)
     /// The peer did not answer a liveness check or any other request (RFC 7296 §2.4); the
     /// configured action says what the daemon should do. `ikeSAFailed(dead-peer)` follows.
     case deadPeer(action: IKEDPDAction)
@@ -173,8 +174,8 @@ public enum IKEEvent: Sendable {
     /// The IKE SA was rekeyed (RFC 7296 §2.18): these are its new SPIs (hex pair as in
     /// `ikeSAEstablished`) and proposal; the Child SAs moved to it unchanged, the old SA is
     /// being deleted. Our new SPI is in `IKESession.localIKESPIs` from now on.
-    case ikeSARekeyed(initiatorSPI: UInt64, responderSPI: UInt64, proposal: String,
-                      oldInitiatorSPI: UInt64, oldResponderSPI: UInt64)
+    case ikeSARekeyed(initiatorSPI: IKESPI, responderSPI: IKESPI, proposal: String,
+                      oldInitiatorSPI: IKESPI, oldResponderSPI: IKESPI)
     /// The IKE SA could not be established, or died.
     case ikeSAFailed(IKEFailure)
     /// The IKE SA was deleted cleanly.
@@ -182,7 +183,7 @@ public enum IKEEvent: Sendable {
     /// RFC 7296 §2.23: the peer, behind a NAT, sent an authenticated message from a new address
     /// or port (its NAT's mapping changed). IKE follows it; the data plane must send ESP in UDP
     /// of these Child SAs (inbound SPIs) to `peer` from now on.
-    case peerEndpointChanged(previous: IKEEndpoint, peer: IKEEndpoint, inboundSPIs: [UInt32])
+    case peerEndpointChanged(previous: IKEEndpoint, peer: IKEEndpoint, inboundSPIs: [ESPSPI])
     /// RFC 7296 §2.8.3: the IKE SA's rekey time came and `reauthenticate` is configured, so
     /// no CREATE_CHILD_SA rekey was started. The daemon opens a new IKE SA (IKE_SA_INIT +
     /// IKE_AUTH, no INITIAL_CONTACT) and, once its Child SA is installed, deletes this one.
@@ -191,6 +192,6 @@ public enum IKEEvent: Sendable {
     /// Emitted by the daemon, never by the engine: an older IKE SA with the peer was deleted
     /// while a newer one (RFC 7296 §2.8.3 reauthentication, by either side) carries the tunnel.
     /// SPIs as in `ikeSAEstablished`: the new SA's, then the deleted one's.
-    case ikeSAReauthenticated(initiatorSPI: UInt64, responderSPI: UInt64,
-                              oldInitiatorSPI: UInt64, oldResponderSPI: UInt64)
+    case ikeSAReauthenticated(initiatorSPI: IKESPI, responderSPI: IKESPI,
+                              oldInitiatorSPI: IKESPI, oldResponderSPI: IKESPI)
 }

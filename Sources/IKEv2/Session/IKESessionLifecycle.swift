@@ -1,5 +1,6 @@
 // RFC 7296 §2.8 (lifetimes and rekeying), §2.8.3 (reauthentication), §2.4 (liveness), §2.3 (one request at a time),
 // §1.4.1 (deleting Child SAs): the timers and task queue of an established IKE SA.
+import NetTypes
 
 extension IKESession {
     /// The daemon saw ESP from the peer: proof of life, so no liveness check is needed (§2.4:
@@ -45,10 +46,10 @@ extension IKESession {
         emit(.childSAReady(announced))
     }
 
-    func childIndex(inbound spi: UInt32) -> Int? { children.firstIndex { $0.inboundSPI == spi } }
+    func childIndex(inbound spi: ESPSPI) -> Int? { children.firstIndex { $0.inboundSPI == spi } }
 
     /// Makes another installed SA the outbound one (`childSAOutboundActivated`).
-    func activate(_ inbound: UInt32) {
+    func activate(_ inbound: ESPSPI) {
         guard activeOutbound != inbound, let c = children.first(where: { $0.inboundSPI == inbound }) else { return }
         activeOutbound = inbound
         emit(.childSAOutboundActivated(inboundSPI: c.inboundSPI, outboundSPI: c.outboundSPI))
@@ -56,7 +57,7 @@ extension IKESession {
 
     /// Removes a Child SA (`childSADeleted`). Make-before-break: when it carried the outbound
     /// traffic, its successor (or the newest SA left) is activated first.
-    func removeChild(_ inbound: UInt32) {
+    func removeChild(_ inbound: ESPSPI) {
         guard let i = childIndex(inbound: inbound) else { return }
         let child = children.remove(at: i)
         if activeOutbound == inbound {
@@ -176,7 +177,7 @@ extension IKESession {
 
     /// Rekeys a Child SA now (the active one by default), as `swanctl --rekey` does; the timers
     /// call the same path at the soft lifetime (§2.8).
-    public func rekeyChildSA(inboundSPI: UInt32? = nil, now: IKEInstant) {
+    public func rekeyChildSA(inboundSPI: ESPSPI? = nil, now: IKEInstant) {
         guard state == .established, let spi = inboundSPI ?? activeOutbound, let i = childIndex(inbound: spi),
               children[i].phase == .installed else { return }
         children[i].phase = .rekeying

@@ -1,10 +1,13 @@
 // Small big-endian helpers shared by the exchanges (RFC 7296 §3: network byte order).
+import NetTypes
 
 enum IKEWire {
     static func bytes(_ v: UInt32) -> [UInt8] {
         [UInt8(truncatingIfNeeded: v >> 24), UInt8(truncatingIfNeeded: v >> 16),
          UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]
     }
+
+    static func bytes(_ spi: ESPSPI) -> [UInt8] { bytes(spi.rawValue) }
 
     static func bytes(_ v: UInt16) -> [UInt8] { [UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)] }
 

@@ -1,8 +1,9 @@
-import CryptoCore
 import Crypto
+import CryptoCore
 import Dataplane
 import Foundation
 import IKEv2
+import NetTypes
 
 /// The namespace topology `viaduct bench dataplane` measures (a bench tool, not production code):
 ///
@@ -59,7 +60,7 @@ public final class DataplaneBenchmarkLab {
             try plane.addPeer("peer", device: device)
             try plane.start()
             try plane.install(ChildSAParameters(
-                inboundSPI: inSPI, outboundSPI: outSPI, encryption: algorithm, integrity: nil,
+                inboundSPI: ESPSPI(inSPI), outboundSPI: ESPSPI(outSPI), encryption: algorithm, integrity: nil,
                 extendedSequenceNumbers: true, inboundEncryptionKey: inKey, outboundEncryptionKey: outKey,
                 inboundIntegrityKey: nil, outboundIntegrityKey: nil, local: local, peer: peer,
                 udpEncapsulation: true, lifetimeSeconds: 3600), peer: "peer")
