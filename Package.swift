@@ -25,7 +25,8 @@ let package = Package(
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         // Debian's libyaml, so its security fixes reach the gateway: the binary links libyaml-0-2.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
-        .target(name: "CLinuxShims"),
+        // Every Linux macro and syscall shim Swift cannot call directly; only `System` imports it.
+        .target(name: "CSystem"),
 
         // Pure core: no sockets, no clocks, no global randomness.
         // Topology parses YAML with libyaml's event parser, from a string: no files, no I/O.
@@ -36,13 +37,15 @@ let package = Package(
         .target(name: "KernelModel", dependencies: ["Topology"]),
         .target(name: "Reconciler", dependencies: ["KernelModel", "Topology"]),
 
-        // I/O shell.
+        // I/O shell. `System` is the one door to the OS: descriptors, errno, threads, namespaces,
+        // TUN, signals, the XFRM socket bypass.
+        .target(name: "System", dependencies: ["CSystem"]),
         .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
-        .target(name: "Netlink", dependencies: ["KernelModel", "Reconciler", "Topology", "CMnl"]),
-        .target(name: "Dataplane", dependencies: ["ESP", "IKEv2", "Crypto", "CryptoCore", "CLinuxShims", "KernelModel", "Netlink", "Topology"],
+        .target(name: "Netlink", dependencies: ["KernelModel", "Reconciler", "Topology", "CMnl", "System"]),
+        .target(name: "Dataplane", dependencies: ["ESP", "IKEv2", "Crypto", "CryptoCore", "System", "KernelModel", "Netlink", "Topology"],
                 swiftSettings: packetPath),
         .target(name: "Daemon", dependencies: [
-            "IKEv2", "Crypto", "CryptoCore", "Topology", "CLinuxShims", "Dataplane", "KernelModel", "Netlink", "Reconciler",
+            "IKEv2", "Crypto", "CryptoCore", "Topology", "System", "Dataplane", "KernelModel", "Netlink", "Reconciler",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
@@ -51,7 +54,7 @@ let package = Package(
         // `git describe` of the checkout, for --version, the first log line, status and metrics.
         .plugin(name: "BuildVersion", capability: .buildTool()),
         .executableTarget(name: "viaduct", dependencies: [
-            "Topology", "Crypto", "CryptoCore", "ESP", "Dataplane", "Daemon", "KernelModel", "Netlink", "Reconciler",
+            "Topology", "Crypto", "CryptoCore", "ESP", "Dataplane", "Daemon", "KernelModel", "Netlink", "Reconciler", "System",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["BuildVersion"]),
@@ -60,10 +63,10 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore"]),
         .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "Crypto"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Crypto"]),
-        .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink", "Reconciler"]),
+        .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink", "Reconciler", "System"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
-        .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "ESP", "Crypto", "KernelModel"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "ESP", "Crypto", "KernelModel", "System"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "System"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import Crypto
 import CryptoCore
+import System
 import Topology
 
 /// The node's X.509 material, read once at start: our certificate (and any intermediates in

@@ -1,21 +1,23 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KernelModel
+import System
 import Topology
 
-/// Per-socket IPsec bypass for IKE sockets (see `XfrmSocketPolicy`). The socket is borrowed: its owner
-/// (the daemon) keeps it and closes it.
+/// Per-socket IPsec bypass for IKE sockets (see `XfrmSocketPolicy`), through System's one
+/// installer (`XfrmSocketBypass`). The socket is borrowed: its owner (the daemon) keeps it and
+/// closes it.
 public enum SocketBypass {
     /// Installs inbound and outbound bypass policies on `fd` for `family`.
     public static func install(on fd: Int32, family: IPAddress.Family) throws(NetlinkError) {
-        let option = family == .ipv4 ? XfrmSocketPolicy.ipv4Option : XfrmSocketPolicy.ipv6Option
-        for direction in [XfrmDirection.inbound, .outbound] {
-            let policy = XfrmSocketPolicy.bypass(direction: direction, family: family)
-            let rc = policy.withUnsafeBytes { setsockopt(fd, option.level, option.name, $0.baseAddress, socklen_t($0.count)) }
-            guard rc == 0 else {
-                throw NetlinkError(.system, errno: Glibc.errno, context: "installing \(direction) bypass policy on socket \(fd)")
-            }
+        let outcome: XfrmSocketBypass.Outcome
+        do throws(XfrmSocketBypass.Failure) {
+            outcome = try XfrmSocketBypass.install(on: fd, ipv6: family == .ipv6)
+        } catch {
+            let direction = error.direction == "in" ? XfrmDirection.inbound : .outbound
+            throw NetlinkError(.system, errno: error.errno.rawValue, context: "installing \(direction) bypass policy on socket \(fd)")
+        }
+        if outcome == .unsupported {
+            throw NetlinkError(.system, errno: Errno.protocolOptionUnavailable.rawValue,
+                               context: "installing \(XfrmDirection.inbound) bypass policy on socket \(fd)")
         }
     }
 }
