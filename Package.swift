@@ -41,11 +41,18 @@ let package = Package(
         // TUN, signals, the XFRM socket bypass.
         .target(name: "System", dependencies: ["CSystem"]),
         .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
-        .target(name: "Netlink", dependencies: ["KernelModel", "Reconciler", "Topology", "CMnl", "System"]),
-        .target(name: "Dataplane", dependencies: ["ESP", "IKEv2", "Crypto", "CryptoCore", "System", "KernelModel", "Netlink", "Topology"],
+        // What both data planes share with the daemon: their error type.
+        .target(name: "DataplaneContract", dependencies: ["System"]),
+        // The kernel data plane: the netlink socket (libmnl batches), dumps and monitors, the
+        // reconciler's executor, and the XFRM SA installer.
+        .target(name: "KernelDataplane", dependencies: [
+            "KernelModel", "Reconciler", "Topology", "CMnl", "System", "DataplaneContract", "IKEv2", "CryptoCore",
+        ]),
+        // The userspace data plane: TUN devices and the ESP-in-UDP pipeline. No netlink.
+        .target(name: "Dataplane", dependencies: ["ESP", "IKEv2", "Crypto", "CryptoCore", "System", "DataplaneContract"],
                 swiftSettings: packetPath),
         .target(name: "Daemon", dependencies: [
-            "IKEv2", "Crypto", "CryptoCore", "Topology", "System", "Dataplane", "KernelModel", "Netlink", "Reconciler",
+            "IKEv2", "Crypto", "CryptoCore", "Topology", "System", "DataplaneContract", "Dataplane", "KernelDataplane", "KernelModel", "Reconciler",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
@@ -54,7 +61,7 @@ let package = Package(
         // `git describe` of the checkout, for --version, the first log line, status and metrics.
         .plugin(name: "BuildVersion", capability: .buildTool()),
         .executableTarget(name: "viaduct", dependencies: [
-            "Topology", "Crypto", "CryptoCore", "ESP", "Dataplane", "Daemon", "KernelModel", "Netlink", "Reconciler", "System",
+            "Topology", "Crypto", "CryptoCore", "ESP", "DataplaneContract", "Dataplane", "KernelDataplane", "Daemon", "KernelModel", "Reconciler", "System",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["BuildVersion"]),
@@ -63,9 +70,9 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore"]),
         .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "Crypto"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Crypto"]),
-        .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink", "Reconciler", "System"]),
+        .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "KernelDataplane", "DataplaneContract", "Reconciler", "System", "CryptoCore", "IKEv2", "Topology"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
-        .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "ESP", "Crypto", "KernelModel", "System"]),
+        .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "DataplaneContract", "ESP", "Crypto", "KernelModel", "System"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "System"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon"]),
     ],

@@ -10,9 +10,9 @@
 #include <net/if.h>
 #include <linux/netlink.h>
 
-static const int VD_SOL_NETLINK = SOL_NETLINK;
-static const int VD_NETLINK_ROUTE = NETLINK_ROUTE;
-static const int VD_NETLINK_XFRM = NETLINK_XFRM;
-static const int VD_NETLINK_CAP_ACK = NETLINK_CAP_ACK;
-static const int VD_NETLINK_EXT_ACK = NETLINK_EXT_ACK;
-static const int VD_NETLINK_ADD_MEMBERSHIP = NETLINK_ADD_MEMBERSHIP;
+static const int viaduct_sol_netlink = SOL_NETLINK;
+static const int viaduct_netlink_route = NETLINK_ROUTE;
+static const int viaduct_netlink_xfrm = NETLINK_XFRM;
+static const int viaduct_netlink_cap_ack = NETLINK_CAP_ACK;
+static const int viaduct_netlink_ext_ack = NETLINK_EXT_ACK;
+static const int viaduct_netlink_add_membership = NETLINK_ADD_MEMBERSHIP;

@@ -2,7 +2,7 @@ import Dataplane
 import IKEv2
 import KernelModel
 import Logging
-import Netlink
+import KernelDataplane
 import Topology
 
 /// The daemon's side of the kernel data plane (docs/dataplane.md, "Kernel"): the reconciler

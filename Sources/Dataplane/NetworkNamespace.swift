@@ -1,3 +1,4 @@
+import DataplaneContract
 import System
 
 /// Runs code inside a named network namespace (`ip netns add NAME`, i.e. /run/netns/NAME).

@@ -1,3 +1,4 @@
+import DataplaneContract
 import System
 
 /// A data plane worker: a joinable POSIX thread (System's `PosixThread`) running a `@Sendable`

@@ -1,6 +1,7 @@
 import CryptoCore
 import Crypto
 import Dataplane
+import DataplaneContract
 import Foundation
 import IKEv2
 

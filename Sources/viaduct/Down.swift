@@ -2,7 +2,7 @@ import ArgumentParser
 import Dataplane
 import Foundation
 import KernelModel
-import Netlink
+import KernelDataplane
 import Reconciler
 import Topology
 

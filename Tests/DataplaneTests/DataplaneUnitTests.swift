@@ -1,5 +1,6 @@
 import CryptoCore
 @testable import Dataplane
+import DataplaneContract
 import ESP
 import Glibc
 import IKEv2

@@ -1,5 +1,6 @@
 import CryptoCore
 @testable import Dataplane
+import DataplaneContract
 import Glibc
 import IKEv2
 import System

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 import KernelModel
-import Netlink
+import KernelDataplane
 import Testing
 import Topology
 

@@ -1,5 +1,5 @@
 import KernelModel
-import Netlink
+import KernelDataplane
 import Testing
 import Topology
 

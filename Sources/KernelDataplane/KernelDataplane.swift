@@ -1,9 +1,9 @@
 #if canImport(Glibc)
+import DataplaneContract
 import Glibc
 #endif
 import IKEv2
 import KernelModel
-import Netlink
 import Topology
 
 extension DataplaneError.Code {

@@ -1,6 +1,6 @@
 import System
 
-/// Why the userspace data plane refused a request or could not set up a device: a stable `code`
+/// Why a data plane (userspace or kernel) refused a request or could not set up a device: a stable `code`
 /// that tests and the daemon compare, a sentence for the operator, and the errno when a system
 /// call failed.
 ///
