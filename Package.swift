@@ -72,6 +72,7 @@ let package = Package(
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Crypto"]),
         .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "KernelDataplane", "DataplaneContract", "Reconciler", "System", "CryptoCore", "IKEv2", "Topology"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
+        .testTarget(name: "SystemTests", dependencies: ["System"]),
         .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "DataplaneContract", "ESP", "Crypto", "KernelModel", "System"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "System"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon"]),
