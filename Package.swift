@@ -25,7 +25,8 @@ let package = Package(
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         // Debian's libyaml, so its security fixes reach the gateway: the binary links libyaml-0-2.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
-        .target(name: "CLinuxShims"),
+        // Every Linux macro and syscall shim Swift cannot call directly; only `System` imports it.
+        .target(name: "CSystem"),
 
         // Pure core: no sockets, no clocks, no global randomness.
         // NetTypes: the vocabulary every layer shares (addresses, prefixes, SPIs, TunnelID).
@@ -38,53 +39,67 @@ let package = Package(
         .target(name: "KernelModel", dependencies: ["NetTypes"]),
         .target(name: "Reconciler", dependencies: ["KernelModel", "Topology"]),
 
-        // I/O shell.
+        // I/O shell. `System` is the one door to the OS: descriptors, errno, threads, namespaces,
+        // TUN, signals, the XFRM socket bypass.
+        .target(name: "System", dependencies: ["CSystem"]),
         // Reads topology files for the pure Topology target (TopologyLoader.load(file:)).
         .target(name: "TopologyFiles", dependencies: ["Topology"]),
         // OpenSSL primitives: ciphers, MACs, PRFs, key exchanges, random source (the packet path links only these).
         .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
         // X.509 and IKE AUTH: certificates, CRLs, trust store, validator, keys and signatures, PKI files and issuer.
-        .target(name: "PKI", dependencies: ["Crypto", "CryptoCore", "COpenSSL"]),
-        .target(name: "Netlink", dependencies: ["KernelModel", "Reconciler", "Topology", "CMnl"]),
-        .target(name: "Dataplane", dependencies: ["ESP", "IKEv2", "Crypto", "CryptoCore", "CLinuxShims", "KernelModel", "Netlink", "Topology"],
+        .target(name: "PKI", dependencies: ["Crypto", "CryptoCore", "COpenSSL", "System"]),
+        // What both data planes share with the daemon: their error type.
+        .target(name: "DataplaneContract", dependencies: ["System"]),
+        // The kernel data plane: the netlink socket (libmnl batches), dumps and monitors, the
+        // reconciler's executor, and the XFRM SA installer.
+        .target(name: "KernelDataplane", dependencies: [
+            "NetTypes", "KernelModel", "Reconciler", "Topology", "CMnl", "System", "DataplaneContract", "IKEv2", "CryptoCore",
+        ]),
+        // The userspace data plane: TUN devices and the ESP-in-UDP pipeline. No netlink.
+        .target(name: "Dataplane", dependencies: ["NetTypes", "ESP", "IKEv2", "Crypto", "CryptoCore", "System", "DataplaneContract"],
                 swiftSettings: packetPath),
         .target(name: "Daemon", dependencies: [
-            "IKEv2", "Crypto", "PKI", "CryptoCore", "Topology", "TopologyFiles", "CLinuxShims", "Dataplane", "KernelModel", "Netlink", "Reconciler",
+            "NetTypes", "IKEv2", "Crypto", "PKI", "CryptoCore", "Topology", "TopologyFiles", "System", "DataplaneContract", "Dataplane",
+            "KernelDataplane", "KernelModel", "Reconciler",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
         // Tools: the namespace lab, benchmarks and the flood generator; not in the daemon.
-        .target(name: "Tools", dependencies: ["Daemon", "IKEv2", "Crypto", "PKI", "CryptoCore", "ESP", "Dataplane", "KernelModel", "Netlink", "Reconciler", "Topology", "TopologyFiles"]),
+        .target(name: "Tools", dependencies: ["Daemon", "IKEv2", "Crypto", "PKI", "CryptoCore", "ESP", "Dataplane", "KernelDataplane", "KernelModel", "Reconciler", "System", "Topology", "TopologyFiles"]),
 
         // App.
         // `git describe` of the checkout, for --version, the first log line, status and metrics.
         .plugin(name: "BuildVersion", capability: .buildTool()),
         .executableTarget(name: "viaduct", dependencies: [
-            "Topology", "TopologyFiles", "Crypto", "PKI", "CryptoCore", "ESP", "Dataplane", "Daemon", "KernelModel", "Netlink", "Reconciler", "Tools",
+            "NetTypes", "Topology", "TopologyFiles", "Crypto", "PKI", "CryptoCore", "ESP", "DataplaneContract", "Dataplane", "KernelDataplane",
+            "Daemon", "KernelModel", "Reconciler", "System", "Tools",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["BuildVersion"]),
 
         // Shared by the test targets only: hex, a seeded generator, a process runner, fresh network namespaces.
-        .target(name: "TestSupport", dependencies: ["KernelModel", "Netlink", "Topology"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["KernelModel", "KernelDataplane", "System", "Topology"], path: "Tests/TestSupport"),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TopologyFiles", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore", "TestSupport"]),
         .testTarget(name: "PKITests", dependencies: ["PKI", "Crypto", "CryptoCore", "TestSupport"]),
         .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "Crypto", "PKI", "TestSupport"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Crypto", "TestSupport"]),
-        .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink", "Reconciler", "TestSupport"]),
+        .testTarget(name: "KernelModelTests", dependencies: [
+            "KernelModel", "KernelDataplane", "DataplaneContract", "Reconciler", "System", "CryptoCore", "IKEv2", "Topology", "TestSupport",
+        ]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
-        .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "ESP", "Crypto", "KernelModel", "TestSupport"]),
+        .testTarget(name: "SystemTests", dependencies: ["System"]),
+        .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "DataplaneContract", "ESP", "Crypto", "System", "TestSupport"]),
         // DaemonTests drive real engines with `HandshakeBenchmark`'s credentials and configurations.
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Tools"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "System", "Tools"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "Daemon"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon", "TestSupport"]),
         // Root and fresh network namespaces (host kernel netlink, TUN, veths); each suite skips with a
         // message otherwise. Deploy/kernel-lab/run-tests runs the HostKernel ones in the VM by filter.
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Dataplane", "ESP", "Crypto", "CryptoCore", "IKEv2", "KernelModel", "Netlink", "Reconciler", "Topology",
-            "TestSupport",
+            "Dataplane", "DataplaneContract", "ESP", "Crypto", "CryptoCore", "IKEv2", "KernelModel", "KernelDataplane", "Reconciler",
+            "System", "Topology", "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

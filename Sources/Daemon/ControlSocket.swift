@@ -1,4 +1,5 @@
 import Glibc
+import System
 
 /// The listening end of the control socket: a `SOCK_STREAM` Unix socket at a path such as
 /// `/run/viaduct/dc1.sock`, mode 0600 (in a directory it creates 0755 if missing), so only
@@ -8,7 +9,8 @@ import Glibc
 /// another daemon still answers is an error. Single owner of its fd; `close()` also removes
 /// the file.
 public final class ControlSocket {
-    public private(set) var descriptor: Int32
+    private var file: FileDescriptor?
+    public var descriptor: Int32 { file?.rawValue ?? -1 }
     public let path: String
 
     /// - Parameter group: with a group id, the socket is mode 0660 and owned by that group.
@@ -22,7 +24,7 @@ public final class ControlSocket {
         _ = unlink(path)
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         switch Syscall.retrying({ socket(AF_UNIX, type, 0) }) {
-        case .success(let fd): descriptor = fd
+        case .success(let fd): file = FileDescriptor(taking: fd)
         case .failure(let e): throw DaemonError(.system, "socket(AF_UNIX) for \(path) failed: \(e)", errno: e)
         }
         let fd = descriptor
@@ -55,14 +57,13 @@ public final class ControlSocket {
 
     /// Closes the descriptor and removes the socket file, once.
     public func close() {
-        guard descriptor >= 0 else { return }
-        _ = Syscall.close(descriptor)
-        descriptor = -1
+        guard file != nil else { return }
+        file = nil
         _ = unlink(path)
     }
 
     /// The next pending connection, non-blocking and close-on-exec, or nil when none waits.
-    func accept() -> Int32? {
+    func accept() -> FileDescriptor? {
         Syscall.acceptConnection(descriptor)
     }
 
@@ -94,8 +95,7 @@ public final class ControlSocket {
     /// True when a live daemon accepts connections at `address` (a stale file refuses them).
     private static func someoneListens(at address: UnixSocketAddress) -> Bool {
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        guard case .success(let fd) = Syscall.retrying({ socket(AF_UNIX, type, 0) }) else { return false }
-        defer { _ = Syscall.close(fd) }
-        return address.withSockaddr { sa, len in connect(fd, sa, len) == 0 }
+        guard let probe = try? FileDescriptor.socket(AF_UNIX, type, 0) else { return false }
+        return address.withSockaddr { sa, len in connect(probe.rawValue, sa, len) == 0 }
     }
 }

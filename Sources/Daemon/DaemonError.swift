@@ -1,4 +1,6 @@
-import Dataplane
+import DataplaneContract
+import System
+
 /// Why the daemon could not start or stopped, with a stable `code` for tests and scripts and
 /// a message that names the file, address or peer concerned.
 public struct DaemonError: Error, Hashable, Sendable, CustomStringConvertible {

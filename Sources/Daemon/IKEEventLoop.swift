@@ -1,6 +1,7 @@
 import Glibc
 import IKEv2
 import Logging
+import System
 
 /// The daemon's only thread of control: one `poll()` over every IKE socket (except the 4500
 /// sockets a data plane reads; their IKE arrives through `shared.inbox`) and the signal

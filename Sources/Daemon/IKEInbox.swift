@@ -1,6 +1,7 @@
 import Glibc
 import IKEv2
 import Synchronization
+import System
 
 // RFC 3948 §2.2: IKE and ESP share UDP/4500; the non-ESP marker tells them apart.
 
@@ -16,26 +17,20 @@ import Synchronization
 public final class IKEInbox: Sendable {
     private let queue = Mutex<[IKEDatagram]>([])
     /// The end the event loop polls.
-    public let descriptor: Int32
-    private let writer: Int32
+    public var descriptor: Int32 { reader.rawValue }
+    private let reader: FileDescriptor
+    private let writer: FileDescriptor
     /// Datagrams queued at most; beyond that new ones are dropped (and counted), so a flood on
     /// 4500 cannot grow the daemon's memory without bound.
     public let capacity: Int
     private let dropped = Atomic<UInt64>(0)
 
     public init(capacity: Int = 4096) throws(DaemonError) {
-        var pair: [Int32] = [-1, -1]
-        let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let made = pair.withUnsafeMutableBufferPointer { p in Syscall.check { socketpair(AF_UNIX, type, 0, p.baseAddress) } }
-        if case .failure(let e) = made { throw DaemonError(.system, "socketpair for the IKE inbox failed: \(e)", errno: e) }
-        descriptor = pair[0]
-        writer = pair[1]
+        let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+        do throws(Errno) { (reader, writer) = try FileDescriptor.socketPair(AF_UNIX, type) } catch {
+            throw DaemonError(.system, "socketpair for the IKE inbox failed: \(error)", errno: error)
+        }
         self.capacity = capacity
-    }
-
-    deinit {
-        _ = Syscall.close(descriptor)
-        _ = Syscall.close(writer)
     }
 
     /// Datagrams refused because the queue was full.
@@ -54,14 +49,14 @@ public final class IKEInbox: Sendable {
         }
         var one: UInt8 = 1
         // EAGAIN (the pair is full) is fine: the loop has wake-ups pending and drains everything.
-        _ = Syscall.retrying { Glibc.write(writer, &one, 1) }
+        _ = withUnsafeBytes(of: &one) { writer.write($0) }
     }
 
     /// Everything queued, oldest first; clears the wake-up bytes first so a `post` racing with
     /// this call wakes the loop again rather than being missed.
     public func take() -> [IKEDatagram] {
         var sink = [UInt8](repeating: 0, count: 64)
-        while case .success(let n) = sink.withUnsafeMutableBytes({ b in Syscall.retrying { Glibc.read(descriptor, b.baseAddress, b.count) } }), n > 0 {}
+        while case .success(let n) = sink.withUnsafeMutableBytes({ reader.read(into: $0) }), n > 0 {}
         return queue.withLock { q in
             defer { q.removeAll(keepingCapacity: true) }
             return q

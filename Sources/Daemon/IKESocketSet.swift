@@ -1,4 +1,4 @@
-import CLinuxShims
+import System
 import Glibc
 import IKEv2
 
@@ -52,7 +52,7 @@ public final class IKESocketSet {
     /// only make ESP vanish where the userspace data plane needs to see it.
     public func enableKernelESPDecapsulation() throws(DaemonError) {
         for s in sockets where s.local.port == ports.natTraversal {
-            try s.setOption(Int32(IPPROTO_UDP), viaduct_udp_encap, viaduct_udp_encap_espinudp, "UDP_ENCAP")
+            try s.setOption(Int32(IPPROTO_UDP), SocketOptions.udpEncap, SocketOptions.espInUDP, "UDP_ENCAP")
         }
     }
 

@@ -1,9 +1,9 @@
 import Dataplane
 import IKEv2
+import KernelDataplane
 import KernelModel
 import Logging
 import NetTypes
-import Netlink
 import Topology
 
 /// The daemon's side of the kernel data plane (docs/dataplane.md, "Kernel"): the reconciler

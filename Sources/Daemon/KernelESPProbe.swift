@@ -1,4 +1,5 @@
 import Glibc
+import System
 import Topology
 
 /// Whether this kernel can carry the tunnels itself: ESP (`esp4`) and the plan's interface kind
@@ -44,15 +45,10 @@ public struct KernelESPProbe: Sendable {
     }
 
     private static func readFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { _ = Glibc.close(fd) }
+        guard let file = try? FileDescriptor.open(path, O_RDONLY) else { return nil }
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
+        while case .success(let n) = buffer.withUnsafeMutableBytes({ file.read(into: $0) }), n > 0 {
             out += buffer[0..<n]
         }
         return String(decoding: out, as: UTF8.self)

@@ -1,10 +1,12 @@
 import Dataplane
 import Glibc
+import System
 
 /// The metrics endpoint's listening TCP socket: non-blocking, close-on-exec, SO_REUSEADDR so a
 /// restarted daemon can bind again at once. Single owner of its fd.
 final class MetricsListener {
-    private(set) var descriptor: Int32
+    private var file: FileDescriptor?
+    var descriptor: Int32 { file?.rawValue ?? -1 }
     let address: MetricsAddress
 
     init(address: MetricsAddress) throws(DaemonError) {
@@ -15,7 +17,7 @@ final class MetricsListener {
         let family = address.endpoint.address.count == 16 ? AF_INET6 : AF_INET
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         switch Syscall.retrying({ socket(family, type, 0) }) {
-        case .success(let fd): descriptor = fd
+        case .success(let fd): file = FileDescriptor(taking: fd)
         case .failure(let e): throw DaemonError(.system, "socket for the metrics endpoint \(address) failed: \(e)", errno: e)
         }
         let fd = descriptor
@@ -42,13 +44,12 @@ final class MetricsListener {
     deinit { close() }
 
     func close() {
-        guard descriptor >= 0 else { return }
-        _ = Syscall.close(descriptor)
-        descriptor = -1
+        guard file != nil else { return }
+        file = nil
     }
 
     /// The next pending connection, non-blocking and close-on-exec, or nil when none waits.
-    func accept() -> Int32? {
+    func accept() -> FileDescriptor? {
         Syscall.acceptConnection(descriptor)
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 import PKI
+import System
 import Topology
 
 /// The node's X.509 material, read once at start: our certificate (and any intermediates in

@@ -1,6 +1,7 @@
 // RFC 791 (IPv4 header) and RFC 768 (UDP header; checksum 0 = none, allowed over IPv4): the
 // packets a flood generator writes itself so that it can choose their source address.
 import Glibc
+import System
 import IKEv2
 
 /// A raw IPv4 socket (IPPROTO_RAW, so IP_HDRINCL) that sends UDP datagrams from any source
@@ -8,12 +9,13 @@ import IKEv2
 /// only owner of its descriptor: `close()` closes it once; `deinit` closes it if nobody did.
 /// Needs CAP_NET_RAW.
 public final class RawIPv4Sender {
-    private var descriptor: Int32
+    private var file: FileDescriptor?
+    private var descriptor: Int32 { file?.rawValue ?? -1 }
     private var packet: [UInt8] = []
 
     public init() throws(DaemonError) {
         switch Syscall.retrying({ socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_RAW)) }) {
-        case .success(let fd): descriptor = fd
+        case .success(let fd): file = FileDescriptor(taking: fd)
         case .failure(let e):
             throw DaemonError(e == .permissionDenied || e == .notPermitted ? .permissionDenied : .system,
                               "cannot open a raw IPv4 socket (needs CAP_NET_RAW): \(e)", errno: e)
@@ -50,9 +52,8 @@ public final class RawIPv4Sender {
     }
 
     public func close() {
-        guard descriptor >= 0 else { return }
-        _ = Syscall.close(descriptor)
-        descriptor = -1
+        guard file != nil else { return }
+        file = nil
     }
 
     deinit { close() }

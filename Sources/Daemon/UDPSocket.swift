@@ -1,6 +1,6 @@
-import CLinuxShims
 import Dataplane
 import Glibc
+import System
 import IKEv2
 
 /// A non-blocking UDP socket bound to one local address and port, and the only owner of its
@@ -9,7 +9,8 @@ import IKEv2
 /// IPV6_RECVPKTINFO), and sends choose their source address the same way, so replies always
 /// leave from the address the peer talks to.
 public final class UDPSocket {
-    public private(set) var descriptor: Int32
+    private var file: FileDescriptor?
+    public var descriptor: Int32 { file?.rawValue ?? -1 }
     public let local: IKEEndpoint
 
     /// One received datagram: the payload and both endpoints.
@@ -31,7 +32,7 @@ public final class UDPSocket {
         case .success(let f): fd = f
         case .failure(let e): throw DaemonError(.system, "socket() for \(local) failed: \(e)", errno: e)
         }
-        descriptor = fd
+        file = FileDescriptor(taking: fd)
         self.local = local
         do throws(DaemonError) {
             if local.isIPv6 {
@@ -52,9 +53,14 @@ public final class UDPSocket {
 
     /// Closes the descriptor once; safe to call again.
     public func close() {
-        guard descriptor >= 0 else { return }
-        _ = Syscall.close(descriptor)
-        descriptor = -1
+        guard file != nil else { return }
+        file = nil
+    }
+
+    /// A second owner of this socket (dup(2), close-on-exec), e.g. for a data plane that reads it.
+    public func duplicate() throws(Errno) -> FileDescriptor {
+        guard let file else { throw Errno.badFileDescriptor }
+        return try file.duplicate()
     }
 
     /// setsockopt with a value type; the error names the option.
@@ -92,42 +98,19 @@ public final class UDPSocket {
     /// One recvmsg(2). `nil` when nothing is queued (EAGAIN). Datagrams longer than `capacity`
     /// are reported truncated (MSG_TRUNC) as an error so they are counted, never half-parsed.
     public func receive(capacity: Int = 65_536) throws(DaemonError) -> Received? {
+        guard let file else { throw DaemonError(.system, "recvmsg on \(local) failed: \(Errno.badFileDescriptor)", errno: .badFileDescriptor) }
         var buffer = [UInt8](repeating: 0, count: capacity)
         var peer = SocketAddress()
-        let controlSize = viaduct_cmsg_space(max(MemoryLayout<in_pktinfo>.size, MemoryLayout<viaduct_in6_pktinfo>.size))
-        var control = [UInt8](repeating: 0, count: Int(controlSize))
-        let fd = descriptor
-        var destination: [UInt8]? = nil
-        var flags: Int32 = 0
-        let result: Result<Int, Errno> = buffer.withUnsafeMutableBytes { data in
-            control.withUnsafeMutableBytes { ctl in
-                withUnsafeMutablePointer(to: &peer.storage) { name in
-                    var iov = iovec(iov_base: data.baseAddress, iov_len: data.count)
-                    return withUnsafeMutablePointer(to: &iov) { iovp in
-                        var msg = msghdr()
-                        msg.msg_name = UnsafeMutableRawPointer(name)
-                        msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
-                        msg.msg_iov = iovp
-                        msg.msg_iovlen = 1
-                        msg.msg_control = ctl.baseAddress
-                        msg.msg_controllen = ctl.count
-                        let r = Syscall.retrying { recvmsg(fd, &msg, 0) }
-                        if case .success = r {
-                            flags = msg.msg_flags
-                            destination = Self.packetInfo(&msg)
-                        }
-                        return r
-                    }
-                }
-            }
-        }
-        let count: Int
+        let result = buffer.withUnsafeMutableBytes { data in file.receive(into: data, source: &peer.storage) }
+        let datagram: FileDescriptor.Datagram
         switch result {
-        case .success(let n): count = n
+        case .success(let d): datagram = d
         case .failure(let e) where e == .wouldBlock: return nil
         case .failure(let e): throw DaemonError(.system, "recvmsg on \(local) failed: \(e)", errno: e)
         }
-        guard flags & Int32(MSG_TRUNC) == 0 else {
+        let count = datagram.count
+        let destination = datagram.destination
+        guard !datagram.truncated else {
             throw DaemonError(.system, "datagram on \(local) longer than \(capacity) bytes, dropped")
         }
         guard let source = peer.endpoint else {
@@ -138,74 +121,15 @@ public final class UDPSocket {
         return Received(bytes: buffer, source: source, destination: to)
     }
 
-    /// The destination address from IP_PKTINFO / IPV6_PKTINFO, if the kernel attached one.
-    private static func packetInfo(_ msg: inout msghdr) -> [UInt8]? {
-        var cmsg = viaduct_cmsg_firsthdr(&msg)
-        while let c = cmsg {
-            let level = c.pointee.cmsg_level
-            let type = c.pointee.cmsg_type
-            if level == Int32(IPPROTO_IP) && type == IP_PKTINFO,
-               c.pointee.cmsg_len >= viaduct_cmsg_len(MemoryLayout<in_pktinfo>.size), let data = viaduct_cmsg_data(c) {
-                let info = UnsafeRawPointer(data).loadUnaligned(as: in_pktinfo.self)
-                return withUnsafeBytes(of: info.ipi_addr) { Array($0) }
-            }
-            if level == Int32(IPPROTO_IPV6) && type == IPV6_PKTINFO,
-               c.pointee.cmsg_len >= viaduct_cmsg_len(MemoryLayout<viaduct_in6_pktinfo>.size), let data = viaduct_cmsg_data(c) {
-                let info = UnsafeRawPointer(data).loadUnaligned(as: viaduct_in6_pktinfo.self)
-                return withUnsafeBytes(of: info.ipi6_addr) { Array($0) }
-            }
-            cmsg = viaduct_cmsg_nxthdr(&msg, c)
-        }
-        return nil
-    }
-
     /// One sendmsg(2) from `source` (this socket's address; the PKTINFO makes it explicit) to
     /// `destination`. EAGAIN is reported as an error: IKE retransmits, so dropping is safe.
     public func send(_ bytes: [UInt8], to destination: IKEEndpoint) throws(DaemonError) {
         guard destination.address.count == local.address.count, let to = SocketAddress(destination) else {
             throw DaemonError(.configuration, "cannot send from \(local) to \(destination): address families differ")
         }
-        let fd = descriptor
-        let ipv6 = local.isIPv6
-        let src = local.address
-        let controlSize = viaduct_cmsg_space(ipv6 ? MemoryLayout<viaduct_in6_pktinfo>.size : MemoryLayout<in_pktinfo>.size)
-        var control = [UInt8](repeating: 0, count: Int(controlSize))
-        var payload = bytes
+        guard let file else { throw DaemonError(.system, "sendmsg from \(local) to \(destination) failed: \(Errno.badFileDescriptor)", errno: .badFileDescriptor) }
         var dest = to
-        let result: Result<Int, Errno> = payload.withUnsafeMutableBytes { data in
-            control.withUnsafeMutableBytes { ctl in
-                withUnsafeMutablePointer(to: &dest.storage) { name in
-                    var iov = iovec(iov_base: data.baseAddress, iov_len: data.count)
-                    return withUnsafeMutablePointer(to: &iov) { iovp in
-                        var msg = msghdr()
-                        msg.msg_name = UnsafeMutableRawPointer(name)
-                        msg.msg_namelen = to.length
-                        msg.msg_iov = iovp
-                        msg.msg_iovlen = 1
-                        msg.msg_control = ctl.baseAddress
-                        msg.msg_controllen = ctl.count
-                        if let c = viaduct_cmsg_firsthdr(&msg), let d = viaduct_cmsg_data(c) {
-                            if ipv6 {
-                                c.pointee.cmsg_level = Int32(IPPROTO_IPV6)
-                                c.pointee.cmsg_type = IPV6_PKTINFO
-                                c.pointee.cmsg_len = viaduct_cmsg_len(MemoryLayout<viaduct_in6_pktinfo>.size)
-                                var info = viaduct_in6_pktinfo()
-                                withUnsafeMutableBytes(of: &info.ipi6_addr) { $0.copyBytes(from: src) }
-                                UnsafeMutableRawPointer(d).storeBytes(of: info, as: viaduct_in6_pktinfo.self)
-                            } else {
-                                c.pointee.cmsg_level = Int32(IPPROTO_IP)
-                                c.pointee.cmsg_type = IP_PKTINFO
-                                c.pointee.cmsg_len = viaduct_cmsg_len(MemoryLayout<in_pktinfo>.size)
-                                var info = in_pktinfo()
-                                withUnsafeMutableBytes(of: &info.ipi_spec_dst) { $0.copyBytes(from: src) }
-                                UnsafeMutableRawPointer(d).storeBytes(of: info, as: in_pktinfo.self)
-                            }
-                        }
-                        return Syscall.retrying { sendmsg(fd, &msg, 0) }
-                    }
-                }
-            }
-        }
+        let result = bytes.withUnsafeBytes { data in file.send(data, to: &dest.storage, length: to.length, from: local.address) }
         if case .failure(let e) = result {
             throw DaemonError(.system, "sendmsg from \(local) to \(destination) failed: \(e)", errno: e)
         }

@@ -3,6 +3,7 @@ import Glibc
 import IKEv2
 import Logging
 import NetTypes
+import System
 import Topology
 
 /// The daemon's side of Viaduct's userspace data plane (docs/dataplane.md): one TUN device per
@@ -105,11 +106,9 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
     /// A data plane on a dup of the daemon's 4500 socket; IKE it reads goes to `inbox`.
     private static func dataplane(sharing socket: UDPSocket, configuration: UserspaceDataplane.Configuration,
                                   inbox: IKEInbox) throws(DaemonError) -> UserspaceDataplane {
-        let fd = socket.descriptor
-        let duplicate: Int32
-        switch Syscall.retrying({ fcntl(fd, F_DUPFD_CLOEXEC, 0) }) {
-        case .success(let d): duplicate = d
-        case .failure(let e): throw DaemonError(.system, "dup of the \(socket.local) socket failed: \(e)", errno: e)
+        let duplicate: FileDescriptor
+        do throws(Errno) { duplicate = try socket.duplicate() } catch {
+            throw DaemonError(.system, "dup of the \(socket.local) socket failed: \(error)", errno: error)
         }
         do {
             // ESPSocket owns `duplicate` from here on, also when it throws.

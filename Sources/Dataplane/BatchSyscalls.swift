@@ -1,7 +1,8 @@
 import Glibc
+import System
 
 // recvmmsg(2), sendmmsg(2) and eventfd(2) are declared by glibc only under _GNU_SOURCE, which the
-// Swift Glibc module does not define, and CLinuxShims (the daemon's C target) does not wrap them.
+// Swift Glibc module does not define, and CSystem does not wrap them.
 // They are plain exported libc functions with stable ABIs, so they are looked up once with
 // dlsym(3) and called through C function pointers. If the lead adds C shims later, only this
 // file changes.
@@ -41,22 +42,22 @@ enum BatchSyscalls {
     static let eventFlags: Int32 = Int32(O_NONBLOCK) | Int32(O_CLOEXEC)
 
     /// recvmmsg(2) into `count` prepared headers; the number received or the errno.
-    static func receive(_ fd: Int32, _ headers: UnsafeMutablePointer<MultiMessageHeader>, count: Int) -> Result<Int, SystemErrno> {
+    static func receive(_ fd: Int32, _ headers: UnsafeMutablePointer<MultiMessageHeader>, count: Int) -> Result<Int, Errno> {
         guard let call = table.recvmmsg else {
             // One recvmsg(2) when the batch call is missing: correct, slower.
-            return SystemCall.retrying { recvmsg(fd, &headers[0].header, Int32(MSG_DONTWAIT)) }.map { n in
+            return Syscall.retrying { recvmsg(fd, &headers[0].header, Int32(MSG_DONTWAIT)) }.map { n in
                 headers[0].length = UInt32(n)
                 return 1
             }
         }
-        return SystemCall.retrying { call(fd, UnsafeMutableRawPointer(headers), UInt32(count), Int32(MSG_DONTWAIT), nil) }.map(Int.init)
+        return Syscall.retrying { call(fd, UnsafeMutableRawPointer(headers), UInt32(count), Int32(MSG_DONTWAIT), nil) }.map(Int.init)
     }
 
     /// sendmmsg(2) of `count` prepared headers; how many were sent, or the errno.
-    static func send(_ fd: Int32, _ headers: UnsafeMutablePointer<MultiMessageHeader>, count: Int) -> Result<Int, SystemErrno> {
+    static func send(_ fd: Int32, _ headers: UnsafeMutablePointer<MultiMessageHeader>, count: Int) -> Result<Int, Errno> {
         guard let call = table.sendmmsg else {
-            return SystemCall.retrying { sendmsg(fd, &headers[0].header, Int32(MSG_DONTWAIT)) }.map { _ in 1 }
+            return Syscall.retrying { sendmsg(fd, &headers[0].header, Int32(MSG_DONTWAIT)) }.map { _ in 1 }
         }
-        return SystemCall.retrying { call(fd, UnsafeMutableRawPointer(headers), UInt32(count), Int32(MSG_DONTWAIT)) }.map(Int.init)
+        return Syscall.retrying { call(fd, UnsafeMutableRawPointer(headers), UInt32(count), Int32(MSG_DONTWAIT)) }.map(Int.init)
     }
 }

@@ -1,4 +1,6 @@
+import DataplaneContract
 import Glibc
+import System
 import IKEv2
 
 // RFC 3948 §2: ESP in UDP shares port 4500 with IKE; the first four octets tell them apart.
@@ -14,7 +16,7 @@ import IKEv2
 /// one datagram). Tests and the benchmark, which run no daemon, bind their own with `init(binding:)`.
 public final class ESPSocket: Sendable {
     public let local: IKEEndpoint
-    let descriptor: OwnedDescriptor
+    let descriptor: FileDescriptor
 
     /// Opens a nonblocking UDP socket bound to `local` (normally port 4500).
     public init(binding local: IKEEndpoint) throws(DataplaneError) {
@@ -23,12 +25,11 @@ public final class ESPSocket: Sendable {
         }
         let family = local.isIPv6 ? AF_INET6 : AF_INET
         let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd: Int32
-        switch SystemCall.retrying({ socket(family, type, Int32(IPPROTO_UDP)) }) {
-        case .success(let f): fd = f
-        case .failure(let e): throw DataplaneError(.system, "socket() for \(local) failed", errno: e.value)
+        let owned: FileDescriptor
+        do throws(Errno) { owned = try FileDescriptor.socket(family, type, Int32(IPPROTO_UDP)) } catch {
+            throw DataplaneError(.system, "socket() for \(local) failed", errno: error.rawValue)
         }
-        let owned = OwnedDescriptor(taking: fd)
+        let fd = owned.rawValue
         if local.isIPv6 {
             var one: Int32 = 1
             _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -37,12 +38,12 @@ public final class ESPSocket: Sendable {
         var bindAddress = address
         let bound = withUnsafePointer(to: &bindAddress.storage) { storage in
             storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                SystemCall.retrying { bind(fd, sa, address.length) }
+                Syscall.retrying { bind(fd, sa, address.length) }
             }
         }
         if case .failure(let e) = bound {
-            let code: DataplaneError.Code = (e.value == EACCES || e.value == EPERM) ? .permissionDenied : .system
-            throw DataplaneError(code, "cannot bind UDP \(local) (address not configured, or port in use?)", errno: e.value)
+            let code: DataplaneError.Code = (e.rawValue == EACCES || e.rawValue == EPERM) ? .permissionDenied : .system
+            throw DataplaneError(code, "cannot bind UDP \(local) (address not configured, or port in use?)", errno: e.rawValue)
         }
         self.local = local
         self.descriptor = owned
@@ -50,13 +51,11 @@ public final class ESPSocket: Sendable {
 
     /// Takes ownership of `descriptor` (a dup(2) of the daemon's 4500 socket): it is made
     /// nonblocking here and closed when the data plane is done with it.
-    public init(adopting descriptor: Int32, local: IKEEndpoint) throws(DataplaneError) {
-        let owned = OwnedDescriptor(taking: descriptor)
-        let flags = fcntl(descriptor, F_GETFL)
-        guard flags >= 0, fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) >= 0 else {
-            throw DataplaneError(.system, "fcntl(O_NONBLOCK) on the adopted 4500 descriptor failed", errno: Glibc.errno)
+    public init(adopting owned: FileDescriptor, local: IKEEndpoint) throws(DataplaneError) {
+        if case .failure(let e) = owned.setNonBlocking() {
+            throw DataplaneError(.system, "fcntl(O_NONBLOCK) on the adopted 4500 descriptor failed", errno: e.rawValue)
         }
-        Self.enlargeBuffers(descriptor)
+        Self.enlargeBuffers(owned.rawValue)
         self.local = local
         self.descriptor = owned
     }

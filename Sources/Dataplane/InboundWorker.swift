@@ -1,5 +1,6 @@
 import ESP
 import Glibc
+import System
 import IKEv2
 import NetTypes
 

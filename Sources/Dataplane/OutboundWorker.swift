@@ -1,6 +1,7 @@
 import ESP
 import Glibc
 import NetTypes
+import System
 
 // The outbound pipeline (one thread), in the spirit of wireguard-go's device/send.go:
 //
@@ -249,11 +250,11 @@ final class OutboundWorker {
             case .success(let n) where n > 0:
                 for i in sent..<(sent + n) { statistics.datagramsSent &+= UInt64(segments[i]) }
                 sent += n
-            case .failure(let e) where e.wouldBlock && waits < 100:
+            case .failure(let e) where e.isWouldBlock && waits < 100:
                 waits += 1
                 var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 _ = poll(&p, 1, 10)
-            case .failure(let e) where segments[sent] > 1 && (e.value == EIO || e.value == EINVAL || e.value == ENOPROTOOPT):
+            case .failure(let e) where segments[sent] > 1 && (e.rawValue == EIO || e.rawValue == EINVAL || e.rawValue == ENOPROTOOPT):
                 // No UDP GSO on this path (a device without checksum offload, an old kernel): this
                 // group is lost, the next batches go one datagram per header.
                 udpGSO = false

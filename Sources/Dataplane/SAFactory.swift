@@ -1,5 +1,6 @@
 import Crypto
 import CryptoCore
+import DataplaneContract
 import ESP
 import IKEv2
 import NetTypes

@@ -1,47 +1,24 @@
-import CLinuxShims
-import Glibc
+import DataplaneContract
+import System
 
-/// A joinable POSIX thread running a `@Sendable` closure. The data plane's workers are long-lived
-/// loops that block in poll(2); they are not async tasks because a blocked cooperative-pool thread
-/// would starve the rest of the process (2 cores here), and because `stop()` must be able to wait
-/// for them to be gone before the descriptors they read are released.
+/// A data plane worker: a joinable POSIX thread (System's `PosixThread`) running a `@Sendable`
+/// closure. The workers are long-lived loops that block in poll(2); they are not async tasks
+/// because a blocked cooperative-pool thread would starve the rest of the process (2 cores
+/// here), and because `stop()` must be able to wait for them to be gone before the descriptors
+/// they read are released.
 struct WorkerThread: Sendable {
-    private let handle: pthread_t
-
-    private final class Body: Sendable {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-    }
+    private let thread: PosixThread
 
     /// `name` (at most 15 bytes are kept: the kernel's limit) is what `top -H`, `ps -L` and
     /// /proc/PID/task/TID/comm show for the thread.
     init(name: String? = nil, _ run: @escaping @Sendable () -> Void) throws(DataplaneError) {
-        let body: @Sendable () -> Void
-        if let name {
-            let short = String(decoding: Array(name.utf8.prefix(15)), as: UTF8.self)
-            body = {
-                _ = viaduct_set_thread_name(short)
-                run()
-            }
-        } else {
-            body = run
+        do throws(Errno) { thread = try PosixThread(name: name, run) } catch {
+            throw DataplaneError(.system, "pthread_create failed", errno: error.rawValue)
         }
-        let context = Unmanaged.passRetained(Body(body)).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<Body>.fromOpaque(raw).takeRetainedValue().run()
-            return nil
-        }, context)
-        guard result == 0 else {
-            Unmanaged<Body>.fromOpaque(context).release()
-            throw DataplaneError(.system, "pthread_create failed", errno: result)
-        }
-        handle = thread
     }
 
     /// Waits for the thread to return.
     func join() {
-        _ = pthread_join(handle, nil)
+        thread.join()
     }
 }

@@ -64,7 +64,7 @@ public struct Link: Hashable, Sendable, CustomStringConvertible {
     ///
     /// Equivalent to: `ip link add NAME [mtu MTU] [up] type xfrm [dev DEV] if_id ID` or
     /// `ip link add NAME type vti local L remote R ikey I okey O`.
-    /// TUN links cannot be created this way (`notCreatableByNetlink`): use `Netlink.TunDevice`.
+    /// TUN links cannot be created this way (`notCreatableByNetlink`): use `KernelDataplane.TunDevice`.
     public func addRequest() throws(KernelModelError) -> NetlinkRequest {
         try Link.checkName(name)
         var w = NetlinkWriter()

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import KernelModel
-import Netlink
+import KernelDataplane
 import Reconciler
 import Tools
 import Topology

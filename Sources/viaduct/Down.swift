@@ -3,7 +3,7 @@ import Daemon
 import Dataplane
 import Foundation
 import KernelModel
-import Netlink
+import KernelDataplane
 import Reconciler
 import Topology
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import Glibc
-import Netlink
+import KernelDataplane
 import Reconciler
 import Topology
 

@@ -1,6 +1,7 @@
 @testable import Daemon
 import Foundation
 import Glibc
+import System
 import IKEv2
 import Testing
 
@@ -48,8 +49,8 @@ struct ControlApplyTextTests {
         var pair2: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair2) == 0)
         defer { for fd in [fds[1], pair2[1]] { _ = Glibc.close(fd) } }
-        let control = ControlConnection(descriptor: fds[0], maxLine: ControlMessage.maxApplyRequestLine)
-        let status = ControlConnection(descriptor: pair2[0])
+        let control = ControlConnection(FileDescriptor(taking: fds[0]), maxLine: ControlMessage.maxApplyRequestLine)
+        let status = ControlConnection(FileDescriptor(taking: pair2[0]))
         let body = String(repeating: "# padding\n", count: 20_000)
         let line = ControlMessage.encodeLine(ControlMessage.Request(command: "apply", file: "/x.yaml", topology: body))
         #expect(line.count > 200_000)

@@ -1,5 +1,6 @@
 @testable import Daemon
 import Foundation
+import System
 import Testing
 
 /// A private key others can read is refused before it is used, with the command that fixes it

@@ -1,8 +1,8 @@
-import CLinuxShims
 @testable import Daemon
 import Foundation
 import Glibc
 import IKEv2
+import System
 import Testing
 
 /// A network namespace of our own with 192.0.2.1 and 192.0.2.2 on its loopback. Sockets are
@@ -34,12 +34,7 @@ struct TestNamespace {
 
     /// Runs `body` with this thread in the namespace.
     func inside<T>(_ body: () throws -> T) throws -> T {
-        let home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
-        let target = open("/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
-        defer { _ = Glibc.close(home); _ = Glibc.close(target) }
-        guard home >= 0, target >= 0, viaduct_setns_net(target) == 0 else { throw DaemonError(.system, "setns failed") }
-        defer { _ = viaduct_setns_net(home) }
-        return try body()
+        try NetNamespace.inside(named: name, body)
     }
 }
 

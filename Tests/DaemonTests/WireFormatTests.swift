@@ -3,6 +3,7 @@ import Foundation
 import IKEv2
 import Logging
 import NetTypes
+import System
 import Testing
 
 /// RFC 3948 §2.2 non-ESP marker and RFC 7296 §3.1 header peeking, byte by byte.

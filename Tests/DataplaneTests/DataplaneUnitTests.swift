@@ -1,8 +1,10 @@
 import CryptoCore
 @testable import Dataplane
+import DataplaneContract
 import ESP
 import Glibc
 import IKEv2
+import System
 import Testing
 
 /// What needs no root: layouts the syscalls depend on, and the requests the control plane must
@@ -37,7 +39,7 @@ struct DataplaneUnitTests {
     func refusals() throws {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         try #require(fd >= 0)
-        let plane = try UserspaceDataplane(socket: ESPSocket(adopting: fd, local: IKEEndpoint(address: [192, 0, 2, 1], port: 4500)))
+        let plane = try UserspaceDataplane(socket: ESPSocket(adopting: FileDescriptor(taking: fd), local: IKEEndpoint(address: [192, 0, 2, 1], port: 4500)))
         var sa = ChildSAParameters(
             inboundSPI: 0x2000, outboundSPI: 0x2001, encryption: .aesGCM16(keyBits: 128), integrity: nil,
             extendedSequenceNumbers: true,

@@ -1,7 +1,7 @@
 import Foundation
+import KernelDataplane
 import KernelModel
 import NetTypes
-import Netlink
 import Reconciler
 import TestSupport
 import Testing

@@ -1,6 +1,6 @@
 import Foundation
 import KernelModel
-import Netlink
+import KernelDataplane
 import Reconciler
 import TestSupport
 import Testing

@@ -5,7 +5,7 @@ import NetTypes
 import TestSupport
 #endif
 import KernelModel
-import Netlink
+import KernelDataplane
 import Testing
 import Topology
 

@@ -1,5 +1,6 @@
 import CryptoCore
 import Dataplane
+import DataplaneContract
 import ESP
 import Foundation
 import Glibc

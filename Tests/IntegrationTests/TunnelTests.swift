@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 @testable import Dataplane
+import DataplaneContract
 @testable import ESP
 import Foundation
 import Glibc

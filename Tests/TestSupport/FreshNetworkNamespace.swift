@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import Netlink
+import System
 
 /// Runs a test body inside a fresh, named network namespace (`ip netns add vdt-...`) on a dedicated thread
 /// that has joined it with setns(2); every socket the body opens belongs to that namespace. The namespace is
@@ -27,17 +27,9 @@ public enum FreshNetworkNamespace {
         guard added.status == 0 else { throw Failure(description: "ip netns add \(name): \(added.output)") }
         defer { _ = try? ip(["netns", "del", name]) }
         _ = try ip(["-n", name, "link", "set", "lo", "up"])
-        let result: Result<T, any Error> = await withCheckedContinuation { continuation in
-            let thread = Thread {
-                do { try NetworkNamespaceEntry.enter(named: name) } catch {
-                    continuation.resume(returning: .failure(error))
-                    return
-                }
-                // This thread now lives in the namespace until it ends; nothing else ever runs on it.
-                continuation.resume(returning: Result { try body(name) })
-            }
-            thread.start()
-        }
+        // System's one namespace runner: a fresh thread that entered the namespace, joined before
+        // this returns; nothing else ever runs on it.
+        let result = try NetNamespace.run(in: name) { () -> Result<T, any Error> in Result { try body(name) } }
         return try result.get()
     }
 }

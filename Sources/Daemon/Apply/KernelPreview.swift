@@ -1,5 +1,5 @@
+import KernelDataplane
 import KernelModel
-import Netlink
 import Reconciler
 import Topology
 

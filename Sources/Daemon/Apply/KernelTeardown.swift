@@ -1,7 +1,7 @@
 import Dataplane
 import Glibc
+import KernelDataplane
 import KernelModel
-import Netlink
 import Reconciler
 
 /// What `viaduct down` does: takes everything Viaduct put into this network namespace's kernel

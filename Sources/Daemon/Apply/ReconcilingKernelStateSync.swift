@@ -1,4 +1,4 @@
-import Netlink
+import KernelDataplane
 import Reconciler
 import Topology
 

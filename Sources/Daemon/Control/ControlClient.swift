@@ -1,9 +1,11 @@
 import Glibc
+import System
 
 /// The client side of the control protocol, for `viaduct status` and `viaduct events`: a
 /// blocking connection that sends one request and reads reply lines. Owns its fd.
 public final class ControlClient {
-    private var descriptor: Int32
+    private var file: FileDescriptor?
+    private var descriptor: Int32 { file?.rawValue ?? -1 }
     private var pending: [UInt8] = []
     public let path: String
 
@@ -12,7 +14,7 @@ public final class ControlClient {
         self.path = path
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         switch Syscall.retrying({ socket(AF_UNIX, type, 0) }) {
-        case .success(let fd): descriptor = fd
+        case .success(let fd): file = FileDescriptor(taking: fd)
         case .failure(let e): throw DaemonError(.system, "socket(AF_UNIX) failed: \(e)", errno: e)
         }
         let fd = descriptor
@@ -32,9 +34,8 @@ public final class ControlClient {
     deinit { close() }
 
     public func close() {
-        guard descriptor >= 0 else { return }
-        _ = Syscall.close(descriptor)
-        descriptor = -1
+        guard file != nil else { return }
+        file = nil
     }
 
     public func send(_ request: ControlMessage.Request) throws(DaemonError) {

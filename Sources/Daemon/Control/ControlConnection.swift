@@ -1,9 +1,11 @@
 import Glibc
+import System
 
 /// One accepted control client: its fd (owned), the request bytes not yet ending in a
 /// newline, and the reply bytes the socket did not take yet. Non-blocking both ways.
 final class ControlConnection {
-    private(set) var descriptor: Int32
+    private var file: FileDescriptor?
+    var descriptor: Int32 { file?.rawValue ?? -1 }
     private var input: [UInt8] = []
     private(set) var output: [UInt8] = []
     /// Streams events after an `events` request.
@@ -17,8 +19,8 @@ final class ControlConnection {
     /// Complete lines read but not yet returned.
     private var ready: [[UInt8]] = []
 
-    init(descriptor: Int32, maxLine: Int = ControlMessage.maxRequestLine) {
-        self.descriptor = descriptor
+    init(_ file: FileDescriptor, maxLine: Int = ControlMessage.maxRequestLine) {
+        self.file = file
         self.maxLine = maxLine
     }
 
@@ -27,9 +29,8 @@ final class ControlConnection {
     var isOpen: Bool { descriptor >= 0 }
 
     func close() {
-        guard descriptor >= 0 else { return }
-        _ = Syscall.close(descriptor)
-        descriptor = -1
+        guard file != nil else { return }
+        file = nil
     }
 
     /// Reads what is queued and returns the complete lines; nil when the peer closed or the

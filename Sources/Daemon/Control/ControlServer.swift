@@ -74,7 +74,7 @@ public final class ControlServer: EventLoopSource {
 
     private func acceptAll() {
         while let fd = socket.accept() {
-            let c = ControlConnection(descriptor: fd, maxLine: readOnly ? ControlMessage.maxRequestLine : ControlMessage.maxApplyRequestLine)
+            let c = ControlConnection(fd, maxLine: readOnly ? ControlMessage.maxRequestLine : ControlMessage.maxApplyRequestLine)
             guard connections.count < Self.maxConnections else { c.close(); continue }
             if !readOnly, let uid = c.peerUID(), uid != 0 && uid != ownUID { c.close(); continue }
             connections.append(c)

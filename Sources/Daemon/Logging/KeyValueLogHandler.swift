@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import System
 
 /// One line per event, `level message key=value ...`, written to stderr in one write(2) so
 /// lines from different threads never interleave. No timestamp: journald (and `ip netns exec

@@ -1,4 +1,5 @@
 import Glibc
+import System
 import IKEv2
 
 /// The metrics endpoint, served from the daemon's own thread like the control socket
@@ -10,23 +11,23 @@ import IKEv2
 /// listening socket and every connection.
 public final class MetricsServer: EventLoopSource {
     private final class Connection {
-        var descriptor: Int32
+        private var file: FileDescriptor?
+        var descriptor: Int32 { file?.rawValue ?? -1 }
         var input: [UInt8] = []
         var output: [UInt8] = []
         var answered = false
         let deadline: IKEInstant
 
-        init(descriptor: Int32, deadline: IKEInstant) {
-            self.descriptor = descriptor
+        init(_ file: FileDescriptor, deadline: IKEInstant) {
+            self.file = file
             self.deadline = deadline
         }
 
         deinit { close() }
 
         func close() {
-            guard descriptor >= 0 else { return }
-            _ = Syscall.close(descriptor)
-            descriptor = -1
+            guard file != nil else { return }
+            file = nil
         }
     }
 
@@ -79,7 +80,7 @@ public final class MetricsServer: EventLoopSource {
 
     private func acceptAll(now: IKEInstant) {
         while let fd = listener.accept() {
-            let c = Connection(descriptor: fd, deadline: now.adding(seconds: Self.timeoutSeconds))
+            let c = Connection(fd, deadline: now.adding(seconds: Self.timeoutSeconds))
             if connections.filter({ $0.descriptor >= 0 }).count >= Self.maxConnections {
                 // Full: make room from clients past their time, else turn this one away.
                 connections.first { now >= $0.deadline }?.close()

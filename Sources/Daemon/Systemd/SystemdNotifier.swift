@@ -1,4 +1,5 @@
 import Glibc
+import System
 
 /// systemd's readiness protocol (sd_notify(3), `Type=notify`) spoken by hand: one datagram of
 /// `KEY=value` lines to the Unix socket named by `$NOTIFY_SOCKET`, which may be a path or an
@@ -8,7 +9,8 @@ import Glibc
 /// are ignored, as sd_notify's callers do: readiness is advice, not a reason to stop. Owns its
 /// datagram socket.
 public final class SystemdNotifier {
-    private var descriptor: Int32 = -1
+    private var file: FileDescriptor?
+    private var descriptor: Int32 { file?.rawValue ?? -1 }
     private var address = sockaddr_un()
     private var addressLength: socklen_t = 0
     /// The notify socket, as given (`/run/systemd/notify` or `@name`); nil when not under systemd.
@@ -37,7 +39,7 @@ public final class SystemdNotifier {
         addressLength = socklen_t(pathOffset + bytes.count + (first == UInt8(ascii: "@") ? 0 : 1))
         let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         if case .success(let fd) = Syscall.retrying({ socket(AF_UNIX, type, 0) }) {
-            descriptor = fd
+            file = FileDescriptor(taking: fd)
             socketName = name
         } else {
             socketName = nil
@@ -54,9 +56,8 @@ public final class SystemdNotifier {
     public var isActive: Bool { descriptor >= 0 }
 
     public func close() {
-        guard descriptor >= 0 else { return }
-        _ = Syscall.close(descriptor)
-        descriptor = -1
+        guard file != nil else { return }
+        file = nil
     }
 
     /// Sends one message (the fields joined by newlines); false when there is no socket or the

@@ -1,6 +1,6 @@
 import Foundation
+import KernelDataplane
 import KernelModel
-import Netlink
 import Reconciler
 import Synchronization
 import Topology

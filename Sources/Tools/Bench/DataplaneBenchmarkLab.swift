@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 import Dataplane
+import DataplaneContract
 import Foundation
 import IKEv2
 import NetTypes

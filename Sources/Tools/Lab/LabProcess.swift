@@ -1,5 +1,5 @@
 import Daemon
-
+import System
 /// Long-running processes `viaduct lab` starts (the daemons, BIRD).
 public enum LabProcess {
     /// Starts `argv` in a session of its own, stdin from /dev/null, stdout and stderr appended

@@ -1,4 +1,5 @@
 import CryptoCore
+import DataplaneContract
 import IKEv2
 import KernelModel
 import NetTypes

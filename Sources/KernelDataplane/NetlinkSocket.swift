@@ -3,9 +3,10 @@ import Glibc
 #endif
 import CMnl
 import KernelModel
+import System
 
 // netlink(7), libmnl: one socket per purpose (route changes, XFRM changes, XFRM notifications), each owning
-// its descriptor. The socket belongs to the network namespace of the thread that opened it, for its whole
+// its descriptor (a System `FileDescriptor`; libmnl builds the batches). The socket belongs to the network namespace of the thread that opened it, for its whole
 // life, wherever it is used from afterwards.
 
 /// The netlink family a socket speaks.
@@ -15,8 +16,8 @@ public enum NetlinkBus: Sendable {
 
     var protocolNumber: Int32 {
         switch self {
-        case .route: return VD_NETLINK_ROUTE
-        case .xfrm: return VD_NETLINK_XFRM
+        case .route: return viaduct_netlink_route
+        case .xfrm: return viaduct_netlink_xfrm
         }
     }
 
@@ -27,7 +28,7 @@ public enum NetlinkBus: Sendable {
 /// `sendto`); every message asks for an ACK so each one gets its own result. Not `Sendable`: one owner.
 public final class NetlinkSocket {
     public let bus: NetlinkBus
-    private let handle: OpaquePointer
+    private let file: FileDescriptor
     public let portID: UInt32
     private var nextSequence: UInt32
     /// The largest datagram sent at once; the kernel reads a batch message by message.
@@ -41,23 +42,23 @@ public final class NetlinkSocket {
     /// (numbers, e.g. `XfrmMulticastGroup.expire`). Replies time out after `timeoutSeconds`.
     public init(_ bus: NetlinkBus, groups: [UInt32] = [], timeoutSeconds: Int = 5, firstSequence: UInt32 = 1) throws(NetlinkError) {
         let context = "opening \(bus.name) socket"
-        guard let nl = mnl_socket_open2(bus.protocolNumber, Int32(SOCK_CLOEXEC.rawValue)) else {
-            throw NetlinkError(.system, errno: Glibc.errno, context: context)
-        }
-        guard mnl_socket_bind(nl, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
-            let e = Glibc.errno
-            mnl_socket_close(nl)
-            throw NetlinkError(.system, errno: e, context: context)
+        let file: FileDescriptor
+        let portID: UInt32
+        do throws(Errno) {
+            file = try FileDescriptor.socket(AF_NETLINK, Int32(SOCK_RAW.rawValue), bus.protocolNumber)
+            portID = try Self.bind(file)
+        } catch {
+            throw NetlinkError(.system, errno: error.rawValue, context: context)
         }
         self.bus = bus
-        self.handle = nl
-        self.portID = mnl_socket_get_portid(nl)
+        self.file = file
+        self.portID = portID
         self.nextSequence = firstSequence
-        let fd = mnl_socket_get_fd(nl)
+        let fd = file.rawValue
         var one: Int32 = 1
         // Capped ACKs (no echo of our request) and extended ACK text; both optional on old kernels.
-        _ = setsockopt(fd, VD_SOL_NETLINK, VD_NETLINK_CAP_ACK, &one, socklen_t(MemoryLayout<Int32>.size))
-        _ = setsockopt(fd, VD_SOL_NETLINK, VD_NETLINK_EXT_ACK, &one, socklen_t(MemoryLayout<Int32>.size))
+        _ = setsockopt(fd, viaduct_sol_netlink, viaduct_netlink_cap_ack, &one, socklen_t(MemoryLayout<Int32>.size))
+        _ = setsockopt(fd, viaduct_sol_netlink, viaduct_netlink_ext_ack, &one, socklen_t(MemoryLayout<Int32>.size))
         // Every ACK is its own skb (~900 bytes of truesize), so a batch of small requests fills
         // the default receive buffer (rmem_max, ~208 KiB) long before its bytes do, and the
         // kernel drops ACKs with ENOBUFS. Ask for 8 MiB past rmem_max (CAP_NET_ADMIN), else as
@@ -70,18 +71,68 @@ public final class NetlinkSocket {
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         for group in groups {
             var g = Int32(bitPattern: group)
-            guard setsockopt(fd, VD_SOL_NETLINK, VD_NETLINK_ADD_MEMBERSHIP, &g, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
-                throw NetlinkError(.system, errno: Glibc.errno, context: "joining \(bus.name) multicast group \(group)")
+            guard setsockopt(fd, viaduct_sol_netlink, viaduct_netlink_add_membership, &g, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+                throw NetlinkError(.system, errno: Errno.current.rawValue, context: "joining \(bus.name) multicast group \(group)")
             }
         }
     }
 
-    deinit {
-        mnl_socket_close(handle)
+    /// The descriptor, for poll(2); it stays owned by this socket.
+    public var fileDescriptor: Int32 { file.rawValue }
+
+    /// Binds to a port ID the kernel picks, in no multicast group, and returns that port ID
+    /// (what libmnl's `mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID)` does).
+    private static func bind(_ file: FileDescriptor) throws(Errno) -> UInt32 {
+        var address = sockaddr_nl()
+        address.nl_family = sa_family_t(AF_NETLINK)
+        let fd = file.rawValue
+        let length = socklen_t(MemoryLayout<sockaddr_nl>.size)
+        let bound = withUnsafePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in Syscall.check { Glibc.bind(fd, sa, length) } }
+        }
+        if case .failure(let e) = bound { throw e }
+        var actual = socklen_t(MemoryLayout<sockaddr_nl>.size)
+        let named = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in Syscall.check { getsockname(fd, sa, &actual) } }
+        }
+        if case .failure(let e) = named { throw e }
+        guard actual == length, address.nl_family == sa_family_t(AF_NETLINK) else { throw Errno.invalidArgument }
+        return address.nl_pid
     }
 
-    /// The descriptor, for poll(2); it stays owned by this socket.
-    public var fileDescriptor: Int32 { mnl_socket_get_fd(handle) }
+    /// One datagram to the kernel (port ID 0): the byte count or the errno.
+    private func sendToKernel(_ bytes: UnsafeRawBufferPointer) -> Result<Int, Errno> {
+        var kernel = sockaddr_nl()
+        kernel.nl_family = sa_family_t(AF_NETLINK)
+        let fd = file.rawValue
+        return withUnsafePointer(to: &kernel) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                Syscall.retrying { sendto(fd, bytes.baseAddress, bytes.count, 0, sa, socklen_t(MemoryLayout<sockaddr_nl>.size)) }
+            }
+        }
+    }
+
+    /// One datagram from the kernel into `buffer`: its length, or the errno; a datagram longer than
+    /// the buffer is ENOSPC, as libmnl's `mnl_socket_recvfrom` reports it.
+    private func receiveFromKernel(_ buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno> {
+        var sender = sockaddr_nl()
+        let fd = file.rawValue
+        return withUnsafeMutablePointer(to: &sender) { name in
+            var iov = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+            return withUnsafeMutablePointer(to: &iov) { iovp in
+                var msg = msghdr()
+                msg.msg_name = UnsafeMutableRawPointer(name)
+                msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
+                msg.msg_iov = iovp
+                msg.msg_iovlen = 1
+                return Syscall.retrying { recvmsg(fd, &msg, 0) }.flatMap { n in
+                    if msg.msg_flags & Int32(MSG_TRUNC) != 0 { return .failure(Errno(rawValue: ENOSPC)) }
+                    if msg.msg_namelen != socklen_t(MemoryLayout<sockaddr_nl>.size) { return .failure(Errno.invalidArgument) }
+                    return .success(n)
+                }
+            }
+        }
+    }
 
     private func takeSequence() -> UInt32 {
         defer { nextSequence = nextSequence &+ 1 == 0 ? 1 : nextSequence &+ 1 }
@@ -134,8 +185,8 @@ public final class NetlinkSocket {
     private func flush(_ chunk: [NetlinkRequest], into errors: inout [UInt32: NetlinkError]) throws(NetlinkError) {
         let capacity = NetlinkSocket.batchLimit * 2  // libmnl wants twice the batch size
         var buffer = [UInt8](repeating: 0, count: capacity)
-        let sent: Int = buffer.withUnsafeMutableBytes { raw -> Int in
-            guard let base = raw.baseAddress, let batch = mnl_nlmsg_batch_start(base, NetlinkSocket.batchLimit) else { return -1 }
+        let sent: Result<Int, Errno> = buffer.withUnsafeMutableBytes { raw -> Result<Int, Errno> in
+            guard let base = raw.baseAddress, let batch = mnl_nlmsg_batch_start(base, NetlinkSocket.batchLimit) else { return .failure(Errno.invalidArgument) }
             defer { mnl_nlmsg_batch_stop(batch) }
             for (i, r) in chunk.enumerated() {
                 var r = r
@@ -144,18 +195,18 @@ public final class NetlinkSocket {
                 // datagram. That spares it building (and us reading) an ACK per success.
                 if i == chunk.count - 1 { r.message.flags.insert(.ack) }
                 let bytes = r.encoded()
-                guard let current = mnl_nlmsg_batch_current(batch) else { return -1 }
+                guard let current = mnl_nlmsg_batch_current(batch) else { return .failure(Errno.invalidArgument) }
                 bytes.withUnsafeBytes { src in
                     if let s = src.baseAddress { memcpy(current, s, bytes.count) }
                 }
                 _ = mnl_nlmsg_batch_next(batch)
             }
             let size = mnl_nlmsg_batch_size(batch)
-            guard let head = mnl_nlmsg_batch_head(batch) else { return -1 }
-            return mnl_socket_sendto(handle, head, size)
+            guard let head = mnl_nlmsg_batch_head(batch) else { return .failure(Errno.invalidArgument) }
+            return sendToKernel(UnsafeRawBufferPointer(start: head, count: size))
         }
-        guard sent >= 0 else {
-            throw NetlinkError(.system, errno: Glibc.errno, context: "sending \(chunk.count) \(bus.name) messages (\(chunk.first?.summary ?? ""))")
+        if case .failure(let e) = sent {
+            throw NetlinkError(.system, errno: e.rawValue, context: "sending \(chunk.count) \(bus.name) messages (\(chunk.first?.summary ?? ""))")
         }
         var pending = Dictionary(uniqueKeysWithValues: chunk.map { ($0.message.sequence, $0) })
         guard let last = chunk.last?.message.sequence else { return }
@@ -205,8 +256,9 @@ public final class NetlinkSocket {
         let numbered = request.numbered(sequence: takeSequence(), portID: 0)
         let seq = numbered.message.sequence
         let bytes = numbered.encoded()
-        let sent = bytes.withUnsafeBytes { raw in mnl_socket_sendto(handle, raw.baseAddress, raw.count) }
-        guard sent >= 0 else { throw NetlinkError(.system, errno: Glibc.errno, context: request.summary) }
+        if case .failure(let e) = bytes.withUnsafeBytes({ sendToKernel($0) }) {
+            throw NetlinkError(.system, errno: e.rawValue, context: request.summary)
+        }
         var replies: [NetlinkMessage] = []
         while true {
             for message in try receive(context: request.summary) where message.sequence == seq {
@@ -239,14 +291,11 @@ public final class NetlinkSocket {
     /// `timeout`; ENOBUFS (the kernel dropped notifications) is a `system` error the caller resyncs from.
     public func receive(context: String) throws(NetlinkError) -> [NetlinkMessage] {
         var buffer = [UInt8](repeating: 0, count: NetlinkSocket.receiveBufferSize)
-        var count = -1
-        while true {
-            count = buffer.withUnsafeMutableBytes { raw in mnl_socket_recvfrom(handle, raw.baseAddress, raw.count) }
-            if count >= 0 { break }
-            let e = Glibc.errno
-            if e == EINTR { continue }
-            if e == EAGAIN || e == EWOULDBLOCK { throw NetlinkError(.timeout, context: context) }
-            throw NetlinkError(.system, errno: e, context: context)
+        let count: Int
+        switch buffer.withUnsafeMutableBytes({ receiveFromKernel($0) }) {
+        case .success(let n): count = n
+        case .failure(let e) where e.isWouldBlock: throw NetlinkError(.timeout, context: context)
+        case .failure(let e): throw NetlinkError(.system, errno: e.rawValue, context: context)
         }
         do {
             return try NetlinkMessage.decodeAll(Array(buffer[0..<count]))

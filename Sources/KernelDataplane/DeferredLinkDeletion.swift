@@ -1,8 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KernelModel
 import Synchronization
+import System
 
 /// Interface deletions sent from a thread of their own, so a reconcile does not wait for them.
 ///
@@ -27,13 +25,8 @@ final class DeferredLinkDeletion {
         }
     }
 
-    private final class Body: Sendable {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-    }
-
     private let shared: Shared
-    private var worker: pthread_t?
+    private var worker: PosixThread?
 
     /// Opens the route socket in the calling thread's network namespace.
     init() throws(NetlinkError) {
@@ -41,7 +34,7 @@ final class DeferredLinkDeletion {
     }
 
     deinit {
-        if let worker { pthread_join(worker, nil) }
+        worker?.join()
     }
 
     /// Whether a batch may still be under way.
@@ -53,7 +46,7 @@ final class DeferredLinkDeletion {
         try finish()
         guard !requests.isEmpty else { return }
         let shared = self.shared
-        let context = Unmanaged.passRetained(Body {
+        let body: @Sendable () -> Void = {
             shared.socket.withLock { socket in
                 do throws(NetlinkError) {
                     if let error = try socket.send(batch: requests).first(where: { $0.error != nil })?.error {
@@ -63,15 +56,9 @@ final class DeferredLinkDeletion {
                     shared.failure.withLock { $0 = $0 ?? error }
                 }
             }
-        }).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<Body>.fromOpaque(raw).takeRetainedValue().run()
-            return nil
-        }, context)
-        guard result == 0 else {
-            Unmanaged<Body>.fromOpaque(context).release()
+        }
+        let thread: PosixThread
+        do throws(Errno) { thread = try PosixThread(body) } catch {
             // No thread: delete here and now instead.
             try shared.socket.withLock { socket throws(NetlinkError) in try socket.apply(requests) }
             return
@@ -82,7 +69,7 @@ final class DeferredLinkDeletion {
     /// Waits until the deletions under way are done; throws the first one that failed.
     func finish() throws(NetlinkError) {
         guard let worker else { return }
-        pthread_join(worker, nil)
+        worker.join()
         self.worker = nil
         let failure = shared.failure.withLock { value in
             defer { value = nil }

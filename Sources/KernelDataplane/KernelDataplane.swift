@@ -1,10 +1,10 @@
 #if canImport(Glibc)
+import DataplaneContract
 import Glibc
 import NetTypes
 #endif
 import IKEv2
 import KernelModel
-import Netlink
 import Topology
 
 extension DataplaneError.Code {

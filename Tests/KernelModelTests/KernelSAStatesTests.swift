@@ -1,5 +1,6 @@
 import CryptoCore
-@testable import Dataplane
+import DataplaneContract
+@testable import KernelDataplane
 import IKEv2
 import KernelModel
 import NetTypes

@@ -1,13 +1,14 @@
-import CLinuxShims
+import CSystem
 import Glibc
 
-/// The one door to the system calls the daemon makes (after swift-system's
+/// The one door to the system calls the program makes (after swift-system's
 /// `Internals/Syscalls.swift`): every call goes through `retrying`, so EINTR is handled in one
 /// place and every failure comes back as an `Errno` value rather than -1 plus a global.
-enum Syscall {
+/// Descriptors are closed by `FileDescriptor` alone.
+public enum Syscall {
     /// Runs `body` until it does not fail with EINTR. A negative result becomes `errno`.
-    @inline(__always)
-    static func retrying<T: FixedWidthInteger>(_ body: () -> T) -> Result<T, Errno> {
+    @inlinable
+    public static func retrying<T: FixedWidthInteger>(_ body: () -> T) -> Result<T, Errno> {
         while true {
             let r = body()
             if r >= 0 { return .success(r) }
@@ -19,16 +20,16 @@ enum Syscall {
 
     /// The next pending connection on listening socket `fd`, non-blocking and close-on-exec, or
     /// nil when none waits. (accept4 is hidden behind _GNU_SOURCE; the same flags in two calls.)
-    static func acceptConnection(_ fd: Int32) -> Int32? {
+    public static func acceptConnection(_ fd: Int32) -> FileDescriptor? {
         guard case .success(let c) = retrying({ Glibc.accept(fd, nil, nil) }) else { return nil }
         _ = fcntl(c, F_SETFD, FD_CLOEXEC)
         _ = fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK)
-        return c
+        return FileDescriptor(taking: c)
     }
 
     /// Like `retrying`, for calls whose result carries no value.
-    @inline(__always)
-    static func check(_ body: () -> Int32) -> Result<Void, Errno> {
+    @inlinable
+    public static func check(_ body: () -> Int32) -> Result<Void, Errno> {
         retrying(body).map { _ in () }
     }
 
@@ -36,7 +37,7 @@ enum Syscall {
     /// it outlives the caller's terminal), stdin from /dev/null, stdout and stderr appended to
     /// `log`, and no other descriptor: every descriptor from 3 up is closed in the child, so a
     /// lock or socket the caller holds is not kept alive by a long-running child. Returns its PID.
-    static func spawnDetached(_ argv: [String], log: String) -> Result<pid_t, Errno> {
+    public static func spawnDetached(_ argv: [String], log: String) -> Result<pid_t, Errno> {
         guard !argv.isEmpty else { return .failure(Errno(rawValue: EINVAL)) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -59,21 +60,15 @@ enum Syscall {
         return r == 0 ? .success(pid) : .failure(Errno(rawValue: r))
     }
 
-    /// close(2) must NOT be retried on EINTR on Linux: the descriptor is already gone, and a
-    /// retry could close a descriptor another owner just received.
-    static func close(_ fd: Int32) -> Result<Void, Errno> {
-        Glibc.close(fd) == 0 ? .success(()) : .failure(Errno.current)
-    }
-
     /// The device and inode of descriptor `fd` (fstat(2)), or nil when it is not open.
-    static func deviceAndInode(_ fd: Int32) -> (device: UInt64, inode: UInt64)? {
+    public static func deviceAndInode(_ fd: Int32) -> (device: UInt64, inode: UInt64)? {
         var st = stat()
         guard case .success = check({ fstat(fd, &st) }) else { return nil }
         return (UInt64(st.st_dev), UInt64(st.st_ino))
     }
 
     /// The permission bits and owner of `path` (stat(2), following links).
-    static func fileModeAndOwner(_ path: String) -> Result<(mode: UInt32, owner: UInt32), Errno> {
+    public static func fileModeAndOwner(_ path: String) -> Result<(mode: UInt32, owner: UInt32), Errno> {
         var st = stat()
         return check({ stat(path, &st) }).map { (UInt32(st.st_mode) & 0o7777, UInt32(st.st_uid)) }
     }

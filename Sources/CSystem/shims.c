@@ -3,7 +3,7 @@
 // (which must come before any system header).
 #define _GNU_SOURCE
 #include <spawn.h>
-#include "CLinuxShims.h"
+#include "CSystem.h"
 
 int viaduct_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);

@@ -1,4 +1,4 @@
-import Dataplane
+import KernelDataplane
 import KernelModel
 import NetTypes
 import Testing

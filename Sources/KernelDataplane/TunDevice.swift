@@ -1,5 +1,5 @@
-import CMnl
 import KernelModel
+import System
 
 // Documentation/networking/tuntap.rst: a TUN device is created by TUNSETIFF on /dev/net/tun, not by
 // rtnetlink; TUNSETPERSIST keeps it after the descriptor closes, so it can be configured (MTU, up,
@@ -15,7 +15,11 @@ public enum TunDevice {
         guard !name.isEmpty, name.utf8.count <= Link.maximumNameLength, !name.contains("/") else {
             throw NetlinkError(.invalidRequest, context: context, kernelMessage: "bad interface name")
         }
-        let rc = vd_tun_create_persistent(name, 1)
-        guard rc == 0 else { throw NetlinkError(.system, errno: -rc, context: context) }
+        do throws(TUN.Failure) {
+            // The descriptor closes on return; the device stays (TUNSETPERSIST).
+            _ = try TUN.open(name: name, nonBlocking: false, persistent: true)
+        } catch {
+            throw NetlinkError(.system, errno: error.errno.rawValue, context: context)
+        }
     }
 }

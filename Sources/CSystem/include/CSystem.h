@@ -1,5 +1,6 @@
-// Linux macros and constants Swift cannot import directly. No logic: each function is the
-// macro it is named after, so Swift code never does pointer arithmetic on control messages.
+// Linux macros, constants and syscalls Swift cannot import or call directly, behind the System
+// target. No logic: each function is the macro it is named after, so Swift code never does pointer
+// arithmetic on control messages.
 #pragma once
 
 // glibc's <netinet/in.h> must come before the uapi headers so linux/libc-compat.h does not
@@ -52,7 +53,7 @@ static inline int viaduct_sigset_block(sigset_t *set, const int *signals, int co
 }
 
 // setns(2) into a network namespace (CLONE_NEWNET); glibc declares setns only with _GNU_SOURCE.
-// Used by tests that run the sockets in a namespace they created.
+// Used by System.NetNamespace, the one way into a namespace.
 static inline int viaduct_setns_net(int fd) { return (int)syscall(SYS_setns, fd, 0x40000000); }
 
 // prctl(2) is variadic, which Swift cannot call: PR_SET_NAME names the calling thread (15 bytes

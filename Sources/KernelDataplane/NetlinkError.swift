@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import KernelModel
+import System
 
 /// A failed netlink operation, phrased for a person: what was being done, and why it failed
 /// ("adding route 198.18.2.0/24 dev vd-dc2 proto 222: File exists").
@@ -39,8 +40,7 @@ public struct NetlinkError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// The C library's text for an errno ("File exists").
     public static func text(forErrno value: Int32) -> String {
-        guard let s = strerror(value) else { return "errno \(value)" }
-        return String(cString: s)
+        Errno(rawValue: value).text
     }
 
     public var description: String {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import KernelModel
+import System
 
 // linux/xfrm.h XFRMNLGRP_EXPIRE / XFRMNLGRP_ACQUIRE: the kernel multicasts SA expiries (soft: rekey,
 // hard: gone) and acquires to every NETLINK_XFRM socket that joined those groups. A dedicated socket keeps
@@ -25,9 +26,9 @@ public final class XfrmMonitor {
         var pfd = pollfd(fd: socket.fileDescriptor, events: Int16(POLLIN), revents: 0)
         let ready = poll(&pfd, 1, timeoutMilliseconds)
         if ready < 0 {
-            let e = Glibc.errno
-            if e == EINTR { return [] }
-            throw NetlinkError(.system, errno: e, context: "waiting for XFRM notifications")
+            let e = Errno.current
+            if e == .interrupted { return [] }
+            throw NetlinkError(.system, errno: e.rawValue, context: "waiting for XFRM notifications")
         }
         if ready == 0 { return [] }
         return try socket.receive(context: "reading XFRM notifications").map { message in

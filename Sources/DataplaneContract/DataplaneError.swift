@@ -1,4 +1,6 @@
-/// Why the userspace data plane refused a request or could not set up a device: a stable `code`
+import System
+
+/// Why a data plane (userspace or kernel) refused a request or could not set up a device: a stable `code`
 /// that tests and the daemon compare, a sentence for the operator, and the errno when a system
 /// call failed.
 ///
@@ -40,8 +42,13 @@ public struct DataplaneError: Error, Hashable, Sendable, CustomStringConvertible
         self.errno = errno
     }
 
+    /// A failed system call: `code` (`.permissionDenied` for EPERM/EACCES unless given) and System's errno.
+    public init(_ code: Code? = nil, _ message: String, _ errno: Errno) {
+        self.init(code ?? (errno.isPermission ? .permissionDenied : .system), message, errno: errno.rawValue)
+    }
+
     public var description: String {
-        if let errno { return "\(code): \(message) (errno \(errno): \(SystemCall.describe(errno)))" }
+        if let errno { return "\(code): \(message) (errno \(errno): \(Errno(rawValue: errno).text))" }
         return "\(code): \(message)"
     }
 }

@@ -1,7 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import CMnl
+import System
 
 /// Moving the calling thread into a named network namespace (`ip netns add NAME` makes
 /// /run/netns/NAME). Sockets opened afterwards on that thread belong to the namespace for their whole life,
@@ -13,10 +10,8 @@ public enum NetworkNamespaceEntry {
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw NetlinkError(.invalidRequest, context: context)
         }
-        let fd = open("/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw NetlinkError(.system, errno: Glibc.errno, context: context) }
-        defer { close(fd) }
-        let rc = vd_setns_net(fd)
-        guard rc == 0 else { throw NetlinkError(.system, errno: -rc, context: context) }
+        do throws(Errno) { try NetNamespace.enter(named: name) } catch {
+            throw NetlinkError(.system, errno: error.rawValue, context: context)
+        }
     }
 }
