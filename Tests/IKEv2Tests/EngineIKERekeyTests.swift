@@ -389,7 +389,7 @@ struct EngineIKERekeyTests {
         var flags: IKEHeader.Flags = []
         if old.keying.originalInitiator { flags.insert(.initiator) }
         let header = IKEHeader(initiatorSPI: old.keying.initiatorSPI, responderSPI: old.keying.responderSPI,
-                               exchangeType: .informational, flags: flags, messageID: old.nextRequestID)
+                               exchangeType: .informational, flags: flags, messageID: old.window.nextRequestID)
         var random = SeededRandomSource(seed: 99)
         let bytes = try old.keying.protection.seal(header: header, payloads: [.delete(.childSAs([childB.inboundSPI]))], random: &random)
         net.deliver(IKEDatagram(bytes: bytes, source: SimulationSetup.gw2, destination: SimulationSetup.gw1))

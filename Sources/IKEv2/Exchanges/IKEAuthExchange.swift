@@ -116,8 +116,7 @@ extension IKESession {
         payloads.append(.trafficSelectorInitiator(IKETrafficSelectors(configuration.localTrafficSelectors)))
         payloads.append(.trafficSelectorResponder(IKETrafficSelectors(configuration.remoteTrafficSelectors)))
         if configuration.sendInitialContact { payloads.append(.notify(IKENotify(type: .initialContact))) }
-        let messageID = nextRequestID
-        nextRequestID &+= 1
+        let messageID = window.takeRequestID()
         let bytes = try sealed(header(.ikeAuth, messageID: messageID, response: false), payloads)
         sendRequest(bytes, exchange: .ikeAuth, messageID: messageID, now: now)
         state = .authSent
@@ -125,7 +124,7 @@ extension IKESession {
 
     func processAuthResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
         guard let inner = openProtected(message, datagram) else { return }  // §2.21: drop, keep waiting
-        outstanding = nil
+        window.outstanding = nil
         let p = AuthPayloads(inner)
         if p.auth == nil, let error = p.notifies.first(where: { $0.type.rawValue < 16384 }) {
             failFromPeerNotify(error, exchange: "IKE_AUTH")

@@ -77,8 +77,7 @@ extension IKESession {
         if let ke = context.keyExchange { payloads.append(.keyExchange(IKEKeyExchange(group: ke.group, data: ke.publicValue))) }
         payloads.append(.trafficSelectorInitiator(IKETrafficSelectors(configuration.localTrafficSelectors)))
         payloads.append(.trafficSelectorResponder(IKETrafficSelectors(configuration.remoteTrafficSelectors)))
-        let messageID = nextRequestID
-        nextRequestID &+= 1
+        let messageID = window.takeRequestID()
         let bytes = try sealed(header(.createChildSA, messageID: messageID, response: false), payloads)
         sendRequest(bytes, exchange: .createChildSA, messageID: messageID, now: now)
         activeTask = .rekeyChild(context)
@@ -87,7 +86,7 @@ extension IKESession {
     func processChildRekeyResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
         guard case .rekeyChild(var context) = activeTask,
               let inner = openAuthenticated(message, datagram, now: now) else { return }
-        outstanding = nil
+        window.outstanding = nil
         activeTask = nil
         defer { startNextTask(now: now) }
         let p = CreateChildPayloads(inner)

@@ -116,8 +116,8 @@ extension IKESession {
               header.isInitiator != isInitiator,
               let message = try? IKEMessage(decoding: datagram.bytes), let skf = message.encryptedFragment else { return }
         if header.isResponse {
-            guard let request = outstanding, header.messageID == request.messageID, header.exchangeType == request.exchange else { return }
-        } else if let cached = cachedResponse, header.messageID == cached.messageID {
+            guard let request = window.outstanding, header.messageID == request.messageID, header.exchangeType == request.exchange else { return }
+        } else if let cached = window.cachedResponse, header.messageID == cached.messageID {
             // §2.6: a retransmitted request; only its first fragment (authentic) brings the
             // response again, so a burst of n fragments does not send n responses.
             guard skf.fragmentNumber == 1, (try? protection.openPlaintext(raw: datagram.bytes, data: skf.data)) != nil else { return }
@@ -126,7 +126,7 @@ extension IKESession {
             }
             return
         } else {
-            guard !state.isTerminal, header.messageID == expectedPeerRequestID else { return }
+            guard !state.isTerminal, header.messageID == window.expectedPeerRequestID else { return }
         }
         guard let plaintext = try? protection.openPlaintext(raw: datagram.bytes, data: skf.data) else {
             fragmentation.statistics.fragmentsRejected += 1

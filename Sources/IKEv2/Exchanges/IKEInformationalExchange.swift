@@ -37,7 +37,7 @@ extension IKESession {
             for child in children { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
             children = []
             activeOutbound = nil
-            outstanding = nil
+            window.outstanding = nil
             activeTask = nil
             pendingTasks = []
             state = .closed
@@ -76,7 +76,7 @@ extension IKESession {
 
     func processInformationalResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
         guard openAuthenticated(message, datagram, now: now) != nil else { return }
-        outstanding = nil
+        window.outstanding = nil
         let task = activeTask
         activeTask = nil
         switch task {

@@ -43,7 +43,7 @@ extension IKESession {
         payloads += fragmentationNotify()
         let bytes = try IKEMessage(header: header(.ikeSAInit, messageID: 0, response: false), payloads: payloads).encoded()
         initRequestBytes = bytes
-        nextRequestID = 1
+        window.nextRequestID = 1
         sendRequest(bytes, exchange: .ikeSAInit, messageID: 0, now: now)
     }
 

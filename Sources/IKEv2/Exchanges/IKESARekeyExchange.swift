@@ -83,9 +83,10 @@ extension IKESession {
     /// and otherwise keep until the peer deletes it. Requests queued meanwhile go out on the new SA.
     private func switchTo(_ new: IKESideSA, deleteOld: Bool, now: IKEInstant) {
         guard let old = currentKeying() else { return }
-        var replaced = IKESideSA(keying: old, purpose: .replaced, nextRequestID: nextRequestID,
-                                 expectedPeerRequestID: expectedPeerRequestID, cachedResponse: cachedResponse,
-                                 forgetAt: now.adding(seconds: sideLingerSeconds))
+        // §2.3: the old SA keeps its own window; our outstanding request stays with the session.
+        var oldWindow = window
+        oldWindow.outstanding = nil
+        var replaced = IKESideSA(keying: old, purpose: .replaced, window: oldWindow, forgetAt: now.adding(seconds: sideLingerSeconds))
         let k = new.keying
         initiatorSPI = k.initiatorSPI
         responderSPI = k.responderSPI
@@ -96,9 +97,8 @@ extension IKESession {
         prf = k.prf
         keys = k.keys
         protection = k.protection
-        nextRequestID = new.nextRequestID
-        expectedPeerRequestID = new.expectedPeerRequestID
-        cachedResponse = new.cachedResponse
+        window = IKEExchangeWindow(nextRequestID: new.window.nextRequestID, expectedPeerRequestID: new.window.expectedPeerRequestID,
+                                   outstanding: window.outstanding, cachedResponse: new.window.cachedResponse)
         if deleteOld { sendSideDelete(&replaced, now: now) }
         addSide(replaced)
         scheduleIKERekey(now: now)
@@ -143,8 +143,7 @@ extension IKESession {
             .nonce(IKENonce(data: context.nonce)),
             .keyExchange(IKEKeyExchange(group: context.keyExchange.group, data: context.keyExchange.publicValue)),
         ]
-        let messageID = nextRequestID
-        nextRequestID &+= 1
+        let messageID = window.takeRequestID()
         let bytes = try sealed(header(.createChildSA, messageID: messageID, response: false), payloads)
         sendRequest(bytes, exchange: .createChildSA, messageID: messageID, now: now)
         activeTask = .rekeyIKE(context)
@@ -166,7 +165,7 @@ extension IKESession {
     func processIKERekeyResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
         guard case .rekeyIKE(var context) = activeTask,
               let inner = openAuthenticated(message, datagram, now: now) else { return }
-        outstanding = nil
+        window.outstanding = nil
         activeTask = nil
         defer { startNextTask(now: now) }
         if let error = RekeyPayloads(inner).error {
@@ -229,7 +228,7 @@ extension IKESession {
         if case .rekeyIKE = activeTask { ourRekeyInFlight = true }
         // §2.25: not while another exchange of ours is in flight (a Child SA rekey keyed from the
         // old SK_d, a Delete): the peer retries later.
-        if outstanding != nil && !ourRekeyInFlight || sides.contains(where: { $0.purpose == .candidate }) {
+        if window.outstanding != nil && !ourRekeyInFlight || sides.contains(where: { $0.purpose == .candidate }) {
             try respond([.notify(IKENotify(type: .temporaryFailure))])
             return
         }
@@ -292,14 +291,14 @@ extension IKESession {
         let candidate = sides.remove(at: c)
         var pending: IKESARekeyContext?
         if case .rekeyIKE(let context) = activeTask { pending = context }
-        let request = outstanding
-        outstanding = nil
+        let request = window.outstanding
+        window.outstanding = nil
         activeTask = nil
         switchTo(candidate, deleteOld: false, now: now)
         if let last = sides.indices.last {
             sides[last].closed = true
             sides[last].rekey = pending
-            sides[last].outstanding = pending == nil ? nil : request
+            sides[last].window.outstanding = pending == nil ? nil : request
         }
         startNextTask(now: now)
         return true
@@ -316,13 +315,12 @@ extension IKESession {
 
     /// HDR(side), SK {D(IKE)}, retransmitted on the side SA's own window.
     private func sendSideDelete(_ side: inout IKESideSA, now: IKEInstant) {
-        let messageID = side.nextRequestID
-        side.nextRequestID &+= 1
+        let messageID = side.window.takeRequestID()
         guard let bytes = try? side.keying.protection.seal(
             header: sideHeader(side, .informational, messageID: messageID, response: false),
             payloads: [.delete(.ikeSA)], random: &random) else { return }
         let datagram = IKEDatagram(bytes: bytes, source: local, destination: peer)
-        side.outstanding = IKEOutstandingRequest(exchange: .informational, messageID: messageID, datagram: datagram,
+        side.window.outstanding = IKEOutstandingRequest(exchange: .informational, messageID: messageID, datagram: datagram,
                                                  retransmissions: 0, deadline: now.adding(seconds: retransmissionInterval(0)),
                                                  firstSent: now)
         transmitQueue.append(datagram)
@@ -334,14 +332,14 @@ extension IKESession {
             sideResponse(i, header, datagram, now: now)
             return
         }
-        if let cached = sides[i].cachedResponse, header.messageID == cached.messageID {
+        if let cached = sides[i].window.cachedResponse, header.messageID == cached.messageID {
             // §2.1: e.g. the rekey request whose answer was lost, retransmitted on the old SA.
             if cached.request == datagram.bytes {
                 transmitQueue.append(IKEDatagram(bytes: cached.response, source: datagram.destination, destination: datagram.source))
             }
             return
         }
-        guard !sides[i].closed, header.messageID == sides[i].expectedPeerRequestID,
+        guard !sides[i].closed, header.messageID == sides[i].window.expectedPeerRequestID,
               let message = try? IKEMessage(decoding: datagram.bytes), let sk = message.encryptedPayload,
               let inner = try? sides[i].keying.protection.open(raw: datagram.bytes, sk: sk) else { return }
         noteInboundTraffic(now: now)
@@ -360,8 +358,7 @@ extension IKESession {
         guard let bytes = try? sides[i].keying.protection.seal(
             header: sideHeader(sides[i], header.exchangeType, messageID: header.messageID, response: true),
             payloads: answer, random: &random) else { return }
-        sides[i].cachedResponse = IKECachedResponse(messageID: header.messageID, request: datagram.bytes, response: bytes)
-        sides[i].expectedPeerRequestID = header.messageID &+ 1
+        sides[i].window.answered(header.messageID, request: datagram.bytes, response: bytes)
         transmitQueue.append(IKEDatagram(bytes: bytes, source: datagram.destination, destination: datagram.source))
         if !removed.isEmpty {
             removeDeletedChildren(removed)
@@ -375,12 +372,12 @@ extension IKESession {
     }
 
     private func sideResponse(_ i: Int, _ header: IKEHeader, _ datagram: IKEDatagram, now: IKEInstant) {
-        guard let request = sides[i].outstanding, header.messageID == request.messageID,
+        guard let request = sides[i].window.outstanding, header.messageID == request.messageID,
               header.exchangeType == request.exchange,
               let message = try? IKEMessage(decoding: datagram.bytes), let sk = message.encryptedPayload,
               let inner = try? sides[i].keying.protection.open(raw: datagram.bytes, sk: sk) else { return }
         noteInboundTraffic(now: now)
-        sides[i].outstanding = nil
+        sides[i].window.outstanding = nil
         if request.exchange == .createChildSA, let context = sides[i].rekey {
             sides[i].rekey = nil
             // The peer replaced this SA by its own rekey's; an SA our rekey made anyway is redundant.
@@ -399,9 +396,9 @@ extension IKESession {
     func sideTimers(now: IKEInstant) {
         var i = 0
         while i < sides.count {
-            if var request = sides[i].outstanding, now >= request.deadline {
+            if var request = sides[i].window.outstanding, now >= request.deadline {
                 if request.retransmissions >= configuration.retransmission.tries {
-                    sides[i].outstanding = nil
+                    sides[i].window.outstanding = nil
                     sides[i].rekey = nil
                     if request.exchange == .informational {
                         sides.remove(at: i)
@@ -410,11 +407,11 @@ extension IKESession {
                 } else {
                     request.retransmissions += 1
                     request.deadline = now.adding(seconds: retransmissionInterval(request.retransmissions))
-                    sides[i].outstanding = request
+                    sides[i].window.outstanding = request
                     transmitQueue.append(request.datagram)
                 }
             }
-            if sides[i].outstanding == nil, sides[i].forgetAt <= now {
+            if sides[i].window.outstanding == nil, sides[i].forgetAt <= now {
                 sides.remove(at: i)
                 continue
             }
@@ -423,6 +420,6 @@ extension IKESession {
     }
 
     var sideDeadline: IKEInstant? {
-        sides.map { $0.outstanding?.deadline ?? $0.forgetAt }.min()
+        sides.map { $0.window.outstanding?.deadline ?? $0.forgetAt }.min()
     }
 }

@@ -64,10 +64,10 @@ extension IKESession {
         peer = datagram.source
         natTraversal.peerEndpointChanges += 1
         for i in children.indices { children[i].parameters.peer = peer }
-        if var request = outstanding {
+        if var request = window.outstanding {
             request.datagram.destination = peer
             for j in request.fragments.indices { request.fragments[j].destination = peer }
-            outstanding = request
+            window.outstanding = request
         }
         emit(.peerEndpointChanged(previous: previous, peer: peer, inboundSPIs: children.map(\.inboundSPI)))
     }

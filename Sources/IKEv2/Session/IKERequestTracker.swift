@@ -27,3 +27,27 @@ struct IKECachedResponse {
 
     var wire: [[UInt8]] { fragments.isEmpty ? [response] : fragments }
 }
+
+/// One IKE SA's exchange window (§2.3: each IKE SA has its own message IDs and window, size 1
+/// here): the next request ID we use, the peer's next request ID we expect, our outstanding
+/// request and the cached answer to the peer's latest. The session's current IKE SA and each
+/// side SA (a replaced or redundant one, §2.18/§2.8.2) hold one each.
+struct IKEExchangeWindow {
+    var nextRequestID: UInt32 = 0
+    var expectedPeerRequestID: UInt32 = 0
+    var outstanding: IKEOutstandingRequest?
+    var cachedResponse: IKECachedResponse?
+
+    /// §2.2: the ID for our next request, which is then used up.
+    mutating func takeRequestID() -> UInt32 {
+        defer { nextRequestID &+= 1 }
+        return nextRequestID
+    }
+
+    /// The answer to the peer's request `messageID` is `response` (and `request` its bytes):
+    /// cached for retransmissions, and the next request the peer may send is the one after.
+    mutating func answered(_ messageID: UInt32, request: [UInt8], response: [UInt8], fragments: [[UInt8]] = []) {
+        cachedResponse = IKECachedResponse(messageID: messageID, request: request, response: response, fragments: fragments)
+        expectedPeerRequestID = messageID &+ 1
+    }
+}

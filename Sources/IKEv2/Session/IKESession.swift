@@ -66,10 +66,8 @@ public final class IKESession {
     var sides: [IKESideSA] = []
 
     // Message IDs and retransmission (§2.1–§2.3)
-    var nextRequestID: UInt32 = 0
-    var expectedPeerRequestID: UInt32 = 0
-    var outstanding: IKEOutstandingRequest?
-    var cachedResponse: IKECachedResponse?
+    /// The current IKE SA's message IDs, outstanding request and response cache (§2.3).
+    var window = IKEExchangeWindow()
     var halfOpenDeadline: IKEInstant?
 
     // RFC 7383 fragmentation and RFC 3948 / RFC 7296 §2.23 NAT traversal state.
@@ -140,7 +138,7 @@ public final class IKESession {
     /// Call when `nextDeadline` has passed: retransmits, or gives up (§2.1); rekeys and expires
     /// Child SAs (§2.8) and checks liveness (§2.4).
     public func timeout(now: IKEInstant) {
-        if var request = outstanding, now >= request.deadline {
+        if var request = window.outstanding, now >= request.deadline {
             let policy = configuration.retransmission
             if request.retransmissions >= policy.tries {
                 let waited = Int(now.seconds(since: request.firstSent).rounded())
@@ -155,7 +153,7 @@ public final class IKESession {
             }
             request.retransmissions += 1
             request.deadline = now.adding(seconds: retransmissionInterval(request.retransmissions))
-            outstanding = request
+            window.outstanding = request
             for d in request.wire { transmitQueue.append(d) }  // RFC 7383 §2.6: every fragment
         }
         sideTimers(now: now)
@@ -171,7 +169,7 @@ public final class IKESession {
 
     /// When `timeout(now:)` must next be called; nil when nothing is pending.
     public var nextDeadline: IKEInstant? {
-        var d = outstanding?.deadline
+        var d = window.outstanding?.deadline
         if state == .initAnswered, let h = halfOpenDeadline { d = d.map { min($0, h) } ?? h }
         if let l = lifecycleDeadline { d = d.map { min($0, l) } ?? l }
         if let s = sideDeadline { d = d.map { min($0, s) } ?? s }
@@ -184,7 +182,7 @@ public final class IKESession {
     /// `reassembled`: a message put together from SKF fragments (RFC 7383 §2.6), whose inner
     /// payloads `openProtected` returns.
     func receiveResponse(_ header: IKEHeader, _ datagram: IKEDatagram, now: IKEInstant, reassembled: IKEMessage? = nil) {
-        guard let request = outstanding, header.messageID == request.messageID,
+        guard let request = window.outstanding, header.messageID == request.messageID,
               header.exchangeType == request.exchange, header.isInitiator != isInitiator else { return }
         if !responderSPI.isZero && header.responderSPI != responderSPI { return }
         guard let message = reassembled ?? decode(datagram, header) else { return }
@@ -208,7 +206,7 @@ public final class IKESession {
 
     func receiveRequest(_ header: IKEHeader, _ datagram: IKEDatagram, now: IKEInstant, reassembled: IKEMessage? = nil) {
         guard header.isInitiator != isInitiator else { return }
-        if let cached = cachedResponse, header.messageID == cached.messageID {
+        if let cached = window.cachedResponse, header.messageID == cached.messageID {
             // §2.1: a retransmission is answered from the cache, never processed again.
             if cached.request == datagram.bytes {
                 for bytes in cached.wire {
@@ -217,7 +215,7 @@ public final class IKESession {
             }
             return
         }
-        guard !state.isTerminal, header.messageID == expectedPeerRequestID else { return }
+        guard !state.isTerminal, header.messageID == window.expectedPeerRequestID else { return }
         if header.exchangeType != .ikeSAInit, header.responderSPI != responderSPI || responderSPI.isZero { return }
         guard let message = reassembled ?? decode(datagram, header) else { return }
         do {
@@ -253,20 +251,18 @@ public final class IKESession {
     func sendRequest(_ bytes: [UInt8], exchange: IKEExchangeType, messageID: UInt32, now: IKEInstant) {
         let datagram = IKEDatagram(bytes: bytes, source: local, destination: peer)
         let wire = wireMessages(bytes)
-        outstanding = IKEOutstandingRequest(exchange: exchange, messageID: messageID, datagram: datagram,
+        window.outstanding = IKEOutstandingRequest(exchange: exchange, messageID: messageID, datagram: datagram,
                                             retransmissions: 0, deadline: now.adding(seconds: retransmissionInterval(0)),
                                             firstSent: now,
                                             fragments: wire.count > 1 ? wire.map { IKEDatagram(bytes: $0, source: local, destination: peer) } : [])
-        for d in outstanding?.wire ?? [] { transmitQueue.append(d) }
+        for d in window.outstanding?.wire ?? [] { transmitQueue.append(d) }
     }
 
     /// §2.11: a response goes back to the address and port the request came from.
     func sendResponse(_ bytes: [UInt8], to request: IKEDatagram, messageID: UInt32, cache: Bool = true) {
         let wire = wireMessages(bytes)
         if cache {
-            cachedResponse = IKECachedResponse(messageID: messageID, request: request.bytes, response: bytes,
-                                               fragments: wire.count > 1 ? wire : [])
-            expectedPeerRequestID = messageID &+ 1
+            window.answered(messageID, request: request.bytes, response: bytes, fragments: wire.count > 1 ? wire : [])
         }
         for b in wire { transmitQueue.append(IKEDatagram(bytes: b, source: request.destination, destination: request.source)) }
     }
@@ -274,8 +270,7 @@ public final class IKESession {
     /// A request we do not retransmit (error reports and deletes after a failure, §2.21.2).
     func sendOneShot(_ payloads: [IKEPayload], exchange: IKEExchangeType) {
         guard let protection else { return }
-        let messageID = nextRequestID
-        nextRequestID &+= 1
+        let messageID = window.takeRequestID()
         guard let bytes = try? protection.seal(header: header(exchange, messageID: messageID, response: false),
                                                payloads: payloads, random: &random) else { return }
         transmitQueue.append(IKEDatagram(bytes: bytes, source: local, destination: peer))
@@ -305,7 +300,7 @@ public final class IKESession {
         guard !state.isTerminal else { return }
         let failure = IKEFailure(code, message, notify: notify?.rawValue, reportedByPeer: reportedByPeer)
         state = .failed(failure)
-        outstanding = nil
+        window.outstanding = nil
         keyExchange = nil
         activeTask = nil
         pendingTasks = []

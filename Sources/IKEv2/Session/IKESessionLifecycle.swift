@@ -84,7 +84,7 @@ extension IKESession {
             if c.phase != .deleting { consider(c.expireAt) }
         }
         if let r = ikeRekeyAt { consider(r) }
-        if configuration.dpdIntervalSeconds > 0, outstanding == nil, pendingTasks.isEmpty, let last = lastInbound {
+        if configuration.dpdIntervalSeconds > 0, window.outstanding == nil, pendingTasks.isEmpty, let last = lastInbound {
             consider(last.adding(seconds: configuration.dpdIntervalSeconds))
         }
         return d
@@ -113,7 +113,7 @@ extension IKESession {
                 enqueue(.rekeyIKE)
             }
         }
-        if configuration.dpdIntervalSeconds > 0, outstanding == nil, pendingTasks.isEmpty, let last = lastInbound,
+        if configuration.dpdIntervalSeconds > 0, window.outstanding == nil, pendingTasks.isEmpty, let last = lastInbound,
            now >= last.adding(seconds: configuration.dpdIntervalSeconds) {
             enqueue(.liveness)
         }
@@ -128,7 +128,7 @@ extension IKESession {
 
     /// Starts the next queued exchange when nothing is outstanding.
     func startNextTask(now: IKEInstant) {
-        while state == .established, outstanding == nil, !pendingTasks.isEmpty {
+        while state == .established, window.outstanding == nil, !pendingTasks.isEmpty {
             let task = pendingTasks.removeFirst()
             do {
                 switch task {
@@ -157,8 +157,7 @@ extension IKESession {
     }
 
     func sendInformational(_ payloads: [IKEPayload], now: IKEInstant) throws {
-        let messageID = nextRequestID
-        nextRequestID &+= 1
+        let messageID = window.takeRequestID()
         let bytes = try sealed(header(.informational, messageID: messageID, response: false), payloads)
         sendRequest(bytes, exchange: .informational, messageID: messageID, now: now)
     }

@@ -17,11 +17,9 @@ struct IKESideSA {
 
     var keying: IKESAKeying
     var purpose: Purpose
-    var nextRequestID: UInt32 = 0
-    var expectedPeerRequestID: UInt32 = 0
-    var cachedResponse: IKECachedResponse?
-    /// Our Delete of it, or our IKE rekey request that was in flight when it was replaced.
-    var outstanding: IKEOutstandingRequest?
+    /// Its own message IDs and response cache; `outstanding` is our Delete of it, or our IKE
+    /// rekey request that was in flight when it was replaced.
+    var window = IKEExchangeWindow()
     /// Our IKE rekey whose answer may still arrive on this SA after the peer replaced it.
     var rekey: IKESARekeyContext?
     /// Deleted (by either side): only retransmissions are answered, from the cache.
