@@ -66,8 +66,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["BuildVersion"]),
 
-        // Shared by the test targets only: hex, a seeded generator, a process runner, fresh network namespaces.
-        .target(name: "TestSupport", dependencies: ["KernelModel", "Netlink", "Topology"], path: "Tests/TestSupport"),
+        // Shared by the test targets only: hex, a seeded generator, a process runner, fresh network namespaces,
+        // scripted IKE sessions (FakeSession, FakeFactory) for the endpoint and the daemon.
+        .target(name: "TestSupport", dependencies: ["IKEv2", "KernelModel", "NetTypes", "Netlink", "Topology"], path: "Tests/TestSupport"),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TopologyFiles", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore", "TestSupport"]),
         .testTarget(name: "PKITests", dependencies: ["PKI", "Crypto", "CryptoCore", "TestSupport"]),
@@ -76,8 +77,7 @@ let package = Package(
         .testTarget(name: "KernelModelTests", dependencies: ["KernelModel", "Netlink", "Reconciler", "TestSupport"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
         .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "ESP", "Crypto", "KernelModel", "TestSupport"]),
-        // DaemonTests drive real engines with `HandshakeBenchmark`'s credentials and configurations.
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Tools"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "Daemon"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon", "TestSupport"]),
         // Root and fresh network namespaces (host kernel netlink, TUN, veths); each suite skips with a
