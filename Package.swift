@@ -68,7 +68,7 @@ let package = Package(
 
         // Shared by the test targets only: hex, a seeded generator, a process runner, fresh network namespaces,
         // scripted IKE sessions (FakeSession, FakeFactory) for the endpoint and the daemon.
-        .target(name: "TestSupport", dependencies: ["IKEv2", "KernelModel", "NetTypes", "Netlink", "Topology"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CryptoCore", "IKEv2", "KernelModel", "NetTypes", "Netlink", "Topology"], path: "Tests/TestSupport"),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TopologyFiles", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore", "TestSupport"]),
         .testTarget(name: "PKITests", dependencies: ["PKI", "Crypto", "CryptoCore", "TestSupport"]),

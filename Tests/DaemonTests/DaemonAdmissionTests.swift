@@ -22,19 +22,10 @@ struct DaemonAdmissionTests {
         return (core, factory)
     }
 
-    /// HDR(SPIi,0), [N(COOKIE),] Ni from gw-b.
-    func request(spi: UInt64, cookie: [UInt8]? = nil, from address: [UInt8] = gwB) throws -> IKEDatagram {
-        var payloads: [IKEPayload] = cookie.map { [.notify(IKENotify(type: .cookie, data: $0))] } ?? []
-        payloads.append(.nonce(IKENonce(data: Array(repeating: UInt8(truncatingIfNeeded: spi), count: 32))))
-        let h = IKEHeader(initiatorSPI: IKESPI(spi), exchangeType: .ikeSAInit, flags: [.initiator], messageID: 0)
-        return IKEDatagram(bytes: try IKEMessage(header: h, payloads: payloads).encoded(),
-                           source: IKEEndpoint(address: address, port: 500), destination: IKEEndpoint(address: gwA, port: 500))
-    }
-
     @Test func statusShowsTheGate() throws {
         let (core, _) = try makeCore(IKEAdmissionPolicy(cookieThreshold: 1, unverifiedRate: IKERate(perSecond: 0, burst: 1000),
                                                         cookieReplyRate: IKERate(perSecond: 0, burst: 2)))
-        for spi in UInt64(1)...5 { core.receive(try request(spi: spi), now: t0) }
+        for spi in UInt64(1)...5 { core.receive(try ikeSAInitRequest(spi: spi), now: t0) }
         let status = NodeStatus(node: "gw-a", dataplane: "none", uptimeSeconds: 1, tunnels: [], counters: core.counters)
         let a = try #require(status.admission)
         #expect(a.admitted == 1 && a.cookiesSent == 2 && a.dropped == ["cookie-rate-limited": 2] && a.halfOpenPeak == 1)

@@ -22,16 +22,6 @@ struct DaemonCoreTests {
         return (core, factory)
     }
 
-    static func childSA(_ inbound: UInt32, activate: Bool = true) -> ChildSAParameters {
-        var sa = ChildSAParameters(inboundSPI: inbound, outboundSPI: inbound + 1, encryption: .aesGCM16(keyBits: 256), integrity: nil,
-                                   extendedSequenceNumbers: false, inboundEncryptionKey: SecureBytes([UInt8](repeating: 7, count: 36)),
-                                   outboundEncryptionKey: SecureBytes([UInt8](repeating: 8, count: 36)), inboundIntegrityKey: nil,
-                                   outboundIntegrityKey: nil, local: IKEEndpoint(address: gwA, port: 4500),
-                                   peer: IKEEndpoint(address: gwB, port: 4500), udpEncapsulation: true, lifetimeSeconds: 3600)
-        sa.activateOutbound = activate
-        return sa
-    }
-
     @Test func portClassificationCountsESPAndKeepalives() {
         let (core, _) = makeCore(initiator: false)
         let ports = IKEPorts.standard
@@ -63,7 +53,7 @@ struct DaemonCoreTests {
         #expect(seen == ["initiated gw-b true"])
         let s = try #require(factory.made.first)
         let moved = IKEEndpoint(address: gwB, port: 47000)
-        s.events = [.childSAReady(Self.childSA(0xC1)), .childSAReady(Self.childSA(0xC3, activate: false)),
+        s.events = [.childSAReady(scriptedChildSA(0xC1)), .childSAReady(scriptedChildSA(0xC3, activate: false)),
                     .childSAOutboundActivated(inboundSPI: 0xC3, outboundSPI: 0xC4),
                     .peerEndpointChanged(previous: IKEEndpoint(address: gwB, port: 4500), peer: moved, inboundSPIs: [0xC1, 0xC3]),
                     .childSADeleted(inboundSPI: 0xC1, outboundSPI: 0xC2)]
@@ -85,7 +75,7 @@ struct DaemonCoreTests {
         let (core, factory) = makeCore(initiator: true, capture: capture, dataplane: dp)
         core.start(now: t0)
         let s = try #require(factory.made.first)
-        s.events = [.childSAReady(Self.childSA(0xC1)), .childSAOutboundActivated(inboundSPI: 0xC1, outboundSPI: 0xC2),
+        s.events = [.childSAReady(scriptedChildSA(0xC1)), .childSAOutboundActivated(inboundSPI: 0xC1, outboundSPI: 0xC2),
                     .peerEndpointChanged(previous: IKEEndpoint(address: gwB, port: 4500), peer: IKEEndpoint(address: gwB, port: 47000),
                                          inboundSPIs: [0xC1]),
                     .childSADeleted(inboundSPI: 0xC1, outboundSPI: 0xC2)]

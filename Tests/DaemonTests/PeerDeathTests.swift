@@ -29,13 +29,6 @@ struct PeerDeathTests {
         return (core, factory, dp, [])
     }
 
-    func child(_ inbound: UInt32) -> ChildSAParameters {
-        ChildSAParameters(inboundSPI: inbound, outboundSPI: inbound + 1, encryption: .aesGCM16(keyBits: 256), integrity: nil,
-                          extendedSequenceNumbers: false, inboundEncryptionKey: SecureBytes([UInt8](repeating: 1, count: 36)),
-                          outboundEncryptionKey: SecureBytes([UInt8](repeating: 2, count: 36)), inboundIntegrityKey: nil,
-                          outboundIntegrityKey: nil, local: local, peer: remote, udpEncapsulation: true, lifetimeSeconds: 3600)
-    }
-
     func established(_ spiI: UInt64, _ spiR: UInt64) -> IKEEvent {
         .ikeSAEstablished(initiatorSPI: spiI, responderSPI: spiR, proposal: "aes256gcm16-prfsha384-ecp384",
                           peerIdentity: "gw-b.example.net", local: local, peer: remote)
@@ -71,7 +64,7 @@ struct PeerDeathTests {
         }
         core.start(now: t0)
         let s = try #require(factory.made.first)
-        s.events = [established(s.spi, 0xBEEF), .childSAReady(child(0xC1)), .childSAReady(child(0xC3))]
+        s.events = [established(s.spi, 0xBEEF), .childSAReady(scriptedChildSA(0xC1)), .childSAReady(scriptedChildSA(0xC3))]
         core.receive(fromB(ikeMessage(spiI: s.spi, spiR: 0xBEEF, exchange: 35, initiator: false, response: true, messageID: 1)), now: t0)
         #expect(links.down.isEmpty)
         #expect(book.snapshot(now: t0, daemon: core.counters) { _ in nil }.tunnels[0].state == .established)

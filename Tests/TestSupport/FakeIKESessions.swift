@@ -1,3 +1,4 @@
+import CryptoCore
 import IKEv2
 import NetTypes
 
@@ -99,4 +100,26 @@ public final class FailingFactory: IKESessionFactory {
     public func makeSession(for peer: IKETunnelPeer, initiator: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
         throw IKESessionFactoryError("no usable certificate")
     }
+}
+
+/// A Child SA between gwA and gwB (UDP 4500) as a scripted session reports it: outbound SPI
+/// `inbound + 1`, fixed keys.
+public func scriptedChildSA(_ inbound: UInt32, activate: Bool = true) -> ChildSAParameters {
+    var sa = ChildSAParameters(inboundSPI: inbound, outboundSPI: inbound + 1, encryption: .aesGCM16(keyBits: 256), integrity: nil,
+                               extendedSequenceNumbers: false, inboundEncryptionKey: SecureBytes([UInt8](repeating: 7, count: 36)),
+                               outboundEncryptionKey: SecureBytes([UInt8](repeating: 8, count: 36)), inboundIntegrityKey: nil,
+                               outboundIntegrityKey: nil, local: IKEEndpoint(address: gwA, port: 4500),
+                               peer: IKEEndpoint(address: gwB, port: 4500), udpEncapsulation: true, lifetimeSeconds: 3600)
+    sa.activateOutbound = activate
+    return sa
+}
+
+/// HDR(SPIi,0), [N(COOKIE),] Ni from `address` (default gwB) to gwA, port 500: a new IKE SA's
+/// first request as the admission gate sees it.
+public func ikeSAInitRequest(spi: UInt64, cookie: [UInt8]? = nil, from address: [UInt8] = gwB) throws -> IKEDatagram {
+    var payloads: [IKEPayload] = cookie.map { [.notify(IKENotify(type: .cookie, data: $0))] } ?? []
+    payloads.append(.nonce(IKENonce(data: Array(repeating: UInt8(truncatingIfNeeded: spi), count: 32))))
+    let h = IKEHeader(initiatorSPI: IKESPI(spi), exchangeType: .ikeSAInit, flags: [.initiator], messageID: 0)
+    return IKEDatagram(bytes: try IKEMessage(header: h, payloads: payloads).encoded(),
+                       source: IKEEndpoint(address: address, port: 500), destination: IKEEndpoint(address: gwA, port: 500))
 }

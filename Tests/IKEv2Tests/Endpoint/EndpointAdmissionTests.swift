@@ -14,20 +14,9 @@ struct EndpointAdmissionTests {
         let factory = FakeFactory()
         let gate = IKEAdmissionGate(policy: policy, prf: try OpenSSLCryptoProvider().makePRF(.hmacSHA256),
                                     random: SeededRandomSource(seed: 42))
-        let core = EndpointProbe(factory: factory, admission: gate)
-        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
-                                  remote: IKEEndpoint(address: gwB, port: 500), initiator: false))
+        let core = EndpointProbe.withPeerB(factory, initiator: false, reinitiateDelaySeconds: 30, admission: gate)
         core.start(now: t0)
         return (core, factory)
-    }
-
-    /// HDR(SPIi,0), [N(COOKIE),] Ni from gw-b.
-    func request(spi: UInt64, cookie: [UInt8]? = nil, from address: [UInt8] = gwB) throws -> IKEDatagram {
-        var payloads: [IKEPayload] = cookie.map { [.notify(IKENotify(type: .cookie, data: $0))] } ?? []
-        payloads.append(.nonce(IKENonce(data: Array(repeating: UInt8(truncatingIfNeeded: spi), count: 32))))
-        let h = IKEHeader(initiatorSPI: IKESPI(spi), exchangeType: .ikeSAInit, flags: [.initiator], messageID: 0)
-        return IKEDatagram(bytes: try IKEMessage(header: h, payloads: payloads).encoded(),
-                           source: IKEEndpoint(address: address, port: 500), destination: IKEEndpoint(address: gwA, port: 500))
     }
 
     func cookies(in out: [IKEDatagram]) throws -> [UInt64: [UInt8]] {
@@ -42,7 +31,7 @@ struct EndpointAdmissionTests {
     @Test func floodFromAPeerAddressCreatesSessionsOnlyUpToTheThreshold() throws {
         let (core, factory) = try makeCore(IKEAdmissionPolicy(cookieThreshold: 3, perSourceCookieThreshold: 100,
                                                               unverifiedRate: IKERate(perSecond: 0, burst: 1000)))
-        for spi in UInt64(1)...50 { core.receive(try request(spi: spi), now: t0) }
+        for spi in UInt64(1)...50 { core.receive(try ikeSAInitRequest(spi: spi), now: t0) }
         #expect(factory.made.count == 3)
         let answered = try cookies(in: core.takeOutgoing())
         #expect(answered.count == 47)
@@ -50,13 +39,13 @@ struct EndpointAdmissionTests {
         #expect(core.logged("new ones need a COOKIE"))
         // A peer that can receive at its address comes back with its cookie and gets a session.
         let c = try #require(answered[50])
-        core.receive(try request(spi: 50, cookie: c), now: t0.adding(seconds: 0.1))
+        core.receive(try ikeSAInitRequest(spi: 50, cookie: c), now: t0.adding(seconds: 0.1))
         #expect(factory.made.count == 4 && core.counters.admission.cookiesAccepted == 1)
         // Its retransmission reaches the same session without asking the gate again.
-        core.receive(try request(spi: 50, cookie: c), now: t0.adding(seconds: 0.2))
+        core.receive(try ikeSAInitRequest(spi: 50, cookie: c), now: t0.adding(seconds: 0.2))
         #expect(factory.made.count == 4 && factory.made[3].received.count == 2)
         // Strangers never reach the gate.
-        core.receive(try request(spi: 99, from: stranger), now: t0)
+        core.receive(try ikeSAInitRequest(spi: 99, from: stranger), now: t0)
         #expect(core.counters.unknownPeer == 1 && core.counters.admission.cookiesSent == 47)
     }
 
@@ -64,10 +53,10 @@ struct EndpointAdmissionTests {
         let (core, factory) = try makeCore(IKEAdmissionPolicy(cookieThreshold: 2, perSourceCookieThreshold: 100,
                                                               unverifiedRate: IKERate(perSecond: 0, burst: 1000)))
         factory.responderScript = { s, _ in s.nextDeadline = IKEInstant(nanoseconds: 31_000_000_000) }
-        core.receive(try request(spi: 1), now: t0)
-        core.receive(try request(spi: 2), now: t0)
+        core.receive(try ikeSAInitRequest(spi: 1), now: t0)
+        core.receive(try ikeSAInitRequest(spi: 2), now: t0)
         #expect(core.counters.admission.halfOpen == 2)
-        core.receive(try request(spi: 3), now: t0)
+        core.receive(try ikeSAInitRequest(spi: 3), now: t0)
         #expect(factory.made.count == 2)  // third got a cookie
         // Session 1 completes IKE_AUTH: no longer half-open.
         let first = factory.made[0]
@@ -81,16 +70,14 @@ struct EndpointAdmissionTests {
         second.events = [.ikeSAFailed(IKEFailure(.timeout, "never completed IKE_AUTH"))]
         core.fireTimers(now: IKEInstant(nanoseconds: 31_000_000_000))
         #expect(core.counters.admission.halfOpen == 0 && core.counters.admission.halfOpenPeak == 2)
-        core.receive(try request(spi: 4), now: IKEInstant(nanoseconds: 32_000_000_000))
+        core.receive(try ikeSAInitRequest(spi: 4), now: IKEInstant(nanoseconds: 32_000_000_000))
         #expect(factory.made.count == 3)
     }
 
     @Test func withoutAGateEveryRequestGetsASession() throws {
         let factory = FakeFactory()
-        let core = EndpointProbe(factory: factory)
-        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
-                                  remote: IKEEndpoint(address: gwB, port: 500), initiator: false))
-        for spi in UInt64(1)...20 { core.receive(try request(spi: spi), now: t0) }
+        let core = EndpointProbe.withPeerB(factory, initiator: false, reinitiateDelaySeconds: 30)
+        for spi in UInt64(1)...20 { core.receive(try ikeSAInitRequest(spi: spi), now: t0) }
         #expect(factory.made.count == 20 && core.counters.admission == IKEAdmissionCounters())
     }
 }
@@ -102,8 +89,8 @@ extension EndpointAdmissionTests {
         let (core, factory) = try makeCore(IKEAdmissionPolicy(cookieThreshold: 10, perSourceCookieThreshold: 100,
                                                               unverifiedRate: IKERate(perSecond: 0, burst: 1000)))
         var reported: [IKEEvent] { core.events }
-        core.receive(try request(spi: 1), now: t0)  // the real peer
-        core.receive(try request(spi: 2), now: t0)  // a spoofed copy
+        core.receive(try ikeSAInitRequest(spi: 1), now: t0)  // the real peer
+        core.receive(try ikeSAInitRequest(spi: 2), now: t0)  // a spoofed copy
         let (real, spoofed) = (factory.made[0], factory.made[1])
         real.events = [.ikeSAEstablished(initiatorSPI: 1, responderSPI: real.spi, proposal: "p", peerIdentity: "gw-b",
                                          local: real.local, peer: real.peer)]
@@ -115,7 +102,7 @@ extension EndpointAdmissionTests {
         #expect(reported.count == 1 && reported.first.map { if case .ikeSAEstablished = $0 { true } else { false } } == true)
         #expect(core.counters.admission.halfOpen == 0)
         // The same failure with no other SA of the peer alive is reported.
-        core.receive(try request(spi: 3), now: IKEInstant(nanoseconds: 32_000_000_000))
+        core.receive(try ikeSAInitRequest(spi: 3), now: IKEInstant(nanoseconds: 32_000_000_000))
         let lone = factory.made[2]
         real.events = [.ikeSADeleted]
         real.nextDeadline = IKEInstant(nanoseconds: 33_000_000_000)
@@ -131,10 +118,8 @@ extension EndpointAdmissionTests {
     @Test func admittedRequestWithoutASessionGivesItsSlotBack() throws {
         let gate = IKEAdmissionGate(policy: IKEAdmissionPolicy(), prf: try OpenSSLCryptoProvider().makePRF(.hmacSHA256),
                                     random: SeededRandomSource(seed: 1))
-        let core = EndpointProbe(factory: FailingFactory(), admission: gate)
-        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
-                                  remote: IKEEndpoint(address: gwB, port: 500), initiator: false))
-        core.receive(try request(spi: 1), now: t0)
+        let core = EndpointProbe.withPeerB(FailingFactory(), initiator: false, reinitiateDelaySeconds: 30, admission: gate)
+        core.receive(try ikeSAInitRequest(spi: 1), now: t0)
         #expect(core.counters.admission.admitted == 1 && core.counters.admission.halfOpen == 0)
     }
 }

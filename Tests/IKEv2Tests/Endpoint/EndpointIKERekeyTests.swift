@@ -12,22 +12,11 @@ struct EndpointIKERekeyTests {
 
     func makeCore(initiator: Bool) -> (EndpointProbe, FakeFactory) {
         let factory = FakeFactory()
-        let core = EndpointProbe(factory: factory, reinitiateDelaySeconds: 10)
-        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
-                                  remote: IKEEndpoint(address: gwB, port: 500), initiator: initiator))
-        return (core, factory)
+        return (EndpointProbe.withPeerB(factory, initiator: initiator), factory)
     }
 
     func fromB(_ bytes: [UInt8]) -> IKEDatagram {
         IKEDatagram(bytes: bytes, source: IKEEndpoint(address: gwB, port: 4500), destination: IKEEndpoint(address: gwA, port: 4500))
-    }
-
-    static func childSA(_ inbound: UInt32) -> ChildSAParameters {
-        ChildSAParameters(inboundSPI: inbound, outboundSPI: inbound + 1, encryption: .aesGCM16(keyBits: 256), integrity: nil,
-                          extendedSequenceNumbers: false, inboundEncryptionKey: SecureBytes([UInt8](repeating: 7, count: 36)),
-                          outboundEncryptionKey: SecureBytes([UInt8](repeating: 8, count: 36)), inboundIntegrityKey: nil,
-                          outboundIntegrityKey: nil, local: IKEEndpoint(address: gwA, port: 4500),
-                          peer: IKEEndpoint(address: gwB, port: 4500), udpEncapsulation: true, lifetimeSeconds: 3600)
     }
 
     @Test("§2.18: the peer's first request on the new IKE SA reaches the session although we never sent with that SPI; the old SPI goes with the old SA")
@@ -62,7 +51,7 @@ struct EndpointIKERekeyTests {
         factory.responderScript = { s, d in
             s.transmit.append(IKEDatagram(bytes: ikeMessage(spiI: 0xAAAA, spiR: s.spi, initiator: false, response: true),
                                           source: d.destination, destination: d.source))
-            s.events = [.childSAReady(Self.childSA(0x5000 + UInt32(s.spi & 0xFF)))]
+            s.events = [.childSAReady(scriptedChildSA(0x5000 + UInt32(s.spi & 0xFF)))]
         }
         core.start(now: t0)
         core.receive(fromB(ikeMessage(spiI: 0xAAAA, spiR: 0, initiator: true, response: false)), now: t0)
@@ -72,7 +61,7 @@ struct EndpointIKERekeyTests {
         factory.responderScript = { s, d in
             s.transmit.append(IKEDatagram(bytes: ikeMessage(spiI: 0xBBBB, spiR: s.spi, initiator: false, response: true),
                                           source: d.destination, destination: d.source))
-            s.events = [.initialContact(peerIdentity: "gw-b.example.net"), .childSAReady(Self.childSA(0x6000))]
+            s.events = [.initialContact(peerIdentity: "gw-b.example.net"), .childSAReady(scriptedChildSA(0x6000))]
         }
         core.receive(fromB(ikeMessage(spiI: 0xBBBB, spiR: 0, initiator: true, response: false)), now: t0)
         #expect(core.installed == [0x5000, 0x6000])
@@ -116,7 +105,7 @@ struct EndpointIKERekeyTests {
         let (core, factory) = makeCore(initiator: true)
         core.start(now: t0)
         let s = try #require(factory.made.first)
-        s.events = [.childSAReady(Self.childSA(0x7000))]
+        s.events = [.childSAReady(scriptedChildSA(0x7000))]
         core.receive(fromB(ikeMessage(spiI: s.spi, spiR: 0xBEEF, initiator: false, response: true)), now: t0)
         s.nextDeadline = nil
         #expect(core.closeAll(now: t0) == 1)

@@ -11,9 +11,7 @@ struct EndpointNATAndFragmentTests {
     @Test("Keepalives a session sends are counted, not learned as IKE; a peer move is a followPeerEndpoint action for its Child SAs")
     func keepaliveAndMove() throws {
         let factory = FakeFactory()
-        let core = EndpointProbe(factory: factory, reinitiateDelaySeconds: 10)
-        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
-                                  remote: IKEEndpoint(address: gwB, port: 500), initiator: true))
+        let core = EndpointProbe.withPeerB(factory, initiator: true)
         core.start(now: t0)
         _ = core.takeOutgoing()
         let s = try #require(factory.made.first)

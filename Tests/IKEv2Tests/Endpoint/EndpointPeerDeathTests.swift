@@ -13,23 +13,14 @@ struct EndpointPeerDeathTests {
 
     func makeCore(initiator: Bool) -> (EndpointProbe, FakeFactory) {
         let factory = FakeFactory()
-        let core = EndpointProbe(factory: factory, reinitiateDelaySeconds: 3)
+        let core = EndpointProbe.withPeerB(factory, initiator: initiator, reinitiateDelaySeconds: 3)
         // A responder answers IKE_SA_INIT, which is how the daemon learns its SPI.
         factory.responderScript = { s, d in
             guard s.received.count == 1, let route = try? IKEHeader(decoding: d.bytes) else { return }
             s.transmit.append(IKEDatagram(bytes: ikeMessage(spiI: route.initiatorSPI.rawValue, spiR: s.spi, initiator: false, response: true),
                                           source: d.destination, destination: d.source))
         }
-        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
-                                  remote: IKEEndpoint(address: gwB, port: 500), initiator: initiator))
         return (core, factory)
-    }
-
-    func child(_ inbound: UInt32) -> ChildSAParameters {
-        ChildSAParameters(inboundSPI: inbound, outboundSPI: inbound + 1, encryption: .aesGCM16(keyBits: 256), integrity: nil,
-                          extendedSequenceNumbers: false, inboundEncryptionKey: SecureBytes([UInt8](repeating: 1, count: 36)),
-                          outboundEncryptionKey: SecureBytes([UInt8](repeating: 2, count: 36)), inboundIntegrityKey: nil,
-                          outboundIntegrityKey: nil, local: local, peer: remote, udpEncapsulation: true, lifetimeSeconds: 3600)
     }
 
     func established(_ spiI: UInt64, _ spiR: UInt64) -> IKEEvent {
@@ -47,7 +38,7 @@ struct EndpointPeerDeathTests {
                          extra: [IKEEvent] = []) throws -> FakeSession {
         core.receive(fromB(ikeMessage(spiI: spiI, spiR: 0, initiator: true, response: false)), now: t0)
         let s = try #require(factory.made.last)
-        s.events = [established(spiI, s.spi)] + extra + [.childSAReady(child(inbound))]
+        s.events = [established(spiI, s.spi)] + extra + [.childSAReady(scriptedChildSA(inbound))]
         core.receive(fromB(ikeMessage(spiI: spiI, spiR: s.spi, exchange: 35, initiator: true, response: false, messageID: 1)), now: t0)
         return s
     }

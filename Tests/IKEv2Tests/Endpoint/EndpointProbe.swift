@@ -1,5 +1,6 @@
 @testable import IKEv2
 import NetTypes
+import TestSupport
 
 /// An `IKESAManager` driven by a test, keeping what it returned: after every call its actions
 /// (`takeActions()`), in order, so tests assert on the data-plane calls, reports and log records
@@ -84,4 +85,16 @@ final class EndpointProbe {
     func logged(_ fragment: String) -> Bool { logs.contains { $0.message.contains(fragment) } }
     /// Whether a log record carries `key` = `value`.
     func logged(_ key: String, _ value: String) -> Bool { logs.contains { $0.metadata[key] == value } }
+}
+
+extension EndpointProbe {
+    /// An endpoint at gwA with one peer, gw-b (gwB, port 500), whose sessions `factory` makes.
+    static func withPeerB(_ factory: any IKESessionFactory, initiator: Bool, reinitiateDelaySeconds: Double = 10,
+                          admission: IKEAdmissionGate? = nil, logLevel: IKELogRecord.Level = .debug) -> EndpointProbe {
+        let core = EndpointProbe(factory: factory, reinitiateDelaySeconds: reinitiateDelaySeconds, admission: admission,
+                                 logLevel: logLevel)
+        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
+                                     remote: IKEEndpoint(address: gwB, port: 500), initiator: initiator))
+        return core
+    }
 }

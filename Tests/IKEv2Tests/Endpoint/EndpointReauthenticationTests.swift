@@ -17,8 +17,7 @@ struct EndpointReauthenticationTests {
     /// feed the `initiator` side of the model.
     static func scripted(_ factory: FakeFactory, initiator: Bool) -> (EndpointProbe, RekeyDataplaneModel) {
         let dp = RekeyDataplaneModel()
-        let core = EndpointProbe(factory: factory, reinitiateDelaySeconds: 10)
-        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [b.address], local: a, remote: b, initiator: initiator))
+        let core = EndpointProbe.withPeerB(factory, initiator: initiator)
         core.onAction = { dp.apply(true, $0) }
         return (core, dp)
     }
@@ -109,7 +108,7 @@ struct EndpointReauthenticationTests {
         let factory = FakeFactory()
         let (core, dp) = Self.scripted(factory, initiator: false)
         let t0 = IKEInstant(nanoseconds: 1_000_000_000)
-        func child(_ inbound: UInt32) -> ChildSAParameters { EndpointIKERekeyTests.childSA(inbound) }
+        func child(_ inbound: UInt32) -> ChildSAParameters { scriptedChildSA(inbound) }
         func open(spiI: UInt64, child inbound: UInt32) {
             factory.responderScript = { s, d in
                 s.transmit.append(IKEDatagram(bytes: ikeMessage(spiI: spiI, spiR: s.spi, initiator: false, response: true),
@@ -153,7 +152,7 @@ struct EndpointReauthenticationTests {
         core.start(now: t0)
         let old = try #require(factory.made.first)
         old.events = [.ikeSAEstablished(initiatorSPI: old.spi, responderSPI: 0xBEEF, proposal: "p", peerIdentity: "gw-b",
-                                        local: a, peer: b), .childSAReady(EndpointIKERekeyTests.childSA(0x5000))]
+                                        local: a, peer: b), .childSAReady(scriptedChildSA(0x5000))]
         core.receive(IKEDatagram(bytes: ikeMessage(spiI: old.spi, spiR: 0xBEEF, initiator: false, response: true), source: b,
                                  destination: a), now: t0)
         old.events = [.reauthenticationDue]
@@ -173,7 +172,7 @@ struct EndpointReauthenticationTests {
                                  destination: Self.a), now: t)
         let (old, new) = (factory.made[0], factory.made[1])
         new.events = [.ikeSAEstablished(initiatorSPI: new.spi, responderSPI: 0xD00D, proposal: "p", peerIdentity: "gw-b",
-                                        local: Self.a, peer: Self.b), .childSAReady(EndpointIKERekeyTests.childSA(0x6000))]
+                                        local: Self.a, peer: Self.b), .childSAReady(scriptedChildSA(0x6000))]
         core.receive(IKEDatagram(bytes: ikeMessage(spiI: new.spi, spiR: 0xD00D, initiator: false, response: true), source: Self.b,
                                  destination: Self.a), now: t)
         #expect(dp.initiator.log == ["install \(0x5000)", "install \(0x6000)"] && dp.initiator.outboundSPI == 0x6001)
@@ -193,7 +192,7 @@ struct EndpointReauthenticationTests {
         // Nothing carries the tunnel meanwhile: that is a real deletion, reported as one.
         #expect(reported.contains { if case .ikeSADeleted = $0 { true } else { false } })
         new.events = [.ikeSAEstablished(initiatorSPI: new.spi, responderSPI: 0xD00D, proposal: "p", peerIdentity: "gw-b",
-                                        local: Self.a, peer: Self.b), .childSAReady(EndpointIKERekeyTests.childSA(0x6000))]
+                                        local: Self.a, peer: Self.b), .childSAReady(scriptedChildSA(0x6000))]
         core.receive(IKEDatagram(bytes: ikeMessage(spiI: new.spi, spiR: 0xD00D, initiator: false, response: true), source: Self.b,
                                  destination: Self.a), now: t)
         #expect(old.closes.isEmpty)

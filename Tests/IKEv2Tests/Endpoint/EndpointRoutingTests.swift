@@ -11,10 +11,7 @@ struct EndpointRoutingTests {
 
     func makeCore(initiator: Bool) -> (EndpointProbe, FakeFactory) {
         let factory = FakeFactory()
-        let core = EndpointProbe(factory: factory, reinitiateDelaySeconds: 10)
-        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
-                                  remote: IKEEndpoint(address: gwB, port: 500), initiator: initiator))
-        return (core, factory)
+        return (EndpointProbe.withPeerB(factory, initiator: initiator), factory)
     }
 
     func fromB(_ bytes: [UInt8], port: UInt16 = 500) -> IKEDatagram {
