@@ -3,12 +3,12 @@ import CryptoCore
 @testable import IKEv2
 import NetTypes
 
-/// Two endpoints (`IKESAManager`) with real engines over an in-memory link, a fake clock and
-/// seeded randomness: gateway A (192.0.2.1, the topology's initiator) and B (192.0.2.2, its
-/// responder). The engines are configured as the engine simulation's (`SimulationSetup`: its
-/// PKI, identities, proposals); the data-plane actions each endpoint returns feed the
-/// engine tests' `RekeyDataplaneModel` (A = its initiator side), which checks after every one,
-/// once armed, that each side sends on an SA the other has installed inbound.
+/// Two endpoints (`IKESAManager`) with real engines over the engine simulation's in-memory link
+/// and fake clock (`SimulationLink`), seeded randomness: gateway A (192.0.2.1, the topology's
+/// initiator) and B (192.0.2.2, its responder). The engines are configured as the engine
+/// simulation's (`SimulationSetup`: its PKI, identities, proposals); the data-plane actions each
+/// endpoint returns feed the engine tests' `RekeyDataplaneModel` (A = its initiator side), which
+/// checks after every one, once armed, that each side sends on an SA the other has installed inbound.
 final class EndpointPair {
     static let a = IKEEndpoint(address: [192, 0, 2, 1], port: 500)
     static let b = IKEEndpoint(address: [192, 0, 2, 2], port: 500)
@@ -59,7 +59,8 @@ final class EndpointPair {
     let dataplanes = RekeyDataplaneModel()
     var dpA: RekeyDataplaneModel.Side { dataplanes.initiator }
     var dpB: RekeyDataplaneModel.Side { dataplanes.responder }
-    var now = IKEInstant(nanoseconds: 1_000_000_000)
+    let link = SimulationLink(now: IKEInstant(nanoseconds: 1_000_000_000))
+    var now: IKEInstant { link.now }
     var events: [(side: String, event: IKEEvent)] = []
     /// Broken invariants, with the operation that broke them.
     var violations: [String] { dataplanes.violations }
@@ -69,7 +70,10 @@ final class EndpointPair {
         set { dataplanes.armed = newValue }
     }
     /// Drops datagrams in flight when true (e.g. to make an attempt fail).
-    var drop: (IKEDatagram) -> Bool = { _ in false }
+    var drop: (IKEDatagram) -> Bool {
+        get { link.blackhole }
+        set { link.blackhole = newValue }
+    }
 
     /// `reauthenticating` set on A (true) or B (false), on both with `both`.
     init(reauthenticating aSide: Bool, both: Bool = false) throws {
@@ -93,13 +97,16 @@ final class EndpointPair {
         }
     }
 
-    /// Hands datagrams across until both sides are quiet.
+    /// Hands datagrams across the link (A's first, then B's, in the order sent) until both
+    /// sides are quiet.
     func exchange() {
         for _ in 0..<64 {
             let fromA = coreA.takeOutgoing(), fromB = coreB.takeOutgoing()
             if fromA.isEmpty && fromB.isEmpty { return }
-            for d in fromA where !drop(d) { coreB.receive(d, now: now) }
-            for d in fromB where !drop(d) { coreA.receive(d, now: now) }
+            (fromA + fromB).forEach(link.send)
+            for d in link.takeDue() {
+                (d.destination.address == Self.a.address ? coreA : coreB).receive(d, now: now)
+            }
         }
     }
 
@@ -113,7 +120,7 @@ final class EndpointPair {
     /// Moves the fake clock in one-second steps, firing both endpoints' timers.
     func run(until seconds: Double) {
         while now.seconds(since: IKEInstant(nanoseconds: 0)) < seconds {
-            now = now.adding(seconds: 1)
+            link.advance(seconds: 1)
             coreA.fireTimers(now: now)
             coreB.fireTimers(now: now)
             exchange()
