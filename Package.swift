@@ -78,8 +78,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["BuildVersion"]),
 
-        // Shared by the test targets only: hex, a seeded generator, a process runner, fresh network namespaces.
-        .target(name: "TestSupport", dependencies: ["KernelModel", "KernelDataplane", "System", "Topology"], path: "Tests/TestSupport"),
+        // Shared by the test targets only: hex, a seeded generator, a process runner, fresh network namespaces,
+        // scripted IKE sessions (FakeSession, FakeFactory) for the endpoint and the daemon.
+        .target(name: "TestSupport", dependencies: [
+            "CryptoCore", "IKEv2", "KernelModel", "KernelDataplane", "NetTypes", "System", "Topology",
+        ], path: "Tests/TestSupport"),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TopologyFiles", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore", "TestSupport"]),
         .testTarget(name: "PKITests", dependencies: ["PKI", "Crypto", "CryptoCore", "TestSupport"]),
@@ -91,8 +94,7 @@ let package = Package(
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
         .testTarget(name: "SystemTests", dependencies: ["System"]),
         .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "DataplaneContract", "ESP", "Crypto", "System", "TestSupport"]),
-        // DaemonTests drive real engines with `HandshakeBenchmark`'s credentials and configurations.
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "System", "Tools"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "System", "TestSupport"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "Daemon"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon", "TestSupport"]),
         // Root and fresh network namespaces (host kernel netlink, TUN, veths); each suite skips with a

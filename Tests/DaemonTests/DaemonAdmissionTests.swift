@@ -4,9 +4,10 @@ import CryptoCore
 import IKEv2
 import NetTypes
 import Testing
+import TestSupport
 
-/// The admission gate between a configured peer's new IKE_SA_INIT and the responder session
-/// (RFC 8019, RFC 7296 §2.6), with scripted sessions and a fake clock.
+/// The admission gate as status shows it (the endpoint's admission is in IKEv2Tests'
+/// EndpointAdmissionTests).
 struct DaemonAdmissionTests {
     let t0 = IKEInstant(nanoseconds: 1_000_000_000)
 
@@ -21,142 +22,14 @@ struct DaemonAdmissionTests {
         return (core, factory)
     }
 
-    /// HDR(SPIi,0), [N(COOKIE),] Ni from gw-b.
-    func request(spi: UInt64, cookie: [UInt8]? = nil, from address: [UInt8] = gwB) throws -> IKEDatagram {
-        var payloads: [IKEPayload] = cookie.map { [.notify(IKENotify(type: .cookie, data: $0))] } ?? []
-        payloads.append(.nonce(IKENonce(data: Array(repeating: UInt8(truncatingIfNeeded: spi), count: 32))))
-        let h = IKEHeader(initiatorSPI: IKESPI(spi), exchangeType: .ikeSAInit, flags: [.initiator], messageID: 0)
-        return IKEDatagram(bytes: try IKEMessage(header: h, payloads: payloads).encoded(),
-                           source: IKEEndpoint(address: address, port: 500), destination: IKEEndpoint(address: gwA, port: 500))
-    }
-
-    func cookies(in out: [IKEDatagram]) throws -> [UInt64: [UInt8]] {
-        var found: [UInt64: [UInt8]] = [:]
-        for d in out {
-            let m = try IKEMessage(decoding: d.bytes)
-            if let c = m.notifies.first(where: { $0.type == .cookie }) { found[m.header.initiatorSPI.rawValue] = c.data }
-        }
-        return found
-    }
-
-    @Test func floodFromAPeerAddressCreatesSessionsOnlyUpToTheThreshold() throws {
-        let capture = LogCapture()
-        let (core, factory) = try makeCore(IKEAdmissionPolicy(cookieThreshold: 3, perSourceCookieThreshold: 100,
-                                                              unverifiedRate: IKERate(perSecond: 0, burst: 1000)),
-                                           capture: capture)
-        for spi in UInt64(1)...50 { core.receive(try request(spi: spi), now: t0) }
-        #expect(factory.made.count == 3)
-        let answered = try cookies(in: core.takeOutgoing())
-        #expect(answered.count == 47)
-        #expect(core.counters.admission.cookiesSent == 47 && core.counters.admission.halfOpen == 3)
-        #expect(capture.text.contains("new ones need a COOKIE"))
-        // A peer that can receive at its address comes back with its cookie and gets a session.
-        let c = try #require(answered[50])
-        core.receive(try request(spi: 50, cookie: c), now: t0.adding(seconds: 0.1))
-        #expect(factory.made.count == 4 && core.counters.admission.cookiesAccepted == 1)
-        // Its retransmission reaches the same session without asking the gate again.
-        core.receive(try request(spi: 50, cookie: c), now: t0.adding(seconds: 0.2))
-        #expect(factory.made.count == 4 && factory.made[3].received.count == 2)
-        // Strangers never reach the gate.
-        core.receive(try request(spi: 99, from: stranger), now: t0)
-        #expect(core.counters.unknownPeer == 1 && core.counters.admission.cookiesSent == 47)
-    }
-
-    @Test func halfOpenSlotsComeBackWhenSessionsEstablishFailOrExpire() throws {
-        let (core, factory) = try makeCore(IKEAdmissionPolicy(cookieThreshold: 2, perSourceCookieThreshold: 100,
-                                                              unverifiedRate: IKERate(perSecond: 0, burst: 1000)))
-        factory.responderScript = { s, _ in s.nextDeadline = IKEInstant(nanoseconds: 31_000_000_000) }
-        core.receive(try request(spi: 1), now: t0)
-        core.receive(try request(spi: 2), now: t0)
-        #expect(core.counters.admission.halfOpen == 2)
-        core.receive(try request(spi: 3), now: t0)
-        #expect(factory.made.count == 2)  // third got a cookie
-        // Session 1 completes IKE_AUTH: no longer half-open.
-        let first = factory.made[0]
-        first.events = [.ikeSAEstablished(initiatorSPI: 1, responderSPI: IKESPI(first.spi), proposal: "p", peerIdentity: "gw-b",
-                                          local: first.local, peer: first.peer)]
-        first.nextDeadline = t0
-        core.fireTimers(now: t0)
-        #expect(core.counters.admission.halfOpen == 1)
-        // Session 2 never completes: the engine's half-open timeout fails it.
-        let second = factory.made[1]
-        second.events = [.ikeSAFailed(IKEFailure(.timeout, "never completed IKE_AUTH"))]
-        core.fireTimers(now: IKEInstant(nanoseconds: 31_000_000_000))
-        #expect(core.counters.admission.halfOpen == 0 && core.counters.admission.halfOpenPeak == 2)
-        core.receive(try request(spi: 4), now: IKEInstant(nanoseconds: 32_000_000_000))
-        #expect(factory.made.count == 3)
-    }
-
-    @Test func withoutAGateEveryRequestGetsASession() throws {
-        let factory = FakeFactory()
-        let core = EndpointDriver(factory: factory, dataplane: RecordingDataplane(), logger: LogCapture().logger())
-        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
-                                  remote: IKEEndpoint(address: gwB, port: 500), initiator: false))
-        for spi in UInt64(1)...20 { core.receive(try request(spi: spi), now: t0) }
-        #expect(factory.made.count == 20 && core.counters.admission == IKEAdmissionCounters())
-    }
-
     @Test func statusShowsTheGate() throws {
         let (core, _) = try makeCore(IKEAdmissionPolicy(cookieThreshold: 1, unverifiedRate: IKERate(perSecond: 0, burst: 1000),
                                                         cookieReplyRate: IKERate(perSecond: 0, burst: 2)))
-        for spi in UInt64(1)...5 { core.receive(try request(spi: spi), now: t0) }
+        for spi in UInt64(1)...5 { core.receive(try ikeSAInitRequest(spi: spi), now: t0) }
         let status = NodeStatus(node: "gw-a", dataplane: "none", uptimeSeconds: 1, tunnels: [], counters: core.counters)
         let a = try #require(status.admission)
         #expect(a.admitted == 1 && a.cookiesSent == 2 && a.dropped == ["cookie-rate-limited": 2] && a.halfOpenPeak == 1)
         #expect(status.datagramsDropped == 2)
         #expect(StatusText.render(status).contains("IKE_SA_INIT: 1 admitted, 2 cookies sent, 2 dropped (cookie-rate-limited 2), half-open 1 (peak 1)"))
-    }
-}
-
-extension DaemonAdmissionTests {
-    /// A flood impersonating a peer leaves half-open SAs that expire; their failures must not
-    /// reach status/events while the peer's real IKE SA lives.
-    @Test func expiringSpoofedHalfOpenDoesNotReportThePeersTunnelFailed() throws {
-        let (core, factory) = try makeCore(IKEAdmissionPolicy(cookieThreshold: 10, perSourceCookieThreshold: 100,
-                                                              unverifiedRate: IKERate(perSecond: 0, burst: 1000)))
-        var reported: [IKEEvent] = []
-        core.onEvent = { _, e in reported.append(e) }
-        core.receive(try request(spi: 1), now: t0)  // the real peer
-        core.receive(try request(spi: 2), now: t0)  // a spoofed copy
-        let (real, spoofed) = (factory.made[0], factory.made[1])
-        real.events = [.ikeSAEstablished(initiatorSPI: 1, responderSPI: IKESPI(real.spi), proposal: "p", peerIdentity: "gw-b",
-                                         local: real.local, peer: real.peer)]
-        real.nextDeadline = t0
-        core.fireTimers(now: t0)
-        spoofed.events = [.ikeSAFailed(IKEFailure(.timeout, "never completed IKE_AUTH"))]
-        spoofed.nextDeadline = IKEInstant(nanoseconds: 31_000_000_000)
-        core.fireTimers(now: IKEInstant(nanoseconds: 31_000_000_000))
-        #expect(reported.count == 1 && reported.first.map { if case .ikeSAEstablished = $0 { true } else { false } } == true)
-        #expect(core.counters.admission.halfOpen == 0)
-        // The same failure with no other SA of the peer alive is reported.
-        core.receive(try request(spi: 3), now: IKEInstant(nanoseconds: 32_000_000_000))
-        let lone = factory.made[2]
-        real.events = [.ikeSADeleted]
-        real.nextDeadline = IKEInstant(nanoseconds: 33_000_000_000)
-        core.fireTimers(now: IKEInstant(nanoseconds: 33_000_000_000))
-        lone.events = [.ikeSAFailed(IKEFailure(.timeout, "never completed IKE_AUTH"))]
-        lone.nextDeadline = IKEInstant(nanoseconds: 62_000_000_000)
-        core.fireTimers(now: IKEInstant(nanoseconds: 62_000_000_000))
-        #expect(reported.count == 3)
-    }
-}
-
-/// A factory that cannot make sessions (e.g. the node's certificate became unusable).
-final class FailingFactory: IKESessionFactory {
-    func makeSession(for peer: IKETunnelPeer, initiator: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
-        throw IKESessionFactoryError("no usable certificate")
-    }
-}
-
-extension DaemonAdmissionTests {
-    @Test func admittedRequestWithoutASessionGivesItsSlotBack() throws {
-        let gate = IKEAdmissionGate(policy: IKEAdmissionPolicy(), prf: try OpenSSLCryptoProvider().makePRF(.hmacSHA256),
-                                    random: SeededRandomSource(seed: 1))
-        let core = EndpointDriver(factory: FailingFactory(), dataplane: RecordingDataplane(), logger: LogCapture().logger(),
-                              admission: gate)
-        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
-                                  remote: IKEEndpoint(address: gwB, port: 500), initiator: false))
-        core.receive(try request(spi: 1), now: t0)
-        #expect(core.counters.admission.admitted == 1 && core.counters.admission.halfOpen == 0)
     }
 }

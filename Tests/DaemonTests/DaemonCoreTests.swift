@@ -3,94 +3,27 @@ import CryptoCore
 import IKEv2
 import NetTypes
 import Testing
+import TestSupport
 
-/// The event loop's logic with scripted sessions and a fake clock: routing by (SPI, peer),
-/// responder sessions on demand, deadlines, events to the data plane and the log.
+/// `EndpointDriver`: the daemon's side of the endpoint. It classifies datagrams for it and
+/// performs what it returns, in order: data-plane calls, log lines (its own for data-plane
+/// failures), events and initiations for status, metrics and systemd. What the endpoint decides
+/// is tested at the endpoint (IKEv2Tests/Endpoint).
 struct DaemonCoreTests {
     let t0 = IKEInstant(nanoseconds: 1_000_000_000)
+    static let local = IKEEndpoint(address: gwA, port: 500), remote = IKEEndpoint(address: gwB, port: 500)
 
-    func makeCore(initiator: Bool, capture: LogCapture = LogCapture())
-        -> (EndpointDriver, FakeFactory, RecordingDataplane) {
+    func makeCore(initiator: Bool, capture: LogCapture = LogCapture(), dataplane: RecordingDataplane = RecordingDataplane())
+        -> (EndpointDriver, FakeFactory) {
         let factory = FakeFactory()
-        let dp = RecordingDataplane()
-        let core = EndpointDriver(factory: factory, dataplane: dp, logger: capture.logger(), reinitiateDelaySeconds: 10)
-        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
-                                  remote: IKEEndpoint(address: gwB, port: 500), initiator: initiator))
-        return (core, factory, dp)
-    }
-
-    func fromB(_ bytes: [UInt8], port: UInt16 = 500) -> IKEDatagram {
-        IKEDatagram(bytes: bytes, source: IKEEndpoint(address: gwB, port: port), destination: IKEEndpoint(address: gwA, port: port))
-    }
-
-    @Test func initiatorSendsAndResponseRoutesByLearnedSPI() throws {
-        let (core, factory, _) = makeCore(initiator: true)
-        core.start(now: t0)
-        let out = core.takeOutgoing()
-        #expect(out.count == 1)
-        #expect(out.first?.destination == IKEEndpoint(address: gwB, port: 500))
-        let s = try #require(factory.made.first)
-        // IKE_SA_INIT response: our SPI is the initiator SPI.
-        core.receive(fromB(ikeMessage(spiI: s.spi, spiR: 0xBEEF, initiator: false, response: true)), now: t0)
-        #expect(s.received.count == 1)
-        #expect(factory.made.count == 1)
-        #expect(core.counters.unknownSPI == 0)
-    }
-
-    @Test func newSARequestFromConfiguredPeerCreatesOneResponderSession() throws {
-        let (core, factory, _) = makeCore(initiator: false)
-        factory.responderScript = { s, d in
-            s.transmit.append(IKEDatagram(bytes: ikeMessage(spiI: 0xAAAA, spiR: s.spi, initiator: false, response: true),
-                                          source: d.destination, destination: d.source))
-        }
-        core.start(now: t0)
-        #expect(factory.made.isEmpty)
-        let request = ikeMessage(spiI: 0xAAAA, spiR: 0, initiator: true, response: false)
-        core.receive(fromB(request), now: t0)
-        // A retransmission of the same request (responder SPI still 0) reaches the same session.
-        core.receive(fromB(request), now: t0)
-        #expect(factory.made.count == 1)
-        let s = try #require(factory.made.first)
-        #expect(s.received.count == 2)
-        #expect(!s.initiator)
-        // IKE_AUTH to our (responder) SPI, on 4500.
-        core.receive(fromB(ikeMessage(spiI: 0xAAAA, spiR: s.spi, exchange: 35, initiator: true, response: false, messageID: 1), port: 4500), now: t0)
-        #expect(s.received.count == 3)
-        #expect(core.takeOutgoing().count == 3)
-    }
-
-    @Test func unknownPeerAndUnknownSPIAreDroppedAndCounted() {
-        let capture = LogCapture()
-        let (core, factory, _) = makeCore(initiator: false, capture: capture)
-        core.start(now: t0)
-        core.receive(IKEDatagram(bytes: ikeMessage(spiI: 1, spiR: 0, initiator: true, response: false),
-                                 source: IKEEndpoint(address: stranger, port: 500), destination: IKEEndpoint(address: gwA, port: 500)),
-                     now: t0)
-        core.receive(fromB(ikeMessage(spiI: 7, spiR: 9, exchange: 37, initiator: true, response: false)), now: t0)
-        core.receive(fromB([1, 2, 3]), now: t0)
-        #expect(factory.made.isEmpty)
-        #expect(core.counters.unknownPeer == 1)
-        #expect(core.counters.unknownSPI == 1)
-        #expect(core.counters.malformed == 1)
-        #expect(capture.text.contains("reason=unknown-peer"))
-        #expect(capture.text.contains("from=203.0.113.9:500"))
-    }
-
-    @Test func knownSPIFromAnotherAddressIsRefused() throws {
-        let (core, factory, _) = makeCore(initiator: true)
-        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-c"), addresses: [stranger], local: IKEEndpoint(address: gwA, port: 500),
-                                  remote: IKEEndpoint(address: stranger, port: 500), initiator: false))
-        core.start(now: t0)
-        let s = try #require(factory.made.first)
-        core.receive(IKEDatagram(bytes: ikeMessage(spiI: s.spi, spiR: 5, initiator: false, response: true),
-                                 source: IKEEndpoint(address: stranger, port: 500), destination: IKEEndpoint(address: gwA, port: 500)),
-                     now: t0)
-        #expect(s.received.isEmpty)
-        #expect(core.counters.unknownSPI == 1)
+        let core = EndpointDriver(factory: factory, dataplane: dataplane, logger: capture.logger(), reinitiateDelaySeconds: 10)
+        core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [gwB], local: Self.local, remote: Self.remote,
+                                     initiator: initiator))
+        return (core, factory)
     }
 
     @Test func portClassificationCountsESPAndKeepalives() {
-        let (core, _, _) = makeCore(initiator: false)
+        let (core, _) = makeCore(initiator: false)
         let ports = IKEPorts.standard
         let src = IKEEndpoint(address: gwB, port: 4500), dst = IKEEndpoint(address: gwA, port: 4500)
         core.handle(IKESocketSet.classify(.init(bytes: [0xC1, 0, 0, 1, 0, 0, 0, 1], source: src, destination: dst), ports: ports), now: t0)
@@ -102,61 +35,59 @@ struct DaemonCoreTests {
         #expect(core.counters.datagramsReceived == 3)
     }
 
-    @Test func deadlinesFireOnlyWhenDue() throws {
-        let (core, factory, _) = makeCore(initiator: true)
+    @Test("The endpoint's actions are performed in the order it returned them: data-plane calls, events, initiations, log lines")
+    func actionsArePerformedInOrder() throws {
+        let dp = RecordingDataplane()
+        let capture = LogCapture()
+        let (core, factory) = makeCore(initiator: true, capture: capture, dataplane: dp)
+        var seen: [String] = []
+        core.onInitiate = { peer, now in seen.append("initiated \(peer) \(now == self.t0)") }
+        core.onEvent = { peer, event in
+            switch event {
+            case .childSAReady(let sa): seen.append("ready \(String(sa.inboundSPI.rawValue, radix: 16)) \(peer)")
+            case .childSADeleted(let i, _): seen.append("deleted \(String(i.rawValue, radix: 16)) \(peer)")
+            default: seen.append("event \(peer)")
+            }
+        }
         core.start(now: t0)
+        #expect(seen == ["initiated gw-b true"])
         let s = try #require(factory.made.first)
-        #expect(core.nextDeadline == t0.adding(seconds: 4))
-        core.fireTimers(now: t0.adding(seconds: 3.9))
-        #expect(s.timeouts.isEmpty)
-        core.fireTimers(now: t0.adding(seconds: 4))
-        #expect(s.timeouts == [t0.adding(seconds: 4)])
-        #expect(core.nextDeadline == nil)
+        let moved = IKEEndpoint(address: gwB, port: 47000)
+        s.events = [.childSAReady(scriptedChildSA(0xC1)), .childSAReady(scriptedChildSA(0xC3, activate: false)),
+                    .childSAOutboundActivated(inboundSPI: 0xC3, outboundSPI: 0xC4),
+                    .peerEndpointChanged(previous: IKEEndpoint(address: gwB, port: 4500), peer: moved, inboundSPIs: [0xC1, 0xC3]),
+                    .childSADeleted(inboundSPI: 0xC1, outboundSPI: 0xC2)]
+        core.receive(IKEDatagram(bytes: ikeMessage(spiI: s.spi, spiR: 0xBEEF, initiator: false, response: true), source: Self.remote,
+                                 destination: Self.local), now: t0)
+        #expect(dp.calls == ["install c1 gw-b", "install c3 idle gw-b", "activate c3 gw-b",
+                             "follow c1 192.0.2.2:47000 gw-b", "follow c3 192.0.2.2:47000 gw-b", "delete c1 gw-b"])
+        #expect(seen == ["initiated gw-b true", "ready c1 gw-b", "ready c3 gw-b", "event gw-b", "event gw-b", "deleted c1 gw-b"])
+        // The endpoint's log records become lines, in order.
+        let lines = capture.lines.filter { $0.contains("child SA established") || $0.contains("peer address changed") }
+        #expect(lines.count == 3 && lines[2].hasPrefix("notice peer address changed"), "\(lines)")
     }
 
-    @Test func childSAGoesToDataplaneAndKeysNeverReachTheLog() throws {
+    @Test("A data-plane call that fails is logged with the peer, the SPI and the reason, and the next action is still performed")
+    func dataplaneFailuresAreLogged() throws {
+        let dp = RecordingDataplane()
+        dp.refusing = DaemonError(.dataplane, "no such device")
         let capture = LogCapture()
-        let (core, factory, dp) = makeCore(initiator: true, capture: capture)
+        let (core, factory) = makeCore(initiator: true, capture: capture, dataplane: dp)
         core.start(now: t0)
         let s = try #require(factory.made.first)
-        let key: [UInt8] = [0xDE, 0xAD, 0xBE, 0xEF, 0x42, 0x42, 0x42, 0x42]
-        let sa = ChildSAParameters(inboundSPI: 0xC0FFEE01, outboundSPI: 0xC0FFEE02, encryption: .aesGCM16(keyBits: 128),
-                                   integrity: nil, extendedSequenceNumbers: false,
-                                   inboundEncryptionKey: SecureBytes(key + [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]),
-                                   outboundEncryptionKey: SecureBytes(key + [9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9]),
-                                   inboundIntegrityKey: nil, outboundIntegrityKey: nil,
-                                   local: IKEEndpoint(address: gwA, port: 4500), peer: IKEEndpoint(address: gwB, port: 4500),
-                                   udpEncapsulation: true, lifetimeSeconds: 3600)
-        s.events = [.ikeSAEstablished(initiatorSPI: IKESPI(s.spi), responderSPI: 0xBEEF, proposal: "aes128gcm16-prfsha256-x25519",
-                                      peerIdentity: "gw-b.example.net", local: IKEEndpoint(address: gwA, port: 4500),
-                                      peer: IKEEndpoint(address: gwB, port: 4500)),
-                    .childSAReady(sa)]
-        core.receive(fromB(ikeMessage(spiI: s.spi, spiR: 0xBEEF, exchange: 35, initiator: false, response: true, messageID: 1)), now: t0)
-        #expect(dp.installed == [0xC0FFEE01])
-        let log = capture.text
-        #expect(log.contains("spi=\"c0ffee01_i c0ffee02_o\""))
-        #expect(log.contains("spi=\"0000000000001000_i 000000000000beef_r\""))
-        #expect(log.contains("enc=aes128gcm16"))
-        #expect(!log.lowercased().contains("deadbeef"))
-        #expect(!log.contains("222, 173"))
-    }
-
-    @Test func failedInitiatorRetriesAfterThePause() throws {
-        let capture = LogCapture()
-        let (core, factory, _) = makeCore(initiator: true, capture: capture)
-        core.start(now: t0)
-        let first = try #require(factory.made.first)
-        first.events = [.ikeSAFailed(IKEFailure(.noProposalChosen, "peer chose none of our proposals", notify: 14, reportedByPeer: true))]
-        first.nextDeadline = nil
-        core.receive(fromB(ikeMessage(spiI: first.spi, spiR: 0, initiator: false, response: true)), now: t0)
-        #expect(capture.text.contains("notify=NO_PROPOSAL_CHOSEN"))
-        #expect(capture.text.contains("reason=no-proposal-chosen"))
-        #expect(capture.text.contains("by=peer"))
-        #expect(core.nextDeadline == t0.adding(seconds: 10))
-        core.fireTimers(now: t0.adding(seconds: 9))
-        #expect(factory.made.count == 1)
-        core.fireTimers(now: t0.adding(seconds: 10))
-        #expect(factory.made.count == 2)
-        #expect(core.liveSessionCount == 1)
+        s.events = [.childSAReady(scriptedChildSA(0xC1)), .childSAOutboundActivated(inboundSPI: 0xC1, outboundSPI: 0xC2),
+                    .peerEndpointChanged(previous: IKEEndpoint(address: gwB, port: 4500), peer: IKEEndpoint(address: gwB, port: 47000),
+                                         inboundSPIs: [0xC1]),
+                    .childSADeleted(inboundSPI: 0xC1, outboundSPI: 0xC2)]
+        core.receive(IKEDatagram(bytes: ikeMessage(spiI: s.spi, spiR: 0xBEEF, initiator: false, response: true), source: Self.remote,
+                                 destination: Self.local), now: t0)
+        #expect(dp.calls == ["install c1 gw-b", "activate c1 gw-b", "follow c1 192.0.2.2:47000 gw-b", "delete c1 gw-b"])
+        let errors = capture.lines.filter { $0.hasPrefix("error ") }
+        #expect(errors == [
+            "error data plane refused the child SA peer=gw-b reason=\"no such device\" spi=000000c1_i\n",
+            "error data plane could not switch to the new child SA peer=gw-b reason=\"no such device\" spi=000000c1_i\n",
+            "error data plane could not follow the peer's new address peer=gw-b reason=\"no such device\" spi=000000c1_i\n",
+            "error data plane could not delete the child SA peer=gw-b reason=\"no such device\" spi=000000c1_i\n",
+        ], "\(errors)")
     }
 }

@@ -7,6 +7,7 @@ import Logging
 import NetTypes
 import Testing
 import Topology
+import TestSupport
 
 /// The daemon's data-plane wiring without root: which tunnels are down, which backend a plan
 /// selects, the inbox IKE comes back through, and Child SAs of a dead IKE SA.

@@ -3,11 +3,12 @@ import CryptoCore
 import IKEv2
 import NetTypes
 import Testing
+import TestSupport
 import Topology
 
-/// What the daemon does when a peer dies or restarts: its Child SAs leave the data plane (so
-/// the tunnel interface goes down and BGP reconverges), status says why in words, and a
-/// restarted peer's INITIAL_CONTACT retires the stale SA at once instead of minutes later.
+/// What the daemon does when a peer dies: its Child SAs leave the data plane (so the tunnel
+/// interface goes down and BGP reconverges) and status says why in words. A restarted peer's
+/// INITIAL_CONTACT at the endpoint is in IKEv2Tests' EndpointPeerDeathTests.
 struct PeerDeathTests {
     let t0 = IKEInstant(nanoseconds: 1_000_000_000)
     let local = IKEEndpoint(address: gwA, port: 4500)
@@ -28,13 +29,6 @@ struct PeerDeathTests {
         return (core, factory, dp, [])
     }
 
-    func child(_ inbound: UInt32) -> ChildSAParameters {
-        ChildSAParameters(inboundSPI: ESPSPI(inbound), outboundSPI: ESPSPI(inbound + 1), encryption: .aesGCM16(keyBits: 256), integrity: nil,
-                          extendedSequenceNumbers: false, inboundEncryptionKey: SecureBytes([UInt8](repeating: 1, count: 36)),
-                          outboundEncryptionKey: SecureBytes([UInt8](repeating: 2, count: 36)), inboundIntegrityKey: nil,
-                          outboundIntegrityKey: nil, local: local, peer: remote, udpEncapsulation: true, lifetimeSeconds: 3600)
-    }
-
     func established(_ spiI: UInt64, _ spiR: UInt64) -> IKEEvent {
         .ikeSAEstablished(initiatorSPI: IKESPI(spiI), responderSPI: IKESPI(spiR), proposal: "aes256gcm16-prfsha384-ecp384",
                           peerIdentity: "gw-b.example.net", local: local, peer: remote)
@@ -42,17 +36,6 @@ struct PeerDeathTests {
 
     func fromB(_ bytes: [UInt8]) -> IKEDatagram {
         IKEDatagram(bytes: bytes, source: IKEEndpoint(address: gwB, port: 4500), destination: IKEEndpoint(address: gwA, port: 4500))
-    }
-
-    /// A responder session for IKE SA `spiI`, established with Child SA `inbound`, plus `extra`
-    /// events between the IKE SA and the Child SA (as the engine orders them).
-    func openResponderSA(_ core: EndpointDriver, _ factory: FakeFactory, spiI: UInt64, inbound: UInt32,
-                         extra: [IKEEvent] = []) throws -> FakeSession {
-        core.receive(fromB(ikeMessage(spiI: spiI, spiR: 0, initiator: true, response: false)), now: t0)
-        let s = try #require(factory.made.last)
-        s.events = [established(spiI, s.spi)] + extra + [.childSAReady(child(inbound))]
-        core.receive(fromB(ikeMessage(spiI: spiI, spiR: s.spi, exchange: 35, initiator: true, response: false, messageID: 1)), now: t0)
-        return s
     }
 
     @Test func deadPeerTakesItsChildSAsOutOfTheDataplaneAndStatusSaysWhy() throws {
@@ -81,7 +64,7 @@ struct PeerDeathTests {
         }
         core.start(now: t0)
         let s = try #require(factory.made.first)
-        s.events = [established(s.spi, 0xBEEF), .childSAReady(child(0xC1)), .childSAReady(child(0xC3))]
+        s.events = [established(s.spi, 0xBEEF), .childSAReady(scriptedChildSA(0xC1)), .childSAReady(scriptedChildSA(0xC3))]
         core.receive(fromB(ikeMessage(spiI: s.spi, spiR: 0xBEEF, exchange: 35, initiator: false, response: true, messageID: 1)), now: t0)
         #expect(links.down.isEmpty)
         #expect(book.snapshot(now: t0, daemon: core.counters) { _ in nil }.tunnels[0].state == .established)
@@ -104,37 +87,5 @@ struct PeerDeathTests {
         #expect(core.nextDeadline == t0.adding(seconds: 13))
         core.fireTimers(now: t0.adding(seconds: 13))
         #expect(factory.made.count == 2)
-    }
-
-    @Test func initialContactRetiresTheStaleSAAndItsChildSAs() throws {
-        let (core, factory, dp, _) = makeCore(initiator: false)
-        var deletedEvents: [ESPSPI] = []
-        core.onEvent = { _, e in if case .childSADeleted(let i, _) = e { deletedEvents.append(i) } }
-        core.start(now: t0)
-        let old = try openResponderSA(core, factory, spiI: 0xAAAA, inbound: 0xC1)
-        old.nextDeadline = t0.adding(seconds: 10)  // its DPD would fire much later
-        #expect(dp.installed == [0xC1])
-
-        // The peer restarted: a new IKE SA with INITIAL_CONTACT.
-        _ = try openResponderSA(core, factory, spiI: 0xBBBB, inbound: 0xD1, extra: [.initialContact(peerIdentity: "gw-b.example.net")])
-        #expect(dp.deleted == [0xC1])
-        #expect(deletedEvents == [0xC1])
-        #expect(dp.installed == [0xC1, 0xD1])
-        #expect(core.liveSessionCount == 1)
-        // The stale SA is gone: its DPD never fires, its SPI is unknown now.
-        #expect(core.nextDeadline == nil)
-        let before = core.counters.unknownSPI
-        core.receive(fromB(ikeMessage(spiI: 0xAAAA, spiR: old.spi, exchange: 37, initiator: true, response: false, messageID: 2)), now: t0)
-        #expect(core.counters.unknownSPI == before + 1)
-    }
-
-    @Test func withoutInitialContactASecondSAKeepsTheFirst() throws {
-        let (core, factory, dp, _) = makeCore(initiator: false)
-        core.start(now: t0)
-        _ = try openResponderSA(core, factory, spiI: 0xAAAA, inbound: 0xC1)
-        _ = try openResponderSA(core, factory, spiI: 0xBBBB, inbound: 0xD1)
-        #expect(dp.installed == [0xC1, 0xD1])
-        #expect(dp.deleted.isEmpty)
-        #expect(core.liveSessionCount == 2)
     }
 }

@@ -4,6 +4,7 @@ import IKEv2
 import NetTypes
 import Testing
 import Topology
+import TestSupport
 
 /// `PlanApplier` with scripted sessions, a recording data plane and a fake clock: only the
 /// peers that change are touched; refusals change nothing; an unconfirmed apply rolls back.

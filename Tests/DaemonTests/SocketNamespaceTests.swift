@@ -4,6 +4,7 @@ import Glibc
 import IKEv2
 import System
 import Testing
+import TestSupport
 
 /// A network namespace of our own with 192.0.2.1 and 192.0.2.2 on its loopback. Sockets are
 /// created while the calling thread is inside it (setns), then the thread goes back; the

@@ -5,6 +5,7 @@ import Glibc
 import IKEv2
 import Testing
 import Topology
+import TestSupport
 
 /// Records what the backend asks of the kernel instead of doing it.
 final class RecordingKernelSync: KernelStateSync {

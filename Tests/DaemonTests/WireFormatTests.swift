@@ -5,8 +5,9 @@ import Logging
 import NetTypes
 import System
 import Testing
+import TestSupport
 
-/// RFC 3948 §2.2 non-ESP marker and RFC 7296 §3.1 header peeking, byte by byte.
+/// RFC 3948 §2.2 non-ESP marker, byte by byte, and the daemon's log line format.
 struct WireFormatTests {
     @Test func markerIsStrippedOnlyOnTheNATTPort() {
         let ike = ikeMessage(spiI: 1, spiR: 0, initiator: true, response: false)
@@ -31,26 +32,6 @@ struct WireFormatTests {
         #expect(wire(4500, 4500) == [0, 0, 0, 0] + body)
         #expect(wire(500, 4500) == [0, 0, 0, 0] + body)
         #expect(wire(4500, 1234) == [0, 0, 0, 0] + body)
-    }
-
-    @Test func headerPeekReadsSPIsAndFlags() throws {
-        let m = ikeMessage(spiI: 0x0102030405060708, spiR: 0x1112131415161718, exchange: 35, initiator: true, response: false)
-        let r = try IKEHeader(decoding: m)
-        #expect(r.initiatorSPI == IKESPI(0x0102030405060708))
-        #expect(r.responderSPI == IKESPI(0x1112131415161718))
-        #expect(r.receiverSPI == IKESPI(0x1112131415161718))
-        #expect(r.senderSPI == IKESPI(0x0102030405060708))
-        #expect(!r.isNewSARequest)
-        #expect(try IKEHeader(decoding: ikeMessage(spiI: 5, spiR: 0, initiator: true, response: false)).isNewSARequest)
-        // Every truncation of the header is refused, never read past the end.
-        for n in 0..<28 { #expect((try? IKEHeader(decoding: Array(m.prefix(n)))) == nil) }
-        // IKEv1 is not routed: the endpoint drops it as malformed.
-        var v1 = m
-        v1[17] = 0x10
-        let endpoint = IKESAManager(factory: FakeFactory())
-        endpoint.receive(IKEDatagram(bytes: v1, source: IKEEndpoint(address: gwB, port: 500),
-                                     destination: IKEEndpoint(address: gwA, port: 500)), now: IKEInstant(nanoseconds: 0))
-        #expect(endpoint.counters.malformed == 1)
     }
 
     @Test func pollTimeoutRoundsUpAndCaps() {

@@ -1,7 +1,7 @@
-@testable import Daemon
 @testable import IKEv2
 import NetTypes
 import Testing
+import TestSupport
 
 /// IKE from an address that is no configured peer: a notice an operator sees, rate-limited per
 /// source and in all, with what was held back reported; every drop counted.
@@ -39,9 +39,8 @@ struct UnknownSourceNoticeTests {
         do { let logged = n.shouldLog(source: [198, 51, 100, 200], now: t0.adding(seconds: 61)); #expect(logged) }
     }
 
-    @Test func theDaemonLogsANoticeWithSourceSPIAndExchange() throws {
-        let capture = LogCapture()
-        let core = EndpointDriver(factory: FakeFactory(), dataplane: RecordingDataplane(), logger: capture.logger(level: .info))
+    @Test func theEndpointLogsANoticeWithSourceSPIAndExchange() throws {
+        let core = EndpointProbe(factory: FakeFactory(), logLevel: .info)
         core.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "dc2"), addresses: [gwB], local: IKEEndpoint(address: gwA, port: 500),
                                   remote: IKEEndpoint(address: gwB, port: 500), initiator: false))
         core.start(now: t0)
@@ -51,14 +50,14 @@ struct UnknownSourceNoticeTests {
                                      destination: IKEEndpoint(address: gwA, port: 500)), now: t0)
         }
         #expect(core.counters.unknownPeer == 5)
-        let notices = capture.lines.filter { $0.hasPrefix("notice IKE from an address that is no configured peer") }
+        let notices = core.logs.filter { $0.level == .notice && $0.message.hasPrefix("IKE from an address that is no configured peer") }
         #expect(notices.count == 1)
-        #expect(notices.first?.contains("from=203.0.113.9:500") == true, "\(notices)")
-        #expect(notices.first?.contains("spi=0000000000000001_i") == true, "\(notices)")
-        #expect(notices.first?.contains("exchange=IKE_SA_INIT") == true, "\(notices)")
+        #expect(notices.first?.metadata["from"] == "203.0.113.9:500", "\(notices)")
+        #expect(notices.first?.metadata["spi"] == "0000000000000001_i", "\(notices)")
+        #expect(notices.first?.metadata["exchange"] == "IKE_SA_INIT", "\(notices)")
         let bytes = ikeMessage(spiI: 9, spiR: 0, initiator: true, response: false)
         core.receive(IKEDatagram(bytes: bytes, source: IKEEndpoint(address: stranger, port: 500),
                                  destination: IKEEndpoint(address: gwA, port: 500)), now: t0.adding(seconds: 61))
-        #expect(capture.lines.last?.contains("suppressed_since_last=4") == true, "\(capture.lines.last ?? "")")
+        #expect(core.logs.last?.metadata["suppressed_since_last"] == "4", "\(core.logs)")
     }
 }
