@@ -4,8 +4,6 @@ import IKEv2
 import PKI
 import Topology
 
-extension IKESession: IKESessionDriving {}
-
 /// The production factory: one engine `IKESession` per IKE SA, configured from the plan,
 /// keyed with OpenSSL, authenticated with the node's X.509 credentials.
 public final class EngineSessionFactory: IKESessionFactory {

@@ -30,3 +30,6 @@ extension IKESessionDriving {
     public mutating func close(now: IKEInstant) {}
     public mutating func perform(_ command: SessionCommand, now: IKEInstant) -> Bool { false }
 }
+
+/// The engine is what the endpoint drives in production.
+extension IKESession: IKESessionDriving {}

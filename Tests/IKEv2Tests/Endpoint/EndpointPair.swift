@@ -48,8 +48,8 @@ final class EndpointPair {
             c.ikeRekeyJitterSeconds = 0
             seed &+= 1
             made.append((initiator, initialContact))
-            return EngineSession(IKESession(configuration: c, cryptoProvider: OpenSSLCryptoProvider(),
-                                            random: SeededRandomSource(seed: seed), authenticator: authenticator))
+            return IKESession(configuration: c, cryptoProvider: OpenSSLCryptoProvider(),
+                              random: SeededRandomSource(seed: seed), authenticator: authenticator)
         }
     }
 
@@ -138,22 +138,4 @@ final class EndpointPair {
         default: false
         }
     }
-}
-
-/// The engine as the endpoint drives it. The daemon declares `IKESession: IKESessionDriving`;
-/// the tests wrap it instead of repeating that conformance.
-struct EngineSession: IKESessionDriving {
-    let session: IKESession
-
-    init(_ session: IKESession) { self.session = session }
-
-    func start(now: IKEInstant) { session.start(now: now) }
-    func receive(_ datagram: IKEDatagram, header: IKEHeader, now: IKEInstant) { session.receive(datagram, header: header, now: now) }
-    func timeout(now: IKEInstant) { session.timeout(now: now) }
-    func pollTransmit() -> IKEDatagram? { session.pollTransmit() }
-    func pollEvent() -> IKEEvent? { session.pollEvent() }
-    var nextDeadline: IKEInstant? { session.nextDeadline }
-    var localIKESPIs: [IKESPI] { session.localIKESPIs }
-    func close(now: IKEInstant) { session.close(now: now) }
-    func perform(_ command: SessionCommand, now: IKEInstant) -> Bool { session.perform(command, now: now) }
 }
