@@ -48,8 +48,9 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
         // X.509 and IKE AUTH: certificates, CRLs, trust store, validator, keys and signatures, PKI files and issuer.
         .target(name: "PKI", dependencies: ["Crypto", "CryptoCore", "COpenSSL", "System"]),
-        // What both data planes share with the daemon: their error type.
-        .target(name: "DataplaneContract", dependencies: ["System"]),
+        // What both data planes share with the daemon: the `DataplaneBackend` protocol, Child SA
+        // counters and their error type.
+        .target(name: "DataplaneContract", dependencies: ["NetTypes", "IKEv2", "Topology", "System"]),
         // The kernel data plane: the netlink socket (libmnl batches), dumps and monitors, the
         // reconciler's executor, and the XFRM SA installer.
         .target(name: "KernelDataplane", dependencies: [
@@ -92,7 +93,7 @@ let package = Package(
         .testTarget(name: "SystemTests", dependencies: ["System"]),
         .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "DataplaneContract", "ESP", "Crypto", "System", "TestSupport"]),
         // DaemonTests drive real engines with `HandshakeBenchmark`'s credentials and configurations.
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "System", "Tools"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DataplaneContract", "System", "Tools"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "Daemon"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon", "TestSupport"]),
         // Root and fresh network namespaces (host kernel netlink, TUN, veths); each suite skips with a

@@ -1,6 +1,7 @@
 import Crypto
 import CryptoCore
 @testable import Daemon
+import DataplaneContract
 import IKEv2
 import NetTypes
 import Testing
@@ -28,7 +29,7 @@ struct DaemonReauthenticationTests {
 
         init(side: String) { self.side = side }
 
-        func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) {
+        func install(_ sa: ChildSAParameters, peer: String) throws(DataplaneError) {
             inbound.insert(sa.inboundSPI)  // inbound first, then (maybe) outbound
             onChange()
             if sa.activateOutbound { outbound = sa.outboundSPI }
@@ -36,13 +37,13 @@ struct DaemonReauthenticationTests {
             onChange()
         }
 
-        func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
+        func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
             outbound = outboundSPI
             log.append("activate \(inboundSPI.rawValue)")
             onChange()
         }
 
-        func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
+        func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
             inbound.remove(inboundSPI)
             if outbound == outboundSPI { outbound = nil }
             log.append("delete \(inboundSPI.rawValue)")
@@ -50,7 +51,7 @@ struct DaemonReauthenticationTests {
         }
 
         func counters(inboundSPI: ESPSPI) -> ChildSACounters? { nil }
-        func update(plan: NodePlan) throws(DaemonError) {}
+        func update(plan: NodePlan) throws(DataplaneError) {}
     }
 
     /// Real engine sessions with the benchmark's throwaway PKI; `reauthenticate` and a 600 s

@@ -1,5 +1,6 @@
 import CryptoCore
 @testable import Daemon
+import DataplaneContract
 import IKEv2
 import Logging
 import NetTypes
@@ -98,11 +99,11 @@ final class RecordingDataplane: DataplaneBackend {
     let name = "recording"
     var installed: [ESPSPI] = []
     var deleted: [ESPSPI] = []
-    func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) { installed.append(sa.inboundSPI) }
-    func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) { deleted.append(inboundSPI) }
+    func install(_ sa: ChildSAParameters, peer: String) throws(DataplaneError) { installed.append(sa.inboundSPI) }
+    func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) { deleted.append(inboundSPI) }
     func counters(inboundSPI: ESPSPI) -> ChildSACounters? { nil }
     var plans: [NodePlan] = []
-    func update(plan: NodePlan) throws(DaemonError) { plans.append(plan) }
+    func update(plan: NodePlan) throws(DataplaneError) { plans.append(plan) }
 }
 
 /// Captures formatted log lines (through the real KeyValueLogHandler formatting) in memory.

@@ -1,6 +1,7 @@
 import CryptoCore
 @testable import Daemon
 @testable import IKEv2
+import DataplaneContract
 import NetTypes
 import Testing
 import Topology
@@ -14,11 +15,11 @@ struct NATAndFragmentWiringTests {
     final class MovingDataplane: DataplaneBackend {
         let name = "moving"
         var moves: [(ESPSPI, IKEEndpoint, String)] = []
-        func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) {}
-        func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {}
+        func install(_ sa: ChildSAParameters, peer: String) throws(DataplaneError) {}
+        func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {}
         func counters(inboundSPI: ESPSPI) -> ChildSACounters? { nil }
-        func update(plan: NodePlan) throws(DaemonError) {}
-        func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {
+        func update(plan: NodePlan) throws(DataplaneError) {}
+        func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DataplaneError) {
             moves.append((inboundSPI, peerEndpoint, peer))
         }
     }
