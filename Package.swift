@@ -48,8 +48,9 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
         // X.509 and IKE AUTH: certificates, CRLs, trust store, validator, keys and signatures, PKI files and issuer.
         .target(name: "PKI", dependencies: ["Crypto", "CryptoCore", "COpenSSL", "System"]),
-        // What both data planes share with the daemon: their error type.
-        .target(name: "DataplaneContract", dependencies: ["System"]),
+        // What both data planes share with the daemon: the `DataplaneBackend` protocol, Child SA
+        // counters and their error type.
+        .target(name: "DataplaneContract", dependencies: ["NetTypes", "IKEv2", "Topology", "System"]),
         // The kernel data plane: the netlink socket (libmnl batches), dumps and monitors, the
         // reconciler's executor, and the XFRM SA installer.
         .target(name: "KernelDataplane", dependencies: [
@@ -94,7 +95,7 @@ let package = Package(
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
         .testTarget(name: "SystemTests", dependencies: ["System"]),
         .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "DataplaneContract", "ESP", "Crypto", "System", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "System", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DataplaneContract", "System", "TestSupport"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "Daemon"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon", "TestSupport"]),
         // Root and fresh network namespaces (host kernel netlink, TUN, veths); each suite skips with a

@@ -39,6 +39,18 @@ public struct DaemonError: Error, Hashable, Sendable, CustomStringConvertible {
 extension DaemonError {
     /// A data plane's error, with what the daemon was doing.
     static func dataplane(_ e: DataplaneError, _ context: String) -> DaemonError {
-        DaemonError(.dataplane, "\(context): \(e.code): \(e.message)\(e.errno.map { " (errno \($0))" } ?? "")")
+        DaemonError(e.context(context))
+    }
+
+    /// A data plane's error at the daemon's boundary: its message as it is.
+    init(_ e: DataplaneError) {
+        self.init(.dataplane, e.message)
+    }
+}
+
+extension DataplaneError {
+    /// A daemon error inside a data plane backend (the kernel sync), with its message as it is.
+    init(_ e: DaemonError) {
+        self.init(.system, e.message, errno: e.errno?.rawValue)
     }
 }

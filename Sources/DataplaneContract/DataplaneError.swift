@@ -28,6 +28,9 @@ public struct DataplaneError: Error, Hashable, Sendable, CustomStringConvertible
         public static let invalidSA = Code(rawValue: "invalid-sa")
         /// No SA with this SPI is installed.
         public static let unknownSPI = Code(rawValue: "unknown-spi")
+        /// The plan asks for what this data plane cannot do without a restart (a local address it
+        /// does not listen on).
+        public static let configuration = Code(rawValue: "configuration")
         /// The network namespace could not be entered (tests and the benchmark only).
         public static let namespace = Code(rawValue: "namespace")
     }
@@ -50,5 +53,13 @@ public struct DataplaneError: Error, Hashable, Sendable, CustomStringConvertible
     public var description: String {
         if let errno { return "\(code): \(message) (errno \(errno): \(Errno(rawValue: errno).text))" }
         return "\(code): \(message)"
+    }
+}
+
+extension DataplaneError {
+    /// This error as a backend reports it to the daemon: what it was doing, then the code, the
+    /// message and the errno, all in `message` (the code and errno stay).
+    public func context(_ context: String) -> DataplaneError {
+        DataplaneError(code, "\(context): \(code): \(message)\(errno.map { " (errno \($0))" } ?? "")", errno: errno)
     }
 }

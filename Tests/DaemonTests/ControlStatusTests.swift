@@ -1,5 +1,6 @@
 import CryptoCore
 @testable import Daemon
+import DataplaneContract
 import Foundation
 import Glibc
 import IKEv2

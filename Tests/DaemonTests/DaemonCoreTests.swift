@@ -1,9 +1,10 @@
 import CryptoCore
 @testable import Daemon
+import DataplaneContract
 import IKEv2
 import NetTypes
-import Testing
 import TestSupport
+import Testing
 
 /// `EndpointDriver`: the daemon's side of the endpoint. It classifies datagrams for it and
 /// performs what it returns, in order: data-plane calls, log lines (its own for data-plane
@@ -70,7 +71,7 @@ struct DaemonCoreTests {
     @Test("A data-plane call that fails is logged with the peer, the SPI and the reason, and the next action is still performed")
     func dataplaneFailuresAreLogged() throws {
         let dp = RecordingDataplane()
-        dp.refusing = DaemonError(.dataplane, "no such device")
+        dp.refusing = DataplaneError(.system, "no such device")
         let capture = LogCapture()
         let (core, factory) = makeCore(initiator: true, capture: capture, dataplane: dp)
         core.start(now: t0)

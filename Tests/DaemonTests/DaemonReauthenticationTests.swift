@@ -1,4 +1,5 @@
 @testable import Daemon
+import DataplaneContract
 import IKEv2
 import Testing
 

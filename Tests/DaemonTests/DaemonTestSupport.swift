@@ -1,4 +1,5 @@
 @testable import Daemon
+import DataplaneContract
 import IKEv2
 import Logging
 import NetTypes
@@ -13,28 +14,28 @@ final class RecordingDataplane: DataplaneBackend {
     var installed: [ESPSPI] = []
     var deleted: [ESPSPI] = []
     var calls: [String] = []
-    var refusing: DaemonError?
-    func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) {
+    var refusing: DataplaneError?
+    func install(_ sa: ChildSAParameters, peer: String) throws(DataplaneError) {
         calls.append("install \(String(sa.inboundSPI.rawValue, radix: 16))\(sa.activateOutbound ? "" : " idle") \(peer)")
         if let refusing { throw refusing }
         installed.append(sa.inboundSPI)
     }
-    func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
+    func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
         calls.append("delete \(String(inboundSPI.rawValue, radix: 16)) \(peer)")
         if let refusing { throw refusing }
         deleted.append(inboundSPI)
     }
-    func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
+    func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
         calls.append("activate \(String(inboundSPI.rawValue, radix: 16)) \(peer)")
         if let refusing { throw refusing }
     }
-    func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {
+    func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DataplaneError) {
         calls.append("follow \(String(inboundSPI.rawValue, radix: 16)) \(peerEndpoint) \(peer)")
         if let refusing { throw refusing }
     }
     func counters(inboundSPI: ESPSPI) -> ChildSACounters? { nil }
     var plans: [NodePlan] = []
-    func update(plan: NodePlan) throws(DaemonError) { plans.append(plan) }
+    func update(plan: NodePlan) throws(DataplaneError) { plans.append(plan) }
 }
 
 /// Captures formatted log lines (through the real KeyValueLogHandler formatting) in memory.

@@ -1,4 +1,5 @@
 @testable import Daemon
+import DataplaneContract
 import Foundation
 import Glibc
 import IKEv2

@@ -1,5 +1,6 @@
 import CryptoCore
 @testable import Daemon
+import DataplaneContract
 import Foundation
 import Glibc
 import IKEv2
@@ -89,11 +90,11 @@ struct UserspaceBackendNamespaceTests {
         #expect {
             try backend.install(cbc, peer: "b")
         } throws: { e in
-            (e as? DaemonError)?.code == .dataplane && "\(e)".contains("unsupported-sa")
+            (e as? DataplaneError)?.code == .unsupportedSA
         }
         var plain = DataplaneWiringTests.childSA(inbound: 0xC000_00C3, outbound: 0xC000_00D3)
         plain.udpEncapsulation = false
-        #expect(throws: DaemonError.self) { try backend.install(plain, peer: "b") }
+        #expect(throws: DataplaneError.self) { try backend.install(plain, peer: "b") }
         #expect(kernel.calls.count == 3)
 
         // Detaching closes the TUN device: the interface is gone.

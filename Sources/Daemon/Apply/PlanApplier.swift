@@ -1,3 +1,4 @@
+import DataplaneContract
 import Glibc
 import IKEv2
 import Logging
@@ -137,14 +138,14 @@ public final class PlanApplier {
             "reestablish": "\(reestablished.sorted().joined(separator: ","))",
             "update": "\(diff.peers(.update).joined(separator: ","))", "untouched": "\(diff.peers(.unchanged).count)",
         ])
-        if !interfaceGoes.isEmpty { try dataplane.update(plan: intermediate) }
+        if !interfaceGoes.isEmpty { try update(plan: intermediate) }
         plan = intermediate
         if pauseBetweenPhasesSeconds > 0 {
             logger.warning("apply paused (test option --apply-pause)", metadata: ["seconds": "\(pauseBetweenPhasesSeconds)"])
             usleep(UInt32(min(pauseBetweenPhasesSeconds, 60) * 1_000_000))
         }
         core.factory = factory
-        try dataplane.update(plan: new)
+        try update(plan: new)
         plan = new
         for peer in (diff.peers(.add) + diff.peers(.reestablish)).sorted() {
             guard let t = next[peer] else { continue }
@@ -152,5 +153,9 @@ public final class PlanApplier {
         }
         onApplied?(new, diff)
         logger.notice("plan applied", metadata: ["tunnels": "\(new.tunnels.count)"])
+    }
+
+    private func update(plan: NodePlan) throws(DaemonError) {
+        do { try dataplane.update(plan: plan) } catch { throw DaemonError(error) }
     }
 }

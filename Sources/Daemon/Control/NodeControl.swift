@@ -1,3 +1,4 @@
+import DataplaneContract
 import Logging
 import Topology
 

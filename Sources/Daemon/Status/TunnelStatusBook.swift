@@ -1,3 +1,4 @@
+import DataplaneContract
 import IKEv2
 import NetTypes
 import Topology

@@ -1,3 +1,4 @@
+import DataplaneContract
 /// A data plane that needs the daemon's IKE sockets and lives as long as the daemon: the
 /// userspace one reads ESP on port 4500 and creates the tunnel interfaces. `NodeDaemon` calls
 /// `attach` once the sockets are open and before any session starts, and `detach` before it

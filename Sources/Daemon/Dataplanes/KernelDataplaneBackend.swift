@@ -1,3 +1,4 @@
+import DataplaneContract
 import Dataplane
 import IKEv2
 import KernelDataplane
@@ -99,26 +100,26 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
 
     // MARK: DataplaneBackend
 
-    public func update(plan new: NodePlan) throws(DaemonError) {
+    public func update(plan new: NodePlan) throws(DataplaneError) {
         let bindings = KernelSABinding.bindings(plan: new)
         for t in plan.tunnels where bindings[t.peer] == nil { dataplane.setBinding(nil, peer: t.peer) }
         for (peer, binding) in bindings { dataplane.setBinding(binding, peer: peer) }
         plan = new
         links = links.replacingInterfaces(of: new)
         kernel.update(plan: new)
-        try kernel.sync(down: links.down, logger: logger, throwing: true)
+        do { try kernel.sync(down: links.down, logger: logger, throwing: true) } catch { throw DataplaneError(error) }
         for t in new.tunnels where t.interface.kind == .vti {
             do { try SysctlWriter.apply(.disablePolicy(t.interface.name)) } catch {
-                throw DaemonError(.system, "cannot turn policy checks off on VTI \(t.interface.name): \(error)")
+                throw DataplaneError(.system, "cannot turn policy checks off on VTI \(t.interface.name): \(error)")
             }
         }
     }
 
-    public func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) {
+    public func install(_ sa: ChildSAParameters, peer: String) throws(DataplaneError) {
         do {
             try dataplane.install(sa, peer: peer, activateOutbound: sa.activateOutbound)
         } catch {
-            throw DaemonError.dataplane(error, "cannot install the child SA")
+            throw error.context("cannot install the child SA")
         }
         live[sa.inboundSPI] = (peer, sa.outboundSPI)
         logger.info("child SA installed", metadata: [
@@ -132,31 +133,31 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
 
     /// Rekey responder: the deferred outbound state goes in now; being the newest for its reqid,
     /// the kernel sends on it from here on.
-    public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
+    public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
         do {
             try dataplane.activateOutbound(spi: outboundSPI, peer: peer)
         } catch {
-            throw DaemonError.dataplane(error, "cannot activate the outbound SA \(SPIText.child(outboundSPI))")
+            throw error.context("cannot activate the outbound SA \(SPIText.child(outboundSPI))")
         }
     }
 
-    public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {
+    public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DataplaneError) {
         do {
             try dataplane.updatePeerEndpoint(inboundSPI: inboundSPI, address: peerEndpoint.address, port: peerEndpoint.port, peer: peer)
         } catch {
-            throw DaemonError.dataplane(error, "cannot send ESP to the peer's new address \(peerEndpoint)")
+            throw error.context("cannot send ESP to the peer's new address \(peerEndpoint)")
         }
         logger.info("child SA destination updated", metadata: [
             "peer": "\(peer)", "dataplane": "kernel", "spi": "\(SPIText.child(inboundSPI))_i", "remote": "\(peerEndpoint)",
         ])
     }
 
-    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
+    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
         live[inboundSPI] = nil
         do {
             try dataplane.delete(inboundSPI: inboundSPI, outboundSPI: outboundSPI, peer: peer)
         } catch {
-            throw DaemonError.dataplane(error, "cannot delete the child SA")
+            throw error.context("cannot delete the child SA")
         }
         logger.info("child SA removed", metadata: [
             "peer": "\(peer)", "dataplane": "kernel",

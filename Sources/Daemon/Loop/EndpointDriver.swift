@@ -1,3 +1,4 @@
+import DataplaneContract
 import IKEv2
 import Logging
 import NetTypes
@@ -120,20 +121,20 @@ public final class EndpointDriver {
         for action in endpoint.takeActions() {
             switch action {
             case .installChildSA(let sa, let tunnel):
-                attempt("data plane refused the child SA", tunnel, spi: sa.inboundSPI) { () throws(DaemonError) in
+                attempt("data plane refused the child SA", tunnel, spi: sa.inboundSPI) { () throws(DataplaneError) in
                     try dataplane.install(sa, peer: tunnel.peer)
                 }
             case .deleteChildSA(let inbound, let outbound, let tunnel):
-                attempt("data plane could not delete the child SA", tunnel, spi: inbound) { () throws(DaemonError) in
+                attempt("data plane could not delete the child SA", tunnel, spi: inbound) { () throws(DataplaneError) in
                     try dataplane.delete(inboundSPI: inbound, outboundSPI: outbound, peer: tunnel.peer)
                 }
             case .activateOutbound(let inbound, let outbound, let tunnel):
-                attempt("data plane could not switch to the new child SA", tunnel, spi: inbound) { () throws(DaemonError) in
+                attempt("data plane could not switch to the new child SA", tunnel, spi: inbound) { () throws(DataplaneError) in
                     try dataplane.activateOutbound(inboundSPI: inbound, outboundSPI: outbound, peer: tunnel.peer)
                 }
             case .followPeerEndpoint(let spis, let remote, let tunnel):
                 for spi in spis {
-                    attempt("data plane could not follow the peer's new address", tunnel, spi: spi) { () throws(DaemonError) in
+                    attempt("data plane could not follow the peer's new address", tunnel, spi: spi) { () throws(DataplaneError) in
                         try dataplane.updatePeerEndpoint(inboundSPI: spi, peerEndpoint: remote, peer: tunnel.peer)
                     }
                 }
@@ -148,7 +149,7 @@ public final class EndpointDriver {
         }
     }
 
-    private func attempt(_ failure: String, _ tunnel: TunnelID, spi: ESPSPI, _ body: () throws(DaemonError) -> Void) {
+    private func attempt(_ failure: String, _ tunnel: TunnelID, spi: ESPSPI, _ body: () throws(DataplaneError) -> Void) {
         do {
             try body()
         } catch {

@@ -1,3 +1,4 @@
+import DataplaneContract
 import Dataplane
 import Glibc
 import IKEv2
@@ -128,7 +129,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
 
     // MARK: DataplaneBackend
 
-    public func update(plan new: NodePlan) throws(DaemonError) {
+    public func update(plan new: NodePlan) throws(DataplaneError) {
         let wanted = Dictionary(new.tunnels.map { ($0.peer, $0) }, uniquingKeysWith: { a, _ in a })
         for (peer, plane) in planeOfPeer where wanted[peer] == nil {
             plane.removePeer(peer)
@@ -137,12 +138,12 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         }
         for t in new.tunnels where planeOfPeer[t.peer] == nil {
             guard let plane = planeOfAddress[t.ike.localAddress.bytes] else {
-                throw DaemonError(.configuration, "peer \(t.peer) needs local address \(t.ike.localAddress), which this daemon does not listen on; restart it to add an address")
+                throw DataplaneError(.configuration, "peer \(t.peer) needs local address \(t.ike.localAddress), which this daemon does not listen on; restart it to add an address")
             }
             do {
                 try plane.addPeer(t.peer, device: try TUNDevice(name: t.interface.name))
             } catch {
-                throw DaemonError.dataplane(error, "cannot create TUN interface \(t.interface.name) for peer \(t.peer)")
+                throw error.context("cannot create TUN interface \(t.interface.name) for peer \(t.peer)")
             }
             planeOfPeer[t.peer] = plane
             logger.info("tunnel interface created", metadata: ["peer": "\(t.peer)", "interface": "\(t.interface.name)"])
@@ -150,14 +151,14 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         plan = new
         links = links.replacingInterfaces(of: new)
         kernel.update(plan: new)
-        try kernel.sync(down: links.down, logger: logger, throwing: true)
+        do { try kernel.sync(down: links.down, logger: logger, throwing: true) } catch { throw DataplaneError(error) }
     }
 
-    public func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) {
+    public func install(_ sa: ChildSAParameters, peer: String) throws(DataplaneError) {
         guard let plane = planeOfPeer[peer] else {
-            throw DaemonError(.dataplane, "peer \(peer) has no userspace data plane (is the daemon attached?)")
+            throw DataplaneError(.unknownPeer, "peer \(peer) has no userspace data plane (is the daemon attached?)")
         }
-        do { try plane.install(sa, peer: peer, activateOutbound: sa.activateOutbound) } catch { throw DaemonError.dataplane(error, "cannot install the child SA") }
+        do { try plane.install(sa, peer: peer, activateOutbound: sa.activateOutbound) } catch { throw error.context("cannot install the child SA") }
         logger.info("child SA installed", metadata: [
             "peer": "\(peer)", "dataplane": "userspace",
             "spi": "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o",
@@ -166,31 +167,31 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         if links.installed(peer: peer, inboundSPI: sa.inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
-    public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
+    public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
         guard let plane = planeOfPeer[peer] else { return }
         do {
             try plane.activateOutbound(spi: outboundSPI, peer: peer)
         } catch {
-            throw DaemonError.dataplane(error, "cannot switch to outbound SA \(SPIText.child(outboundSPI))")
+            throw error.context("cannot switch to outbound SA \(SPIText.child(outboundSPI))")
         }
     }
 
-    public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DaemonError) {
+    public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DataplaneError) {
         guard let plane = planeOfPeer[peer] else { return }
         do { try plane.updatePeerEndpoint(peerEndpoint, peer: peer) } catch {
-            throw DaemonError.dataplane(error, "cannot send ESP to the peer's new address \(peerEndpoint)")
+            throw error.context("cannot send ESP to the peer's new address \(peerEndpoint)")
         }
         logger.info("child SA destination updated", metadata: [
             "peer": "\(peer)", "dataplane": "userspace", "spi": "\(SPIText.child(inboundSPI))_i", "remote": "\(peerEndpoint)",
         ])
     }
 
-    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
+    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
         guard let plane = planeOfPeer[peer] else { return }
         do {
             try plane.delete(inboundSPI: inboundSPI, outboundSPI: outboundSPI, peer: peer)
         } catch {
-            throw DaemonError.dataplane(error, "cannot delete the child SA")
+            throw error.context("cannot delete the child SA")
         }
         logger.info("child SA removed", metadata: [
             "peer": "\(peer)", "dataplane": "userspace",

@@ -1,4 +1,5 @@
 import CryptoCore
+import DataplaneContract
 import IKEv2
 import Logging
 import NetTypes
@@ -15,9 +16,9 @@ public final class LoggingDataplane: DataplaneBackend {
 
     public init(logger: Logger) { self.logger = logger }
 
-    public func update(plan: NodePlan) throws(DaemonError) {}
+    public func update(plan: NodePlan) throws(DataplaneError) {}
 
-    public func install(_ sa: ChildSAParameters, peer: String) throws(DaemonError) {
+    public func install(_ sa: ChildSAParameters, peer: String) throws(DataplaneError) {
         installed[sa.inboundSPI] = (peer, sa.outboundSPI)
         logger.info("child SA installed (logging data plane: no traffic flows)", metadata: [
             "peer": "\(peer)",
@@ -33,7 +34,7 @@ public final class LoggingDataplane: DataplaneBackend {
         ])
     }
 
-    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DaemonError) {
+    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
         installed[inboundSPI] = nil
         logger.info("child SA deleted", metadata: [
             "peer": "\(peer)", "spi_in": "\(SPIText.child(inboundSPI))", "spi_out": "\(SPIText.child(outboundSPI))",

@@ -1,8 +1,9 @@
 // RFC 791 (IPv4 header) and RFC 768 (UDP header; checksum 0 = none, allowed over IPv4): the
 // packets a flood generator writes itself so that it can choose their source address.
+import Daemon
 import Glibc
-import System
 import IKEv2
+import System
 
 /// A raw IPv4 socket (IPPROTO_RAW, so IP_HDRINCL) that sends UDP datagrams from any source
 /// address: the flood generator's, meant only for network namespaces made for a test. It is the
