@@ -3,11 +3,12 @@ import CryptoCore
 import Foundation
 import Glibc
 import IKEv2
+import KernelDataplane
 import Logging
 import NetTypes
+import TestSupport
 import Testing
 import Topology
-import TestSupport
 
 /// The daemon's data-plane wiring without root: which tunnels are down, which backend a plan
 /// selects, the inbox IKE comes back through, and Child SAs of a dead IKE SA.

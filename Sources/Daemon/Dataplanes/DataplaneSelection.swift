@@ -1,4 +1,5 @@
 import DataplaneContract
+import KernelDataplane
 import Logging
 import Topology
 
