@@ -18,12 +18,12 @@ public struct ChildSACounters: Hashable, Sendable {
 /// `message` says what they were doing (`DataplaneError.context`); the daemon logs that message.
 public protocol DataplaneBackend: AnyObject {
     var name: String { get }
-    func install(_ sa: ChildSAParameters, peer: String) throws(DataplaneError)
-    func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError)
+    func install(_ sa: ChildSAParameters, tunnel: TunnelID) throws(DataplaneError)
+    func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError)
     func counters(inboundSPI: ESPSPI) -> ChildSACounters?
     /// Rekey responder (RFC 7296 §2.8): start sending on an installed Child SA that was
     /// installed with `activateOutbound == false`.
-    func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError)
+    func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError)
     /// `viaduct apply`: takes a new plan. Peers missing from it are forgotten (the daemon has
     /// deleted their Child SAs before) and their interfaces go; new peers get theirs (down until
     /// their first Child SA); then the kernel is reconciled to the plan. Peers in both plans
@@ -31,13 +31,13 @@ public protocol DataplaneBackend: AnyObject {
     func update(plan: NodePlan) throws(DataplaneError)
     /// RFC 7296 §2.23: the peer's NAT moved it to `peerEndpoint` (its IKE address and port);
     /// ESP in UDP of this Child SA goes there from now on.
-    func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DataplaneError)
+    func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, tunnel: TunnelID) throws(DataplaneError)
 }
 
 extension DataplaneBackend {
     /// Backends without a notion of a current outbound SA have nothing to switch.
-    public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {}
+    public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {}
 
     /// Backends that address no peer themselves (test doubles) have nothing to follow.
-    public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DataplaneError) {}
+    public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, tunnel: TunnelID) throws(DataplaneError) {}
 }

@@ -1,10 +1,7 @@
 import COpenSSL
 import CryptoCore
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import System
 
 /// File access for PKI material. Private keys are created with `open(O_CREAT|O_EXCL, 0600)` so
 /// the file is never, even briefly, readable by others; public material gets 0644.
@@ -12,28 +9,30 @@ public enum PKIFiles {
     /// Reads a whole file (certificates, CRLs, keys). Bounded to 1 MiB: PKI files are small and a
     /// huge file is a mistake (or /dev/zero).
     public static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CryptoError(.fileIO, "\(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, O_RDONLY)
+        } catch {
+            throw CryptoError(.fileIO, "\(path): \(error.text)")
+        }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
+        defer { cleanse(&chunk) }
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                cleanse(&chunk)
-                throw CryptoError(.fileIO, "\(path): \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            out += chunk[0..<n]
-            guard out.count <= 1 << 20 else {
-                cleanse(&chunk)
+            switch chunk.withUnsafeMutableBytes({ fd.read(into: $0) }) {
+            case .failure(let e):
                 cleanse(&out)
-                throw CryptoError(.fileIO, "\(path): larger than 1 MiB; not a certificate, key or CRL")
+                throw CryptoError(.fileIO, "\(path): \(e.text)")
+            case .success(0):
+                return out
+            case .success(let n):
+                out += chunk[0..<n]
+                guard out.count <= 1 << 20 else {
+                    cleanse(&out)
+                    throw CryptoError(.fileIO, "\(path): larger than 1 MiB; not a certificate, key or CRL")
+                }
             }
         }
-        cleanse(&chunk)
-        return out
     }
 
     /// Overwrites a buffer that held key material (OPENSSL_cleanse cannot be optimised away).
@@ -56,28 +55,28 @@ public enum PKIFiles {
 
     private static func write(path: String, bytes: UnsafeRawBufferPointer, mode: mode_t, overwrite: Bool) throws {
         if overwrite {
-            if unlink(path) != 0 && errno != ENOENT {
-                throw CryptoError(.fileIO, "\(path): cannot replace: \(String(cString: strerror(errno)))")
+            if case .failure(let e) = Syscall.check({ unlink(path) }), e.rawValue != ENOENT {
+                throw CryptoError(.fileIO, "\(path): cannot replace: \(e.text)")
             }
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else {
-            let reason = errno == EEXIST ? "already exists (refusing to overwrite)" : String(cString: strerror(errno))
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode)
+        } catch {
+            let reason = error.rawValue == EEXIST ? "already exists (refusing to overwrite)" : error.text
             throw CryptoError(.fileIO, "\(path): \(reason)")
         }
         var offset = 0
         while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                throw CryptoError(.fileIO, "\(path): write failed: \(reason)")
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            switch fd.write(rest) {
+            case .failure(let e): throw CryptoError(.fileIO, "\(path): write failed: \(e.text)")
+            case .success(let n): offset += n
             }
-            offset += n
         }
-        guard fsync(fd) == 0, close(fd) == 0 else {
-            throw CryptoError(.fileIO, "\(path): \(String(cString: strerror(errno)))")
+        // fsync reports what the writes could not; the descriptor closes when `fd` goes.
+        if case .failure(let e) = Syscall.check({ fsync(fd.rawValue) }) {
+            throw CryptoError(.fileIO, "\(path): \(e.text)")
         }
     }
 }

@@ -15,21 +15,25 @@ final class RecordingDataplane: DataplaneBackend {
     var deleted: [ESPSPI] = []
     var calls: [String] = []
     var refusing: DataplaneError?
-    func install(_ sa: ChildSAParameters, peer: String) throws(DataplaneError) {
+    func install(_ sa: ChildSAParameters, tunnel: TunnelID) throws(DataplaneError) {
+        let peer = tunnel.peer
         calls.append("install \(String(sa.inboundSPI.rawValue, radix: 16))\(sa.activateOutbound ? "" : " idle") \(peer)")
         if let refusing { throw refusing }
         installed.append(sa.inboundSPI)
     }
-    func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
+    func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {
+        let peer = tunnel.peer
         calls.append("delete \(String(inboundSPI.rawValue, radix: 16)) \(peer)")
         if let refusing { throw refusing }
         deleted.append(inboundSPI)
     }
-    func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
+    func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {
+        let peer = tunnel.peer
         calls.append("activate \(String(inboundSPI.rawValue, radix: 16)) \(peer)")
         if let refusing { throw refusing }
     }
-    func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DataplaneError) {
+    func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, tunnel: TunnelID) throws(DataplaneError) {
+        let peer = tunnel.peer
         calls.append("follow \(String(inboundSPI.rawValue, radix: 16)) \(peerEndpoint) \(peer)")
         if let refusing { throw refusing }
     }

@@ -4,9 +4,10 @@ import DataplaneContract
 import Foundation
 import Glibc
 import IKEv2
+import NetTypes
+import TestSupport
 import Testing
 import Topology
-import TestSupport
 
 /// Records what the backend asks of the kernel instead of doing it.
 final class RecordingKernelSync: KernelStateSync {
@@ -76,10 +77,10 @@ struct UserspaceBackendNamespaceTests {
         #expect(got.first?.source == IKEEndpoint(address: gwB, port: 4500))
 
         // The first Child SA brings the tunnel up, deleting it takes it down again.
-        try backend.install(DataplaneWiringTests.childSA(inbound: 0xC000_00C1, outbound: 0xC000_00D1), peer: "b")
+        try backend.install(DataplaneWiringTests.childSA(inbound: 0xC000_00C1, outbound: 0xC000_00D1), tunnel: TunnelID(peer: "b"))
         #expect(kernel.calls.last == [])
         #expect(backend.counters(inboundSPI: 0xC000_00C1) != nil)
-        try backend.delete(inboundSPI: 0xC000_00C1, outboundSPI: 0xC000_00D1, peer: "b")
+        try backend.delete(inboundSPI: 0xC000_00C1, outboundSPI: 0xC000_00D1, tunnel: TunnelID(peer: "b"))
         #expect(kernel.calls.last == [interface])
         #expect(kernel.calls.count == 3)
 
@@ -88,13 +89,13 @@ struct UserspaceBackendNamespaceTests {
         cbc.encryption = .aesCBC(keyBits: 128)
         cbc.integrity = .hmacSHA256_128
         #expect {
-            try backend.install(cbc, peer: "b")
+            try backend.install(cbc, tunnel: TunnelID(peer: "b"))
         } throws: { e in
             (e as? DataplaneError)?.code == .unsupportedSA
         }
         var plain = DataplaneWiringTests.childSA(inbound: 0xC000_00C3, outbound: 0xC000_00D3)
         plain.udpEncapsulation = false
-        #expect(throws: DataplaneError.self) { try backend.install(plain, peer: "b") }
+        #expect(throws: DataplaneError.self) { try backend.install(plain, tunnel: TunnelID(peer: "b")) }
         #expect(kernel.calls.count == 3)
 
         // Detaching closes the TUN device: the interface is gone.

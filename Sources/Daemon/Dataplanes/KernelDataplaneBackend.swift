@@ -115,7 +115,8 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         }
     }
 
-    public func install(_ sa: ChildSAParameters, peer: String) throws(DataplaneError) {
+    public func install(_ sa: ChildSAParameters, tunnel: TunnelID) throws(DataplaneError) {
+        let peer = tunnel.peer
         do {
             try dataplane.install(sa, peer: peer, activateOutbound: sa.activateOutbound)
         } catch {
@@ -133,7 +134,8 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
 
     /// Rekey responder: the deferred outbound state goes in now; being the newest for its reqid,
     /// the kernel sends on it from here on.
-    public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
+    public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {
+        let peer = tunnel.peer
         do {
             try dataplane.activateOutbound(spi: outboundSPI, peer: peer)
         } catch {
@@ -141,7 +143,8 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         }
     }
 
-    public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DataplaneError) {
+    public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, tunnel: TunnelID) throws(DataplaneError) {
+        let peer = tunnel.peer
         do {
             try dataplane.updatePeerEndpoint(inboundSPI: inboundSPI, address: peerEndpoint.address, port: peerEndpoint.port, peer: peer)
         } catch {
@@ -152,7 +155,8 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         ])
     }
 
-    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
+    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {
+        let peer = tunnel.peer
         live[inboundSPI] = nil
         do {
             try dataplane.delete(inboundSPI: inboundSPI, outboundSPI: outboundSPI, peer: peer)

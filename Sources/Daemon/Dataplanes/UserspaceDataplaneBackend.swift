@@ -154,7 +154,8 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         do { try kernel.sync(down: links.down, logger: logger, throwing: true) } catch { throw DataplaneError(error) }
     }
 
-    public func install(_ sa: ChildSAParameters, peer: String) throws(DataplaneError) {
+    public func install(_ sa: ChildSAParameters, tunnel: TunnelID) throws(DataplaneError) {
+        let peer = tunnel.peer
         guard let plane = planeOfPeer[peer] else {
             throw DataplaneError(.unknownPeer, "peer \(peer) has no userspace data plane (is the daemon attached?)")
         }
@@ -167,7 +168,8 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         if links.installed(peer: peer, inboundSPI: sa.inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
-    public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
+    public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {
+        let peer = tunnel.peer
         guard let plane = planeOfPeer[peer] else { return }
         do {
             try plane.activateOutbound(spi: outboundSPI, peer: peer)
@@ -176,7 +178,8 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         }
     }
 
-    public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, peer: String) throws(DataplaneError) {
+    public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, tunnel: TunnelID) throws(DataplaneError) {
+        let peer = tunnel.peer
         guard let plane = planeOfPeer[peer] else { return }
         do { try plane.updatePeerEndpoint(peerEndpoint, peer: peer) } catch {
             throw error.context("cannot send ESP to the peer's new address \(peerEndpoint)")
@@ -186,7 +189,8 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         ])
     }
 
-    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, peer: String) throws(DataplaneError) {
+    public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {
+        let peer = tunnel.peer
         guard let plane = planeOfPeer[peer] else { return }
         do {
             try plane.delete(inboundSPI: inboundSPI, outboundSPI: outboundSPI, peer: peer)

@@ -122,20 +122,20 @@ public final class EndpointDriver {
             switch action {
             case .installChildSA(let sa, let tunnel):
                 attempt("data plane refused the child SA", tunnel, spi: sa.inboundSPI) { () throws(DataplaneError) in
-                    try dataplane.install(sa, peer: tunnel.peer)
+                    try dataplane.install(sa, tunnel: tunnel)
                 }
             case .deleteChildSA(let inbound, let outbound, let tunnel):
                 attempt("data plane could not delete the child SA", tunnel, spi: inbound) { () throws(DataplaneError) in
-                    try dataplane.delete(inboundSPI: inbound, outboundSPI: outbound, peer: tunnel.peer)
+                    try dataplane.delete(inboundSPI: inbound, outboundSPI: outbound, tunnel: tunnel)
                 }
             case .activateOutbound(let inbound, let outbound, let tunnel):
                 attempt("data plane could not switch to the new child SA", tunnel, spi: inbound) { () throws(DataplaneError) in
-                    try dataplane.activateOutbound(inboundSPI: inbound, outboundSPI: outbound, peer: tunnel.peer)
+                    try dataplane.activateOutbound(inboundSPI: inbound, outboundSPI: outbound, tunnel: tunnel)
                 }
             case .followPeerEndpoint(let spis, let remote, let tunnel):
                 for spi in spis {
                     attempt("data plane could not follow the peer's new address", tunnel, spi: spi) { () throws(DataplaneError) in
-                        try dataplane.updatePeerEndpoint(inboundSPI: spi, peerEndpoint: remote, peer: tunnel.peer)
+                        try dataplane.updatePeerEndpoint(inboundSPI: spi, peerEndpoint: remote, tunnel: tunnel)
                     }
                 }
             case .report(let event, let tunnel):
