@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "SystemTests", dependencies: ["System"]),
         .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "DataplaneContract", "ESP", "Crypto", "System", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DataplaneContract", "System", "TestSupport"]),
-        .testTarget(name: "ToolsTests", dependencies: ["Tools", "Daemon"]),
+        .testTarget(name: "ToolsTests", dependencies: ["Tools", "Daemon", "TestSupport"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon", "TestSupport"]),
         // Root and fresh network namespaces (host kernel netlink, TUN, veths); each suite skips with a
         // message otherwise. Deploy/kernel-lab/run-tests runs the HostKernel ones in the VM by filter.

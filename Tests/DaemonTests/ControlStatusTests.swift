@@ -5,26 +5,14 @@ import Foundation
 import Glibc
 import IKEv2
 import NetTypes
+import TestSupport
 import Testing
 import Topology
 
 /// The status book (events in, `viaduct status` out), the control protocol over a real Unix
 /// socket in a temporary directory (no root needed).
 @Suite struct ControlStatusTests {
-    static let topology = """
-        version: 1
-        pki: { ca: ca.pem }
-        gateways:
-          a: { address: 192.0.2.1, certificate: c, key: k, asn: 65001, networks: [198.18.1.0/24] }
-          b: { address: 198.51.100.1, certificate: c, key: k, asn: 65002, networks: [198.18.2.0/24] }
-          c: { address: 203.0.113.9, identity: 203.0.113.9, managed: false }
-        tunnels:
-          - between: [a, b]
-            inside: 169.254.30.0/30
-            routing: bgp
-          - between: [a, c]
-            inside: 169.254.31.0/30
-        """
+    static let topology = Fixture.twoGatewaysAndCloudTopology
 
     static func load() throws -> (Topology, [TunnelLink], NodePlan) {
         let l = TopologyLoader.load(yaml: topology, file: "lab-test.yaml")

@@ -1,23 +1,11 @@
+import TestSupport
 import Testing
 @testable import Tools
 import Topology
 
 /// The namespace lab's plan: what `viaduct lab up` builds for a topology.
 @Suite struct LabPlanTests {
-    static let topology = """
-        version: 1
-        pki: { ca: ca.pem }
-        gateways:
-          a: { address: 192.0.2.1, certificate: c, key: k, asn: 65001, networks: [198.18.1.0/24] }
-          b: { address: 198.51.100.1, certificate: c, key: k, asn: 65002, networks: [198.18.2.0/24] }
-          c: { address: 203.0.113.9, identity: 203.0.113.9, managed: false }
-        tunnels:
-          - between: [a, b]
-            inside: 169.254.30.0/30
-            routing: bgp
-          - between: [a, c]
-            inside: 169.254.31.0/30
-        """
+    static let topology = Fixture.twoGatewaysAndCloudTopology
 
     @Test func labPlanBuildsManagedGatewaysOnDocumentationAddressesOnly() throws {
         let l = TopologyLoader.load(yaml: Self.topology, file: "lab-test.yaml")

@@ -197,7 +197,8 @@ struct IKESATable {
             if let h = e.halfOpen, byHalfOpen[h] == id { byHalfOpen[h] = nil }
             timers[.deferredOutbound(session: id)] = nil
         }
-        for p in peers.indices {
+        // Only the dropped sessions' peers can name them: a reap of nothing touches no peer.
+        for p in Set(dropped.map(\.peerIndex)) {
             if let r = peers[p].reauthentication, gone.contains(r.old) || gone.contains(r.new) { peers[p].reauthentication = nil }
             if let r = peers[p].reauthenticationRetry, gone.contains(r) {
                 peers[p].reauthenticationRetry = nil
