@@ -1,11 +1,14 @@
 /// One tunnel of a node: the tunnel to one peer gateway, named by that peer's name in the
 /// topology (a node has at most one tunnel per peer). It is what the IKE endpoint, the data
 /// planes, status and metrics agree on, and what every log line prints as `peer=`.
-public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+public struct TunnelID: Hashable, Comparable, Sendable, CustomStringConvertible, Codable, ExpressibleByStringLiteral {
     /// The peer gateway's name in the topology.
     public let peer: String
 
     public init(peer: String) { self.peer = peer }
+
+    /// A peer's name as a literal (fixtures, tests), as the SPI types take integer literals.
+    public init(stringLiteral peer: String) { self.peer = peer }
 
     public var description: String { peer }
 

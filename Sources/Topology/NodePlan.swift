@@ -23,6 +23,8 @@ public struct NodePlan: Hashable, Sendable, Encodable {
 /// One peer of the node: its interface, routes and IKE/ESP parameters.
 public struct TunnelPlan: Hashable, Sendable, Encodable {
     public var peer: String
+    /// The tunnel as the daemon names it (by its peer).
+    public var tunnel: TunnelID { TunnelID(peer: peer) }
     /// False when the peer is not run by Viaduct (a cloud VPN, a partner firewall).
     public var peerManaged: Bool
     public var interface: InterfacePlan

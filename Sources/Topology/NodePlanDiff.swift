@@ -1,3 +1,5 @@
+import NetTypes
+
 /// What applying a new plan to a running gateway does, tunnel by tunnel: the contract of
 /// `viaduct apply`. Tunnels are matched by peer name. The rule that keeps untouched tunnels
 /// untouched is that only a change to what the IKE and Child SAs were negotiated from (or to
@@ -37,6 +39,9 @@ public struct NodePlanDiff: Hashable, Sendable, Codable {
     }
 
     public func peers(_ action: Action) -> [String] { tunnels.filter { $0.action == action }.map(\.peer) }
+
+    /// The same tunnels as the daemon names them.
+    public func tunnelIDs(_ action: Action) -> [TunnelID] { peers(action).map(TunnelID.init(peer:)) }
 
     public static func compute(from old: NodePlan, to new: NodePlan) -> NodePlanDiff {
         var restart: [String] = []

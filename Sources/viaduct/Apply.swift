@@ -2,6 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import Glibc
+import Tools
 import Topology
 
 /// `viaduct apply`: validate FILE here, then let the running daemon diff and apply it

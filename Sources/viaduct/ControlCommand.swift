@@ -2,6 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import IKEv2
+import Tools
 
 /// One request, one answer: exit 0 when the daemon started the exchange, 1 with its reason otherwise.
 enum ControlCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import Tools
 
 /// Which running daemon a client command (`status`, `events`) talks to: `--socket PATH`, or
 /// `--node NAME` for /run/viaduct/NAME.sock, or the only socket in /run/viaduct.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import Tools
 
 /// `viaduct events`: follows a running daemon's tunnel transitions until interrupted.
 struct Events: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import Tools
 import Topology
 
 /// `viaduct graph`: the topology as Graphviz DOT, with live tunnel state from the daemons whose

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import Tools
 
 /// `viaduct status`: asks a running daemon over its control socket. No logic of its own:
 /// the daemon keeps the state (`TunnelStatusBook`), `StatusText` words it.

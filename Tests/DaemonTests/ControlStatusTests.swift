@@ -7,6 +7,7 @@ import IKEv2
 import NetTypes
 import TestSupport
 import Testing
+import Tools
 import Topology
 
 /// The status book (events in, `viaduct status` out), the control protocol over a real Unix
@@ -50,11 +51,11 @@ import Topology
         let (_, _, plan) = try Self.load()
         let book = Self.book(plan)
         let local = IKEEndpoint(address: [192, 0, 2, 1], port: 4500), remote = IKEEndpoint(address: [198, 51, 100, 1], port: 4500)
-        let up = book.record(peer: "b", event: .ikeSAEstablished(initiatorSPI: 0x1122, responderSPI: 0x3344, proposal: "aes256gcm16-prfsha384-ecp384",
+        let up = book.record(tunnel: TunnelID(peer: "b"), event: .ikeSAEstablished(initiatorSPI: 0x1122, responderSPI: 0x3344, proposal: "aes256gcm16-prfsha384-ecp384",
                                                                   peerIdentity: "b.example", local: local, peer: remote),
                              now: .seconds(120), epochSeconds: 1_000)
         #expect(up.kind == .ikeUp && up.spis == "0000000000001122_i 0000000000003344_r" && up.at == 1_000)
-        book.record(peer: "b", event: .childSAReady(Self.childSA(0xC1A2B3C4)), now: .seconds(121), epochSeconds: 1_001)
+        book.record(tunnel: TunnelID(peer: "b"), event: .childSAReady(Self.childSA(0xC1A2B3C4)), now: .seconds(121), epochSeconds: 1_001)
         var k = ChildSACounters()
         k.inboundPackets = 5; k.inboundBytes = 500; k.outboundPackets = 7; k.outboundBytes = 700
         let s = book.snapshot(now: .seconds(181), daemon: IKEEndpointCounters()) { $0 == 0xC1A2B3C4 ? k : nil }
@@ -67,7 +68,7 @@ import Topology
         #expect(StatusText.render(s).contains("c1a2b3c4_i c1a2b3c5_o"))
 
         let f = IKEFailure(.authenticationFailed, "the peer's certificate is not signed by our CA", notify: 24, reportedByPeer: true)
-        let ev = book.record(peer: "b", event: .ikeSAFailed(f), now: .seconds(200), epochSeconds: 1_080)
+        let ev = book.record(tunnel: TunnelID(peer: "b"), event: .ikeSAFailed(f), now: .seconds(200), epochSeconds: 1_080)
         #expect(ev.kind == .ikeFailed && ev.detail.contains("AUTHENTICATION_FAILED"))
         let after = try #require(book.snapshot(now: .seconds(230), daemon: IKEEndpointCounters()) { _ in nil }.tunnels.first { $0.peer == "b" })
         #expect(after.state == .down && after.childSAs.isEmpty && after.ike == nil)
@@ -78,7 +79,7 @@ import Topology
     @Test func statusJSONRoundTripsWithSnakeCaseKeys() throws {
         let (_, _, plan) = try Self.load()
         let book = Self.book(plan)
-        book.record(peer: "b", event: .childSAReady(Self.childSA(9)), now: .seconds(101), epochSeconds: 1)
+        book.record(tunnel: TunnelID(peer: "b"), event: .childSAReady(Self.childSA(9)), now: .seconds(101), epochSeconds: 1)
         let s = book.snapshot(now: .seconds(102), daemon: IKEEndpointCounters()) { _ in nil }
         let line = ControlMessage.encodeLine(ControlMessage.Reply(ok: true, status: s))
         let text = String(decoding: line, as: UTF8.self)
@@ -113,7 +114,7 @@ import Topology
         #expect(reply.ok && reply.status?.tunnels.count == plan.tunnels.count && reply.status?.uptimeSeconds == 50)
         #expect(try events.readReply()?.ok == true)
         #expect(server.subscriberCount == 1)
-        server.publish(book.record(peer: "b", event: .ikeSADeleted, now: .seconds(151), epochSeconds: 42))
+        server.publish(book.record(tunnel: TunnelID(peer: "b"), event: .ikeSADeleted, now: .seconds(151), epochSeconds: 42))
         let e = try #require(try events.readReply()?.event)
         #expect(e.kind == .ikeDeleted && e.peer == "b" && e.at == 42)
         try status.send(.init(command: "reboot"))

@@ -3,8 +3,9 @@ import CryptoCore
 @testable import Daemon
 import IKEv2
 import NetTypes
-import Testing
 import TestSupport
+import Testing
+import Tools
 
 /// The admission gate as status shows it (the endpoint's admission is in IKEv2Tests'
 /// EndpointAdmissionTests).

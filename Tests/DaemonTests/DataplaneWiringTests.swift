@@ -18,30 +18,30 @@ struct DataplaneWiringTests {
     @Test func tunnelIsDownUntilItsFirstChildSAAndAfterItsLast() {
         var links = TunnelLinkStates(interfaces: ["dc2": "vd-dc2", "dc3": "vd-dc3"])
         #expect(links.down == ["vd-dc2", "vd-dc3"])
-        let cameUp = links.installed(peer: "dc2", inboundSPI: 0xC000_0001)
+        let cameUp = links.installed(TunnelID(peer: "dc2"), inboundSPI: 0xC000_0001)
         #expect(cameUp)
         #expect(links.down == ["vd-dc3"])
         // A rekey installs a second SA: no change to report.
-        let rekeyChanged = links.installed(peer: "dc2", inboundSPI: 0xC000_0002)
+        let rekeyChanged = links.installed(TunnelID(peer: "dc2"), inboundSPI: 0xC000_0002)
         #expect(!rekeyChanged)
-        let oldGoneChanged = links.deleted(peer: "dc2", inboundSPI: 0xC000_0001)
+        let oldGoneChanged = links.deleted(TunnelID(peer: "dc2"), inboundSPI: 0xC000_0001)
         #expect(!oldGoneChanged)
         #expect(links.down == ["vd-dc3"])
-        let wentDown = links.deleted(peer: "dc2", inboundSPI: 0xC000_0002)
+        let wentDown = links.deleted(TunnelID(peer: "dc2"), inboundSPI: 0xC000_0002)
         #expect(wentDown)
         #expect(links.down == ["vd-dc2", "vd-dc3"])
     }
 
     @Test func unknownPeersAndSPIsChangeNothing() {
         var links = TunnelLinkStates(interfaces: ["dc2": "vd-dc2"])
-        let strangerUp = links.installed(peer: "nobody", inboundSPI: 1)
+        let strangerUp = links.installed(TunnelID(peer: "nobody"), inboundSPI: 1)
         #expect(!strangerUp)
-        let unknownSPI = links.deleted(peer: "dc2", inboundSPI: 7)
+        let unknownSPI = links.deleted(TunnelID(peer: "dc2"), inboundSPI: 7)
         #expect(!unknownSPI)
-        let strangerDown = links.deleted(peer: "nobody", inboundSPI: 1)
+        let strangerDown = links.deleted(TunnelID(peer: "nobody"), inboundSPI: 1)
         #expect(!strangerDown)
         #expect(links.down == ["vd-dc2"])
-        #expect(links.spis(of: "dc2").isEmpty)
+        #expect(links.spis(of: TunnelID(peer: "dc2")).isEmpty)
     }
 
     // MARK: IKEInbox

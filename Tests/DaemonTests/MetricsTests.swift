@@ -65,9 +65,9 @@ import Topology
         let endpoint = IKEEndpoint(address: [192, 0, 2, 1], port: 4500)
         let established = IKEEvent.ikeSAEstablished(initiatorSPI: 1, responderSPI: 2, proposal: "aes256gcm16-prfsha384-ecp384",
                                                     peerIdentity: "b", local: endpoint, peer: endpoint)
-        m.initiated(peer: "b", now: .seconds(200))
-        m.record(peer: "b", event: established, now: .seconds(200))
-        m.record(peer: "b", event: .childSAReady(ControlStatusTests.childSA(0x10)), now: IKEInstant(nanoseconds: 200_250_000_000))
+        m.initiated(tunnel: TunnelID(peer: "b"), now: .seconds(200))
+        m.record(tunnel: TunnelID(peer: "b"), event: established, now: .seconds(200))
+        m.record(tunnel: TunnelID(peer: "b"), event: .childSAReady(ControlStatusTests.childSA(0x10)), now: IKEInstant(nanoseconds: 200_250_000_000))
         var text = Self.render(m, at: 201, [0x10: Self.traffic(1_000, 2_000)])
         #expect(Self.value(text, up) == 1)
         #expect(Self.value(text, bytesIn) == 1_000)
@@ -83,19 +83,19 @@ import Topology
         // A Child SA rekey: the new SA replaces 0x10; traffic totals never go backwards.
         var rekeyed = ControlStatusTests.childSA(0x20)
         rekeyed.replacesInboundSPI = 0x10
-        m.record(peer: "b", event: .childSAReady(rekeyed), now: .seconds(300))
+        m.record(tunnel: TunnelID(peer: "b"), event: .childSAReady(rekeyed), now: .seconds(300))
         text = Self.render(m, at: 300, [0x10: Self.traffic(1_500, 2_000), 0x20: Self.traffic(100, 0)])
         #expect(Self.value(text, bytesIn) == 1_600)
-        m.record(peer: "b", event: .childSADeleted(inboundSPI: 0x10, outboundSPI: 0x11), now: .seconds(301))
+        m.record(tunnel: TunnelID(peer: "b"), event: .childSADeleted(inboundSPI: 0x10, outboundSPI: 0x11), now: .seconds(301))
         text = Self.render(m, at: 302, [0x20: Self.traffic(300, 100)])
         #expect(Self.value(text, "viaduct_child_sa_rekeys_total{peer=\"b\"}") == 1)
         #expect(Self.value(text, bytesIn) == 1_800)
         #expect(Self.value(text, "viaduct_tunnel_child_sas{peer=\"b\",interface=\"\(b)\"}") == 1)
 
         // The peer dies: down, with the reason counted.
-        m.record(peer: "b", event: .deadPeer(action: .restart), now: .seconds(400))
-        m.record(peer: "b", event: .childSADeleted(inboundSPI: 0x20, outboundSPI: 0x21), now: .seconds(400))
-        m.record(peer: "b", event: .ikeSAFailed(IKEFailure(.deadPeer, "peer stopped answering")), now: .seconds(400))
+        m.record(tunnel: TunnelID(peer: "b"), event: .deadPeer(action: .restart), now: .seconds(400))
+        m.record(tunnel: TunnelID(peer: "b"), event: .childSADeleted(inboundSPI: 0x20, outboundSPI: 0x21), now: .seconds(400))
+        m.record(tunnel: TunnelID(peer: "b"), event: .ikeSAFailed(IKEFailure(.deadPeer, "peer stopped answering")), now: .seconds(400))
         text = Self.render(m, at: 401)
         #expect(Self.value(text, up) == 0)
         #expect(Self.value(text, "viaduct_tunnel_state{peer=\"b\",interface=\"\(b)\",state=\"down\"}") == 1)
@@ -111,12 +111,12 @@ import Topology
         func established(_ spi: UInt64) -> IKEEvent {
             .ikeSAEstablished(initiatorSPI: IKESPI(spi), responderSPI: IKESPI(spi + 1), proposal: "p", peerIdentity: "b", local: e, peer: e)
         }
-        m.record(peer: "b", event: established(1), now: .seconds(1))
+        m.record(tunnel: TunnelID(peer: "b"), event: established(1), now: .seconds(1))
         // A new IKE SA after a restart (INITIAL_CONTACT) or a failure is not a rekey.
-        m.record(peer: "b", event: established(3), now: .seconds(2))
-        m.record(peer: "b", event: .initialContact(peerIdentity: "b"), now: .seconds(2))
+        m.record(tunnel: TunnelID(peer: "b"), event: established(3), now: .seconds(2))
+        m.record(tunnel: TunnelID(peer: "b"), event: .initialContact(peerIdentity: "b"), now: .seconds(2))
         #expect(Self.value(Self.render(m, at: 3), "viaduct_ike_sa_rekeys_total{peer=\"b\"}") == 0)
-        m.record(peer: "b", event: .ikeSARekeyed(initiatorSPI: 5, responderSPI: 6, proposal: "p",
+        m.record(tunnel: TunnelID(peer: "b"), event: .ikeSARekeyed(initiatorSPI: 5, responderSPI: 6, proposal: "p",
                                                  oldInitiatorSPI: 3, oldResponderSPI: 4), now: .seconds(4))
         #expect(Self.value(Self.render(m, at: 5), "viaduct_ike_sa_rekeys_total{peer=\"b\"}") == 1)
     }

@@ -55,10 +55,10 @@ struct PeerDeathTests {
         let book = TunnelStatusBook(plan: plan, peers: core.peers, dataplane: "test", startedAt: t0)
         var links = TunnelLinkStates(interfaces: ["gw-b": plan.tunnels[0].interface.name])
         core.onEvent = { peer, event in
-            book.record(peer: peer, event: event, now: self.t0, epochSeconds: 0)
+            book.record(tunnel: peer, event: event, now: self.t0, epochSeconds: 0)
             switch event {
-            case .childSAReady(let sa): _ = links.installed(peer: peer, inboundSPI: sa.inboundSPI)
-            case .childSADeleted(let inbound, _): _ = links.deleted(peer: peer, inboundSPI: inbound)
+            case .childSAReady(let sa): _ = links.installed(peer, inboundSPI: sa.inboundSPI)
+            case .childSADeleted(let inbound, _): _ = links.deleted(peer, inboundSPI: inbound)
             default: break
             }
         }

@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import Testing
+import NetTypes
 
 /// sd_notify by hand: the datagrams a notifier sends, read back from a Unix datagram socket of
 /// the test's own (a path in a temporary directory, and an abstract name). The socket's name
@@ -94,11 +95,11 @@ import Testing
         let node = NodeSystemd(notifier: SystemdNotifier(notifySocket: dir + "/notify"), tunnels: 2)
         defer { node.notifier.close() }
         node.ready()
-        node.record(peer: "b", event: .childSAReady(ControlStatusTests.childSA(0x10)))
-        node.record(peer: "b", event: .childSAReady(ControlStatusTests.childSA(0x20)))  // a rekey: still one tunnel
-        node.record(peer: "b", event: .childSADeleted(inboundSPI: 0x10, outboundSPI: 0x11))
-        node.record(peer: "c", event: .childSAReady(ControlStatusTests.childSA(0x30)))
-        node.record(peer: "b", event: .childSADeleted(inboundSPI: 0x20, outboundSPI: 0x21))
+        node.record(tunnel: TunnelID(peer: "b"), event: .childSAReady(ControlStatusTests.childSA(0x10)))
+        node.record(tunnel: TunnelID(peer: "b"), event: .childSAReady(ControlStatusTests.childSA(0x20)))  // a rekey: still one tunnel
+        node.record(tunnel: TunnelID(peer: "b"), event: .childSADeleted(inboundSPI: 0x10, outboundSPI: 0x11))
+        node.record(tunnel: TunnelID(peer: "c"), event: .childSAReady(ControlStatusTests.childSA(0x30)))
+        node.record(tunnel: TunnelID(peer: "b"), event: .childSADeleted(inboundSPI: 0x20, outboundSPI: 0x21))
         node.stopping()
         #expect(listener.messages() == [
             "READY=1\nSTATUS=0 of 2 tunnels up",

@@ -2,6 +2,7 @@ import DataplaneContract
 import Glibc
 import IKEv2
 import Logging
+import NetTypes
 import Topology
 
 /// `viaduct apply` inside the daemon: takes a new plan for the running node and changes only
@@ -124,7 +125,7 @@ public final class PlanApplier {
         let next = Dictionary(new.tunnels.map { ($0.peer, $0) }, uniquingKeysWith: { a, _ in a })
         let removed = Set(diff.peers(.remove))
         let reestablished = Set(diff.peers(.reestablish))
-        for peer in removed.union(reestablished).sorted() { core.removeRunning(peerNamed: peer, now: now) }
+        for peer in removed.union(reestablished).sorted() { core.removeRunning(TunnelID(peer: peer), now: now) }
         // A re-established tunnel keeps its interface when the interface itself did not change.
         let interfaceGoes = removed.union(reestablished.filter { peer in
             guard let o = old[peer], let n = next[peer] else { return true }

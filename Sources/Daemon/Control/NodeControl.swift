@@ -1,5 +1,6 @@
 import DataplaneContract
 import Logging
+import NetTypes
 import Topology
 
 /// Wires `viaduct status` / `viaduct events` into a running daemon: a `TunnelStatusBook` fed
@@ -28,7 +29,7 @@ public enum NodeControl {
         let server = ControlServer(socket: try ControlSocket(path: path), status: { now in
             book.snapshot(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) }
         }, perform: { command, peer, now in
-            core.perform(command, peer: peer, now: now)
+            core.perform(command, tunnel: TunnelID(peer: peer), now: now)
         })
         // With --status-group, a second socket serves status and events to that group (a NOC
         // user needs no root); it shares the book, so both answer the same.
@@ -42,14 +43,14 @@ public enum NodeControl {
         let previous = core.onEvent
         core.onEvent = { peer, event in
             previous?(peer, event)
-            let e = book.record(peer: peer, event: event, now: clock.now(), epochSeconds: wall.epochSeconds())
+            let e = book.record(tunnel: peer, event: event, now: clock.now(), epochSeconds: wall.epochSeconds())
             for s in servers { s.publish(e) }
         }
         if let applier {
             let previous = applier.onApplied
             applier.onApplied = { plan, diff in
                 previous?(plan, diff)
-                book.update(plan: plan, peers: core.peers, fresh: Set(diff.peers(.reestablish)))
+                book.update(plan: plan, peers: core.peers, fresh: Set(diff.tunnelIDs(.reestablish)))
             }
             server.applier = ControlApplyHandler(applier: applier)
         }

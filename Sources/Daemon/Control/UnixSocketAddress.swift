@@ -2,10 +2,10 @@ import Glibc
 
 /// A filesystem Unix socket address (`sockaddr_un`), checked for length up front so a path too
 /// long for the kernel is an error that names it, not a silently truncated bind.
-struct UnixSocketAddress {
+public struct UnixSocketAddress {
     private var storage = sockaddr_un()
 
-    init(path: String) throws(DaemonError) {
+    public init(path: String) throws(DaemonError) {
         let bytes = Array(path.utf8)
         let capacity = MemoryLayout.size(ofValue: storage.sun_path)
         guard !bytes.isEmpty, bytes.count < capacity, !bytes.contains(0) else {
@@ -17,7 +17,7 @@ struct UnixSocketAddress {
         }
     }
 
-    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    public func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         withUnsafePointer(to: storage) { p in
             p.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }

@@ -28,7 +28,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
     private let logger: Logger
     private var links: TunnelLinkStates
     /// Outbound SPI by inbound SPI, to remove what is left on detach.
-    private var live: [ESPSPI: (peer: String, outbound: ESPSPI)] = [:]
+    private var live: [ESPSPI: (tunnel: TunnelID, outbound: ESPSPI)] = [:]
 
     /// Opens the XFRM socket in the calling thread's network namespace.
     public init(plan: NodePlan, kernel: any KernelStateSync, logger: Logger) throws(DaemonError) {
@@ -81,10 +81,10 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
     public func detach() {
         for (inbound, entry) in live {
             do {
-                try dataplane.delete(inboundSPI: inbound, outboundSPI: entry.outbound, peer: entry.peer)
+                try dataplane.delete(inboundSPI: inbound, outboundSPI: entry.outbound, peer: entry.tunnel.peer)
             } catch {
                 logger.warning("cannot remove child SA at shutdown", metadata: [
-                    "peer": "\(entry.peer)", "spi": "\(SPIText.child(inbound))_i", "reason": "\(error.message)",
+                    "peer": "\(entry.tunnel)", "spi": "\(SPIText.child(inbound))_i", "reason": "\(error.message)",
                 ])
             }
         }
@@ -122,14 +122,14 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         } catch {
             throw error.context("cannot install the child SA")
         }
-        live[sa.inboundSPI] = (peer, sa.outboundSPI)
+        live[sa.inboundSPI] = (tunnel, sa.outboundSPI)
         logger.info("child SA installed", metadata: [
             "peer": "\(peer)", "dataplane": "kernel",
             "spi": "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o",
             "enc": "\(AlgorithmText.encryption(sa.encryption))", "remote": "\(sa.peer)",
             "encap": "\(sa.udpEncapsulation ? "udp" : "none")",
         ])
-        if links.installed(peer: peer, inboundSPI: sa.inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
+        if links.installed(tunnel, inboundSPI: sa.inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
     /// Rekey responder: the deferred outbound state goes in now; being the newest for its reqid,
@@ -167,7 +167,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
             "peer": "\(peer)", "dataplane": "kernel",
             "spi": "\(SPIText.child(inboundSPI))_i \(SPIText.child(outboundSPI))_o",
         ])
-        if links.deleted(peer: peer, inboundSPI: inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
+        if links.deleted(tunnel, inboundSPI: inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
     public func counters(inboundSPI: ESPSPI) -> ChildSACounters? {

@@ -31,7 +31,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
     private var planes: [UserspaceDataplane] = []
     /// The data plane of each local underlay address.
     private var planeOfAddress: [[UInt8]: UserspaceDataplane] = [:]
-    private var planeOfPeer: [String: UserspaceDataplane] = [:]
+    private var planeOfTunnel: [TunnelID: UserspaceDataplane] = [:]
     private var links: TunnelLinkStates
     private var inbox: IKEInbox?
 
@@ -67,7 +67,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
                     } catch {
                         throw DaemonError.dataplane(error, "cannot create TUN interface \(t.interface.name) for peer \(t.peer)")
                     }
-                    planeOfPeer[t.peer] = plane
+                    planeOfTunnel[t.tunnel] = plane
                 }
                 do { try plane.start() } catch { throw DaemonError.dataplane(error, "cannot start the data plane on \(local)") }
                 planes.append(plane)
@@ -100,7 +100,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         }
         planes.removeAll()
         planeOfAddress.removeAll()
-        planeOfPeer.removeAll()
+        planeOfTunnel.removeAll()
         inbox = nil
     }
 
@@ -130,13 +130,13 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
     // MARK: DataplaneBackend
 
     public func update(plan new: NodePlan) throws(DataplaneError) {
-        let wanted = Dictionary(new.tunnels.map { ($0.peer, $0) }, uniquingKeysWith: { a, _ in a })
-        for (peer, plane) in planeOfPeer where wanted[peer] == nil {
-            plane.removePeer(peer)
-            planeOfPeer[peer] = nil
-            logger.info("tunnel interface removed", metadata: ["peer": "\(peer)", "dataplane": "userspace"])
+        let wanted = Set(new.tunnels.map(\.tunnel))
+        for (tunnel, plane) in planeOfTunnel where !wanted.contains(tunnel) {
+            plane.removePeer(tunnel.peer)
+            planeOfTunnel[tunnel] = nil
+            logger.info("tunnel interface removed", metadata: ["peer": "\(tunnel)", "dataplane": "userspace"])
         }
-        for t in new.tunnels where planeOfPeer[t.peer] == nil {
+        for t in new.tunnels where planeOfTunnel[t.tunnel] == nil {
             guard let plane = planeOfAddress[t.ike.localAddress.bytes] else {
                 throw DataplaneError(.configuration, "peer \(t.peer) needs local address \(t.ike.localAddress), which this daemon does not listen on; restart it to add an address")
             }
@@ -145,7 +145,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
             } catch {
                 throw error.context("cannot create TUN interface \(t.interface.name) for peer \(t.peer)")
             }
-            planeOfPeer[t.peer] = plane
+            planeOfTunnel[t.tunnel] = plane
             logger.info("tunnel interface created", metadata: ["peer": "\(t.peer)", "interface": "\(t.interface.name)"])
         }
         plan = new
@@ -156,7 +156,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
 
     public func install(_ sa: ChildSAParameters, tunnel: TunnelID) throws(DataplaneError) {
         let peer = tunnel.peer
-        guard let plane = planeOfPeer[peer] else {
+        guard let plane = planeOfTunnel[tunnel] else {
             throw DataplaneError(.unknownPeer, "peer \(peer) has no userspace data plane (is the daemon attached?)")
         }
         do { try plane.install(sa, peer: peer, activateOutbound: sa.activateOutbound) } catch { throw error.context("cannot install the child SA") }
@@ -165,12 +165,12 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
             "spi": "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o",
             "enc": "\(AlgorithmText.encryption(sa.encryption))", "remote": "\(sa.peer)",
         ])
-        if links.installed(peer: peer, inboundSPI: sa.inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
+        if links.installed(tunnel, inboundSPI: sa.inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
     public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {
         let peer = tunnel.peer
-        guard let plane = planeOfPeer[peer] else { return }
+        guard let plane = planeOfTunnel[tunnel] else { return }
         do {
             try plane.activateOutbound(spi: outboundSPI, peer: peer)
         } catch {
@@ -180,7 +180,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
 
     public func updatePeerEndpoint(inboundSPI: ESPSPI, peerEndpoint: IKEEndpoint, tunnel: TunnelID) throws(DataplaneError) {
         let peer = tunnel.peer
-        guard let plane = planeOfPeer[peer] else { return }
+        guard let plane = planeOfTunnel[tunnel] else { return }
         do { try plane.updatePeerEndpoint(peerEndpoint, peer: peer) } catch {
             throw error.context("cannot send ESP to the peer's new address \(peerEndpoint)")
         }
@@ -191,7 +191,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
 
     public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {
         let peer = tunnel.peer
-        guard let plane = planeOfPeer[peer] else { return }
+        guard let plane = planeOfTunnel[tunnel] else { return }
         do {
             try plane.delete(inboundSPI: inboundSPI, outboundSPI: outboundSPI, peer: peer)
         } catch {
@@ -201,7 +201,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
             "peer": "\(peer)", "dataplane": "userspace",
             "spi": "\(SPIText.child(inboundSPI))_i \(SPIText.child(outboundSPI))_o",
         ])
-        if links.deleted(peer: peer, inboundSPI: inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
+        if links.deleted(tunnel, inboundSPI: inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
     public func counters(inboundSPI: ESPSPI) -> ChildSACounters? {

@@ -1,13 +1,14 @@
 import Crypto
 import CryptoCore
 import IKEv2
+import NetTypes
 import PKI
 import Topology
 
 /// The production factory: one engine `IKESession` per IKE SA, configured from the plan,
 /// keyed with OpenSSL, authenticated with the node's X.509 credentials.
 public final class EngineSessionFactory: IKESessionFactory {
-    private let tunnels: [String: TunnelPlan]
+    private let tunnels: [TunnelID: TunnelPlan]
     /// Built once for the node's credentials and shared by every session: building one per
     /// session re-checked the key against the certificate on every handshake.
     private let authenticator: Result<X509PeerAuthenticator, DaemonError>
@@ -30,8 +31,8 @@ public final class EngineSessionFactory: IKESessionFactory {
 
     public init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, wallClock: IKEWallClock,
                 forceUDPEncapsulation: Bool = false, retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy()) {
-        var t: [String: TunnelPlan] = [:]
-        for tunnel in plan.tunnels { t[tunnel.peer] = tunnel }
+        var t: [TunnelID: TunnelPlan] = [:]
+        for tunnel in plan.tunnels { t[tunnel.tunnel] = tunnel }
         tunnels = t
         do {
             authenticator = .success(try X509PeerAuthenticator(certificate: credentials.certificate,
@@ -52,7 +53,7 @@ public final class EngineSessionFactory: IKESessionFactory {
     }
 
     public func makeSession(for peer: IKETunnelPeer, initiator: Bool, initialContact: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
-        guard let tunnel = tunnels[peer.name] else {
+        guard let tunnel = tunnels[peer.tunnel] else {
             throw IKESessionFactoryError("no tunnel planned to peer \(peer.name)")
         }
         var config: IKEPeerConfiguration

@@ -12,11 +12,11 @@ public final class EndpointDriver {
     public let endpoint: IKESAManager
     private let dataplane: any DataplaneBackend
     private let logger: Logger
-    /// Called for every event the endpoint reports, by peer name: status, metrics, systemd, tests.
-    public var onEvent: ((String, IKEEvent) -> Void)?
-    /// Called when this end sends a new IKE_SA_INIT to a peer (by name); metrics time the
-    /// handshake from here.
-    public var onInitiate: ((String, IKEInstant) -> Void)?
+    /// Called for every event the endpoint reports, with its tunnel: status, metrics, systemd, tests.
+    public var onEvent: ((TunnelID, IKEEvent) -> Void)?
+    /// Called when this end sends a new IKE_SA_INIT for a tunnel; metrics time the handshake
+    /// from here.
+    public var onInitiate: ((TunnelID, IKEInstant) -> Void)?
 
     public init(factory: any IKESessionFactory, dataplane: any DataplaneBackend, logger: Logger,
                 reinitiateDelaySeconds: Double = 30, admission: IKEAdmissionGate? = nil) {
@@ -41,9 +41,9 @@ public final class EndpointDriver {
     }
 
     @discardableResult
-    public func removeRunning(peerNamed name: String, now: IKEInstant) -> Bool {
+    public func removeRunning(_ tunnel: TunnelID, now: IKEInstant) -> Bool {
         defer { performActions() }
-        return endpoint.removeRunning(TunnelID(peer: name), now: now)
+        return endpoint.removeRunning(tunnel, now: now)
     }
 
     /// One datagram off a socket, already classified by port.
@@ -67,9 +67,9 @@ public final class EndpointDriver {
         performActions()
     }
 
-    public func perform(_ command: SessionCommand, peer name: String, now: IKEInstant) -> String? {
+    public func perform(_ command: SessionCommand, tunnel: TunnelID, now: IKEInstant) -> String? {
         defer { performActions() }
-        return endpoint.perform(command, tunnel: TunnelID(peer: name), now: now)
+        return endpoint.perform(command, tunnel: tunnel, now: now)
     }
 
     public func closeAll(now: IKEInstant) -> Int {
@@ -139,9 +139,9 @@ public final class EndpointDriver {
                     }
                 }
             case .report(let event, let tunnel):
-                onEvent?(tunnel.peer, event)
+                onEvent?(tunnel, event)
             case .initiated(let tunnel, let now):
-                onInitiate?(tunnel.peer, now)
+                onInitiate?(tunnel, now)
             case .log(let record):
                 logger.log(level: Self.level(record.level), "\(record.message)",
                            metadata: record.metadata.mapValues { .string($0) })

@@ -73,7 +73,7 @@ public enum NodeDaemon {
             let previous = applier.onApplied
             applier.onApplied = { plan, diff in
                 previous?(plan, diff)
-                systemd.update(tunnels: plan.tunnels.map(\.peer))
+                systemd.update(tunnels: plan.tunnels.map(\.tunnel))
             }
             // SIGHUP (systemctl reload): apply the topology file the daemon was started with.
             if let file = options.topologyFile {

@@ -12,18 +12,18 @@ import Topology
 public final class DaemonMetrics {
     public let registry = PrometheusCollectorRegistry()
     private let book: TunnelStatusBook
-    private var interfaces: [String: String]
-    private var initiators: Set<String>
+    private var interfaces: [TunnelID: String]
+    private var initiators: Set<TunnelID>
 
     /// IKE_SA_INIT sent, per initiator peer, until its first Child SA is ready.
-    private var handshakeStarted: [String: IKEInstant] = [:]
+    private var handshakeStarted: [TunnelID: IKEInstant] = [:]
     /// Peers with an IKE SA up (a second one established meanwhile is a rekey), and one whose
     /// new IKE SA may still turn out to be a restart (INITIAL_CONTACT follows at once).
     /// Data plane counters: what the last scrape saw per live Child SA, and what Child SAs
     /// gone since added up, per peer, so the totals never go backwards when SAs are replaced.
-    private var lastSeen: [String: [ESPSPI: ChildSACounters]] = [:]
-    private var retired: [String: ChildSACounters] = [:]
-    private var emitted: [String: ChildSACounters] = [:]
+    private var lastSeen: [TunnelID: [ESPSPI: ChildSACounters]] = [:]
+    private var retired: [TunnelID: ChildSACounters] = [:]
+    private var emitted: [TunnelID: ChildSACounters] = [:]
     private var emittedDaemon = IKEEndpointCounters()
 
     static let states: [TunnelStatus.State] = [.down, .connecting, .established]
@@ -56,7 +56,7 @@ public final class DaemonMetrics {
     public init(plan: NodePlan, peers: [IKETunnelPeer], dataplane: String, startedAt: IKEInstant, version: String = "unknown") {
         book = TunnelStatusBook(plan: plan, peers: peers, dataplane: dataplane, startedAt: startedAt)
         interfaces = TunnelLinkStates.interfaces(of: plan)
-        initiators = Set(peers.filter(\.initiator).map(\.name))
+        initiators = Set(peers.filter(\.initiator).map(\.tunnel))
         registry.makeGauge(descriptor: Self.buildInfo, labels: [("version", version)]).set(to: 1)
         // Every series exists from the start (zero), so a dashboard sees a tunnel that never came up.
         register(peers)
@@ -68,10 +68,10 @@ public final class DaemonMetrics {
 
     /// `viaduct apply`: the tunnels of the new plan. A removed tunnel's per-tunnel gauges are
     /// unregistered (a dashboard must not keep showing it up); its counters stay, as counters do.
-    public func update(plan: NodePlan, peers: [IKETunnelPeer], fresh: Set<String>) {
-        let wanted = Set(peers.map(\.name))
-        for (peer, _) in interfaces where !wanted.contains(peer) || fresh.contains(peer) {
-            let labels = tunnelLabels(peer)
+    public func update(plan: NodePlan, peers: [IKETunnelPeer], fresh: Set<TunnelID>) {
+        let wanted = Set(peers.map(\.tunnel))
+        for (tunnel, _) in interfaces where !wanted.contains(tunnel) || fresh.contains(tunnel) {
+            let labels = tunnelLabels(tunnel)
             registry.unregisterGauge(registry.makeGauge(descriptor: Self.tunnelUp, labels: labels))
             registry.unregisterGauge(registry.makeGauge(descriptor: Self.childSAs, labels: labels))
             for s in Self.states {
@@ -80,7 +80,7 @@ public final class DaemonMetrics {
         }
         book.update(plan: plan, peers: peers, fresh: fresh)
         interfaces = TunnelLinkStates.interfaces(of: plan)
-        initiators = Set(peers.filter(\.initiator).map(\.name))
+        initiators = Set(peers.filter(\.initiator).map(\.tunnel))
         register(peers)
     }
 
@@ -91,8 +91,8 @@ public final class DaemonMetrics {
             _ = registry.makeCounter(descriptor: Self.childRekeys, labels: [("peer", p.name)])
             _ = registry.makeCounter(descriptor: Self.deadPeers, labels: [("peer", p.name)])
             for d in ["in", "out"] {
-                _ = registry.makeCounter(descriptor: Self.bytes, labels: tunnelLabels(p.name) + [("direction", d)])
-                _ = registry.makeCounter(descriptor: Self.packets, labels: tunnelLabels(p.name) + [("direction", d)])
+                _ = registry.makeCounter(descriptor: Self.bytes, labels: tunnelLabels(p.tunnel) + [("direction", d)])
+                _ = registry.makeCounter(descriptor: Self.packets, labels: tunnelLabels(p.tunnel) + [("direction", d)])
             }
             if p.initiator {
                 _ = registry.makeValueHistogram(descriptor: Self.handshake, labels: [("peer", p.name)], buckets: Self.handshakeBuckets)
@@ -100,30 +100,31 @@ public final class DaemonMetrics {
         }
     }
 
-    private func tunnelLabels(_ peer: String) -> [(String, String)] {
-        [("peer", peer), ("interface", interfaces[peer] ?? "?")]
+    private func tunnelLabels(_ tunnel: TunnelID) -> [(String, String)] {
+        [("peer", tunnel.peer), ("interface", interfaces[tunnel] ?? "?")]
     }
 
     /// One IKE_SA_INIT sent by this end (`EndpointDriver.onInitiate`).
-    public func initiated(peer: String, now: IKEInstant) {
-        handshakeStarted[peer] = now
+    public func initiated(tunnel: TunnelID, now: IKEInstant) {
+        handshakeStarted[tunnel] = now
     }
 
     /// One engine event (`EndpointDriver.onEvent`).
-    public func record(peer: String, event: IKEEvent, now: IKEInstant) {
-        book.record(peer: peer, event: event, now: now, epochSeconds: 0)
+    public func record(tunnel: TunnelID, event: IKEEvent, now: IKEInstant) {
+        book.record(tunnel: tunnel, event: event, now: now, epochSeconds: 0)
+        let peer = tunnel.peer
         switch event {
         case .ikeSARekeyed:
             registry.makeCounter(descriptor: Self.ikeRekeys, labels: [("peer", peer)]).increment()
         case .childSAReady(let sa):
             if sa.replacesInboundSPI != nil {
                 registry.makeCounter(descriptor: Self.childRekeys, labels: [("peer", peer)]).increment()
-            } else if let started = handshakeStarted.removeValue(forKey: peer), initiators.contains(peer) {
+            } else if let started = handshakeStarted.removeValue(forKey: tunnel), initiators.contains(tunnel) {
                 registry.makeValueHistogram(descriptor: Self.handshake, labels: [("peer", peer)], buckets: Self.handshakeBuckets)
                     .record(now.seconds(since: started))
             }
         case .ikeSAFailed(let f):
-            handshakeStarted[peer] = nil
+            handshakeStarted[tunnel] = nil
             registry.makeCounter(descriptor: Self.failures, labels: [("peer", peer), ("reason", f.code.rawValue)]).increment()
         case .deadPeer:
             registry.makeCounter(descriptor: Self.deadPeers, labels: [("peer", peer)]).increment()
@@ -144,22 +145,23 @@ public final class DaemonMetrics {
     private func refresh(now: IKEInstant, daemon: IKEEndpointCounters, counters: (ESPSPI) -> ChildSACounters?) {
         let status = book.snapshot(now: now, daemon: daemon, counters: counters)
         for t in status.tunnels {
-            let labels = tunnelLabels(t.peer)
+            let tunnel = TunnelID(peer: t.peer)
+            let labels = tunnelLabels(tunnel)
             let up = t.carriesTraffic
             registry.makeGauge(descriptor: Self.tunnelUp, labels: labels).set(to: up ? 1 : 0)
             for s in Self.states {
                 registry.makeGauge(descriptor: Self.tunnelState, labels: labels + [("state", s.rawValue)]).set(to: s == t.state ? 1 : 0)
             }
             registry.makeGauge(descriptor: Self.childSAs, labels: labels).set(to: Double(t.childSAs.count))
-            updateTraffic(peer: t.peer, children: t.childSAs, labels: labels)
+            updateTraffic(tunnel, children: t.childSAs, labels: labels)
         }
         registry.makeGauge(descriptor: Self.uptime, labels: []).set(to: Double(status.uptimeSeconds))
         updateDaemon(daemon)
     }
 
-    /// Totals per peer = Child SAs gone (as last seen) + Child SAs installed now; the counters
+    /// Totals per tunnel = Child SAs gone (as last seen) + Child SAs installed now; the counters
     /// advance by the difference to what was emitted before.
-    private func updateTraffic(peer: String, children: [TunnelStatus.ChildSA], labels: [(String, String)]) {
+    private func updateTraffic(_ tunnel: TunnelID, children: [TunnelStatus.ChildSA], labels: [(String, String)]) {
         var now: [ESPSPI: ChildSACounters] = [:]
         for c in children {
             guard let spi = UInt32(c.spiIn, radix: 16) else { continue }
@@ -170,12 +172,12 @@ public final class DaemonMetrics {
             k.outboundPackets = c.packetsOut
             now[ESPSPI(spi)] = k
         }
-        var gone = retired[peer] ?? ChildSACounters()
-        for (spi, k) in lastSeen[peer] ?? [:] where now[spi] == nil { gone = Self.sum(gone, k) }
-        retired[peer] = gone
-        lastSeen[peer] = now
+        var gone = retired[tunnel] ?? ChildSACounters()
+        for (spi, k) in lastSeen[tunnel] ?? [:] where now[spi] == nil { gone = Self.sum(gone, k) }
+        retired[tunnel] = gone
+        lastSeen[tunnel] = now
         let total = now.values.reduce(gone, Self.sum)
-        let before = emitted[peer] ?? ChildSACounters()
+        let before = emitted[tunnel] ?? ChildSACounters()
         let bytesIn = registry.makeCounter(descriptor: Self.bytes, labels: labels + [("direction", "in")])
         let bytesOut = registry.makeCounter(descriptor: Self.bytes, labels: labels + [("direction", "out")])
         let packetsIn = registry.makeCounter(descriptor: Self.packets, labels: labels + [("direction", "in")])
@@ -184,7 +186,7 @@ public final class DaemonMetrics {
         Self.advance(bytesOut, from: before.outboundBytes, to: total.outboundBytes)
         Self.advance(packetsIn, from: before.inboundPackets, to: total.inboundPackets)
         Self.advance(packetsOut, from: before.outboundPackets, to: total.outboundPackets)
-        emitted[peer] = Self.maximum(before, total)
+        emitted[tunnel] = Self.maximum(before, total)
     }
 
     private func updateDaemon(_ d: IKEEndpointCounters) {

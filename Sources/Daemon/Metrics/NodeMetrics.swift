@@ -23,18 +23,18 @@ public enum NodeMetrics {
             let previous = applier.onApplied
             applier.onApplied = { plan, diff in
                 previous?(plan, diff)
-                metrics.update(plan: plan, peers: core.peers, fresh: Set(diff.peers(.reestablish)))
+                metrics.update(plan: plan, peers: core.peers, fresh: Set(diff.tunnelIDs(.reestablish)))
             }
         }
         let previousEvent = core.onEvent
         core.onEvent = { peer, event in
             previousEvent?(peer, event)
-            metrics.record(peer: peer, event: event, now: clock.now())
+            metrics.record(tunnel: peer, event: event, now: clock.now())
         }
         let previousInitiate = core.onInitiate
         core.onInitiate = { peer, now in
             previousInitiate?(peer, now)
-            metrics.initiated(peer: peer, now: now)
+            metrics.initiated(tunnel: peer, now: now)
         }
         loop.sources.append(server)
         logger.info("metrics endpoint listening", metadata: ["address": "\(address)", "path": "/metrics"])

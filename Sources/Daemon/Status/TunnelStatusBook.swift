@@ -48,8 +48,8 @@ public final class TunnelStatusBook {
     /// `viaduct apply`: the tunnels of the new plan. A tunnel whose peer is unchanged keeps
     /// what the book knows of it (SAs, last error); new ones and those in `fresh` (re-established)
     /// start empty; removed ones go.
-    public func update(plan: NodePlan, peers: [IKETunnelPeer], fresh: Set<String> = []) {
-        entries = Self.entries(plan: plan, peers: peers, keeping: entries.filter { !fresh.contains($0.peer.name) })
+    public func update(plan: NodePlan, peers: [IKETunnelPeer], fresh: Set<TunnelID> = []) {
+        entries = Self.entries(plan: plan, peers: peers, keeping: entries.filter { !fresh.contains($0.peer.tunnel) })
     }
 
     private static func entries(plan: NodePlan, peers: [IKETunnelPeer], keeping old: [Entry]) -> [Entry] {
@@ -65,12 +65,12 @@ public final class TunnelStatusBook {
         }
     }
 
-    /// Records one engine event for `peer` and returns it as the operator-facing transition.
+    /// Records one engine event of `tunnel` and returns it as the operator-facing transition.
     @discardableResult
-    public func record(peer: String, event: IKEEvent, now: IKEInstant, epochSeconds: Int64) -> TunnelEvent {
-        let i = entries.firstIndex { $0.peer.name == peer }
+    public func record(tunnel: TunnelID, event: IKEEvent, now: IKEInstant, epochSeconds: Int64) -> TunnelEvent {
+        let i = entries.firstIndex { $0.peer.tunnel == tunnel }
         func emit(_ kind: TunnelEvent.Kind, _ spis: String?, _ detail: String) -> TunnelEvent {
-            TunnelEvent(at: epochSeconds, peer: peer, kind: kind, spis: spis, detail: detail)
+            TunnelEvent(at: epochSeconds, peer: tunnel.peer, kind: kind, spis: spis, detail: detail)
         }
         switch event {
         case .ikeSAEstablished(let spiI, let spiR, let proposal, let peerIdentity, let local, let remote):
@@ -137,7 +137,7 @@ public final class TunnelStatusBook {
             }
             return emit(.ikeDeleted, nil, "IKE SA deleted")
         case .reauthenticationDue:
-            return emit(.ikeReauthenticating, entries.first { $0.peer.name == peer }?.ike?.spis,
+            return emit(.ikeReauthenticating, i.flatMap { entries[$0].ike?.spis },
                         "the IKE SA's time is up: a new one is being negotiated next to it (make-before-break)")
         case .ikeSAReauthenticated(let spiI, let spiR, let oldI, let oldR):
             let spis = "\(SPIText.ike(spiI))_i \(SPIText.ike(spiR))_r"

@@ -10,7 +10,7 @@ public final class NodeSystemd {
     public let notifier: SystemdNotifier
     /// Configured tunnels; `viaduct apply` changes it.
     public var tunnels: Int
-    private var installed: [String: Set<ESPSPI>] = [:]
+    private var installed: [TunnelID: Set<ESPSPI>] = [:]
     private var lastStatus: String?
 
     public init(notifier: SystemdNotifier, tunnels: Int) {
@@ -28,21 +28,21 @@ public final class NodeSystemd {
         let previous = loop.core.onEvent
         loop.core.onEvent = { [self] peer, event in
             previous?(peer, event)
-            record(peer: peer, event: event)
+            record(tunnel: peer, event: event)
         }
     }
 
-    func record(peer: String, event: IKEEvent) {
+    func record(tunnel: TunnelID, event: IKEEvent) {
         switch event {
-        case .childSAReady(let sa): installed[peer, default: []].insert(sa.inboundSPI)
-        case .childSADeleted(let inbound, _): installed[peer]?.remove(inbound)
+        case .childSAReady(let sa): installed[tunnel, default: []].insert(sa.inboundSPI)
+        case .childSADeleted(let inbound, _): installed[tunnel]?.remove(inbound)
         default: return
         }
         announce()
     }
 
-    /// A new plan (`viaduct apply`): the tunnel count, and peers that are gone.
-    public func update(tunnels: [String]) {
+    /// A new plan (`viaduct apply`): the tunnel count, and tunnels that are gone.
+    public func update(tunnels: [TunnelID]) {
         self.tunnels = tunnels.count
         let keep = Set(tunnels)
         installed = installed.filter { keep.contains($0.key) }

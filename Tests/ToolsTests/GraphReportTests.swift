@@ -1,6 +1,7 @@
 @testable import Daemon
 import IKEv2
 import Testing
+import Tools
 import Topology
 
 /// What `viaduct graph --status` draws from a daemon's status.

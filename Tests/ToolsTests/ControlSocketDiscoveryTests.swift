@@ -1,6 +1,7 @@
 import Daemon
 import Foundation
 import Testing
+import Tools
 
 /// How `status`, `events` and the session commands find the daemon without `--socket`.
 struct ControlSocketDiscoveryTests {

@@ -1,3 +1,4 @@
+import Daemon
 import Topology
 
 extension NodeStatus {

@@ -1,3 +1,5 @@
+import Daemon
+
 /// `viaduct status` for people: one block per tunnel, the state and the reason first, then
 /// the IKE SA and each Child SA with what an operator compares with the peer's `swanctl
 /// --list-sas` (SPIs, algorithms) and what tells whether traffic flows (counters).
