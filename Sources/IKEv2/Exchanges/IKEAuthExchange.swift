@@ -37,7 +37,9 @@ extension IKESession {
         }
     }
 
-    private func ourAuthPayloads(nonce: [UInt8], initMessage: [UInt8], key: SecureBytes) throws -> (IKEIdentification, [IKEPayload]) {
+    /// `peerSignatureHashes`: what the peer announced in IKE_SA_INIT (RFC 7427 §4), nil if nothing.
+    private func ourAuthPayloads(nonce: [UInt8], initMessage: [UInt8], key: SecureBytes,
+                                 peerSignatureHashes: [UInt16]?) throws -> (IKEIdentification, [IKEPayload]) {
         guard let prf else { throw IKEProtectionError(message: "no PRF") }
         let id = IKEIdentification(configuration.localIdentity)
         let octets = try IKEAuthOctets.octets(message: initMessage, nonce: nonce, identification: id, prf: prf, key: key)
@@ -83,13 +85,13 @@ extension IKESession {
     }
 
     /// §2.17: KEYMAT = prf+(SK_d, Ni | Nr), initiator->responder keys first.
-    private func childParameters(_ esp: ESPSelectedAlgorithms, outboundSPI: ESPSPI) throws -> ChildSAParameters {
+    private func childParameters(_ esp: ESPSelectedAlgorithms, inboundSPI: ESPSPI, outboundSPI: ESPSPI) throws -> ChildSAParameters {
         guard let prf, let keys else { throw IKEProtectionError(message: "no IKE SA keys") }
         let keymat = try IKEKeySchedule.deriveChildSAKeys(prf: prf, skD: keys.skD, sharedSecret: nil, nonceI: nonceI,
                                                           nonceR: nonceR, encryption: esp.encryption, integrity: esp.integrity)
         let (out, inb) = keymat.directions(isInitiator: isInitiator)
         return ChildSAParameters(
-            inboundSPI: childInboundSPI, outboundSPI: outboundSPI, encryption: esp.encryption, integrity: esp.integrity,
+            inboundSPI: inboundSPI, outboundSPI: outboundSPI, encryption: esp.encryption, integrity: esp.integrity,
             extendedSequenceNumbers: esp.esn, inboundEncryptionKey: inb.encryption, outboundEncryptionKey: out.encryption,
             inboundIntegrityKey: inb.integrity, outboundIntegrityKey: out.integrity, local: local, peer: peer,
             udpEncapsulation: natDetected, lifetimeSeconds: configuration.childLifetimeSeconds)
@@ -97,10 +99,14 @@ extension IKESession {
 
     // MARK: Initiator
 
-    func sendAuthRequest(now: IKEInstant) throws {
+    /// `initRequest` / `initResponse`: IKE_SA_INIT as we last sent it and as the responder answered
+    /// (RealMessage1 we sign, RealMessage2 its AUTH signs, §2.15).
+    func sendAuthRequest(initRequest: [UInt8], initResponse: [UInt8], peerSignatureHashes: [UInt16]?,
+                         now: IKEInstant) throws {
         guard let keys else { return }
-        let (id, authPayloads) = try ourAuthPayloads(nonce: nonceR, initMessage: initRequestBytes, key: keys.skPi)
-        childInboundSPI = try randomESPSPI()
+        let (id, authPayloads) = try ourAuthPayloads(nonce: nonceR, initMessage: initRequest, key: keys.skPi,
+                                                     peerSignatureHashes: peerSignatureHashes)
+        let childInboundSPI = try randomESPSPI()
         var payloads: [IKEPayload] = [.identificationInitiator(id)]
         payloads += authPayloads.dropLast()
         if !authenticator.trustedCAKeyHashes.isEmpty {
@@ -119,10 +125,11 @@ extension IKESession {
         let messageID = window.takeRequestID()
         let bytes = try sealed(header(.ikeAuth, messageID: messageID, response: false), payloads)
         sendRequest(bytes, exchange: .ikeAuth, messageID: messageID, now: now)
-        state = .authSent
+        phase = .authSent(IKEInitiatorAuthentication(initResponseBytes: initResponse, childInboundSPI: childInboundSPI))
     }
 
-    func processAuthResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
+    func processAuthResponse(_ message: IKEMessage, _ datagram: IKEDatagram, _ sent: IKEInitiatorAuthentication,
+                             now: IKEInstant) throws {
         guard let inner = openProtected(message, datagram) else { return }  // §2.21: drop, keep waiting
         window.outstanding = nil
         let p = AuthPayloads(inner)
@@ -138,7 +145,7 @@ extension IKESession {
             fail(.invalidSyntax, "IKE_AUTH response from \(peer) has no IDr payload")
             return
         }
-        switch try verifyPeer(p, id: idR, initMessage: initResponseBytes, nonce: nonceI, key: keys?.skPr ?? SecureBytes([]), now: now) {
+        switch try verifyPeer(p, id: idR, initMessage: sent.initResponseBytes, nonce: nonceI, key: keys?.skPr ?? SecureBytes([]), now: now) {
         case .failure(let failure):
             // §2.21.2: an initiator tells the responder in a separate INFORMATIONAL exchange.
             sendOneShot([.notify(IKENotify(type: .authenticationFailed))], exchange: .informational)
@@ -176,15 +183,16 @@ extension IKESession {
             fail(.trafficSelectorsUnacceptable, "peer \(peer) answered traffic selectors \(IKETrafficSelectorNarrowing.describe(tsI)) === \(IKETrafficSelectorNarrowing.describe(tsR)), not within our \(IKETrafficSelectorNarrowing.describe(configuration.localTrafficSelectors)) === \(IKETrafficSelectorNarrowing.describe(configuration.remoteTrafficSelectors))")
             return
         }
-        let child = try childParameters(esp, outboundSPI: outboundSPI)
-        state = .established
+        let child = try childParameters(esp, inboundSPI: sent.childInboundSPI, outboundSPI: outboundSPI)
+        phase = .established
         scheduleIKERekey(now: now)
         addChild(child, now: now)
     }
 
     // MARK: Responder
 
-    func processAuthRequest(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
+    func processAuthRequest(_ message: IKEMessage, _ datagram: IKEDatagram, _ handshake: IKEResponderHandshake,
+                            now: IKEInstant) throws {
         guard let keys, let inner = openProtected(message, datagram) else { return }  // §2.21: never answer a forgery
         // §2.23: the authenticated request's addresses are the SA's from now on (port 4500 after NAT-D).
         local = datagram.destination
@@ -211,7 +219,7 @@ extension IKESession {
                  notify: .authenticationFailed)
             return
         }
-        switch try verifyPeer(p, id: idI, initMessage: initRequestBytes, nonce: nonceR, key: keys.skPi, now: now) {
+        switch try verifyPeer(p, id: idI, initMessage: handshake.initRequestBytes, nonce: nonceR, key: keys.skPi, now: now) {
         case .failure(let failure):
             try respond([.notify(IKENotify(type: .authenticationFailed))])
             report(failure)
@@ -219,7 +227,8 @@ extension IKESession {
         case .success(let text):
             peerIdentityText = text
         }
-        let (_, authPayloads) = try ourAuthPayloads(nonce: nonceI, initMessage: initResponseBytes, key: keys.skPr)
+        let (_, authPayloads) = try ourAuthPayloads(nonce: nonceI, initMessage: handshake.initResponseBytes, key: keys.skPr,
+                                                    peerSignatureHashes: handshake.peerSignatureHashes)
         var payloads: [IKEPayload] = [.identificationResponder(IKEIdentification(configuration.localIdentity))] + authPayloads
         // The Child SA; USE_TRANSPORT_MODE is ignored, which answers "tunnel mode" (§1.3.1).
         var childFailure: IKEFailure?
@@ -232,11 +241,11 @@ extension IKESession {
                     payloads.append(.notify(IKENotify(type: .tsUnacceptable)))
                     childFailure = IKEFailure(.trafficSelectorsUnacceptable, "peer \(peer) proposed traffic selectors \(IKETrafficSelectorNarrowing.describe(tsI)) === \(IKETrafficSelectorNarrowing.describe(tsR)); we allow \(IKETrafficSelectorNarrowing.describe(configuration.remoteTrafficSelectors)) === \(IKETrafficSelectorNarrowing.describe(configuration.localTrafficSelectors))", notify: IKENotifyType.tsUnacceptable.rawValue)
                 } else {
-                    childInboundSPI = try randomESPSPI()
+                    let childInboundSPI = try randomESPSPI()
                     payloads.append(.securityAssociation(IKESecurityAssociation(proposals: [esp.asSet.wireProposal(number: number, spi: childInboundSPI)])))
                     payloads.append(.trafficSelectorInitiator(IKETrafficSelectors(narrowedI)))
                     payloads.append(.trafficSelectorResponder(IKETrafficSelectors(narrowedR)))
-                    child = try childParameters(esp, outboundSPI: outboundSPI)
+                    child = try childParameters(esp, inboundSPI: childInboundSPI, outboundSPI: outboundSPI)
                 }
             } else {
                 payloads.append(.notify(IKENotify(type: .noProposalChosen)))
@@ -252,7 +261,7 @@ extension IKESession {
             emit(.initialContact(peerIdentity: peerIdentityText ?? ""))
         }
         if let child {
-            state = .established
+            phase = .established
             scheduleIKERekey(now: now)
             addChild(child, now: now)
         } else if let childFailure {

@@ -40,7 +40,7 @@ extension IKESession {
             window.outstanding = nil
             activeTask = nil
             pendingTasks = []
-            state = .closed
+            phase = .closed
             emit(.ikeSADeleted)
             return
         }
@@ -113,7 +113,7 @@ extension IKESession {
             children = []
             activeOutbound = nil
             pendingTasks = []
-            state = .closed
+            phase = .closed
             emit(.ikeSADeleted)
             return
         default:

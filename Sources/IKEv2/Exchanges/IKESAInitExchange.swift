@@ -24,15 +24,17 @@ extension IKESession {
         }
         initiatorSPI = try randomSPI()
         nonceI = try random.bytes(Self.nonceLength)
-        keyExchange = try provider.makeKeyExchange(group, random: &random)
-        try sendInitRequest(now: now)
-        state = .initSent
+        var handshake = IKEInitiatorHandshake(keyExchange: try provider.makeKeyExchange(group, random: &random))
+        try sendInitRequest(&handshake, now: now)
+        phase = .initSent(handshake)
     }
 
-    private func sendInitRequest(now: IKEInstant) throws {
-        guard let ke = keyExchange else { return }
+    /// Sends the request `handshake` describes (its cookie and key exchange) and keeps its bytes
+    /// there for our AUTH (§2.15).
+    private func sendInitRequest(_ handshake: inout IKEInitiatorHandshake, now: IKEInstant) throws {
+        let ke = handshake.keyExchange
         var payloads: [IKEPayload] = []
-        if let cookie { payloads.append(.notify(IKENotify(type: .cookie, data: cookie))) }  // §2.6: first
+        if let cookie = handshake.cookie { payloads.append(.notify(IKENotify(type: .cookie, data: cookie))) }  // §2.6: first
         let proposals = configuration.ikeProposals.enumerated().map { $1.wireProposal(number: UInt8(truncatingIfNeeded: $0 + 1)) }
         payloads.append(.securityAssociation(IKESecurityAssociation(proposals: proposals)))
         payloads.append(.keyExchange(IKEKeyExchange(group: ke.group, data: ke.publicValue)))
@@ -42,7 +44,7 @@ extension IKESession {
         payloads.append(signatureHashNotify())
         payloads += fragmentationNotify()
         let bytes = try IKEMessage(header: header(.ikeSAInit, messageID: 0, response: false), payloads: payloads).encoded()
-        initRequestBytes = bytes
+        handshake.initRequestBytes = bytes
         window.nextRequestID = 1
         sendRequest(bytes, exchange: .ikeSAInit, messageID: 0, now: now)
     }
@@ -51,33 +53,37 @@ extension IKESession {
         .notify(IKENotify(type: .signatureHashAlgorithms, data: authenticator.supportedSignatureHashes.flatMap { IKEWire.bytes($0) }))
     }
 
-    func processInitResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
+    func processInitResponse(_ message: IKEMessage, _ datagram: IKEDatagram, _ sent: IKEInitiatorHandshake,
+                             now: IKEInstant) throws {
+        var handshake = sent
         let notifies = message.notifies
         // §2.6: the responder wants proof of our address; resend with its cookie first.
         if let c = notifies.first(where: { $0.type == .cookie }) {
-            guard cookieRetries < Self.maxCookieRetries, (1...64).contains(c.data.count) else {
-                fail(.other, "peer \(peer) keeps asking for a COOKIE (\(cookieRetries) retries); it may be under load or misconfigured")
+            guard handshake.cookieRetries < Self.maxCookieRetries, (1...64).contains(c.data.count) else {
+                fail(.other, "peer \(peer) keeps asking for a COOKIE (\(handshake.cookieRetries) retries); it may be under load or misconfigured")
                 return
             }
-            cookieRetries += 1
-            cookie = c.data
-            try sendInitRequest(now: now)
+            handshake.cookieRetries += 1
+            handshake.cookie = c.data
+            try sendInitRequest(&handshake, now: now)
+            phase = .initSent(handshake)
             return
         }
         // §1.3: the responder accepts our proposal but wants another group.
         if let n = notifies.first(where: { $0.type == .invalidKEPayload }) {
             let wanted = n.data.count == 2 ? UInt16(n.data[0]) << 8 | UInt16(n.data[1]) : 0
             let ours = configuration.ikeProposals.flatMap(\.groups)
-            guard let group = KeyExchangeGroup(rawValue: wanted), ours.contains(group), group != keyExchange?.group,
-                  groupRetries < Self.maxGroupRetries else {
+            guard let group = KeyExchangeGroup(rawValue: wanted), ours.contains(group), group != handshake.keyExchange.group,
+                  handshake.groupRetries < Self.maxGroupRetries else {
                 let name = KeyExchangeGroup(rawValue: wanted).map(IKEProposalText.word) ?? "group \(wanted)"
                 fail(.noProposalChosen, "peer \(peer) demands key exchange \(name) (INVALID_KE_PAYLOAD), which none of our IKE proposals (\(configuration.ikeProposals.map(\.description).joined(separator: ", "))) allows",
                      notify: .invalidKEPayload, reportedByPeer: true)
                 return
             }
-            groupRetries += 1
-            keyExchange = try provider.makeKeyExchange(group, random: &random)
-            try sendInitRequest(now: now)
+            handshake.groupRetries += 1
+            handshake.keyExchange = try provider.makeKeyExchange(group, random: &random)
+            try sendInitRequest(&handshake, now: now)
+            phase = .initSent(handshake)
             return
         }
         if let error = notifies.first(where: { $0.type.rawValue < 16384 }) {
@@ -105,7 +111,8 @@ extension IKESession {
             fail(.noProposalChosen, "peer \(peer) chose \(IKEProposalText.format(sa.proposals)), which is not one of our IKE proposals \(configuration.ikeProposals.map(\.description).joined(separator: ", "))")
             return
         }
-        guard let ourKE = keyExchange, ke.group == chosen.group.transformID, ourKE.group == chosen.group else {
+        let ourKE = handshake.keyExchange
+        guard ke.group == chosen.group.transformID, ourKE.group == chosen.group else {
             fail(.invalidSyntax, "peer \(peer) chose key exchange \(IKEProposalText.word(chosen.group)) but its KE payload is for group \(ke.group)")
             return
         }
@@ -115,19 +122,19 @@ extension IKESession {
         }
         responderSPI = message.header.responderSPI
         nonceR = nonce.data
-        initResponseBytes = datagram.bytes
-        peerSignatureHashes = notifies.first(where: { $0.type == .signatureHashAlgorithms }).map { IKEWire.uint16s($0.data) }
+        let peerSignatureHashes = notifies.first(where: { $0.type == .signatureHashAlgorithms }).map { IKEWire.uint16s($0.data) }
         natDetected = configuration.forceUDPEncapsulation
             || IKENATDetection.natDetected(in: notifies, spiI: initiatorSPI, spiR: responderSPI, datagram: datagram)
         recordNATSituation(notifies, spiR: responderSPI, datagram: datagram, now: now)
         recordPeerFragmentationSupport(notifies)
-        guard try deriveIKEKeys(chosen, peerPublicValue: ke.data) else { return }
+        guard try deriveIKEKeys(chosen, keyExchange: ourKE, peerPublicValue: ke.data) else { return }
         // §2.23: after NAT detection, IKE_AUTH and everything after it use port 4500.
         if natDetected && local.port != 4500 {
             local.port = 4500
             peer.port = 4500
         }
-        try sendAuthRequest(now: now)
+        try sendAuthRequest(initRequest: handshake.initRequestBytes, initResponse: datagram.bytes,
+                            peerSignatureHashes: peerSignatureHashes, now: now)
     }
 
     // MARK: Responder
@@ -173,13 +180,12 @@ extension IKESession {
         nonceI = nonce.data
         nonceR = try random.bytes(Self.nonceLength)
         let ourKE = try provider.makeKeyExchange(chosen.group, random: &random)
-        keyExchange = ourKE
-        peerSignatureHashes = notifies.first(where: { $0.type == .signatureHashAlgorithms }).map { IKEWire.uint16s($0.data) }
+        let peerSignatureHashes = notifies.first(where: { $0.type == .signatureHashAlgorithms }).map { IKEWire.uint16s($0.data) }
         natDetected = configuration.forceUDPEncapsulation
             || IKENATDetection.natDetected(in: notifies, spiI: initiatorSPI, spiR: .zero, datagram: datagram)
         recordNATSituation(notifies, spiR: .zero, datagram: datagram, now: now)
         recordPeerFragmentationSupport(notifies)
-        guard try deriveIKEKeys(chosen, peerPublicValue: ke.data, respondTo: datagram) else { return }
+        guard try deriveIKEKeys(chosen, keyExchange: ourKE, peerPublicValue: ke.data, respondTo: datagram) else { return }
         var payloads: [IKEPayload] = [
             .securityAssociation(IKESecurityAssociation(proposals: [chosen.asSet.wireProposal(number: number)])),
             .keyExchange(IKEKeyExchange(group: ourKE.group, data: ourKE.publicValue)),
@@ -194,11 +200,10 @@ extension IKESession {
         payloads.append(signatureHashNotify())
         payloads += fragmentationNotify(answering: notifies)
         let bytes = try IKEMessage(header: header(.ikeSAInit, messageID: 0, response: true), payloads: payloads).encoded()
-        initRequestBytes = datagram.bytes
-        initResponseBytes = bytes
         sendResponse(bytes, to: datagram, messageID: 0)
-        state = .initAnswered
-        halfOpenDeadline = now.adding(seconds: configuration.halfOpenTimeoutSeconds)
+        phase = .initAnswered(IKEResponderHandshake(initRequestBytes: datagram.bytes, initResponseBytes: bytes,
+                                                    peerSignatureHashes: peerSignatureHashes,
+                                                    halfOpenDeadline: now.adding(seconds: configuration.halfOpenTimeoutSeconds)))
     }
 
     /// An unprotected IKE_SA_INIT error answer (§2.21.1), with a zero responder SPI.
@@ -211,10 +216,11 @@ extension IKESession {
 
     // MARK: §2.14 keys
 
-    /// SKEYSEED and SK_* from g^ir; false (after failing the SA) when the peer's public value
-    /// is unacceptable (RFC 6989 checks inside `KeyExchange`).
-    func deriveIKEKeys(_ chosen: IKESelectedAlgorithms, peerPublicValue: [UInt8], respondTo request: IKEDatagram? = nil) throws -> Bool {
-        guard let ke = keyExchange else { return false }
+    /// SKEYSEED and SK_* from g^ir with our ephemeral `ke`; false (after failing the SA) when the
+    /// peer's public value is unacceptable (RFC 6989 checks inside `KeyExchange`). The private
+    /// key is dropped with the handshake phase that holds it (the responder never keeps it).
+    func deriveIKEKeys(_ chosen: IKESelectedAlgorithms, keyExchange ke: any KeyExchange, peerPublicValue: [UInt8],
+                       respondTo request: IKEDatagram? = nil) throws -> Bool {
         let shared: SecureBytes
         do {
             shared = try ke.sharedSecret(peerPublicValue: peerPublicValue)
@@ -233,7 +239,6 @@ extension IKESession {
         self.keys = keys
         self.ikeAlgorithms = chosen
         self.protection = try IKEMessageProtection(provider: provider, algorithms: chosen, keys: keys, isInitiator: isInitiator)
-        keyExchange = nil  // the ephemeral private key is no longer needed
         return true
     }
 

@@ -12,7 +12,10 @@ import NetTypes
 /// Not `Sendable`: it owns keyed crypto contexts. Keep each session in one isolation domain.
 public final class IKESession {
     public let configuration: IKEPeerConfiguration
-    public internal(set) var state: IKESessionState = .idle
+    /// Where the SA stands, with the data only valid there (the handshake's, until IKE_AUTH ends).
+    var phase: IKESessionPhase = .idle
+    /// The phase as the daemon, status and tests see it.
+    public var state: IKESessionState { phase.state }
 
     let provider: any CryptoProvider
     var random: any RandomSource
@@ -29,24 +32,16 @@ public final class IKESession {
     public internal(set) var responderSPI: IKESPI = .zero
     var nonceI: [UInt8] = []
     var nonceR: [UInt8] = []
-    var keyExchange: (any KeyExchange)?
-    var cookie: [UInt8]?
-    var cookieRetries = 0
-    var groupRetries = 0
     public internal(set) var ikeAlgorithms: IKESelectedAlgorithms?
     var prf: (any PseudoRandomFunction)?
     var keys: IKESAKeys?
     var protection: IKEMessageProtection?
-    var initRequestBytes: [UInt8] = []
-    var initResponseBytes: [UInt8] = []
-    var peerSignatureHashes: [UInt16]?
     public internal(set) var peerIdentityText: String?
 
     // Child SAs (§1.2, §2.8, §2.17): the first one, then its rekeyed successors.
     var children: [IKEChildSA] = []
     /// The inbound SPI of the Child SA the data plane sends on (make-before-break bookkeeping).
     var activeOutbound: ESPSPI?
-    var childInboundSPI: ESPSPI = 0
 
     /// The Child SA carrying outbound traffic (the newest one during a rekey's overlap).
     public var childSA: ChildSAParameters? {
@@ -70,7 +65,6 @@ public final class IKESession {
     // Message IDs and retransmission (§2.1–§2.3)
     /// The current IKE SA's message IDs, outstanding request and response cache (§2.3).
     var window = IKEExchangeWindow()
-    var halfOpenDeadline: IKEInstant?
 
     // RFC 7383 fragmentation and RFC 3948 / RFC 7296 §2.23 NAT traversal state.
     var fragmentation = IKEFragmentationState()
@@ -164,7 +158,7 @@ public final class IKESession {
             for d in request.wire { transmitQueue.append(d) }  // RFC 7383 §2.6: every fragment
         }
         candidateTimers(now: now)
-        if state == .initAnswered, let deadline = halfOpenDeadline, now >= deadline {
+        if case .initAnswered(let handshake) = phase, now >= handshake.halfOpenDeadline {
             fail(.timeout, "peer \(peer) answered IKE_SA_INIT but never completed IKE_AUTH within \(Int(configuration.halfOpenTimeoutSeconds))s")
         }
         if state == .established { lifecycleTimers(now: now) }
@@ -177,7 +171,10 @@ public final class IKESession {
     /// When `timeout(now:)` must next be called; nil when nothing is pending.
     public var nextDeadline: IKEInstant? {
         var d = window.outstanding?.deadline
-        if state == .initAnswered, let h = halfOpenDeadline { d = d.map { min($0, h) } ?? h }
+        if case .initAnswered(let handshake) = phase {
+            let h = handshake.halfOpenDeadline
+            d = d.map { min($0, h) } ?? h
+        }
         if let l = lifecycleDeadline { d = d.map { min($0, l) } ?? l }
         if let s = candidate?.nextDeadline { d = d.map { min($0, s) } ?? s }
         if let k = natKeepaliveDeadline { d = d.map { min($0, k) } ?? k }
@@ -195,8 +192,12 @@ public final class IKESession {
         guard let message = reassembled ?? decode(datagram, header) else { return }
         do {
             switch request.exchange {
-            case .ikeSAInit: try processInitResponse(message, datagram, now: now)
-            case .ikeAuth: try processAuthResponse(message, datagram, now: now)
+            case .ikeSAInit:
+                guard case .initSent(let handshake) = phase else { return }
+                try processInitResponse(message, datagram, handshake, now: now)
+            case .ikeAuth:
+                guard case .authSent(let authentication) = phase else { return }
+                try processAuthResponse(message, datagram, authentication, now: now)
             case .informational: try processInformationalResponse(message, datagram, now: now)
             case .createChildSA:
                 if case .rekeyIKE = activeTask {
@@ -226,9 +227,9 @@ public final class IKESession {
         if header.exchangeType != .ikeSAInit, header.responderSPI != responderSPI || responderSPI.isZero { return }
         guard let message = reassembled ?? decode(datagram, header) else { return }
         do {
-            switch (header.exchangeType, state) {
+            switch (header.exchangeType, phase) {
             case (.ikeSAInit, .idle) where !isInitiator: try processInitRequest(message, datagram, now: now)
-            case (.ikeAuth, .initAnswered): try processAuthRequest(message, datagram, now: now)
+            case (.ikeAuth, .initAnswered(let handshake)): try processAuthRequest(message, datagram, handshake, now: now)
             case (.informational, .established), (.informational, .deleting):
                 try processInformationalRequest(message, datagram, now: now)
             case (.createChildSA, .established): try processCreateChildSARequest(message, datagram, now: now)
@@ -302,9 +303,8 @@ public final class IKESession {
     func fail(_ code: IKEFailure.Code, _ message: String, notify: IKENotifyType? = nil, reportedByPeer: Bool = false) {
         guard !state.isTerminal else { return }
         let failure = IKEFailure(code, message, notify: notify?.rawValue, reportedByPeer: reportedByPeer)
-        state = .failed(failure)
+        phase = .failed(failure)  // the handshake's data, if any, goes with its phase
         window.outstanding = nil
-        keyExchange = nil
         activeTask = nil
         pendingTasks = []
         // The SAs die with the IKE SA: the data plane removes them.

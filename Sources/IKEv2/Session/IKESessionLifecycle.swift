@@ -146,7 +146,7 @@ extension IKESession {
                 case .deleteIKE:
                     try sendInformational([.delete(.ikeSA)], now: now)
                     activeTask = .deleteIKE
-                    state = .deleting
+                    phase = .deleting
                 case .rekeyIKE:
                     try startIKERekey(now: now)
                 }

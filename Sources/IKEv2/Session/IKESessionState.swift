@@ -1,7 +1,8 @@
 // RFC 7296 §1.2 / §2: where one IKE SA stands in its first two exchanges.
 
 /// The IKE SA's state, as seen by the daemon. One value per step of IKE_SA_INIT + IKE_AUTH,
-/// with terminal states carrying why they ended.
+/// with terminal states carrying why they ended: the public summary of the session's
+/// `IKESessionPhase`, which also carries each step's data.
 public enum IKESessionState: Hashable, Sendable, CustomStringConvertible {
     /// Created; an initiator waits for `start`, a responder for an IKE_SA_INIT request.
     case idle

@@ -1,0 +1,79 @@
+// RFC 7296 §1.2 (initial exchanges), §2.6 (COOKIE), §1.3 / §2.6 (INVALID_KE_PAYLOAD), §2.15
+// (the octets each side signs), RFC 7427 §4 (SIGNATURE_HASH_ALGORITHMS): what one IKE SA holds
+// while IKE_SA_INIT and IKE_AUTH are under way.
+import CryptoCore
+import NetTypes
+
+/// Where the IKE SA stands, each step carrying the data only valid in it (swift-nio-ssh's
+/// connection states). The handshake's ephemeral key, cookie, retry counts and the IKE_SA_INIT
+/// messages AUTH signs live in the handshake steps, so they are gone as soon as IKE_AUTH ends,
+/// whichever way; an exchange that needs them gets them by matching its step, never from
+/// optionals that "should be set by now". `IKESession.state` is its public summary.
+enum IKESessionPhase {
+    /// Created; an initiator waits for `start`, a responder for an IKE_SA_INIT request.
+    case idle
+    /// Initiator: IKE_SA_INIT request sent (possibly again, with a COOKIE or another KE group).
+    case initSent(IKEInitiatorHandshake)
+    /// Responder: IKE_SA_INIT answered, keys derived, waiting for IKE_AUTH.
+    case initAnswered(IKEResponderHandshake)
+    /// Initiator: IKE_AUTH request sent.
+    case authSent(IKEInitiatorAuthentication)
+    /// IKE SA and first Child SA are up.
+    case established
+    /// We asked the peer to delete the IKE SA and wait for its answer.
+    case deleting
+    /// Deleted cleanly by either side.
+    case closed
+    case failed(IKEFailure)
+
+    /// The step as the daemon, status and tests see it.
+    var state: IKESessionState {
+        switch self {
+        case .idle: .idle
+        case .initSent: .initSent
+        case .initAnswered: .initAnswered
+        case .authSent: .authSent
+        case .established: .established
+        case .deleting: .deleting
+        case .closed: .closed
+        case .failed(let failure): .failed(failure)
+        }
+    }
+}
+
+/// Initiator, from the IKE_SA_INIT request until its response is processed (then IKE_AUTH).
+struct IKEInitiatorHandshake {
+    /// Our ephemeral key pair for the request's KE payload; replaced by one of the group the
+    /// responder names in INVALID_KE_PAYLOAD (§1.3).
+    var keyExchange: any KeyExchange
+    /// The responder's COOKIE (§2.6), sent first in every request from then on.
+    var cookie: [UInt8]?
+    var cookieRetries = 0
+    var groupRetries = 0
+    /// The request exactly as last sent (with COOKIE / retried KE): RealMessage1 of our AUTH
+    /// (§2.15).
+    var initRequestBytes: [UInt8] = []
+
+    init(keyExchange: any KeyExchange) {
+        self.keyExchange = keyExchange
+    }
+}
+
+/// Responder, from its IKE_SA_INIT response until IKE_AUTH arrives or the half-open timeout.
+struct IKEResponderHandshake {
+    /// RealMessage1, which the initiator's AUTH signs, and RealMessage2, which ours signs (§2.15).
+    var initRequestBytes: [UInt8]
+    var initResponseBytes: [UInt8]
+    /// The hashes the initiator announced (RFC 7427 §4); nil when it sent none.
+    var peerSignatureHashes: [UInt16]?
+    /// When the half-open SA is given up if no IKE_AUTH request came (`halfOpenTimeoutSeconds`).
+    var halfOpenDeadline: IKEInstant
+}
+
+/// Initiator, from the IKE_AUTH request until its response is processed.
+struct IKEInitiatorAuthentication {
+    /// RealMessage2: the responder's IKE_SA_INIT response, which its AUTH signs (§2.15).
+    var initResponseBytes: [UInt8]
+    /// The inbound SPI we offered in SAi2 for the first Child SA.
+    var childInboundSPI: ESPSPI
+}
