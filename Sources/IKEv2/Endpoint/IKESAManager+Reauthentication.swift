@@ -111,8 +111,21 @@ extension IKESAManager {
     /// installed the new inbound SA yet (our IKE_AUTH response may be in flight), but it keeps
     /// the old one until it deletes the old IKE SA. Before any older SA loses a Child SA, the
     /// waiting one takes the outbound traffic, so the tunnel is never without an outbound SA.
-    func beforeApplying(_ event: IKEEvent, session id: SessionID, peerIndex: Int, now: IKEInstant) -> IKEEvent {
+    /// An IKE SA this end is deleting (the old one of our reauthentication, a duplicate's
+    /// loser) never takes the outbound traffic back from the IKE SA that carries the tunnel: a
+    /// Child SA rekey that completes on it meanwhile is installed with the outbound half idle,
+    /// and its activation is dropped (nil), since the peer deletes it with that IKE SA.
+    func beforeApplying(_ event: IKEEvent, session id: SessionID, peerIndex: Int, now: IKEInstant) -> IKEEvent? {
         switch event {
+        case .childSAReady(var sa) where sa.activateOutbound && outboundCarriedElsewhere(than: id, peerIndex: peerIndex):
+            sa.activateOutbound = false
+            log(.info, "a Child SA rekeyed on an IKE SA being deleted does not take outbound traffic: another IKE SA carries the tunnel", [
+                "peer": "\(table[peer: peerIndex].peer.name)", "spi": "\(SPIText.child(sa.inboundSPI))_i",
+            ])
+            return .childSAReady(sa)
+        case .childSAOutboundActivated where outboundCarriedElsewhere(than: id, peerIndex: peerIndex):
+            setDeferredOutbound(nil, of: id)
+            return nil
         case .childSAReady(var sa):
             if sa.replacesInboundSPI == nil, table.sessions[id]?.createdHere == false,
                !sessionsWithChildren(ofPeer: peerIndex, except: id).isEmpty {
@@ -145,6 +158,13 @@ extension IKESAManager {
             break
         }
         return event
+    }
+
+    /// Session `id` is being deleted by this end and another live IKE SA's Child SA carries the
+    /// tunnel's outbound traffic.
+    private func outboundCarriedElsewhere(than id: SessionID, peerIndex: Int) -> Bool {
+        guard table.sessions[id]?.closing == true, let current = table[peer: peerIndex].currentOutbound else { return false }
+        return sessionsWithChildren(ofPeer: peerIndex, except: id).contains { table.sessions[$0]?.children[current] != nil }
     }
 
     /// The peer's unfinished sessions (other than `id`) with a Child SA in the data plane, in

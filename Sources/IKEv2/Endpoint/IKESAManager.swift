@@ -319,7 +319,7 @@ public final class IKESAManager {
         while let polled = table.withSession(id, { $0.pollEvent() }) ?? nil {
             // §2.8.3: a peer's new IKE SA may have to wait before it carries outbound traffic,
             // and must carry it before any older SA of the peer loses a Child SA.
-            let e = beforeApplying(polled, session: id, peerIndex: peerIndex, now: now)
+            guard let e = beforeApplying(polled, session: id, peerIndex: peerIndex, now: now) else { continue }
             apply(e, peerIndex: peerIndex)
             var report = true
             switch e {

@@ -179,6 +179,32 @@ struct EndpointReauthenticationTests {
         #expect(old.closes == [t])
     }
 
+    @Test("A Child SA rekey that completes on the old IKE SA after the reauthentication moved outbound traffic to the new one does not take the traffic back (the peer deletes it with the old IKE SA)")
+    func childRekeyOnClosingSAKeepsOutbound() throws {
+        let (core, factory, dp, _) = try Self.reauthenticating()
+        let t = IKEInstant(nanoseconds: 600_000_000_000)
+        let (old, new) = (factory.made[0], factory.made[1])
+        new.events = [.ikeSAEstablished(initiatorSPI: IKESPI(new.spi), responderSPI: 0xD00D, proposal: "p", peerIdentity: "gw-b",
+                                        local: Self.a, peer: Self.b), .childSAReady(scriptedChildSA(0x6000))]
+        core.receive(IKEDatagram(bytes: ikeMessage(spiI: new.spi, spiR: 0xD00D, initiator: false, response: true), source: Self.b,
+                                 destination: Self.a), now: t)
+        #expect(old.closes == [t] && dp.initiator.outboundSPI == 0x6001)
+        // The peer's rekey of the old IKE SA's Child SA crossed our Delete of that IKE SA.
+        var rekeyed = scriptedChildSA(0x5100)
+        rekeyed.replacesInboundSPI = 0x5000
+        old.events = [.childSAReady(rekeyed)]
+        core.receive(IKEDatagram(bytes: ikeMessage(spiI: old.spi, spiR: 0xBEEF, exchange: 36, initiator: false, response: false,
+                                                   messageID: 2), source: Self.b, destination: Self.a), now: t)
+        #expect(dp.initiator.log.last == "install \(0x5100) idle", "\(dp.initiator.log)")
+        #expect(dp.initiator.outboundSPI == 0x6001)
+        old.events = [.childSAOutboundActivated(inboundSPI: 0x5100, outboundSPI: 0x5101)]
+        core.receive(IKEDatagram(bytes: ikeMessage(spiI: old.spi, spiR: 0xBEEF, exchange: 37, initiator: false, response: false,
+                                                   messageID: 3), source: Self.b, destination: Self.a), now: t)
+        #expect(dp.initiator.outboundSPI == 0x6001, "\(dp.initiator.log)")
+        #expect(core.logged("does not take outbound traffic"))
+        #expect(dp.violations.isEmpty, "\(dp.violations.prefix(3))")
+    }
+
     @Test("The old IKE SA going first (the peer deleted it) ends the reauthentication: the new SA goes on alone and nothing is closed twice")
     func oldSAGoneFirst() throws {
         let (core, factory, dp, _) = try Self.reauthenticating()
