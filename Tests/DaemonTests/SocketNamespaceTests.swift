@@ -15,7 +15,7 @@ struct TestNamespace {
     static var isRoot: Bool { geteuid() == 0 }
 
     init(prefix: String = "vdt-dtest") throws {
-        name = "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        name = "\(TestNamespaceName.make(prefix))-\(UInt32.random(in: 0...UInt32.max))"
         try Self.ip(["netns", "add", name])
         try Self.ip(["-n", name, "link", "set", "lo", "up"])
         try Self.ip(["-n", name, "addr", "add", "192.0.2.1/32", "dev", "lo"])

@@ -22,10 +22,10 @@ import Testing
 final class TunnelLab {
     let tag: String
     var namespaces: [String] { [gatewayA, gatewayB, hostA, hostB] }
-    var gatewayA: String { "vdt-dp-\(tag)-gwa" }
-    var gatewayB: String { "vdt-dp-\(tag)-gwb" }
-    var hostA: String { "vdt-dp-\(tag)-ha" }
-    var hostB: String { "vdt-dp-\(tag)-hb" }
+    var gatewayA: String { TestNamespaceName.make("vdt-dp-\(tag)-gwa") }
+    var gatewayB: String { TestNamespaceName.make("vdt-dp-\(tag)-gwb") }
+    var hostA: String { TestNamespaceName.make("vdt-dp-\(tag)-ha") }
+    var hostB: String { TestNamespaceName.make("vdt-dp-\(tag)-hb") }
     private(set) var planeA: UserspaceDataplane?
     private(set) var planeB: UserspaceDataplane?
 
@@ -36,7 +36,7 @@ final class TunnelLab {
         getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
             && FileManager.default.isExecutableFile(atPath: "/usr/bin/ping")
     }
-    static let skipMessage: Comment = "needs root, ip(8) and ping (iputils-ping): creates network namespaces vdt-dp-*"
+    static let skipMessage: Comment = "needs root, ip(8) and ping (iputils-ping): creates network namespaces vdt-dp-*-PID"
 
     init(tag: String) { self.tag = tag }
 

@@ -53,6 +53,22 @@ struct SystemTests {
         #expect(ran.withLock { $0 })
     }
 
+    /// Two threads contend for one `Mutex` (so its slow path, futex PI in the uninstrumented
+    /// libswiftSynchronization, runs). The count is exact; under ThreadSanitizer
+    /// (Scripts/sanitize thread) this also checks that TSan sees the lock (CSystem's
+    /// tsan_mutex.c): without it every access under the lock is reported as a race.
+    @Test func aContendedMutexOrdersItsHolders() throws {
+        final class Counts: Sendable { let byKey = Mutex<[Int: Int]>([:]) }
+        let counts = Counts()
+        let rounds = 20_000
+        let body: @Sendable () -> Void = {
+            for i in 0..<rounds { counts.byKey.withLock { $0[i % 7, default: 0] += 1 } }
+        }
+        let threads = [try PosixThread(name: "viaduct-lock-a", body), try PosixThread(name: "viaduct-lock-b", body)]
+        threads.forEach { $0.join() }
+        #expect(counts.byKey.withLock { $0.values.reduce(0, +) } == 2 * rounds)
+    }
+
     @Test func aNamespaceNameWithASlashIsRefused() {
         #expect(throws: Errno.invalidArgument) { try NetNamespace.enter(named: "../x") }
         #expect(throws: Errno.invalidArgument) { try NetNamespace.enter(named: "") }

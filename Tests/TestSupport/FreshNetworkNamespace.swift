@@ -21,7 +21,7 @@ public enum FreshNetworkNamespace {
     }
 
     public static func run<T: Sendable>(_ tag: String, _ body: @escaping @Sendable (_ namespace: String) throws -> T) async throws -> T {
-        let name = "vdt-nl-\(tag)-\(getpid())"
+        let name = TestNamespaceName.make("vdt-nl-\(tag)")
         _ = try? ip(["netns", "del", name])
         let added = try ip(["netns", "add", name])
         guard added.status == 0 else { throw Failure(description: "ip netns add \(name): \(added.output)") }
