@@ -13,10 +13,15 @@ import FuzzSupport
 import IKEv2
 import NetTypes
 
-struct ResponderFactory: IKESessionFactory {
+/// Each session gets its own seed (as each gets fresh randomness in the daemon), so two sessions
+/// of one input never draw the same SPI; the same input still makes the same sessions.
+final class ResponderFactory: IKESessionFactory {
+    private var made: UInt64 = 0
+
     func makeSession(for peer: IKETunnelPeer, initiator: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
-        IKESession(configuration: configuration(initiator ? .initiator : .responder), cryptoProvider: OpenSSLCryptoProvider(),
-                   random: SeededRandomSource(seed: 0x1001), authenticator: ThrowawayPKI.shared.authenticator("gw2.example.net"))
+        made += 1
+        return IKESession(configuration: configuration(initiator ? .initiator : .responder), cryptoProvider: OpenSSLCryptoProvider(),
+                          random: SeededRandomSource(seed: 0x1000 &+ made), authenticator: ThrowawayPKI.shared.authenticator("gw2.example.net"))
     }
 
     func configuration(_ role: IKERole) -> IKEPeerConfiguration {
