@@ -13,6 +13,11 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "viaduct", targets: ["viaduct"]),
+        // For the fuzz package (Fuzz/Package.swift depends on this one by path): the pure core and
+        // the packet path its targets drive. Nothing else uses it.
+        .library(name: "ViaductFuzzable", targets: [
+            "NetTypes", "CryptoCore", "Crypto", "PKI", "IKEv2", "ESP", "Dataplane", "KernelModel", "Topology",
+        ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -136,15 +136,8 @@ final class InboundWorker {
             return
         }
         let slot = batch.slot(index)
-        guard let size = batch.receivedSegmentSize(index), size < length else {
-            process(UnsafeMutableRawBufferPointer(rebasing: slot[0..<length]), source: index)
-            return
-        }
-        var offset = 0
-        while offset < length {
-            let end = min(offset + size, length)
-            process(UnsafeMutableRawBufferPointer(rebasing: slot[offset..<end]), source: index)
-            offset = end
+        for datagram in GRODatagrams(length: length, segmentSize: batch.receivedSegmentSize(index)) {
+            process(UnsafeMutableRawBufferPointer(rebasing: slot[datagram]), source: index)
         }
     }
 

@@ -151,6 +151,19 @@ struct OffloadTests {
 
     // MARK: Checksum
 
+    @Test("a UDP GRO buffer splits into its datagrams: equal sizes, a shorter last one, or whole when no usable size came")
+    func groDatagrams() {
+        #expect(Array(GRODatagrams(length: 300, segmentSize: 100)) == [0..<100, 100..<200, 200..<300])
+        #expect(Array(GRODatagrams(length: 250, segmentSize: 100)) == [0..<100, 100..<200, 200..<250])
+        #expect(Array(GRODatagrams(length: 100, segmentSize: 1)).count == 100)
+        for size in [nil, 0, -5, 100, 101, 5_000] {
+            #expect(Array(GRODatagrams(length: 100, segmentSize: size)) == [0..<100], "size \(String(describing: size))")
+        }
+        // An empty datagram is still one datagram (counted and classified, as before the split).
+        #expect(Array(GRODatagrams(length: 0, segmentSize: nil)) == [0..<0])
+        #expect(Array(GRODatagrams(length: 0, segmentSize: 4)) == [0..<0])
+    }
+
     @Test("the fast checksum equals RFC 1071's reference for every length 0...300 and with an initial sum")
     func checksumMatchesReference() {
         for length in 0...300 {
