@@ -68,6 +68,11 @@ soak_proc() {
   echo "${rss:-0} ${fds:-0}"
 }
 
+# soak_scrape NS PORT: GET /metrics from a daemon's --metrics 127.0.0.1:PORT in NS (bash's /dev/tcp: no curl).
+soak_scrape() {
+  ip netns exec "$1" timeout 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" && printf "GET /metrics HTTP/1.0\r\n\r\n" >&3 && cat <&3' "$2" 2>/dev/null
+}
+
 # soak_metric TEXT NAME: the sum of every sample of the Prometheus metric NAME (all label sets) in TEXT.
 soak_metric() {
   awk -v n="$2" '$1 == n || index($1, n "{") == 1 { s += $NF } END { printf "%d\n", s }' <<<"$1"
