@@ -6,6 +6,9 @@ import CryptoCore
 public struct OpenSSLRandomSource: RandomSource, Sendable {
     public init() {}
 
+    /// OpenSSL's DRBG is shared state behind the call: another handle is the same source.
+    public func split() -> any RandomSource { OpenSSLRandomSource() }
+
     public mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) throws(CryptoError) {
         guard let base = buffer.baseAddress else { return }
         var offset = 0

@@ -5,6 +5,11 @@ public protocol RandomSource {
     /// Fills every byte of `buffer`, or throws: a source that cannot deliver must never hand back
     /// a partly filled or predictable buffer.
     mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) throws(CryptoError)
+
+    /// A source for something that lives apart from its maker (an IKE SA the session hands to
+    /// the endpoint's table): never a copy of a stateful generator's state, which would repeat
+    /// its stream, but an independent one.
+    mutating func split() -> any RandomSource
 }
 
 extension RandomSource {

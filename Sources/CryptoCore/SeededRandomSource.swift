@@ -32,6 +32,9 @@ public struct SeededRandomSource: RandomSource, Sendable {
         return result
     }
 
+    /// A generator seeded from this one's next output: its own stream, and this one moves on.
+    public mutating func split() -> any RandomSource { SeededRandomSource(seed: next()) }
+
     public mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) throws(CryptoError) {
         var i = 0
         while i < buffer.count {

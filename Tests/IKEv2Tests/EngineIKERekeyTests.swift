@@ -31,14 +31,15 @@ struct EngineIKERekeyTests {
                                 sourceLocation: SourceLocation = #_sourceLocation) {
         let (a, b) = (net.initiator, net.responder)
         // A deleted old or redundant SA lingers only to answer retransmissions of its Delete.
-        #expect(a.sides.allSatisfy(\.closed) && b.sides.allSatisfy(\.closed), "open: \(a.sides.map(\.purpose)) / \(b.sides.map(\.purpose))", sourceLocation: sourceLocation)
+        let (sidesA, sidesB) = (net.sides(a), net.sides(b))
+        #expect(sidesA.allSatisfy(\.closed) && sidesB.allSatisfy(\.closed), "open: \(sidesA.map(\.purpose)) / \(sidesB.map(\.purpose))", sourceLocation: sourceLocation)
         if settle { net.run(limit: net.now.seconds(since: IKEInstant(nanoseconds: 0)) + 200) }
         #expect(a.state == .established && b.state == .established, "\(a.state) / \(b.state)", sourceLocation: sourceLocation)
         #expect(a.initiatorSPI == b.initiatorSPI && a.responderSPI == b.responderSPI, sourceLocation: sourceLocation)
         #expect(a.isInitiator != b.isInitiator, sourceLocation: sourceLocation)
         #expect(bytes(a.keys?.skD) == bytes(b.keys?.skD) && bytes(a.keys?.skEi) == bytes(b.keys?.skEi), sourceLocation: sourceLocation)
         if settle {
-            #expect(a.sides.isEmpty && b.sides.isEmpty, "left over: \(a.sides.map(\.purpose)) / \(b.sides.map(\.purpose))", sourceLocation: sourceLocation)
+            #expect(net.sides(a).isEmpty && net.sides(b).isEmpty, "left over: \(net.sides(a).map(\.purpose)) / \(net.sides(b).map(\.purpose))", sourceLocation: sourceLocation)
         }
         #expect(a.localIKESPIs.first == (a.isInitiator ? a.initiatorSPI : a.responderSPI), sourceLocation: sourceLocation)
         #expect(!settle || a.localIKESPIs.count == 1 && b.localIKESPIs.count == 1, sourceLocation: sourceLocation)
@@ -165,8 +166,7 @@ struct EngineIKERekeyTests {
     /// initiator's exchange holds the lowest of the four (its new SA is redundant).
     static func initiatorExchangeLoses(_ a: IKESession, _ b: IKESession) throws -> Bool {
         guard case .rekeyIKE(let ca)? = a.activeTask, case .rekeyIKE(let cb)? = b.activeTask,
-              let xa = a.sides.first(where: { $0.purpose == .candidate }),
-              let xb = b.sides.first(where: { $0.purpose == .candidate }) else { throw EngineRekeyCollisionTests.CollisionSetupError() }
+              let xa = a.candidate, let xb = b.candidate else { throw EngineRekeyCollisionTests.CollisionSetupError() }
         #expect(xb.keying.nonceI == ca.nonce && xa.keying.nonceI == cb.nonce)
         let lowest = [ca.nonce, xb.keying.nonceR, cb.nonce, xa.keying.nonceR].min { $0.lexicographicallyPrecedes($1) }
         return lowest == ca.nonce || lowest == xb.keying.nonceR
@@ -384,7 +384,7 @@ struct EngineIKERekeyTests {
         for d in net.takeHeld() { net.deliver(d) }  // the request: B answers and switches
         for d in net.takeHeld() { net.deliver(d) }  // the answer: A switches, its Delete(old) is held
         _ = net.takeHeld()
-        let old = try #require(b.sides.first { $0.purpose == .replaced })
+        let old = try #require(net.retired(b).first { $0.purpose == .replaced })
         // HDR(old), SK {D(ESP, B's inbound SPI)} from B, as a peer that queued it there might.
         var flags: IKEHeader.Flags = []
         if old.keying.originalInitiator { flags.insert(.initiator) }
@@ -401,16 +401,16 @@ struct EngineIKERekeyTests {
         #expect(inner.contains { if case .delete(let d) = $0 { d.espSPIs == [childA.inboundSPI] } else { false } })
     }
 
-    @Test("A peer rekeying the IKE SA as fast as it can leaves at most maxSideSAs old SAs behind (bounded memory)")
+    @Test("A peer rekeying the IKE SA as fast as it can leaves at most maxPerIKESA old SAs behind (bounded memory)")
     func rapidRekeysAreBounded() throws {
         let (net, model) = try Self.tunnel()
         for _ in 0..<40 {
             net.responder.rekeyIKESA(now: net.now)
             net.run(limit: net.now.seconds(since: IKEInstant(nanoseconds: 0)) + 0.5)
-            #expect(net.initiator.sides.count <= IKESession.maxSideSAs && net.responder.sides.count <= IKESession.maxSideSAs)
+            #expect(net.sides(net.initiator).count <= IKESideSA.maxPerIKESA && net.sides(net.responder).count <= IKESideSA.maxPerIKESA)
         }
         #expect(Self.rekeyedEvents(net.initiatorEvents).count == 40)
-        #expect(net.initiator.sides.count == IKESession.maxSideSAs)
+        #expect(net.sides(net.initiator).count == IKESideSA.maxPerIKESA)
         Self.expectSameIKESA(net, model)
     }
 
@@ -438,7 +438,7 @@ struct EngineIKERekeyTests {
         let b = Self.rekeyedEvents(net.responderEvents).map { "\($0.0)/\($0.1)" }
         let n = min(a.count, b.count)
         #expect(Array(a.prefix(n)) == Array(b.prefix(n)) && abs(a.count - b.count) <= 1)
-        #expect(net.initiator.sides.count <= 3 && net.responder.sides.count <= 3)
+        #expect(net.sides(net.initiator).count <= 3 && net.sides(net.responder).count <= 3)
     }
 
     @Test("1,000 consecutive IKE SA rekeys with Child SA rekeys in between: one SA at the end, no outbound gap, bounded state")
@@ -456,7 +456,7 @@ struct EngineIKERekeyTests {
         net.onEvent = { [model] fromInitiator, e in
             model.apply(fromInitiator, e)
             if fromInitiator, case .ikeSARekeyed = e { rekeys += 1 }
-            maxSides = max(maxSides, net.initiator.sides.count, net.responder.sides.count)
+            maxSides = max(maxSides, net.sides(net.initiator).count, net.sides(net.responder).count)
         }
         var limit = 60.0
         while rekeys < 1_000 && net.initiator.state == .established {

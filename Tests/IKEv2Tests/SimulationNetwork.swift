@@ -1,5 +1,6 @@
 import CryptoCore
-import IKEv2
+@testable import IKEv2
+import NetTypes
 
 /// The in-memory network and fake clock of the simulations: datagrams sent into it are
 /// delivered when due, and it can drop, duplicate and delay (hence reorder) them, all decided
@@ -97,6 +98,18 @@ final class SimulationNetwork {
     }
     var held: [IKEDatagram] { link.held }
 
+    /// The IKE SAs each session retired (RFC 7296 §2.18, §2.8.2), held and driven as the
+    /// endpoint's table holds them: routed to by SPI, timed, their relays handed to their
+    /// session, at most `IKESideSA.maxPerIKESA` each, gone when their session ends.
+    private var retiredSAs: [[IKESideSA]] = [[], []]
+
+    /// The side SAs a session retired that are still held.
+    func retired(_ s: IKESession) -> [IKESideSA] { retiredSAs[index(s)] }
+    /// Its candidate, if a collision is undecided, and the side SAs it retired.
+    func sides(_ s: IKESession) -> [IKESideSA] { (s.candidate.map { [$0] } ?? []) + retired(s) }
+
+    private func index(_ s: IKESession) -> Int { s === initiator ? 0 : 1 }
+
     init(initiator: IKESession, responder: IKESession, impairmentSeed: UInt64 = 0, impairment: Impairment = .none) {
         self.initiator = initiator
         self.responder = responder
@@ -106,6 +119,7 @@ final class SimulationNetwork {
     /// Moves what the sessions want to send into the network and collects their events.
     func drain() {
         for session in [initiator, responder] {
+            drainRetired(of: session)
             while let d = session.pollTransmit() { link.send(d) }
         }
         while let e = initiator.pollEvent() {
@@ -122,6 +136,54 @@ final class SimulationNetwork {
         d.destination.address == initiator.local.address ? initiator : responder
     }
 
+    /// What the endpoint does with a session's retired SAs (IKESAManager.adoptRetired/relay).
+    private func drainRetired(of session: IKESession) {
+        let k = index(session)
+        if session.state.isTerminal { retiredSAs[k] = [] }
+        while let side = session.pollRetired() { retiredSAs[k].append(side) }
+        var i = 0
+        while i < retiredSAs[k].count {
+            while let r = retiredSAs[k][i].pollRetired() { retiredSAs[k].append(r) }
+            while let d = retiredSAs[k][i].pollTransmit() { link.send(d) }
+            while let relay = retiredSAs[k][i].pollRelay() {
+                let ours = session.relayed(relay, now: now)
+                if case .childDeletes = relay {
+                    retiredSAs[k][i].answerChildDeletes(ours)
+                    while let d = retiredSAs[k][i].pollTransmit() { link.send(d) }
+                }
+            }
+            i += 1
+        }
+        retiredSAs[k].removeAll { $0.nextDeadline == nil }
+        while retiredSAs[k].count > IKESideSA.maxPerIKESA {
+            retiredSAs[k].remove(at: retiredSAs[k].firstIndex(where: \.closed) ?? 0)
+        }
+    }
+
+    /// Hands a datagram to the retired SA it is addressed to, or else to the session.
+    private func receive(_ d: IKEDatagram) {
+        let s = session(for: d)
+        let k = index(s)
+        if let header = try? IKEHeader(decoding: d.bytes),
+           let i = retiredSAs[k].firstIndex(where: { $0.keying.matches(header) && $0.nextDeadline != nil }) {
+            retiredSAs[k][i].receive(d, header: header, now: now)
+        } else {
+            s.receive(d, now: now)
+        }
+    }
+
+    private func fireTimers() {
+        for s in [initiator, responder] {
+            if let d = s.nextDeadline, d <= now { s.timeout(now: now) }
+            let k = index(s)
+            for i in retiredSAs[k].indices {
+                if let d = retiredSAs[k][i].nextDeadline, d <= now { retiredSAs[k][i].timeout(now: now) }
+            }
+        }
+    }
+
+    private var retiredDeadline: IKEInstant? { retiredSAs.joined().compactMap(\.nextDeadline).min() }
+
     /// Runs until both sides settle (established or terminal with nothing pending) or `limit`.
     func run(limit: Double = 1_000, maxSteps: Int = 100_000) {
         initiator.start(now: now)
@@ -129,23 +191,21 @@ final class SimulationNetwork {
         var steps = 0
         while steps < maxSteps {
             steps += 1
-            let candidates = [link.nextDelivery, initiator.nextDeadline, responder.nextDeadline].compactMap { $0 }
+            let candidates = [link.nextDelivery, initiator.nextDeadline, responder.nextDeadline, retiredDeadline].compactMap { $0 }
             guard let next = candidates.min(), next.seconds(since: IKEInstant(nanoseconds: 0)) <= limit else { break }
             link.advance(to: next)
             for d in link.takeDue() {
-                session(for: d).receive(d, now: now)
+                receive(d)
                 drain()
             }
-            for s in [initiator, responder] {
-                if let d = s.nextDeadline, d <= now { s.timeout(now: now) }
-            }
+            fireTimers()
             drain()
         }
     }
 
     /// Delivers one datagram by hand (for cache / duplicate tests).
     func deliver(_ d: IKEDatagram) {
-        session(for: d).receive(d, now: now)
+        receive(d)
         drain()
     }
 

@@ -18,7 +18,7 @@ extension IKESAManager {
     func admit(_ request: IKEDatagram, peer: String, now: IKEInstant) -> AdmissionStep {
         guard var gate = admission else { return .proceed(nil) }
         let wasDemanding = gate.counters.halfOpen >= gate.policy.cookieThreshold
-        let decision = gate.admit(request, sessions: table.sessions.count, now: now)
+        let decision = gate.admit(request, sessions: table.sessions.count - table.retiredCount, now: now)
         admission = gate
         counters.admission = gate.counters
         // Admission only ever raises the count: the way down is logged where SAs finish.

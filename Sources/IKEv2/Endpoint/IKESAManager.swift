@@ -67,6 +67,8 @@ public final class IKESAManager {
     /// The configured peers (removed ones excluded), in the order they were added.
     public var peers: [IKETunnelPeer] { table.livePeerIndices.map { table[peer: $0].peer } }
     public var liveSessionCount: Int { table.sessions.values.filter { !$0.finished }.count }
+    /// IKE SAs a rekey replaced (or made redundant), kept for their Delete (RFC 7296 §2.18).
+    public var retiredIKESACount: Int { table.retiredCount }
 
     public func add(peer: IKETunnelPeer) {
         _ = table.addPeer(peer)
@@ -99,7 +101,7 @@ public final class IKESAManager {
     @discardableResult
     public func removeRunning(_ tunnel: TunnelID, now: IKEInstant) -> Bool {
         guard let i = table.peerIndex(of: tunnel) else { return false }
-        let peerSessions = table.sessionIDs(ofPeer: i)
+        let peerSessions = table.sessionIDs(ofPeer: i) { $0.successor == nil }
         for id in peerSessions {
             // One Delete of the IKE SA (RFC 7296 §1.4.1), so the peer drops it now rather than
             // after its liveness checks; the session is forgotten, so it is not retransmitted.
@@ -301,15 +303,15 @@ public final class IKESAManager {
     // MARK: Sessions' events
 
     func drain(_ id: IKESATable.SessionID, now: IKEInstant) {
-        while let d = table.withSession(id, { $0.pollTransmit() }) ?? nil {
-            if d.isNATKeepalive {
-                counters.natKeepalivesSent += 1
-            } else if logLevel <= .debug, let r = IKEFragmentLog.sent(d) {
-                actions.append(.log(r))
-            }
-            outbox.append(d)
-        }
+        // IKE SAs it retired first: what they carry (our Delete of the old SA) was made before
+        // anything the session queued on the new one.
+        adoptRetired(from: id, now: now)
+        flushTransmit(id)
         if let spis = table.sessions[id]?.session.localIKESPIs { table.sync(spis: spis, of: id) }
+        if table.sessions[id]?.successor != nil {
+            relay(from: id, now: now)
+            return
+        }
         guard let peerIndex = table.sessions[id]?.peerIndex else { return }
         let peer = table[peer: peerIndex].peer
         var childDeleted = false
@@ -343,6 +345,8 @@ public final class IKESAManager {
             case .reauthenticationDue:
                 startReauthentication(replacing: id, peerIndex: peerIndex, now: now)
             case .ikeSAFailed, .ikeSADeleted:
+                // Its retired SAs end with it (§1.4.1: nothing of a deleted IKE SA is kept).
+                forgotten(table.forget(table.retired(of: id)))
                 report = !isBystanderHalfOpen(id, peerIndex: peerIndex)
                 // §2.8.3: an old SA gone while a newer one carries the tunnel is no tunnel-down.
                 let outcome = reauthenticationEnded(id, event: e, peerIndex: peerIndex, now: now)
@@ -366,6 +370,48 @@ public final class IKESAManager {
         // After the whole batch: an IKE SA's Delete removes its Child SAs first, then itself.
         reviewChildlessTunnel(peerIndex: peerIndex, childDeleted: childDeleted, now: now)
         if saChanged { reviewDuplicates(peerIndex: peerIndex, now: now) }
+    }
+
+    private func flushTransmit(_ id: IKESATable.SessionID) {
+        while let d = table.withSession(id, { $0.pollTransmit() }) ?? nil {
+            if d.isNATKeepalive {
+                counters.natKeepalivesSent += 1
+            } else if logLevel <= .debug, let r = IKEFragmentLog.sent(d) {
+                actions.append(.log(r))
+            }
+            outbox.append(d)
+        }
+    }
+
+    /// RFC 7296 §2.18, §2.8.2: the IKE SAs a session (or a side SA, for a redundant SA its late
+    /// rekey answer made) no longer uses become entries of their own, at most
+    /// `IKESideSA.maxPerIKESA` per session, the oldest deleted ones forgotten first.
+    private func adoptRetired(from id: IKESATable.SessionID, now: IKEInstant) {
+        guard let entry = table.sessions[id] else { return }
+        let successor = entry.successor ?? id
+        while let side = table.withSession(id, { $0.pollRetired() }) ?? nil {
+            guard let sideID = table.addRetired(side, successor: successor) else { return }
+            flushTransmit(sideID)
+            let siblings = table.retired(of: successor)
+            if siblings.count > IKESideSA.maxPerIKESA {
+                let closed = siblings.first { table.withSide($0, { $0.closed }) == true }
+                forgotten(table.forget([closed ?? siblings[0]]))
+            }
+        }
+    }
+
+    /// What a retired side SA heard goes to the session it belonged to; a Delete of Child SAs
+    /// there is answered with what that session removed.
+    private func relay(from id: IKESATable.SessionID, now: IKEInstant) {
+        while let relay = table.withSide(id, { $0.pollRelay() }) ?? nil {
+            guard let successor = table.sessions[id]?.successor else { return }
+            let ours = table.withSession(successor) { $0.relayed(relay, now: now) } ?? []
+            if case .childDeletes = relay {
+                table.withSide(id) { $0.answerChildDeletes(ours) }
+                flushTransmit(id)
+            }
+            drain(successor, now: now)
+        }
     }
 
     /// RFC 7296 §1.4.1: the Child SAs of an IKE SA that is gone (deleted, failed, stale, its
@@ -472,10 +518,11 @@ public struct IKESAView: Hashable, Sendable {
 }
 
 extension IKESAManager {
-    /// Every IKE SA in the table, oldest first.
+    /// Every IKE SA in the table that is (or was) its tunnel's, oldest first; the side SAs
+    /// rekeys retired are counted in `retiredIKESACount`.
     public var ikeSAs: [IKESAView] {
         table.sessions.keys.sorted().compactMap { id in
-            guard let e = table.sessions[id] else { return nil }
+            guard let e = table.sessions[id], e.successor == nil else { return nil }
             return IKESAView(tunnel: table[peer: e.peerIndex].peer.tunnel, createdHere: e.createdHere, finished: e.finished,
                              spis: e.established.map { [$0.initiator, $0.responder] }, children: e.children.count)
         }

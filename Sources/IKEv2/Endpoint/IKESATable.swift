@@ -3,17 +3,21 @@
 import NetTypes
 
 /// Every IKE SA of the node in one table, whatever created it (our IKE_SA_INIT, the peer's, a
-/// reauthentication, a duplicate), with everything the endpoint knows of each in one entry;
+/// reauthentication, a duplicate, an IKE SA rekey that replaced it), with everything the
+/// endpoint knows of each in one entry;
 /// the node's peers with what the endpoint knows per peer; the endpoint's named timers; and the
 /// indices that route a datagram to an IKE SA by (SPI, peer address). Forgetting an IKE SA is
 /// one call that removes its entry, its indices, its timers and every reference a peer holds.
 struct IKESATable {
     typealias SessionID = Int
 
-    /// One IKE SA (one session).
+    /// One IKE SA: a session, or a side SA a session retired (RFC 7296 §2.18, §2.8.2).
     struct Entry {
         var peerIndex: Int
         var session: any IKESessionDriving
+        /// For a retired side SA: the session whose tunnel it belonged to, which now carries it
+        /// (its relays go there; it is forgotten with it).
+        var successor: SessionID?
         /// This end sent its IKE_SA_INIT (false: the peer's request created it).
         let createdHere: Bool
         /// Set once the session reported failure or deletion; reaped when it has no deadline.
@@ -88,6 +92,8 @@ struct IKESATable {
 
     private(set) var peers: [PeerEntry] = []
     var sessions: [SessionID: Entry] = [:]
+    /// How many entries are retired side SAs (the rest are sessions).
+    private(set) var retiredCount = 0
     var timers = IKETimerTable<IKEEndpointTimer>()
     private var nextID: SessionID = 0
     private var bySPI: [IKESPI: SessionID] = [:]
@@ -145,6 +151,33 @@ struct IKESATable {
         return id
     }
 
+    /// A side SA that session `successor` retired: an entry of its own, finished from the start
+    /// (it takes part in nothing but its own Delete), routed to by its SPI.
+    mutating func addRetired(_ side: IKESideSA, successor: SessionID) -> SessionID? {
+        guard let e = sessions[successor] else { return nil }
+        let id = addSession(side, peerIndex: e.peerIndex, createdHere: false)
+        sessions[id]?.successor = successor
+        sessions[id]?.finished = true
+        retiredCount += 1
+        sync(spis: side.localIKESPIs, of: id)
+        return id
+    }
+
+    /// The side SAs `successor` retired, oldest first.
+    func retired(of successor: SessionID) -> [SessionID] {
+        guard retiredCount > 0 else { return [] }
+        return sessions.filter { $0.value.successor == successor }.map(\.key).sorted()
+    }
+
+    /// A retired side SA's entry, changed in place.
+    mutating func withSide<T>(_ id: SessionID, _ body: (inout IKESideSA) -> T) -> T? {
+        guard var entry = sessions[id], var side = entry.session as? IKESideSA else { return nil }
+        let result = body(&side)
+        entry.session = side
+        sessions[id] = entry
+        return result
+    }
+
     /// Makes exactly `spis` route to the session (RFC 7296 §2.18: an IKE SA rekey adds a new
     /// SPI before anything was sent with it, and the replaced SA's goes once it is deleted).
     mutating func sync(spis: [IKESPI], of id: SessionID) {
@@ -188,10 +221,12 @@ struct IKESATable {
     /// timers, a peer's reauthentication or duplicate books); returns their last entries.
     @discardableResult
     mutating func forget(_ ids: [SessionID]) -> [Entry] {
-        let gone = Set(ids)
+        // The side SAs a session retired go with it.
+        let gone = Set(ids).union(ids.flatMap { retired(of: $0) })
         var dropped: [Entry] = []
-        for id in ids.sorted() {
+        for id in gone.sorted() {
             guard let e = sessions.removeValue(forKey: id) else { continue }
+            if e.successor != nil { retiredCount -= 1 }
             dropped.append(e)
             for spi in e.spis where bySPI[spi] == id { bySPI[spi] = nil }
             if let h = e.halfOpen, byHalfOpen[h] == id { byHalfOpen[h] = nil }

@@ -24,11 +24,19 @@ public protocol IKESessionDriving {
     /// An operator's request (`viaduct rekey`, `viaduct terminate`); false when the session
     /// has no established SA to apply it to.
     mutating func perform(_ command: SessionCommand, now: IKEInstant) -> Bool
+    /// The next IKE SA it no longer uses (RFC 7296 §2.18: the one an IKE SA rekey replaced;
+    /// §2.8.2: a collision's redundant one), which the endpoint holds as an entry of its own.
+    mutating func pollRetired() -> IKESideSA?
+    /// What one of its retired IKE SAs heard (the peer is alive; it deleted Child SAs through
+    /// the old SA); returns our inbound SPIs of the Child SAs it removed, for the answer.
+    mutating func relayed(_ relay: IKESARelay, now: IKEInstant) -> [ESPSPI]
 }
 
 extension IKESessionDriving {
     public mutating func close(now: IKEInstant) {}
     public mutating func perform(_ command: SessionCommand, now: IKEInstant) -> Bool { false }
+    public mutating func pollRetired() -> IKESideSA? { nil }
+    public mutating func relayed(_ relay: IKESARelay, now: IKEInstant) -> [ESPSPI] { [] }
 }
 
 /// The engine is what the endpoint drives in production.

@@ -33,7 +33,7 @@ extension IKESession {
         // §2.8.2: the old SA deleted after the peer's rekey won a collision: not the end.
         if deleteIKE, adoptCandidateOnDelete(now: now) { return }
         if deleteIKE {
-            sides = []
+            candidate = nil
             for child in children { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
             children = []
             activeOutbound = nil
@@ -51,17 +51,41 @@ extension IKESession {
     /// §1.4.1: the Child SAs a peer's Delete payloads name (by the peer's inbound SPI, our
     /// outbound one): our inbound SPIs to answer with, and the SAs to remove.
     func childDeletes(in inner: [IKEPayload]) -> (answer: [ESPSPI], removed: [ESPSPI]) {
+        var named: [ESPSPI] = []
+        for case .delete(let d) in inner where d.protocolID == .esp { named += d.espSPIs }
+        return childDeletes(named)
+    }
+
+    /// The same for the peer's SPIs `named` (also relayed from a replaced IKE SA, §2.18).
+    func childDeletes(_ named: [ESPSPI]) -> (answer: [ESPSPI], removed: [ESPSPI]) {
         var answer: [ESPSPI] = []
         var removed: [ESPSPI] = []
-        for case .delete(let d) in inner where d.protocolID == .esp {
-            for spi in d.espSPIs {
-                guard let child = children.first(where: { $0.outboundSPI == spi }) else { continue }
-                // §1.4.1: a Delete crossing ours is not answered with a Delete of the same SA.
-                if child.phase != .deleting { answer.append(child.inboundSPI) }
-                removed.append(child.inboundSPI)
-            }
+        for spi in named {
+            guard let child = children.first(where: { $0.outboundSPI == spi }) else { continue }
+            // §1.4.1: a Delete crossing ours is not answered with a Delete of the same SA.
+            if child.phase != .deleting { answer.append(child.inboundSPI) }
+            removed.append(child.inboundSPI)
         }
         return (answer, removed)
+    }
+
+    /// What a side IKE SA of this tunnel heard (the endpoint hands it over): the peer is alive;
+    /// or it deleted Child SAs through the SA they moved from, which go now. Returns our inbound
+    /// SPIs of those, for the side SA's answer.
+    public func relayed(_ relay: IKESARelay, now: IKEInstant) -> [ESPSPI] {
+        guard !state.isTerminal else { return [] }
+        switch relay {
+        case .peerActivity:
+            noteInboundTraffic(now: now)
+            return []
+        case .childDeletes(let named):
+            let (answer, removed) = childDeletes(named)
+            if !removed.isEmpty {
+                removeDeletedChildren(removed)
+                startNextTask(now: now)
+            }
+            return answer
+        }
     }
 
     func removeDeletedChildren(_ removed: [ESPSPI]) {
@@ -84,7 +108,7 @@ extension IKESession {
             // §1.4.1: our inbound SAs go once the peer confirmed.
             for spi in spis { removeChild(spi) }
         case .deleteIKE?:
-            sides = []
+            candidate = nil
             for child in children { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
             children = []
             activeOutbound = nil

@@ -11,27 +11,61 @@
 import CryptoCore
 import NetTypes
 
-extension IKESession {
-    /// The payloads of an IKE SA rekey the exchange looks at.
-    private struct RekeyPayloads {
-        var sa: IKESecurityAssociation?
-        var nonce: [UInt8]?
-        var ke: IKEKeyExchange?
-        var error: IKENotify?
+/// The payloads of an IKE SA rekey the exchange looks at.
+struct IKESARekeyPayloads {
+    var sa: IKESecurityAssociation?
+    var nonce: [UInt8]?
+    var ke: IKEKeyExchange?
+    var error: IKENotify?
 
-        init(_ payloads: [IKEPayload]) {
-            for p in payloads {
-                switch p {
-                case .securityAssociation(let s): sa = s
-                case .nonce(let n): nonce = n.data
-                case .keyExchange(let k): ke = k
-                case .notify(let n) where n.type.rawValue < 16384 && error == nil: error = n
-                default: break
-                }
+    init(_ payloads: [IKEPayload]) {
+        for p in payloads {
+            switch p {
+            case .securityAssociation(let s): sa = s
+            case .nonce(let n): nonce = n.data
+            case .keyExchange(let k): ke = k
+            case .notify(let n) where n.type.rawValue < 16384 && error == nil: error = n
+            default: break
             }
         }
     }
+}
 
+extension IKESAKeying {
+    /// §2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr) with the old SA's PRF, then
+    /// SK_* = prf+(SKEYSEED, Ni | Nr | SPIi | SPIr) with the new SA's PRF.
+    init(rekeying old: IKESAKeying, _ chosen: IKESelectedAlgorithms, shared: SecureBytes, nonceI: [UInt8],
+         nonceR: [UInt8], spiI: IKESPI, spiR: IKESPI, originalInitiator: Bool, provider: any CryptoProvider) throws {
+        let skeyseed = try IKEKeySchedule.rekeyedSKEYSEED(prf: old.prf, oldSKd: old.keys.skD, sharedSecret: shared,
+                                                          nonceI: nonceI, nonceR: nonceR)
+        let prf = try provider.makePRF(chosen.prf)
+        let keys = try IKEKeySchedule.deriveIKESAKeys(prf: prf, skeyseed: skeyseed, nonceI: nonceI, nonceR: nonceR,
+                                                      spiI: spiI.rawValue, spiR: spiR.rawValue,
+                                                      encryption: chosen.encryption, integrity: chosen.integrity)
+        let protection = try IKEMessageProtection(provider: provider, algorithms: chosen, keys: keys,
+                                                  isInitiator: originalInitiator)
+        self.init(initiatorSPI: spiI, responderSPI: spiR, originalInitiator: originalInitiator, nonceI: nonceI,
+                  nonceR: nonceR, algorithms: chosen, prf: prf, keys: keys, protection: protection)
+    }
+
+    /// The new SA from the responder's answer to our rekey of `old`, or nil when the answer is
+    /// unacceptable (an error, a proposal we did not offer, another group, a bad nonce or KE).
+    init?(rekeyResponse inner: [IKEPayload], _ context: IKESARekeyContext, old: IKESAKeying,
+          proposals: [IKEAlgorithmSet], provider: any CryptoProvider) {
+        let p = IKESARekeyPayloads(inner)
+        guard p.error == nil, let sa = p.sa, let proposal = sa.proposals.first, let peerSPI = IKESPI(bytes: proposal.spi),
+              !peerSPI.isZero, let chosen = IKEProposalSelection.acceptIKE(ours: proposals, chosen: sa.proposals),
+              chosen.group == context.keyExchange.group, let nonceR = p.nonce, (16...256).contains(nonceR.count),
+              let ke = p.ke, ke.group == chosen.group.transformID,
+              let shared = try? context.keyExchange.sharedSecret(peerPublicValue: ke.data),
+              let keying = try? IKESAKeying(rekeying: old, chosen, shared: shared, nonceI: context.nonce, nonceR: nonceR,
+                                            spiI: context.newSPI, spiR: peerSPI, originalInitiator: true, provider: provider)
+        else { return nil }
+        self = keying
+    }
+}
+
+extension IKESession {
     /// A CREATE_CHILD_SA request is an IKE SA rekey when its SA payload proposes protocol IKE
     /// (§1.3.2: no REKEY_SA notify there, the proposal SPI is the initiator's new SPI).
     static func isIKERekeyRequest(_ payloads: [IKEPayload]) -> Bool {
@@ -45,13 +79,6 @@ extension IKESession {
                                                     jitter: configuration.ikeRekeyJitterSeconds))
     }
 
-    /// How long a replaced or redundant IKE SA is kept for its Delete: the peer's whole
-    /// retransmission schedule plus a little, so memory and routes stay bounded.
-    var sideLingerSeconds: Double {
-        let p = configuration.retransmission
-        return (0...max(0, p.tries)).reduce(10) { $0 + p.interval(afterAttempt: $1) }
-    }
-
     // MARK: The current SA and the others
 
     func currentKeying() -> IKESAKeying? {
@@ -61,66 +88,50 @@ extension IKESession {
                            protection: protection)
     }
 
-    /// §2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr) with the old SA's PRF, then
-    /// SK_* = prf+(SKEYSEED, Ni | Nr | SPIi | SPIr) with the new SA's PRF.
-    private func rekeyedKeying(from old: IKESAKeying, _ chosen: IKESelectedAlgorithms, shared: SecureBytes,
-                               nonceI: [UInt8], nonceR: [UInt8], spiI: IKESPI, spiR: IKESPI,
-                               originalInitiator: Bool) throws -> IKESAKeying {
-        let skeyseed = try IKEKeySchedule.rekeyedSKEYSEED(prf: old.prf, oldSKd: old.keys.skD, sharedSecret: shared,
-                                                          nonceI: nonceI, nonceR: nonceR)
-        let prf = try provider.makePRF(chosen.prf)
-        let keys = try IKEKeySchedule.deriveIKESAKeys(prf: prf, skeyseed: skeyseed, nonceI: nonceI, nonceR: nonceR,
-                                                      spiI: spiI.rawValue, spiR: spiR.rawValue,
-                                                      encryption: chosen.encryption, integrity: chosen.integrity)
-        let protection = try IKEMessageProtection(provider: provider, algorithms: chosen, keys: keys,
-                                                  isInitiator: originalInitiator)
-        return IKESAKeying(initiatorSPI: spiI, responderSPI: spiR, originalInitiator: originalInitiator, nonceI: nonceI,
-                           nonceR: nonceR, algorithms: chosen, prf: prf, keys: keys, protection: protection)
+    /// A side SA of this tunnel with its own randomness, lingering from `now`.
+    func side(_ keying: IKESAKeying, _ purpose: IKESideSA.Purpose, window: IKEExchangeWindow = IKEExchangeWindow(),
+              now: IKEInstant) -> IKESideSA {
+        IKESideSA(keying: keying, purpose: purpose, window: window, now: now, local: local, peer: peer,
+                  configuration: configuration, provider: provider, random: random.split())
     }
 
-    /// Makes `new` the current IKE SA. The Child SAs stay (they move with it, §2.18); the old
-    /// SA becomes a `.replaced` side SA that we delete when we initiated the surviving rekey,
-    /// and otherwise keep until the peer deletes it. Requests queued meanwhile go out on the new SA.
-    private func switchTo(_ new: IKESideSA, deleteOld: Bool, now: IKEInstant) {
-        guard let old = currentKeying() else { return }
+    /// Hands an SA this session no longer uses to the endpoint (`pollRetired`).
+    func retire(_ side: IKESideSA) { retiredQueue.append(side) }
+
+    /// Makes `new` (with the message IDs and cache it has so far) the current IKE SA and returns
+    /// the old one as a `.replaced` side SA, which the caller retires; it carries our Delete when
+    /// we initiated the surviving rekey, and otherwise waits for the peer's. The Child SAs stay
+    /// (they move with the IKE SA, §2.18); requests queued meanwhile go out on the new SA.
+    private func switchTo(_ new: IKESAKeying, window newWindow: IKEExchangeWindow = IKEExchangeWindow(), deleteOld: Bool,
+                          now: IKEInstant) -> IKESideSA? {
+        guard let old = currentKeying() else { return nil }
         // §2.3: the old SA keeps its own window; our outstanding request stays with the session.
         var oldWindow = window
         oldWindow.outstanding = nil
-        var replaced = IKESideSA(keying: old, purpose: .replaced, window: oldWindow, forgetAt: now.adding(seconds: sideLingerSeconds))
-        let k = new.keying
-        initiatorSPI = k.initiatorSPI
-        responderSPI = k.responderSPI
-        isInitiator = k.originalInitiator
-        nonceI = k.nonceI
-        nonceR = k.nonceR
-        ikeAlgorithms = k.algorithms
-        prf = k.prf
-        keys = k.keys
-        protection = k.protection
-        window = IKEExchangeWindow(nextRequestID: new.window.nextRequestID, expectedPeerRequestID: new.window.expectedPeerRequestID,
-                                   outstanding: window.outstanding, cachedResponse: new.window.cachedResponse)
-        if deleteOld { sendSideDelete(&replaced, now: now) }
-        addSide(replaced)
+        var replaced = side(old, .replaced, window: oldWindow, now: now)
+        initiatorSPI = new.initiatorSPI
+        responderSPI = new.responderSPI
+        isInitiator = new.originalInitiator
+        nonceI = new.nonceI
+        nonceR = new.nonceR
+        ikeAlgorithms = new.algorithms
+        prf = new.prf
+        keys = new.keys
+        protection = new.protection
+        window = IKEExchangeWindow(nextRequestID: newWindow.nextRequestID, expectedPeerRequestID: newWindow.expectedPeerRequestID,
+                                   outstanding: window.outstanding, cachedResponse: newWindow.cachedResponse)
+        if deleteOld { replaced.sendDelete(now: now) }
         scheduleIKERekey(now: now)
-        emit(.ikeSARekeyed(initiatorSPI: k.initiatorSPI, responderSPI: k.responderSPI,
-                           proposal: k.algorithms.description, oldInitiatorSPI: old.initiatorSPI,
+        emit(.ikeSARekeyed(initiatorSPI: new.initiatorSPI, responderSPI: new.responderSPI,
+                           proposal: new.algorithms.description, oldInitiatorSPI: old.initiatorSPI,
                            oldResponderSPI: old.responderSPI))
+        return replaced
     }
 
-    /// At most this many side SAs: a peer that rekeys the IKE SA as fast as it can must not make
-    /// us keep one per rekey for the whole linger time.
-    static let maxSideSAs = 8
-
-    /// Adds a side SA; beyond `maxSideSAs` the oldest deleted ones are forgotten first.
-    private func addSide(_ side: IKESideSA) {
-        sides.append(side)
-        while sides.count > Self.maxSideSAs, let oldest = sides.firstIndex(where: \.closed) ?? sides.indices.first {
-            sides.remove(at: oldest)
-        }
-    }
-
-    private func fresh(_ keying: IKESAKeying, _ purpose: IKESideSA.Purpose, now: IKEInstant) -> IKESideSA {
-        IKESideSA(keying: keying, purpose: purpose, forgetAt: now.adding(seconds: sideLingerSeconds))
+    /// Adopts the peer's candidate as the current SA (§2.8.2) and retires the old one.
+    private func switchToCandidate(_ c: IKESideSA, now: IKEInstant) {
+        candidate = nil
+        if let replaced = switchTo(c.keying, window: c.window, deleteOld: false, now: now) { retire(replaced) }
     }
 
     // MARK: Initiator
@@ -149,26 +160,13 @@ extension IKESession {
         activeTask = .rekeyIKE(context)
     }
 
-    /// The new SA from the responder's answer, or nil when the answer is unacceptable.
-    private func acceptIKERekeyResponse(_ inner: [IKEPayload], _ context: IKESARekeyContext,
-                                        old: IKESAKeying) -> IKESAKeying? {
-        let p = RekeyPayloads(inner)
-        guard p.error == nil, let sa = p.sa, let proposal = sa.proposals.first, let peerSPI = IKESPI(bytes: proposal.spi),
-              !peerSPI.isZero, let chosen = IKEProposalSelection.acceptIKE(ours: configuration.ikeProposals, chosen: sa.proposals),
-              chosen.group == context.keyExchange.group, let nonceR = p.nonce, (16...256).contains(nonceR.count),
-              let ke = p.ke, ke.group == chosen.group.transformID,
-              let shared = try? context.keyExchange.sharedSecret(peerPublicValue: ke.data) else { return nil }
-        return try? rekeyedKeying(from: old, chosen, shared: shared, nonceI: context.nonce, nonceR: nonceR,
-                                  spiI: context.newSPI, spiR: peerSPI, originalInitiator: true)
-    }
-
     func processIKERekeyResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
         guard case .rekeyIKE(var context) = activeTask,
               let inner = openAuthenticated(message, datagram, now: now) else { return }
         window.outstanding = nil
         activeTask = nil
         defer { startNextTask(now: now) }
-        if let error = RekeyPayloads(inner).error {
+        if let error = IKESARekeyPayloads(inner).error {
             // §1.3: the responder wants another group; retry with it if we offer it.
             if error.type == .invalidKEPayload, error.data.count == 2,
                let group = KeyExchangeGroup(rawValue: UInt16(error.data[0]) << 8 | UInt16(error.data[1])),
@@ -182,26 +180,29 @@ extension IKESession {
             ikeRekeyFailed(now: now)
             return
         }
-        guard let old = currentKeying(), let keying = acceptIKERekeyResponse(inner, context, old: old) else {
+        guard let old = currentKeying(),
+              let keying = IKESAKeying(rekeyResponse: inner, context, old: old, proposals: configuration.ikeProposals,
+                                       provider: provider) else {
             ikeRekeyFailed(now: now)
             return
         }
-        guard let c = sides.firstIndex(where: { $0.purpose == .candidate }) else {
-            switchTo(fresh(keying, .replaced, now: now), deleteOld: true, now: now)
+        guard var c = candidate else {
+            if let replaced = switchTo(keying, deleteOld: true, now: now) { retire(replaced) }
             return
         }
         // §2.8.2: both rekeys succeeded. The new SA with the lowest of the four nonces is
         // redundant and deleted by its creator; the other inherits the Child SAs, and its
         // creator deletes the old SA.
-        if keying.lowestNonce.lexicographicallyPrecedes(sides[c].keying.lowestNonce) {
-            let candidate = sides.remove(at: c)
-            switchTo(candidate, deleteOld: false, now: now)
-            var redundant = fresh(keying, .redundant, now: now)
-            sendSideDelete(&redundant, now: now)
-            addSide(redundant)
+        if keying.lowestNonce.lexicographicallyPrecedes(c.keying.lowestNonce) {
+            switchToCandidate(c, now: now)
+            var redundant = side(keying, .redundant, now: now)
+            redundant.sendDelete(now: now)
+            retire(redundant)
         } else {
-            sides[c].purpose = .redundant
-            switchTo(fresh(keying, .replaced, now: now), deleteOld: true, now: now)
+            c.purpose = .redundant
+            candidate = nil
+            retire(c)
+            if let replaced = switchTo(keying, deleteOld: true, now: now) { retire(replaced) }
         }
     }
 
@@ -209,9 +210,8 @@ extension IKESession {
     /// first and answered ours TEMPORARY_FAILURE), its SA takes over and the peer deletes the
     /// old one; otherwise retry in 10–30 s (§2.25: TEMPORARY_FAILURE means "later").
     private func ikeRekeyFailed(now: IKEInstant) {
-        if let c = sides.firstIndex(where: { $0.purpose == .candidate }) {
-            let candidate = sides.remove(at: c)
-            switchTo(candidate, deleteOld: false, now: now)
+        if let c = candidate {
+            switchToCandidate(c, now: now)
         } else {
             ikeRekeyAt = now.adding(seconds: 10 + 20 * randomFraction())
         }
@@ -228,11 +228,11 @@ extension IKESession {
         if case .rekeyIKE = activeTask { ourRekeyInFlight = true }
         // §2.25: not while another exchange of ours is in flight (a Child SA rekey keyed from the
         // old SK_d, a Delete): the peer retries later.
-        if window.outstanding != nil && !ourRekeyInFlight || sides.contains(where: { $0.purpose == .candidate }) {
+        if window.outstanding != nil && !ourRekeyInFlight || candidate != nil {
             try respond([.notify(IKENotify(type: .temporaryFailure))])
             return
         }
-        let p = RekeyPayloads(inner)
+        let p = IKESARekeyPayloads(inner)
         guard let sa = p.sa, let nonceI = p.nonce, (16...256).contains(nonceI.count), let ke = p.ke else {
             try respond([.notify(IKENotify(type: .invalidSyntax))])
             return
@@ -257,8 +257,8 @@ extension IKESession {
         }
         let nonceR = try random.bytes(Self.nonceLength)
         let ourSPI = try randomSPI()
-        let keying = try rekeyedKeying(from: old, chosen, shared: shared, nonceI: nonceI, nonceR: nonceR, spiI: peerSPI,
-                                       spiR: ourSPI, originalInitiator: false)
+        let keying = try IKESAKeying(rekeying: old, chosen, shared: shared, nonceI: nonceI, nonceR: nonceR, spiI: peerSPI,
+                                     spiR: ourSPI, originalInitiator: false, provider: provider)
         try respond([
             .securityAssociation(IKESecurityAssociation(proposals: [chosen.asSet.wireProposal(number: number, spi: ourSPI.bytes)])),
             .nonce(IKENonce(data: nonceR)),
@@ -266,10 +266,10 @@ extension IKESession {
         ])
         if ourRekeyInFlight {
             // §2.8.2: a collision; decided when our own answer arrives.
-            addSide(fresh(keying, .candidate, now: now))
+            candidate = side(keying, .candidate, now: now)
         } else {
             // The rekey initiator deletes the old SA; until then it answers only from its cache.
-            switchTo(fresh(keying, .replaced, now: now), deleteOld: false, now: now)
+            if let replaced = switchTo(keying, deleteOld: false, now: now) { retire(replaced) }
         }
     }
 
@@ -287,139 +287,52 @@ extension IKESession {
     /// request's answer may still come on the old SA; if it creates an SA, that one is
     /// redundant and we delete it. Returns false when there was no such collision.
     func adoptCandidateOnDelete(now: IKEInstant) -> Bool {
-        guard let c = sides.firstIndex(where: { $0.purpose == .candidate }) else { return false }
-        let candidate = sides.remove(at: c)
+        guard let c = candidate else { return false }
         var pending: IKESARekeyContext?
         if case .rekeyIKE(let context) = activeTask { pending = context }
         let request = window.outstanding
         window.outstanding = nil
         activeTask = nil
-        switchTo(candidate, deleteOld: false, now: now)
-        if let last = sides.indices.last {
-            sides[last].closed = true
-            sides[last].rekey = pending
-            sides[last].window.outstanding = pending == nil ? nil : request
+        candidate = nil
+        if var replaced = switchTo(c.keying, window: c.window, deleteOld: false, now: now) {
+            replaced.closed = true
+            replaced.rekey = pending
+            replaced.window.outstanding = pending == nil ? nil : request
+            retire(replaced)
         }
         startNextTask(now: now)
         return true
     }
 
-    // MARK: Side SAs (replaced, redundant, candidate)
+    // MARK: The candidate (§2.8.2)
 
-    private func sideHeader(_ side: IKESideSA, _ exchange: IKEExchangeType, messageID: UInt32, response: Bool) -> IKEHeader {
-        var flags: IKEHeader.Flags = response ? [.response] : []
-        if side.keying.originalInitiator { flags.insert(.initiator) }
-        return IKEHeader(initiatorSPI: side.keying.initiatorSPI, responderSPI: side.keying.responderSPI,
-                         exchangeType: exchange, flags: flags, messageID: messageID)
-    }
-
-    /// HDR(side), SK {D(IKE)}, retransmitted on the side SA's own window.
-    private func sendSideDelete(_ side: inout IKESideSA, now: IKEInstant) {
-        let messageID = side.window.takeRequestID()
-        guard let bytes = try? side.keying.protection.seal(
-            header: sideHeader(side, .informational, messageID: messageID, response: false),
-            payloads: [.delete(.ikeSA)], random: &random) else { return }
-        let datagram = IKEDatagram(bytes: bytes, source: local, destination: peer)
-        side.window.outstanding = IKEOutstandingRequest(exchange: .informational, messageID: messageID, datagram: datagram,
-                                                 retransmissions: 0, deadline: now.adding(seconds: retransmissionInterval(0)),
-                                                 firstSent: now)
-        transmitQueue.append(datagram)
-    }
-
-    func receiveOnSide(_ i: Int, _ header: IKEHeader, _ datagram: IKEDatagram, now: IKEInstant) {
-        guard !state.isTerminal, header.isInitiator != sides[i].keying.originalInitiator else { return }
-        if header.isResponse {
-            sideResponse(i, header, datagram, now: now)
-            return
-        }
-        if let cached = sides[i].window.cachedResponse, header.messageID == cached.messageID {
-            // §2.1: e.g. the rekey request whose answer was lost, retransmitted on the old SA.
-            if cached.request == datagram.bytes {
-                transmitQueue.append(IKEDatagram(bytes: cached.response, source: datagram.destination, destination: datagram.source))
-            }
-            return
-        }
-        guard !sides[i].closed, header.messageID == sides[i].window.expectedPeerRequestID,
-              let message = try? IKEMessage(decoding: datagram.bytes), let sk = message.encryptedPayload,
-              let inner = try? sides[i].keying.protection.open(raw: datagram.bytes, sk: sk) else { return }
-        noteInboundTraffic(now: now)
-        let answer: [IKEPayload]
-        var removed: [ESPSPI] = []
-        switch header.exchangeType {
-        case .informational:
-            // A Delete of Child SAs sent on the replaced SA still means them (they moved, §2.18).
-            let (ours, gone) = sides[i].purpose == .replaced ? childDeletes(in: inner) : ([], [])
-            answer = ours.isEmpty ? [] : [.delete(.childSAs(ours))]
-            removed = gone
-        // §2.25.2: an IKE SA being closed is not rekeyed, nor are its Child SAs (they moved).
-        case .createChildSA: answer = [.notify(IKENotify(type: .temporaryFailure))]
-        default: return
-        }
-        guard let bytes = try? sides[i].keying.protection.seal(
-            header: sideHeader(sides[i], header.exchangeType, messageID: header.messageID, response: true),
-            payloads: answer, random: &random) else { return }
-        sides[i].window.answered(header.messageID, request: datagram.bytes, response: bytes)
-        transmitQueue.append(IKEDatagram(bytes: bytes, source: datagram.destination, destination: datagram.source))
-        if !removed.isEmpty {
-            removeDeletedChildren(removed)
-            startNextTask(now: now)
-        }
-        let deletesIKE = inner.contains { if case .delete(let d) = $0 { d.protocolID == .ike } else { false } }
-        guard deletesIKE else { return }
-        sides[i].closed = true
-        // §2.8.2: the peer deletes its own new SA: it lost the collision, ours survives.
-        if sides[i].purpose == .candidate { sides[i].purpose = .redundant }
-    }
-
-    private func sideResponse(_ i: Int, _ header: IKEHeader, _ datagram: IKEDatagram, now: IKEInstant) {
-        guard let request = sides[i].window.outstanding, header.messageID == request.messageID,
-              header.exchangeType == request.exchange,
-              let message = try? IKEMessage(decoding: datagram.bytes), let sk = message.encryptedPayload,
-              let inner = try? sides[i].keying.protection.open(raw: datagram.bytes, sk: sk) else { return }
-        noteInboundTraffic(now: now)
-        sides[i].window.outstanding = nil
-        if request.exchange == .createChildSA, let context = sides[i].rekey {
-            sides[i].rekey = nil
-            // The peer replaced this SA by its own rekey's; an SA our rekey made anyway is redundant.
-            if let keying = acceptIKERekeyResponse(inner, context, old: sides[i].keying) {
-                var redundant = fresh(keying, .redundant, now: now)
-                sendSideDelete(&redundant, now: now)
-                addSide(redundant)
-            }
-            return
-        }
-        sides.remove(at: i)  // our Delete was answered
-    }
-
-    /// Retransmits side SAs' requests (§2.1) and forgets side SAs whose time is up; a side SA
-    /// whose Delete goes unanswered is simply dropped (the IKE SA that matters is the current one).
-    func sideTimers(now: IKEInstant) {
-        var i = 0
-        while i < sides.count {
-            if var request = sides[i].window.outstanding, now >= request.deadline {
-                if request.retransmissions >= configuration.retransmission.tries {
-                    sides[i].window.outstanding = nil
-                    sides[i].rekey = nil
-                    if request.exchange == .informational {
-                        sides.remove(at: i)
-                        continue
-                    }
-                } else {
-                    request.retransmissions += 1
-                    request.deadline = now.adding(seconds: retransmissionInterval(request.retransmissions))
-                    sides[i].window.outstanding = request
-                    transmitQueue.append(request.datagram)
-                }
-            }
-            if sides[i].window.outstanding == nil, sides[i].forgetAt <= now {
-                sides.remove(at: i)
-                continue
-            }
-            i += 1
+    /// The peer's request (or its Delete of the candidate) on its new SA while the collision is
+    /// undecided; a candidate the peer deletes lost the collision and is retired as redundant.
+    func receiveOnCandidate(_ datagram: IKEDatagram, header: IKEHeader, now: IKEInstant) {
+        guard var c = candidate, !state.isTerminal else { return }
+        c.receive(datagram, header: header, now: now)
+        absorb(&c, now: now)
+        if c.closed {
+            c.purpose = .redundant
+            candidate = nil
+            retire(c)
+        } else {
+            candidate = c
         }
     }
 
-    var sideDeadline: IKEInstant? {
-        sides.map { $0.window.outstanding?.deadline ?? $0.forgetAt }.min()
+    func candidateTimers(now: IKEInstant) {
+        guard var c = candidate, let d = c.nextDeadline, d <= now else { return }
+        c.timeout(now: now)
+        absorb(&c, now: now)
+        candidate = c.nextDeadline == nil ? nil : c
+    }
+
+    /// What the candidate sends goes out with the session's datagrams; it relays nothing but
+    /// the peer's activity (Child SA Deletes concern only a replaced SA).
+    private func absorb(_ c: inout IKESideSA, now: IKEInstant) {
+        while let d = c.pollTransmit() { transmitQueue.append(d) }
+        while let relay = c.pollRelay() { _ = relayed(relay, now: now) }
+        while let r = c.pollRetired() { retire(r) }
     }
 }

@@ -49,6 +49,14 @@ public struct IKERetransmissionPolicy: Hashable, Sendable {
         for _ in 0..<max(0, attempt) { t *= base }
         return limit > 0 ? min(t, limit) : t
     }
+
+    /// §2.1: that interval shortened by up to `jitter` of itself, with injected randomness.
+    func interval(afterAttempt attempt: Int, jitter random: inout any RandomSource) -> Double {
+        let base = interval(afterAttempt: attempt)
+        guard jitter > 0, let r = try? random.bytes(2) else { return base }
+        let fraction = Double(UInt16(r[0]) << 8 | UInt16(r[1])) / 65535
+        return base * (1 - min(1, jitter) * fraction)
+    }
 }
 
 /// What to do when the peer stops answering (RFC 7296 §2.4), reported with `IKEEvent.deadPeer`;

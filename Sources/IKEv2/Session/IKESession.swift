@@ -61,9 +61,11 @@ public final class IKESession {
     var activeTask: IKEActiveTask?
     var lastInbound: IKEInstant?
 
-    // IKE SA rekeying (§2.18, §2.8.2): when ours is due, and the SAs other than the current one.
+    // IKE SA rekeying (§2.18, §2.8.2): when ours is due; the peer's new SA while a collision
+    // is undecided; the SAs it replaced or made redundant, until the endpoint takes them.
     var ikeRekeyAt: IKEInstant?
-    var sides: [IKESideSA] = []
+    var candidate: IKESideSA?
+    var retiredQueue = IKEOutboundQueue<IKESideSA>()
 
     // Message IDs and retransmission (§2.1–§2.3)
     /// The current IKE SA's message IDs, outstanding request and response cache (§2.3).
@@ -92,12 +94,17 @@ public final class IKESession {
     /// then whoever initiated the latest IKE SA rekey (RFC 7296 §2.18).
     public internal(set) var isInitiator: Bool
 
-    /// Our IKE SPIs of every SA this session answers to (current, replaced, redundant): the
-    /// daemon routes datagrams carrying any of them here (RFC 7296 §2.18 changes them).
+    /// Our IKE SPIs of the SAs this session answers to (the current one, and the peer's
+    /// candidate during a collision): the endpoint routes datagrams carrying any of them here
+    /// (RFC 7296 §2.18 changes them; replaced SAs are routed to their own entries).
     public var localIKESPIs: [IKESPI] {
         let current = isInitiator ? initiatorSPI : responderSPI
-        return (current.isZero ? [] : [current]) + sides.map(\.keying.localSPI)
+        return (current.isZero ? [] : [current]) + (candidate.map { [$0.keying.localSPI] } ?? [])
     }
+
+    /// The next IKE SA this session no longer uses (replaced by a rekey, or redundant, §2.18,
+    /// §2.8.2), for the endpoint to hold as an entry of its own until its Delete is done.
+    public func pollRetired() -> IKESideSA? { retiredQueue.pop() }
 
     // MARK: Daemon API
 
@@ -119,8 +126,8 @@ public final class IKESession {
 
     /// A datagram whose header the caller decoded (the endpoint, routing it here).
     public func receive(_ datagram: IKEDatagram, header: IKEHeader, now: IKEInstant) {
-        if let i = sides.firstIndex(where: { $0.keying.matches(header) }) {
-            receiveOnSide(i, header, datagram, now: now)
+        if candidate?.keying.matches(header) == true {
+            receiveOnCandidate(datagram, header: header, now: now)
             return
         }
         if !initiatorSPI.isZero && header.initiatorSPI != initiatorSPI { return }
@@ -156,7 +163,7 @@ public final class IKESession {
             window.outstanding = request
             for d in request.wire { transmitQueue.append(d) }  // RFC 7383 §2.6: every fragment
         }
-        sideTimers(now: now)
+        candidateTimers(now: now)
         if state == .initAnswered, let deadline = halfOpenDeadline, now >= deadline {
             fail(.timeout, "peer \(peer) answered IKE_SA_INIT but never completed IKE_AUTH within \(Int(configuration.halfOpenTimeoutSeconds))s")
         }
@@ -172,7 +179,7 @@ public final class IKESession {
         var d = window.outstanding?.deadline
         if state == .initAnswered, let h = halfOpenDeadline { d = d.map { min($0, h) } ?? h }
         if let l = lifecycleDeadline { d = d.map { min($0, l) } ?? l }
-        if let s = sideDeadline { d = d.map { min($0, s) } ?? s }
+        if let s = candidate?.nextDeadline { d = d.map { min($0, s) } ?? s }
         if let k = natKeepaliveDeadline { d = d.map { min($0, k) } ?? k }
         return d
     }
@@ -285,11 +292,7 @@ public final class IKESession {
 
     /// §2.1: timeout * base^n, shortened by up to `jitter` of itself with injected randomness.
     func retransmissionInterval(_ attempt: Int) -> Double {
-        let policy = configuration.retransmission
-        let base = policy.interval(afterAttempt: attempt)
-        guard policy.jitter > 0, let r = try? random.bytes(2) else { return base }
-        let fraction = Double(UInt16(r[0]) << 8 | UInt16(r[1])) / 65535
-        return base * (1 - min(1, policy.jitter) * fraction)
+        configuration.retransmission.interval(afterAttempt: attempt, jitter: &random)
     }
 
     // MARK: Outcomes
@@ -308,7 +311,7 @@ public final class IKESession {
         for child in children { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
         children = []
         activeOutbound = nil
-        sides = []
+        candidate = nil
         emit(.ikeSAFailed(failure))
     }
 

@@ -167,7 +167,7 @@ extension IKESession {
     /// Rekeys the IKE SA now (`swanctl --rekey --ike`); the timer calls the same path at the
     /// IKE SA's soft lifetime (§2.18). Waits behind an outstanding request.
     public func rekeyIKESA(now: IKEInstant) {
-        guard state == .established, !sides.contains(where: { $0.purpose == .candidate }) else { return }
+        guard state == .established, candidate == nil else { return }
         if case .rekeyIKE = activeTask { return }
         ikeRekeyAt = nil
         enqueue(.rekeyIKE)

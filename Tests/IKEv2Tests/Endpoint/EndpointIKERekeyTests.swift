@@ -119,4 +119,73 @@ struct EndpointIKERekeyTests {
         #expect(factory.made.count == 1)
         #expect(core.nextDeadline == nil)
     }
+
+    // MARK: The replaced IKE SA in the table (§2.18)
+
+    /// The side SAs a probe's table holds (an IKE SA rekey's replaced SA), oldest first.
+    static func retired(_ core: EndpointProbe) -> [IKESideSA] {
+        core.endpoint.table.sessions.sorted { $0.key < $1.key }.compactMap { $0.value.session as? IKESideSA }
+    }
+
+    /// A tunnel between two engine endpoints whose IKE SA A has just rekeyed, with A's Delete of
+    /// the old SA dropped on the wire: both old SAs are still in their tables.
+    static func rekeyedWithOldDeleteLost() throws -> (EndpointPair, old: [IKESPI]) {
+        let pair = try EndpointPair(reauthenticating: true)
+        pair.start()
+        let old = try #require(pair.coreA.endpoint.ikeSAs.first?.spis)
+        pair.drop = { d in
+            guard let h = try? IKEHeader(decoding: d.bytes) else { return false }
+            return h.initiatorSPI == old[0] && h.exchangeType == .informational
+        }
+        #expect(pair.coreA.perform(.rekeyIKE, peer: "gw-b", now: pair.now) == nil)
+        pair.exchange()
+        return (pair, old)
+    }
+
+    @Test("§2.18 the IKE SA a rekey replaced is an entry of its own in each endpoint's table, routed to by its old SPIs, until its Delete is done; the tunnel's view shows only the new SA")
+    func replacedSAIsATableEntry() throws {
+        let (pair, old) = try Self.rekeyedWithOldDeleteLost()
+        for core in [pair.coreA, pair.coreB] {
+            #expect(core.endpoint.retiredIKESACount == 1)
+            #expect(Self.retired(core).map { [$0.keying.initiatorSPI, $0.keying.responderSPI] } == [old])
+            let view = core.endpoint.ikeSAs
+            #expect(view.count == 1 && view[0].spis != old && view[0].children == 1, "\(view)")
+            #expect(core.liveSessionCount == 1)
+        }
+        // A retransmits its Delete on the old SA's own window; B's old SA answers it.
+        pair.drop = { _ in false }
+        pair.run(until: pair.now.seconds(since: IKEInstant(nanoseconds: 0)) + 30)
+        #expect(pair.coreA.endpoint.retiredIKESACount == 0)
+        #expect(Self.retired(pair.coreB).map(\.closed) == [true])
+        #expect(pair.coreA.counters.unknownSPI == 0 && pair.coreB.counters.unknownSPI == 0)
+        // B keeps the deleted SA only for the peer's retransmissions, then forgets it.
+        pair.run(until: pair.now.seconds(since: IKEInstant(nanoseconds: 0)) + 200)
+        #expect(pair.coreB.endpoint.retiredIKESACount == 0)
+        #expect(pair.coreA.endpoint.ikeSAs.count == 1 && pair.coreB.endpoint.ikeSAs.count == 1)
+        #expect(pair.violations.isEmpty, "\(pair.violations.prefix(3))")
+    }
+
+    @Test("§2.18 a Delete of a Child SA sent on the replaced IKE SA reaches the endpoint's entry for it, removes the Child SA from the current IKE SA and is answered with our SPI")
+    func childDeleteThroughReplacedSAEntry() throws {
+        let (pair, _) = try Self.rekeyedWithOldDeleteLost()
+        let oldOfA = try #require(Self.retired(pair.coreA).first)
+        let oldOfB = try #require(Self.retired(pair.coreB).first)
+        let childB = try #require(pair.events.compactMap { $0.side == "B" ? $0.event.child : nil }.last)
+        // HDR(old), SK {D(ESP, A's inbound SPI)} from A, on the old SA's next message ID.
+        var flags: IKEHeader.Flags = []
+        if oldOfA.keying.originalInitiator { flags.insert(.initiator) }
+        let header = IKEHeader(initiatorSPI: oldOfA.keying.initiatorSPI, responderSPI: oldOfA.keying.responderSPI,
+                               exchangeType: .informational, flags: flags, messageID: oldOfB.window.expectedPeerRequestID)
+        var random = SeededRandomSource(seed: 7)
+        let bytes = try oldOfA.keying.protection.seal(header: header, payloads: [.delete(.childSAs([childB.outboundSPI]))],
+                                                      random: &random)
+        _ = pair.coreB.takeOutgoing()
+        pair.coreB.receive(IKEDatagram(bytes: bytes, source: EndpointPair.a, destination: EndpointPair.b), now: pair.now)
+        #expect(pair.coreB.deleted.contains(childB.inboundSPI))
+        #expect(pair.coreB.endpoint.ikeSAs.first?.children == 0)
+        let answer = try #require(pair.coreB.takeOutgoing().first { (try? IKEHeader(decoding: $0.bytes))?.isResponse == true })
+        let sk = try #require(try IKEMessage(decoding: answer.bytes).encryptedPayload)
+        let inner = try oldOfA.keying.protection.open(raw: answer.bytes, sk: sk)
+        #expect(inner.contains { if case .delete(let d) = $0 { d.espSPIs == [childB.inboundSPI] } else { false } })
+    }
 }
