@@ -60,6 +60,9 @@ soak_lost_in_windows() {
     END { print inside + 0, outside + 0 }'
 }
 
+# soak_windows_longest WINDOWS_FILE: the longest window in ms ("0" when there is none).
+soak_windows_longest() { awk '{ d = ($2 - $1) * 1000; if (d > m) m = d } END { printf "%d\n", m }' "$1"; }
+
 # soak_proc PID: "RSS_KB FDS" of a running process, "0 0" once it is gone.
 soak_proc() {
   local rss fds

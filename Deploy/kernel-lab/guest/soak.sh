@@ -111,7 +111,7 @@ warm=1; [ "$minutes" -ge 10 ] && warm=5
 soak_reauth_windows "$work/gw-a.log" >"$work/reauth-windows.txt"
 lab=$(soak_ping_lost "$work/ping-ab.txt") lba=$(soak_ping_lost "$work/ping-ba.txt")
 wab=$(soak_lost_in_windows "$work/ping-ab.txt" "$work/reauth-windows.txt") wba=$(soak_lost_in_windows "$work/ping-ba.txt" "$work/reauth-windows.txt")
-echo "echoes lost: a->b ${lab% *} of ${lab#* }, b->a ${lba% *} of ${lba#* }; in gw-a's reauthentication windows ($(wc -l <"$work/reauth-windows.txt") reauthentications): a->b ${wab% *}, b->a ${wba% *}"
+echo "echoes lost: a->b ${lab% *} of ${lab#* }, b->a ${lba% *} of ${lba#* }; in gw-a's reauthentication windows ($(wc -l <"$work/reauth-windows.txt") reauthentications, the longest $(soak_windows_longest "$work/reauth-windows.txt") ms): a->b ${wab% *}, b->a ${wba% *}"
 if [ "${wab#* }" = 0 ] && [ "${wba#* }" = 0 ]; then pass "no echo lost outside the documented windows"
 else
     fail "echoes lost outside the documented windows: a->b ${wab#* }, b->a ${wba#* }"
