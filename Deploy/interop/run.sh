@@ -38,22 +38,8 @@ set -u -o pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-CHARON=${CHARON:-/usr/lib/ipsec/charon}
-NS_PREFIX=${NS_PREFIX:-vdt-io}
-NS_V=$NS_PREFIX-v
-NS_S=$NS_PREFIX-s
-NS_HV=$NS_PREFIX-hv
-NS_HS=$NS_PREFIX-hs
-NS_A=$NS_PREFIX-a
-NS_B=$NS_PREFIX-b
-NS_HA=$NS_PREFIX-ha
-NS_HB=$NS_PREFIX-hb
-NS_R=$NS_PREFIX-r
-ALL_NS="$NS_V $NS_S $NS_HV $NS_HS $NS_A $NS_B $NS_HA $NS_HB $NS_R"
-IP_V=192.0.2.1
-IP_S=192.0.2.2
-ID_V=viaduct-gw.example.net
-ID_S=strongswan-gw.example.net
+# CHARON, NS_PREFIX and the namespace names, addresses and identities: lib/names.sh.
+. "$HERE/lib/names.sh"
 
 # name | who initiates (viaduct|strongswan|pair) | key type | IKE proposal | ESP proposal | expectation
 # up: SAs match and LAN<->LAN ping both ways; traffic: up + 5 s iperf3 each way;
@@ -152,6 +138,7 @@ run_scenario() {
   FAIL_REASON="" NOTE=""
   # Every scenario starts from the same settings (none leaks into the next).
   TOPO_IKE_EXTRA="" SS_TOPO_ADDRESS="" SS_REMOTE_ADDRS="" SS_KEEPALIVE="" SS_DPD="" SS_ENCAP="" VIADUCT_EXTRA=""
+  TOPO_IKE_LIFE="" TOPO_ESP_LIFE="" SS_CONN_EXTRA="" SS_CHILD_EXTRA="" SS_MBB=""
   if [ "$initiator" = pair ]; then run_pair "$dir" "$ike" "$esp" "$keytype" "$expect"; return; fi
   if [ "$expect" = nat ]; then run_nat "$dir" "$initiator" "$ike" "$esp" "$keytype"; return; fi
   if [ "$expect" = fragmentation ]; then run_fragmentation "$dir" "$initiator" "$ike" "$esp"; return; fi

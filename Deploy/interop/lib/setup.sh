@@ -54,7 +54,8 @@ write_topology() {
   local init_gw=vdt-gw
   [ "$initiator" = strongswan ] && init_gw=ss-gw
   # lifecycle-viaduct: Viaduct rekeys the Child SA every 20 s and the IKE SA after 25 s.
-  local ike_life="lifetime: 8h" esp_life="lifetime: 1h"
+  # TOPO_IKE_LIFE / TOPO_ESP_LIFE replace the lifetimes (Scripts/soak: rekeys every few seconds).
+  local ike_life=${TOPO_IKE_LIFE:-lifetime: 8h} esp_life=${TOPO_ESP_LIFE:-lifetime: 1h}
   if [ "$mode" = lifecycle-viaduct ]; then
     ike_life="lifetime: 1m, rekey-margin: 35s, rekey-jitter: 0s"
     esp_life="lifetime: 1m, rekey-margin: 40s, rekey-jitter: 0s"
@@ -120,7 +121,8 @@ tunnels:
 YAML
 }
 
-# charon config DIR IKE ESP MODE
+# charon config DIR IKE ESP MODE. SS_CONN_EXTRA and SS_CHILD_EXTRA add lines to the connection and to its
+# child (Scripts/soak: rekey_time, rand_time, life_time); SS_MBB sets charon.make_before_break.
 write_charon() {
   local dir=$1 ike=$2 esp=$3 mode=$4
   local ss=$dir/strongswan
@@ -137,7 +139,7 @@ write_charon() {
   local start_action=none
   [ "$mode" = peer-restart ] && start_action=start
   # reauth-strongswan: RFC 7296 §2.8.3 reauthentication every 15 s, make-before-break.
-  local mbb=no reauth=""
+  local mbb=${SS_MBB:-no} reauth=""
   [ "$mode" = reauth-strongswan ] && mbb=yes reauth="reauth_time = 15s
         rand_time = 0s"
   cat >"$ss/strongswan.conf" <<CONF
@@ -180,6 +182,7 @@ connections {
         fragmentation = yes
         dpd_delay = ${SS_DPD:-0s}
         $reauth
+        ${SS_CONN_EXTRA:-}
         local {
             auth = pubkey
             certs = strongswan.pem
@@ -196,6 +199,7 @@ connections {
                 esp_proposals = $esp
                 mode = tunnel
                 start_action = $start_action
+                ${SS_CHILD_EXTRA:-}
             }
         }
     }
