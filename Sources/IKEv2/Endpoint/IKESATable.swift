@@ -92,6 +92,8 @@ struct IKESATable {
 
     private(set) var peers: [PeerEntry] = []
     var sessions: [SessionID: Entry] = [:]
+    /// The retired side SAs of each session, oldest first (every entry with a `successor`).
+    private var retiredBy: [SessionID: [SessionID]] = [:]
     /// How many entries are retired side SAs (the rest are sessions).
     private(set) var retiredCount = 0
     var timers = IKETimerTable<IKEEndpointTimer>()
@@ -158,16 +160,14 @@ struct IKESATable {
         let id = addSession(side, peerIndex: e.peerIndex, createdHere: false)
         sessions[id]?.successor = successor
         sessions[id]?.finished = true
+        retiredBy[successor, default: []].append(id)
         retiredCount += 1
         sync(spis: side.localIKESPIs, of: id)
         return id
     }
 
     /// The side SAs `successor` retired, oldest first.
-    func retired(of successor: SessionID) -> [SessionID] {
-        guard retiredCount > 0 else { return [] }
-        return sessions.filter { $0.value.successor == successor }.map(\.key).sorted()
-    }
+    func retired(of successor: SessionID) -> [SessionID] { retiredBy[successor] ?? [] }
 
     /// A retired side SA's entry, changed in place.
     mutating func withSide<T>(_ id: SessionID, _ body: (inout IKESideSA) -> T) -> T? {
@@ -226,7 +226,12 @@ struct IKESATable {
         var dropped: [Entry] = []
         for id in gone.sorted() {
             guard let e = sessions.removeValue(forKey: id) else { continue }
-            if e.successor != nil { retiredCount -= 1 }
+            retiredBy[id] = nil
+            if let s = e.successor {
+                retiredCount -= 1
+                retiredBy[s]?.removeAll { $0 == id }
+                if retiredBy[s]?.isEmpty == true { retiredBy[s] = nil }
+            }
             dropped.append(e)
             for spi in e.spis where bySPI[spi] == id { bySPI[spi] = nil }
             if let h = e.halfOpen, byHalfOpen[h] == id { byHalfOpen[h] = nil }
