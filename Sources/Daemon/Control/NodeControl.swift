@@ -41,9 +41,9 @@ public enum NodeControl {
             logger.info("status socket listening", metadata: ["path": "\(statusPath)", "group": "\(statusGroup)"])
         }
         let previous = core.onEvent
-        core.onEvent = { peer, event in
-            previous?(peer, event)
-            let e = book.record(tunnel: peer, event: event, now: clock.now(), epochSeconds: wall.epochSeconds())
+        core.onEvent = { tunnel, event in
+            previous?(tunnel, event)
+            let e = book.record(tunnel: tunnel, event: event, now: clock.now(), epochSeconds: wall.epochSeconds())
             for s in servers { s.publish(e) }
         }
         if let applier {

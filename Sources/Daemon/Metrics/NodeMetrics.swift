@@ -27,14 +27,14 @@ public enum NodeMetrics {
             }
         }
         let previousEvent = core.onEvent
-        core.onEvent = { peer, event in
-            previousEvent?(peer, event)
-            metrics.record(tunnel: peer, event: event, now: clock.now())
+        core.onEvent = { tunnel, event in
+            previousEvent?(tunnel, event)
+            metrics.record(tunnel: tunnel, event: event, now: clock.now())
         }
         let previousInitiate = core.onInitiate
-        core.onInitiate = { peer, now in
-            previousInitiate?(peer, now)
-            metrics.initiated(tunnel: peer, now: now)
+        core.onInitiate = { tunnel, now in
+            previousInitiate?(tunnel, now)
+            metrics.initiated(tunnel: tunnel, now: now)
         }
         loop.sources.append(server)
         logger.info("metrics endpoint listening", metadata: ["address": "\(address)", "path": "/metrics"])

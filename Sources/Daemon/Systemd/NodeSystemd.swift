@@ -26,9 +26,9 @@ public final class NodeSystemd {
     public func attach(to loop: IKEEventLoop) {
         loop.notifier = notifier
         let previous = loop.core.onEvent
-        loop.core.onEvent = { [self] peer, event in
-            previous?(peer, event)
-            record(tunnel: peer, event: event)
+        loop.core.onEvent = { [self] tunnel, event in
+            previous?(tunnel, event)
+            record(tunnel: tunnel, event: event)
         }
     }
 
