@@ -99,7 +99,7 @@ struct EngineIKERekeyTests {
         net.hold = true
         a.rekeyIKESA(now: net.now)
         let request = try #require(net.takeHeld().first)
-        guard case .rekeyIKE(let context)? = a.activeTask else { Issue.record("no rekey in flight"); return }
+        guard case .rekeyIKE(let context)? = a.up?.activeTask else { Issue.record("no rekey in flight"); return }
         net.deliver(request)
         let response = try #require(net.takeHeld().first)
         // The responder's nonce and KE, read back with the old SA's keys as a passive observer would.
@@ -165,8 +165,8 @@ struct EngineIKERekeyTests {
     /// §2.8.2 from the nonces both sides hold once both requests were answered: true when the
     /// initiator's exchange holds the lowest of the four (its new SA is redundant).
     static func initiatorExchangeLoses(_ a: IKESession, _ b: IKESession) throws -> Bool {
-        guard case .rekeyIKE(let ca)? = a.activeTask, case .rekeyIKE(let cb)? = b.activeTask,
-              let xa = a.candidate, let xb = b.candidate else { throw EngineRekeyCollisionTests.CollisionSetupError() }
+        guard case .rekeyIKE(let ca)? = a.up?.activeTask, case .rekeyIKE(let cb)? = b.up?.activeTask,
+              let xa = a.up?.candidate, let xb = b.up?.candidate else { throw EngineRekeyCollisionTests.CollisionSetupError() }
         #expect(xb.keying.nonceI == ca.nonce && xa.keying.nonceI == cb.nonce)
         let lowest = [ca.nonce, xb.keying.nonceR, cb.nonce, xa.keying.nonceR].min { $0.lexicographicallyPrecedes($1) }
         return lowest == ca.nonce || lowest == xb.keying.nonceR
@@ -185,7 +185,7 @@ struct EngineIKERekeyTests {
         // HDR, SK {SA, Ni, KEi} --> crosses <-- HDR, SK {SA, Ni, KEi}
         for d in requests { net.deliver(d) }
         let aLoses = try Self.initiatorExchangeLoses(a, b)
-        guard case .rekeyIKE(let ca)? = a.activeTask, case .rekeyIKE(let cb)? = b.activeTask else { return }
+        guard case .rekeyIKE(let ca)? = a.up?.activeTask, case .rekeyIKE(let cb)? = b.up?.activeTask else { return }
         // The survivor's initiator SPI is the SPI its initiator put in its request.
         let survivorSPI = aLoses ? cb.newSPI : ca.newSPI
         let responses = net.takeHeld()
@@ -249,7 +249,7 @@ struct EngineIKERekeyTests {
         first.rekeyIKESA(now: net.now)
         second.rekeyIKESA(now: net.now)
         let requests = net.takeHeld()
-        guard case .rekeyIKE(let winning)? = first.activeTask else { Issue.record("no rekey in flight"); return }
+        guard case .rekeyIKE(let winning)? = first.up?.activeTask else { Issue.record("no rekey in flight"); return }
         // `second` answers `first`'s request (it sees the collision); `first` completes and
         // deletes the old SA before `second`'s request reaches it.
         for d in EngineRekeyCollisionTests.from(firstEnd, requests) { net.deliver(d) }

@@ -30,7 +30,7 @@ struct EngineRekeyCollisionTests {
     /// were answered: true when the initiator's exchange holds the lowest nonce (its new SA is
     /// redundant and the responder's survives).
     static func initiatorExchangeLoses(_ a: IKESession, _ b: IKESession) throws -> (Bool, survivorAtA: ESPSPI, survivorAtB: ESPSPI) {
-        guard case .rekeyChild(let ca)? = a.activeTask, case .rekeyChild(let cb)? = b.activeTask,
+        guard case .rekeyChild(let ca)? = a.up?.activeTask, case .rekeyChild(let cb)? = b.up?.activeTask,
               let xa = ca.collision, let xb = cb.collision else {
             throw CollisionSetupError()
         }

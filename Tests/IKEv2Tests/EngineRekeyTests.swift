@@ -78,7 +78,7 @@ struct EngineRekeyTests {
         let (net, model) = try Self.tunnel(esp: esp)
         net.hold = true
         net.initiator.rekeyChildSA(now: net.now)
-        guard case .rekeyChild(let ctx)? = net.initiator.activeTask, let ourKE = ctx.keyExchange else {
+        guard case .rekeyChild(let ctx)? = net.initiator.up?.activeTask, let ourKE = ctx.keyExchange else {
             Issue.record("no PFS rekey outstanding")
             return
         }

@@ -106,7 +106,7 @@ final class SimulationNetwork {
     /// The side SAs a session retired that are still held.
     func retired(_ s: IKESession) -> [IKESideSA] { retiredSAs[index(s)] }
     /// Its candidate, if a collision is undecided, and the side SAs it retired.
-    func sides(_ s: IKESession) -> [IKESideSA] { (s.candidate.map { [$0] } ?? []) + retired(s) }
+    func sides(_ s: IKESession) -> [IKESideSA] { (s.up?.candidate.map { [$0] } ?? []) + retired(s) }
 
     private func index(_ s: IKESession) -> Int { s === initiator ? 0 : 1 }
 

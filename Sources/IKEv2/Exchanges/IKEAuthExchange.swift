@@ -97,6 +97,14 @@ extension IKESession {
             udpEncapsulation: natDetected, lifetimeSeconds: configuration.childLifetimeSeconds)
     }
 
+    /// IKE_AUTH completed with the first Child SA: the SA is up (§1.2), its IKE SA rekey scheduled.
+    private func establish(_ child: ChildSAParameters, now: IKEInstant) {
+        var up = IKEEstablishedSA()
+        scheduleIKERekey(&up, now: now)
+        addChild(child, to: &up, now: now)
+        phase = .established(up)
+    }
+
     // MARK: Initiator
 
     /// `initRequest` / `initResponse`: IKE_SA_INIT as we last sent it and as the responder answered
@@ -184,9 +192,7 @@ extension IKESession {
             return
         }
         let child = try childParameters(esp, inboundSPI: sent.childInboundSPI, outboundSPI: outboundSPI)
-        phase = .established
-        scheduleIKERekey(now: now)
-        addChild(child, now: now)
+        establish(child, now: now)
     }
 
     // MARK: Responder
@@ -261,9 +267,7 @@ extension IKESession {
             emit(.initialContact(peerIdentity: peerIdentityText ?? ""))
         }
         if let child {
-            phase = .established
-            scheduleIKERekey(now: now)
-            addChild(child, now: now)
+            establish(child, now: now)
         } else if let childFailure {
             report(childFailure)
         }

@@ -57,15 +57,16 @@ extension IKESession {
 
     // MARK: Initiator
 
-    func startChildRekey(_ oldInbound: ESPSPI, now: IKEInstant) throws {
+    func startChildRekey(_ oldInbound: ESPSPI, _ up: inout IKEEstablishedSA, now: IKEInstant) throws {
         let group = configuration.espProposals.first?.groups.first
         let ke = try group.map { g throws(CryptoError) in try provider.makeKeyExchange(g, random: &random) }
         let context = IKEChildRekeyContext(oldInboundSPI: oldInbound, newInboundSPI: try randomESPSPI(),
                                            nonce: try random.bytes(Self.nonceLength), keyExchange: ke)
-        try sendChildRekeyRequest(context, now: now)
+        try sendChildRekeyRequest(context, &up, now: now)
     }
 
-    private func sendChildRekeyRequest(_ context: IKEChildRekeyContext, now: IKEInstant) throws {
+    private func sendChildRekeyRequest(_ context: IKEChildRekeyContext, _ up: inout IKEEstablishedSA,
+                                       now: IKEInstant) throws {
         var payloads: [IKEPayload] = [
             .notify(IKENotify(protocolID: .esp, spi: IKEWire.bytes(context.oldInboundSPI), type: .rekeySA)),
         ]
@@ -80,15 +81,16 @@ extension IKESession {
         let messageID = window.takeRequestID()
         let bytes = try sealed(header(.createChildSA, messageID: messageID, response: false), payloads)
         sendRequest(bytes, exchange: .createChildSA, messageID: messageID, now: now)
-        activeTask = .rekeyChild(context)
+        up.activeTask = .rekeyChild(context)
     }
 
-    func processChildRekeyResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
-        guard case .rekeyChild(var context) = activeTask,
-              let inner = openAuthenticated(message, datagram, now: now) else { return }
+    func processChildRekeyResponse(_ message: IKEMessage, _ datagram: IKEDatagram, _ up: inout IKEEstablishedSA,
+                                   now: IKEInstant) throws {
+        guard case .rekeyChild(var context) = up.activeTask,
+              let inner = openAuthenticated(message, datagram, &up, now: now) else { return }
         window.outstanding = nil
-        activeTask = nil
-        defer { startNextTask(now: now) }
+        up.activeTask = nil
+        defer { startNextTask(&up, now: now) }
         let p = CreateChildPayloads(inner)
         if let error = p.error {
             // §1.3: the responder wants another PFS group; retry with it if we offer it.
@@ -98,10 +100,10 @@ extension IKESession {
                context.invalidKERetries < Self.maxRekeyInvalidKERetries, !context.oldDeleted {
                 context.invalidKERetries += 1
                 context.keyExchange = try provider.makeKeyExchange(group, random: &random)
-                try sendChildRekeyRequest(context, now: now)
+                try sendChildRekeyRequest(context, &up, now: now)
                 return
             }
-            rekeyFailed(context, now: now)
+            rekeyFailed(context, &up, now: now)
             return
         }
         guard let sa = p.sa, let nonceR = p.nonce, (16...256).contains(nonceR.count), let tsI = p.tsI, let tsR = p.tsR,
@@ -109,14 +111,14 @@ extension IKESession {
               esp.group == context.keyExchange?.group,
               IKETrafficSelectorNarrowing.isNarrowing(tsI, of: configuration.localTrafficSelectors),
               IKETrafficSelectorNarrowing.isNarrowing(tsR, of: configuration.remoteTrafficSelectors) else {
-            rekeyFailed(context, now: now)
+            rekeyFailed(context, &up, now: now)
             return
         }
         var shared: SecureBytes?
         if let ke = context.keyExchange {
             guard let peerKE = p.ke, peerKE.group == ke.group.transformID,
                   let s = try? ke.sharedSecret(peerPublicValue: peerKE.data) else {
-                rekeyFailed(context, now: now)
+                rekeyFailed(context, &up, now: now)
                 return
             }
             shared = s
@@ -131,51 +133,52 @@ extension IKESession {
             let lowest = [context.nonce, nonceR, collision.nonceI, collision.nonceR].min { $0.lexicographicallyPrecedes($1) } ?? []
             if lowest == context.nonce || lowest == nonceR {
                 child.activateOutbound = false
-                addChild(child, now: now, phase: .deleting)
-                enqueue(.deleteChildren([child.inboundSPI]))
-                if let i = childIndex(inbound: old) {
-                    children[i].phase = .replaced
-                    children[i].successor = collision.newInboundSPI
+                addChild(child, to: &up, now: now, phase: .deleting)
+                up.enqueue(.deleteChildren([child.inboundSPI]))
+                if let i = up.childIndex(inbound: old) {
+                    up.children[i].phase = .replaced
+                    up.children[i].successor = collision.newInboundSPI
                 }
             } else {
-                addChild(child, now: now)
-                if let i = childIndex(inbound: collision.newInboundSPI) { children[i].phase = .redundant }
-                replaceOld(old, by: child.inboundSPI)
+                addChild(child, to: &up, now: now)
+                if let i = up.childIndex(inbound: collision.newInboundSPI) { up.children[i].phase = .redundant }
+                replaceOld(old, by: child.inboundSPI, &up)
             }
         } else {
-            addChild(child, now: now)
-            replaceOld(old, by: child.inboundSPI)
+            addChild(child, to: &up, now: now)
+            replaceOld(old, by: child.inboundSPI, &up)
         }
     }
 
     /// §2.8: the rekey initiator deletes the old SA once the new one is installed.
-    private func replaceOld(_ old: ESPSPI, by new: ESPSPI) {
-        guard let i = childIndex(inbound: old) else { return }
-        children[i].successor = new
-        if children[i].phase != .deleting {
-            children[i].phase = .deleting
-            enqueue(.deleteChildren([old]))
+    private func replaceOld(_ old: ESPSPI, by new: ESPSPI, _ up: inout IKEEstablishedSA) {
+        guard let i = up.childIndex(inbound: old) else { return }
+        up.children[i].successor = new
+        if up.children[i].phase != .deleting {
+            up.children[i].phase = .deleting
+            up.enqueue(.deleteChildren([old]))
         }
     }
 
     /// The rekey did not happen (error notify, unacceptable answer). After a collision the
     /// peer's new SA takes over; otherwise retry later, before the hard lifetime (§2.25:
     /// TEMPORARY_FAILURE means "try again later").
-    private func rekeyFailed(_ context: IKEChildRekeyContext, now: IKEInstant) {
-        guard let i = childIndex(inbound: context.oldInboundSPI) else { return }
+    private func rekeyFailed(_ context: IKEChildRekeyContext, _ up: inout IKEEstablishedSA, now: IKEInstant) {
+        guard let i = up.childIndex(inbound: context.oldInboundSPI) else { return }
         if let collision = context.collision {
-            children[i].phase = .replaced
-            children[i].successor = collision.newInboundSPI
-        } else if children[i].phase == .rekeying {
-            children[i].phase = .installed
-            children[i].rekeyAt = now.adding(seconds: 10 + 20 * randomFraction())
+            up.children[i].phase = .replaced
+            up.children[i].successor = collision.newInboundSPI
+        } else if up.children[i].phase == .rekeying {
+            up.children[i].phase = .installed
+            up.children[i].rekeyAt = now.adding(seconds: 10 + 20 * randomFraction())
         }
     }
 
     // MARK: Responder
 
-    func processCreateChildSARequest(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
-        guard let inner = openAuthenticated(message, datagram, now: now) else { return }
+    func processCreateChildSARequest(_ message: IKEMessage, _ datagram: IKEDatagram, _ up: inout IKEEstablishedSA,
+                                     now: IKEInstant) throws {
+        guard let inner = openAuthenticated(message, datagram, &up, now: now) else { return }
         let messageID = message.header.messageID
         func respond(_ payloads: [IKEPayload]) throws {
             let bytes = try sealed(header(.createChildSA, messageID: messageID, response: true), payloads)
@@ -184,7 +187,7 @@ extension IKESession {
         let p = CreateChildPayloads(inner)
         guard let rekey = p.notifies.first(where: { $0.type == .rekeySA && $0.protocolID == .esp }) else {
             if Self.isIKERekeyRequest(inner) {
-                try processIKERekeyRequest(inner, messageID: messageID, datagram, now: now)
+                try processIKERekeyRequest(inner, messageID: messageID, datagram, &up, now: now)
                 return
             }
             // New Child SAs are not implemented: the peer keeps what it has.
@@ -192,16 +195,16 @@ extension IKESession {
             return
         }
         // §2.25: while our IKE SA rekey is in flight the Child SAs are about to move; later.
-        if case .rekeyIKE = activeTask {
+        if case .rekeyIKE = up.activeTask {
             try respond([.notify(IKENotify(type: .temporaryFailure))])
             return
         }
-        guard let spi = rekey.espSPI, let index = children.firstIndex(where: { $0.outboundSPI == spi }) else {
+        guard let spi = rekey.espSPI, let index = up.children.firstIndex(where: { $0.outboundSPI == spi }) else {
             try respond([.notify(IKENotify(protocolID: .esp, spi: rekey.spi, type: .childSANotFound))])
             return
         }
         // §2.25.1: an SA we are deleting, or one already replaced, is not rekeyed again.
-        guard [.installed, .rekeying].contains(children[index].phase) else {
+        guard [.installed, .rekeying].contains(up.children[index].phase) else {
             try respond([.notify(IKENotify(type: .temporaryFailure))])
             return
         }
@@ -236,7 +239,7 @@ extension IKESession {
         }
         let nonceR = try random.bytes(Self.nonceLength)
         let inbound = try randomESPSPI()
-        let old = children[index].inboundSPI
+        let old = up.children[index].inboundSPI
         let child = try rekeyedChild(esp, inbound: inbound, outbound: outbound, shared: shared, nonceI: nonceI,
                                      nonceR: nonceR, exchangeInitiator: false, replaces: old)
         var payloads: [IKEPayload] = [
@@ -248,14 +251,14 @@ extension IKESession {
         payloads.append(.trafficSelectorResponder(IKETrafficSelectors(narrowedR)))
         try respond(payloads)
         // Installed, but we keep sending on the old SA until the initiator deletes it (§2.8).
-        addChild(child, now: now)
-        if case .rekeyChild(var context) = activeTask, context.oldInboundSPI == old {
+        addChild(child, to: &up, now: now)
+        if case .rekeyChild(var context) = up.activeTask, context.oldInboundSPI == old {
             context.collision = IKEPeerRekey(newInboundSPI: inbound, nonceI: nonceI, nonceR: nonceR)
-            activeTask = .rekeyChild(context)
-        } else if let i = childIndex(inbound: old) {
-            children[i].phase = .replaced
-            children[i].successor = inbound
-            pendingTasks.removeAll { $0 == .rekeyChild(old) }
+            up.activeTask = .rekeyChild(context)
+        } else if let i = up.childIndex(inbound: old) {
+            up.children[i].phase = .replaced
+            up.children[i].successor = inbound
+            up.pendingTasks.removeAll { $0 == .rekeyChild(old) }
         }
     }
 }

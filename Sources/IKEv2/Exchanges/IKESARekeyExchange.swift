@@ -73,8 +73,8 @@ extension IKESession {
     }
 
     /// §2.18: the soft lifetime of the IKE SA, with jitter so that many tunnels spread out.
-    func scheduleIKERekey(now: IKEInstant) {
-        ikeRekeyAt = now.adding(seconds: rekeyDelay(lifetime: configuration.ikeLifetimeSeconds,
+    func scheduleIKERekey(_ up: inout IKEEstablishedSA, now: IKEInstant) {
+        up.ikeRekeyAt = now.adding(seconds: rekeyDelay(lifetime: configuration.ikeLifetimeSeconds,
                                                     margin: configuration.ikeRekeyMarginSeconds,
                                                     jitter: configuration.ikeRekeyJitterSeconds))
     }
@@ -103,7 +103,7 @@ extension IKESession {
     /// we initiated the surviving rekey, and otherwise waits for the peer's. The Child SAs stay
     /// (they move with the IKE SA, §2.18); requests queued meanwhile go out on the new SA.
     private func switchTo(_ new: IKESAKeying, window newWindow: IKEExchangeWindow = IKEExchangeWindow(), deleteOld: Bool,
-                          now: IKEInstant) -> IKESideSA? {
+                          _ up: inout IKEEstablishedSA, now: IKEInstant) -> IKESideSA? {
         guard let old = currentKeying() else { return nil }
         // §2.3: the old SA keeps its own window; our outstanding request stays with the session.
         var oldWindow = window
@@ -121,7 +121,7 @@ extension IKESession {
         window = IKEExchangeWindow(nextRequestID: newWindow.nextRequestID, expectedPeerRequestID: newWindow.expectedPeerRequestID,
                                    outstanding: window.outstanding, cachedResponse: newWindow.cachedResponse)
         if deleteOld { replaced.sendDelete(now: now) }
-        scheduleIKERekey(now: now)
+        scheduleIKERekey(&up, now: now)
         emit(.ikeSARekeyed(initiatorSPI: new.initiatorSPI, responderSPI: new.responderSPI,
                            proposal: new.algorithms.description, oldInitiatorSPI: old.initiatorSPI,
                            oldResponderSPI: old.responderSPI))
@@ -129,23 +129,23 @@ extension IKESession {
     }
 
     /// Adopts the peer's candidate as the current SA (§2.8.2) and retires the old one.
-    private func switchToCandidate(_ c: IKESideSA, now: IKEInstant) {
-        candidate = nil
-        if let replaced = switchTo(c.keying, window: c.window, deleteOld: false, now: now) { retire(replaced) }
+    private func switchToCandidate(_ c: IKESideSA, _ up: inout IKEEstablishedSA, now: IKEInstant) {
+        up.candidate = nil
+        if let replaced = switchTo(c.keying, window: c.window, deleteOld: false, &up, now: now) { retire(replaced) }
     }
 
     // MARK: Initiator
 
-    func startIKERekey(now: IKEInstant) throws {
+    func startIKERekey(_ up: inout IKEEstablishedSA, now: IKEInstant) throws {
         // The group the SA already uses is the responder's likely choice (no INVALID_KE round).
         let groups = configuration.ikeProposals.flatMap(\.groups)
         guard let group = ikeAlgorithms.map(\.group).flatMap({ groups.contains($0) ? $0 : nil }) ?? groups.first else { return }
         let context = IKESARekeyContext(newSPI: try randomSPI(), nonce: try random.bytes(Self.nonceLength),
                                         keyExchange: try provider.makeKeyExchange(group, random: &random))
-        try sendIKERekeyRequest(context, now: now)
+        try sendIKERekeyRequest(context, &up, now: now)
     }
 
-    private func sendIKERekeyRequest(_ context: IKESARekeyContext, now: IKEInstant) throws {
+    private func sendIKERekeyRequest(_ context: IKESARekeyContext, _ up: inout IKEEstablishedSA, now: IKEInstant) throws {
         let proposals = configuration.ikeProposals.enumerated().map {
             $1.wireProposal(number: UInt8(truncatingIfNeeded: $0 + 1), spi: context.newSPI.bytes)
         }
@@ -157,15 +157,16 @@ extension IKESession {
         let messageID = window.takeRequestID()
         let bytes = try sealed(header(.createChildSA, messageID: messageID, response: false), payloads)
         sendRequest(bytes, exchange: .createChildSA, messageID: messageID, now: now)
-        activeTask = .rekeyIKE(context)
+        up.activeTask = .rekeyIKE(context)
     }
 
-    func processIKERekeyResponse(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
-        guard case .rekeyIKE(var context) = activeTask,
-              let inner = openAuthenticated(message, datagram, now: now) else { return }
+    func processIKERekeyResponse(_ message: IKEMessage, _ datagram: IKEDatagram, _ up: inout IKEEstablishedSA,
+                                 now: IKEInstant) throws {
+        guard case .rekeyIKE(var context) = up.activeTask,
+              let inner = openAuthenticated(message, datagram, &up, now: now) else { return }
         window.outstanding = nil
-        activeTask = nil
-        defer { startNextTask(now: now) }
+        up.activeTask = nil
+        defer { startNextTask(&up, now: now) }
         if let error = IKESARekeyPayloads(inner).error {
             // §1.3: the responder wants another group; retry with it if we offer it.
             if error.type == .invalidKEPayload, error.data.count == 2,
@@ -174,61 +175,62 @@ extension IKESession {
                context.invalidKERetries < Self.maxRekeyInvalidKERetries {
                 context.invalidKERetries += 1
                 context.keyExchange = try provider.makeKeyExchange(group, random: &random)
-                try sendIKERekeyRequest(context, now: now)
+                try sendIKERekeyRequest(context, &up, now: now)
                 return
             }
-            ikeRekeyFailed(now: now)
+            ikeRekeyFailed(&up, now: now)
             return
         }
         guard let old = currentKeying(),
               let keying = IKESAKeying(rekeyResponse: inner, context, old: old, proposals: configuration.ikeProposals,
                                        provider: provider) else {
-            ikeRekeyFailed(now: now)
+            ikeRekeyFailed(&up, now: now)
             return
         }
-        guard var c = candidate else {
-            if let replaced = switchTo(keying, deleteOld: true, now: now) { retire(replaced) }
+        guard var c = up.candidate else {
+            if let replaced = switchTo(keying, deleteOld: true, &up, now: now) { retire(replaced) }
             return
         }
         // §2.8.2: both rekeys succeeded. The new SA with the lowest of the four nonces is
         // redundant and deleted by its creator; the other inherits the Child SAs, and its
         // creator deletes the old SA.
         if keying.lowestNonce.lexicographicallyPrecedes(c.keying.lowestNonce) {
-            switchToCandidate(c, now: now)
+            switchToCandidate(c, &up, now: now)
             var redundant = side(keying, .redundant, now: now)
             redundant.sendDelete(now: now)
             retire(redundant)
         } else {
             c.purpose = .redundant
-            candidate = nil
+            up.candidate = nil
             retire(c)
-            if let replaced = switchTo(keying, deleteOld: true, now: now) { retire(replaced) }
+            if let replaced = switchTo(keying, deleteOld: true, &up, now: now) { retire(replaced) }
         }
     }
 
     /// Our rekey did not happen. If the peer's went through meanwhile (§2.8.2, or it finished
     /// first and answered ours TEMPORARY_FAILURE), its SA takes over and the peer deletes the
     /// old one; otherwise retry in 10–30 s (§2.25: TEMPORARY_FAILURE means "later").
-    private func ikeRekeyFailed(now: IKEInstant) {
-        if let c = candidate {
-            switchToCandidate(c, now: now)
+    private func ikeRekeyFailed(_ up: inout IKEEstablishedSA, now: IKEInstant) {
+        if let c = up.candidate {
+            switchToCandidate(c, &up, now: now)
         } else {
-            ikeRekeyAt = now.adding(seconds: 10 + 20 * randomFraction())
+            up.ikeRekeyAt = now.adding(seconds: 10 + 20 * randomFraction())
         }
     }
 
     // MARK: Responder
 
-    func processIKERekeyRequest(_ inner: [IKEPayload], messageID: UInt32, _ datagram: IKEDatagram, now: IKEInstant) throws {
+    func processIKERekeyRequest(_ inner: [IKEPayload], messageID: UInt32, _ datagram: IKEDatagram,
+                                _ up: inout IKEEstablishedSA, now: IKEInstant) throws {
         func respond(_ payloads: [IKEPayload]) throws {
             let bytes = try sealed(header(.createChildSA, messageID: messageID, response: true), payloads)
             sendResponse(bytes, to: datagram, messageID: messageID)
         }
         var ourRekeyInFlight = false
-        if case .rekeyIKE = activeTask { ourRekeyInFlight = true }
+        if case .rekeyIKE = up.activeTask { ourRekeyInFlight = true }
         // §2.25: not while another exchange of ours is in flight (a Child SA rekey keyed from the
         // old SK_d, a Delete): the peer retries later.
-        if window.outstanding != nil && !ourRekeyInFlight || candidate != nil {
+        if window.outstanding != nil && !ourRekeyInFlight || up.candidate != nil {
             try respond([.notify(IKENotify(type: .temporaryFailure))])
             return
         }
@@ -266,16 +268,17 @@ extension IKESession {
         ])
         if ourRekeyInFlight {
             // §2.8.2: a collision; decided when our own answer arrives.
-            candidate = side(keying, .candidate, now: now)
+            up.candidate = side(keying, .candidate, now: now)
         } else {
             // The rekey initiator deletes the old SA; until then it answers only from its cache.
-            if let replaced = switchTo(keying, deleteOld: false, now: now) { retire(replaced) }
+            if let replaced = switchTo(keying, deleteOld: false, &up, now: now) { retire(replaced) }
         }
     }
 
     /// §2.25.2: a rekey of an IKE SA we are deleting is answered TEMPORARY_FAILURE.
-    func refuseWhileDeleting(_ message: IKEMessage, _ datagram: IKEDatagram, now: IKEInstant) throws {
-        guard openAuthenticated(message, datagram, now: now) != nil else { return }
+    func refuseWhileDeleting(_ message: IKEMessage, _ datagram: IKEDatagram, _ up: inout IKEEstablishedSA,
+                             now: IKEInstant) throws {
+        guard openAuthenticated(message, datagram, &up, now: now) != nil else { return }
         let messageID = message.header.messageID
         let bytes = try sealed(header(.createChildSA, messageID: messageID, response: true),
                                [.notify(IKENotify(type: .temporaryFailure))])
@@ -286,21 +289,21 @@ extension IKESession {
     /// rekey: the peer's new SA takes over (it won, or it finished before it saw ours). Our
     /// request's answer may still come on the old SA; if it creates an SA, that one is
     /// redundant and we delete it. Returns false when there was no such collision.
-    func adoptCandidateOnDelete(now: IKEInstant) -> Bool {
-        guard let c = candidate else { return false }
+    func adoptCandidateOnDelete(_ up: inout IKEEstablishedSA, now: IKEInstant) -> Bool {
+        guard let c = up.candidate else { return false }
         var pending: IKESARekeyContext?
-        if case .rekeyIKE(let context) = activeTask { pending = context }
+        if case .rekeyIKE(let context) = up.activeTask { pending = context }
         let request = window.outstanding
         window.outstanding = nil
-        activeTask = nil
-        candidate = nil
-        if var replaced = switchTo(c.keying, window: c.window, deleteOld: false, now: now) {
+        up.activeTask = nil
+        up.candidate = nil
+        if var replaced = switchTo(c.keying, window: c.window, deleteOld: false, &up, now: now) {
             replaced.closed = true
             replaced.rekey = pending
             replaced.window.outstanding = pending == nil ? nil : request
             retire(replaced)
         }
-        startNextTask(now: now)
+        startNextTask(&up, now: now)
         return true
     }
 
@@ -308,31 +311,31 @@ extension IKESession {
 
     /// The peer's request (or its Delete of the candidate) on its new SA while the collision is
     /// undecided; a candidate the peer deletes lost the collision and is retired as redundant.
-    func receiveOnCandidate(_ datagram: IKEDatagram, header: IKEHeader, now: IKEInstant) {
-        guard var c = candidate, !state.isTerminal else { return }
+    func receiveOnCandidate(_ datagram: IKEDatagram, header: IKEHeader, _ up: inout IKEEstablishedSA, now: IKEInstant) {
+        guard var c = up.candidate, !state.isTerminal else { return }
         c.receive(datagram, header: header, now: now)
-        absorb(&c, now: now)
+        absorb(&c, &up, now: now)
         if c.closed {
             c.purpose = .redundant
-            candidate = nil
+            up.candidate = nil
             retire(c)
         } else {
-            candidate = c
+            up.candidate = c
         }
     }
 
-    func candidateTimers(now: IKEInstant) {
-        guard var c = candidate, let d = c.nextDeadline, d <= now else { return }
+    func candidateTimers(_ up: inout IKEEstablishedSA, now: IKEInstant) {
+        guard var c = up.candidate, let d = c.nextDeadline, d <= now else { return }
         c.timeout(now: now)
-        absorb(&c, now: now)
-        candidate = c.nextDeadline == nil ? nil : c
+        absorb(&c, &up, now: now)
+        up.candidate = c.nextDeadline == nil ? nil : c
     }
 
     /// What the candidate sends goes out with the session's datagrams; it relays nothing but
     /// the peer's activity (Child SA Deletes concern only a replaced SA).
-    private func absorb(_ c: inout IKESideSA, now: IKEInstant) {
+    private func absorb(_ c: inout IKESideSA, _ up: inout IKEEstablishedSA, now: IKEInstant) {
         while let d = c.pollTransmit() { transmitQueue.append(d) }
-        while let relay = c.pollRelay() { _ = relayed(relay, now: now) }
+        while let relay = c.pollRelay() { _ = relayed(relay, &up, now: now) }
         while let r = c.pollRetired() { retire(r) }
     }
 }

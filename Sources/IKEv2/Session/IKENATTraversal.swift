@@ -57,18 +57,18 @@ extension IKESession {
     /// retransmission packets) to the IP address and port in the validated packet" when the
     /// peer's NAT changed its mapping. Called with every authenticated message of an established
     /// SA; the Child SAs follow (`peerEndpointChanged`), and so does a request being retransmitted.
-    func followPeerEndpoint(_ datagram: IKEDatagram) {
+    func followPeerEndpoint(_ datagram: IKEDatagram, _ up: inout IKEEstablishedSA) {
         guard natTraversal.peerBehindNAT, !natTraversal.localBehindNAT, datagram.source != peer,
               datagram.source.address.count == peer.address.count, datagram.destination == local else { return }
         let previous = peer
         peer = datagram.source
         natTraversal.peerEndpointChanges += 1
-        for i in children.indices { children[i].parameters.peer = peer }
+        for i in up.children.indices { up.children[i].parameters.peer = peer }
         if var request = window.outstanding {
             request.datagram.destination = peer
             for j in request.fragments.indices { request.fragments[j].destination = peer }
             window.outstanding = request
         }
-        emit(.peerEndpointChanged(previous: previous, peer: peer, inboundSPIs: children.map(\.inboundSPI)))
+        emit(.peerEndpointChanged(previous: previous, peer: peer, inboundSPIs: up.children.map(\.inboundSPI)))
     }
 }

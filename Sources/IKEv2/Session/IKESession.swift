@@ -12,7 +12,8 @@ import NetTypes
 /// Not `Sendable`: it owns keyed crypto contexts. Keep each session in one isolation domain.
 public final class IKESession {
     public let configuration: IKEPeerConfiguration
-    /// Where the SA stands, with the data only valid there (the handshake's, until IKE_AUTH ends).
+    /// Where the SA stands, with the data only valid there: the handshake's until IKE_AUTH ends,
+    /// then the up SA's (`IKEEstablishedSA`: Child SAs, tasks, timers) until it is deleted or fails.
     var phase: IKESessionPhase = .idle
     /// The phase as the daemon, status and tests see it.
     public var state: IKESessionState { phase.state }
@@ -38,28 +39,17 @@ public final class IKESession {
     var protection: IKEMessageProtection?
     public internal(set) var peerIdentityText: String?
 
-    // Child SAs (§1.2, §2.8, §2.17): the first one, then its rekeyed successors.
-    var children: [IKEChildSA] = []
-    /// The inbound SPI of the Child SA the data plane sends on (make-before-break bookkeeping).
-    var activeOutbound: ESPSPI?
-
     /// The Child SA carrying outbound traffic (the newest one during a rekey's overlap).
-    public var childSA: ChildSAParameters? {
-        children.first { $0.inboundSPI == activeOutbound }?.parameters ?? children.last?.parameters
-    }
+    public var childSA: ChildSAParameters? { phase.up?.outboundChild }
 
     /// Every Child SA currently installed (during a rekey, old and new).
-    public var childSAs: [ChildSAParameters] { children.map(\.parameters) }
+    public var childSAs: [ChildSAParameters] { phase.up?.children.map(\.parameters) ?? [] }
 
-    // Exchanges we start (§2.3 window size 1) and liveness (§2.4).
-    var pendingTasks: [IKELocalTask] = []
-    var activeTask: IKEActiveTask?
-    var lastInbound: IKEInstant?
+    /// The up SA's data (Child SAs, tasks, timers, rekey candidate) while the IKE SA is up.
+    var up: IKEEstablishedSA? { phase.up }
 
-    // IKE SA rekeying (§2.18, §2.8.2): when ours is due; the peer's new SA while a collision
-    // is undecided; the SAs it replaced or made redundant, until the endpoint takes them.
-    var ikeRekeyAt: IKEInstant?
-    var candidate: IKESideSA?
+    // IKE SA rekeying (§2.18, §2.8.2): the SAs a rekey replaced or made redundant, until the
+    // endpoint takes them.
     var retiredQueue = IKEOutboundQueue<IKESideSA>()
 
     // Message IDs and retransmission (§2.1–§2.3)
@@ -93,7 +83,7 @@ public final class IKESession {
     /// (RFC 7296 §2.18 changes them; replaced SAs are routed to their own entries).
     public var localIKESPIs: [IKESPI] {
         let current = isInitiator ? initiatorSPI : responderSPI
-        return (current.isZero ? [] : [current]) + (candidate.map { [$0.keying.localSPI] } ?? [])
+        return (current.isZero ? [] : [current]) + (phase.up?.candidate.map { [$0.keying.localSPI] } ?? [])
     }
 
     /// The next IKE SA this session no longer uses (replaced by a rekey, or redundant, §2.18,
@@ -120,8 +110,8 @@ public final class IKESession {
 
     /// A datagram whose header the caller decoded (the endpoint, routing it here).
     public func receive(_ datagram: IKEDatagram, header: IKEHeader, now: IKEInstant) {
-        if candidate?.keying.matches(header) == true {
-            receiveOnCandidate(datagram, header: header, now: now)
+        if phase.up?.candidate?.keying.matches(header) == true {
+            withUp { receiveOnCandidate(datagram, header: header, &$0, now: now) }
             return
         }
         if !initiatorSPI.isZero && header.initiatorSPI != initiatorSPI { return }
@@ -157,11 +147,11 @@ public final class IKESession {
             window.outstanding = request
             for d in request.wire { transmitQueue.append(d) }  // RFC 7383 §2.6: every fragment
         }
-        candidateTimers(now: now)
+        withUp { candidateTimers(&$0, now: now) }
         if case .initAnswered(let handshake) = phase, now >= handshake.halfOpenDeadline {
             fail(.timeout, "peer \(peer) answered IKE_SA_INIT but never completed IKE_AUTH within \(Int(configuration.halfOpenTimeoutSeconds))s")
         }
-        if state == .established { lifecycleTimers(now: now) }
+        if state == .established { withUp { lifecycleTimers(&$0, now: now) } }
         natKeepaliveTimer(now: now)
     }
 
@@ -175,8 +165,10 @@ public final class IKESession {
             let h = handshake.halfOpenDeadline
             d = d.map { min($0, h) } ?? h
         }
-        if let l = lifecycleDeadline { d = d.map { min($0, l) } ?? l }
-        if let s = candidate?.nextDeadline { d = d.map { min($0, s) } ?? s }
+        if let up = phase.up {
+            if let l = lifecycleDeadline(up) { d = d.map { min($0, l) } ?? l }
+            if let s = up.candidate?.nextDeadline { d = d.map { min($0, s) } ?? s }
+        }
         if let k = natKeepaliveDeadline { d = d.map { min($0, k) } ?? k }
         return d
     }
@@ -198,12 +190,14 @@ public final class IKESession {
             case .ikeAuth:
                 guard case .authSent(let authentication) = phase else { return }
                 try processAuthResponse(message, datagram, authentication, now: now)
-            case .informational: try processInformationalResponse(message, datagram, now: now)
+            case .informational: try withUp { try processInformationalResponse(message, datagram, &$0, now: now) }
             case .createChildSA:
-                if case .rekeyIKE = activeTask {
-                    try processIKERekeyResponse(message, datagram, now: now)
-                } else {
-                    try processChildRekeyResponse(message, datagram, now: now)
+                try withUp { up in
+                    if case .rekeyIKE = up.activeTask {
+                        try processIKERekeyResponse(message, datagram, &up, now: now)
+                    } else {
+                        try processChildRekeyResponse(message, datagram, &up, now: now)
+                    }
                 }
             default: return
             }
@@ -231,9 +225,9 @@ public final class IKESession {
             case (.ikeSAInit, .idle) where !isInitiator: try processInitRequest(message, datagram, now: now)
             case (.ikeAuth, .initAnswered(let handshake)): try processAuthRequest(message, datagram, handshake, now: now)
             case (.informational, .established), (.informational, .deleting):
-                try processInformationalRequest(message, datagram, now: now)
-            case (.createChildSA, .established): try processCreateChildSARequest(message, datagram, now: now)
-            case (.createChildSA, .deleting): try refuseWhileDeleting(message, datagram, now: now)
+                try withUp { try processInformationalRequest(message, datagram, &$0, now: now) }
+            case (.createChildSA, .established): try withUp { try processCreateChildSARequest(message, datagram, &$0, now: now) }
+            case (.createChildSA, .deleting): try withUp { try refuseWhileDeleting(message, datagram, &$0, now: now) }
             default: return
             }
         } catch {
@@ -300,19 +294,39 @@ public final class IKESession {
 
     func emit(_ event: IKEEvent) { eventQueue.append(event) }
 
-    func fail(_ code: IKEFailure.Code, _ message: String, notify: IKENotifyType? = nil, reportedByPeer: Bool = false) {
+    /// Ends the SA. `ending`: the up SA's data when `withUp` has it out of the phase (code
+    /// running under `withUp` must pass it, or its Child SAs go unreported).
+    func fail(_ code: IKEFailure.Code, _ message: String, notify: IKENotifyType? = nil, reportedByPeer: Bool = false,
+              ending running: IKEEstablishedSA? = nil) {
         guard !state.isTerminal else { return }
         let failure = IKEFailure(code, message, notify: notify?.rawValue, reportedByPeer: reportedByPeer)
-        phase = .failed(failure)  // the handshake's data, if any, goes with its phase
+        let up = running ?? phase.up
+        phase = .failed(failure)  // the phase's data (handshake or up SA) goes with it
         window.outstanding = nil
-        activeTask = nil
-        pendingTasks = []
         // The SAs die with the IKE SA: the data plane removes them.
-        for child in children { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
-        children = []
-        activeOutbound = nil
-        candidate = nil
+        for child in up?.children ?? [] { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
         emit(.ikeSAFailed(failure))
+    }
+
+    /// Runs `body` on the up SA's data (`.established` or `.deleting`), taken out of the phase
+    /// meanwhile (the `.modifying` placeholder) so that its arrays are mutated in place, never
+    /// copied. It goes back only if the phase is still the placeholder: after a `fail` or a
+    /// Delete in `body` the SA stays ended. Nil, without running `body`, in any other phase, and
+    /// under another `withUp` (code there gets the data as a parameter).
+    @discardableResult
+    func withUp<R>(_ body: (inout IKEEstablishedSA) throws -> R) rethrows -> R? {
+        var up: IKEEstablishedSA
+        let deleting: Bool
+        switch phase {
+        case .established(let data): up = data; deleting = false
+        case .deleting(let data): up = data; deleting = true
+        default: return nil
+        }
+        phase = .modifying(deleting: deleting)
+        defer {
+            if case .modifying(let deleting) = phase { phase = deleting ? .deleting(up) : .established(up) }
+        }
+        return try body(&up)
     }
 
     func wallClockSeconds(_ now: IKEInstant) -> Int64 { configuration.wallClock.epochSeconds(at: now) }

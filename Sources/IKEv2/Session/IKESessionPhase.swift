@@ -1,6 +1,6 @@
 // RFC 7296 §1.2 (initial exchanges), §2.6 (COOKIE), §1.3 / §2.6 (INVALID_KE_PAYLOAD), §2.15
 // (the octets each side signs), RFC 7427 §4 (SIGNATURE_HASH_ALGORITHMS): what one IKE SA holds
-// while IKE_SA_INIT and IKE_AUTH are under way.
+// while IKE_SA_INIT and IKE_AUTH are under way; §2.8, §2.18, §2.3, §2.4: what it holds once up.
 import CryptoCore
 import NetTypes
 
@@ -19,9 +19,12 @@ enum IKESessionPhase {
     /// Initiator: IKE_AUTH request sent.
     case authSent(IKEInitiatorAuthentication)
     /// IKE SA and first Child SA are up.
-    case established
+    case established(IKEEstablishedSA)
     /// We asked the peer to delete the IKE SA and wait for its answer.
-    case deleting
+    case deleting(IKEEstablishedSA)
+    /// Placeholder while an exchange works on the up SA's data (`IKESession.withUp`), taken out
+    /// of the phase so that its arrays are not copied; `deleting` says where it goes back.
+    case modifying(deleting: Bool)
     /// Deleted cleanly by either side.
     case closed
     case failed(IKEFailure)
@@ -35,8 +38,17 @@ enum IKESessionPhase {
         case .authSent: .authSent
         case .established: .established
         case .deleting: .deleting
+        case .modifying(let deleting): deleting ? .deleting : .established
         case .closed: .closed
         case .failed(let failure): .failed(failure)
+        }
+    }
+
+    /// The up SA's data in `.established` and `.deleting`; nil in every other phase.
+    var up: IKEEstablishedSA? {
+        switch self {
+        case .established(let up), .deleting(let up): up
+        default: nil
         }
     }
 }
@@ -76,4 +88,35 @@ struct IKEInitiatorAuthentication {
     var initResponseBytes: [UInt8]
     /// The inbound SPI we offered in SAi2 for the first Child SA.
     var childInboundSPI: ESPSPI
+}
+
+/// An IKE SA whose IKE_AUTH completed, from then until it is deleted or fails: its Child SAs,
+/// the exchanges we start and its timers. Ending the phase ends all of it, so `fail` and the
+/// Delete paths report every Child SA in it as deleted.
+struct IKEEstablishedSA {
+    /// Child SAs (§1.2, §2.8, §2.17): the first one, then its rekeyed successors.
+    var children: [IKEChildSA] = []
+    /// The inbound SPI of the Child SA the data plane sends on (make-before-break bookkeeping).
+    var activeOutbound: ESPSPI?
+    /// Exchanges we start (§2.3 window size 1): queued, and the one outstanding.
+    var pendingTasks: [IKELocalTask] = []
+    var activeTask: IKEActiveTask?
+    /// When the peer was last heard from (§2.4 liveness).
+    var lastInbound: IKEInstant?
+    /// When our IKE SA rekey is due (§2.18).
+    var ikeRekeyAt: IKEInstant?
+    /// The peer's new IKE SA while a rekey collision is undecided (§2.8.2).
+    var candidate: IKESideSA?
+
+    func childIndex(inbound spi: ESPSPI) -> Int? { children.firstIndex { $0.inboundSPI == spi } }
+
+    /// The Child SA carrying outbound traffic (the newest one during a rekey's overlap).
+    var outboundChild: ChildSAParameters? {
+        children.first { $0.inboundSPI == activeOutbound }?.parameters ?? children.last?.parameters
+    }
+
+    /// Queues an exchange unless it is already waiting (§2.3).
+    mutating func enqueue(_ task: IKELocalTask) {
+        if !pendingTasks.contains(task) { pendingTasks.append(task) }
+    }
 }
