@@ -6,6 +6,13 @@ struct IKEOutboundQueue<Element> {
 
     mutating func append(_ e: Element) { items.append(e) }
 
+    /// Queues `elements` just ahead of the last still-queued element that `isAnchor` picks, or
+    /// at the end when none is queued.
+    mutating func insert(_ elements: some Collection<Element>, beforeLast isAnchor: (Element) -> Bool) {
+        let at = items[head...].lastIndex(where: isAnchor) ?? items.endIndex
+        items.insert(contentsOf: elements, at: at)
+    }
+
     mutating func pop() -> Element? {
         guard head < items.count else { return nil }
         let e = items[head]

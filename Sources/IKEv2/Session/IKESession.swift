@@ -294,25 +294,33 @@ public final class IKESession {
 
     func emit(_ event: IKEEvent) { eventQueue.append(event) }
 
-    /// Ends the SA. `ending`: the up SA's data when `withUp` has it out of the phase (code
-    /// running under `withUp` must pass it, or its Child SAs go unreported).
-    func fail(_ code: IKEFailure.Code, _ message: String, notify: IKENotifyType? = nil, reportedByPeer: Bool = false,
-              ending running: IKEEstablishedSA? = nil) {
+    /// Ends the SA. Its Child SAs are reported deleted before the failure: here from the phase,
+    /// or, when `withUp` has the up SA's data out of the phase, by `withUp` on its way out.
+    func fail(_ code: IKEFailure.Code, _ message: String, notify: IKENotifyType? = nil, reportedByPeer: Bool = false) {
         guard !state.isTerminal else { return }
         let failure = IKEFailure(code, message, notify: notify?.rawValue, reportedByPeer: reportedByPeer)
-        let up = running ?? phase.up
+        let up = phase.up
         phase = .failed(failure)  // the phase's data (handshake or up SA) goes with it
         window.outstanding = nil
         // The SAs die with the IKE SA: the data plane removes them.
-        for child in up?.children ?? [] { emit(.childSADeleted(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)) }
+        if let up { reportChildrenEnded(up) }
         emit(.ikeSAFailed(failure))
+    }
+
+    /// `childSADeleted` for each of `up`'s Child SAs, queued ahead of the SA's failure if that
+    /// is queued already (`withUp` after a `fail`), else last.
+    private func reportChildrenEnded(_ up: IKEEstablishedSA) {
+        eventQueue.insert(up.children.lazy.map { .childSADeleted(inboundSPI: $0.inboundSPI, outboundSPI: $0.outboundSPI) },
+                          beforeLast: { if case .ikeSAFailed = $0 { true } else { false } })
     }
 
     /// Runs `body` on the up SA's data (`.established` or `.deleting`), taken out of the phase
     /// meanwhile (the `.modifying` placeholder) so that its arrays are mutated in place, never
-    /// copied. It goes back only if the phase is still the placeholder: after a `fail` or a
-    /// Delete in `body` the SA stays ended. Nil, without running `body`, in any other phase, and
-    /// under another `withUp` (code there gets the data as a parameter).
+    /// copied. It goes back only if the phase is still the placeholder. After a `fail` in `body`
+    /// the SA stays ended and its Child SAs are reported here, ahead of the failure (`fail`
+    /// cannot see them); after a Delete (`endDeleted`, which takes the data) it stays closed.
+    /// Nil, without running `body`, in any other phase, and under another `withUp` (code there
+    /// gets the data as a parameter).
     @discardableResult
     func withUp<R>(_ body: (inout IKEEstablishedSA) throws -> R) rethrows -> R? {
         var up: IKEEstablishedSA
@@ -324,7 +332,11 @@ public final class IKESession {
         }
         phase = .modifying(deleting: deleting)
         defer {
-            if case .modifying(let deleting) = phase { phase = deleting ? .deleting(up) : .established(up) }
+            switch phase {
+            case .modifying(let deleting): phase = deleting ? .deleting(up) : .established(up)
+            case .failed: reportChildrenEnded(up)
+            default: break  // closed by a Delete: `endDeleted` reported the Child SAs
+            }
         }
         return try body(&up)
     }

@@ -154,7 +154,7 @@ extension IKESession {
                     try startIKERekey(&up, now: now)
                 }
             } catch {
-                fail(.internalError, "cannot start \(task) with \(peer): \(error)", ending: up)
+                fail(.internalError, "cannot start \(task) with \(peer): \(error)")
             }
         }
     }
