@@ -56,6 +56,11 @@ REPO=$(cd "$HERE/../.." && pwd)
 # cookie: Viaduct demands a COOKIE for every IKE_SA_INIT (RFC 7296 §2.6), strongSwan returns it, then up.
 # reauth-viaduct: Viaduct reauthenticates (RFC 7296 §2.8.3, ike.reauthenticate, IKE SA due 15 s after
 #   it is up) under a running LAN ping: no echo lost, strongSwan ends with one new IKE SA and Child SA.
+# child-recreate: strongSwan deletes the Child SA and creates a new one inside the same IKE SA
+#   (swanctl --terminate --child, then --initiate --child: CREATE_CHILD_SA without REKEY_SA, RFC 7296
+#   §1.3.1); Viaduct accepts it (same IKE SA, new Child SA, ping both ways). A second --initiate
+#   --child while it is installed is refused (NO_ADDITIONAL_SAS), logged and shown in status; the
+#   installed Child SA keeps carrying traffic.
 # reauth-strongswan: strongSwan reauthenticates (reauth_time 15 s, charon.make_before_break = yes)
 #   under a running LAN ping: no echo lost, Viaduct keeps the tunnel and shows the new SAs.
 SCENARIOS=(
@@ -74,6 +79,7 @@ SCENARIOS=(
   "responder-cookie|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|cookie"
   "lifecycle-strongswan|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16-x25519|lifecycle-strongswan"
   "lifecycle-viaduct|viaduct|ecdsa-p256|aes128gcm16-prfsha256-x25519|aes256gcm16-x25519|lifecycle-viaduct"
+  "child-recreate|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|child-recreate"
   "peer-restart|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|peer-restart"
   "reauth-viaduct|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|reauth-viaduct"
   "reauth-strongswan|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|reauth-strongswan"
@@ -138,16 +144,22 @@ run_scenario() {
   FAIL_REASON="" NOTE=""
   # Every scenario starts from the same settings (none leaks into the next).
   TOPO_IKE_EXTRA="" SS_TOPO_ADDRESS="" SS_REMOTE_ADDRS="" SS_KEEPALIVE="" SS_DPD="" SS_ENCAP="" VIADUCT_EXTRA=""
-  TOPO_IKE_LIFE="" TOPO_ESP_LIFE="" SS_CONN_EXTRA="" SS_CHILD_EXTRA="" SS_MBB=""
+  TOPO_IKE_LIFE="" TOPO_ESP_LIFE="" SS_CONN_EXTRA="" SS_CHILD_EXTRA="" SS_CHILDREN_EXTRA="" SS_MBB=""
   if [ "$initiator" = pair ]; then run_pair "$dir" "$ike" "$esp" "$keytype" "$expect"; return; fi
   if [ "$expect" = nat ]; then run_nat "$dir" "$initiator" "$ike" "$esp" "$keytype"; return; fi
   if [ "$expect" = fragmentation ]; then run_fragmentation "$dir" "$initiator" "$ike" "$esp"; return; fi
   write_topology "$dir" "$initiator" "$ike" "$esp" "$expect" || fail "topology" || return 1
+  # child-recreate: a second child config with narrower selectors, so strongSwan asks for a second
+  # Child SA (it never creates a duplicate of one with the same selectors).
+  [ "$expect" = child-recreate ] && SS_CHILDREN_EXTRA="net2 { local_ts = 198.18.2.0/24
+                remote_ts = 198.18.1.0/24
+                esp_proposals = $esp
+                mode = tunnel }"
   make_pki "$dir" "$keytype" "$expect" || fail "PKI: $(tail -1 "$dir/pki.log")" || return 1
   write_charon "$dir" "$ike" "$esp" "$expect" || fail "charon config" || return 1
   net_up || fail "namespaces" || return 1
   local lan=none initiates=$initiator
-  case $expect in up|traffic|cookie|lifecycle-*|peer-restart|reauth-*) lan=lan ;; esac
+  case $expect in up|traffic|cookie|lifecycle-*|peer-restart|reauth-*|child-recreate) lan=lan ;; esac
   # peer-restart: charon's start_action brings the tunnel up, now and after its restart.
   [ "$expect" = peer-restart ] && initiates=none
   [ "$expect" = cookie ] && VIADUCT_EXTRA="--cookie-threshold 0"
@@ -160,6 +172,7 @@ run_scenario() {
     lifecycle-strongswan) run_lifecycle_strongswan "$dir" || return 1 ;;
     lifecycle-viaduct) run_lifecycle_viaduct "$dir" || return 1 ;;
     peer-restart) run_peer_restart "$dir" || return 1 ;;
+    child-recreate) run_child_recreate "$dir" || return 1 ;;
     reauth-viaduct) run_reauth "$dir" viaduct || return 1 ;;
     reauth-strongswan) run_reauth "$dir" strongswan || return 1 ;;
     wrong-ca) check_fails "$dir" "received AUTHENTICATION_FAILED notify error" \

@@ -111,6 +111,34 @@ run_lifecycle_strongswan() {
   check_deleted_by_strongswan "$dir"
 }
 
+# v_child_count DIR N: `viaduct status --json` lists N Child SAs.
+v_child_count() { [ "$(v_status "$1" | jq '.tunnels[0].child_sas | length')" = "$2" ]; }
+
+# child-recreate: strongSwan deletes the Child SA and creates a new one in the same IKE SA
+# (RFC 7296 §1.3.1), as its trap, DPD restart and close actions do; then asks for a second one.
+run_child_recreate() {
+  local dir=$1 ike0 child0 child1
+  check_up "$dir" && check_installed "$dir" && check_same "$dir" up || return 1
+  ike0=$SS_IKE child0=$SS_CHILD
+  sw "$dir" --terminate --child net --timeout 10 >"$dir/terminate-child.log" 2>&1
+  wait_for 10 v_child_count "$dir" 0 || fail "viaduct status still lists a Child SA after strongSwan's delete" || return 1
+  sw "$dir" --initiate --child net --timeout 20 >"$dir/initiate-child.log" 2>&1 \
+    || fail "swanctl --initiate --child (a new Child SA in the same IKE SA) failed: $(grep -m1 -E 'received .* notify|failed to establish' "$dir/initiate-child.log")" || return 1
+  check_same "$dir" "peer-created-child" "" "$child0" || return 1
+  [ "$SS_IKE" = "$ike0" ] || fail "the IKE SA changed ($ike0 -> $SS_IKE): the Child SA was to be created inside it" || return 1
+  child1=$SS_CHILD
+  # A second Child SA while one is installed (another child config, `net2`, with narrower selectors:
+  # strongSwan never duplicates one with the same): refused, with a reason in Viaduct's log and status.
+  sw "$dir" --initiate --child net2 --timeout 20 >"$dir/initiate-child2.log" 2>&1
+  grep -q "NO_ADDITIONAL_SAS" "$dir/initiate-child2.log" || fail "strongSwan was not answered NO_ADDITIONAL_SAS: $(tail -1 "$dir/initiate-child2.log")" || return 1
+  wait_for 10 grep -q "refused the peer's new Child SA.*NO_ADDITIONAL_SAS" "$dir/viaduct.log" \
+    || fail "Viaduct logged no refusal of the second Child SA" || return 1
+  [ "$(v_status "$dir" | jq -r '.tunnels[0].refused_child_sa.notify // "none"')" = NO_ADDITIONAL_SAS ] \
+    || fail "viaduct status shows no refused Child SA: $(v_status "$dir" | jq -c '.tunnels[0].refused_child_sa')" || return 1
+  check_same "$dir" "after-refusal" || return 1
+  [ "$SS_CHILD" = "$child1" ] || fail "the installed Child SA changed ($child1 -> $SS_CHILD) after the refusal" || return 1
+}
+
 # check_rebuilt DIR LABEL T0_MS DOWNS OLD_IKE OLD_CHILD: the tunnel's only Child SA was deleted at
 # T0_MS (ms since the epoch) and its IKE SA left up. Viaduct took the interface down (more than DOWNS
 # "link down" lines), logged that it re-establishes the tunnel after --retry-delay (5 s), and, as the

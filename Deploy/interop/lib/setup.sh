@@ -122,7 +122,8 @@ YAML
 }
 
 # charon config DIR IKE ESP MODE. SS_CONN_EXTRA and SS_CHILD_EXTRA add lines to the connection and to its
-# child (Scripts/soak: rekey_time, rand_time, life_time); SS_MBB sets charon.make_before_break.
+# child (Scripts/soak: rekey_time, rand_time, life_time); SS_CHILDREN_EXTRA adds child configs next to
+# `net` (child-recreate); SS_MBB sets charon.make_before_break.
 write_charon() {
   local dir=$1 ike=$2 esp=$3 mode=$4
   local ss=$dir/strongswan
@@ -201,6 +202,7 @@ connections {
                 start_action = $start_action
                 ${SS_CHILD_EXTRA:-}
             }
+            ${SS_CHILDREN_EXTRA:-}
         }
     }
 }

@@ -43,6 +43,9 @@ public final class DaemonMetrics {
     static var childRekeys: MetricNameDescriptor { name("child_sa_rekeys", "total", "Child SAs that replaced an older one (RFC 7296 section 2.8)") }
     static var failures: MetricNameDescriptor { name("ike_sa_failures", "total", "IKE SAs that failed or died, by reason (the IKEFailure code)") }
     static var deadPeers: MetricNameDescriptor { name("dead_peers", "total", "Times a peer stopped answering liveness checks") }
+    static var childRefusals: MetricNameDescriptor {
+        name("child_sa_refusals", "total", "New Child SAs the peer asked for and this end refused (RFC 7296 1.3.1)")
+    }
     static var handshake: MetricNameDescriptor { name("ike_handshake_seconds", "", "IKE_SA_INIT sent to first Child SA ready, as initiator") }
     static var uptime: MetricNameDescriptor { name("daemon_uptime", "seconds", "Seconds since the daemon started") }
     static var received: MetricNameDescriptor { name("ike_datagrams_received", "total", "Datagrams read from the IKE sockets") }
@@ -90,6 +93,7 @@ public final class DaemonMetrics {
             _ = registry.makeCounter(descriptor: Self.ikeReauthentications, labels: [("peer", p.name)])
             _ = registry.makeCounter(descriptor: Self.childRekeys, labels: [("peer", p.name)])
             _ = registry.makeCounter(descriptor: Self.deadPeers, labels: [("peer", p.name)])
+            _ = registry.makeCounter(descriptor: Self.childRefusals, labels: [("peer", p.name)])
             for d in ["in", "out"] {
                 _ = registry.makeCounter(descriptor: Self.bytes, labels: tunnelLabels(p.tunnel) + [("direction", d)])
                 _ = registry.makeCounter(descriptor: Self.packets, labels: tunnelLabels(p.tunnel) + [("direction", d)])
@@ -128,6 +132,8 @@ public final class DaemonMetrics {
             registry.makeCounter(descriptor: Self.failures, labels: [("peer", peer), ("reason", f.code.rawValue)]).increment()
         case .deadPeer:
             registry.makeCounter(descriptor: Self.deadPeers, labels: [("peer", peer)]).increment()
+        case .childSARefused:
+            registry.makeCounter(descriptor: Self.childRefusals, labels: [("peer", peer)]).increment()
         case .ikeSAReauthenticated:
             registry.makeCounter(descriptor: Self.ikeReauthentications, labels: [("peer", peer)]).increment()
         case .ikeSAEstablished, .ikeSADeleted, .childSADeleted, .childSAOutboundActivated, .initialContact, .peerEndpointChanged,

@@ -23,6 +23,8 @@ public struct TunnelEvent: Codable, Hashable, Sendable {
         case peerRestarted = "peer-restarted"
         /// The peer's NAT mapping changed; IKE and ESP follow it (RFC 7296 §2.23).
         case peerMoved = "peer-moved"
+        /// The peer asked for a new Child SA (RFC 7296 §1.3.1) and this end refused it.
+        case childRefused = "child-refused"
     }
 
     /// Bumped on an incompatible change (docs/status-json.md); absent from daemons before it.
@@ -54,6 +56,7 @@ extension TunnelEvent.Kind {
         case .peerDead: "the peer stopped answering liveness checks (DPD)"
         case .peerRestarted: "the peer announced a restart (INITIAL_CONTACT)"
         case .peerMoved: "the peer's address changed; IKE and ESP follow it"
+        case .childRefused: "the peer's new Child SA was refused (reason given)"
         }
     }
 }

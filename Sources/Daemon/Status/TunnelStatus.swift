@@ -58,6 +58,15 @@ public struct TunnelStatus: Codable, Hashable, Sendable {
         public var secondsAgo: Int
     }
 
+    /// The peer's last new Child SA this end refused (RFC 7296 §1.3.1), e.g. a second one
+    /// while the tunnel's Child SA is installed.
+    public struct Refusal: Codable, Hashable, Sendable {
+        public var reason: String
+        /// The error notify answered (`NO_ADDITIONAL_SAS`).
+        public var notify: String
+        public var secondsAgo: Int
+    }
+
     public var peer: String
     /// The tunnel interface of the plan (`vd-dc2`).
     public var interface: String
@@ -69,6 +78,8 @@ public struct TunnelStatus: Codable, Hashable, Sendable {
     /// Why the tunnel is not carrying traffic, in plain words; nil when it is.
     public var reason: String?
     public var lastError: Failure?
+    /// Absent when the peer never had a new Child SA refused.
+    public var refusedChildSA: Refusal?
     public var ike: IKESA?
     public var childSAs: [ChildSA]
 
@@ -79,6 +90,7 @@ public struct TunnelStatus: Codable, Hashable, Sendable {
     /// `child_sas` in JSON (the default snake_case of `childSAs` would be `child_s_as`).
     enum CodingKeys: String, CodingKey {
         case peer, interface, role, localAddress, peerAddress, state, reason, lastError, ike
+        case refusedChildSA = "refusedChildSa"
         case childSAs = "childSas"
     }
 }

@@ -27,6 +27,7 @@ public final class TunnelStatusBook {
         var childOrder: [ESPSPI] = []
         var lastError: (failure: IKEFailure, at: IKEInstant)?
         var lastDown: (what: String, at: IKEInstant)?
+        var refusedChild: (reason: String, notify: UInt16, at: IKEInstant)?
     }
 
     public let node: String
@@ -146,6 +147,9 @@ public final class TunnelStatusBook {
                 entries[i].ike = ike
             }
             return emit(.ikeReauthenticated, spis, "reauthenticated: replaces \(SPIText.ike(oldI))_i \(SPIText.ike(oldR))_r")
+        case .childSARefused(let reason, let notify):
+            if let i { entries[i].refusedChild = (reason, notify, now) }
+            return emit(.childRefused, nil, "refused the peer's new Child SA with \(NotifyName.of(notify)): \(reason)")
         case .peerEndpointChanged(let previous, let remote, _):
             if let i { entries[i].ike?.remote = "\(remote)" }
             return emit(.peerMoved, nil, "the peer's NAT mapping moved from \(previous) to \(remote); IKE and ESP follow it")
@@ -188,6 +192,9 @@ public final class TunnelStatusBook {
                                          notify: f.failure.notify.map(NotifyName.of), by: f.failure.reportedByPeer ? "peer" : "local",
                                          secondsAgo: Int(now.seconds(since: f.at)))
                 },
+                refusedChildSA: e.refusedChild.map {
+                    TunnelStatus.Refusal(reason: $0.reason, notify: NotifyName.of($0.notify), secondsAgo: Int(now.seconds(since: $0.at)))
+                },
                 ike: ike, childSAs: children)
         }
         return NodeStatus(node: node, dataplane: dataplane, uptimeSeconds: Int(now.seconds(since: startedAt)),
@@ -200,7 +207,8 @@ public final class TunnelStatusBook {
             guard children.isEmpty else { return nil }
             // The initiator builds the tunnel again (EndpointDriver+ChildRecreation.swift).
             return "the IKE SA is up but no Child SA is installed: no traffic flows; "
-                + (e.peer.initiator ? "re-establishing the tunnel after the retry delay" : "waiting for \(peer) to re-establish the tunnel")
+                + (e.peer.initiator ? "re-establishing the tunnel after the retry delay"
+                   : "waiting for \(peer) to create a Child SA again; rebuilding the tunnel after twice the retry delay otherwise")
         }
         // The most recent of a failure and a clean deletion explains the state.
         if let f = e.lastError, e.lastDown.map({ $0.at <= f.at }) ?? true {

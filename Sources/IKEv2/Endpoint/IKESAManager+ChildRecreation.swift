@@ -5,10 +5,12 @@ import NetTypes
 extension IKESAManager {
     /// Called at the end of every `drain` of one of the peer's sessions. A route-based tunnel is
     /// meant to be always up: when its last Child SA was deleted (by the peer's Delete or
-    /// `viaduct terminate --child`) while an IKE SA lives on, the topology's initiator builds it
-    /// again after `reinitiateDelaySeconds`, through a reauthentication (the engine negotiates
-    /// no Child SA outside a rekey or IKE_AUTH). Only the initiator acts, so the two ends never
-    /// race. A Child SA appearing meanwhile (the peer rebuilt the tunnel first), the IKE SA going
+    /// `viaduct terminate --child`) while an IKE SA lives on, it is built again through a
+    /// reauthentication (a new IKE SA with its Child SA). The topology's initiator acts after
+    /// `reinitiateDelaySeconds`; the responder gives its peer twice that to create the Child SA
+    /// again inside the IKE SA (RFC 7296 §1.3.1, which the engine accepts: strongSwan's trap,
+    /// DPD and close actions do so) and then acts itself, so the two ends never race. A Child
+    /// SA appearing meanwhile (the peer rebuilt the tunnel first), the IKE SA going
     /// (re-initiation takes over), a removed peer or a shutdown cancel it.
     func reviewChildlessTunnel(peerIndex p: Int, childDeleted: Bool, now: IKEInstant) {
         let name = table[peer: p].peer.name
@@ -18,11 +20,18 @@ extension IKESAManager {
             log(.info, "tunnel re-establishment cancelled", ["peer": "\(name)", "reason": "\(reason)"])
             return
         }
-        guard childDeleted, table[peer: p].peer.initiator, recreationCancelReason(peerIndex: p) == nil else { return }
-        table.timers[.recreateChild(peer: p)] = now.adding(seconds: reinitiateDelaySeconds)
-        log(.notice, "tunnel has no Child SA left: re-establishing in \(Self.seconds(reinitiateDelaySeconds))", [
+        guard childDeleted, recreationCancelReason(peerIndex: p) == nil else { return }
+        let delay = childRecreationDelaySeconds(initiator: table[peer: p].peer.initiator)
+        table.timers[.recreateChild(peer: p)] = now.adding(seconds: delay)
+        log(.notice, "tunnel has no Child SA left: re-establishing in \(Self.seconds(delay))"
+            + (table[peer: p].peer.initiator ? "" : " unless the peer creates it first"), [
             "peer": "\(name)", "remote": "\(table[peer: p].peer.remote)",
         ])
+    }
+
+    /// How long a childless tunnel waits before this end rebuilds it: the initiator goes first.
+    func childRecreationDelaySeconds(initiator: Bool) -> Double {
+        initiator ? reinitiateDelaySeconds : 2 * reinitiateDelaySeconds
     }
 
     /// A re-establishment whose pause is over: a new IKE SA with a Child SA replaces the peer's

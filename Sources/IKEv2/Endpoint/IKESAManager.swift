@@ -493,6 +493,10 @@ public final class IKESAManager {
                 "peer": "\(peer)", "spi": "\(SPIText.ike(spiI))_i \(SPIText.ike(spiR))_r",
                 "old_spi": "\(SPIText.ike(oldI))_i \(SPIText.ike(oldR))_r",
             ])
+        case .childSARefused(let reason, let notify):
+            log(.notice, "refused the peer's new Child SA", [
+                "peer": "\(peer)", "notify": "\(NotifyName.of(notify))", "reason": "\(reason)",
+            ])
         case .peerEndpointChanged(let previous, let remote, let spis):
             log(.notice, "peer address changed", [
                 "peer": "\(peer)", "from": "\(previous)", "to": "\(remote)", "children": "\(spis.count)",

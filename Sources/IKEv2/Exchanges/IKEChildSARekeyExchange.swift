@@ -1,4 +1,5 @@
-// RFC 7296 §1.3.3 (rekeying Child SAs with CREATE_CHILD_SA), §2.8 (rekeying, make-before-break),
+// RFC 7296 §1.3.1 (creating a new Child SA with CREATE_CHILD_SA: the responder side),
+// §1.3.3 (rekeying Child SAs with CREATE_CHILD_SA), §2.8 (rekeying, make-before-break),
 // §2.8.1 (simultaneous rekeying: the lowest nonce loses), §2.17 (KEYMAT with g^ir (new) for
 // PFS), §2.25 / §2.25.1 (TEMPORARY_FAILURE, CHILD_SA_NOT_FOUND, collisions with a Delete):
 //
@@ -7,6 +8,8 @@
 //                                <--  HDR, SK {SA, Nr, [KEr,] TSi, TSr}
 //   HDR, SK {D(old)}  -->
 //                                <--  HDR, SK {D(old)}
+//
+// A new Child SA (§1.3.1) is the same exchange without N(REKEY_SA) and without the Deletes.
 import CryptoCore
 import NetTypes
 
@@ -41,8 +44,9 @@ extension IKESession {
 
     /// §2.17: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) with this exchange's nonces; the
     /// exchange initiator's keys protect initiator -> responder traffic.
+    /// A new Child SA (`replaces` nil) sends on its outbound half at once: nothing else does.
     private func rekeyedChild(_ esp: ESPSelectedAlgorithms, inbound: ESPSPI, outbound: ESPSPI, shared: SecureBytes?,
-                              nonceI: [UInt8], nonceR: [UInt8], exchangeInitiator: Bool, replaces: ESPSPI) throws -> ChildSAParameters {
+                              nonceI: [UInt8], nonceR: [UInt8], exchangeInitiator: Bool, replaces: ESPSPI?) throws -> ChildSAParameters {
         guard let prf, let keys else { throw IKEProtectionError(message: "no IKE SA keys") }
         let keymat = try IKEKeySchedule.deriveChildSAKeys(prf: prf, skD: keys.skD, sharedSecret: shared, nonceI: nonceI,
                                                           nonceR: nonceR, encryption: esp.encryption, integrity: esp.integrity)
@@ -52,7 +56,7 @@ extension IKESession {
             extendedSequenceNumbers: esp.esn, inboundEncryptionKey: inb.encryption, outboundEncryptionKey: out.encryption,
             inboundIntegrityKey: inb.integrity, outboundIntegrityKey: out.integrity, local: local, peer: peer,
             udpEncapsulation: natDetected, lifetimeSeconds: configuration.childLifetimeSeconds,
-            activateOutbound: exchangeInitiator, replacesInboundSPI: replaces)
+            activateOutbound: exchangeInitiator || replaces == nil, replacesInboundSPI: replaces)
     }
 
     // MARK: Initiator
@@ -185,13 +189,9 @@ extension IKESession {
             sendResponse(bytes, to: datagram, messageID: messageID)
         }
         let p = CreateChildPayloads(inner)
-        guard let rekey = p.notifies.first(where: { $0.type == .rekeySA && $0.protocolID == .esp }) else {
-            if Self.isIKERekeyRequest(inner) {
-                try processIKERekeyRequest(inner, messageID: messageID, datagram, &up, now: now)
-                return
-            }
-            // New Child SAs are not implemented: the peer keeps what it has.
-            try respond([.notify(IKENotify(type: .noAdditionalSAs))])
+        let rekey = p.notifies.first { $0.type == .rekeySA && $0.protocolID == .esp }
+        if rekey == nil, Self.isIKERekeyRequest(inner) {
+            try processIKERekeyRequest(inner, messageID: messageID, datagram, &up, now: now)
             return
         }
         // §2.25: while our IKE SA rekey is in flight the Child SAs are about to move; later.
@@ -199,14 +199,36 @@ extension IKESession {
             try respond([.notify(IKENotify(type: .temporaryFailure))])
             return
         }
-        guard let spi = rekey.espSPI, let index = up.children.firstIndex(where: { $0.outboundSPI == spi }) else {
-            try respond([.notify(IKENotify(protocolID: .esp, spi: rekey.spi, type: .childSANotFound))])
-            return
-        }
-        // §2.25.1: an SA we are deleting, or one already replaced, is not rekeyed again.
-        guard [.installed, .rekeying].contains(up.children[index].phase) else {
-            try respond([.notify(IKENotify(type: .temporaryFailure))])
-            return
+        // The Child SA this one replaces; nil for a new one (§1.3.1).
+        let old: ESPSPI?
+        if let rekey {
+            guard let spi = rekey.espSPI, let index = up.children.firstIndex(where: { $0.outboundSPI == spi }) else {
+                try respond([.notify(IKENotify(protocolID: .esp, spi: rekey.spi, type: .childSANotFound))])
+                return
+            }
+            // §2.25.1: an SA we are deleting, or one already replaced, is not rekeyed again.
+            guard [.installed, .rekeying].contains(up.children[index].phase) else {
+                try respond([.notify(IKENotify(type: .temporaryFailure))])
+                return
+            }
+            old = up.children[index].inboundSPI
+        } else {
+            // §1.3.1: a route-based tunnel carries one Child SA. A peer that deleted it and
+            // creates it again inside this IKE SA (strongSwan's trap, DPD restart and close
+            // actions do) gets it; a second one while one is installed is refused.
+            if let live = up.children.first(where: { $0.phase != .deleting }) {
+                let reason = "the tunnel has Child SA \(SPIText.child(live.inboundSPI))_i installed; a route-based tunnel carries one"
+                emit(.childSARefused(reason: reason, notify: IKENotifyType.noAdditionalSAs.rawValue))
+                try respond([.notify(IKENotify(type: .noAdditionalSAs))])
+                return
+            }
+            if p.notifies.contains(where: { $0.type == .useTransportMode }) {
+                emit(.childSARefused(reason: "the peer asked for transport mode; Viaduct only runs tunnel mode",
+                                     notify: IKENotifyType.noProposalChosen.rawValue))
+                try respond([.notify(IKENotify(type: .noProposalChosen))])
+                return
+            }
+            old = nil
         }
         guard let sa = p.sa, let nonceI = p.nonce, (16...256).contains(nonceI.count), let tsI = p.tsI, let tsR = p.tsR else {
             try respond([.notify(IKENotify(type: .invalidSyntax))])
@@ -239,7 +261,6 @@ extension IKESession {
         }
         let nonceR = try random.bytes(Self.nonceLength)
         let inbound = try randomESPSPI()
-        let old = up.children[index].inboundSPI
         let child = try rekeyedChild(esp, inbound: inbound, outbound: outbound, shared: shared, nonceI: nonceI,
                                      nonceR: nonceR, exchangeInitiator: false, replaces: old)
         var payloads: [IKEPayload] = [
@@ -250,8 +271,10 @@ extension IKESession {
         payloads.append(.trafficSelectorInitiator(IKETrafficSelectors(narrowedI)))
         payloads.append(.trafficSelectorResponder(IKETrafficSelectors(narrowedR)))
         try respond(payloads)
-        // Installed, but we keep sending on the old SA until the initiator deletes it (§2.8).
+        // A rekey's SA is installed, but we keep sending on the old SA until the initiator
+        // deletes it (§2.8); a new one carries the tunnel at once.
         addChild(child, to: &up, now: now)
+        guard let old else { return }
         if case .rekeyChild(var context) = up.activeTask, context.oldInboundSPI == old {
             context.collision = IKEPeerRekey(newInboundSPI: inbound, nonceI: nonceI, nonceR: nonceR)
             up.activeTask = .rekeyChild(context)

@@ -176,6 +176,10 @@ public enum IKEEvent: Sendable {
     /// being deleted. Our new SPI is in `IKESession.localIKESPIs` from now on.
     case ikeSARekeyed(initiatorSPI: IKESPI, responderSPI: IKESPI, proposal: String,
                       oldInitiatorSPI: IKESPI, oldResponderSPI: IKESPI)
+    /// RFC 7296 §1.3.1: the peer asked for a new Child SA in a CREATE_CHILD_SA and this end
+    /// refused it (`notify`: the error type it answered, e.g. NO_ADDITIONAL_SAS). The IKE SA
+    /// and any Child SA stay as they were.
+    case childSARefused(reason: String, notify: UInt16)
     /// The IKE SA could not be established, or died.
     case ikeSAFailed(IKEFailure)
     /// The IKE SA was deleted cleanly.

@@ -25,6 +25,9 @@ public enum StatusText {
             if let e = t.lastError, t.state == .established {
                 out += "  last error \(duration(e.secondsAgo)) ago: \(e.code): \(e.message)\n"
             }
+            if let r = t.refusedChildSA {
+                out += "  refused the peer's new Child SA \(duration(r.secondsAgo)) ago (\(r.notify)): \(r.reason)\n"
+            }
         }
         return out
     }

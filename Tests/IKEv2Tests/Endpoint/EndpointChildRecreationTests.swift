@@ -3,7 +3,8 @@ import NetTypes
 import Testing
 
 /// A tunnel whose last Child SA was deleted while its IKE SA lives on (RFC 7296 §1.4.1) is built
-/// again by the topology's initiator after the retry delay, through a reauthentication (§2.8.3):
+/// again by the topology's initiator after the retry delay, or by the responder after twice
+/// that, through a reauthentication (§2.8.3):
 /// two endpoints with real engines over an in-memory link (`EndpointPair`:
 /// A initiates, B responds, retry delay 10 s), a fake clock and seeded randomness.
 struct EndpointChildRecreationTests {
@@ -76,16 +77,27 @@ struct EndpointChildRecreationTests {
         #expect(pair.violations.isEmpty, "\(pair.violations.prefix(5))")
     }
 
-    @Test("The responder side of the topology does nothing by itself when the last Child SA is deleted")
-    func responderWaits() throws {
+    @Test("The responder side waits twice the retry delay for its peer to create the Child SA, then rebuilds the tunnel itself")
+    func responderWaitsThenRebuilds() throws {
         let (pair, t) = try Self.childDeleted(by: "A")
-        // A's re-establishment is far away: B must not act meanwhile.
+        let old = try Self.ikeSPIs(pair)
+        // A's re-establishment is far away: B gives it twice the delay (20 s), then acts.
         pair.coreA.endpoint.table.timers[.recreateChild(peer: 0)] = pair.now.adding(seconds: 400)
-        pair.run(until: t + 100)
-        #expect(pair.factoryB.made.count == 1 && pair.coreB.endpoint.childRecreations.isEmpty)
-        #expect(!pair.coreB.logged("re-establishing"))
+        #expect(pair.coreB.logged("tunnel has no Child SA left: re-establishing in 20s unless the peer creates it first"))
+        pair.run(until: t + 19)
+        #expect(pair.factoryB.made.count == 1 && !pair.coreB.logged("re-establishing the tunnel:"))
         #expect(pair.dpA.inbound.isEmpty && pair.dpB.inbound.isEmpty)
+        pair.run(until: t + 22)
+        #expect(pair.coreB.logged("re-establishing the tunnel: a new IKE SA with a Child SA"))
+        // B opened the new IKE SA this time; the tunnel carries traffic again on it alone.
+        #expect(pair.factoryB.made.count == 2 && pair.factoryB.made[1].initiator && !pair.factoryB.made[1].initialContact)
+        #expect(pair.dpA.inbound.count == 1 && pair.dpB.inbound.count == 1)
+        #expect(pair.dpA.outboundSPI.map { pair.dpB.inbound.contains($0) } == true)
+        #expect(pair.dpB.outboundSPI.map { pair.dpA.inbound.contains($0) } == true)
         #expect(pair.coreA.liveSessionCount == 1 && pair.coreB.liveSessionCount == 1)
+        #expect(pair.coreA.endpoint.childRecreations.isEmpty)
+        let reauthenticated = pair.events.filter { if case .ikeSAReauthenticated(_, _, let oi, let or) = $0.event { oi == old.0 && or == old.1 } else { false } }
+        #expect(reauthenticated.count == 2, "\(reauthenticated)")
     }
 
     @Test("A Child SA re-created by the peer in time (its own new IKE SA) cancels this end's re-establishment")
