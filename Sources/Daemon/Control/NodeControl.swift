@@ -46,6 +46,12 @@ public enum NodeControl {
             let e = book.record(tunnel: tunnel, event: event, now: clock.now(), epochSeconds: wall.epochSeconds())
             for s in servers { s.publish(e) }
         }
+        let previousRefused = core.onChildSARefused
+        core.onChildSARefused = { tunnel, sa, error in
+            previousRefused?(tunnel, sa, error)
+            let e = book.recordRefused(tunnel: tunnel, sa: sa, reason: error.message, epochSeconds: wall.epochSeconds())
+            for s in servers { s.publish(e) }
+        }
         if let applier {
             let previous = applier.onApplied
             applier.onApplied = { plan, diff in

@@ -15,6 +15,8 @@ public struct TunnelEvent: Codable, Hashable, Sendable {
         case ikeReauthenticated = "ike-reauthenticated"
         case childUp = "child-up"
         case childDown = "child-down"
+        /// The engine negotiated a Child SA the data plane refused to install: it carries nothing.
+        case childRefused = "child-refused"
         /// Outbound traffic moved to a new Child SA (a rekey's make-before-break switch).
         case childSwitched = "child-switched"
         /// The peer stopped answering liveness checks.
@@ -50,6 +52,7 @@ extension TunnelEvent.Kind {
         case .ikeReauthenticated: "the new IKE SA carries the tunnel; the old one is gone"
         case .childUp: "a Child SA is installed"
         case .childDown: "a Child SA was removed"
+        case .childRefused: "the data plane refused a Child SA (reason in words)"
         case .childSwitched: "outbound traffic moved to a new Child SA (rekey)"
         case .peerDead: "the peer stopped answering liveness checks (DPD)"
         case .peerRestarted: "the peer announced a restart (INITIAL_CONTACT)"

@@ -27,6 +27,8 @@ public final class TunnelStatusBook {
         var childOrder: [ESPSPI] = []
         var lastError: (failure: IKEFailure, at: IKEInstant)?
         var lastDown: (what: String, at: IKEInstant)?
+        /// The last Child SA the data plane refused to install, while the IKE SA lives.
+        var refused: (inbound: ESPSPI, spis: String, reason: String)?
     }
 
     public let node: String
@@ -108,6 +110,7 @@ public final class TunnelStatusBook {
             return emit(.childUp, spis, enc + (integ.map { "-" + $0 } ?? "") + (sa.udpEncapsulation ? " udp-encap" : ""))
         case .childSADeleted(let inbound, let outbound):
             if let i {
+                if entries[i].refused?.inbound == inbound { entries[i].refused = nil }
                 entries[i].children[inbound] = nil
                 entries[i].childOrder.removeAll { $0 == inbound }
             }
@@ -120,6 +123,7 @@ public final class TunnelStatusBook {
             return emit(.peerRestarted, nil, "\(identity) sent INITIAL_CONTACT: it restarted, older SAs of it are stale")
         case .ikeSAFailed(let f):
             if let i {
+                entries[i].refused = nil
                 entries[i].lastError = (f, now)
                 entries[i].ike = nil
                 entries[i].ikeSince = nil
@@ -129,6 +133,7 @@ public final class TunnelStatusBook {
             return emit(.ikeFailed, nil, Self.words(f))
         case .ikeSADeleted:
             if let i {
+                entries[i].refused = nil
                 entries[i].lastDown = ("the IKE SA was deleted", now)
                 entries[i].ike = nil
                 entries[i].ikeSince = nil
@@ -150,6 +155,20 @@ public final class TunnelStatusBook {
             if let i { entries[i].ike?.remote = "\(remote)" }
             return emit(.peerMoved, nil, "the peer's NAT mapping moved from \(previous) to \(remote); IKE and ESP follow it")
         }
+    }
+
+    /// The engine negotiated `sa` but the data plane refused to install it (`EndpointDriver.onChildSARefused`):
+    /// it is not recorded as a Child SA, so the tunnel is not up on its account, and `reason` says
+    /// why while no other Child SA carries the tunnel.
+    @discardableResult
+    public func recordRefused(tunnel: TunnelID, sa: ChildSAParameters, reason: String, epochSeconds: Int64) -> TunnelEvent {
+        let spis = "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o"
+        if let i = entries.firstIndex(where: { $0.peer.tunnel == tunnel }) {
+            entries[i].refused = (sa.inboundSPI, spis, reason)
+        }
+        let enc = AlgorithmText.encryption(sa.encryption) + (sa.integrity.map { "-" + AlgorithmText.integrity($0) } ?? "")
+        return TunnelEvent(at: epochSeconds, peer: tunnel.peer, kind: .childRefused, spis: spis,
+                           detail: "\(enc): the \(dataplane) data plane refused it: \(reason)")
     }
 
     /// Every configured tunnel, in plan order, with counters from `counters` (the data
@@ -198,6 +217,9 @@ public final class TunnelStatusBook {
         let peer = "\(e.peer.name) (\(e.peer.remote.addressText))"
         if ike != nil {
             guard children.isEmpty else { return nil }
+            if let r = e.refused {
+                return "the IKE SA is up but the \(dataplane) data plane refused its Child SA \(r.spis): \(r.reason); no traffic flows"
+            }
             // The initiator builds the tunnel again (EndpointDriver+ChildRecreation.swift).
             return "the IKE SA is up but no Child SA is installed: no traffic flows; "
                 + (e.peer.initiator ? "re-establishing the tunnel after the retry delay" : "waiting for \(peer) to re-establish the tunnel")
