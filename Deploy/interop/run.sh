@@ -66,6 +66,7 @@ SCENARIOS=(
   "initiator-rsa|viaduct|rsa3072|aes256gcm16-prfsha384-ecp384|aes256gcm16|up"
   "aes128gcm16-x25519|viaduct|ecdsa-p256|aes128gcm16-prfsha256-x25519|aes128gcm16|up"
   "aes256-sha256-modp3072|strongswan|ecdsa-p256|aes256-sha256-modp3072|aes256-sha256-modp3072|up-status"
+  "aes128-sha512-initiator|viaduct|ecdsa-p256|aes256-sha256-modp3072|aes128-sha512-modp3072|up-status"
   "chacha20poly1305-x25519|viaduct|ecdsa-p256|chacha20poly1305-prfsha256-x25519|chacha20poly1305|up"
   "viaduct-pair-traffic|pair|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|pair-traffic"
   "viaduct-pair-chacha20poly1305|pair|ecdsa-p256|chacha20poly1305-prfsha256-x25519|chacha20poly1305|pair-up"
