@@ -67,4 +67,21 @@ import Topology
         #expect(up.carriesTraffic)
         #expect(systemdUp == [0xC1A2_B3D0])
     }
+
+    /// A peer that insists on a transform the data plane cannot carry gets NO_PROPOSAL_CHOSEN;
+    /// `status` says which transform and which data plane.
+    @Test func noProposalChosenSaysWhichTransformTheDataPlaneCannotCarry() throws {
+        let plan = try ESPProposalFilterTests.plan(dataplane: "userspace", esp: "aes256-sha256, 3des-sha256")
+        let book = ControlStatusTests.book(plan)
+        book.uncarriedESP = NodeControl.uncarriedESP(plan: plan, dataplane: .userspace)
+        let tunnel = plan.tunnels[0].tunnel
+        book.record(tunnel: tunnel, event: .ikeSAFailed(IKEFailure(.noProposalChosen, "peer offered 3des-sha256; we accept aes256-sha256",
+                                                                   notify: 14, reportedByPeer: false)),
+                    now: .seconds(120), epochSeconds: 0)
+        let t = try #require(book.snapshot(now: .seconds(121), daemon: IKEEndpointCounters()) { _ in nil }.tunnels.first)
+        let reason = try #require(t.reason)
+        #expect(reason.contains("no-proposal-chosen"))
+        #expect(reason.contains("not offered or accepted here: the userspace data plane does not carry 3des"), "\(reason)")
+        #expect(NodeControl.uncarriedESP(plan: plan, dataplane: .kernel).isEmpty)
+    }
 }

@@ -33,6 +33,9 @@ public final class TunnelStatusBook {
 
     public let node: String
     public let dataplane: String
+    /// Per tunnel, the ESP transforms of its proposals the data plane cannot carry and so are not
+    /// negotiated (`PeerConfigurationMapper.espProposals`): added to a NO_PROPOSAL_CHOSEN reason.
+    public var uncarriedESP: [TunnelID: String] = [:]
     private let startedAt: IKEInstant
     private var entries: [Entry] = []
 
@@ -227,7 +230,11 @@ public final class TunnelStatusBook {
         // The most recent of a failure and a clean deletion explains the state.
         if let f = e.lastError, e.lastDown.map({ $0.at <= f.at }) ?? true {
             let retry = e.peer.initiator ? "; retrying" : "; waiting for \(peer) to try again"
-            return Self.words(f.failure) + retry
+            var why = Self.words(f.failure)
+            if f.failure.code == .noProposalChosen, let left = uncarriedESP[e.peer.tunnel] {
+                why += "; not offered or accepted here: \(left)"
+            }
+            return why + retry
         }
         if e.lastDown != nil {
             return e.peer.initiator ? "the IKE SA was deleted; opening a new one" : "the IKE SA was deleted; waiting for \(peer) to open a new one"
