@@ -62,7 +62,7 @@ let package = Package(
             "NetTypes", "KernelModel", "Reconciler", "Topology", "CMnl", "System", "DataplaneContract", "IKEv2", "CryptoCore",
         ]),
         // The userspace data plane: TUN devices and the ESP-in-UDP pipeline. No netlink.
-        .target(name: "Dataplane", dependencies: ["NetTypes", "ESP", "IKEv2", "Crypto", "CryptoCore", "System", "DataplaneContract"],
+        .target(name: "Dataplane", dependencies: ["NetTypes", "ESP", "IKEv2", "Crypto", "CryptoCore", "System", "DataplaneContract", "Topology"],
                 swiftSettings: packetPath),
         .target(name: "Daemon", dependencies: [
             "NetTypes", "IKEv2", "Crypto", "PKI", "CryptoCore", "Topology", "TopologyFiles", "System", "DataplaneContract", "Dataplane",

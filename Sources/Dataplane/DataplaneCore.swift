@@ -25,8 +25,10 @@ final class DataplaneCore: Sendable {
         inboundCommands = try CommandQueue()
     }
 
-    /// ESP header and IV in front of every outbound packet (RFC 4303 §2, RFC 4106 §3.1).
-    static let headroom = 16
-    /// Padding (≤ 3), Pad Length, Next Header and ICV (16) after it.
-    static let tailroom = 3 + 2 + 16
+    /// ESP header and IV in front of every outbound packet (RFC 4303 §2): 8 + the IV, 8 bytes for
+    /// the AEADs (RFC 4106 §3.1), 16 for AES-CBC (RFC 3602 §3).
+    static let headroom = 8 + 16
+    /// Padding (≤ 3 for the AEADs, ≤ 15 for AES-CBC's 16-byte blocks), Pad Length, Next Header and
+    /// the ICV (16 for the AEADs, up to 32 for HMAC-SHA-512-256, RFC 4868) after it.
+    static let tailroom = 15 + 2 + 32
 }

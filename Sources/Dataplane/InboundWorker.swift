@@ -184,7 +184,7 @@ final class InboundWorker {
         if touched.last != spi { touched.append(spi) }
         guard case .packet(let range, _) = result, let device else { return }
         // writeSingle puts the virtio header in the 10 bytes before the packet: always free,
-        // since at least the ESP header and IV (16 bytes) preceded it.
+        // since at least the ESP header and IV (16 or 24 bytes) preceded it.
         guard range.lowerBound >= VirtioNetHeader.size else {
             statistics.tunWriteErrors &+= 1
             return
@@ -254,7 +254,7 @@ final class InboundWorker {
             statistics.tunWriteErrors &+= 1
             return
         }
-        // The inner packet sits after at least the ESP header and IV (16 bytes, RFC 4303 §2).
+        // The inner packet sits after at least the ESP header and IV (16 or 24 bytes, RFC 4303 §2).
         let framed = UnsafeMutableRawBufferPointer(start: start - VirtioNetHeader.size, count: packet.count + VirtioNetHeader.size)
         VirtioNetHeader().encode(into: framed)
         write(UnsafeRawBufferPointer(framed), to: device)

@@ -11,9 +11,22 @@ import NetTypes
 enum SAFactory {
     static func inbound(_ sa: ChildSAParameters, lifetime: ESPLifetime, replayWindowSize: Int) throws(DataplaneError) -> ESPInboundSA {
         do {
-            let cipher = try OpenSSLCryptoProvider().makeAEAD(sa.encryption, key: sa.inboundEncryptionKey)
+            let provider = OpenSSLCryptoProvider()
+            if let integrity = sa.integrity {
+                // RFC 7296 §2.17: the non-AEAD keys arrive split, encryption key then integrity key.
+                guard let integrityKey = sa.inboundIntegrityKey else {
+                    throw DataplaneError(.invalidSA, "inbound SA \(sa.inboundSPI): \(integrity) without an integrity key")
+                }
+                return try ESPInboundSA(spi: sa.inboundSPI, cipher: provider.makeCBC(sa.encryption, key: sa.inboundEncryptionKey),
+                                        integrity: provider.makeIntegrity(integrity, key: integrityKey),
+                                        extendedSequenceNumbers: sa.extendedSequenceNumbers,
+                                        replayWindowSize: replayWindowSize, lifetime: lifetime)
+            }
+            let cipher = try provider.makeAEAD(sa.encryption, key: sa.inboundEncryptionKey)
             return try ESPInboundSA(spi: sa.inboundSPI, cipher: cipher, extendedSequenceNumbers: sa.extendedSequenceNumbers,
                                     replayWindowSize: replayWindowSize, lifetime: lifetime)
+        } catch let error as DataplaneError {
+            throw error
         } catch {
             throw DataplaneError(.invalidSA, "inbound SA \(sa.inboundSPI): \(error)")
         }
@@ -21,9 +34,22 @@ enum SAFactory {
 
     static func outbound(_ sa: ChildSAParameters, lifetime: ESPLifetime, ivMask: UInt64) throws(DataplaneError) -> ESPOutboundSA {
         do {
-            let cipher = try OpenSSLCryptoProvider().makeAEAD(sa.encryption, key: sa.outboundEncryptionKey)
+            let provider = OpenSSLCryptoProvider()
+            if let integrity = sa.integrity {
+                guard let integrityKey = sa.outboundIntegrityKey else {
+                    throw DataplaneError(.invalidSA, "outbound SA \(sa.outboundSPI): \(integrity) without an integrity key")
+                }
+                // RFC 3602 §2.4: each packet's IV comes from OpenSSL's CSPRNG.
+                return try ESPOutboundSA(spi: sa.outboundSPI, cipher: provider.makeCBC(sa.encryption, key: sa.outboundEncryptionKey),
+                                         integrity: provider.makeIntegrity(integrity, key: integrityKey),
+                                         extendedSequenceNumbers: sa.extendedSequenceNumbers,
+                                         lifetime: lifetime, random: OpenSSLRandomSource())
+            }
+            let cipher = try provider.makeAEAD(sa.encryption, key: sa.outboundEncryptionKey)
             return try ESPOutboundSA(spi: sa.outboundSPI, cipher: cipher, extendedSequenceNumbers: sa.extendedSequenceNumbers,
                                      lifetime: lifetime, ivMask: ivMask)
+        } catch let error as DataplaneError {
+            throw error
         } catch {
             throw DataplaneError(.invalidSA, "outbound SA \(sa.outboundSPI): \(error)")
         }

@@ -5,6 +5,8 @@ import ESP
 import IKEv2
 import NetTypes
 import Synchronization
+import System
+import Topology
 
 /// Viaduct's userspace data plane: for gateways whose kernel has no ESP. The same route-based
 /// contract as the kernel path (one TUN interface per peer, named by the plan; the reconciler gives
@@ -96,8 +98,8 @@ public final class UserspaceDataplane: Sendable {
     ///     `activateOutbound(spi:peer:)` switches later.
     public func install(_ sa: ChildSAParameters, peer: String, lifetime: ESPLifetime = .unlimited,
                         activateOutbound: Bool = true) throws(DataplaneError) {
-        guard sa.encryption.isAEAD, sa.integrity == nil else {
-            throw DataplaneError(.unsupportedSA, "the userspace data plane carries AEAD ESP only (AES-GCM, ChaCha20-Poly1305); negotiate an AEAD proposal")
+        if let why = DataplaneKind.userspace.refusal(encryption: sa.encryption, integrity: sa.integrity) {
+            throw DataplaneError(.unsupportedSA, why)
         }
         guard sa.udpEncapsulation else {
             throw DataplaneError(.unsupportedSA, "the userspace data plane carries ESP in UDP only (RFC 3948); force UDP encapsulation for this peer")

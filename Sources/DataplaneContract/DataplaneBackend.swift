@@ -18,6 +18,10 @@ public struct ChildSACounters: Hashable, Sendable {
 /// `message` says what they were doing (`DataplaneError.context`); the daemon logs that message.
 public protocol DataplaneBackend: AnyObject {
     var name: String { get }
+    /// Which ESP transforms this data plane can install (`DataplaneKind.refusal`): `.kernel` or
+    /// `.userspace`. The daemon offers and accepts only those (`PeerConfigurationMapper`), so a
+    /// Child SA it cannot carry is never negotiated.
+    var espSupport: DataplaneKind { get }
     func install(_ sa: ChildSAParameters, tunnel: TunnelID) throws(DataplaneError)
     func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError)
     func counters(inboundSPI: ESPSPI) -> ChildSACounters?
@@ -35,6 +39,9 @@ public protocol DataplaneBackend: AnyObject {
 }
 
 extension DataplaneBackend {
+    /// Test doubles carry whatever is negotiated.
+    public var espSupport: DataplaneKind { .kernel }
+
     /// Backends without a notion of a current outbound SA have nothing to switch.
     public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {}
 

@@ -66,6 +66,8 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, Codable, Cus
     public static let unsupportedVersion = DiagnosticCode(rawValue: "unsupported-version")
     public static let invalidProposal = DiagnosticCode(rawValue: "invalid-proposal")
     public static let weakProposal = DiagnosticCode(rawValue: "weak-proposal")
+    /// No ESP proposal of a tunnel can be carried by an end's data plane.
+    public static let unsupportedProposal = DiagnosticCode(rawValue: "unsupported-proposal")
     public static let unknownGateway = DiagnosticCode(rawValue: "unknown-gateway")
     public static let duplicateGateway = DiagnosticCode(rawValue: "duplicate-gateway")
     public static let selfTunnel = DiagnosticCode(rawValue: "self-tunnel")

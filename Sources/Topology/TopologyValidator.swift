@@ -124,6 +124,7 @@ enum TopologyValidator {
         for g in t.gateways where g.managed {
             checkNode(g, links: linksByNode[g.name] ?? [], byName: byName, error: error)
         }
+        diags += unsupportedProposals(links, t, byName)
         return (links, diags)
     }
 
@@ -201,6 +202,34 @@ enum TopologyValidator {
             }
         }
     }
+
+    /// A tunnel whose ESP proposals hold nothing a managed end's data plane can carry could only
+    /// be negotiated into an SA that carries no traffic; the daemon would refuse every proposal
+    /// (NO_PROPOSAL_CHOSEN). `userspace` makes that an error; `auto`, which falls back to
+    /// userspace on a kernel without ESP, a warning.
+    static func unsupportedProposals(_ links: [TunnelLink], _ t: Topology, _ byName: [String: Gateway]) -> [Diagnostic] {
+        var diags: [Diagnostic] = []
+        for link in links {
+            for end in [link.a, link.b] {
+                guard let gw = byName[end], gw.managed else { continue }
+                let kind = gw.dataplane ?? t.defaultDataplane
+                let check: DataplaneKind = kind == .auto ? .userspace : kind
+                let proposals = link.settings.esp.proposals
+                let results = proposals.map { check.carried($0) }
+                guard !results.contains(where: { $0.kept != nil }) else { continue }
+                let why = results.flatMap(\.dropped).first ?? "no ESP proposal"
+                let list = proposals.map(\.description).joined(separator: ", ")
+                if kind == .auto {
+                    diags.append(Diagnostic(.warning, .unsupportedProposal, at: link.location,
+                        "tunnel \(link.a) <-> \(link.b): esp.proposals [\(list)] hold nothing the userspace data plane can carry (\(why)); if \(end) falls back to it (dataplane: auto on a kernel without ESP) the tunnel cannot be negotiated; add e.g. aes256gcm16-x25519"))
+                } else {
+                    diags.append(Diagnostic(.error, .unsupportedProposal, at: link.location,
+                        "tunnel \(link.a) <-> \(link.b): esp.proposals [\(list)] hold nothing \(end)'s \(kind.rawValue) data plane can carry (\(why)); add e.g. aes256gcm16-x25519 or aes256-sha256"))
+                }
+            }
+        }
+        return diags
+    }
 }
 
 extension TunnelGroup {
@@ -211,4 +240,5 @@ extension TunnelGroup {
         case .hub(_, let s): "hub with \(s.count) spokes"
         }
     }
+
 }

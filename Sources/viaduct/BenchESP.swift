@@ -29,23 +29,35 @@ struct BenchESP: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Inner packet sizes in bytes (20 ... 65535).")
     var sizes: [Int] = [64, 1400, 9000]
 
+    @Option(parsing: .upToNextOption,
+            help: "Transforms to measure, in proposal syntax (default: all): \(Self.transforms.map(\.name).joined(separator: ", ")).")
+    var transforms: [String] = []
+
+    /// The transforms the userspace data plane carries: the AEADs, then AES-CBC with HMAC-SHA-2.
+    static let transforms: [(name: String, encryption: EncryptionAlgorithm, integrity: IntegrityAlgorithm?)] = [
+        ("aes128gcm16", .aesGCM16(keyBits: 128), nil), ("aes256gcm16", .aesGCM16(keyBits: 256), nil),
+        ("chacha20poly1305", .chacha20Poly1305, nil),
+        ("aes128-sha256", .aesCBC(keyBits: 128), .hmacSHA256_128), ("aes256-sha256", .aesCBC(keyBits: 256), .hmacSHA256_128),
+        ("aes256-sha384", .aesCBC(keyBits: 256), .hmacSHA384_192), ("aes256-sha512", .aesCBC(keyBits: 256), .hmacSHA512_256),
+    ]
+
     func validate() throws {
         guard sizes.allSatisfy({ (20...65535).contains($0) }) else {
             throw ValidationError("sizes must be 20 ... 65535 bytes (an IPv4 packet)")
         }
         if let packets, packets < 1 { throw ValidationError("--packets must be at least 1") }
+        for t in transforms where !Self.transforms.contains(where: { $0.name == t }) {
+            throw ValidationError("unknown transform '\(t)'; use one of \(Self.transforms.map(\.name).joined(separator: ", "))")
+        }
     }
 
     func run() throws {
-        let ciphers: [(EncryptionAlgorithm, String)] = [
-            (.aesGCM16(keyBits: 128), "aes128gcm16"), (.aesGCM16(keyBits: 256), "aes256gcm16"),
-            (.chacha20Poly1305, "chacha20poly1305"),
-        ]
+        let chosen = transforms.isEmpty ? Self.transforms : Self.transforms.filter { transforms.contains($0.name) }
         print("ESP encapsulate + decapsulate, in place, one core (inner IPv4 packet size; Gbit/s of inner packets):")
-        print("  \(pad("cipher", 18)) \(pad("bytes", 6)) \(pad("ns/packet", 11)) \(pad("Gbit/s", 8)) packets/s")
-        for (algorithm, name) in ciphers {
+        print("  \(pad("transform", 18)) \(pad("bytes", 6)) \(pad("ns/packet", 11)) \(pad("Gbit/s", 8)) packets/s")
+        for (name, algorithm, integrity) in chosen {
             for size in sizes {
-                var bench = try ESPBenchmark(algorithm: algorithm, size: size)
+                var bench = try ESPBenchmark(algorithm: algorithm, integrity: integrity, size: size)
                 let result = try bench.measure(seconds: seconds, packets: packets)
                 let ns = result.seconds / Double(result.packets) * 1e9
                 let gbps = Double(size * 8) * Double(result.packets) / result.seconds / 1e9

@@ -141,16 +141,19 @@ struct Run: ParsableCommand {
             options.retransmitTries = retransmitTries
             if let t = cookieThreshold { options.admission?.cookieThreshold = max(0, t) }
             if noAdmissionGate { options.admission = nil }
+            let espSupport = dataplane.backend.espSupport
+            PeerConfigurationMapper.logUncarried(plan: plan, dataplane: espSupport, logger: logger)
             let factory = EngineSessionFactory(plan: plan, credentials: credentials, ports: options.ports,
                                                clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
-                                               retransmission: options.retransmission)
+                                               retransmission: options.retransmission, espSupport: espSupport)
             let ports = options.ports
             let retransmission = options.retransmission
             _ = try NodeDaemon.run(plan: plan, factory: factory, dataplane: dataplane.backend,
                                    options: options, clock: clock, logger: logger) { (next: NodePlan) throws(DaemonError) -> any IKESessionFactory in
-                EngineSessionFactory(plan: next, credentials: try NodeCredentials.load(plan: next), ports: ports,
-                                     clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
-                                     retransmission: retransmission)
+                PeerConfigurationMapper.logUncarried(plan: next, dataplane: espSupport, logger: logger)
+                return EngineSessionFactory(plan: next, credentials: try NodeCredentials.load(plan: next), ports: ports,
+                                            clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
+                                            retransmission: retransmission, espSupport: espSupport)
             }
         } catch {
             Output.error("viaduct: error: \(error.message)")

@@ -31,7 +31,7 @@ struct DaemonChildRecreationTests {
                                       : "waiting for b (198.51.100.1) to create a Child SA again; rebuilding the tunnel after twice the retry delay otherwise"), "\(r)")
     }
 
-    @Test("A refused new Child SA of the peer shows in status (reason, notify, when) and as a child-refused event; the tunnel stays up")
+    @Test("A refused new Child SA of the peer shows in status (reason, notify, when) and as a peer-child-refused event; the tunnel stays up")
     func refusalIsShown() throws {
         let (_, _, plan) = try ControlStatusTests.load()
         let peers = plan.tunnels.map { IKETunnelPeer(tunnel: $0, ports: .standard) }
@@ -47,7 +47,7 @@ struct DaemonChildRecreationTests {
         #expect(try status().refusedChildSA == nil)
         let event = book.record(tunnel: b, event: .childSARefused(reason: "one is installed", notify: IKENotifyType.noAdditionalSAs.rawValue),
                                 now: .seconds(104), epochSeconds: 4)
-        #expect(event.kind == .childRefused && event.detail == "refused the peer's new Child SA with NO_ADDITIONAL_SAS: one is installed")
+        #expect(event.kind == .peerChildRefused && event.detail == "refused the peer's new Child SA with NO_ADDITIONAL_SAS: one is installed")
         let t = try status()
         #expect(t.refusedChildSA == TunnelStatus.Refusal(reason: "one is installed", notify: "NO_ADDITIONAL_SAS", secondsAgo: 6))
         #expect(t.carriesTraffic && t.reason == nil)

@@ -85,10 +85,10 @@ struct DaemonCoreTests {
         #expect(dp.calls == ["install c1 gw-b", "activate c1 gw-b", "follow c1 192.0.2.2:47000 gw-b", "delete c1 gw-b"])
         let errors = capture.lines.filter { $0.hasPrefix("error ") }
         #expect(errors == [
-            "error data plane refused the child SA peer=gw-b reason=\"no such device\" spi=000000c1_i\n",
-            "error data plane could not switch to the new child SA peer=gw-b reason=\"no such device\" spi=000000c1_i\n",
-            "error data plane could not follow the peer's new address peer=gw-b reason=\"no such device\" spi=000000c1_i\n",
-            "error data plane could not delete the child SA peer=gw-b reason=\"no such device\" spi=000000c1_i\n",
+            "error data plane refused the child SA dataplane=recording peer=gw-b reason=\"no such device\" spi=000000c1_i\n",
+            "error data plane could not switch to the new child SA dataplane=recording peer=gw-b reason=\"no such device\" spi=000000c1_i\n",
+            "error data plane could not follow the peer's new address dataplane=recording peer=gw-b reason=\"no such device\" spi=000000c1_i\n",
+            "error data plane could not delete the child SA dataplane=recording peer=gw-b reason=\"no such device\" spi=000000c1_i\n",
         ], "\(errors)")
     }
 }

@@ -86,7 +86,7 @@ struct UserspaceBackendNamespaceTests {
 
         // SAs the userspace data plane cannot carry are refused with its reason.
         var cbc = DataplaneWiringTests.childSA(inbound: 0xC000_00C2, outbound: 0xC000_00D2)
-        cbc.encryption = .aesCBC(keyBits: 128)
+        cbc.encryption = .tripleDES
         cbc.integrity = .hmacSHA256_128
         #expect {
             try backend.install(cbc, tunnel: TunnelID(peer: "b"))

@@ -97,23 +97,28 @@ final class TunnelLab {
     }
 
     /// The static, mirrored Child SA of a test: A's outbound is B's inbound and vice versa.
-    static func childSA(forA: Bool, generation: UInt32, algorithm: EncryptionAlgorithm = .aesGCM16(keyBits: 256)) -> ChildSAParameters {
+    /// `integrity` non-nil: `algorithm` is AES-CBC and the SA gets integrity keys too.
+    static func childSA(forA: Bool, generation: UInt32, algorithm: EncryptionAlgorithm = .aesGCM16(keyBits: 256),
+                        integrity: IntegrityAlgorithm? = nil) -> ChildSAParameters {
         let spiAtoB: UInt32 = 0x1000_0000 + generation * 2
         let spiBtoA: UInt32 = 0x1000_0001 + generation * 2
         let keyAtoB = testKey(algorithm, seed: UInt64(spiAtoB))
         let keyBtoA = testKey(algorithm, seed: UInt64(spiBtoA))
+        let integAtoB = integrity.map { testKey(length: $0.keyLength, seed: UInt64(spiAtoB) << 8) }
+        let integBtoA = integrity.map { testKey(length: $0.keyLength, seed: UInt64(spiBtoA) << 8) }
         return ChildSAParameters(
             inboundSPI: ESPSPI(forA ? spiBtoA : spiAtoB), outboundSPI: ESPSPI(forA ? spiAtoB : spiBtoA),
-            encryption: algorithm, integrity: nil, extendedSequenceNumbers: false,
+            encryption: algorithm, integrity: integrity, extendedSequenceNumbers: false,
             inboundEncryptionKey: forA ? keyBtoA : keyAtoB, outboundEncryptionKey: forA ? keyAtoB : keyBtoA,
-            inboundIntegrityKey: nil, outboundIntegrityKey: nil,
+            inboundIntegrityKey: forA ? integBtoA : integAtoB, outboundIntegrityKey: forA ? integAtoB : integBtoA,
             local: forA ? endpointA : endpointB, peer: forA ? endpointB : endpointA,
             udpEncapsulation: true, lifetimeSeconds: 3600)
     }
 
-    func installBoth(generation: UInt32) throws {
-        try planeA?.install(Self.childSA(forA: true, generation: generation), peer: "peer")
-        try planeB?.install(Self.childSA(forA: false, generation: generation), peer: "peer")
+    func installBoth(generation: UInt32, algorithm: EncryptionAlgorithm = .aesGCM16(keyBits: 256),
+                     integrity: IntegrityAlgorithm? = nil) throws {
+        try planeA?.install(Self.childSA(forA: true, generation: generation, algorithm: algorithm, integrity: integrity), peer: "peer")
+        try planeB?.install(Self.childSA(forA: false, generation: generation, algorithm: algorithm, integrity: integrity), peer: "peer")
     }
 
     func tearDown() {
@@ -188,9 +193,13 @@ final class TunnelLab {
 
 /// Key material from a seed (never a real key).
 func testKey(_ algorithm: EncryptionAlgorithm, seed: UInt64) -> SecureBytes {
+    testKey(length: algorithm.keyMaterialLength, seed: seed)
+}
+
+func testKey(length: Int, seed: UInt64) -> SecureBytes {
     var state = seed
     var bytes: [UInt8] = []
-    for _ in 0..<algorithm.keyMaterialLength {
+    for _ in 0..<length {
         // SplitMix64 step: deterministic, seedable.
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

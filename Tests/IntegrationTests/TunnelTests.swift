@@ -43,14 +43,21 @@ struct TunnelTests {
     /// A bulk TCP transfer: the sender's kernel hands gateway A TSO super-packets that it cuts
     /// (GSOSegmenter), and gateway B writes the decrypted segments back as coalesced GSO packets
     /// (TCPCoalescer, gathered by writev). The receiver's digest proves every byte arrived as sent.
+    /// The same with AES-CBC + HMAC-SHA-2 (RFC 3602, RFC 4868): a 24-byte ESP header, padding to
+    /// 16 bytes and up to 32 bytes of ICV in the same slots and GSO runs.
     @Test("bulk TCP over IPv4 and IPv6 arrives byte for byte, cut into segments on one side and coalesced on the other",
-          arguments: [("198.18.2.10", "AF_INET"), ("2001:db8:2::10", "AF_INET6")])
-    func bulkTCPIsCutAndCoalesced(address: String, family: String) throws {
-        let lab = TunnelLab(tag: family == "AF_INET" ? "tcp4" : "tcp6")
+          arguments: [("198.18.2.10", "AF_INET", nil), ("2001:db8:2::10", "AF_INET6", nil),
+                      ("198.18.2.10", "AF_INET", IntegrityAlgorithm.hmacSHA512_256), ("2001:db8:2::10", "AF_INET6", .hmacSHA256_128)])
+    func bulkTCPIsCutAndCoalesced(address: String, family: String, cbc: IntegrityAlgorithm?) throws {
+        let lab = TunnelLab(tag: (family == "AF_INET" ? "tcp4" : "tcp6") + (cbc == nil ? "" : "c"))
         defer { lab.tearDown() }
         try lab.build()
         try lab.startGateways()
-        try lab.installBoth(generation: 1)
+        if let cbc {
+            try lab.installBoth(generation: 1, algorithm: .aesCBC(keyBits: 256), integrity: cbc)
+        } else {
+            try lab.installBoth(generation: 1)
+        }
         let size = 16 << 20
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")

@@ -1,4 +1,4 @@
-# Deploy/interop/lib/checks.sh - checks shared by the scenarios (SAs up, installed, cookie, refused, ping, iperf, SPIs).
+# Deploy/interop/lib/checks.sh - checks shared by the scenarios (SAs up, installed, status, cookie, ping, iperf, SPIs).
 # Sourced by Deploy/interop/run.sh (defines functions only; uses its variables: NS_*, WORK, PIDS, VIADUCT...).
 
 FAIL_REASON=""
@@ -45,12 +45,20 @@ check_cookie() {
   note "COOKIE round trip"
 }
 
-# check_refused DIR: a non-AEAD Child SA is negotiated but the userspace data plane says why it
-# cannot carry it.
-check_refused() {
-  local dir=$1
-  wait_for 5 grep -q "data plane refused the child SA.*unsupported-sa" "$dir/viaduct.log" \
-    || fail "Viaduct did not refuse the non-AEAD child SA with unsupported-sa" || return 1
+# check_status_up DIR: `viaduct status` counts the tunnel up, and its Child SA is the one
+# strongSwan shows (it was installed: a Child SA the data plane refused is never shown up).
+check_status_up() {
+  local dir=$1 text json child_in child_out
+  text=$(ip netns exec $NS_V "$VIADUCT" status --socket "$dir/viaduct.sock" 2>&1)
+  printf '%s\n' "$text" >"$dir/status.txt"
+  printf '%s\n' "$text" | grep -q ": 1 of 1 tunnel up" || fail "viaduct status: $(printf '%s' "$text" | head -1)" || return 1
+  json=$(ip netns exec $NS_V "$VIADUCT" status --json --socket "$dir/viaduct.sock" 2>/dev/null)
+  child_in=$(awk '$1 == "in" {gsub(",", "", $2); print $2; exit}' "$dir/list-sas.txt")
+  child_out=$(awk '$1 == "out" {gsub(",", "", $2); print $2; exit}' "$dir/list-sas.txt")
+  [ "$(printf '%s' "$json" | jq -r '.tunnels[0] | "\(.state) \(.child_sas[0].spi_in) \(.child_sas[0].spi_out)"')" \
+    = "established $child_out $child_in" ] \
+    || fail "viaduct status --json does not show strongSwan's Child SA ($child_out/$child_in): $(printf '%s' "$json" | jq -c '.tunnels[0] | {state, reason, child_sas}')" || return 1
+  note "status up: $(printf '%s' "$json" | jq -r '.tunnels[0].child_sas[0] | "\(.encryption)/\(.integrity)"')"
 }
 
 NOTE=""

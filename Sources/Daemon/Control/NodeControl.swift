@@ -26,6 +26,7 @@ public enum NodeControl {
         let core = loop.core
         let book = TunnelStatusBook(plan: plan, peers: core.peers, dataplane: dataplane.name, startedAt: clock.now(),
                                     version: version)
+        book.uncarriedESP = uncarriedESP(plan: plan, dataplane: dataplane.espSupport)
         let server = ControlServer(socket: try ControlSocket(path: path), status: { now in
             book.snapshot(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) }
         }, perform: { command, peer, now in
@@ -46,16 +47,33 @@ public enum NodeControl {
             let e = book.record(tunnel: tunnel, event: event, now: clock.now(), epochSeconds: wall.epochSeconds())
             for s in servers { s.publish(e) }
         }
+        let previousRefused = core.onChildSARefused
+        core.onChildSARefused = { tunnel, sa, error in
+            previousRefused?(tunnel, sa, error)
+            let e = book.recordRefused(tunnel: tunnel, sa: sa, reason: error.message, epochSeconds: wall.epochSeconds())
+            for s in servers { s.publish(e) }
+        }
         if let applier {
             let previous = applier.onApplied
             applier.onApplied = { plan, diff in
                 previous?(plan, diff)
                 book.update(plan: plan, peers: core.peers, fresh: Set(diff.tunnelIDs(.reestablish)))
+                book.uncarriedESP = uncarriedESP(plan: plan, dataplane: dataplane.espSupport)
             }
             server.applier = ControlApplyHandler(applier: applier)
         }
         loop.sources.append(contentsOf: servers as [any EventLoopSource])
         logger.info("control socket listening", metadata: ["path": "\(path)"])
         return servers
+    }
+
+    /// For `status`: each tunnel's ESP transforms `dataplane` cannot carry, with the data plane named.
+    static func uncarriedESP(plan: NodePlan, dataplane: DataplaneKind) -> [TunnelID: String] {
+        var notes: [TunnelID: String] = [:]
+        for t in plan.tunnels {
+            let esp = PeerConfigurationMapper.espProposals(for: t, dataplane: dataplane)
+            if !esp.dropped.isEmpty { notes[t.tunnel] = esp.dropped.joined(separator: "; ") }
+        }
+        return notes
     }
 }

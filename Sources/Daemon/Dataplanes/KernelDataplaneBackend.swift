@@ -22,6 +22,7 @@ import Topology
 /// flap routes a BGP daemon depends on more than needed.
 public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResyncing {
     public let name = "kernel"
+    public let espSupport = DataplaneKind.kernel
     private var plan: NodePlan
     private let kernel: any KernelStateSync
     private let dataplane: KernelDataplane

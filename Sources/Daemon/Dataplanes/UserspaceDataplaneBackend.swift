@@ -24,6 +24,7 @@ import Topology
 /// so routes appear with the tunnel and a BGP daemon sees the link drop.
 public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResyncing {
     public let name = "userspace"
+    public let espSupport = DataplaneKind.userspace
     private var plan: NodePlan
     private let kernel: any KernelStateSync
     private let logger: Logger

@@ -17,20 +17,24 @@ public final class EngineSessionFactory: IKESessionFactory {
     private let forceUDPEncapsulation: Bool
     /// RFC 7296 §2.1 timers; with DPD they bound how long a dead peer goes unnoticed.
     private let retransmission: IKERetransmissionPolicy
+    /// The ESP transforms the chosen data plane can install; only those are offered and accepted.
+    private let espSupport: DataplaneKind
 
     /// - Parameter wallClock: maps the daemon's monotonic instants onto epoch seconds for
     ///   certificate validity.
     public convenience init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, clock: any MonotonicClock,
                             wall: any WallClock, forceUDPEncapsulation: Bool = false,
-                            retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy()) {
+                            retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
+                            espSupport: DataplaneKind = .kernel) {
         let zero = wall.epochSeconds() - Int64(clock.now().nanoseconds / 1_000_000_000)
         self.init(plan: plan, credentials: credentials, ports: ports,
                   wallClock: IKEWallClock(epochSecondsAtInstantZero: zero), forceUDPEncapsulation: forceUDPEncapsulation,
-                  retransmission: retransmission)
+                  retransmission: retransmission, espSupport: espSupport)
     }
 
     public init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, wallClock: IKEWallClock,
-                forceUDPEncapsulation: Bool = false, retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy()) {
+                forceUDPEncapsulation: Bool = false, retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
+                espSupport: DataplaneKind = .kernel) {
         var t: [TunnelID: TunnelPlan] = [:]
         for tunnel in plan.tunnels { t[tunnel.tunnel] = tunnel }
         tunnels = t
@@ -46,6 +50,7 @@ public final class EngineSessionFactory: IKESessionFactory {
         self.wallClock = wallClock
         self.forceUDPEncapsulation = forceUDPEncapsulation
         self.retransmission = retransmission
+        self.espSupport = espSupport
     }
 
     public func makeSession(for peer: IKETunnelPeer, initiator: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
@@ -60,7 +65,7 @@ public final class EngineSessionFactory: IKESessionFactory {
         do {
             config = try PeerConfigurationMapper.configuration(
                 for: tunnel, ports: ports, wallClock: wallClock, initiator: initiator,
-                forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission)
+                forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission, dataplane: espSupport)
         } catch {
             throw IKESessionFactoryError(error.message)
         }

@@ -9,18 +9,28 @@ import Topology
 /// form (RFC 7296 §3.5), addresses, role, lifetimes with their rekey margin and jitter, DPD,
 /// the ESP proposals' PFS groups (used on Child SA rekeys), and reauthentication (RFC 7296 §2.8.3). Pure: the wall clock arrives as a value.
 public enum PeerConfigurationMapper {
+    ///
+    /// - Parameter dataplane: what the chosen data plane can install (`DataplaneBackend.espSupport`):
+    ///   ESP transforms it cannot carry are left out of what we offer and accept, so a peer that
+    ///   insists on one gets NO_PROPOSAL_CHOSEN instead of a Child SA that carries nothing.
     public static func configuration(for tunnel: TunnelPlan, ports: IKEPorts, wallClock: IKEWallClock,
                                      initiator: Bool, forceUDPEncapsulation: Bool = false,
-                                     retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy()) throws(DaemonError) -> IKEPeerConfiguration {
+                                     retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
+                                     dataplane: DataplaneKind = .kernel) throws(DaemonError) -> IKEPeerConfiguration {
         let ike = tunnel.ike
         let ikeProposals = ike.proposals.map {
             IKEAlgorithmSet(encryption: $0.encryption, integrity: $0.integrity, prf: $0.prf, groups: $0.keyExchange)
         }
-        let espProposals = tunnel.esp.proposals.map {
+        let esp = Self.espProposals(for: tunnel, dataplane: dataplane)
+        let espProposals = esp.kept.map {
             ESPAlgorithmSet(encryption: $0.encryption, integrity: $0.integrity, esn: $0.esn, groups: $0.keyExchange)
         }
-        guard !ikeProposals.isEmpty, !espProposals.isEmpty else {
-            throw DaemonError(.configuration, "tunnel to \(tunnel.peer): no IKE or ESP proposal")
+        guard !ikeProposals.isEmpty else {
+            throw DaemonError(.configuration, "tunnel to \(tunnel.peer): no IKE proposal")
+        }
+        guard !espProposals.isEmpty else {
+            let why = esp.dropped.isEmpty ? "" : ": \(esp.dropped.joined(separator: "; "))"
+            throw DaemonError(.configuration, "tunnel to \(tunnel.peer): no ESP proposal the \(dataplane.rawValue) data plane can carry in [\(tunnel.esp.proposals.map(\.description).joined(separator: ", "))]\(why)")
         }
         return IKEPeerConfiguration(
             role: initiator ? .initiator : .responder,
@@ -62,5 +72,18 @@ public enum PeerConfigurationMapper {
                 throw DaemonError(.configuration, "tunnel to \(tunnel): identity '\(s)' is not a distinguished name: \(error)")
             }
         }
+    }
+
+    /// The tunnel's ESP proposals cut to what `dataplane` can carry, and why each cut was made
+    /// (`DataplaneKind.carried`); the daemon logs the reasons at start-up and `status` repeats them.
+    public static func espProposals(for tunnel: TunnelPlan, dataplane: DataplaneKind) -> (kept: [Proposal], dropped: [String]) {
+        var kept: [Proposal] = []
+        var dropped: [String] = []
+        for p in tunnel.esp.proposals {
+            let c = dataplane.carried(p)
+            if let k = c.kept { kept.append(k) }
+            for d in c.dropped where !dropped.contains(d) { dropped.append(d) }
+        }
+        return (kept, dropped)
     }
 }

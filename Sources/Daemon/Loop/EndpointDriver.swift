@@ -17,6 +17,13 @@ public final class EndpointDriver {
     /// Called when this end sends a new IKE_SA_INIT for a tunnel; metrics time the handshake
     /// from here.
     public var onInitiate: ((TunnelID, IKEInstant) -> Void)?
+    /// Called instead of `onEvent(.childSAReady)` when the data plane refused to install that
+    /// Child SA: the engine holds an SA that carries nothing, so status, metrics and systemd
+    /// must not count it as up; `status` shows the backend's reason instead.
+    public var onChildSARefused: ((TunnelID, ChildSAParameters, DataplaneError) -> Void)?
+    /// Child SAs the data plane refused, by tunnel and inbound SPI, until the engine deletes
+    /// them or their IKE SA goes.
+    private var refused: [TunnelID: [ESPSPI: DataplaneError]] = [:]
 
     public init(factory: any IKESessionFactory, dataplane: any DataplaneBackend, logger: Logger,
                 reinitiateDelaySeconds: Double = 30, admission: IKEAdmissionGate? = nil) {
@@ -121,8 +128,10 @@ public final class EndpointDriver {
         for action in endpoint.takeActions() {
             switch action {
             case .installChildSA(let sa, let tunnel):
-                attempt("data plane refused the child SA", tunnel, spi: sa.inboundSPI) { () throws(DataplaneError) in
+                if let error = attempt("data plane refused the child SA", tunnel, spi: sa.inboundSPI, { () throws(DataplaneError) in
                     try dataplane.install(sa, tunnel: tunnel)
+                }) {
+                    refused[tunnel, default: [:]][sa.inboundSPI] = error
                 }
             case .deleteChildSA(let inbound, let outbound, let tunnel):
                 attempt("data plane could not delete the child SA", tunnel, spi: inbound) { () throws(DataplaneError) in
@@ -139,6 +148,20 @@ public final class EndpointDriver {
                     }
                 }
             case .report(let event, let tunnel):
+                switch event {
+                case .childSAReady(let sa):
+                    // The install action came first (IKESAManager appends it before the report).
+                    if let error = refused[tunnel]?[sa.inboundSPI] {
+                        onChildSARefused?(tunnel, sa, error)
+                        continue
+                    }
+                case .childSADeleted(let inbound, _):
+                    refused[tunnel]?[inbound] = nil
+                case .ikeSAFailed, .ikeSADeleted:
+                    refused[tunnel] = nil
+                default:
+                    break
+                }
                 onEvent?(tunnel, event)
             case .initiated(let tunnel, let now):
                 onInitiate?(tunnel, now)
@@ -149,13 +172,18 @@ public final class EndpointDriver {
         }
     }
 
-    private func attempt(_ failure: String, _ tunnel: TunnelID, spi: ESPSPI, _ body: () throws(DataplaneError) -> Void) {
+    /// Runs one data-plane call; logs and returns its error, if any.
+    @discardableResult
+    private func attempt(_ failure: String, _ tunnel: TunnelID, spi: ESPSPI, _ body: () throws(DataplaneError) -> Void) -> DataplaneError? {
         do {
             try body()
+            return nil
         } catch {
             logger.error("\(failure)", metadata: [
                 "peer": "\(tunnel)", "spi": "\(SPIText.child(spi))_i", "reason": "\(error.message)",
+                "dataplane": "\(dataplane.name)",
             ])
+            return error
         }
     }
 

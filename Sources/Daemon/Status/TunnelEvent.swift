@@ -15,6 +15,8 @@ public struct TunnelEvent: Codable, Hashable, Sendable {
         case ikeReauthenticated = "ike-reauthenticated"
         case childUp = "child-up"
         case childDown = "child-down"
+        /// The engine negotiated a Child SA the data plane refused to install: it carries nothing.
+        case childRefused = "child-refused"
         /// Outbound traffic moved to a new Child SA (a rekey's make-before-break switch).
         case childSwitched = "child-switched"
         /// The peer stopped answering liveness checks.
@@ -24,7 +26,7 @@ public struct TunnelEvent: Codable, Hashable, Sendable {
         /// The peer's NAT mapping changed; IKE and ESP follow it (RFC 7296 §2.23).
         case peerMoved = "peer-moved"
         /// The peer asked for a new Child SA (RFC 7296 §1.3.1) and this end refused it.
-        case childRefused = "child-refused"
+        case peerChildRefused = "peer-child-refused"
     }
 
     /// Bumped on an incompatible change (docs/status-json.md); absent from daemons before it.
@@ -52,11 +54,12 @@ extension TunnelEvent.Kind {
         case .ikeReauthenticated: "the new IKE SA carries the tunnel; the old one is gone"
         case .childUp: "a Child SA is installed"
         case .childDown: "a Child SA was removed"
+        case .childRefused: "the data plane refused a Child SA (reason in words)"
         case .childSwitched: "outbound traffic moved to a new Child SA (rekey)"
         case .peerDead: "the peer stopped answering liveness checks (DPD)"
         case .peerRestarted: "the peer announced a restart (INITIAL_CONTACT)"
         case .peerMoved: "the peer's address changed; IKE and ESP follow it"
-        case .childRefused: "the peer's new Child SA was refused (reason given)"
+        case .peerChildRefused: "the peer's new Child SA was refused (reason given)"
         }
     }
 }

@@ -27,11 +27,17 @@ public final class TunnelStatusBook {
         var childOrder: [ESPSPI] = []
         var lastError: (failure: IKEFailure, at: IKEInstant)?
         var lastDown: (what: String, at: IKEInstant)?
+        /// The peer's last new Child SA this end refused (RFC 7296 §1.3.1).
         var refusedChild: (reason: String, notify: UInt16, at: IKEInstant)?
+        /// The last Child SA the data plane refused to install, while the IKE SA lives.
+        var refused: (inbound: ESPSPI, spis: String, reason: String)?
     }
 
     public let node: String
     public let dataplane: String
+    /// Per tunnel, the ESP transforms of its proposals the data plane cannot carry and so are not
+    /// negotiated (`PeerConfigurationMapper.espProposals`): added to a NO_PROPOSAL_CHOSEN reason.
+    public var uncarriedESP: [TunnelID: String] = [:]
     private let startedAt: IKEInstant
     private var entries: [Entry] = []
 
@@ -109,6 +115,7 @@ public final class TunnelStatusBook {
             return emit(.childUp, spis, enc + (integ.map { "-" + $0 } ?? "") + (sa.udpEncapsulation ? " udp-encap" : ""))
         case .childSADeleted(let inbound, let outbound):
             if let i {
+                if entries[i].refused?.inbound == inbound { entries[i].refused = nil }
                 entries[i].children[inbound] = nil
                 entries[i].childOrder.removeAll { $0 == inbound }
             }
@@ -121,6 +128,7 @@ public final class TunnelStatusBook {
             return emit(.peerRestarted, nil, "\(identity) sent INITIAL_CONTACT: it restarted, older SAs of it are stale")
         case .ikeSAFailed(let f):
             if let i {
+                entries[i].refused = nil
                 entries[i].lastError = (f, now)
                 entries[i].ike = nil
                 entries[i].ikeSince = nil
@@ -130,6 +138,7 @@ public final class TunnelStatusBook {
             return emit(.ikeFailed, nil, Self.words(f))
         case .ikeSADeleted:
             if let i {
+                entries[i].refused = nil
                 entries[i].lastDown = ("the IKE SA was deleted", now)
                 entries[i].ike = nil
                 entries[i].ikeSince = nil
@@ -149,11 +158,25 @@ public final class TunnelStatusBook {
             return emit(.ikeReauthenticated, spis, "reauthenticated: replaces \(SPIText.ike(oldI))_i \(SPIText.ike(oldR))_r")
         case .childSARefused(let reason, let notify):
             if let i { entries[i].refusedChild = (reason, notify, now) }
-            return emit(.childRefused, nil, "refused the peer's new Child SA with \(NotifyName.of(notify)): \(reason)")
+            return emit(.peerChildRefused, nil, "refused the peer's new Child SA with \(NotifyName.of(notify)): \(reason)")
         case .peerEndpointChanged(let previous, let remote, _):
             if let i { entries[i].ike?.remote = "\(remote)" }
             return emit(.peerMoved, nil, "the peer's NAT mapping moved from \(previous) to \(remote); IKE and ESP follow it")
         }
+    }
+
+    /// The engine negotiated `sa` but the data plane refused to install it (`EndpointDriver.onChildSARefused`):
+    /// it is not recorded as a Child SA, so the tunnel is not up on its account, and `reason` says
+    /// why while no other Child SA carries the tunnel.
+    @discardableResult
+    public func recordRefused(tunnel: TunnelID, sa: ChildSAParameters, reason: String, epochSeconds: Int64) -> TunnelEvent {
+        let spis = "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o"
+        if let i = entries.firstIndex(where: { $0.peer.tunnel == tunnel }) {
+            entries[i].refused = (sa.inboundSPI, spis, reason)
+        }
+        let enc = AlgorithmText.encryption(sa.encryption) + (sa.integrity.map { "-" + AlgorithmText.integrity($0) } ?? "")
+        return TunnelEvent(at: epochSeconds, peer: tunnel.peer, kind: .childRefused, spis: spis,
+                           detail: "\(enc): the \(dataplane) data plane refused it: \(reason)")
     }
 
     /// Every configured tunnel, in plan order, with counters from `counters` (the data
@@ -205,6 +228,9 @@ public final class TunnelStatusBook {
         let peer = "\(e.peer.name) (\(e.peer.remote.addressText))"
         if ike != nil {
             guard children.isEmpty else { return nil }
+            if let r = e.refused {
+                return "the IKE SA is up but the \(dataplane) data plane refused its Child SA \(r.spis): \(r.reason); no traffic flows"
+            }
             // The initiator builds the tunnel again (EndpointDriver+ChildRecreation.swift).
             return "the IKE SA is up but no Child SA is installed: no traffic flows; "
                 + (e.peer.initiator ? "re-establishing the tunnel after the retry delay"
@@ -213,7 +239,11 @@ public final class TunnelStatusBook {
         // The most recent of a failure and a clean deletion explains the state.
         if let f = e.lastError, e.lastDown.map({ $0.at <= f.at }) ?? true {
             let retry = e.peer.initiator ? "; retrying" : "; waiting for \(peer) to try again"
-            return Self.words(f.failure) + retry
+            var why = Self.words(f.failure)
+            if f.failure.code == .noProposalChosen, let left = uncarriedESP[e.peer.tunnel] {
+                why += "; not offered or accepted here: \(left)"
+            }
+            return why + retry
         }
         if e.lastDown != nil {
             return e.peer.initiator ? "the IKE SA was deleted; opening a new one" : "the IKE SA was deleted; waiting for \(peer) to open a new one"

@@ -3,7 +3,7 @@ import CryptoCore
 import ESP
 import NetTypes
 
-/// One `viaduct bench esp` case: an outbound and an inbound SA of one cipher with the same key,
+/// One `viaduct bench esp` case: an outbound and an inbound SA of one transform with the same key,
 /// and one buffer, reused for every packet, holding an inner IPv4 packet of `size` bytes with
 /// room for the ESP header and trailer.
 public struct ESPBenchmark {
@@ -12,13 +12,24 @@ public struct ESPBenchmark {
     let size: Int
     var buffer: [UInt8]
 
-    public init(algorithm: EncryptionAlgorithm, size: Int) throws {
+    /// `integrity` nil: an AEAD; else AES-CBC with that HMAC (RFC 3602, RFC 4868), whose IVs
+    /// come from OpenSSL's CSPRNG as in the data plane, so the figure includes drawing them.
+    public init(algorithm: EncryptionAlgorithm, integrity: IntegrityAlgorithm? = nil, size: Int) throws {
         let provider = OpenSSLCryptoProvider()
         let key = SecureBytes([UInt8](repeating: 0x5A, count: algorithm.keyMaterialLength))
-        outbound = try ESPOutboundSA(spi: ESPSPI(0x0000_1000), cipher: provider.makeAEAD(algorithm, key: key),
-                                     extendedSequenceNumbers: true)
-        inbound = try ESPInboundSA(spi: ESPSPI(0x0000_1000), cipher: provider.makeAEAD(algorithm, key: key),
-                                   extendedSequenceNumbers: true)
+        if let integrity {
+            let ikey = SecureBytes([UInt8](repeating: 0xA5, count: integrity.keyLength))
+            outbound = try ESPOutboundSA(spi: ESPSPI(0x0000_1000), cipher: provider.makeCBC(algorithm, key: key),
+                                         integrity: provider.makeIntegrity(integrity, key: ikey),
+                                         extendedSequenceNumbers: true, random: OpenSSLRandomSource())
+            inbound = try ESPInboundSA(spi: ESPSPI(0x0000_1000), cipher: provider.makeCBC(algorithm, key: key),
+                                       integrity: provider.makeIntegrity(integrity, key: ikey), extendedSequenceNumbers: true)
+        } else {
+            outbound = try ESPOutboundSA(spi: ESPSPI(0x0000_1000), cipher: provider.makeAEAD(algorithm, key: key),
+                                         extendedSequenceNumbers: true)
+            inbound = try ESPInboundSA(spi: ESPSPI(0x0000_1000), cipher: provider.makeAEAD(algorithm, key: key),
+                                       extendedSequenceNumbers: true)
+        }
         self.size = size
         // [headroom | inner IPv4 packet | tailroom], the layout ESPOutboundSA documents.
         buffer = [UInt8](repeating: 0, count: outbound.headerLength + size + outbound.maximumTrailerLength)
