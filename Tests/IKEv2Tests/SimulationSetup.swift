@@ -31,6 +31,8 @@ struct SimulationSetup {
     var sendInitialContact = true
     /// The roles configured with `reauthenticate` (RFC 7296 §2.8.3).
     var reauthenticate: Set<IKERole> = []
+    /// RFC 7296 §2.15: each role's pre-shared key (`auth: psk`); none: certificates.
+    var preSharedKeys: [IKERole: [UInt8]] = [:]
 
     init(pki: SimulationPKI, ike: IKEAlgorithmSet, esp: ESPAlgorithmSet) {
         self.pki = pki
@@ -42,7 +44,7 @@ struct SimulationSetup {
 
     func configuration(_ role: IKERole) -> IKEPeerConfiguration {
         let initiator = role == .initiator
-        return IKEPeerConfiguration(
+        var c = IKEPeerConfiguration(
             role: role, local: initiator ? Self.gw1 : Self.gw2, peer: initiator ? Self.gw2 : Self.gw1,
             localIdentity: initiator ? .fqdn("gw1.example.net") : responderLocalIdentity,
             peerIdentity: initiator ? initiatorPeerIdentity : responderPeerIdentity,
@@ -57,6 +59,8 @@ struct SimulationSetup {
             childRekeyMarginSeconds: childRekeyMargin, childRekeyJitterSeconds: childRekeyJitter,
             ikeRekeyMarginSeconds: ikeRekeyMargin, ikeRekeyJitterSeconds: ikeRekeyJitter,
             dpdIntervalSeconds: dpdInterval, dpdAction: dpdAction, reauthenticate: reauthenticate.contains(role))
+        c.preSharedKey = preSharedKeys[role].map(SecureBytes.init)
+        return c
     }
 
     /// Sessions with the given authenticators and seeds.

@@ -1,4 +1,4 @@
-// RFC 7296 §1.2, §2.15 (AUTH), §2.9 (traffic selectors), §2.17 (KEYMAT), §1.3.1 (tunnel mode):
+// RFC 7296 §1.2, §2.15 (AUTH: signatures, or a pre-shared key's MIC), §2.9 (traffic selectors), §2.17 (KEYMAT), §1.3.1 (tunnel mode):
 //
 //   Initiator                         Responder
 //   HDR, SK {IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, SAi2, TSi, TSr, N(INITIAL_CONTACT)}  -->
@@ -43,6 +43,11 @@ extension IKESession {
         guard let prf else { throw IKEProtectionError(message: "no PRF") }
         let id = IKEIdentification(configuration.localIdentity)
         let octets = try IKEAuthOctets.octets(message: initMessage, nonce: nonce, identification: id, prf: prf, key: key)
+        if let psk = configuration.preSharedKey {
+            // §2.15: a MIC over the same octets with the shared key; no certificate goes out.
+            let mic = try IKEAuthOctets.sharedKeyMIC(octets, preSharedKey: psk, prf: prf)
+            return (id, [.authentication(IKEAuthentication(method: .sharedKeyMIC, data: mic.withUnsafeBytes { Array($0) }))])
+        }
         let (method, data) = try authenticator.sign(octets, peerSupportedHashes: peerSignatureHashes)
         let certs = authenticator.certificateChainDER.map { IKEPayload.certificate(IKECertificate(encoding: .x509Signature, data: $0)) }
         return (id, certs + [.authentication(IKEAuthentication(method: IKEAuthMethod(rawValue: method), data: data))])
@@ -58,6 +63,19 @@ extension IKESession {
             return .failure(IKEFailure(.invalidSyntax, "IKE_AUTH from \(peer) has no AUTH payload", notify: IKENotifyType.invalidSyntax.rawValue))
         }
         let octets = try IKEAuthOctets.octets(message: initMessage, nonce: nonce, identification: id, prf: prf, key: key)
+        if let psk = configuration.preSharedKey {
+            let who = IKEIdentityText.describe(id)
+            guard auth.method == .sharedKeyMIC else {
+                return .failure(IKEFailure(.authenticationFailed, "peer \(peer) (\(who)) authenticated with method \(auth.method.rawValue), but this tunnel uses a pre-shared key (auth: psk, method 2)",
+                                           notify: IKENotifyType.authenticationFailed.rawValue))
+            }
+            let expected = try IKEAuthOctets.sharedKeyMIC(octets, preSharedKey: psk, prf: prf)
+            guard auth.data.withUnsafeBytes({ expected.constantTimeEquals($0) }) else {
+                return .failure(IKEFailure(.authenticationFailed, "peer \(peer) (\(who)) proved a different pre-shared key: the psk-file of the two ends differ",
+                                           notify: IKENotifyType.authenticationFailed.rawValue))
+            }
+            return .success(who)
+        }
         do {
             return .success(try authenticator.verify(
                 peerCertificateChainDER: p.certificates, claimedIdentityType: id.type.rawValue, claimedIdentityData: id.data,
@@ -117,7 +135,7 @@ extension IKESession {
         let childInboundSPI = try randomESPSPI()
         var payloads: [IKEPayload] = [.identificationInitiator(id)]
         payloads += authPayloads.dropLast()
-        if !authenticator.trustedCAKeyHashes.isEmpty {
+        if configuration.preSharedKey == nil, !authenticator.trustedCAKeyHashes.isEmpty {
             payloads.append(.certificateRequest(IKECertificateRequest(encoding: .x509Signature,
                                                                       authorityData: authenticator.trustedCAKeyHashes.flatMap { $0 })))
         }

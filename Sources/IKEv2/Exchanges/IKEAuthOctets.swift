@@ -1,4 +1,4 @@
-// RFC 7296 §2.15: the octets each side signs.
+// RFC 7296 §2.15: the octets each side signs, and the pre-shared key's MIC over them.
 //   InitiatorSignedOctets = RealMessage1 | NonceRData | MACedIDForI
 //   MACedIDForI = prf(SK_pi, RestOfInitIDPayload)   (ID Type | RESERVED | Identification Data)
 //   ResponderSignedOctets = RealMessage2 | NonceIData | MACedIDForR
@@ -23,5 +23,21 @@ enum IKEAuthOctets {
         octets += nonce
         octets += mac
         return octets
+    }
+
+    /// §2.15: AUTH = prf( prf(Shared Secret, "Key Pad for IKEv2"), <SignedOctets> ) for the
+    /// Shared Key Message Integrity Code (method 2). The pad is the 17 ASCII octets, no NUL.
+    static func sharedKeyMIC(_ octets: [UInt8], preSharedKey: SecureBytes, prf: any PseudoRandomFunction) throws(CryptoError) -> SecureBytes {
+        let pad = Array("Key Pad for IKEv2".utf8)
+        let padded = try SecureBytes(count: prf.outputLength) { (o) throws(CryptoError) in
+            try preSharedKey.withUnsafeBytes { (k) throws(CryptoError) in
+                try pad.withBytes { (d) throws(CryptoError) in try prf.compute(key: k, data: d, into: o) }
+            }
+        }
+        return try SecureBytes(count: prf.outputLength) { (o) throws(CryptoError) in
+            try padded.withUnsafeBytes { (k) throws(CryptoError) in
+                try octets.withBytes { (d) throws(CryptoError) in try prf.compute(key: k, data: d, into: o) }
+            }
+        }
     }
 }

@@ -122,6 +122,11 @@ public struct IKEPeerConfiguration: Sendable {
     /// of starting a CREATE_CHILD_SA rekey; the daemon then builds a new IKE SA from scratch
     /// and deletes this one once the new Child SA carries the traffic.
     public var reauthenticate: Bool
+    /// RFC 7296 §2.15: authenticate both ways with this pre-shared key (AUTH method 2, Shared
+    /// Key Message Integrity Code) instead of the `PeerAuthenticator`'s certificates: no CERT or
+    /// CERTREQ is sent, and the peer must present `peerIdentity` and a MIC over the same key.
+    /// Nil (the default): certificates.
+    public var preSharedKey: SecureBytes?
 
     public init(role: IKERole, local: IKEEndpoint, peer: IKEEndpoint, localIdentity: IKEIdentity,
                 peerIdentity: IKEIdentity?, ikeProposals: [IKEAlgorithmSet], espProposals: [ESPAlgorithmSet],
