@@ -62,6 +62,9 @@ REPO=$(cd "$HERE/../.." && pwd)
 #   §1.3.1); Viaduct accepts it (same IKE SA, new Child SA, ping both ways). A second --initiate
 #   --child while it is installed is refused (NO_ADDITIONAL_SAS), logged and shown in status; the
 #   installed Child SA keeps carrying traffic.
+# psk-responder, psk-initiator: RFC 7296 §2.15 pre-shared key (auth: psk, a key file made by
+#   viaduct pki psk; strongSwan auth = psk with the same secret): up, ping both ways; no CERT payload.
+# psk-wrong: strongSwan holds another key: both sides fail with AUTHENTICATION_FAILED and say why.
 # reauth-strongswan: strongSwan reauthenticates (reauth_time 15 s, charon.make_before_break = yes)
 #   under a running LAN ping: no echo lost, Viaduct keeps the tunnel and shows the new SAs.
 SCENARIOS=(
@@ -82,6 +85,9 @@ SCENARIOS=(
   "lifecycle-strongswan|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16-x25519|lifecycle-strongswan"
   "lifecycle-viaduct|viaduct|ecdsa-p256|aes128gcm16-prfsha256-x25519|aes256gcm16-x25519|lifecycle-viaduct"
   "child-recreate|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|child-recreate"
+  "psk-responder|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|psk"
+  "psk-initiator|viaduct|ecdsa-p256|aes256gcm16-prfsha256-x25519|aes256gcm16|psk"
+  "psk-wrong|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|psk-wrong"
   "peer-restart|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|peer-restart"
   "reauth-viaduct|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|reauth-viaduct"
   "reauth-strongswan|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|reauth-strongswan"
@@ -147,9 +153,11 @@ run_scenario() {
   # Every scenario starts from the same settings (none leaks into the next).
   TOPO_IKE_EXTRA="" SS_TOPO_ADDRESS="" SS_REMOTE_ADDRS="" SS_KEEPALIVE="" SS_DPD="" SS_ENCAP="" VIADUCT_EXTRA=""
   TOPO_IKE_LIFE="" TOPO_ESP_LIFE="" SS_CONN_EXTRA="" SS_CHILD_EXTRA="" SS_CHILDREN_EXTRA="" SS_MBB=""
+  TOPO_TUNNEL_EXTRA="" SS_AUTH="" SS_SECRETS=""
   if [ "$initiator" = pair ]; then run_pair "$dir" "$ike" "$esp" "$keytype" "$expect"; return; fi
   if [ "$expect" = nat ]; then run_nat "$dir" "$initiator" "$ike" "$esp" "$keytype"; return; fi
   if [ "$expect" = fragmentation ]; then run_fragmentation "$dir" "$initiator" "$ike" "$esp"; return; fi
+  case $expect in psk|psk-wrong) use_psk "$dir" "$expect" || fail "pre-shared key: $(cat "$dir/psk.log")" || return 1 ;; esac
   write_topology "$dir" "$initiator" "$ike" "$esp" "$expect" || fail "topology" || return 1
   # child-recreate: a second child config with narrower selectors, so strongSwan asks for a second
   # Child SA (it never creates a duplicate of one with the same selectors).
@@ -161,7 +169,7 @@ run_scenario() {
   write_charon "$dir" "$ike" "$esp" "$expect" || fail "charon config" || return 1
   net_up || fail "namespaces" || return 1
   local lan=none initiates=$initiator
-  case $expect in up|up-status|traffic|cookie|lifecycle-*|peer-restart|reauth-*|child-recreate) lan=lan ;; esac
+  case $expect in up|up-status|traffic|cookie|lifecycle-*|peer-restart|reauth-*|child-recreate|psk) lan=lan ;; esac
   # peer-restart: charon's start_action brings the tunnel up, now and after its restart.
   [ "$expect" = peer-restart ] && initiates=none
   [ "$expect" = cookie ] && VIADUCT_EXTRA="--cookie-threshold 0"
@@ -175,6 +183,9 @@ run_scenario() {
     lifecycle-viaduct) run_lifecycle_viaduct "$dir" || return 1 ;;
     peer-restart) run_peer_restart "$dir" || return 1 ;;
     child-recreate) run_child_recreate "$dir" || return 1 ;;
+    psk) check_up "$dir" && check_installed "$dir" && check_traffic_strongswan "$dir" 0 && check_no_certificates "$dir" || return 1 ;;
+    psk-wrong) check_fails "$dir" "received AUTHENTICATION_FAILED notify error" \
+                "IKE SA failed.*psk-file of the two ends differ" || return 1 ;;
     reauth-viaduct) run_reauth "$dir" viaduct || return 1 ;;
     reauth-strongswan) run_reauth "$dir" strongswan || return 1 ;;
     wrong-ca) check_fails "$dir" "received AUTHENTICATION_FAILED notify error" \

@@ -44,7 +44,7 @@ public enum PKIFiles {
 
     /// Creates `path` with mode 0600 and writes `bytes`. Fails if the file exists unless
     /// `overwrite`, in which case the old file is unlinked first (its mode must not be inherited).
-    static func writeSecret(path: String, bytes: UnsafeRawBufferPointer, overwrite: Bool) throws {
+    public static func writeSecret(path: String, bytes: UnsafeRawBufferPointer, overwrite: Bool) throws {
         try write(path: path, bytes: bytes, mode: 0o600, overwrite: overwrite)
     }
 

@@ -73,6 +73,7 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, Codable, Cus
     public static let selfTunnel = DiagnosticCode(rawValue: "self-tunnel")
     public static let duplicateTunnel = DiagnosticCode(rawValue: "duplicate-tunnel")
     public static let unmanagedPair = DiagnosticCode(rawValue: "unmanaged-pair")
+    public static let pskBetweenManaged = DiagnosticCode(rawValue: "psk-between-managed")
     public static let insideOverlap = DiagnosticCode(rawValue: "inside-overlap")
     public static let insideTooSmall = DiagnosticCode(rawValue: "inside-too-small")
     public static let insideCollision = DiagnosticCode(rawValue: "inside-collision")

@@ -80,6 +80,8 @@ public struct IKEPeerPlan: Hashable, Sendable, Encodable {
     public var fragmentSize = 1280
     /// See `TunnelSettings.reauthenticate`.
     public var reauthenticate = false
+    /// RFC 7296 §2.15: certificates, or a pre-shared key from this file (path resolved).
+    public var auth = TunnelAuth.certificate
 }
 
 public struct BGPNeighbor: Hashable, Sendable, Encodable {

@@ -20,6 +20,9 @@ public enum NodePlanner {
         ]
         files += t.caCertificates.map { ($0, "CA certificate", t.pkiLocations[$0] ?? top) }
         files += t.crls.map { ($0, "CRL", t.pkiLocations[$0] ?? top) }
+        for l in links where l.a == node || l.b == node {
+            if case .psk(let file) = l.settings.auth { files.append((file, "pre-shared key file of the tunnel to '\(l.peer(of: node))'", l.location)) }
+        }
         for (path, what, loc) in files where !fileExists(t.resolve(path)) {
             diags.append(Diagnostic(.error, .missingFile, at: loc, "the \(what), '\(t.resolve(path))', does not exist; create it (see 'viaduct pki') or fix the path, which is relative to the topology file"))
         }
@@ -51,6 +54,7 @@ public enum NodePlanner {
             ike.fragmentation = s.fragmentation
             ike.fragmentSize = s.fragmentSize
             ike.reauthenticate = s.reauthenticate
+            if case .psk(let file) = s.auth { ike.auth = .psk(file: t.resolve(file)) }
             tunnels.append(TunnelPlan(
                 peer: peerName, peerManaged: peer.managed,
                 interface: InterfacePlan(name: iface, kind: gw.interfaceKind ?? t.defaultInterfaceKind,

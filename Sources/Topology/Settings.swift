@@ -42,6 +42,22 @@ public struct SASettings: Hashable, Sendable, Encodable {
 }
 
 /// Everything a tunnel's behaviour depends on, after defaults and overrides are merged.
+/// How the two ends of a tunnel prove who they are in IKE_AUTH (RFC 7296 §2.15).
+public enum TunnelAuth: Hashable, Sendable, Encodable {
+    /// X.509 certificates from the topology's PKI (the default).
+    case certificate
+    /// A pre-shared key read from `file` when the daemon starts (`auth: psk`, `psk-file:`); the
+    /// key itself never appears in the topology, a plan, a log or status.
+    case psk(file: String)
+
+    public var name: String {
+        switch self {
+        case .certificate: "certificate"
+        case .psk: "psk"
+        }
+    }
+}
+
 public struct TunnelSettings: Hashable, Sendable, Encodable {
     public var ike: SASettings
     public var esp: SASettings
@@ -59,6 +75,10 @@ public struct TunnelSettings: Hashable, Sendable, Encodable {
     /// a full IKE_SA_INIT + IKE_AUTH (certificates checked again) instead of a CREATE_CHILD_SA
     /// rekey, make-before-break (strongSwan's reauth_time, libreswan's reauth=yes).
     public var reauthenticate = false
+    /// `auth:` and `psk-file:` on a tunnel entry; `allow-psk: true` permits a key between two
+    /// managed gateways.
+    public var auth = TunnelAuth.certificate
+    public var allowPSK = false
 
     public static let builtIn = TunnelSettings(
         ike: SASettings(

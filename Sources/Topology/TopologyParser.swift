@@ -15,7 +15,7 @@ enum TopologyParser {
                               "dataplane", "interface-kind", "description"]
     static let tunnelKeys = ["between", "mesh", "hub", "spokes", "inside", "inside-pool", "inside-prefix-length",
                              "interface", "initiator", "if-id", "ike", "esp", "mtu", "routing",
-                             "allow-weak-crypto", "description"]
+                             "allow-weak-crypto", "auth", "psk-file", "allow-psk", "description"]
 
     static func parse(yaml: String, file: String) -> (Topology?, [Diagnostic]) {
         let w = YAMLWalker(file: file)
@@ -358,6 +358,7 @@ enum TopologyParser {
 
         var settings = defaults
         settings = TopologyParser.settings(entries, base: defaults, w: w, what: "the \(shapeKey) tunnel")
+        if !authentication(entries, node: node, settings: &settings, w: w) { ok = false }
         var shape: TunnelGroup.Shape?
         var pools: [InsidePool] = []
         var insideLoc: SourceLocation?
@@ -454,6 +455,43 @@ enum TopologyParser {
         guard ok, let shape else { return nil }
         return TunnelGroup(shape: shape, pools: pools, settings: settings, interfaceNames: names,
                            initiator: initiator, ifID: ifID, location: loc, insideLocation: insideLoc)
+    }
+
+    /// RFC 7296 §2.15: `auth: certificate | psk`, `psk-file: PATH` (with psk only), `allow-psk`.
+    /// False when something is wrong (reported).
+    static func authentication(_ entries: [YAMLWalker.Entry], node: YAMLNode, settings: inout TunnelSettings, w: YAMLWalker) -> Bool {
+        func value(_ key: String) -> YAMLWalker.Entry? { entries.first { $0.key == key } }
+        var psk = false
+        if let e = value("auth"), let text = w.string(e.value, "auth") {
+            switch text {
+            case "certificate": psk = false
+            case "psk": psk = true
+            default:
+                w.error(.invalidValue, e.value, "auth must be 'certificate' (the default) or 'psk', found '\(text)'")
+                return false
+            }
+        }
+        if let e = value("allow-psk"), let b = w.bool(e.value, "allow-psk") { settings.allowPSK = b }
+        let file = value("psk-file")
+        switch (psk, file) {
+        case (true, nil):
+            w.error(.missingKey, value("auth")?.keyNode ?? node,
+                    "'auth: psk' needs 'psk-file:', the file holding the key (at least 32 bytes, mode 0600; 'viaduct pki psk FILE' makes one)")
+            return false
+        case (false, let f?):
+            w.error(.invalidValue, f.keyNode, "'psk-file' goes with 'auth: psk'; this tunnel authenticates with certificates")
+            return false
+        case (true, let f?):
+            guard let path = w.string(f.value, "psk-file") else { return false }
+            guard !path.isEmpty else {
+                w.error(.invalidValue, f.value, "psk-file must name a file")
+                return false
+            }
+            settings.auth = .psk(file: path)
+        case (false, nil):
+            settings.auth = .certificate
+        }
+        return true
     }
 
     /// One prefix or a list of them, at most one per address family.

@@ -85,6 +85,11 @@ enum TopologyValidator {
                     error(.unmanagedPair, b.location, "'\(a.name)' and '\(b.name)' are both 'managed: false'; Viaduct runs on neither end of this tunnel")
                     continue
                 }
+                // RFC 7296 §2.15: a pre-shared key is for peers that cannot do certificates.
+                if case .psk = g.settings.auth, ga.managed, gb.managed, !g.settings.allowPSK {
+                    error(.pskBetweenManaged, b.location, "'auth: psk' between '\(a.name)' and '\(b.name)', both run by Viaduct: use certificates (the default), or set 'allow-psk: true' on the tunnel if you must")
+                    continue
+                }
                 var inside: [InsideAssignment] = []
                 switch g.shape {
                 case .pair(_, _, let prefixes):

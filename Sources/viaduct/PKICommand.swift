@@ -29,7 +29,7 @@ struct PKICommand: ParsableCommand {
         style, most specific first ("CN=gw1,O=Example,C=CH"). Certificates interoperate with \
         strongSwan ('pki --verify') and OpenSSL ('openssl verify').
         """,
-        subcommands: [PKIInitCommand.self, PKICACommand.self, PKIIssueCommand.self, PKIRevokeCommand.self, PKICRLCommand.self, PKIShowCommand.self])
+        subcommands: [PKIInitCommand.self, PKICACommand.self, PKIIssueCommand.self, PKIRevokeCommand.self, PKICRLCommand.self, PKIShowCommand.self, PKIPSKCommand.self])
 }
 
 /// Shared CLI plumbing: error reporting and the (only) clock read.
@@ -457,6 +457,31 @@ struct PKIShowCommand: ParsableCommand {
         case ExtendedKeyUsage.ipsecIKE: "ipsecIKE"
         case ExtendedKeyUsage.any: "anyExtendedKeyUsage"
         default: oid
+        }
+    }
+}
+
+/// RFC 7296 §2.15: a pre-shared key file for `auth: psk` tunnels: 32 random bytes from
+/// OpenSSL's CSPRNG, base64 (44 characters: as strongSwan's `secret =` or a cloud console takes
+/// it), created with mode 0600.
+struct PKIPSKCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "psk",
+        abstract: "Write a new random pre-shared key (for 'auth: psk' tunnels) to a file, mode 0600.",
+        discussion: "Give the same file content to the peer (strongSwan: secrets { ike-NAME { secret = \"...\" } }).")
+
+    @Argument(help: "The key file to create.") var file: String
+    @Flag(help: "Replace the file if it exists.") var force = false
+
+    func run() throws {
+        try PKICLI.run {
+            var random = OpenSSLRandomSource()
+            var key = try random.bytes(32)
+            defer { PKIFiles.cleanse(&key) }
+            var text = Array((Data(key).base64EncodedString() + "\n").utf8)
+            defer { PKIFiles.cleanse(&text) }
+            try text.withUnsafeBytes { try PKIFiles.writeSecret(path: file, bytes: $0, overwrite: force) }
+            print("pre-shared key written to \(file) (mode 0600, \(text.count - 1) characters); give the peer the same key")
         }
     }
 }

@@ -126,6 +126,7 @@ struct Run: ParsableCommand {
         }
         do {
             let credentials = try NodeCredentials.load(plan: plan)
+            let preSharedKeys = try PreSharedKeys.load(plan: plan)
             let clock = SystemMonotonicClock()
             let dataplane = try DataplaneSelection.backend(for: plan, logger: logger)
             let encapsulate = forceEncapsulation || dataplane.forceUDPEncapsulation
@@ -145,7 +146,8 @@ struct Run: ParsableCommand {
             PeerConfigurationMapper.logUncarried(plan: plan, dataplane: espSupport, logger: logger)
             let factory = EngineSessionFactory(plan: plan, credentials: credentials, ports: options.ports,
                                                clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
-                                               retransmission: options.retransmission, espSupport: espSupport)
+                                               retransmission: options.retransmission, espSupport: espSupport,
+                                               preSharedKeys: preSharedKeys)
             let ports = options.ports
             let retransmission = options.retransmission
             _ = try NodeDaemon.run(plan: plan, factory: factory, dataplane: dataplane.backend,
@@ -153,7 +155,8 @@ struct Run: ParsableCommand {
                 PeerConfigurationMapper.logUncarried(plan: next, dataplane: espSupport, logger: logger)
                 return EngineSessionFactory(plan: next, credentials: try NodeCredentials.load(plan: next), ports: ports,
                                             clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
-                                            retransmission: retransmission, espSupport: espSupport)
+                                            retransmission: retransmission, espSupport: espSupport,
+                                            preSharedKeys: try PreSharedKeys.load(plan: next))
             }
         } catch {
             Output.error("viaduct: error: \(error.message)")

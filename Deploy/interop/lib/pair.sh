@@ -39,6 +39,33 @@ check_fails() {
   return 0
 }
 
+# use_psk DIR MODE: a key file for Viaduct (viaduct pki psk, mode 0600) and the same secret for
+# strongSwan; psk-wrong gives strongSwan another one.
+use_psk() {
+  local dir=$1 mode=$2 secret
+  "$VIADUCT" pki psk "$dir/psk" >"$dir/psk.log" 2>&1 || return 1
+  secret=$(cat "$dir/psk")
+  [ "$mode" = psk-wrong ] && secret="not-the-same-key-${secret}"
+  TOPO_TUNNEL_EXTRA="    auth: psk
+    psk-file: psk"
+  SS_AUTH=psk
+  SS_SECRETS="secrets { ike-viaduct { id-1 = $ID_V
+    id-2 = $ID_S
+    secret = \"$secret\" } }"
+}
+
+# check_no_certificates DIR: Viaduct's IKE_AUTH message carried no CERT or CERTREQ payload (the
+# payloads are encrypted, so strongSwan's log of what it parsed is the witness), and strongSwan
+# authenticated Viaduct with the pre-shared key.
+check_no_certificates() {
+  local dir=$1 parsed
+  parsed=$(grep "parsed IKE_AUTH" "$dir/strongswan/charon.log")
+  [ -n "$parsed" ] || fail "strongSwan logged no parsed IKE_AUTH message" || return 1
+  grep -q "CERT" <<<"$parsed" && { fail "Viaduct's IKE_AUTH carried a CERT or CERTREQ payload: $(head -1 <<<"$parsed")"; return 1; }
+  grep -q "authentication of '$ID_V' with pre-shared key successful" "$dir/strongswan/charon.log" \
+    || fail "strongSwan did not log a pre-shared key authentication of $ID_V" || return 1
+}
+
 check_capture() {
   local dir=$1
   sleep 0.5

@@ -46,7 +46,7 @@ make_pki() {
     --out-cert "$dir/pki/strongswan.pem" --out-key "$dir/pki/strongswan.key" >>"$dir/pki.log" 2>&1
 }
 
-# topology DIR INITIATOR IKE ESP MODE
+# topology DIR INITIATOR IKE ESP MODE. TOPO_TUNNEL_EXTRA adds lines to the tunnel entry (4 spaces in).
 write_topology() {
   local dir=$1 initiator=$2 ike=$3 esp=$4 mode=$5
   local peer_id=$ID_S
@@ -86,6 +86,7 @@ tunnels:
   - between: [vdt-gw, ss-gw]
     inside: [169.254.10.0/30, 2001:db8:ff::/126]
     initiator: $init_gw
+${TOPO_TUNNEL_EXTRA:-}
 YAML
 }
 
@@ -123,7 +124,8 @@ YAML
 
 # charon config DIR IKE ESP MODE. SS_CONN_EXTRA and SS_CHILD_EXTRA add lines to the connection and to its
 # child (Scripts/soak: rekey_time, rand_time, life_time); SS_CHILDREN_EXTRA adds child configs next to
-# `net` (child-recreate); SS_MBB sets charon.make_before_break.
+# `net` (child-recreate); SS_AUTH (pubkey or psk) and SS_SECRETS (a swanctl secrets section) set the
+# authentication; SS_MBB sets charon.make_before_break.
 write_charon() {
   local dir=$1 ike=$2 esp=$3 mode=$4
   local ss=$dir/strongswan
@@ -185,12 +187,12 @@ connections {
         $reauth
         ${SS_CONN_EXTRA:-}
         local {
-            auth = pubkey
-            certs = strongswan.pem
+            auth = ${SS_AUTH:-pubkey}
+            $([ "${SS_AUTH:-pubkey}" = pubkey ] && echo "certs = strongswan.pem")
             id = $ID_S
         }
         remote {
-            auth = pubkey
+            auth = ${SS_AUTH:-pubkey}
             id = $ID_V
         }
         children {
@@ -206,6 +208,7 @@ connections {
         }
     }
 }
+${SS_SECRETS:-}
 CONF
 }
 

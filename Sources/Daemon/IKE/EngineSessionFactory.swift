@@ -19,22 +19,24 @@ public final class EngineSessionFactory: IKESessionFactory {
     private let retransmission: IKERetransmissionPolicy
     /// The ESP transforms the chosen data plane can install; only those are offered and accepted.
     private let espSupport: DataplaneKind
+    /// RFC 7296 §2.15: the keys of the `auth: psk` tunnels; the others use the certificate.
+    private let preSharedKeys: PreSharedKeys
 
     /// - Parameter wallClock: maps the daemon's monotonic instants onto epoch seconds for
     ///   certificate validity.
     public convenience init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, clock: any MonotonicClock,
                             wall: any WallClock, forceUDPEncapsulation: Bool = false,
                             retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
-                            espSupport: DataplaneKind = .kernel) {
+                            espSupport: DataplaneKind = .kernel, preSharedKeys: PreSharedKeys = PreSharedKeys()) {
         let zero = wall.epochSeconds() - Int64(clock.now().nanoseconds / 1_000_000_000)
         self.init(plan: plan, credentials: credentials, ports: ports,
                   wallClock: IKEWallClock(epochSecondsAtInstantZero: zero), forceUDPEncapsulation: forceUDPEncapsulation,
-                  retransmission: retransmission, espSupport: espSupport)
+                  retransmission: retransmission, espSupport: espSupport, preSharedKeys: preSharedKeys)
     }
 
     public init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, wallClock: IKEWallClock,
                 forceUDPEncapsulation: Bool = false, retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
-                espSupport: DataplaneKind = .kernel) {
+                espSupport: DataplaneKind = .kernel, preSharedKeys: PreSharedKeys = PreSharedKeys()) {
         var t: [TunnelID: TunnelPlan] = [:]
         for tunnel in plan.tunnels { t[tunnel.tunnel] = tunnel }
         tunnels = t
@@ -51,6 +53,7 @@ public final class EngineSessionFactory: IKESessionFactory {
         self.forceUDPEncapsulation = forceUDPEncapsulation
         self.retransmission = retransmission
         self.espSupport = espSupport
+        self.preSharedKeys = preSharedKeys
     }
 
     public func makeSession(for peer: IKETunnelPeer, initiator: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
@@ -70,6 +73,12 @@ public final class EngineSessionFactory: IKESessionFactory {
             throw IKESessionFactoryError(error.message)
         }
         config.sendInitialContact = initialContact
+        if case .psk(let path) = tunnel.ike.auth {
+            guard let key = preSharedKeys.byTunnel[peer.tunnel] else {
+                throw IKESessionFactoryError("the pre-shared key of the tunnel to \(peer.name) (\(path)) is not loaded")
+            }
+            config.preSharedKey = key
+        }
         let authenticator: X509PeerAuthenticator
         switch self.authenticator {
         case .success(let a): authenticator = a
