@@ -5,6 +5,7 @@ import NetTypes
 import PKI
 import Synchronization
 import Testing
+import Tools
 import Topology
 import TestSupport
 
@@ -138,7 +139,9 @@ struct CredentialExpiryTests {
         #expect(a.nearestExpiry?.role == "peer" && a.nearestExpiry?.inSeconds == Self.day)
         #expect(b.nearestExpiry?.inSeconds == -Self.day)
         #expect(b.reason?.hasPrefix("peer b's certificate 'CN=b.example.net,O=Viaduct' expired at ") == true)
-        // Otherwise the CRL (3 days) comes before our certificate (20 days).
+        let text = StatusText.render(s)
+        #expect(text.contains("  expires: peer a's certificate 'CN=a.example.net,O=Viaduct' at 2026-05-29 20:26:40 UTC (in 1d0h)  !"))
+        #expect(text.contains("  why: peer b's certificate 'CN=b.example.net,O=Viaduct' expired at 2026-05-27 20:26:40 UTC: we refuse it"))
         let json = String(decoding: try JSONEncoder().encode(a), as: UTF8.self)
         #expect(json.contains(#""nearestExpiry":{"#))
 

@@ -88,15 +88,22 @@ public enum NodeDaemon {
                 expiry.check(now: clock.now())
             }
             // The credential files changed on disk: take them once they settle (or keep the old).
+            // Without inotify (no instance left: fs.inotify.max_user_instances) the daemon runs on;
+            // SIGHUP and apply still reload.
             if options.watchCredentialFiles {
-                let watcher = try CredentialFileWatcher(plan: plan, logger: logger) { now in
-                    _ = applier.reloadCredentials(now: now, cause: "files changed")
-                }
-                loop.sources.append(watcher)
-                let previous = applier.onApplied
-                applier.onApplied = { plan, diff in
-                    previous?(plan, diff)
-                    watcher.follow(plan)
+                do throws(DaemonError) {
+                    let watcher = try CredentialFileWatcher(plan: plan, logger: logger) { now in
+                        _ = applier.reloadCredentials(now: now, cause: "files changed")
+                    }
+                    loop.sources.append(watcher)
+                    let previous = applier.onApplied
+                    applier.onApplied = { plan, diff in
+                        previous?(plan, diff)
+                        watcher.follow(plan)
+                    }
+                } catch {
+                    logger.warning("credential files are not watched: reload them with 'systemctl reload' or 'viaduct apply'",
+                                   metadata: ["reason": "\(error.message)"])
                 }
             }
             // SIGHUP (systemctl reload) without a topology file: the credentials only.
