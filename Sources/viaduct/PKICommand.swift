@@ -3,6 +3,7 @@ import Crypto
 import CryptoCore
 import Foundation
 import PKI
+import System
 import Topology
 
 /// `viaduct pki`: a small CA for the gateways of one topology. Everything is delegated to the
@@ -409,10 +410,9 @@ struct PKIBundleCommand: ParsableCommand {
             // Written beside the target and renamed over it: readers see the old or the new file.
             let temporary = out + ".viaduct-tmp"
             try PKIFiles.writePublic(path: temporary, bytes: Array(bundle.map(\.pem).joined().utf8))
-            guard rename(temporary, out) == 0 else {
-                let reason = String(cString: strerror(errno))
+            if case .failure(let e) = Syscall.rename(temporary, over: out) {
                 try? FileManager.default.removeItem(atPath: temporary)
-                throw CryptoError(.fileIO, "\(out): cannot replace: \(reason)")
+                throw CryptoError(.fileIO, "\(out): cannot replace: \(e.text)")
             }
             for c in bundle {
                 print("\(c.subject)  serial \(c.serialHex)  until \(PKIShowCommand.time(c.notAfter))")
