@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
         .testTarget(name: "SystemTests", dependencies: ["System"]),
         .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "DataplaneContract", "ESP", "Crypto", "System", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DataplaneContract", "System", "TestSupport", "Tools"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DataplaneContract", "PKI", "System", "TestSupport", "Tools"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "Daemon", "TestSupport"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon", "TestSupport"]),
         // Root and fresh network namespaces (host kernel netlink, TUN, veths); each suite skips with a

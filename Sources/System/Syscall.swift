@@ -67,6 +67,12 @@ public enum Syscall {
         return (UInt64(st.st_dev), UInt64(st.st_ino))
     }
 
+    /// Renames `from` over `to` (rename(2)): readers of `to` see the old file or the new one,
+    /// never half of it, and a process watching the directory (inotify) sees one change.
+    public static func rename(_ from: String, over to: String) -> Result<Void, Errno> {
+        check { Glibc.rename(from, to) }
+    }
+
     /// The permission bits and owner of `path` (stat(2), following links).
     public static func fileModeAndOwner(_ path: String) -> Result<(mode: UInt32, owner: UInt32), Errno> {
         var st = stat()

@@ -33,9 +33,21 @@ public struct NodePlanDiff: Hashable, Sendable, Codable {
     public var restartRequired: [String]
     /// Node-level differences that change no tunnel (BGP-only settings, credential paths).
     public var notes: [String]
+    /// What changed in the credential files' contents (certificate, CA bundle, CRLs), one line
+    /// each: the daemon fills it in, having read the files (the plans only hold their paths).
+    /// Non-empty, the daemon takes the new credentials for new IKE SAs and reauthentications,
+    /// so the diff is not empty even when no tunnel changes. Nil from a daemon before it.
+    public var credentials: [String]?
+
+    public init(tunnels: [TunnelChange], restartRequired: [String], notes: [String], credentials: [String]? = nil) {
+        self.tunnels = tunnels
+        self.restartRequired = restartRequired
+        self.notes = notes
+        self.credentials = credentials
+    }
 
     public var isEmpty: Bool {
-        restartRequired.isEmpty && tunnels.allSatisfy { $0.action == .unchanged }
+        restartRequired.isEmpty && tunnels.allSatisfy { $0.action == .unchanged } && (credentials ?? []).isEmpty
     }
 
     public func peers(_ action: Action) -> [String] { tunnels.filter { $0.action == action }.map(\.peer) }
@@ -129,6 +141,7 @@ public struct NodePlanDiff: Hashable, Sendable, Codable {
             }
             lines.append(mark)
         }
+        for c in credentials ?? [] { lines.append("~ credentials: \(c) (new IKE SAs use it; established ones keep running)") }
         for n in notes { lines.append("  note: \(n)") }
         let count = { (a: Action) in tunnels.filter { $0.action == a }.count }
         lines.append("\(count(.add)) to add, \(count(.remove)) to remove, \(count(.reestablish)) to re-establish, "

@@ -23,8 +23,11 @@ struct Apply: ParsableCommand {
 
             Every other tunnel is not touched: no rekey, no packet lost. A change a running daemon \
             cannot take (another data plane, a local address it does not listen on) is refused \
-            with nothing changed; restart the daemon for those. Credentials are re-read: new IKE \
-            SAs use the files the topology names now.
+            with nothing changed; restart the daemon for those. Credentials are re-read, even \
+            when the topology is the same: a certificate, CA bundle or CRL whose contents changed \
+            is listed as '~ credentials: ...' and taken by new IKE SAs and reauthentications, \
+            established ones keep running. New credential files the daemon cannot use (expired, \
+            not chaining to the CA bundle, a key that is not the certificate's) are refused.
 
             The daemon gets FILE's text from this command, so FILE may be anywhere this shell \
             sees it (under systemd the daemon has its own /tmp and no /home); the certificate and \

@@ -3,6 +3,7 @@ import Crypto
 import CryptoCore
 import Foundation
 import PKI
+import System
 import Topology
 
 /// `viaduct pki`: a small CA for the gateways of one topology. Everything is delegated to the
@@ -29,7 +30,8 @@ struct PKICommand: ParsableCommand {
         style, most specific first ("CN=gw1,O=Example,C=CH"). Certificates interoperate with \
         strongSwan ('pki --verify') and OpenSSL ('openssl verify').
         """,
-        subcommands: [PKIInitCommand.self, PKICACommand.self, PKIIssueCommand.self, PKIRevokeCommand.self, PKICRLCommand.self, PKIShowCommand.self, PKIPSKCommand.self])
+        subcommands: [PKIInitCommand.self, PKICACommand.self, PKIIssueCommand.self, PKIRevokeCommand.self, PKICRLCommand.self,
+                      PKIBundleCommand.self, PKIShowCommand.self, PKIPSKCommand.self])
 }
 
 /// Shared CLI plumbing: error reporting and the (only) clock read.
@@ -368,6 +370,55 @@ struct PKICRLCommand: ParsableCommand {
             let (ca, key) = try PKICLI.loadCA(cert: caCert, key: caKey)
             let out = try PKICRLFile.update(ca: ca, caKey: key, path: crl, additions: [], days: days)
             print("CRL \(crl): \(out.revoked.count) revoked, cRLNumber \(out.crlNumber.map(String.init) ?? "?"), next update \(PKIShowCommand.time(out.nextUpdate ?? 0))")
+        }
+    }
+}
+
+/// `viaduct pki bundle`: the CA bundle a gateway trusts (`pki.ca`), for a CA rollover: old and
+/// new CA while gateways are reissued, then the new one alone (docs/pki.md, "CA rollover").
+struct PKIBundleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bundle",
+        abstract: "Write a CA bundle (the file pki.ca names) from CA certificates, for a CA rollover.",
+        discussion: """
+        Reads each CA certificate file (PEM, one or more certificates, or DER), refuses one that \
+        is not a CA or is already expired, drops duplicates, and writes them, in order, to --out \
+        (PEM, mode 0644, replaced in one rename so a watching daemon never reads half a file). \
+        A running 'viaduct run' picks the new bundle up by itself.
+
+          viaduct pki bundle --out /etc/viaduct/pki/ca.pem old-ca.pem new-ca.pem   # overlap
+          viaduct pki bundle --out /etc/viaduct/pki/ca.pem new-ca.pem               # retire the old CA
+        """)
+
+    @Option(help: "The bundle to write (PEM).") var out: String
+    @Argument(help: "CA certificate files, in the order to write them.") var cas: [String]
+
+    func run() throws {
+        try PKICLI.run {
+            guard !cas.isEmpty else { throw CryptoError(.invalidArgument, "name at least one CA certificate file") }
+            var bundle: [Certificate] = []
+            for path in cas {
+                let certs = try Certificate.load(path: path)
+                guard !certs.isEmpty else { throw CryptoError(.malformed, "\(path): no certificate") }
+                for c in certs {
+                    guard c.isCA else { throw CryptoError(.invalidArgument, "\(path): '\(c.subject)' is not a CA certificate") }
+                    guard c.notAfter > PKICLI.now else {
+                        throw CryptoError(.invalidArgument, "\(path): CA '\(c.subject)' expired at \(PKIShowCommand.time(c.notAfter))")
+                    }
+                    if !bundle.contains(c) { bundle.append(c) }
+                }
+            }
+            // Written beside the target and renamed over it: readers see the old or the new file.
+            let temporary = out + ".viaduct-tmp"
+            try PKIFiles.writePublic(path: temporary, bytes: Array(bundle.map(\.pem).joined().utf8))
+            if case .failure(let e) = Syscall.rename(temporary, over: out) {
+                try? FileManager.default.removeItem(atPath: temporary)
+                throw CryptoError(.fileIO, "\(out): cannot replace: \(e.text)")
+            }
+            for c in bundle {
+                print("\(c.subject)  serial \(c.serialHex)  until \(PKIShowCommand.time(c.notAfter))")
+            }
+            print("wrote \(out): \(bundle.count) CA certificate\(bundle.count == 1 ? "" : "s")")
         }
     }
 }

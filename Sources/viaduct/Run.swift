@@ -19,6 +19,14 @@ struct Run: ParsableCommand {
             READY=1 once its sockets are open, and STATUS/STOPPING; see docs/operations.md): it \
             never forks. SIGHUP asks it to re-read FILE and apply it.
 
+              Credential files (certificate, key, CA bundle, CRLs) are re-read on SIGHUP, on \
+            'viaduct apply', and when they change on disk (2 s after the last change; \
+            --no-watch-credentials turns that off). New IKE SAs and reauthentications use the \
+            new ones; established SAs keep running. New files that are unreadable, an \
+            unprotected key, a key that is not the certificate's, a certificate that is expired \
+            or does not chain to the CA bundle are refused with a log line and an event, and the \
+            credentials in use stay.
+
               Each negotiated Child SA is handed to the data plane the topology's 'dataplane' \
             asks for ('auto' by default: the kernel's when it has ESP and xfrm interfaces or VTI, \
             Viaduct's userspace one otherwise). The kernel data plane binds the SAs to one xfrm \
@@ -98,6 +106,9 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Half-open IKE SAs at which new ones must return a COOKIE (0: always; for interop tests).", visibility: .hidden))
     var cookieThreshold: Int?
 
+    @Flag(help: "Do not re-read the credential files when they change on disk (SIGHUP and 'viaduct apply' still do).")
+    var noWatchCredentials = false
+
     @Flag(help: ArgumentHelp("Give every IKE_SA_INIT from a configured peer a session: no cookies, no limits (the DoS scenario's control run).", visibility: .hidden))
     var noAdmissionGate = false
 
@@ -127,6 +138,10 @@ struct Run: ParsableCommand {
         do {
             let credentials = try NodeCredentials.load(plan: plan)
             let preSharedKeys = try PreSharedKeys.load(plan: plan)
+            // At start there is nothing older to keep: say so loudly and run (status shows it too).
+            do throws(DaemonError) { try credentials.checkUsable(at: SystemWallClock().epochSeconds()) } catch {
+                logger.warning("the node's certificate is not usable: peers will refuse it", metadata: ["reason": "\(error.message)"])
+            }
             let clock = SystemMonotonicClock()
             let dataplane = try DataplaneSelection.backend(for: plan, logger: logger)
             let encapsulate = forceEncapsulation || dataplane.forceUDPEncapsulation
@@ -142,20 +157,28 @@ struct Run: ParsableCommand {
             options.retransmitTries = retransmitTries
             if let t = cookieThreshold { options.admission?.cookieThreshold = max(0, t) }
             if noAdmissionGate { options.admission = nil }
+            options.watchCredentialFiles = !noWatchCredentials
             let espSupport = dataplane.backend.espSupport
             PeerConfigurationMapper.logUncarried(plan: plan, dataplane: espSupport, logger: logger)
+            // What peers present at authentication, kept across credential reloads.
+            let peerCertificates = PeerCertificateBook()
             let factory = EngineSessionFactory(plan: plan, credentials: credentials, ports: options.ports,
                                                clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
                                                retransmission: options.retransmission, espSupport: espSupport,
+                                               peerCertificates: peerCertificates,
                                                preSharedKeys: preSharedKeys)
             let ports = options.ports
             let retransmission = options.retransmission
             _ = try NodeDaemon.run(plan: plan, factory: factory, dataplane: dataplane.backend,
                                    options: options, clock: clock, logger: logger) { (next: NodePlan) throws(DaemonError) -> any IKESessionFactory in
                 PeerConfigurationMapper.logUncarried(plan: next, dataplane: espSupport, logger: logger)
-                return EngineSessionFactory(plan: next, credentials: try NodeCredentials.load(plan: next), ports: ports,
+                // A reload takes only credentials a peer would accept now; otherwise the old ones stay.
+                let reloaded = try NodeCredentials.load(plan: next)
+                try reloaded.checkUsable(at: SystemWallClock().epochSeconds())
+                return EngineSessionFactory(plan: next, credentials: reloaded, ports: ports,
                                             clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
                                             retransmission: retransmission, espSupport: espSupport,
+                                            peerCertificates: peerCertificates,
                                             preSharedKeys: try PreSharedKeys.load(plan: next))
             }
         } catch {

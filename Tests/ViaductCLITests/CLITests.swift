@@ -88,7 +88,7 @@ struct CLITests {
     func eventsHelp() throws {
         let r = try viaduct("events", "--help")
         #expect(r.status == 0)
-        #expect(TunnelEvent.Kind.allCases.count == 14)
+        #expect(TunnelEvent.Kind.allCases.count == 17)
         for kind in TunnelEvent.Kind.allCases {
             #expect(r.stdout.contains(kind.rawValue), "\(kind.rawValue)")
             #expect(kind.summary.count <= 57, "one 80-column help line: \(kind.rawValue)")

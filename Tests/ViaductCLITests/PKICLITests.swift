@@ -123,4 +123,35 @@ struct PKICLITests {
         #expect(r.status == 1)
         #expect(!r.stderr.contains("not a PEM or DER certificate"), "a damaged certificate keeps its own error: \(r.stderr)")
     }
+
+    @Test("pki bundle writes old and new CA for a rollover, drops duplicates, refuses a gateway certificate; openssl verifies against it")
+    func bundleForACARollover() throws {
+        let (dir, file) = try tempCopy("dci-two-site.yaml")
+        #expect(try cli.viaduct("pki", "init", file).status == 0)
+        let p = { (name: String) in dir.appendingPathComponent("pki/\(name)").path }
+        let ca2 = try cli.viaduct("pki", "ca", "--subject", "CN=Rollover CA 2,O=Example", "--out-cert", p("ca2.pem"), "--out-key", p("ca2.key"))
+        #expect(ca2.status == 0, "\(ca2.stderr)")
+        let bundle = p("bundle.pem")
+        let both = try cli.viaduct("pki", "bundle", "--out", bundle, p("ca.pem"), p("ca2.pem"), p("ca.pem"))
+        #expect(both.status == 0, "\(both.stderr)")
+        #expect(both.stdout.contains("wrote \(bundle): 2 CA certificates"))
+        let text = try String(contentsOfFile: bundle, encoding: .utf8)
+        #expect(text.components(separatedBy: "BEGIN CERTIFICATE").count - 1 == 2)
+        // A gateway certificate is no CA: refused, nothing written.
+        let wrong = try cli.viaduct("pki", "bundle", "--out", p("wrong.pem"), p("ca.pem"), p("dc1.pem"))
+        #expect(wrong.status == 1 && wrong.stderr.contains("is not a CA certificate"))
+        #expect(!FileManager.default.fileExists(atPath: p("wrong.pem")))
+        // Reissued from the new CA, dc1 verifies against the overlap bundle, and so does the old dc2.
+        let reissue = try cli.viaduct("pki", "issue", "--ca-cert", p("ca2.pem"), "--ca-key", p("ca2.key"), "--topology", file,
+                                      "--gateway", "dc1", "--force")
+        #expect(reissue.status == 0, "\(reissue.stderr)")
+        if let r = try run("openssl", ["verify", "-CAfile", bundle, p("dc1.pem"), p("dc2.pem")]) {
+            #expect(r.status == 0, "openssl: \(r.output)")
+        }
+        // Retiring the old CA: the bundle holds the new one alone, and dc2's old certificate no longer verifies.
+        #expect(try cli.viaduct("pki", "bundle", "--out", bundle, p("ca2.pem")).status == 0)
+        if let r = try run("openssl", ["verify", "-CAfile", bundle, p("dc2.pem")]) {
+            #expect(r.status != 0)
+        }
+    }
 }

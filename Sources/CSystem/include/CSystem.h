@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <spawn.h>
+#include <sys/inotify.h>
 
 // IP_XFRM_POLICY / IPV6_XFRM_POLICY (linux/in.h, linux/in6.h): per-socket IPsec policies.
 #define VIADUCT_IP_XFRM_POLICY 17
@@ -68,3 +69,7 @@ static inline int viaduct_set_thread_name(const char *name) { return prctl(PR_SE
 // POSIX_SPAWN_CLOEXEC_DEFAULT).
 static const short viaduct_posix_spawn_setsid = 0x80;
 int viaduct_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+
+// inotify(7): the flags of inotify_init1 are enum members in glibc's header; plain ints here.
+static const int viaduct_in_nonblock = IN_NONBLOCK;
+static const int viaduct_in_cloexec = IN_CLOEXEC;

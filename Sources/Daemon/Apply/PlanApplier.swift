@@ -38,7 +38,13 @@ public final class PlanApplier {
     private let logger: Logger
     /// Told about every applied plan (the status book, metrics).
     public var onApplied: ((NodePlan, NodePlanDiff) -> Void)?
-    private var pending: (previous: NodePlan, deadline: IKEInstant)?
+    /// Told when new credentials were taken (what changed, one line each) and when a reload's
+    /// credentials were refused (the credentials in use stay): the events stream, metrics.
+    public var onCredentialsTaken: ((NodeCredentials, [String]) -> Void)?
+    public var onCredentialsRefused: ((DaemonError) -> Void)?
+    /// The plan and factory (with its credentials) from before an unconfirmed apply: a rollback
+    /// goes back to both, not to whatever the credential files hold by then.
+    private var pending: (previous: NodePlan, factory: any IKESessionFactory, deadline: IKEInstant)?
     /// Tests only: seconds to stall between taking the old tunnels out and putting the new ones
     /// in, so a test can kill the daemon mid-apply (`viaduct run --apply-pause`).
     public var pauseBetweenPhasesSeconds: Double = 0
@@ -61,21 +67,30 @@ public final class PlanApplier {
     /// the plan cannot be taken while running.
     public func apply(_ new: NodePlan, dryRun: Bool = false, confirmWithin: Double? = nil,
                       now: IKEInstant) throws(DaemonError) -> Outcome {
-        let diff = NodePlanDiff.compute(from: plan, to: new)
+        var diff = NodePlanDiff.compute(from: plan, to: new)
         if !diff.restartRequired.isEmpty {
             throw DaemonError(.configuration, "a running daemon cannot change: \(diff.restartRequired.joined(separator: "; ")); restart it (systemctl restart viaduct@\(plan.node))")
         }
         for t in new.tunnels where !listening.contains(t.ike.localAddress.bytes) {
             throw DaemonError(.configuration, "peer \(t.peer) needs local address \(t.ike.localAddress), which this daemon does not listen on; restart it to add an address")
         }
-        let factory = try makeFactory(new)
+        let factory: any IKESessionFactory
+        do { factory = try makeFactory(new) } catch {
+            if error.code == .credentials && !dryRun { refused(error) }
+            throw error
+        }
+        // The plans name the credential files; whether their contents changed only the loaded
+        // credentials tell. A credential-only change is a change: it must reach the daemon.
+        let credentialChanges = Self.credentialChanges(from: core.factory, to: factory)
+        diff.credentials = credentialChanges
         if dryRun { return Outcome(diff: diff, applied: false, rollbackAt: nil) }
-        let previous = plan
+        let previous = plan, previousFactory = core.factory
         try execute(diff, to: new, factory: factory, now: now)
+        if !credentialChanges.isEmpty, let c = (factory as? any CredentialCarrying)?.credentials { taken(c, credentialChanges) }
         if let seconds = confirmWithin, !diff.isEmpty {
             // A second unconfirmed apply keeps the first's starting point: rollback goes all the way back.
-            let base = pending?.previous ?? previous
-            pending = (base, now.adding(seconds: seconds))
+            let base = pending.map { ($0.previous, $0.factory) } ?? (previous, previousFactory)
+            pending = (base.0, base.1, now.adding(seconds: seconds))
             logger.notice("apply awaits confirmation", metadata: ["rollback_in": "\(Int(seconds))s"])
         } else if confirmWithin == nil {
             pending = nil
@@ -112,11 +127,57 @@ public final class PlanApplier {
         guard let p = pending else { return }
         pending = nil
         do {
-            let factory = try makeFactory(p.previous)
-            try execute(NodePlanDiff.compute(from: plan, to: p.previous), to: p.previous, factory: factory, now: now)
+            let changes = Self.credentialChanges(from: core.factory, to: p.factory)
+            try execute(NodePlanDiff.compute(from: plan, to: p.previous), to: p.previous, factory: p.factory, now: now)
+            if !changes.isEmpty, let c = (p.factory as? any CredentialCarrying)?.credentials { taken(c, changes) }
         } catch {
             logger.error("rollback failed", metadata: ["reason": "\(error.message)"])
         }
+    }
+
+    /// Re-reads the credential files of the plan in use (SIGHUP without a topology file, a
+    /// change of the files on disk) and, when their contents changed and they are usable, makes
+    /// new IKE SAs and reauthentications use them. Established IKE and Child SAs are not
+    /// touched. Refused (unreadable, unprotected key, key not the certificate's, certificate
+    /// expired or not chaining to the CA bundle): logged and announced, the old ones stay.
+    /// Returns what changed (empty: the same material).
+    @discardableResult
+    public func reloadCredentials(now: IKEInstant, cause: String) -> Result<[String], DaemonError> {
+        let factory: any IKESessionFactory
+        do { factory = try makeFactory(plan) } catch {
+            refused(error, cause: cause)
+            return .failure(error)
+        }
+        let changes = Self.credentialChanges(from: core.factory, to: factory)
+        guard !changes.isEmpty else {
+            logger.info("credentials re-read: unchanged", metadata: ["cause": "\(cause)"])
+            return .success([])
+        }
+        core.factory = factory
+        if let c = (factory as? any CredentialCarrying)?.credentials { taken(c, changes, cause: cause) }
+        return .success(changes)
+    }
+
+    private func taken(_ credentials: NodeCredentials, _ changes: [String], cause: String = "apply") {
+        logger.notice("credentials reloaded: new IKE SAs use them, established ones keep running", metadata: [
+            "cause": "\(cause)", "changes": "\(changes.joined(separator: "; "))",
+        ])
+        onCredentialsTaken?(credentials, changes)
+    }
+
+    private func refused(_ error: DaemonError, cause: String = "apply") {
+        logger.error("credential reload refused: the credentials in use stay", metadata: [
+            "cause": "\(cause)", "reason": "\(error.message)",
+        ])
+        onCredentialsRefused?(error)
+    }
+
+    /// What differs between the credentials of two factories; empty when either carries none
+    /// (test factories) or both carry the same material.
+    static func credentialChanges(from old: any IKESessionFactory, to new: any IKESessionFactory) -> [String] {
+        guard let a = (old as? any CredentialCarrying)?.credentials, let b = (new as? any CredentialCarrying)?.credentials,
+              !b.sameMaterial(as: a) else { return [] }
+        return b.changes(from: a)
     }
 
     private func execute(_ diff: NodePlanDiff, to new: NodePlan, factory: any IKESessionFactory,

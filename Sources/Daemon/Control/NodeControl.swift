@@ -1,4 +1,5 @@
 import DataplaneContract
+import IKEv2
 import Logging
 import NetTypes
 import Topology
@@ -21,15 +22,19 @@ public enum NodeControl {
     public static func attach(to loop: IKEEventLoop, plan: NodePlan, dataplane: any DataplaneBackend, path: String?,
                               clock: any MonotonicClock, wall: any WallClock = SystemWallClock(),
                               logger: Logger, applier: PlanApplier? = nil, version: String? = nil,
-                              statusGroup: UInt32? = nil) throws(DaemonError) -> [ControlServer] {
+                              statusGroup: UInt32? = nil, expiry: CredentialExpiryMonitor? = nil) throws(DaemonError) -> [ControlServer] {
         guard let path else { return [] }
         let core = loop.core
         let book = TunnelStatusBook(plan: plan, peers: core.peers, dataplane: dataplane.name, startedAt: clock.now(),
                                     version: version)
         book.uncarriedESP = uncarriedESP(plan: plan, dataplane: dataplane.espSupport)
-        let server = ControlServer(socket: try ControlSocket(path: path), status: { now in
-            book.snapshot(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) }
-        }, perform: { command, peer, now in
+        // The book knows the sessions; the expiry monitor adds the dates and the reasons they cause.
+        let status = { (now: IKEInstant) -> NodeStatus in
+            var s = book.snapshot(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) }
+            expiry?.decorate(&s)
+            return s
+        }
+        let server = ControlServer(socket: try ControlSocket(path: path), status: status, perform: { command, peer, now in
             core.perform(command, tunnel: TunnelID(peer: peer), now: now)
         })
         // With --status-group, a second socket serves status and events to that group (a NOC
@@ -38,7 +43,7 @@ public enum NodeControl {
         if let statusGroup {
             let statusPath = statusSocketPath(beside: path)
             servers.append(ControlServer(socket: try ControlSocket(path: statusPath, group: statusGroup), readOnly: true,
-                                         status: { now in book.snapshot(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) } }))
+                                         status: status))
             logger.info("status socket listening", metadata: ["path": "\(statusPath)", "group": "\(statusGroup)"])
         }
         let previous = core.onEvent
@@ -61,6 +66,28 @@ public enum NodeControl {
                 book.uncarriedESP = uncarriedESP(plan: plan, dataplane: dataplane.espSupport)
             }
             server.applier = ControlApplyHandler(applier: applier)
+            let taken = applier.onCredentialsTaken, refused = applier.onCredentialsRefused
+            applier.onCredentialsTaken = { credentials, changes in
+                taken?(credentials, changes)
+                let e = TunnelEvent(at: wall.epochSeconds(), peer: "*", kind: .credentialsReloaded, spis: nil,
+                                    detail: changes.joined(separator: "; "))
+                for s in servers { s.publish(e) }
+            }
+            applier.onCredentialsRefused = { error in
+                refused?(error)
+                let e = TunnelEvent(at: wall.epochSeconds(), peer: "*", kind: .credentialsRefused, spis: nil,
+                                    detail: error.message + "; the credentials in use stay")
+                for s in servers { s.publish(e) }
+            }
+        }
+        if let expiry {
+            let previous = expiry.onWarning
+            expiry.onWarning = { w in
+                previous?(w)
+                let e = TunnelEvent(at: wall.epochSeconds(), peer: w.item.peer ?? "*", kind: .certificateExpiring, spis: nil,
+                                    detail: w.message)
+                for s in servers { s.publish(e) }
+            }
         }
         loop.sources.append(contentsOf: servers as [any EventLoopSource])
         logger.info("control socket listening", metadata: ["path": "\(path)"])

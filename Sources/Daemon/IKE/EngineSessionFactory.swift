@@ -7,7 +7,9 @@ import Topology
 
 /// The production factory: one engine `IKESession` per IKE SA, configured from the plan,
 /// keyed with OpenSSL, authenticated with the node's X.509 credentials.
-public final class EngineSessionFactory: IKESessionFactory {
+public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
+    public let credentials: NodeCredentials
+    public let peerCertificates: PeerCertificateBook?
     private let tunnels: [TunnelID: TunnelPlan]
     /// Built once for the node's credentials and shared by every session: building one per
     /// session re-checked the key against the certificate on every handshake.
@@ -27,19 +29,24 @@ public final class EngineSessionFactory: IKESessionFactory {
     public convenience init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, clock: any MonotonicClock,
                             wall: any WallClock, forceUDPEncapsulation: Bool = false,
                             retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
-                            espSupport: DataplaneKind = .kernel, preSharedKeys: PreSharedKeys = PreSharedKeys()) {
+                            espSupport: DataplaneKind = .kernel, peerCertificates: PeerCertificateBook? = nil,
+                            preSharedKeys: PreSharedKeys = PreSharedKeys()) {
         let zero = wall.epochSeconds() - Int64(clock.now().nanoseconds / 1_000_000_000)
         self.init(plan: plan, credentials: credentials, ports: ports,
                   wallClock: IKEWallClock(epochSecondsAtInstantZero: zero), forceUDPEncapsulation: forceUDPEncapsulation,
-                  retransmission: retransmission, espSupport: espSupport, preSharedKeys: preSharedKeys)
+                  retransmission: retransmission, espSupport: espSupport, peerCertificates: peerCertificates,
+                  preSharedKeys: preSharedKeys)
     }
 
     public init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, wallClock: IKEWallClock,
                 forceUDPEncapsulation: Bool = false, retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
-                espSupport: DataplaneKind = .kernel, preSharedKeys: PreSharedKeys = PreSharedKeys()) {
+                espSupport: DataplaneKind = .kernel, peerCertificates: PeerCertificateBook? = nil,
+                preSharedKeys: PreSharedKeys = PreSharedKeys()) {
+        self.peerCertificates = peerCertificates
         var t: [TunnelID: TunnelPlan] = [:]
         for tunnel in plan.tunnels { t[tunnel.tunnel] = tunnel }
         tunnels = t
+        self.credentials = credentials
         do {
             authenticator = .success(try X509PeerAuthenticator(certificate: credentials.certificate,
                                                                intermediates: credentials.intermediates,
@@ -84,7 +91,10 @@ public final class EngineSessionFactory: IKESessionFactory {
         case .success(let a): authenticator = a
         case .failure(let e): throw IKESessionFactoryError("\(e.message) (for \(peer.name))")
         }
+        let observed: any PeerAuthenticator = peerCertificates.map {
+            ObservingAuthenticator(authenticator, tunnel: peer.tunnel, book: $0)
+        } ?? authenticator
         return IKESession(configuration: config, cryptoProvider: OpenSSLCryptoProvider(),
-                          random: OpenSSLRandomSource(), authenticator: authenticator)
+                          random: OpenSSLRandomSource(), authenticator: observed)
     }
 }

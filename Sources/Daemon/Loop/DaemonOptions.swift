@@ -19,6 +19,9 @@ public struct DaemonOptions: Sendable {
     public var statusGroup: UInt32? = nil
     /// The topology file, absolute: what SIGHUP (`systemctl reload`) re-reads and applies.
     public var topologyFile: String? = nil
+    /// Re-read the credential files when they change on disk (`CredentialFileWatcher`), once
+    /// they have been quiet for 2 s; `--no-watch-credentials` turns it off.
+    public var watchCredentialFiles: Bool = true
     /// Tests only: `PlanApplier.pauseBetweenPhasesSeconds`.
     public var applyPauseSeconds: Double = 0
     /// Where Prometheus scrapes `/metrics` (`--metrics`); nil: no endpoint.

@@ -52,6 +52,11 @@ public enum NodeDaemon {
             "version": "\(options.version)",
         ])
         let loop = IKEEventLoop(sockets: sockets, core: core, signals: signals, clock: clock, logger: logger)
+        // Expiry of what authentication depends on: the credentials in use and what peers show.
+        let expiry = CredentialExpiryMonitor(credentials: { [core] in (core.factory as? any CredentialCarrying)?.credentials },
+                                             peers: (factory as? any CredentialCarrying)?.peerCertificates,
+                                             wall: SystemWallClock(), logger: logger)
+        loop.sources.append(expiry)
         let applier = makeFactory.map {
             PlanApplier(plan: plan, core: core, dataplane: dataplane, listening: addresses, ports: options.ports,
                         logger: logger, makeFactory: $0)
@@ -59,10 +64,11 @@ public enum NodeDaemon {
         applier?.pauseBetweenPhasesSeconds = options.applyPauseSeconds
         let control = try NodeControl.attach(to: loop, plan: plan, dataplane: dataplane, path: options.controlSocketPath,
                                              clock: clock, logger: logger, applier: applier, version: options.version,
-                                             statusGroup: options.statusGroup)
+                                             statusGroup: options.statusGroup, expiry: expiry)
         defer { for c in control { c.close() } }
         let metrics = try NodeMetrics.attach(to: loop, plan: plan, dataplane: dataplane, address: options.metricsAddress,
-                                             clock: clock, logger: logger, applier: applier, version: options.version)
+                                             clock: clock, logger: logger, applier: applier, version: options.version,
+                                             expiry: expiry)
         defer { metrics?.close() }
         loop.shared = shared
         // Syncs plan against what the last one left; this repairs what others changed meanwhile.
@@ -74,6 +80,35 @@ public enum NodeDaemon {
             applier.onApplied = { plan, diff in
                 previous?(plan, diff)
                 systemd.update(tunnels: plan.tunnels.map(\.tunnel))
+                expiry.peers?.keep(only: Set(plan.tunnels.map(\.tunnel)))
+            }
+            let taken = applier.onCredentialsTaken
+            applier.onCredentialsTaken = { [clock] credentials, changes in
+                taken?(credentials, changes)
+                expiry.check(now: clock.now())
+            }
+            // The credential files changed on disk: take them once they settle (or keep the old).
+            // Without inotify (no instance left: fs.inotify.max_user_instances) the daemon runs on;
+            // SIGHUP and apply still reload.
+            if options.watchCredentialFiles {
+                do throws(DaemonError) {
+                    let watcher = try CredentialFileWatcher(plan: plan, logger: logger) { now in
+                        _ = applier.reloadCredentials(now: now, cause: "files changed")
+                    }
+                    loop.sources.append(watcher)
+                    let previous = applier.onApplied
+                    applier.onApplied = { plan, diff in
+                        previous?(plan, diff)
+                        watcher.follow(plan)
+                    }
+                } catch {
+                    logger.warning("credential files are not watched: reload them with 'systemctl reload' or 'viaduct apply'",
+                                   metadata: ["reason": "\(error.message)"])
+                }
+            }
+            // SIGHUP (systemctl reload) without a topology file: the credentials only.
+            if options.topologyFile == nil {
+                loop.onReload = { [clock] in _ = applier.reloadCredentials(now: clock.now(), cause: "SIGHUP") }
             }
             // SIGHUP (systemctl reload): apply the topology file the daemon was started with.
             if let file = options.topologyFile {
@@ -92,6 +127,7 @@ public enum NodeDaemon {
                 }
             }
         }
+        expiry.check(now: clock.now())
         systemd.ready()
         defer { systemd.stopping(); systemd.notifier.close() }
         let stop = try loop.run()

@@ -25,6 +25,8 @@ public final class DaemonMetrics {
     private var retired: [TunnelID: ChildSACounters] = [:]
     private var emitted: [TunnelID: ChildSACounters] = [:]
     private var emittedDaemon = IKEEndpointCounters()
+    /// The expiry series last set, so a replaced certificate's series goes away.
+    private var expirySeries: [(MetricNameDescriptor, [(String, String)])] = []
 
     static let states: [TunnelStatus.State] = [.down, .connecting, .established]
     static let handshakeBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
@@ -55,6 +57,26 @@ public final class DaemonMetrics {
     static var dropped: MetricNameDescriptor { name("ike_datagrams_dropped", "total", "Datagrams that reached no IKE session, by reason") }
     static var buildInfo: MetricNameDescriptor { name("build_info", "", "Always 1; the version label is the daemon's build (viaduct --version)") }
     static var keepalives: MetricNameDescriptor { name("nat_keepalives_received", "total", "NAT keepalives received (RFC 3948)") }
+
+    static var certificateNotAfter: MetricNameDescriptor { name("certificate_not_after", "timestamp_seconds", "notAfter of every certificate in use (Unix time): role own, ca, or peer (as presented at its last authentication)") }
+    static var crlNextUpdate: MetricNameDescriptor { name("crl_next_update", "timestamp_seconds", "nextUpdate of every CRL in use (Unix time): after it, peers of its CA fail to authenticate") }
+
+    /// One gauge per certificate and CRL in use (`CredentialExpiryMonitor.items`), labelled
+    /// with what it is; the series of items no longer in use are removed.
+    public func update(expiring items: [ExpiringItem]) {
+        for (d, labels) in expirySeries { registry.unregisterGauge(registry.makeGauge(descriptor: d, labels: labels)) }
+        var seen = Set<String>()
+        let items = items.filter { seen.insert("\($0.role)|\($0.peer ?? "")|\($0.subject)|\($0.serial)").inserted }
+        expirySeries = items.map { item in
+            item.role == .crl
+                ? (Self.crlNextUpdate, [("issuer", item.subject), ("number", item.serial)])
+                : (Self.certificateNotAfter, [("role", item.role.rawValue), ("peer", item.peer ?? ""), ("subject", item.subject),
+                                              ("serial", item.serial)])
+        }
+        for ((d, labels), item) in zip(expirySeries, items) {
+            registry.makeGauge(descriptor: d, labels: labels).set(to: Double(item.expires))
+        }
+    }
 
     public init(plan: NodePlan, peers: [IKETunnelPeer], dataplane: String, startedAt: IKEInstant, version: String = "unknown") {
         book = TunnelStatusBook(plan: plan, peers: peers, dataplane: dataplane, startedAt: startedAt)

@@ -11,13 +11,15 @@ public enum NodeMetrics {
     /// metrics into `loop.core`. The caller closes the returned server when the loop ends.
     public static func attach(to loop: IKEEventLoop, plan: NodePlan, dataplane: any DataplaneBackend,
                               address: MetricsAddress?, clock: any MonotonicClock,
-                              logger: Logger, applier: PlanApplier? = nil, version: String = "unknown") throws(DaemonError) -> MetricsServer? {
+                              logger: Logger, applier: PlanApplier? = nil, version: String = "unknown",
+                              expiry: CredentialExpiryMonitor? = nil) throws(DaemonError) -> MetricsServer? {
         guard let address else { return nil }
         let core = loop.core
         let metrics = DaemonMetrics(plan: plan, peers: core.peers, dataplane: dataplane.name, startedAt: clock.now(),
                                     version: version)
         let server = try MetricsServer(address: address) { now in
-            metrics.render(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) }
+            if let expiry { metrics.update(expiring: expiry.items()) }
+            return metrics.render(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) }
         }
         if let applier {
             let previous = applier.onApplied

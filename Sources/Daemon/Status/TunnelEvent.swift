@@ -27,6 +27,13 @@ public struct TunnelEvent: Codable, Hashable, Sendable {
         case peerMoved = "peer-moved"
         /// The peer asked for a new Child SA (RFC 7296 §1.3.1) and this end refused it.
         case peerChildRefused = "peer-child-refused"
+        /// New credential files were taken for new IKE SAs (peer `*`: the whole node).
+        case credentialsReloaded = "credentials-reloaded"
+        /// New credential files were refused; the ones in use stay (peer `*`).
+        case credentialsRefused = "credentials-refused"
+        /// A certificate or CRL expires within 30, 7 or 1 days, or has expired (peer `*`
+        /// unless it is the peer's certificate).
+        case certificateExpiring = "certificate-expiring"
     }
 
     /// Bumped on an incompatible change (docs/status-json.md); absent from daemons before it.
@@ -60,6 +67,9 @@ extension TunnelEvent.Kind {
         case .peerRestarted: "the peer announced a restart (INITIAL_CONTACT)"
         case .peerMoved: "the peer's address changed; IKE and ESP follow it"
         case .peerChildRefused: "the peer's new Child SA was refused (reason given)"
+        case .credentialsReloaded: "new credential files taken for new IKE SAs (peer *)"
+        case .credentialsRefused: "new credential files refused; the old ones stay"
+        case .certificateExpiring: "a certificate or CRL expires in 30/7/1 days, or did"
         }
     }
 }

@@ -80,8 +80,22 @@ public struct TunnelStatus: Codable, Hashable, Sendable {
     public var lastError: Failure?
     /// Absent when the peer never had a new Child SA refused.
     public var refusedChildSA: Refusal?
+    /// The certificate or CRL this tunnel depends on that expires first: ours, a CA of the
+    /// bundle, a CRL (its nextUpdate), or the peer's as presented at its last authentication.
+    public var nearestExpiry: Expiry?
     public var ike: IKESA?
     public var childSAs: [ChildSA]
+
+    public struct Expiry: Codable, Hashable, Sendable {
+        /// "our certificate 'CN=dc1.example.net'", "CRL of 'CN=Root' (next update)".
+        public var what: String
+        /// `own`, `ca`, `peer` or `crl`.
+        public var role: String
+        /// "2027-01-31 12:00:00 UTC".
+        public var at: String
+        /// Seconds from now; negative once past.
+        public var inSeconds: Int64
+    }
 
     /// The tunnel carries traffic: an IKE SA is established and a Child SA is installed. The
     /// one test behind `status --check`, the `up` counts, `viaduct_tunnel_up` and `graph`.
@@ -89,7 +103,7 @@ public struct TunnelStatus: Codable, Hashable, Sendable {
 
     /// `child_sas` in JSON (the default snake_case of `childSAs` would be `child_s_as`).
     enum CodingKeys: String, CodingKey {
-        case peer, interface, role, localAddress, peerAddress, state, reason, lastError, ike
+        case peer, interface, role, localAddress, peerAddress, state, reason, lastError, nearestExpiry, ike
         case refusedChildSA = "refusedChildSa"
         case childSAs = "childSas"
     }

@@ -13,6 +13,10 @@ public enum StatusText {
         for t in s.tunnels {
             out += "\n\(t.peer)  \(t.state.rawValue)  \(t.interface)  \(t.localAddress) -> \(t.peerAddress)  (\(t.role))\n"
             if let r = t.reason { out += "  why: \(r)\n" }
+            if let x = t.nearestExpiry {
+                let when = x.inSeconds > 0 ? "in \(duration(Int(clamping: x.inSeconds)))" : "\(duration(Int(clamping: -x.inSeconds))) ago"
+                out += "  expires: \(x.what) at \(x.at) (\(when))\(x.inSeconds < 30 * 86_400 ? "  !" : "")\n"
+            }
             if let i = t.ike {
                 out += "  IKE  \(i.spis)  \(i.proposal)  peer \(i.peerIdentity)\(i.udpEncapsulation ? "  udp-encap" : "")\n"
                 out += "       \(i.local) <-> \(i.remote)  up \(duration(i.uptimeSeconds)), rekey in \(duration(i.rekeyInSeconds))\n"
