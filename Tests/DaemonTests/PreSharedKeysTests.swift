@@ -25,12 +25,12 @@ struct PreSharedKeysTests {
 
     @Test("A key file group or others can read is refused with the chmod to run", arguments: [0o640, 0o604, 0o644, 0o660])
     func mode(mode: Int) throws {
-        #expect(throws: Never.self) { try PreSharedKeys.checkMode("k", mode: 0o600) }
+        #expect(throws: Never.self) { try NodeCredentials.checkPrivateKeyMode("k", mode: 0o600, what: "pre-shared key file") }
         do {
-            try PreSharedKeys.checkMode("/etc/viaduct/aws.psk", mode: UInt32(mode))
+            try NodeCredentials.checkPrivateKeyMode("/etc/viaduct/aws.psk", mode: UInt32(mode), what: "pre-shared key file")
             Issue.record("mode \(String(mode, radix: 8)) was accepted")
         } catch {
-            #expect(error.message.contains("chmod 600 /etc/viaduct/aws.psk"))
+            #expect(error.message.hasPrefix("pre-shared key file /etc/viaduct/aws.psk is accessible") && error.message.contains("chmod 600 /etc/viaduct/aws.psk"))
         }
     }
 }

@@ -8,9 +8,16 @@ private func llvmFuzzerRunDriver(
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
 public enum FuzzDriver {
-    /// Runs libFuzzer with the process arguments; `body` gets each input.
+    /// Runs libFuzzer with the process arguments; `body` gets each input. With
+    /// `VIADUCT_FUZZ_WRITE_SEEDS=DIR` (`SeedFiles.requestedDirectory`) a target that builds its
+    /// seeds (`writeSeeds`) writes them there instead and exits.
     public static func run(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
-                           _ body: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt {
+                           _ body: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt,
+                           writeSeeds: ((String) -> Void)? = nil) -> CInt {
+        if let writeSeeds, let directory = SeedFiles.requestedDirectory {
+            writeSeeds(directory)
+            return 0
+        }
         var count = argc
         var vector = argv
         return llvmFuzzerRunDriver(&count, &vector, body)

@@ -77,9 +77,5 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 @_cdecl("IKEFragments_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    if let directory = SeedFiles.requestedDirectory {
-        writeSeeds(to: directory)
-        return 0
-    }
-    return FuzzDriver.run(argc, argv, testOneInput)
+    FuzzDriver.run(argc, argv, testOneInput, writeSeeds: { writeSeeds(to: $0) })
 }

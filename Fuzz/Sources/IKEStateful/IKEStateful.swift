@@ -46,7 +46,7 @@ func run(_ input: [UInt8]) {
         let datagram: IKEDatagram?
         let receiver: IKESession
         switch mode {
-        case .authRequest:
+        case .authRequest, .requestToResponder:
             receiver = pair.responder
             datagram = pair.sealed(from: pair.initiator, exchange(kind), messageID: pair.expectedRequestID(of: receiver),
                                    response: false, firstPayload: first, plaintext: plaintext)
@@ -55,10 +55,6 @@ func run(_ input: [UInt8]) {
             let id = pair.outstanding(of: receiver)?.messageID ?? 1
             datagram = pair.sealed(from: pair.responder, exchange(kind), messageID: id, response: true,
                                    firstPayload: first, plaintext: plaintext)
-        case .requestToResponder:
-            receiver = pair.responder
-            datagram = pair.sealed(from: pair.initiator, exchange(kind), messageID: pair.expectedRequestID(of: receiver),
-                                   response: false, firstPayload: first, plaintext: plaintext)
         case .requestToInitiator:
             receiver = pair.initiator
             datagram = pair.sealed(from: pair.responder, exchange(kind), messageID: pair.expectedRequestID(of: receiver),
@@ -131,9 +127,5 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 @_cdecl("IKEStateful_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    if let directory = SeedFiles.requestedDirectory {
-        writeSeeds(to: directory)
-        return 0
-    }
-    return FuzzDriver.run(argc, argv, testOneInput)
+    FuzzDriver.run(argc, argv, testOneInput, writeSeeds: { writeSeeds(to: $0) })
 }

@@ -21,7 +21,10 @@ public struct PreSharedKeys: Sendable {
         var keys = PreSharedKeys()
         for t in plan.tunnels {
             guard case .psk(let path) = t.ike.auth else { continue }
-            if case .success(let m) = Syscall.fileModeAndOwner(path) { try checkMode(path, mode: m.mode) }
+            // Like a private key: readable by its owner only.
+            if case .success(let m) = Syscall.fileModeAndOwner(path) {
+                try NodeCredentials.checkPrivateKeyMode(path, mode: m.mode, what: "pre-shared key file")
+            }
             var data: [UInt8]
             do {
                 data = try PKIFiles.read(path)
@@ -47,11 +50,5 @@ public struct PreSharedKeys: Sendable {
             throw DaemonError(.credentials, "the pre-shared key in \(path) is \(key.count) bytes; at least \(minimumLength) are needed: make one with 'viaduct pki psk \(path)'")
         }
         return SecureBytes(Array(key))
-    }
-
-    /// Like a private key: readable by its owner only.
-    static func checkMode(_ path: String, mode: UInt32) throws(DaemonError) {
-        guard mode & 0o077 != 0 else { return }
-        throw DaemonError(.credentials, "pre-shared key file \(path) is accessible by group or others (mode 0\(String(mode, radix: 8))); refusing to use it: run 'chmod 600 \(path)'")
     }
 }

@@ -13,33 +13,34 @@
 import CryptoCore
 import NetTypes
 
-extension IKESession {
-    /// The payloads of a CREATE_CHILD_SA message the exchange looks at.
-    private struct CreateChildPayloads {
-        var sa: IKESecurityAssociation?
-        var nonce: [UInt8]?
-        var ke: IKEKeyExchange?
-        var tsI: [IKETrafficSelector]?
-        var tsR: [IKETrafficSelector]?
-        var notifies: [IKENotify] = []
+/// The payloads of a CREATE_CHILD_SA message the exchanges look at (Child SA creation and rekey,
+/// IKE SA rekey).
+struct CreateChildPayloads {
+    var sa: IKESecurityAssociation?
+    var nonce: [UInt8]?
+    var ke: IKEKeyExchange?
+    var tsI: [IKETrafficSelector]?
+    var tsR: [IKETrafficSelector]?
+    var notifies: [IKENotify] = []
 
-        init(_ payloads: [IKEPayload]) {
-            for p in payloads {
-                switch p {
-                case .securityAssociation(let s): sa = s
-                case .nonce(let n): nonce = n.data
-                case .keyExchange(let k): ke = k
-                case .trafficSelectorInitiator(let t): tsI = t.selectors
-                case .trafficSelectorResponder(let t): tsR = t.selectors
-                case .notify(let n): notifies.append(n)
-                default: break
-                }
+    init(_ payloads: [IKEPayload]) {
+        for p in payloads {
+            switch p {
+            case .securityAssociation(let s): sa = s
+            case .nonce(let n): nonce = n.data
+            case .keyExchange(let k): ke = k
+            case .trafficSelectorInitiator(let t): tsI = t.selectors
+            case .trafficSelectorResponder(let t): tsR = t.selectors
+            case .notify(let n): notifies.append(n)
+            default: break
             }
         }
-
-        var error: IKENotify? { notifies.first { $0.type.rawValue < 16384 } }
     }
 
+    var error: IKENotify? { notifies.first { $0.type.rawValue < 16384 } }
+}
+
+extension IKESession {
     static let maxRekeyInvalidKERetries = 3
 
     /// §2.17: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) with this exchange's nonces; the

@@ -11,26 +11,6 @@
 import CryptoCore
 import NetTypes
 
-/// The payloads of an IKE SA rekey the exchange looks at.
-struct IKESARekeyPayloads {
-    var sa: IKESecurityAssociation?
-    var nonce: [UInt8]?
-    var ke: IKEKeyExchange?
-    var error: IKENotify?
-
-    init(_ payloads: [IKEPayload]) {
-        for p in payloads {
-            switch p {
-            case .securityAssociation(let s): sa = s
-            case .nonce(let n): nonce = n.data
-            case .keyExchange(let k): ke = k
-            case .notify(let n) where n.type.rawValue < 16384 && error == nil: error = n
-            default: break
-            }
-        }
-    }
-}
-
 extension IKESAKeying {
     /// §2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr) with the old SA's PRF, then
     /// SK_* = prf+(SKEYSEED, Ni | Nr | SPIi | SPIr) with the new SA's PRF.
@@ -52,7 +32,7 @@ extension IKESAKeying {
     /// unacceptable (an error, a proposal we did not offer, another group, a bad nonce or KE).
     init?(rekeyResponse inner: [IKEPayload], _ context: IKESARekeyContext, old: IKESAKeying,
           proposals: [IKEAlgorithmSet], provider: any CryptoProvider) {
-        let p = IKESARekeyPayloads(inner)
+        let p = CreateChildPayloads(inner)
         guard p.error == nil, let sa = p.sa, let proposal = sa.proposals.first, let peerSPI = IKESPI(bytes: proposal.spi),
               !peerSPI.isZero, let chosen = IKEProposalSelection.acceptIKE(ours: proposals, chosen: sa.proposals),
               chosen.group == context.keyExchange.group, let nonceR = p.nonce, (16...256).contains(nonceR.count),
@@ -167,7 +147,7 @@ extension IKESession {
         window.outstanding = nil
         up.activeTask = nil
         defer { startNextTask(&up, now: now) }
-        if let error = IKESARekeyPayloads(inner).error {
+        if let error = CreateChildPayloads(inner).error {
             // §1.3: the responder wants another group; retry with it if we offer it.
             if error.type == .invalidKEPayload, error.data.count == 2,
                let group = KeyExchangeGroup(rawValue: UInt16(error.data[0]) << 8 | UInt16(error.data[1])),
@@ -234,7 +214,7 @@ extension IKESession {
             try respond([.notify(IKENotify(type: .temporaryFailure))])
             return
         }
-        let p = IKESARekeyPayloads(inner)
+        let p = CreateChildPayloads(inner)
         guard let sa = p.sa, let nonceI = p.nonce, (16...256).contains(nonceI.count), let ke = p.ke else {
             try respond([.notify(IKENotify(type: .invalidSyntax))])
             return
