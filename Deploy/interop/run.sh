@@ -3,6 +3,7 @@
 #
 #   Deploy/interop/run.sh [scenario...]      (default: all; must run as root)
 #   Deploy/interop/run.sh --list
+#   Deploy/interop/run.sh --jobs 2 [scenario...]   (two lanes side by side; see "main" below)
 #
 # Each strongSwan scenario builds network namespaces joined by veths (vdt-io-v 192.0.2.1 runs
 # `viaduct run`, vdt-io-s 192.0.2.2 runs strongSwan's charon with kernel-libipsec; a LAN host
@@ -200,13 +201,53 @@ run_scenario() {
 }
 
 # ---------------------------------------------------------------- main
+# --jobs N (or JOBS=N): N lanes side by side, each a copy of this script with its own namespaces
+# (NS_PREFIX + lane number), work directory and charon, taking the next scenario from a shared
+# queue (a file under flock) until it is empty. The scenarios mostly wait (handshakes, rekeys,
+# pings), so two lanes on two cores take a little more than half the time of one.
+JOBS=${JOBS:-1}
+if [ "${1:-}" = "--jobs" ]; then JOBS=${2:-}; shift 2 || die "--jobs needs a number"; fi
+[[ "$JOBS" =~ ^[1-9][0-9]?$ ]] || die "--jobs/JOBS must be a number from 1 to 99"
 selected=("$@")
-[ ${#selected[@]} -eq 0 ] && for s in "${SCENARIOS[@]}"; do selected+=("${s%%|*}"); done
+[ ${#selected[@]} -eq 0 ] && [ -z "${INTEROP_QUEUE:-}" ] && for s in "${SCENARIOS[@]}"; do selected+=("${s%%|*}"); done
+
+# next_scenario: pops the queue's first line into $want; fails when the queue is empty.
+next_scenario() {
+  want=$(flock "$INTEROP_QUEUE.lock" sh -c 'q=$1; first=$(head -1 "$q"); [ -n "$first" ] || exit 1
+    tail -n +2 "$q" >"$q.rest" && mv "$q.rest" "$q" && printf "%s\n" "$first"' sh "$INTEROP_QUEUE")
+}
+
+if [ "$JOBS" -gt 1 ] && [ -z "${INTEROP_QUEUE:-}" ]; then
+  queue=$WORK/queue
+  printf '%s\n' "${selected[@]}" >"$queue"; : >"$queue.lock"
+  lanes=()
+  for i in $(seq "$JOBS"); do
+    mkdir -p "$WORK/lane$i"
+    INTEROP_QUEUE=$queue NS_PREFIX=$NS_PREFIX$i WORK=$WORK/lane$i KEEP=1 JOBS=1 VIADUCT=$VIADUCT \
+      "$0" >"$WORK/lane$i.out" 2> >(sed -u "s/^/[lane $i] /" >&2) &
+    lanes+=($!)
+    PIDS+=($!)
+  done
+  status=0
+  for p in "${lanes[@]}"; do wait "$p" || status=1; done
+  PIDS=()
+  passed=0 failed=0
+  for i in $(seq "$JOBS"); do
+    grep -E '^(PASS|FAIL) ' "$WORK/lane$i.out"
+    read -r p _ f _ < <(tail -1 "$WORK/lane$i.out")
+    [[ "$p" =~ ^[0-9]+$ && "$f" =~ ^[0-9]+$ ]] || { echo "FAIL lane $i: no summary line"; p=0 f=1; }
+    passed=$((passed + p)) failed=$((failed + f))
+  done
+  echo "$passed passed, $failed failed ($JOBS lanes)"
+  [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
+  exit
+fi
+
 passed=0 failed=0
-for want in "${selected[@]}"; do
-  spec=""
+run_one() {
+  local want=$1 spec="" s
   for s in "${SCENARIOS[@]}"; do [ "${s%%|*}" = "$want" ] && spec=$s; done
-  if [ -z "$spec" ]; then echo "FAIL $want: unknown scenario (see --list)"; failed=$((failed + 1)); continue; fi
+  if [ -z "$spec" ]; then echo "FAIL $want: unknown scenario (see --list)"; failed=$((failed + 1)); return; fi
   if run_scenario "$spec"; then
     echo "PASS $want${NOTE:+ ($NOTE)}"; passed=$((passed + 1))
   else
@@ -217,6 +258,11 @@ for want in "${selected[@]}"; do
     fi
   fi
   teardown
-done
+}
+if [ -n "${INTEROP_QUEUE:-}" ]; then
+  while next_scenario; do run_one "$want"; done
+else
+  for want in "${selected[@]}"; do run_one "$want"; done
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
