@@ -4,6 +4,7 @@
 #   Deploy/interop/run.sh [scenario...]      (default: all; must run as root)
 #   Deploy/interop/run.sh --list
 #   Deploy/interop/run.sh --jobs 2 [scenario...]   (two lanes side by side; see "main" below)
+#   Deploy/interop/run.sh --strongswan6 "$(Deploy/interop/strongswan6-root)" [scenario[@strongswan6]...]
 #
 # Each strongSwan scenario builds network namespaces joined by veths (vdt-io-v 192.0.2.1 runs
 # `viaduct run`, vdt-io-s 192.0.2.2 runs strongSwan's charon with kernel-libipsec; a LAN host
@@ -148,7 +149,7 @@ start_both() {
 run_scenario() {
   local spec=$1
   IFS='|' read -r name initiator keytype ike esp expect <<<"$spec"
-  local dir=$WORK/$name
+  local dir=$WORK/$name${SS_ROOT:+@strongswan6}
   rm -rf "$dir"; mkdir -p "$dir"
   FAIL_REASON="" NOTE=""
   # Every scenario starts from the same settings (none leaks into the next).
@@ -205,11 +206,28 @@ run_scenario() {
 # (NS_PREFIX + lane number), work directory and charon, taking the next scenario from a shared
 # queue (a file under flock) until it is empty. The scenarios mostly wait (handshakes, rekeys,
 # pings), so two lanes on two cores take a little more than half the time of one.
-JOBS=${JOBS:-1}
-if [ "${1:-}" = "--jobs" ]; then JOBS=${2:-}; shift 2 || die "--jobs needs a number"; fi
+#
+# --strongswan6 ROOT (or SS6_ROOT=ROOT): the scenarios of SS6_SCENARIOS also run against Debian 13's
+# strongSwan 6 from ROOT (Deploy/interop/strongswan6-root makes it), named NAME@strongswan6; charon and
+# swanctl run chrooted into ROOT in the scenario's namespace (lib/setup.sh, ss_exec). Viaduct's side is
+# the same.
+JOBS=${JOBS:-1} SS6_ROOT=${SS6_ROOT:-}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --jobs) JOBS=${2:-}; shift 2 || die "--jobs needs a number" ;;
+    --strongswan6) SS6_ROOT=${2:-}; shift 2 || die "--strongswan6 needs a root directory" ;;
+    *) break ;;
+  esac
+done
 [[ "$JOBS" =~ ^[1-9][0-9]?$ ]] || die "--jobs/JOBS must be a number from 1 to 99"
+[ -z "$SS6_ROOT" ] || [ -x "$SS6_ROOT/usr/lib/ipsec/charon" ] || die "$SS6_ROOT holds no strongSwan (usr/lib/ipsec/charon)"
+SS6_SCENARIOS=(responder-ecdsa initiator-ecdsa responder-rsa psk-initiator lifecycle-strongswan lifecycle-viaduct
+               child-recreate reauth-strongswan)
 selected=("$@")
-[ ${#selected[@]} -eq 0 ] && [ -z "${INTEROP_QUEUE:-}" ] && for s in "${SCENARIOS[@]}"; do selected+=("${s%%|*}"); done
+if [ ${#selected[@]} -eq 0 ] && [ -z "${INTEROP_QUEUE:-}" ]; then
+  for s in "${SCENARIOS[@]}"; do selected+=("${s%%|*}"); done
+  [ -n "$SS6_ROOT" ] && for s in "${SS6_SCENARIOS[@]}"; do selected+=("$s@strongswan6"); done
+fi
 
 # next_scenario: pops the queue's first line into $want; fails when the queue is empty.
 next_scenario() {
@@ -223,7 +241,7 @@ if [ "$JOBS" -gt 1 ] && [ -z "${INTEROP_QUEUE:-}" ]; then
   lanes=()
   for i in $(seq "$JOBS"); do
     mkdir -p "$WORK/lane$i"
-    INTEROP_QUEUE=$queue NS_PREFIX=$NS_PREFIX$i WORK=$WORK/lane$i KEEP=1 JOBS=1 VIADUCT=$VIADUCT \
+    INTEROP_QUEUE=$queue NS_PREFIX=$NS_PREFIX$i WORK=$WORK/lane$i KEEP=1 JOBS=1 VIADUCT=$VIADUCT SS6_ROOT=$SS6_ROOT \
       "$0" >"$WORK/lane$i.out" 2> >(sed -u "s/^/[lane $i] /" >&2) &
     lanes+=($!)
     PIDS+=($!)
@@ -245,8 +263,13 @@ fi
 
 passed=0 failed=0
 run_one() {
-  local want=$1 spec="" s
-  for s in "${SCENARIOS[@]}"; do [ "${s%%|*}" = "$want" ] && spec=$s; done
+  local want=$1 base=${1%@strongswan6} spec="" s
+  SS_ROOT=""
+  if [ "$base" != "$want" ]; then
+    [ -n "$SS6_ROOT" ] || { echo "FAIL $want: needs --strongswan6 ROOT"; failed=$((failed + 1)); return; }
+    SS_ROOT=$SS6_ROOT
+  fi
+  for s in "${SCENARIOS[@]}"; do [ "${s%%|*}" = "$base" ] && spec=$s; done
   if [ -z "$spec" ]; then echo "FAIL $want: unknown scenario (see --list)"; failed=$((failed + 1)); return; fi
   if run_scenario "$spec"; then
     echo "PASS $want${NOTE:+ ($NOTE)}"; passed=$((passed + 1))

@@ -185,7 +185,7 @@ run_lifecycle_viaduct() {
     || fail "viaduct terminate --child: $(tail -1 "$dir/terminate-child.log")" || return 1
   wait_for 10 grep -q "received DELETE for ESP CHILD_SA with SPI $c_out" "$dir/strongswan/charon.log" \
     || fail "strongSwan got no DELETE for the Child SA $c_out from Viaduct" || return 1
-  wait_for 5 sh -c "! SWANCTL_DIR='$dir/strongswan/swanctl' ip netns exec $NS_S swanctl --list-sas --uri 'unix://$dir/strongswan/run/charon.vici' 2>/dev/null | grep -q INSTALLED" \
+  wait_for 5 sw_lacks "$dir" INSTALLED \
     || fail "strongSwan kept the Child SA after Viaduct's delete" || return 1
   note "child delete by viaduct ok"
   check_rebuilt "$dir" "rebuilt-after-viaduct-delete" "$t0" "$downs" "$ike1" "$child1" || return 1
@@ -204,7 +204,7 @@ run_lifecycle_viaduct() {
   wait_for 10 sh -c "! kill -0 $vpid 2>/dev/null" || fail "viaduct did not stop on SIGTERM" || return 1
   wait_for 5 sh -c "[ \$(grep -c 'received DELETE for IKE_SA' '$dir/strongswan/charon.log') -gt $deletes ]" \
     || fail "strongSwan got no DELETE from the stopping Viaduct" || return 1
-  wait_for 5 sh -c "! SWANCTL_DIR='$dir/strongswan/swanctl' ip netns exec $NS_S swanctl --list-sas --uri 'unix://$dir/strongswan/run/charon.vici' 2>/dev/null | grep -q ESTABLISHED" \
+  wait_for 5 sw_lacks "$dir" ESTABLISHED \
     || fail "strongSwan kept the IKE SA after Viaduct's delete" || return 1
   note "ike delete by viaduct ok"
 }

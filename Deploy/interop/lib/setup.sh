@@ -212,20 +212,41 @@ ${SS_SECRETS:-}
 CONF
 }
 
+# ss_exec DIR COMMAND...: runs COMMAND in strongSwan's namespace with the scenario's /run (charon's pid
+# file is compiled in as /run/charon.pid, so each charon needs its own). With SS_ROOT set (run.sh
+# --strongswan6 ROOT: Debian 13's strongSwan 6, Deploy/interop/strongswan6-root) it runs chrooted into that
+# root, with the scenario directory bound in at the same path and the root's own /proc. `ip netns exec`
+# gives every command a private mount namespace, so these mounts end with the command.
+ss_exec() {
+  local dir=$1; shift
+  if [ -z "${SS_ROOT:-}" ]; then
+    ip netns exec $NS_S sh -c 'run=$1; shift; mount --bind "$run" /run && exec "$@"' sh "$dir/strongswan/run" "$@"
+    return
+  fi
+  ip netns exec $NS_S sh -c 'root=$1 dir=$2; shift 2
+    mount -t tmpfs tmpfs "$root/tmp" && mkdir -p "$root$dir" && mount --bind "$dir" "$root$dir" &&
+      mount --bind "$dir/strongswan/run" "$root/run" && mount -t proc proc "$root/proc" &&
+      exec chroot "$root" "$@"' sh "$SS_ROOT" "$dir" "$@"
+}
+
+# The charon binary: the host's, or the root's.
+charon_path() { if [ -n "${SS_ROOT:-}" ]; then echo /usr/lib/ipsec/charon; else echo "$CHARON"; fi; }
+
 sw() { # swanctl against the scenario's charon; command first (swanctl ignores --uri before it)
   local dir=$1; shift
   local cmd=$1; shift
-  SWANCTL_DIR=$dir/strongswan/swanctl ip netns exec $NS_S swanctl "$cmd" --uri "unix://$dir/strongswan/run/charon.vici" "$@"
+  SWANCTL_DIR=$dir/strongswan/swanctl ss_exec "$dir" swanctl "$cmd" --uri "unix://$dir/strongswan/run/charon.vici" "$@"
 }
+
+# sw_has DIR WORD: swanctl --list-sas names WORD (INSTALLED, ESTABLISHED).
+sw_has() { sw "$1" --list-sas 2>/dev/null | grep -q "$2"; }
+sw_lacks() { ! sw_has "$@"; }
 
 CHARON_PID="" VIADUCT_PID=""
 start_charon() {
   local dir=$1 ss=$1/strongswan
   rm -f "$ss/run/charon.vici"
-  # The pid file is compiled in as /run/charon.pid: give this charon its own /run (ip netns
-  # exec already runs it in a private mount namespace).
-  ip netns exec $NS_S sh -c "mount --bind '$ss/run' /run && STRONGSWAN_CONF='$ss/strongswan.conf' exec '$CHARON'" \
-    >>"$ss/charon.stdout" 2>&1 &
+  STRONGSWAN_CONF=$ss/strongswan.conf ss_exec "$dir" "$(charon_path)" >>"$ss/charon.stdout" 2>&1 &
   CHARON_PID=$!
   PIDS+=($!)
   for _ in $(seq 100); do [ -S "$ss/run/charon.vici" ] && break; sleep 0.1; done
