@@ -22,7 +22,7 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
     /// The ESP transforms the chosen data plane can install; only those are offered and accepted.
     private let espSupport: DataplaneKind
     /// RFC 7296 §2.15: the keys of the `auth: psk` tunnels; the others use the certificate.
-    private let preSharedKeys: PreSharedKeys
+    public let preSharedKeys: PreSharedKeys
 
     /// - Parameter wallClock: maps the daemon's monotonic instants onto epoch seconds for
     ///   certificate validity.
