@@ -67,6 +67,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 # psk-responder, psk-initiator: RFC 7296 §2.15 pre-shared key (auth: psk, a key file made by
 #   viaduct pki psk; strongSwan auth = psk with the same secret): up, ping both ways; no CERT payload.
 # psk-wrong: strongSwan holds another key: both sides fail with AUTHENTICATION_FAILED and say why.
+# rotation-ca: a CA rollover of Viaduct's certificate under a 20/s ping (lib/lifecycle.sh, run_rotation).
 # reauth-strongswan: strongSwan reauthenticates (reauth_time 15 s, charon.make_before_break = yes)
 #   under a running LAN ping: no echo lost, Viaduct keeps the tunnel and shows the new SAs.
 SCENARIOS=(
@@ -93,6 +94,7 @@ SCENARIOS=(
   "peer-restart|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|peer-restart"
   "reauth-viaduct|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|reauth-viaduct"
   "reauth-strongswan|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|reauth-strongswan"
+  "rotation-ca|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|rotation"
   "nat-initiator|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|nat"
   "nat-responder|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|nat"
   "fragmentation-initiator|viaduct|rsa4096|aes256gcm16-prfsha384-ecp384|aes256gcm16|fragmentation"
@@ -171,7 +173,7 @@ run_scenario() {
   write_charon "$dir" "$ike" "$esp" "$expect" || fail "charon config" || return 1
   net_up || fail "namespaces" || return 1
   local lan=none initiates=$initiator
-  case $expect in up|up-status|traffic|cookie|lifecycle-*|peer-restart|reauth-*|child-recreate|psk) lan=lan ;; esac
+  case $expect in up|up-status|traffic|cookie|lifecycle-*|peer-restart|reauth-*|child-recreate|psk|rotation) lan=lan ;; esac
   # peer-restart: charon's start_action brings the tunnel up, now and after its restart.
   [ "$expect" = peer-restart ] && initiates=none
   [ "$expect" = cookie ] && VIADUCT_EXTRA="--cookie-threshold 0"
@@ -190,6 +192,7 @@ run_scenario() {
                 "IKE SA failed.*psk-file of the two ends differ" || return 1 ;;
     reauth-viaduct) run_reauth "$dir" viaduct || return 1 ;;
     reauth-strongswan) run_reauth "$dir" strongswan || return 1 ;;
+    rotation) run_rotation "$dir" || return 1 ;;
     wrong-ca) check_fails "$dir" "received AUTHENTICATION_FAILED notify error" \
                 "IKE SA failed.*notify=AUTHENTICATION_FAILED.*reason=(certificate-invalid|authentication-failed)|IKE SA failed.*reason=(certificate-invalid|authentication-failed).*notify=AUTHENTICATION_FAILED" || return 1 ;;
     wrong-identity) check_fails "$dir" "received AUTHENTICATION_FAILED notify error" \
