@@ -91,4 +91,19 @@ public struct BGPNeighbor: Hashable, Sendable, Encodable {
     public var sessions: [InterfaceAddress]
     /// The peer's declared networks: what to accept from it.
     public var peerNetworks: [IPPrefix]
+    /// The topology's `bgp.bfd` when the peer is managed (its BGP daemon gets the same); nil
+    /// for `bfd: off` and for a peer Viaduct does not manage, which may not answer BFD.
+    public var bfd: BFDTimers?
+    /// `bgp.password-file`, resolved: the session's TCP MD5 password (RFC 2385) is in it.
+    public var passwordFile: String?
+
+    public init(localASN: UInt32, peerASN: UInt32, sessions: [InterfaceAddress], peerNetworks: [IPPrefix],
+                bfd: BFDTimers? = nil, passwordFile: String? = nil) {
+        self.localASN = localASN
+        self.peerASN = peerASN
+        self.sessions = sessions
+        self.peerNetworks = peerNetworks
+        self.bfd = bfd
+        self.passwordFile = passwordFile
+    }
 }

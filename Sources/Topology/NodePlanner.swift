@@ -43,7 +43,9 @@ public enum NodePlanner {
             let routes = s.routing == .static ? peer.networks.map { RoutePlan(destination: $0, interface: iface) } : []
             var bgp: BGPNeighbor?
             if s.routing == .bgp, let la = gw.asn, let pa = peer.asn {
-                bgp = BGPNeighbor(localASN: la, peerASN: pa, sessions: addrs, peerNetworks: peer.networks)
+                bgp = BGPNeighbor(localASN: la, peerASN: pa, sessions: addrs, peerNetworks: peer.networks,
+                                  bfd: peer.managed ? t.bgp.bfd : nil,
+                                  passwordFile: t.bgp.passwordFile.map(t.resolve))
             }
             var ike = IKEPeerPlan(localAddress: path.local, peerAddress: path.peer, peerAddresses: peer.addresses,
                                   localIdentity: gw.identity, peerIdentity: peer.identity,

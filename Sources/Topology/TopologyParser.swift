@@ -4,7 +4,7 @@ import NetTypes
 /// Turns topology YAML into a `Topology`, reporting every syntax and field error it finds.
 /// Cross-references (does this gateway exist, do these ranges overlap) are the validator's job.
 enum TopologyParser {
-    static let topKeys = ["version", "description", "defaults", "pki", "gateways", "tunnels"]
+    static let topKeys = ["version", "description", "defaults", "pki", "bgp", "gateways", "tunnels"]
     static let defaultsKeys = ["ike", "esp", "mtu", "routing", "dataplane", "interface-kind", "allow-weak-crypto"]
     static let ikeKeys = ["proposals", "lifetime", "rekey-margin", "rekey-jitter", "dpd", "nat-keepalive",
                           "fragmentation", "fragment-size", "reauthenticate"]
@@ -104,7 +104,9 @@ enum TopologyParser {
         let topology = Topology(file: file, version: version, defaults: defaults, defaultDataplane: dataplane,
                                 defaultInterfaceKind: interfaceKind, caCertificates: cas, crls: crls,
                                 pkiLocations: pkiLocations, gateways: gateways, tunnelGroups: groups)
-        return (topology, w.diagnostics)
+        var result = topology
+        if let b = entry("bgp", in: top) { result.bgp = bgpSettings(b.value, w: w) }
+        return (result, w.diagnostics)
     }
 
     /// libyaml's own words, located, with a hint for the mistakes people actually make.

@@ -160,11 +160,14 @@ public struct LabPlan: Hashable, Sendable {
         }
 
         # Routes learned over the tunnels go to the kernel; the kernel's own routes stay out.
+        # Equal routes over parallel tunnels are installed together (ECMP).
         protocol kernel kernel4 {
             ipv4 { import none; export where source = RTS_BGP; };
+            merge paths on;
         }
         protocol kernel kernel6 {
             ipv6 { import none; export where source = RTS_BGP; };
+            merge paths on;
         }
 
         include "\(bgpInclude)";
