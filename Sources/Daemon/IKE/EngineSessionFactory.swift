@@ -23,6 +23,8 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
     private let espSupport: DataplaneKind
     /// RFC 7296 §2.15: the keys of the `auth: psk` tunnels; the others use the certificate.
     private let preSharedKeys: PreSharedKeys
+    /// The `dynamic` peers' configurations, built on the first IKE_SA_INIT that needs them.
+    private var dynamicPeers: IKEDynamicPeerList?
 
     /// - Parameter wallClock: maps the daemon's monotonic instants onto epoch seconds for
     ///   certificate validity.
@@ -68,6 +70,38 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
     }
 
     public func makeSession(for peer: IKETunnelPeer, initiator: Bool, initialContact: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
+        let (config, authenticator) = try parts(for: peer, initiator: initiator, initialContact: initialContact)
+        return IKESession(configuration: config, cryptoProvider: OpenSSLCryptoProvider(),
+                          random: OpenSSLRandomSource(), authenticator: authenticator)
+    }
+
+    /// RFC 7296 §3.5: one responder for every `dynamic` peer, IKE_AUTH's identity picks its
+    /// tunnel (IKEDynamicPeers.swift). The peers' configurations are built once per factory (a
+    /// new plan or credentials make a new factory), not per IKE_SA_INIT.
+    public func makeDynamicResponder(for peers: [IKETunnelPeer]) throws(IKESessionFactoryError) -> any IKESessionDriving {
+        let list: IKEDynamicPeerList
+        if let cached = dynamicPeers, cached.peers.map(\.tunnel) == peers.map(\.tunnel) {
+            list = cached
+        } else {
+            var built: [IKEDynamicPeer] = []
+            for p in peers {
+                // A peer whose configuration fails (its key file not loaded) is left out, and
+                // is refused by identity like a stranger; the others still come in.
+                guard let (config, authenticator) = try? parts(for: p, initiator: false, initialContact: true) else { continue }
+                built.append(IKEDynamicPeer(tunnel: p.tunnel, configuration: config, authenticator: authenticator))
+            }
+            list = IKEDynamicPeerList(built)
+            dynamicPeers = list
+        }
+        guard let initial = list.initialConfiguration, let authenticator = list.peers.first?.authenticator else {
+            throw IKESessionFactoryError("no usable configuration for the dynamic peers (\(peers.map(\.name).joined(separator: ", ")))")
+        }
+        return IKESession(configuration: initial, cryptoProvider: OpenSSLCryptoProvider(), random: OpenSSLRandomSource(),
+                          authenticator: authenticator, dynamicPeers: list)
+    }
+
+    private func parts(for peer: IKETunnelPeer, initiator: Bool,
+                       initialContact: Bool) throws(IKESessionFactoryError) -> (IKEPeerConfiguration, any PeerAuthenticator) {
         guard let tunnel = tunnels[peer.tunnel] else {
             throw IKESessionFactoryError("no tunnel planned to peer \(peer.name)")
         }
@@ -94,7 +128,6 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
         let observed: any PeerAuthenticator = peerCertificates.map {
             ObservingAuthenticator(authenticator, tunnel: peer.tunnel, book: $0)
         } ?? authenticator
-        return IKESession(configuration: config, cryptoProvider: OpenSSLCryptoProvider(),
-                          random: OpenSSLRandomSource(), authenticator: observed)
+        return (config, observed)
     }
 }

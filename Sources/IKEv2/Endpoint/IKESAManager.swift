@@ -185,6 +185,8 @@ public final class IKESAManager {
                 if let ticket { unusedTicket(ticket) }
                 log(.error, "cannot create IKE session", ["peer": "\(peer.name)", "reason": "\(error.message)"])
             }
+        case .newDynamicSA:
+            receiveDynamic(datagram, header: header, now: now)
         case .unknownPeer:
             counters.unknownPeer += 1
             let metadata: [String: String] = [
@@ -312,7 +314,7 @@ public final class IKESAManager {
             relay(from: id, now: now)
             return
         }
-        guard let peerIndex = table.sessions[id]?.peerIndex else { return }
+        guard identified(id, now: now), let peerIndex = table.sessions[id]?.peerIndex else { return }
         let peer = table[peer: peerIndex].peer
         var childDeleted = false
         var saChanged = false
@@ -372,7 +374,7 @@ public final class IKESAManager {
         if saChanged { reviewDuplicates(peerIndex: peerIndex, now: now) }
     }
 
-    private func flushTransmit(_ id: IKESATable.SessionID) {
+    func flushTransmit(_ id: IKESATable.SessionID) {
         while let d = table.withSession(id, { $0.pollTransmit() }) ?? nil {
             if d.isNATKeepalive {
                 counters.natKeepalivesSent += 1
@@ -526,7 +528,7 @@ extension IKESAManager {
     /// rekeys retired are counted in `retiredIKESACount`.
     public var ikeSAs: [IKESAView] {
         table.sessions.keys.sorted().compactMap { id in
-            guard let e = table.sessions[id], e.successor == nil else { return nil }
+            guard let e = table.sessions[id], e.successor == nil, !e.provisional else { return nil }
             return IKESAView(tunnel: table[peer: e.peerIndex].peer.tunnel, createdHere: e.createdHere, finished: e.finished,
                              spis: e.established.map { [$0.initiator, $0.responder] }, children: e.children.count)
         }

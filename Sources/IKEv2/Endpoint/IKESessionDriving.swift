@@ -30,6 +30,9 @@ public protocol IKESessionDriving {
     /// What one of its retired IKE SAs heard (the peer is alive; it deleted Child SAs through
     /// the old SA); returns our inbound SPIs of the Child SAs it removed, for the answer.
     mutating func relayed(_ relay: IKESARelay, now: IKEInstant) -> [ESPSPI]
+    /// A responder for an unknown source: the dynamic peer IKE_AUTH identified, nil before
+    /// (and for every other session).
+    var selectedTunnel: TunnelID? { get }
 }
 
 extension IKESessionDriving {
@@ -37,6 +40,7 @@ extension IKESessionDriving {
     public mutating func perform(_ command: SessionCommand, now: IKEInstant) -> Bool { false }
     public mutating func pollRetired() -> IKESideSA? { nil }
     public mutating func relayed(_ relay: IKESARelay, now: IKEInstant) -> [ESPSPI] { [] }
+    public var selectedTunnel: TunnelID? { nil }
 }
 
 /// The engine is what the endpoint drives in production.
