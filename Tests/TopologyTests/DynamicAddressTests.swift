@@ -71,3 +71,13 @@ struct DynamicAddressTests {
         #expect(UnderlayKind.isDNSName(text) == valid)
     }
 }
+
+@Suite("address: dynamic and DNS names in the graph")
+struct DynamicAddressGraphTests {
+    @Test("the graph labels a gateway 'dynamic' or with its name instead of an address")
+    func graphLabels() throws {
+        let l = try loadValid(readRepoFile("Topologies/dynamic-branches.yaml"))
+        let dot = TopologyGraph.dot(topology: try #require(l.topology), links: l.links)
+        #expect(dot.contains("hq.example.net") && dot.contains("dynamic"))
+    }
+}

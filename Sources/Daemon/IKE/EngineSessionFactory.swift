@@ -25,6 +25,8 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
     private let preSharedKeys: PreSharedKeys
     /// The `dynamic` peers' configurations, built on the first IKE_SA_INIT that needs them.
     private var dynamicPeers: IKEDynamicPeerList?
+    /// Resolves peers known by name for each IKE SA this end opens (nil: the plan's address).
+    private let names: PeerNames?
 
     /// - Parameter wallClock: maps the daemon's monotonic instants onto epoch seconds for
     ///   certificate validity.
@@ -32,18 +34,19 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
                             wall: any WallClock, forceUDPEncapsulation: Bool = false,
                             retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
                             espSupport: DataplaneKind = .kernel, peerCertificates: PeerCertificateBook? = nil,
-                            preSharedKeys: PreSharedKeys = PreSharedKeys()) {
+                            preSharedKeys: PreSharedKeys = PreSharedKeys(), names: PeerNames? = nil) {
         let zero = wall.epochSeconds() - Int64(clock.now().nanoseconds / 1_000_000_000)
         self.init(plan: plan, credentials: credentials, ports: ports,
                   wallClock: IKEWallClock(epochSecondsAtInstantZero: zero), forceUDPEncapsulation: forceUDPEncapsulation,
                   retransmission: retransmission, espSupport: espSupport, peerCertificates: peerCertificates,
-                  preSharedKeys: preSharedKeys)
+                  preSharedKeys: preSharedKeys, names: names)
     }
 
     public init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, wallClock: IKEWallClock,
                 forceUDPEncapsulation: Bool = false, retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
                 espSupport: DataplaneKind = .kernel, peerCertificates: PeerCertificateBook? = nil,
-                preSharedKeys: PreSharedKeys = PreSharedKeys()) {
+                preSharedKeys: PreSharedKeys = PreSharedKeys(), names: PeerNames? = nil) {
+        self.names = names
         self.peerCertificates = peerCertificates
         var t: [TunnelID: TunnelPlan] = [:]
         for tunnel in plan.tunnels { t[tunnel.tunnel] = tunnel }
@@ -114,6 +117,16 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
             throw IKESessionFactoryError(error.message)
         }
         config.sendInitialContact = initialContact
+        // A peer known by name is looked up again for every IKE SA we open (start,
+        // re-initiation, after DPD gave up on it): a changed answer moves the tunnel.
+        if initiator, let names, let name = PeerNames.name(of: tunnel) {
+            switch names.resolve(name, tunnel.ike.peerAddress.family) {
+            case .success(let list):
+                if let first = list.first { config.peer = IKEEndpoint(address: first.bytes, port: ports.ike) }
+            case .failure(let f):
+                throw IKESessionFactoryError(f.description)
+            }
+        }
         if case .psk(let path) = tunnel.ike.auth {
             guard let key = preSharedKeys.byTunnel[peer.tunnel] else {
                 throw IKESessionFactoryError("the pre-shared key of the tunnel to \(peer.name) (\(path)) is not loaded")

@@ -15,6 +15,9 @@ extension IKETunnelPeer {
         self.init(tunnel: TunnelID(peer: tunnel.peer), addresses: unique,
                   local: IKEEndpoint(address: ike.localAddress.bytes, port: ports.ike),
                   remote: IKEEndpoint(address: ike.peerAddress.bytes, port: ports.ike),
-                  initiator: ike.role == .initiator, dynamic: ike.peerUnderlay == .dynamic)
+                  initiator: ike.role == .initiator,
+                  // A peer known by name that opens the tunnel itself is told by its identity,
+                  // like a dynamic one: its name may point elsewhere by the time it arrives.
+                  dynamic: ike.peerUnderlay == .dynamic || (ike.peerUnderlay != .fixed && ike.role == .responder))
     }
 }

@@ -76,8 +76,8 @@ extension IKESAManager {
     public func currentRemote(of tunnel: TunnelID) -> IKEEndpoint? {
         guard let index = table.peerIndex(of: tunnel) else { return nil }
         let live = table.sessionIDs(ofPeer: index) { $0.isEstablished && !$0.finished && $0.successor == nil }
-        guard let newest = live.last, let session = table.sessions[newest]?.session as? IKESession else { return nil }
-        return session.peer
+        guard let newest = live.last else { return nil }
+        return table.sessions[newest]?.session.peerEndpoint
     }
 
     /// A peer's DNS name resolved anew (the daemon's resolver): datagrams from `addresses`

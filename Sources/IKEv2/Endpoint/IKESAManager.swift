@@ -122,6 +122,11 @@ public final class IKESAManager {
         table.timers[.reinitiate(peer: i)] = nil
         do {
             let s = try factory.makeSession(for: peer, initiator: true)
+            // A peer known by name: the factory resolved it anew for this IKE SA (daemon's
+            // PeerNames); answers come from where the session sends.
+            if !peer.dynamic, let remote = s.peerEndpoint, remote != peer.remote {
+                updateAddresses(of: peer.tunnel, addresses: [remote.address], remote: remote)
+            }
             let id = table.addSession(s, peerIndex: i, createdHere: true)
             log(.info, "initiating IKE SA", ["peer": "\(peer.name)", "remote": "\(peer.remote)"])
             actions.append(.initiated(peer.tunnel, now))
@@ -129,6 +134,9 @@ public final class IKESAManager {
             drain(id, now: now)
         } catch {
             log(.error, "cannot create IKE session", ["peer": "\(peer.name)", "reason": "\(error.message)"])
+            // Status and events say why the tunnel does not come up (e.g. its peer's name does
+            // not resolve); it is tried again after the pause.
+            actions.append(.report(.ikeSAFailed(IKEFailure(.other, "cannot create IKE session: \(error.message)")), peer.tunnel))
             table.timers[.reinitiate(peer: i)] = now.adding(seconds: reinitiateDelaySeconds)
         }
     }

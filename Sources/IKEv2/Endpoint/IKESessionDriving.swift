@@ -33,6 +33,8 @@ public protocol IKESessionDriving {
     /// A responder for an unknown source: the dynamic peer IKE_AUTH identified, nil before
     /// (and for every other session).
     var selectedTunnel: TunnelID? { get }
+    /// Where the session sends (its peer's address and port); nil when it cannot say.
+    var peerEndpoint: IKEEndpoint? { get }
 }
 
 extension IKESessionDriving {
@@ -41,7 +43,10 @@ extension IKESessionDriving {
     public mutating func pollRetired() -> IKESideSA? { nil }
     public mutating func relayed(_ relay: IKESARelay, now: IKEInstant) -> [ESPSPI] { [] }
     public var selectedTunnel: TunnelID? { nil }
+    public var peerEndpoint: IKEEndpoint? { nil }
 }
 
 /// The engine is what the endpoint drives in production.
-extension IKESession: IKESessionDriving {}
+extension IKESession: IKESessionDriving {
+    public var peerEndpoint: IKEEndpoint? { peer }
+}

@@ -261,3 +261,34 @@ struct EndpointDynamicPeerTests {
         #expect(h.hubFactory.dynamicCalls == [1], "the first IKE_SA_INIT cost no session")
     }
 }
+
+/// A peer known by DNS name: the factory resolves it anew for every IKE SA this end opens, and
+/// the endpoint follows the answer (routing of the responses, the peer's remote for status).
+struct EndpointRenamedPeerTests {
+    @Test("The endpoint follows where the factory says the peer now is: the answer from the new address routes to the IKE SA")
+    func followsResolvedAddress() throws {
+        let setup = SimulationSetup(pki: try SimulationPKI(), ike: Proposals.gcm256, esp: Proposals.espGCM256)
+        // A's factory makes sessions toward B's real address (what the resolver answers now);
+        // A's configured peer still has the old answer, 192.0.2.99.
+        let factoryA = EndpointPair.EngineFactory(setup: setup, authenticator: try setup.pki.authenticator(try setup.pki.gateway("gw1.example.net")),
+                                                  isA: true, reauthenticate: false, seed: 1)
+        let factoryB = EndpointPair.EngineFactory(setup: setup, authenticator: try setup.pki.authenticator(try setup.pki.gateway("gw2.example.net")),
+                                                  isA: false, reauthenticate: false, seed: 2)
+        let a = EndpointProbe(factory: factoryA), b = EndpointProbe(factory: factoryB)
+        let stale = IKEEndpoint(address: [192, 0, 2, 99], port: 500)
+        a.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-b"), addresses: [stale.address], local: EndpointPair.a, remote: stale, initiator: true))
+        b.add(peer: IKETunnelPeer(tunnel: TunnelID(peer: "gw-a"), addresses: [EndpointPair.a.address], local: EndpointPair.b,
+                                  remote: EndpointPair.a, initiator: false))
+        let link = SimulationLink(now: IKEInstant(nanoseconds: 1_000_000_000))
+        a.start(now: link.now)
+        b.start(now: link.now)
+        for _ in 0..<16 {
+            (a.takeOutgoing() + b.takeOutgoing()).forEach(link.send)
+            for d in link.takeDue() { (d.destination.address == EndpointPair.a.address ? a : b).receive(d, now: link.now) }
+        }
+        #expect(a.events.contains { if case .ikeSAEstablished = $0 { true } else { false } })
+        #expect(a.counters.unknownPeer == 0)
+        #expect(a.peers.first?.remote == EndpointPair.b && a.peers.first?.addresses == [EndpointPair.b.address])
+        #expect(a.logged("peer address resolved anew"))
+    }
+}
