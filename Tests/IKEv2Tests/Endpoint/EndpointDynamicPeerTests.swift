@@ -88,6 +88,8 @@ final class DynamicHub {
     let hub: EndpointProbe
     /// Spokes by address (the link delivers to whoever is at the destination).
     var spokes: [[UInt8]: EndpointProbe] = [:]
+    /// Spokes bound to the wildcard address, by their real address.
+    var wildcards: [[UInt8]: Bool] = [:]
     let link = SimulationLink(now: IKEInstant(nanoseconds: 1_000_000_000))
     var now: IKEInstant { link.now }
 
@@ -106,8 +108,11 @@ final class DynamicHub {
     /// A spoke that authenticates as `identity` (with a certificate for it from the same CA)
     /// from `address`, and starts its IKE SA to the hub.
     @discardableResult
-    func spoke(_ identity: String, at address: [UInt8], seed: UInt64) throws -> EndpointProbe {
-        let local = IKEEndpoint(address: address, port: 500)
+    func spoke(_ identity: String, at address: [UInt8], seed: UInt64, wildcard: Bool = false) throws -> EndpointProbe {
+        // `wildcard`: the spoke's own address is dynamic too, its socket bound to 0.0.0.0; the
+        // link (the kernel) fills in the real source.
+        let local = IKEEndpoint(address: wildcard ? [0, 0, 0, 0] : address, port: 500)
+        if wildcard { wildcards[address] = true }
         let f = SpokeFactory(setup: setup, authenticator: try setup.pki.authenticator(try setup.pki.gateway(identity)),
                              address: local, identity: identity, seed: seed)
         let core = EndpointProbe(factory: f, reinitiateDelaySeconds: 10)
@@ -121,7 +126,14 @@ final class DynamicHub {
     func exchange() {
         for _ in 0..<64 {
             var out = hub.takeOutgoing()
-            for a in spokes.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) { out += spokes[a]?.takeOutgoing() ?? [] }
+            for a in spokes.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                for var d in spokes[a]?.takeOutgoing() ?? [] {
+                    if wildcards[a] == true && d.source.address.allSatisfy({ $0 == 0 }) {
+                        d = IKEDatagram(bytes: d.bytes, source: IKEEndpoint(address: a, port: d.source.port), destination: d.destination)
+                    }
+                    out.append(d)
+                }
+            }
             if out.isEmpty { return }
             out.forEach(link.send)
             for d in link.takeDue() {
@@ -229,6 +241,17 @@ struct EndpointDynamicPeerTests {
         // The old Child SA left the data plane.
         let old = try #require(before[TunnelID(peer: "spoke-1")]?.first?.0)
         #expect(h.hub.deleted.contains(old))
+    }
+
+    @Test("A spoke bound to the wildcard address learns its address from the IKE_SA_INIT response: IKE_AUTH and its Child SA carry it")
+    func wildcardSpokeLearnsItsAddress() throws {
+        let h = try DynamicHub(peers: ["spoke-1"])
+        let s1 = try h.spoke("spoke-1.example.net", at: Self.spoke1Address, seed: 1, wildcard: true)
+        h.exchange()
+        #expect(DynamicHub.established(s1) == 1)
+        let local = s1.actions.compactMap { if case .installChildSA(let sa, _) = $0 { sa.local } else { nil } }
+        #expect(local.map(\.address) == [Self.spoke1Address])
+        #expect(h.hubChildren[TunnelID(peer: "spoke-1")]?.map(\.1.address) == [Self.spoke1Address])
     }
 
     @Test("A hub with 300 dynamic spokes: 12 of them, from 12 unknown addresses, each on its own tunnel")
