@@ -17,6 +17,8 @@ teardown() {
   PIDS=()
   for ns in $ALL_NS; do
     ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$ns" && ip netns del "$ns"
+    # Per-namespace files for ip netns exec (the fqdn scenario's hosts file).
+    [ -d "/etc/netns/$ns" ] && rm -rf "/etc/netns/$ns"
   done
   return 0
 }

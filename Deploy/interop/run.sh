@@ -70,6 +70,16 @@ REPO=$(cd "$HERE/../.." && pwd)
 # rotation-ca: a CA rollover of Viaduct's certificate under a 20/s ping (lib/lifecycle.sh, run_rotation).
 # reauth-strongswan: strongSwan reauthenticates (reauth_time 15 s, charon.make_before_break = yes)
 #   under a running LAN ping: no echo lost, Viaduct keeps the tunnel and shows the new SAs.
+# dynamic-responder: strongSwan is `address: dynamic` in Viaduct's topology (Viaduct has no
+#   remote address for it) and initiates from 192.0.2.2; then its address changes to 192.0.2.3 and
+#   charon restarts and initiates again (INITIAL_CONTACT): Viaduct files the new IKE SA under the same
+#   tunnel by identity, drops the old one, and LAN traffic flows to the new address.
+# dynamic-initiator: Viaduct is `address: dynamic` (binds the wildcard) and initiates; strongSwan
+#   has remote_addrs = %any.
+# fqdn: Viaduct knows strongSwan as east.example.net, from a hosts file in the namespace
+#   (/etc/netns/NS/hosts, which ip netns exec binds over /etc/hosts): up at 192.0.2.2; then
+#   strongSwan moves to 192.0.2.3, the hosts file says so, and `viaduct apply` (re-resolution)
+#   moves the tunnel there without a restart.
 SCENARIOS=(
   "responder-ecdsa|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|traffic"
   "initiator-ecdsa|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|traffic"
@@ -99,6 +109,9 @@ SCENARIOS=(
   "nat-responder|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|nat"
   "fragmentation-initiator|viaduct|rsa4096|aes256gcm16-prfsha384-ecp384|aes256gcm16|fragmentation"
   "fragmentation-responder|strongswan|rsa4096|aes256gcm16-prfsha384-ecp384|aes256gcm16|fragmentation"
+  "dynamic-responder|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|dynamic-responder"
+  "dynamic-initiator|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|dynamic-initiator"
+  "fqdn|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|fqdn"
 )
 
 . "$HERE/common.sh"
@@ -128,7 +141,7 @@ trap 'exit 130' INT TERM
 # ---------------------------------------------------------------- building blocks, checks, scenarios
 # lib/: setup.sh (namespaces, PKI, topologies, charon, daemons), checks.sh, and one file per kind of
 # scenario (lifecycle.sh, pair.sh, nat.sh, fragmentation.sh). They only define functions.
-for part in setup checks lifecycle pair nat fragmentation; do
+for part in setup checks lifecycle pair nat fragmentation dynamic; do
   # shellcheck source=/dev/null
   . "$HERE/lib/$part.sh"
 done
@@ -157,10 +170,11 @@ run_scenario() {
   # Every scenario starts from the same settings (none leaks into the next).
   TOPO_IKE_EXTRA="" SS_TOPO_ADDRESS="" SS_REMOTE_ADDRS="" SS_KEEPALIVE="" SS_DPD="" SS_ENCAP="" VIADUCT_EXTRA=""
   TOPO_IKE_LIFE="" TOPO_ESP_LIFE="" SS_CONN_EXTRA="" SS_CHILD_EXTRA="" SS_CHILDREN_EXTRA="" SS_MBB=""
-  TOPO_TUNNEL_EXTRA="" SS_AUTH="" SS_SECRETS=""
+  TOPO_TUNNEL_EXTRA="" SS_AUTH="" SS_SECRETS="" VDT_TOPO_ADDRESS="" SS_LOCAL_ADDRS=""
   if [ "$initiator" = pair ]; then run_pair "$dir" "$ike" "$esp" "$keytype" "$expect"; return; fi
   if [ "$expect" = nat ]; then run_nat "$dir" "$initiator" "$ike" "$esp" "$keytype"; return; fi
   if [ "$expect" = fragmentation ]; then run_fragmentation "$dir" "$initiator" "$ike" "$esp"; return; fi
+  case $expect in dynamic-*|fqdn) run_dynamic "$dir" "$initiator" "$ike" "$esp" "$keytype" "$expect"; return ;; esac
   case $expect in psk|psk-wrong) use_psk "$dir" "$expect" || fail "pre-shared key: $(cat "$dir/psk.log")" || return 1 ;; esac
   write_topology "$dir" "$initiator" "$ike" "$esp" "$expect" || fail "topology" || return 1
   # child-recreate: a second child config with narrower selectors, so strongSwan asks for a second

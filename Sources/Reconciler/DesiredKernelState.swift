@@ -29,9 +29,16 @@ public struct DesiredKernelState: Hashable, Sendable {
     /// The desired state of `plan`. A tunnel whose name is in `down` keeps its interface and
     /// addresses but the interface is down and its static routes are withdrawn: that is how a
     /// lost tunnel tells BGP and the routing table at once.
-    public init(plan: NodePlan, down: Set<String> = [], backend: Backend = .kernel) {
+    ///
+    /// `peerAddresses`: where the daemon last found peers whose address the plan leaves open
+    /// (`address: dynamic`, a DNS name), by peer name; their policy templates and VTI name it.
+    public init(plan: NodePlan, down: Set<String> = [], backend: Backend = .kernel,
+                peerAddresses: [String: IPAddress] = [:]) {
         self.init()
-        for t in plan.tunnels {
+        for var t in plan.tunnels {
+            if t.ike.peerAddress.isUnspecified, let live = peerAddresses[t.peer], live.family == t.ike.peerAddress.family {
+                t.ike.peerAddress = live
+            }
             let i = t.interface
             let up = !down.contains(i.name)
             let kind: LinkKind
@@ -55,7 +62,13 @@ public struct DesiredKernelState: Hashable, Sendable {
             guard backend == .kernel else { continue }
             let families = Set(i.addresses.map(\.local.family)).union(t.routes.map(\.destination.family))
             for family in [IPAddress.Family.ipv4, .ipv6] where families.contains(family) {
-                for dir in [XfrmDirection.outbound, .inbound, .forward] {
+                // A peer whose address is not known yet (`dynamic`, or a DNS name not resolved):
+                // inbound and forward templates take any source (the kernel matches a wildcard
+                // template source against any SA), but an outbound template needs the real
+                // destination to find its SA, so there is none until the daemon learns it
+                // (`plan.tunnels[i].ike.peerAddress` set to the live address).
+                let directions: [XfrmDirection] = t.ike.peerAddress.isUnspecified ? [.inbound, .forward] : [.outbound, .inbound, .forward]
+                for dir in directions {
                     let (src, dst) = dir == .outbound ? (t.ike.localAddress, t.ike.peerAddress) : (t.ike.peerAddress, t.ike.localAddress)
                     let binding = i.kind == .xfrm ? (ifID: Optional(i.ifID), mark: XfrmMark?.none)
                                                    : (ifID: nil, mark: XfrmMark(value: i.ifID, mask: 0xffff_ffff))

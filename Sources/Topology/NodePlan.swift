@@ -8,6 +8,8 @@ public struct NodePlan: Hashable, Sendable, Encodable {
     public var node: String
     public var identity: Identity
     public var addresses: [IPAddress]
+    /// `fixed` (then `addresses` are this gateway's), `dynamic`, or its DNS name.
+    public var underlay: UnderlayKind = .fixed
     /// Paths resolved against the topology file's directory.
     public var certificate: String
     public var key: String
@@ -63,9 +65,14 @@ public enum IKERole: String, Hashable, Sendable, Encodable {
 }
 
 public struct IKEPeerPlan: Hashable, Sendable, Encodable {
+    /// The unspecified address (`0.0.0.0`, `::`) when this end's address is not in the topology.
     public var localAddress: IPAddress
+    /// The unspecified address when the peer's is not in the topology (see `peerUnderlay`).
     public var peerAddress: IPAddress
     public var peerAddresses: [IPAddress]
+    /// How each end's underlay address is known: `fixed`, `dynamic` or a DNS name.
+    public var localUnderlay = UnderlayKind.fixed
+    public var peerUnderlay = UnderlayKind.fixed
     public var localIdentity: Identity
     public var peerIdentity: Identity
     public var role: IKERole

@@ -52,6 +52,8 @@ public enum NodePlanner {
                                   role: l.initiator == node ? .initiator : .responder,
                                   proposals: s.ike.proposals, lifetime: s.ike.lifetime,
                                   rekeyMargin: s.ike.rekeyMargin, rekeyJitter: s.ike.rekeyJitter, dpd: s.dpd)
+            ike.localUnderlay = gw.underlay
+            ike.peerUnderlay = peer.underlay
             ike.natKeepalive = s.natKeepalive
             ike.fragmentation = s.fragmentation
             ike.fragmentSize = s.fragmentSize
@@ -65,8 +67,9 @@ public enum NodePlanner {
         }
         tunnels.sort { $0.interface.name < $1.interface.name }
         return .success(NodePlan(
-            node: node, identity: gw.identity, addresses: gw.addresses, certificate: t.resolve(cert),
+            node: node, identity: gw.identity, addresses: gw.addresses, underlay: gw.underlay, certificate: t.resolve(cert),
             key: t.resolve(key), caCertificates: t.caCertificates.map(t.resolve), crls: t.crls.map(t.resolve),
-            asn: gw.asn, networks: gw.networks, dataplane: gw.dataplane ?? t.defaultDataplane, tunnels: tunnels))
+            asn: gw.asn, networks: gw.networks, dataplane: gw.dataplane ?? t.defaultDataplane,
+            tunnels: tunnels))
     }
 }

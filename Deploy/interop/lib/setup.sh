@@ -74,7 +74,7 @@ defaults:
 pki: { ca: pki/ca.pem }
 gateways:
   vdt-gw:
-    address: $IP_V
+    address: ${VDT_TOPO_ADDRESS:-$IP_V}
     identity: $ID_V
     certificate: pki/vdt-gw.pem
     key: pki/vdt-gw.key
@@ -179,7 +179,7 @@ CONF
 connections {
     viaduct {
         version = 2
-        local_addrs = $IP_S
+        local_addrs = ${SS_LOCAL_ADDRS:-$IP_S}
         remote_addrs = ${SS_REMOTE_ADDRS:-$IP_V}
         proposals = $ike
         mobike = no

@@ -33,6 +33,11 @@ public protocol IKESessionDriving {
     /// What one of its retired IKE SAs heard (the peer is alive; it deleted Child SAs through
     /// the old SA); returns our inbound SPIs of the Child SAs it removed, for the answer.
     mutating func relayed(_ relay: IKESARelay, now: IKEInstant) -> [ESPSPI]
+    /// A responder for an unknown source: the dynamic peer IKE_AUTH identified, nil before
+    /// (and for every other session).
+    var selectedTunnel: TunnelID? { get }
+    /// Where the session sends (its peer's address and port); nil when it cannot say.
+    var peerEndpoint: IKEEndpoint? { get }
 }
 
 extension IKESessionDriving {
@@ -41,7 +46,11 @@ extension IKESessionDriving {
     public mutating func deleteChild(inboundSPI: ESPSPI, now: IKEInstant) -> Bool { false }
     public mutating func pollRetired() -> IKESideSA? { nil }
     public mutating func relayed(_ relay: IKESARelay, now: IKEInstant) -> [ESPSPI] { [] }
+    public var selectedTunnel: TunnelID? { nil }
+    public var peerEndpoint: IKEEndpoint? { nil }
 }
 
 /// The engine is what the endpoint drives in production.
-extension IKESession: IKESessionDriving {}
+extension IKESession: IKESessionDriving {
+    public var peerEndpoint: IKEEndpoint? { peer }
+}

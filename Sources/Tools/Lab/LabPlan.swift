@@ -58,6 +58,9 @@ public struct LabPlan: Hashable, Sendable {
                 notes.append("\(gw.name) is not managed by Viaduct (managed: false): not built; its tunnels stay down")
                 continue
             }
+            guard gw.underlay == .fixed else {
+                return .failure(LabError(.unsupported, "\(gw.name) has 'address: \(gw.underlay)'; the lab wires every gateway to fixed underlay addresses, so give it one (the interop scenarios in Deploy/interop cover dynamic and named peers)"))
+            }
             var lans: [LAN] = []
             for n in gw.networks {
                 let size = n.family.bitCount - n.length
