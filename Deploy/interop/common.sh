@@ -22,6 +22,16 @@ teardown() {
   done
   return 0
 }
+# leftovers: pids of processes still running with WORK in their environment or command line (a charon
+# or daemon the harness failed to stop); teardown must leave none.
+leftovers() {
+  local p
+  for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" = "$$" ] && continue
+    { tr '\0' '\n' <"$p/environ"; tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF "$WORK/" && echo "${p#/proc/}"
+  done
+  return 0
+}
 on_exit() {
   teardown
   # A lane of run.sh --jobs (INTEROP_QUEUE set) leaves its directory to the run that started it.

@@ -298,6 +298,13 @@ run_one() {
     fi
   fi
   teardown
+  local left
+  left=$(leftovers)
+  if [ -n "$left" ]; then
+    echo "FAIL $want: processes left running after the teardown: $(for p in $left; do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-60; echo; done | tr '\n' ';')"
+    failed=$((failed + 1))
+    for p in $left; do kill -9 "$p" 2>/dev/null; done
+  fi
 }
 if [ -n "${INTEROP_QUEUE:-}" ]; then
   while next_scenario; do run_one "$want"; done

@@ -214,22 +214,25 @@ ${SS_SECRETS:-}
 CONF
 }
 
-# ss_exec DIR COMMAND...: runs COMMAND in strongSwan's namespace with the scenario's /run (charon's pid
-# file is compiled in as /run/charon.pid, so each charon needs its own). With SS_ROOT set (run.sh
-# --strongswan6 ROOT: Debian 13's strongSwan 6, Deploy/interop/strongswan6-root) it runs chrooted into that
-# root, with the scenario directory bound in at the same path and the root's own /proc. `ip netns exec`
-# gives every command a private mount namespace, so these mounts end with the command.
-ss_exec() {
+# ss_command DIR COMMAND...: sets SS_CMD to run COMMAND in strongSwan's namespace with the scenario's /run
+# (charon's pid file is compiled in as /run/charon.pid, so each charon needs its own). With SS_ROOT set
+# (run.sh --strongswan6 ROOT: Debian 13's strongSwan 6, Deploy/interop/strongswan6-root) it runs chrooted
+# into that root, with the scenario directory bound in at the same path and the root's own /proc.
+# `ip netns exec` gives every command a private mount namespace, so these mounts end with the command.
+# The command is a plain array, not a function, so that `"${SS_CMD[@]}" &` makes $! the pid that
+# becomes charon (ip netns exec, sh and chroot each exec the next): stop_pid and kill reach charon.
+ss_command() {
   local dir=$1; shift
   if [ -z "${SS_ROOT:-}" ]; then
-    ip netns exec $NS_S sh -c 'run=$1; shift; mount --bind "$run" /run && exec "$@"' sh "$dir/strongswan/run" "$@"
-    return
+    SS_CMD=(ip netns exec "$NS_S" sh -c 'run=$1; shift; mount --bind "$run" /run && exec "$@"' sh "$dir/strongswan/run" "$@")
+  else
+    SS_CMD=(ip netns exec "$NS_S" sh -c 'root=$1 dir=$2; shift 2
+      mount -t tmpfs tmpfs "$root/tmp" && mkdir -p "$root$dir" && mount --bind "$dir" "$root$dir" &&
+        mount --bind "$dir/strongswan/run" "$root/run" && mount -t proc proc "$root/proc" &&
+        exec chroot "$root" "$@"' sh "$SS_ROOT" "$dir" "$@")
   fi
-  ip netns exec $NS_S sh -c 'root=$1 dir=$2; shift 2
-    mount -t tmpfs tmpfs "$root/tmp" && mkdir -p "$root$dir" && mount --bind "$dir" "$root$dir" &&
-      mount --bind "$dir/strongswan/run" "$root/run" && mount -t proc proc "$root/proc" &&
-      exec chroot "$root" "$@"' sh "$SS_ROOT" "$dir" "$@"
 }
+ss_exec() { ss_command "$@"; "${SS_CMD[@]}"; }
 
 # The charon binary: the host's, or the root's.
 charon_path() { if [ -n "${SS_ROOT:-}" ]; then echo /usr/lib/ipsec/charon; else echo "$CHARON"; fi; }
@@ -248,7 +251,8 @@ CHARON_PID="" VIADUCT_PID=""
 start_charon() {
   local dir=$1 ss=$1/strongswan
   rm -f "$ss/run/charon.vici"
-  STRONGSWAN_CONF=$ss/strongswan.conf ss_exec "$dir" "$(charon_path)" >>"$ss/charon.stdout" 2>&1 &
+  ss_command "$dir" "$(charon_path)"
+  STRONGSWAN_CONF=$ss/strongswan.conf "${SS_CMD[@]}" >>"$ss/charon.stdout" 2>&1 &
   CHARON_PID=$!
   PIDS+=($!)
   for _ in $(seq 100); do [ -S "$ss/run/charon.vici" ] && break; sleep 0.1; done
