@@ -66,7 +66,7 @@ let package = Package(
                 swiftSettings: packetPath),
         .target(name: "Daemon", dependencies: [
             "NetTypes", "IKEv2", "Crypto", "PKI", "CryptoCore", "Topology", "TopologyFiles", "System", "DataplaneContract", "Dataplane",
-            "KernelDataplane", "KernelModel", "Reconciler",
+            "KernelDataplane", "KernelModel", "Reconciler", "ESP",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),

@@ -29,7 +29,10 @@ public struct DesiredKernelState: Hashable, Sendable {
     /// The desired state of `plan`. A tunnel whose name is in `down` keeps its interface and
     /// addresses but the interface is down and its static routes are withdrawn: that is how a
     /// lost tunnel tells BGP and the routing table at once.
-    public init(plan: NodePlan, down: Set<String> = [], backend: Backend = .kernel) {
+    ///
+    /// `mtus` holds the MTU the daemon computed for `mtu: auto` interfaces (by name) from the path
+    /// and the negotiated transform; an interface without an entry gets `TunnelMTU.initial`.
+    public init(plan: NodePlan, down: Set<String> = [], backend: Backend = .kernel, mtus: [String: Int] = [:]) {
         self.init()
         for t in plan.tunnels {
             let i = t.interface
@@ -43,7 +46,7 @@ public struct DesiredKernelState: Hashable, Sendable {
             case (.kernel, .vti):
                 kind = .vti(ikey: i.ifID, okey: i.ifID, local: t.ike.localAddress, remote: t.ike.peerAddress)
             }
-            links.append(DesiredLink(name: i.name, kind: kind, mtu: UInt32(i.mtu), up: up))
+            links.append(DesiredLink(name: i.name, kind: kind, mtu: UInt32(mtus[i.name] ?? i.mtu.initial), up: up))
             for a in i.addresses {
                 addresses.append(DesiredAddress(interface: i.name, address: a.local, prefixLength: UInt8(a.prefixLength)))
             }

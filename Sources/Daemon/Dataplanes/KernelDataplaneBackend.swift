@@ -28,6 +28,8 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
     private let dataplane: KernelDataplane
     private let logger: Logger
     private var links: TunnelLinkStates
+    /// `mtu: auto`: the interface MTU from the path and the transform of each installed Child SA.
+    private let sizer = TunnelPathSizer(udpAlways: false)
     /// Outbound SPI by inbound SPI, to remove what is left on detach.
     private var live: [ESPSPI: (tunnel: TunnelID, outbound: ESPSPI)] = [:]
 
@@ -107,7 +109,9 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         for (peer, binding) in bindings { dataplane.setBinding(binding, peer: peer) }
         plan = new
         links = links.replacingInterfaces(of: new)
+        sizer.keep(only: new)
         kernel.update(plan: new)
+        kernel.update(mtus: sizer.sizing.mtus)
         do { try kernel.sync(down: links.down, logger: logger, throwing: true) } catch { throw DataplaneError(error) }
         for t in new.tunnels where t.interface.kind == .vti {
             do { try SysctlWriter.apply(.disablePolicy(t.interface.name)) } catch {
@@ -130,7 +134,11 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
             "enc": "\(AlgorithmText.encryption(sa.encryption))", "remote": "\(sa.peer)",
             "encap": "\(sa.udpEncapsulation ? "udp" : "none")",
         ])
-        if links.installed(tunnel, inboundSPI: sa.inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
+        let wentUp = links.installed(tunnel, inboundSPI: sa.inboundSPI)
+        let resized = plan.tunnels.first { $0.tunnel == tunnel }.map {
+            sizer.childSAInstalled(sa, tunnel: $0, kernel: kernel, logger: logger)
+        } ?? false
+        if wentUp || resized { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
     /// Rekey responder: the deferred outbound state goes in now; being the newest for its reqid,
@@ -154,6 +162,11 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         logger.info("child SA destination updated", metadata: [
             "peer": "\(peer)", "dataplane": "kernel", "spi": "\(SPIText.child(inboundSPI))_i", "remote": "\(peerEndpoint)",
         ])
+        // The path to the new address may have another MTU (RFC 4555 §3.5 moves, NAT rebinding).
+        if let t = plan.tunnels.first(where: { $0.tunnel == tunnel }),
+           sizer.peerMoved(t, to: peerEndpoint, kernel: kernel, logger: logger) {
+            _ = try? kernel.sync(down: links.down, logger: logger, throwing: false)
+        }
     }
 
     public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {

@@ -34,6 +34,8 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
     private var planeOfAddress: [[UInt8]: UserspaceDataplane] = [:]
     private var planeOfTunnel: [TunnelID: UserspaceDataplane] = [:]
     private var links: TunnelLinkStates
+    /// `mtu: auto`: the interface MTU from the path and the transform of each installed Child SA.
+    private let sizer = TunnelPathSizer(udpAlways: true)
     private var inbox: IKEInbox?
 
     public init(plan: NodePlan, kernel: any KernelStateSync, logger: Logger,
@@ -151,7 +153,9 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         }
         plan = new
         links = links.replacingInterfaces(of: new)
+        sizer.keep(only: new)
         kernel.update(plan: new)
+        kernel.update(mtus: sizer.sizing.mtus)
         do { try kernel.sync(down: links.down, logger: logger, throwing: true) } catch { throw DataplaneError(error) }
     }
 
@@ -166,7 +170,11 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
             "spi": "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o",
             "enc": "\(AlgorithmText.encryption(sa.encryption))", "remote": "\(sa.peer)",
         ])
-        if links.installed(tunnel, inboundSPI: sa.inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
+        let wentUp = links.installed(tunnel, inboundSPI: sa.inboundSPI)
+        let resized = plan.tunnels.first { $0.tunnel == tunnel }.map {
+            sizer.childSAInstalled(sa, tunnel: $0, kernel: kernel, logger: logger)
+        } ?? false
+        if wentUp || resized { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
     public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {
@@ -188,6 +196,11 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         logger.info("child SA destination updated", metadata: [
             "peer": "\(peer)", "dataplane": "userspace", "spi": "\(SPIText.child(inboundSPI))_i", "remote": "\(peerEndpoint)",
         ])
+        // The path to the new address may have another MTU (RFC 4555 §3.5 moves, NAT rebinding).
+        if let t = plan.tunnels.first(where: { $0.tunnel == tunnel }),
+           sizer.peerMoved(t, to: peerEndpoint, kernel: kernel, logger: logger) {
+            _ = try? kernel.sync(down: links.down, logger: logger, throwing: false)
+        }
     }
 
     public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {

@@ -23,6 +23,8 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
     private let espSupport: DataplaneKind
     /// RFC 7296 §2.15: the keys of the `auth: psk` tunnels; the others use the certificate.
     private let preSharedKeys: PreSharedKeys
+    /// The underlay path MTU to an address, for `ike.fragment-size: auto` (nil: unknown).
+    public var pathMTU: ((IPAddress) -> Int?)?
 
     /// - Parameter wallClock: maps the daemon's monotonic instants onto epoch seconds for
     ///   certificate validity.
@@ -75,7 +77,8 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
         do {
             config = try PeerConfigurationMapper.configuration(
                 for: tunnel, ports: ports, wallClock: wallClock, initiator: initiator,
-                forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission, dataplane: espSupport)
+                forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission, dataplane: espSupport,
+                pathMTU: tunnel.ike.fragmentSize == .auto ? pathMTU?(tunnel.ike.peerAddress) : nil)
         } catch {
             throw IKESessionFactoryError(error.message)
         }
