@@ -71,6 +71,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
                         throw DaemonError.dataplane(error, "cannot create TUN interface \(t.interface.name) for peer \(t.peer)")
                     }
                     planeOfTunnel[t.tunnel] = plane
+                    setMSSClamp(t, plane: plane)
                 }
                 do { try plane.start() } catch { throw DaemonError.dataplane(error, "cannot start the data plane on \(local)") }
                 planes.append(plane)
@@ -157,6 +158,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         kernel.update(plan: new)
         kernel.update(mtus: sizer.sizing.mtus)
         do { try kernel.sync(down: links.down, logger: logger, throwing: true) } catch { throw DataplaneError(error) }
+        for t in new.tunnels { if let p = planeOfTunnel[t.tunnel] { setMSSClamp(t, plane: p) } }
     }
 
     public func install(_ sa: ChildSAParameters, tunnel: TunnelID) throws(DataplaneError) {
@@ -171,9 +173,9 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
             "enc": "\(AlgorithmText.encryption(sa.encryption))", "remote": "\(sa.peer)",
         ])
         let wentUp = links.installed(tunnel, inboundSPI: sa.inboundSPI)
-        let resized = plan.tunnels.first { $0.tunnel == tunnel }.map {
-            sizer.childSAInstalled(sa, tunnel: $0, kernel: kernel, logger: logger)
-        } ?? false
+        let planned = plan.tunnels.first { $0.tunnel == tunnel }
+        let resized = planned.map { sizer.childSAInstalled(sa, tunnel: $0, kernel: kernel, logger: logger) } ?? false
+        if let planned { setMSSClamp(planned, plane: plane) }
         if wentUp || resized { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
@@ -200,6 +202,17 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         if let t = plan.tunnels.first(where: { $0.tunnel == tunnel }),
            sizer.peerMoved(t, to: peerEndpoint, kernel: kernel, logger: logger) {
             _ = try? kernel.sync(down: links.down, logger: logger, throwing: false)
+            setMSSClamp(t, plane: plane)
+        }
+    }
+
+    /// `mss-clamp` of `tunnel` from its current MTU, into the packet path.
+    private func setMSSClamp(_ tunnel: TunnelPlan, plane: UserspaceDataplane) {
+        let limits = sizer.sizing.mssClamp(of: tunnel).map {
+            MSSClampLimits(ipv4: UInt16(clamping: $0.ipv4), ipv6: UInt16(clamping: $0.ipv6))
+        }
+        do { try plane.setMSSClamp(limits, peer: tunnel.peer) } catch {
+            logger.warning("cannot set the MSS clamp", metadata: ["peer": "\(tunnel.peer)", "reason": "\(error.message)"])
         }
     }
 
