@@ -17,11 +17,15 @@ teardown() {
   PIDS=()
   for ns in $ALL_NS; do
     ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$ns" && ip netns del "$ns"
+    # Per-namespace files for ip netns exec (the fqdn scenario's hosts file).
+    [ -d "/etc/netns/$ns" ] && rm -rf "/etc/netns/$ns"
   done
   return 0
 }
 on_exit() {
   teardown
+  # A lane of run.sh --jobs (INTEROP_QUEUE set) leaves its directory to the run that started it.
+  if [ -n "${INTEROP_QUEUE:-}" ]; then return 0; fi
   if [ "${KEEP:-0}" = 1 ]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
 }
 

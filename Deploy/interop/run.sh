@@ -3,6 +3,8 @@
 #
 #   Deploy/interop/run.sh [scenario...]      (default: all; must run as root)
 #   Deploy/interop/run.sh --list
+#   Deploy/interop/run.sh --jobs 2 [scenario...]   (two lanes side by side; see "main" below)
+#   Deploy/interop/run.sh --strongswan6 "$(Deploy/interop/strongswan6-root)" [scenario[@strongswan6]...]
 #
 # Each strongSwan scenario builds network namespaces joined by veths (vdt-io-v 192.0.2.1 runs
 # `viaduct run`, vdt-io-s 192.0.2.2 runs strongSwan's charon with kernel-libipsec; a LAN host
@@ -65,8 +67,19 @@ REPO=$(cd "$HERE/../.." && pwd)
 # psk-responder, psk-initiator: RFC 7296 §2.15 pre-shared key (auth: psk, a key file made by
 #   viaduct pki psk; strongSwan auth = psk with the same secret): up, ping both ways; no CERT payload.
 # psk-wrong: strongSwan holds another key: both sides fail with AUTHENTICATION_FAILED and say why.
+# rotation-ca: a CA rollover of Viaduct's certificate under a 20/s ping (lib/lifecycle.sh, run_rotation).
 # reauth-strongswan: strongSwan reauthenticates (reauth_time 15 s, charon.make_before_break = yes)
 #   under a running LAN ping: no echo lost, Viaduct keeps the tunnel and shows the new SAs.
+# dynamic-responder: strongSwan is `address: dynamic` in Viaduct's topology (Viaduct has no
+#   remote address for it) and initiates from 192.0.2.2; then its address changes to 192.0.2.3 and
+#   charon restarts and initiates again (INITIAL_CONTACT): Viaduct files the new IKE SA under the same
+#   tunnel by identity, drops the old one, and LAN traffic flows to the new address.
+# dynamic-initiator: Viaduct is `address: dynamic` (binds the wildcard) and initiates; strongSwan
+#   has remote_addrs = %any.
+# fqdn: Viaduct knows strongSwan as east.example.net, from a hosts file in the namespace
+#   (/etc/netns/NS/hosts, which ip netns exec binds over /etc/hosts): up at 192.0.2.2; then
+#   strongSwan moves to 192.0.2.3, the hosts file says so, and `viaduct apply` (re-resolution)
+#   moves the tunnel there without a restart.
 SCENARIOS=(
   "responder-ecdsa|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|traffic"
   "initiator-ecdsa|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|traffic"
@@ -91,10 +104,14 @@ SCENARIOS=(
   "peer-restart|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|peer-restart"
   "reauth-viaduct|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|reauth-viaduct"
   "reauth-strongswan|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|reauth-strongswan"
+  "rotation-ca|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|rotation"
   "nat-initiator|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|nat"
   "nat-responder|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|nat"
   "fragmentation-initiator|viaduct|rsa4096|aes256gcm16-prfsha384-ecp384|aes256gcm16|fragmentation"
   "fragmentation-responder|strongswan|rsa4096|aes256gcm16-prfsha384-ecp384|aes256gcm16|fragmentation"
+  "dynamic-responder|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|dynamic-responder"
+  "dynamic-initiator|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|dynamic-initiator"
+  "fqdn|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|fqdn"
 )
 
 . "$HERE/common.sh"
@@ -124,7 +141,7 @@ trap 'exit 130' INT TERM
 # ---------------------------------------------------------------- building blocks, checks, scenarios
 # lib/: setup.sh (namespaces, PKI, topologies, charon, daemons), checks.sh, and one file per kind of
 # scenario (lifecycle.sh, pair.sh, nat.sh, fragmentation.sh). They only define functions.
-for part in setup checks lifecycle pair nat fragmentation; do
+for part in setup checks lifecycle pair nat fragmentation dynamic; do
   # shellcheck source=/dev/null
   . "$HERE/lib/$part.sh"
 done
@@ -147,16 +164,17 @@ start_both() {
 run_scenario() {
   local spec=$1
   IFS='|' read -r name initiator keytype ike esp expect <<<"$spec"
-  local dir=$WORK/$name
+  local dir=$WORK/$name${SS_ROOT:+@strongswan6}
   rm -rf "$dir"; mkdir -p "$dir"
   FAIL_REASON="" NOTE=""
   # Every scenario starts from the same settings (none leaks into the next).
   TOPO_IKE_EXTRA="" SS_TOPO_ADDRESS="" SS_REMOTE_ADDRS="" SS_KEEPALIVE="" SS_DPD="" SS_ENCAP="" VIADUCT_EXTRA=""
   TOPO_IKE_LIFE="" TOPO_ESP_LIFE="" SS_CONN_EXTRA="" SS_CHILD_EXTRA="" SS_CHILDREN_EXTRA="" SS_MBB=""
-  TOPO_TUNNEL_EXTRA="" SS_AUTH="" SS_SECRETS=""
+  TOPO_TUNNEL_EXTRA="" SS_AUTH="" SS_SECRETS="" VDT_TOPO_ADDRESS="" SS_LOCAL_ADDRS=""
   if [ "$initiator" = pair ]; then run_pair "$dir" "$ike" "$esp" "$keytype" "$expect"; return; fi
   if [ "$expect" = nat ]; then run_nat "$dir" "$initiator" "$ike" "$esp" "$keytype"; return; fi
   if [ "$expect" = fragmentation ]; then run_fragmentation "$dir" "$initiator" "$ike" "$esp"; return; fi
+  case $expect in dynamic-*|fqdn) run_dynamic "$dir" "$initiator" "$ike" "$esp" "$keytype" "$expect"; return ;; esac
   case $expect in psk|psk-wrong) use_psk "$dir" "$expect" || fail "pre-shared key: $(cat "$dir/psk.log")" || return 1 ;; esac
   write_topology "$dir" "$initiator" "$ike" "$esp" "$expect" || fail "topology" || return 1
   # child-recreate: a second child config with narrower selectors, so strongSwan asks for a second
@@ -169,7 +187,7 @@ run_scenario() {
   write_charon "$dir" "$ike" "$esp" "$expect" || fail "charon config" || return 1
   net_up || fail "namespaces" || return 1
   local lan=none initiates=$initiator
-  case $expect in up|up-status|traffic|cookie|lifecycle-*|peer-restart|reauth-*|child-recreate|psk) lan=lan ;; esac
+  case $expect in up|up-status|traffic|cookie|lifecycle-*|peer-restart|reauth-*|child-recreate|psk|rotation) lan=lan ;; esac
   # peer-restart: charon's start_action brings the tunnel up, now and after its restart.
   [ "$expect" = peer-restart ] && initiates=none
   [ "$expect" = cookie ] && VIADUCT_EXTRA="--cookie-threshold 0"
@@ -188,6 +206,7 @@ run_scenario() {
                 "IKE SA failed.*psk-file of the two ends differ" || return 1 ;;
     reauth-viaduct) run_reauth "$dir" viaduct || return 1 ;;
     reauth-strongswan) run_reauth "$dir" strongswan || return 1 ;;
+    rotation) run_rotation "$dir" || return 1 ;;
     wrong-ca) check_fails "$dir" "received AUTHENTICATION_FAILED notify error" \
                 "IKE SA failed.*notify=AUTHENTICATION_FAILED.*reason=(certificate-invalid|authentication-failed)|IKE SA failed.*reason=(certificate-invalid|authentication-failed).*notify=AUTHENTICATION_FAILED" || return 1 ;;
     wrong-identity) check_fails "$dir" "received AUTHENTICATION_FAILED notify error" \
@@ -200,13 +219,75 @@ run_scenario() {
 }
 
 # ---------------------------------------------------------------- main
+# --jobs N (or JOBS=N): N lanes side by side, each a copy of this script with its own namespaces
+# (NS_PREFIX + lane number), work directory and charon, taking the next scenario from a shared
+# queue (a file under flock) until it is empty. The scenarios mostly wait (handshakes, rekeys,
+# pings), so two lanes on two cores take a little more than half the time of one.
+#
+# --strongswan6 ROOT (or SS6_ROOT=ROOT): the scenarios of SS6_SCENARIOS also run against Debian 13's
+# strongSwan 6 from ROOT (Deploy/interop/strongswan6-root makes it), named NAME@strongswan6; charon and
+# swanctl run chrooted into ROOT in the scenario's namespace (lib/setup.sh, ss_exec). Viaduct's side is
+# the same.
+JOBS=${JOBS:-1} SS6_ROOT=${SS6_ROOT:-}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --jobs) JOBS=${2:-}; shift 2 || die "--jobs needs a number" ;;
+    --strongswan6) SS6_ROOT=${2:-}; shift 2 || die "--strongswan6 needs a root directory" ;;
+    *) break ;;
+  esac
+done
+[[ "$JOBS" =~ ^[1-9][0-9]?$ ]] || die "--jobs/JOBS must be a number from 1 to 99"
+[ -z "$SS6_ROOT" ] || [ -x "$SS6_ROOT/usr/lib/ipsec/charon" ] || die "$SS6_ROOT holds no strongSwan (usr/lib/ipsec/charon)"
+SS6_SCENARIOS=(responder-ecdsa initiator-ecdsa responder-rsa psk-initiator lifecycle-strongswan lifecycle-viaduct
+               child-recreate reauth-strongswan)
 selected=("$@")
-[ ${#selected[@]} -eq 0 ] && for s in "${SCENARIOS[@]}"; do selected+=("${s%%|*}"); done
+if [ ${#selected[@]} -eq 0 ] && [ -z "${INTEROP_QUEUE:-}" ]; then
+  for s in "${SCENARIOS[@]}"; do selected+=("${s%%|*}"); done
+  [ -n "$SS6_ROOT" ] && for s in "${SS6_SCENARIOS[@]}"; do selected+=("$s@strongswan6"); done
+fi
+
+# next_scenario: pops the queue's first line into $want; fails when the queue is empty.
+next_scenario() {
+  want=$(flock "$INTEROP_QUEUE.lock" sh -c 'q=$1; first=$(head -1 "$q"); [ -n "$first" ] || exit 1
+    tail -n +2 "$q" >"$q.rest" && mv "$q.rest" "$q" && printf "%s\n" "$first"' sh "$INTEROP_QUEUE")
+}
+
+if [ "$JOBS" -gt 1 ] && [ -z "${INTEROP_QUEUE:-}" ]; then
+  queue=$WORK/queue
+  printf '%s\n' "${selected[@]}" >"$queue"; : >"$queue.lock"
+  lanes=()
+  for i in $(seq "$JOBS"); do
+    mkdir -p "$WORK/lane$i"
+    INTEROP_QUEUE=$queue NS_PREFIX=$NS_PREFIX$i WORK=$WORK/lane$i KEEP=1 JOBS=1 VIADUCT=$VIADUCT SS6_ROOT=$SS6_ROOT \
+      "$0" >"$WORK/lane$i.out" 2> >(sed -u "s/^/[lane $i] /" >&2) &
+    lanes+=($!)
+    PIDS+=($!)
+  done
+  status=0
+  for p in "${lanes[@]}"; do wait "$p" || status=1; done
+  PIDS=()
+  passed=0 failed=0
+  for i in $(seq "$JOBS"); do
+    grep -E '^(PASS|FAIL) ' "$WORK/lane$i.out"
+    read -r p _ f _ < <(tail -1 "$WORK/lane$i.out")
+    [[ "$p" =~ ^[0-9]+$ && "$f" =~ ^[0-9]+$ ]] || { echo "FAIL lane $i: no summary line"; p=0 f=1; }
+    passed=$((passed + p)) failed=$((failed + f))
+  done
+  echo "$passed passed, $failed failed ($JOBS lanes)"
+  [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
+  exit
+fi
+
 passed=0 failed=0
-for want in "${selected[@]}"; do
-  spec=""
-  for s in "${SCENARIOS[@]}"; do [ "${s%%|*}" = "$want" ] && spec=$s; done
-  if [ -z "$spec" ]; then echo "FAIL $want: unknown scenario (see --list)"; failed=$((failed + 1)); continue; fi
+run_one() {
+  local want=$1 base=${1%@strongswan6} spec="" s
+  SS_ROOT=""
+  if [ "$base" != "$want" ]; then
+    [ -n "$SS6_ROOT" ] || { echo "FAIL $want: needs --strongswan6 ROOT"; failed=$((failed + 1)); return; }
+    SS_ROOT=$SS6_ROOT
+  fi
+  for s in "${SCENARIOS[@]}"; do [ "${s%%|*}" = "$base" ] && spec=$s; done
+  if [ -z "$spec" ]; then echo "FAIL $want: unknown scenario (see --list)"; failed=$((failed + 1)); return; fi
   if run_scenario "$spec"; then
     echo "PASS $want${NOTE:+ ($NOTE)}"; passed=$((passed + 1))
   else
@@ -217,6 +298,11 @@ for want in "${selected[@]}"; do
     fi
   fi
   teardown
-done
+}
+if [ -n "${INTEROP_QUEUE:-}" ]; then
+  while next_scenario; do run_one "$want"; done
+else
+  for want in "${selected[@]}"; do run_one "$want"; done
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -67,6 +67,14 @@ other_labs() { # dir file (of the running lab)
 
 # Polls `cmd` for up to $1 seconds.
 
+bfd_sessions() { # dir gateway: BIRD's BFD sessions (address, interface, state, ...)
+    birdc -s "$1/$2.bird.ctl" show bfd sessions 2>/dev/null | awk '$1 ~ /^[0-9a-f.:]+$/ && NF >= 3'
+}
+bfd_up() { # dir gateway: one BFD session per BGP protocol, all Up
+    n=$(birdc -s "$1/$2.bird.ctl" show protocols 2>/dev/null | awk '$2 == "BGP"' | wc -l)
+    up=$(bfd_sessions "$1" "$2" | awk '$3 == "Up"' | wc -l)
+    [ "$n" -gt 0 ] && [ "$up" -eq "$n" ]
+}
 bgp_established() { # dir gateway: every BGP protocol of the gateway is Established
     out=$(birdc -s "$1/$2.bird.ctl" show protocols 2>/dev/null | awk '$2 == "BGP"') || return 1
     [ -n "$out" ] && ! echo "$out" | grep -qv Established
@@ -109,15 +117,19 @@ peer_death() { # dir survivor victim
     pid=$(awk -v g="$victim" '$1 == "pid" && $3 == "viaduct" && $4 == g { p = $2 } END { print p }' "$d/lab.state")
     cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline")
     start=$(date +%s)
+    t0=$(date +%s%N)
     kill -9 "$pid"
+    # BFD (300 ms x 3) finds the dead peer long before DPD does: BIRD withdraws its networks
+    # within about a second, while the survivor's tunnel is still up (the victim's BIRD runs on).
+    if within 5 no_bird_route_via "$d" "$survivor" "$target" "$iface"; then
+        pass "$name: $victim killed: BFD took BGP down and $survivor BIRD withdrew $target in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+    else fail "$name: $victim killed: $survivor BIRD still routes $target 5 s later: $(birdc -s "$d/$survivor.bird.ctl" show bfd sessions | tail -n +3 | tr '\n' ';')"; fi
     # Bound: the topology's DPD interval (10 s) + the lab's retransmissions (1 + 1.8 + 3.2 s) + slack.
     if within 30 tunnel_down_with_reason "$d" "$survivor" "$victim"; then
         pass "$name: $victim killed: $survivor shows the tunnel down after $(( $(date +%s) - start ))s: $(tunnel "$d" "$survivor" "$victim" | jq -r .reason)"
     else fail "$name: $victim killed: $survivor still shows $(tunnel "$d" "$survivor" "$victim" | jq -c '{state, reason}')"; fi
     if within 5 link_down "vdl-$survivor" "$iface"; then pass "$name: $survivor $iface is down"
     else fail "$name: $survivor $iface: $(ip -n "vdl-$survivor" -o link show dev "$iface" 2>&1)"; fi
-    if within 10 no_bird_route_via "$d" "$survivor" "$target" "$iface"; then pass "$name: $survivor BIRD withdrew the route to $target"
-    else fail "$name: $survivor BIRD still routes $target: $(birdc -s "$d/$survivor.bird.ctl" show route for "$target" | tail -2 | tr '\n' ';')"; fi
     if metric_is "$survivor" "viaduct_tunnel_up{peer=\"$victim\",interface=\"$iface\"}" 0 \
        && metric_is "$survivor" "viaduct_tunnel_state{peer=\"$victim\",interface=\"$iface\",state=\"down\"}" 1; then
         pass "$name: $survivor metrics: tunnel to $victim down"
@@ -204,6 +216,9 @@ for name in $TOPOLOGIES; do
         if [ -S "$dir/$gw.bird.ctl" ]; then
             if within 40 bgp_established "$dir" "$gw"; then pass "$name: $gw BGP Established"
             else fail "$name: $gw BGP: $(birdc -s "$dir/$gw.bird.ctl" show protocols | awk '$2 == "BGP"' | tr '\n' ';')"; fi
+            # bgp.bfd (default 300 ms x 3) between managed gateways: one BFD session per BGP neighbor, Up.
+            if within 20 bfd_up "$dir" "$gw"; then pass "$name: $gw BFD sessions Up: $(bfd_sessions "$dir" "$gw" | awk '{ print $1 "@" $2 }' | tr '\n' ' ')"
+            else fail "$name: $gw BFD: $(birdc -s "$dir/$gw.bird.ctl" show bfd sessions 2>&1 | tail -n +3 | tr '\n' ';')"; fi
         fi
     done
     first=$(echo "$gws" | head -1)

@@ -30,11 +30,17 @@ public struct DesiredKernelState: Hashable, Sendable {
     /// addresses but the interface is down and its static routes are withdrawn: that is how a
     /// lost tunnel tells BGP and the routing table at once.
     ///
+    /// `peerAddresses`: where the daemon last found peers whose address the plan leaves open
+    /// (`address: dynamic`, a DNS name), by peer name; their policy templates and VTI name it.
     /// `mtus` holds the MTU the daemon computed for `mtu: auto` interfaces (by name) from the path
     /// and the negotiated transform; an interface without an entry gets `TunnelMTU.initial`.
-    public init(plan: NodePlan, down: Set<String> = [], backend: Backend = .kernel, mtus: [String: Int] = [:]) {
+    public init(plan: NodePlan, down: Set<String> = [], backend: Backend = .kernel,
+                peerAddresses: [String: IPAddress] = [:], mtus: [String: Int] = [:]) {
         self.init()
-        for t in plan.tunnels {
+        for var t in plan.tunnels {
+            if t.ike.peerAddress.isUnspecified, let live = peerAddresses[t.peer], live.family == t.ike.peerAddress.family {
+                t.ike.peerAddress = live
+            }
             let i = t.interface
             let up = !down.contains(i.name)
             let kind: LinkKind
@@ -58,7 +64,13 @@ public struct DesiredKernelState: Hashable, Sendable {
             guard backend == .kernel else { continue }
             let families = Set(i.addresses.map(\.local.family)).union(t.routes.map(\.destination.family))
             for family in [IPAddress.Family.ipv4, .ipv6] where families.contains(family) {
-                for dir in [XfrmDirection.outbound, .inbound, .forward] {
+                // A peer whose address is not known yet (`dynamic`, or a DNS name not resolved):
+                // inbound and forward templates take any source (the kernel matches a wildcard
+                // template source against any SA), but an outbound template needs the real
+                // destination to find its SA, so there is none until the daemon learns it
+                // (`plan.tunnels[i].ike.peerAddress` set to the live address).
+                let directions: [XfrmDirection] = t.ike.peerAddress.isUnspecified ? [.inbound, .forward] : [.outbound, .inbound, .forward]
+                for dir in directions {
                     let (src, dst) = dir == .outbound ? (t.ike.localAddress, t.ike.peerAddress) : (t.ike.peerAddress, t.ike.localAddress)
                     let binding = i.kind == .xfrm ? (ifID: Optional(i.ifID), mark: XfrmMark?.none)
                                                    : (ifID: nil, mark: XfrmMark(value: i.ifID, mask: 0xffff_ffff))

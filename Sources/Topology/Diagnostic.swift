@@ -73,6 +73,10 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, Codable, Cus
     public static let selfTunnel = DiagnosticCode(rawValue: "self-tunnel")
     public static let duplicateTunnel = DiagnosticCode(rawValue: "duplicate-tunnel")
     public static let unmanagedPair = DiagnosticCode(rawValue: "unmanaged-pair")
+    /// A tunnel between two `address: dynamic` gateways: neither can be reached.
+    public static let dynamicPair = DiagnosticCode(rawValue: "dynamic-pair")
+    /// `initiator:` names the end that would have to reach an `address: dynamic` peer.
+    public static let dynamicInitiator = DiagnosticCode(rawValue: "dynamic-initiator")
     public static let pskBetweenManaged = DiagnosticCode(rawValue: "psk-between-managed")
     public static let insideOverlap = DiagnosticCode(rawValue: "inside-overlap")
     public static let insideTooSmall = DiagnosticCode(rawValue: "inside-too-small")

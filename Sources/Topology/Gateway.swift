@@ -17,4 +17,6 @@ public struct Gateway: Hashable, Sendable {
     public var location: SourceLocation
     public var certificateLocation: SourceLocation?
     public var keyLocation: SourceLocation?
+    /// `.fixed` with `addresses` listed; `.dynamic` or `.name` with `addresses` empty.
+    public var underlay: UnderlayKind = .fixed
 }

@@ -8,6 +8,8 @@ public struct NodePlan: Hashable, Sendable, Encodable {
     public var node: String
     public var identity: Identity
     public var addresses: [IPAddress]
+    /// `fixed` (then `addresses` are this gateway's), `dynamic`, or its DNS name.
+    public var underlay: UnderlayKind = .fixed
     /// Paths resolved against the topology file's directory.
     public var certificate: String
     public var key: String
@@ -67,9 +69,14 @@ public enum IKERole: String, Hashable, Sendable, Encodable {
 }
 
 public struct IKEPeerPlan: Hashable, Sendable, Encodable {
+    /// The unspecified address (`0.0.0.0`, `::`) when this end's address is not in the topology.
     public var localAddress: IPAddress
+    /// The unspecified address when the peer's is not in the topology (see `peerUnderlay`).
     public var peerAddress: IPAddress
     public var peerAddresses: [IPAddress]
+    /// How each end's underlay address is known: `fixed`, `dynamic` or a DNS name.
+    public var localUnderlay = UnderlayKind.fixed
+    public var peerUnderlay = UnderlayKind.fixed
     public var localIdentity: Identity
     public var peerIdentity: Identity
     public var role: IKERole
@@ -95,4 +102,19 @@ public struct BGPNeighbor: Hashable, Sendable, Encodable {
     public var sessions: [InterfaceAddress]
     /// The peer's declared networks: what to accept from it.
     public var peerNetworks: [IPPrefix]
+    /// The topology's `bgp.bfd` when the peer is managed (its BGP daemon gets the same); nil
+    /// for `bfd: off` and for a peer Viaduct does not manage, which may not answer BFD.
+    public var bfd: BFDTimers?
+    /// `bgp.password-file`, resolved: the session's TCP MD5 password (RFC 2385) is in it.
+    public var passwordFile: String?
+
+    public init(localASN: UInt32, peerASN: UInt32, sessions: [InterfaceAddress], peerNetworks: [IPPrefix],
+                bfd: BFDTimers? = nil, passwordFile: String? = nil) {
+        self.localASN = localASN
+        self.peerASN = peerASN
+        self.sessions = sessions
+        self.peerNetworks = peerNetworks
+        self.bfd = bfd
+        self.passwordFile = passwordFile
+    }
 }

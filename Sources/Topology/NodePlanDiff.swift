@@ -95,7 +95,7 @@ public struct NodePlanDiff: Hashable, Sendable, Codable {
         if o.peerManaged != n.peerManaged { drop.append("managed") }
         let a = o.ike, b = n.ike
         if a.localAddress != b.localAddress { drop.append("local address \(a.localAddress) -> \(b.localAddress)") }
-        if a.peerAddress != b.peerAddress || a.peerAddresses != b.peerAddresses { drop.append("peer address") }
+        if a.peerAddress != b.peerAddress || a.peerAddresses != b.peerAddresses || a.peerUnderlay != b.peerUnderlay { drop.append("peer address") }
         if a.localIdentity != b.localIdentity { drop.append("local identity") }
         if a.peerIdentity != b.peerIdentity { drop.append("peer identity") }
         if a.role != b.role { drop.append("IKE role \(a.role.rawValue) -> \(b.role.rawValue)") }

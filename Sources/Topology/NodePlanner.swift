@@ -43,13 +43,17 @@ public enum NodePlanner {
             let routes = s.routing == .static ? peer.networks.map { RoutePlan(destination: $0, interface: iface) } : []
             var bgp: BGPNeighbor?
             if s.routing == .bgp, let la = gw.asn, let pa = peer.asn {
-                bgp = BGPNeighbor(localASN: la, peerASN: pa, sessions: addrs, peerNetworks: peer.networks)
+                bgp = BGPNeighbor(localASN: la, peerASN: pa, sessions: addrs, peerNetworks: peer.networks,
+                                  bfd: peer.managed ? t.bgp.bfd : nil,
+                                  passwordFile: t.bgp.passwordFile.map(t.resolve))
             }
             var ike = IKEPeerPlan(localAddress: path.local, peerAddress: path.peer, peerAddresses: peer.addresses,
                                   localIdentity: gw.identity, peerIdentity: peer.identity,
                                   role: l.initiator == node ? .initiator : .responder,
                                   proposals: s.ike.proposals, lifetime: s.ike.lifetime,
                                   rekeyMargin: s.ike.rekeyMargin, rekeyJitter: s.ike.rekeyJitter, dpd: s.dpd)
+            ike.localUnderlay = gw.underlay
+            ike.peerUnderlay = peer.underlay
             ike.natKeepalive = s.natKeepalive
             ike.fragmentation = s.fragmentation
             ike.fragmentSize = s.fragmentSize
@@ -65,8 +69,9 @@ public enum NodePlanner {
         }
         tunnels.sort { $0.interface.name < $1.interface.name }
         return .success(NodePlan(
-            node: node, identity: gw.identity, addresses: gw.addresses, certificate: t.resolve(cert),
+            node: node, identity: gw.identity, addresses: gw.addresses, underlay: gw.underlay, certificate: t.resolve(cert),
             key: t.resolve(key), caCertificates: t.caCertificates.map(t.resolve), crls: t.crls.map(t.resolve),
-            asn: gw.asn, networks: gw.networks, dataplane: gw.dataplane ?? t.defaultDataplane, tunnels: tunnels))
+            asn: gw.asn, networks: gw.networks, dataplane: gw.dataplane ?? t.defaultDataplane,
+            tunnels: tunnels))
     }
 }

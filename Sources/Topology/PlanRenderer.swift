@@ -12,7 +12,8 @@ public enum PlanRenderer {
     }
 
     public static func table(_ plan: NodePlan) -> String {
-        var out = "node \(plan.node): identity \(plan.identity), underlay \(plan.addresses.map(\.description).joined(separator: ", "))"
+        let underlay = plan.underlay == .fixed ? plan.addresses.map(\.description).joined(separator: ", ") : plan.underlay.description
+        var out = "node \(plan.node): identity \(plan.identity), underlay \(underlay)"
         if let asn = plan.asn { out += ", AS\(asn)" }
         out += ", data plane \(plan.dataplane.rawValue)\n"
         if !plan.networks.isEmpty { out += "networks: \(plan.networks.map(\.description).joined(separator: ", "))\n" }
@@ -34,7 +35,9 @@ public enum PlanRenderer {
         out += columns([header] + rows)
         out += "\n"
         for t in plan.tunnels {
-            out += "\(t.interface.name): IKE \(t.ike.localAddress) -> \(t.ike.peerAddress), id \(t.ike.localIdentity) -> \(t.ike.peerIdentity)\n"
+            let local = t.ike.localUnderlay == .fixed ? t.ike.localAddress.description : "\(t.ike.localUnderlay) (any \(t.ike.localAddress.family))"
+            let peer = t.ike.peerUnderlay == .fixed ? t.ike.peerAddress.description : "\(t.ike.peerUnderlay) (\(t.ike.localAddress.family))"
+            out += "\(t.interface.name): IKE \(local) -> \(peer), id \(t.ike.localIdentity) -> \(t.ike.peerIdentity)\n"
             out += "  ike \(t.ike.proposals.map(\.description).joined(separator: ", ")); lifetime \(t.ike.lifetime), \(t.ike.reauthenticate ? "reauthenticate" : "rekey") \(t.ike.rekeyMargin)+\(t.ike.rekeyJitter) early; dpd \(t.ike.dpd.interval) \(t.ike.dpd.action.rawValue)\n"
             out += "  esp \(t.esp.proposals.map(\.description).joined(separator: ", ")); lifetime \(t.esp.lifetime), rekey \(t.esp.rekeyMargin)+\(t.esp.rekeyJitter) early\n"
             if !t.routes.isEmpty {

@@ -12,6 +12,8 @@ public struct Topology: Hashable, Sendable {
     /// In declaration order.
     public var gateways: [Gateway]
     public var tunnelGroups: [TunnelGroup]
+    /// The `bgp:` section: BFD and the session password of every generated BGP session.
+    public var bgp = BGPSettings()
 
     public func gateway(named name: String) -> Gateway? {
         gateways.first { $0.name == name }

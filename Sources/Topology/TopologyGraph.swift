@@ -69,7 +69,7 @@ public enum TopologyGraph {
         let managed = Dictionary(t.gateways.map { ($0.name, $0.managed) }, uniquingKeysWith: { a, _ in a })
         for g in gateways {
             var lines = [g.name]
-            lines += g.addresses.map(\.description)
+            lines += g.underlay == .fixed ? g.addresses.map(\.description) : [g.underlay.description]
             if let asn = g.asn { lines.append("AS \(asn)") }
             if g.managed {
                 out += "  \(quote(gatewayID(g.name))) [label=\(label(lines)), shape=box, style=\"rounded,filled\", fillcolor=\"#dbe9f6\"];\n"

@@ -4,7 +4,7 @@ import NetTypes
 /// Turns topology YAML into a `Topology`, reporting every syntax and field error it finds.
 /// Cross-references (does this gateway exist, do these ranges overlap) are the validator's job.
 enum TopologyParser {
-    static let topKeys = ["version", "description", "defaults", "pki", "gateways", "tunnels"]
+    static let topKeys = ["version", "description", "defaults", "pki", "bgp", "gateways", "tunnels"]
     static let defaultsKeys = ["ike", "esp", "mtu", "mss-clamp", "routing", "dataplane", "interface-kind", "allow-weak-crypto"]
     static let ikeKeys = ["proposals", "lifetime", "rekey-margin", "rekey-jitter", "dpd", "nat-keepalive",
                           "fragmentation", "fragment-size", "reauthenticate"]
@@ -104,7 +104,9 @@ enum TopologyParser {
         let topology = Topology(file: file, version: version, defaults: defaults, defaultDataplane: dataplane,
                                 defaultInterfaceKind: interfaceKind, caCertificates: cas, crls: crls,
                                 pkiLocations: pkiLocations, gateways: gateways, tunnelGroups: groups)
-        return (topology, w.diagnostics)
+        var result = topology
+        if let b = entry("bgp", in: top) { result.bgp = bgpSettings(b.value, w: w) }
+        return (result, w.diagnostics)
     }
 
     /// libyaml's own words, located, with a hint for the mistakes people actually make.
@@ -251,9 +253,19 @@ enum TopologyParser {
         if let v = value("managed"), let b = w.bool(v.value, "\(what).managed") { managed = b }
 
         var addresses: [IPAddress] = []
+        var underlay = UnderlayKind.fixed
         if let v = value("address") {
             if let items = w.list(v.value, "\(what).address", single: true) {
                 for item in items {
+                    if let special = w.underlayWord(item) {
+                        if items.count > 1 {
+                            w.error(.invalidAddress, item, "\(what).address '\(special)' stands alone; a gateway has IP addresses, or is 'dynamic', or has one DNS name")
+                            valid = false
+                        } else {
+                            underlay = special
+                        }
+                        continue
+                    }
                     guard let a = w.address(item, "\(what).address") else { valid = false; continue }
                     if addresses.contains(a) { w.error(.invalidValue, item, "\(what).address lists \(a) twice") }
                     addresses.append(a)
@@ -261,7 +273,7 @@ enum TopologyParser {
                 if items.isEmpty { w.error(.missingKey, v.value, "\(what).address must list at least one address") }
             }
         } else if !w.hasNearMiss(entries, "address") {
-            w.error(.missingKey, e.keyNode, "\(what) has no 'address'; give the underlay IP address its peers reach it at")
+            w.error(.missingKey, e.keyNode, "\(what) has no 'address'; give the underlay IP address its peers reach it at, its DNS name, or 'dynamic'")
             valid = false
         }
 
@@ -317,11 +329,27 @@ enum TopologyParser {
         if let v = value("interface-kind") { kind = w.choice(v.value, "\(what).interface-kind", InterfaceKind.self) }
         if let v = value("description") { _ = w.string(v.value, "\(what).description") }
 
-        guard valid, let first = addresses.first else { return nil }
-        return Gateway(name: name, addresses: addresses, identity: identity ?? .ipAddress(first),
+        // A dynamic gateway has no address to stand for its identity: its peers pick it out by
+        // the identity alone (RFC 7296 §2.15, IDi), so it must be written.
+        if underlay == .dynamic, identity == nil, value("identity") == nil, let v = value("address") {
+            w.error(.missingKey, v.value, "\(what) is 'address: dynamic', so its peers recognize it by its IKE identity alone; give 'identity:' (e.g. \(name).example.net, as in its certificate)")
+            valid = false
+        }
+        guard valid else { return nil }
+        let defaultIdentity: Identity
+        switch underlay {
+        case .fixed:
+            guard let first = addresses.first else { return nil }
+            defaultIdentity = .ipAddress(first)
+        case .name(let n): defaultIdentity = .fqdn(n)
+        case .dynamic:
+            guard let identity else { return nil }
+            defaultIdentity = identity
+        }
+        return Gateway(name: name, addresses: addresses, identity: identity ?? defaultIdentity,
                        certificate: certificate, key: key, asn: asn, networks: networks, managed: managed,
                        dataplane: dataplane, interfaceKind: kind, location: w.location(e.keyNode),
-                       certificateLocation: certLoc, keyLocation: keyLoc)
+                       certificateLocation: certLoc, keyLocation: keyLoc, underlay: underlay)
     }
 
     // MARK: - Tunnels

@@ -85,6 +85,18 @@ enum TopologyValidator {
                     error(.unmanagedPair, b.location, "'\(a.name)' and '\(b.name)' are both 'managed: false'; Viaduct runs on neither end of this tunnel")
                     continue
                 }
+                // A dynamic end has no address to be reached at: it must initiate.
+                if ga.underlay == .dynamic && gb.underlay == .dynamic {
+                    error(.dynamicPair, b.location, "'\(a.name)' and '\(b.name)' are both 'address: dynamic'; neither can be reached, so nobody can initiate this tunnel; give one of them a fixed address or a DNS name")
+                    continue
+                }
+                if let explicit = g.initiator {
+                    let other = explicit.name == ga.name ? gb : ga
+                    if other.underlay == .dynamic {
+                        error(.dynamicInitiator, explicit.location, "initiator '\(explicit.name)' cannot reach '\(other.name)', which is 'address: dynamic'; the dynamic end always initiates, so remove 'initiator:' or name '\(other.name)'")
+                        continue
+                    }
+                }
                 // RFC 7296 §2.15: a pre-shared key is for peers that cannot do certificates.
                 if case .psk = g.settings.auth, ga.managed, gb.managed, !g.settings.allowPSK {
                     error(.pskBetweenManaged, b.location, "'auth: psk' between '\(a.name)' and '\(b.name)', both run by Viaduct: use certificates (the default), or set 'allow-psk: true' on the tunnel if you must")
@@ -101,9 +113,12 @@ enum TopologyValidator {
                 }
                 // Who initiates, identically on both ends: an explicit choice; else a hub's
                 // spoke (spokes are the ones behind NAT); else the managed end when the peer is
-                // not Viaduct; else the smaller name. Both ends never initiate by design.
+                // not Viaduct; else the smaller name. Both ends never initiate by design. A
+                // dynamic end comes first: nobody else can reach it.
                 let initiator: String
-                if let explicit = groupInitiator, byName[explicit]?.managed == true || g.initiator != nil {
+                if ga.underlay == .dynamic || gb.underlay == .dynamic {
+                    initiator = ga.underlay == .dynamic ? ga.name : gb.name
+                } else if let explicit = groupInitiator, byName[explicit]?.managed == true || g.initiator != nil {
                     initiator = explicit
                 } else if !ga.managed {
                     initiator = gb.name
@@ -184,7 +199,8 @@ enum TopologyValidator {
     }
 
     static func families(_ g: Gateway) -> String {
-        Set(g.addresses.map(\.family)).sorted { $0.rawValue < $1.rawValue }.map(\.description).joined(separator: " and ")
+        if g.underlay != .fixed { return "address \(g.underlay)" }
+        return Set(g.addresses.map(\.family)).sorted { $0.rawValue < $1.rawValue }.map(\.description).joined(separator: " and ")
     }
 
     /// Per-node uniqueness: interface names, if_ids, and static routes.

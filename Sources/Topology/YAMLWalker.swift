@@ -165,11 +165,23 @@ final class YAMLWalker {
         }
     }
 
+    /// A gateway `address:` that is not an IP address: `dynamic` or a DNS name. Peeks at the
+    /// scalar without spending it, so `address(_:_:)` reports anything else.
+    func underlayWord(_ node: YAMLNode) -> UnderlayKind? {
+        guard case .scalar(let scalar, _) = node, !isNull(node), IPAddress(scalar.string) == nil else { return nil }
+        let text = scalar.string
+        if text == "dynamic" { return .dynamic }
+        if UnderlayKind.isDNSName(text) { return .name(text.lowercased()) }
+        return nil
+    }
+
     func address(_ node: YAMLNode, _ what: String) -> IPAddress? {
         guard let text = string(node, what) else { return nil }
         guard let a = IPAddress(text) else {
             if case .success = IPPrefix.parse(text) {
                 error(.invalidAddress, node, "\(what) must be an address without a prefix length, found '\(text)'")
+            } else if what.hasSuffix(".address") {
+                error(.invalidAddress, node, "\(what) must be an IPv4 or IPv6 address, 'dynamic', or a DNS name (gw.example.net), found '\(text)'")
             } else {
                 error(.invalidAddress, node, "\(what) must be an IPv4 or IPv6 address, found '\(text)'")
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tools
 import Topology
 
 extension BGPConfigRenderer.Format: ExpressibleByArgument {}
@@ -15,7 +16,11 @@ struct BGP: ParsableCommand {
             longer prefixes inside them); export filters announce this gateway's networks and its \
             other BGP peers' networks, so traffic can detour through a third site when a direct \
             tunnel is down. Viaduct takes a tunnel's interface down when its SAs are gone, so the \
-            session drops at once instead of waiting for the hold timer.
+            session drops at once instead of waiting for the hold timer; sessions to managed peers \
+            also run BFD (the topology's bgp.bfd, 300 ms x 3 unless set), which catches a peer that \
+            died with its tunnel still up. ECMP across parallel tunnels: FRR's maximum-paths is set; \
+            BIRD needs 'merge paths on' in its kernel protocol. With bgp.password-file, every \
+            session gets that password (TCP MD5) and the output holds it: keep it mode 0600.
 
             The output is meant to be used as is. BIRD: write it to /etc/bird/viaduct.conf, \
             include that from bird.conf, 'birdc configure' (Deploy/bird/viaduct-bird-reload does the \
@@ -48,8 +53,13 @@ struct BGP: ParsableCommand {
         // machine that has none of them.
         switch NodePlanner.plan(t, links: loaded.links, node: node, fileExists: { _ in true }) {
         case .success(let plan):
+            let password: String?
+            do { password = try BGPPasswordFile.password(of: plan) } catch {
+                Output.error("viaduct: error: \(error.message)")
+                throw ExitCode(1)
+            }
             print(BGPConfigRenderer.render(plan, format: format, source: (file as NSString).lastPathComponent,
-                                           routerID: !noRouterId), terminator: "")
+                                           routerID: !noRouterId, password: password), terminator: "")
         case .failure(let e):
             Output.print(e.diagnostics)
             throw ExitCode(1)

@@ -128,12 +128,18 @@ struct Run: ParsableCommand {
             throw ExitCode(1)
         }
         guard let loaded = Output.loadValid(file), let topology = loaded.topology else { throw ExitCode(1) }
-        let plan: NodePlan
+        var plan: NodePlan
         switch NodePlanner.plan(topology, links: loaded.links, node: node, fileExists: FileManager.default.fileExists(atPath:)) {
         case .success(let p): plan = p
         case .failure(let e):
             Output.print(e.diagnostics)
             throw ExitCode(1)
+        }
+        // Peers known by name: resolved now, again for every IKE SA opened to them and on apply.
+        let resolution = PeerNames.system.resolved(plan)
+        plan = resolution.plan
+        for (peer, reason) in resolution.failures.sorted(by: { $0.key < $1.key }) {
+            logger.warning("peer name does not resolve: its tunnel waits and tries again", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
         }
         do {
             let credentials = try NodeCredentials.load(plan: plan)
@@ -166,7 +172,7 @@ struct Run: ParsableCommand {
                                                clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
                                                retransmission: options.retransmission, espSupport: espSupport,
                                                peerCertificates: peerCertificates,
-                                               preSharedKeys: preSharedKeys)
+                                               preSharedKeys: preSharedKeys, names: .system)
             factory.pathMTU = KernelPathMTU.lookup()
             let ports = options.ports
             let retransmission = options.retransmission
@@ -180,7 +186,7 @@ struct Run: ParsableCommand {
                                                 clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
                                                 retransmission: retransmission, espSupport: espSupport,
                                                 peerCertificates: peerCertificates,
-                                                preSharedKeys: try PreSharedKeys.load(plan: next))
+                                                preSharedKeys: try PreSharedKeys.load(plan: next), names: .system)
                 made.pathMTU = KernelPathMTU.lookup()
                 return made
             }

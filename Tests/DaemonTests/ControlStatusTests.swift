@@ -126,6 +126,20 @@ import Topology
         #expect(throws: DaemonError.self) { _ = try ControlClient(path: dir + "/none.sock") }
     }
 
+    /// A daemon that accepted the connection and never answers (stuck loop, a stopped process):
+    /// `viaduct status`, `apply` and the operator commands give up with a clear error instead of
+    /// hanging. Before, `readReply` blocked in read(2) for ever.
+    @Test func aDaemonThatNeverAnswersIsAnErrorNotAHang() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vdt-ctl-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Listening, never pumped: the kernel completes the connection, nobody reads the request.
+        let socket = try ControlSocket(path: dir + "/a.sock")
+        defer { socket.close() }
+        let client = try ControlClient(path: dir + "/a.sock")
+        let error = try #require(throws: DaemonError.self) { _ = try client.exchange(.init(command: "status"), timeoutSeconds: 0.2) }
+        #expect(error.message.contains("did not answer within 1 s"), "\(error.message)")
+    }
+
     /// `run --status-group`: the status socket answers status and events, refuses every command
     /// that changes something, and is open to its group: a user who is neither root nor the
     /// daemon's reads status there, and is turned away by the control socket.

@@ -27,10 +27,10 @@ import Topology
         return try NodePlanner.plan(t, links: l.links, node: "a", fileExists: { _ in true }).get()
     }
 
-    static func configuration(_ plan: NodePlan, _ dataplane: DataplaneKind) throws(DaemonError) -> IKEPeerConfiguration {
+    static func configuration(_ plan: NodePlan, _ dataplane: DataplaneKind, initiator: Bool = true) throws(DaemonError) -> IKEPeerConfiguration {
         try PeerConfigurationMapper.configuration(for: plan.tunnels[0], ports: .standard,
                                                   wallClock: IKEWallClock(epochSecondsAtInstantZero: 0),
-                                                  initiator: true, dataplane: dataplane)
+                                                  initiator: initiator, dataplane: dataplane)
     }
 
     @Test func theUserspacePlaneOffersOnlyWhatItCarries() throws {
@@ -53,11 +53,17 @@ import Topology
         #expect(quiet.lines.isEmpty)
     }
 
+    /// An initiator has nothing to offer: no session, and the reason. A responder still answers,
+    /// with no ESP proposal of its own, so the peer gets NO_PROPOSAL_CHOSEN in IKE_AUTH
+    /// (EngineFailureTests.responderWithNoESPProposal) instead of silence.
     @Test func aTunnelWithNothingTheUserspacePlaneCarriesGetsNoSessionAndSaysWhy() throws {
         let plan = try Self.plan(dataplane: "auto", esp: "3des-sha256")
         let error = try #require(Self.failure(plan))
         #expect(error.message.contains("no ESP proposal the userspace data plane can carry in [3des-sha256]"))
         #expect(error.message.contains("does not carry 3des"))
+        let responder = try Self.configuration(plan, .userspace, initiator: false)
+        #expect(responder.espProposals.isEmpty)
+        #expect(!responder.ikeProposals.isEmpty)
     }
 
     static func failure(_ plan: NodePlan) -> DaemonError? {

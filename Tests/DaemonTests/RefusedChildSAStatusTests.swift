@@ -50,6 +50,8 @@ import Topology
         let reason = try #require(b.reason)
         #expect(reason.contains("refused its Child SA c1a2b3c4_i c1a2b3c5_o"))
         #expect(reason.contains("3des is not carried here"))
+        // The driver has the engine delete it (RFC 7296 §1.4.1), so the peer stops sending into it.
+        #expect(session.childDeletes == [0xC1A2_B3C4])
 
         // The engine deletes it: the refusal is forgotten, nothing was installed to delete twice.
         session.events = [.childSADeleted(inboundSPI: 0xC1A2_B3C4, outboundSPI: 0xC1A2_B3C5)]
@@ -66,6 +68,7 @@ import Topology
         let up = try #require(book.snapshot(now: .seconds(160), daemon: IKEEndpointCounters()) { _ in nil }.tunnels.first { $0.peer == "b" })
         #expect(up.carriesTraffic)
         #expect(systemdUp == [0xC1A2_B3D0])
+        #expect(session.childDeletes == [0xC1A2_B3C4])
     }
 
     /// A peer that insists on a transform the data plane cannot carry gets NO_PROPOSAL_CHOSEN;

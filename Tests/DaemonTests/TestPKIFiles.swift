@@ -83,8 +83,12 @@ final class TestPKIFiles {
     }
 
     /// A hub with two spokes whose credential files are this directory's.
-    func plan(crl: Bool = false) throws -> NodePlan {
+    /// With `psk`, one more tunnel to an unmanaged peer `cloud` authenticates with the key in `cloud.psk`.
+    func plan(crl: Bool = false, psk: Bool = false) throws -> NodePlan {
         let crls = crl ? ", crls: [\(path("ca.crl"))]" : ""
+        let cloud = psk ? "\n  cloud: { address: 192.0.2.20, identity: 192.0.2.20, managed: false, networks: [198.18.20.0/24] }" : ""
+        let cloudTunnel = psk
+            ? "\n  - between: [hub, cloud]\n    inside: 169.254.20.0/30\n    auth: psk\n    psk-file: \(path("cloud.psk"))" : ""
         let yaml = """
             version: 1
             pki: { ca: \(path("ca.pem"))\(crls) }
@@ -93,11 +97,11 @@ final class TestPKIFiles {
             gateways:
               hub: { address: 192.0.2.1, identity: hub.example.net, certificate: \(path("hub.pem")), key: \(path("hub.key")), networks: [198.18.0.0/24] }
               a: { address: 192.0.2.10, identity: a.example.net, certificate: a.pem, key: a.key, networks: [198.18.10.0/24] }
-              b: { address: 192.0.2.11, identity: b.example.net, certificate: b.pem, key: b.key, networks: [198.18.11.0/24] }
+              b: { address: 192.0.2.11, identity: b.example.net, certificate: b.pem, key: b.key, networks: [198.18.11.0/24] }\(cloud)
             tunnels:
               - hub: hub
                 spokes: [a, b]
-                inside-pool: 169.254.10.0/24
+                inside-pool: 169.254.10.0/24\(cloudTunnel)
             """
         let l = TopologyLoader.load(yaml: yaml, file: path("topology.yaml"))
         let t = try #require(l.topology, "\(l.diagnostics)")
@@ -109,10 +113,12 @@ final class TestPKIFiles {
 /// `PlanApplier` can tell which credentials new sessions get.
 final class CarryingFactory: IKESessionFactory, CredentialCarrying {
     let credentials: NodeCredentials
+    let preSharedKeys: PreSharedKeys
     let inner: FakeFactory
 
-    init(_ credentials: NodeCredentials, inner: FakeFactory) {
+    init(_ credentials: NodeCredentials, preSharedKeys: PreSharedKeys = PreSharedKeys(), inner: FakeFactory) {
         self.credentials = credentials
+        self.preSharedKeys = preSharedKeys
         self.inner = inner
     }
 

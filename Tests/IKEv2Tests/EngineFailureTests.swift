@@ -39,6 +39,19 @@ struct EngineFailureTests {
         #expect(net.initiatorEvents.compactMap(\.child).isEmpty && net.responderEvents.compactMap(\.child).isEmpty)
     }
 
+    @Test("A responder with no ESP proposal (its data plane carries none of the tunnel's) answers N(NO_PROPOSAL_CHOSEN); the IKE SA stays up without a Child SA")
+    func responderWithNoESPProposal() throws {
+        var setup = SimulationSetup(pki: try SimulationPKI(), ike: Proposals.gcm256, esp: Proposals.espGCM256)
+        setup.responderESP = []
+        let net = try setup.network()
+        net.run()
+        let a = try #require(net.initiatorEvents.compactMap(\.failure).first)
+        let b = try #require(net.responderEvents.compactMap(\.failure).first)
+        #expect(a.code == .noProposalChosen && a.reportedByPeer)
+        #expect(b.code == .noProposalChosen)
+        #expect(net.initiatorEvents.compactMap(\.child).isEmpty && net.responderEvents.compactMap(\.child).isEmpty)
+    }
+
     @Test("Untrusted CA: the responder answers N(AUTHENTICATION_FAILED) and says the certificate is untrusted")
     func wrongCA() throws {
         let pki = try SimulationPKI()

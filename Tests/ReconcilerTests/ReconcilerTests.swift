@@ -193,3 +193,21 @@ struct ReconcilerTests {
         }
     }
 }
+
+@Suite("Kernel state toward peers without a fixed address")
+struct DynamicPeerKernelStateTests {
+    @Test("no outbound policy toward an unknown address; the live address once known")
+    func outboundPolicyFollowsLiveAddress() throws {
+        let plan = try nodePlan(try example("dynamic-branches.yaml"), "hq")
+        let ifID = try #require(plan.tunnels.first { $0.peer == "lte-1" }).interface.ifID
+        func policies(_ d: DesiredKernelState) -> [XfrmPolicy] { d.policies.filter { $0.interfaceID == ifID } }
+        let unknown = policies(DesiredKernelState(plan: plan))
+        #expect(Set(unknown.map(\.direction)) == [.inbound, .forward])
+        #expect(unknown.allSatisfy { $0.templates.first?.source == .unspecified(.ipv4) })
+        let live = try #require(IPAddress("198.51.100.77"))
+        let known = policies(DesiredKernelState(plan: plan, peerAddresses: ["lte-1": live]))
+        #expect(Set(known.map(\.direction)) == [.outbound, .inbound, .forward])
+        #expect(known.first { $0.direction == .outbound }?.templates.first?.destination == live)
+        #expect(known.first { $0.direction == .inbound }?.templates.first?.source == live)
+    }
+}

@@ -41,6 +41,8 @@ public final class FakeSession: IKESessionDriving {
     public var onClose: [IKEEvent] = []
     public var commands: [SessionCommand] = []
     public var acceptsCommands = true
+    /// The inbound SPIs `deleteChild` was asked to delete.
+    public var childDeletes: [ESPSPI] = []
 
     public init(initiator: Bool, spi: UInt64, local: IKEEndpoint, peer: IKEEndpoint) {
         self.initiator = initiator
@@ -70,6 +72,10 @@ public final class FakeSession: IKESessionDriving {
     }
     public func perform(_ command: SessionCommand, now: IKEInstant) -> Bool {
         commands.append(command)
+        return acceptsCommands
+    }
+    public func deleteChild(inboundSPI: ESPSPI, now: IKEInstant) -> Bool {
+        childDeletes.append(inboundSPI)
         return acceptsCommands
     }
     public func pollTransmit() -> IKEDatagram? { transmit.isEmpty ? nil : transmit.removeFirst() }

@@ -27,7 +27,7 @@ struct BGPConfigTests {
         #expect(bird.contains("if net ~ [ 2001:db8:32::/48+ ]"))
         let frr = BGPConfigRenderer.render(p, format: .frr, source: "x")
         #expect(frr.contains("ipv6 prefix-list VD-EAST-V6-IN seq 5 permit 2001:db8:32::/48 le 128"))
-        #expect(frr.contains(" address-family ipv6 unicast\n  network 2001:db8:31::/48\n  neighbor 2001:db8:ffff::2 activate"))
+        #expect(frr.contains(" address-family ipv6 unicast\n  maximum-paths 16\n  network 2001:db8:31::/48\n  neighbor 2001:db8:ffff::2 activate"))
     }
 
     @Test("FRR: prefix lists, route maps and neighbors for redundant cloud tunnels")
@@ -47,5 +47,52 @@ struct BGPConfigTests {
         let p = try plan(try loadValid(readRepoFile("Topologies/hub-branches.yaml")), "hq")
         #expect(BGPConfigRenderer.render(p, format: .frr, source: "x").contains("has no tunnel with 'routing: bgp'"))
         #expect(!BGPConfigRenderer.render(p, format: .bird, source: "x").contains("protocol bgp"))
+    }
+
+    // MARK: bgp: BFD, password, ECMP (issue 14)
+
+    @Test("BFD 300 ms x 3 by default on sessions to managed peers: a BIRD bfd protocol on their interfaces, 'bfd on', an FRR profile")
+    func bfdByDefaultToManagedPeers() throws {
+        let p = try plan(try loadValid(readRepoFile("Topologies/mesh-three-dc.yaml")), "dc2")
+        #expect(p.tunnels.allSatisfy { $0.bgp?.bfd == BFDTimers(intervalMilliseconds: 300, multiplier: 3) })
+        let bird = BGPConfigRenderer.render(p, format: .bird, source: "x")
+        #expect(bird.contains("protocol bfd vd_bfd {\n    interface \"vd-dc1\", \"vd-dc3\" {\n        min rx interval 300 ms;\n        min tx interval 300 ms;\n        multiplier 3;"))
+        #expect(bird.components(separatedBy: "    bfd on;\n").count - 1 == 2)
+        let frr = BGPConfigRenderer.render(p, format: .frr, source: "x")
+        #expect(frr.contains("bfd\n profile viaduct\n  receive-interval 300\n  transmit-interval 300\n  detect-multiplier 3\n exit\nexit\n"))
+        #expect(frr.contains(" neighbor 169.254.100.1 bfd profile viaduct\n"))
+        #expect(frr.contains(" bgp bestpath as-path multipath-relax\n") && frr.contains("  maximum-paths 16\n"))
+    }
+
+    @Test("no BFD to a peer Viaduct does not manage (a cloud VPN may not answer it), nor with bfd: off")
+    func noBFDToUnmanagedPeersOrWhenOff() throws {
+        let cloud = try plan(try loadValid(readRepoFile("Topologies/cloud-vpn-redundant.yaml")), "onprem")
+        #expect(cloud.tunnels.allSatisfy { $0.bgp != nil && $0.bgp?.bfd == nil })
+        for format in BGPConfigRenderer.Format.allCases {
+            let text = BGPConfigRenderer.render(cloud, format: format, source: "x")
+            #expect(!text.contains("bfd"), "\(format)")
+        }
+        let off = readRepoFile("Topologies/mesh-three-dc.yaml").replacingOccurrences(of: "\ngateways:", with: "\nbgp: { bfd: off }\ngateways:")
+        let p = try plan(try loadValid(off), "dc2")
+        #expect(p.tunnels.allSatisfy { $0.bgp?.bfd == nil })
+        #expect(!BGPConfigRenderer.render(p, format: .bird, source: "x").contains("bfd"))
+    }
+
+    @Test("bgp.bfd timers and the password file reach every session")
+    func timersAndPassword() throws {
+        let yaml = readRepoFile("Topologies/mesh-three-dc.yaml").replacingOccurrences(
+            of: "\ngateways:", with: "\nbgp: { bfd: { interval: 1s, multiplier: 5 }, password-file: secrets/bgp.pw }\ngateways:")
+        let l = try loadValid(yaml)
+        let t = try #require(l.topology)
+        #expect(t.bgp.bfd == BFDTimers(intervalMilliseconds: 1000, multiplier: 5))
+        let p = try plan(l, "dc1")
+        #expect(p.tunnels.allSatisfy { $0.bgp?.passwordFile == t.resolve("secrets/bgp.pw") })
+        let bird = BGPConfigRenderer.render(p, format: .bird, source: "x", password: "s3cret-pw")
+        #expect(bird.contains("min rx interval 1000 ms;") && bird.contains("multiplier 5;"))
+        #expect(bird.components(separatedBy: "    password \"s3cret-pw\";\n").count - 1 == 2)
+        #expect(bird.contains("keep it mode 0600"))
+        let frr = BGPConfigRenderer.render(p, format: .frr, source: "x", password: "s3cret-pw")
+        #expect(frr.contains(" neighbor 169.254.100.2 password s3cret-pw\n"))
+        #expect(!BGPConfigRenderer.render(p, format: .frr, source: "x").contains("password"))
     }
 }

@@ -150,7 +150,8 @@ struct DerivationTests {
         let dci = try plan(try loadValid(readRepoFile("Topologies/dci-two-site.yaml")), "dc1")
         #expect(dci.tunnels.single?.routes.isEmpty == true)
         #expect(dci.tunnels.single?.bgp == BGPNeighbor(localASN: 65001, peerASN: 65002,
-            sessions: dci.tunnels[0].interface.addresses, peerNetworks: [try IPPrefix.parse("198.18.2.0/24").get()]))
+            sessions: dci.tunnels[0].interface.addresses, peerNetworks: [try IPPrefix.parse("198.18.2.0/24").get()],
+            bfd: BFDTimers()))
     }
 
     @Test("planning checks the node's files and refuses unknown or unmanaged nodes")

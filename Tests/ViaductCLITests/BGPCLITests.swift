@@ -53,6 +53,40 @@ struct BGPCLITests {
         #expect(status == 0, "vtysh --dryrun rejected it: \(out)")
     }
 
+    /// bgp.password-file: refused when group or others may read it, or when it is not one clean line;
+    /// otherwise on every session, and BIRD parses the result.
+    @Test("bgp.password-file: mode and contents checked, the password on every session")
+    func passwordFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vd-bgp-pw-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let yaml = try String(contentsOfFile: "Topologies/mesh-three-dc.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "\ngateways:", with: "\nbgp: { password-file: bgp.pw }\ngateways:")
+        let topology = dir.appendingPathComponent("mesh.yaml").path
+        try yaml.write(toFile: topology, atomically: true, encoding: .utf8)
+        let pw = dir.appendingPathComponent("bgp.pw").path
+        func writePassword(_ text: String, mode: Int) throws {
+            try? FileManager.default.removeItem(atPath: pw)
+            try text.write(toFile: pw, atomically: false, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: pw)
+        }
+        try writePassword("Tunnel-Pw-1\n", mode: 0o644)
+        let open = try cli.viaduct("bgp", topology, "--node", "dc1")
+        #expect(open.status == 1 && open.stderr.contains("BGP password file \(pw) is accessible by group or others"), "\(open.stderr)")
+        try writePassword("two words\n", mode: 0o600)
+        let spaced = try cli.viaduct("bgp", topology, "--node", "dc1", "--format", "frr")
+        #expect(spaced.status == 1 && spaced.stderr.contains("without spaces, quotes or backslashes"), "\(spaced.stderr)")
+        try writePassword("Tunnel-Pw-1\n", mode: 0o600)
+        let r = try cli.viaduct("bgp", topology, "--node", "dc1")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.components(separatedBy: "    password \"Tunnel-Pw-1\";\n").count - 1 == 2)
+        guard let bird = tool("bird") else { return }
+        let snippet = try write(r.stdout, "viaduct.conf")
+        let main = try write("router id 192.0.2.1;\nprotocol device {}\ninclude \"\(snippet)\";\n", "bird.conf")
+        let (status, out) = try check(bird, ["-p", "-c", main])
+        #expect(status == 0, "bird -p rejected it: \(out)")
+    }
+
     @Test("bgp refuses an unknown node and an unknown format")
     func refusals() throws {
         #expect(try cli.viaduct("bgp", "Topologies/dci-two-site.yaml", "--node", "dc9").status == 1)

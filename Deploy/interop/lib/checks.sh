@@ -6,7 +6,7 @@ fail() { FAIL_REASON=$*; return 1; }
 
 check_up() {
   local dir=$1
-  wait_for 15 sh -c "SWANCTL_DIR='$dir/strongswan/swanctl' ip netns exec $NS_S swanctl --list-sas --uri 'unix://$dir/strongswan/run/charon.vici' 2>/dev/null | grep -q INSTALLED" \
+  wait_for 15 sw_has "$dir" INSTALLED \
     || fail "strongSwan shows no INSTALLED CHILD_SA" || return 1
   sw "$dir" --list-sas >"$dir/list-sas.txt" 2>&1
   grep -q ESTABLISHED "$dir/list-sas.txt" || fail "strongSwan IKE_SA not ESTABLISHED" || return 1

@@ -185,7 +185,7 @@ run_lifecycle_viaduct() {
     || fail "viaduct terminate --child: $(tail -1 "$dir/terminate-child.log")" || return 1
   wait_for 10 grep -q "received DELETE for ESP CHILD_SA with SPI $c_out" "$dir/strongswan/charon.log" \
     || fail "strongSwan got no DELETE for the Child SA $c_out from Viaduct" || return 1
-  wait_for 5 sh -c "! SWANCTL_DIR='$dir/strongswan/swanctl' ip netns exec $NS_S swanctl --list-sas --uri 'unix://$dir/strongswan/run/charon.vici' 2>/dev/null | grep -q INSTALLED" \
+  wait_for 5 sw_lacks "$dir" INSTALLED \
     || fail "strongSwan kept the Child SA after Viaduct's delete" || return 1
   note "child delete by viaduct ok"
   check_rebuilt "$dir" "rebuilt-after-viaduct-delete" "$t0" "$downs" "$ike1" "$child1" || return 1
@@ -204,7 +204,7 @@ run_lifecycle_viaduct() {
   wait_for 10 sh -c "! kill -0 $vpid 2>/dev/null" || fail "viaduct did not stop on SIGTERM" || return 1
   wait_for 5 sh -c "[ \$(grep -c 'received DELETE for IKE_SA' '$dir/strongswan/charon.log') -gt $deletes ]" \
     || fail "strongSwan got no DELETE from the stopping Viaduct" || return 1
-  wait_for 5 sh -c "! SWANCTL_DIR='$dir/strongswan/swanctl' ip netns exec $NS_S swanctl --list-sas --uri 'unix://$dir/strongswan/run/charon.vici' 2>/dev/null | grep -q ESTABLISHED" \
+  wait_for 5 sw_lacks "$dir" ESTABLISHED \
     || fail "strongSwan kept the IKE SA after Viaduct's delete" || return 1
   note "ike delete by viaduct ok"
 }
@@ -272,3 +272,42 @@ run_reauth() {
   note "new IKE SA $SS_IKE replaces $ike0"
 }
 
+
+# rotation-ca (issue 16): a CA rollover of Viaduct's side against strongSwan under a 20/s LAN ping. A new CA
+# is made; strongSwan trusts it too (swanctl --load-creds); Viaduct's CA bundle becomes old + new
+# (viaduct pki bundle) and its certificate is reissued by the new CA, files replaced under the running
+# daemon, which takes them from disk (inotify). Its next IKE SA, a reauthentication due 25 s after the
+# first is up, authenticates with the new certificate: strongSwan verifies it through the new CA. No
+# echo may be lost, and the established SAs are not touched by the reload.
+run_rotation() {
+  local dir=$1 pki=$1/pki ike0 child0 pid loss
+  check_up "$dir" && check_installed "$dir" && check_same "$dir" up || return 1
+  ike0=$SS_IKE child0=$SS_CHILD
+  ip netns exec $NS_HV ping -n -c 700 -i 0.05 -W 1 198.18.2.10 >"$dir/ping-rotation.txt" 2>&1 &
+  pid=$!
+  PIDS+=($pid)
+  {
+    "$VIADUCT" pki ca --subject "CN=Viaduct Interop Root 2,O=Viaduct" --key-type ecdsa-p256 \
+      --out-cert "$pki/ca2.pem" --out-key "$pki/ca2.key" &&
+    cp "$pki/ca2.pem" "$dir/strongswan/swanctl/x509ca/" && sw "$dir" --load-creds &&
+    cp "$pki/ca.pem" "$pki/ca1.pem" &&
+    "$VIADUCT" pki bundle --out "$pki/ca.pem" "$pki/ca1.pem" "$pki/ca2.pem" &&
+    "$VIADUCT" pki issue --ca-cert "$pki/ca2.pem" --ca-key "$pki/ca2.key" --identity $ID_V --san $IP_V \
+      --key-type ecdsa-p256 --out-cert "$pki/vdt-gw2.pem" --out-key "$pki/vdt-gw2.key" &&
+    mv "$pki/vdt-gw2.key" "$pki/vdt-gw.key" && mv "$pki/vdt-gw2.pem" "$pki/vdt-gw.pem"
+  } >"$dir/rotation.log" 2>&1 || fail "rollover steps: $(tail -2 "$dir/rotation.log")" || return 1
+  wait_for 10 grep -q "credentials reloaded" "$dir/viaduct.log" \
+    || fail "Viaduct did not take the new files from disk: $(grep -m1 'credential reload refused' "$dir/viaduct.log")" || return 1
+  note "new certificate taken from disk"
+  check_same "$dir" "after-reload" || return 1
+  [ "$SS_IKE" = "$ike0" ] && [ "$SS_CHILD" = "$child0" ] || fail "the reload changed the established SAs" || return 1
+  wait_for 30 grep -q "IKE SA reauthenticated" "$dir/viaduct.log" || fail "no reauthentication logged by Viaduct within 30 s" || return 1
+  check_same "$dir" "after-reauth" "$ike0" "$child0" || return 1
+  grep -q 'using trusted ca certificate ".*Viaduct Interop Root 2' "$dir/strongswan/charon.log" \
+    || fail "strongSwan did not verify Viaduct's new certificate through the new CA" || return 1
+  note "strongSwan verified the new certificate through the new CA"
+  wait "$pid"
+  loss=$(grep -o '[0-9.]*% packet loss' "$dir/ping-rotation.txt" | cut -d% -f1)
+  [ "$loss" = 0 ] || fail "ping across the rollover: ${loss:-?}% loss ($(grep transmitted "$dir/ping-rotation.txt"))" || return 1
+  note "$(grep -o '[0-9]* received' "$dir/ping-rotation.txt") echoes at 20/s across the reload and the reauthentication, 0 lost"
+}

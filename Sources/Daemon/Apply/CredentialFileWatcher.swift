@@ -6,7 +6,7 @@ import System
 import Topology
 
 /// Re-reads the node's credentials when their files change on disk: watches the directories
-/// of the certificate, key, CA and CRL files (`FileWatch`, inotify through System), waits for
+/// of the certificate, key, CA, CRL and pre-shared key files (`FileWatch`, inotify through System), waits for
 /// the burst of changes to settle (`ReloadDebounce`) and then calls `reload` on the loop's
 /// thread, like every other input. `PlanApplier.reloadCredentials` does the rest: it takes the
 /// new files if they are usable and keeps the old ones otherwise.
@@ -28,9 +28,13 @@ public final class CredentialFileWatcher: EventLoopSource {
         follow(plan)
     }
 
-    /// The credential files of `plan`, as absolute paths (relative ones as the daemon sees them).
+    /// The credential files of `plan`, as absolute paths (relative ones as the daemon sees them):
+    /// certificate, key, CAs, CRLs and the pre-shared key files of `auth: psk` tunnels.
     public static func files(of plan: NodePlan) -> [String] {
-        [plan.certificate, plan.key] + plan.caCertificates + plan.crls
+        let keys = plan.tunnels.compactMap { t -> String? in
+            if case .psk(let path) = t.ike.auth { path } else { nil }
+        }
+        return [plan.certificate, plan.key] + plan.caCertificates + plan.crls + keys
     }
 
     /// Watches the files of `plan` (after an apply that may name others).

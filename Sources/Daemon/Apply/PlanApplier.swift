@@ -172,12 +172,12 @@ public final class PlanApplier {
         onCredentialsRefused?(error)
     }
 
-    /// What differs between the credentials of two factories; empty when either carries none
-    /// (test factories) or both carry the same material.
+    /// What differs between the credentials (certificates, CAs, CRLs, pre-shared keys) of two
+    /// factories; empty when either carries none (test factories) or both carry the same material.
     static func credentialChanges(from old: any IKESessionFactory, to new: any IKESessionFactory) -> [String] {
-        guard let a = (old as? any CredentialCarrying)?.credentials, let b = (new as? any CredentialCarrying)?.credentials,
-              !b.sameMaterial(as: a) else { return [] }
-        return b.changes(from: a)
+        guard let a = old as? any CredentialCarrying, let b = new as? any CredentialCarrying else { return [] }
+        let certificates = b.credentials.sameMaterial(as: a.credentials) ? [] : b.credentials.changes(from: a.credentials)
+        return certificates + b.preSharedKeys.changes(from: a.preSharedKeys)
     }
 
     private func execute(_ diff: NodePlanDiff, to new: NodePlan, factory: any IKESessionFactory,

@@ -20,7 +20,8 @@ public final class ControlApplyHandler {
     /// Loads the topology (the text the client sent, else FILE) and plans this node; the plan or
     /// the reply that refuses it.
     static func plan(file: String, text: String? = nil, node: String,
-                     fileExists: (String) -> Bool = FileManager.default.fileExists(atPath:)) -> Result<NodePlan, ControlMessage.ErrorBody> {
+                     fileExists: (String) -> Bool = FileManager.default.fileExists(atPath:),
+                     names: PeerNames = .system) -> Result<NodePlan, ControlMessage.ErrorBody> {
         guard file.hasPrefix("/") else {
             return .failure(.init(code: "bad-request", message: "apply needs an absolute path to the topology file"))
         }
@@ -33,7 +34,8 @@ public final class ControlApplyHandler {
             return .failure(.init(code: "invalid-topology", message: text.isEmpty ? "\(file): invalid topology" : text))
         }
         switch NodePlanner.plan(topology, links: loaded.links, node: node, fileExists: fileExists) {
-        case .success(let plan): return .success(plan)
+        // Peers known by name are resolved again on every apply: a changed answer moves the tunnel.
+        case .success(let plan): return .success(names.resolved(plan).plan)
         case .failure(let e):
             var message = e.description
             if e.diagnostics.contains(where: { $0.code == .missingFile }) {

@@ -24,6 +24,9 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
     public let name = "kernel"
     public let espSupport = DataplaneKind.kernel
     private var plan: NodePlan
+    /// Where `dynamic` peers are, from their latest Child SA: the outbound XFRM policy toward
+    /// such a peer names this address (`DesiredKernelState(peerAddresses:)`); there is none before.
+    private var livePeerAddresses: [String: IPAddress] = [:]
     private let kernel: any KernelStateSync
     private let dataplane: KernelDataplane
     private let logger: Logger
@@ -139,7 +142,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         plan = new
         links = links.replacingInterfaces(of: new)
         sizer.keep(only: new)
-        kernel.update(plan: new)
+        kernel.update(plan: withLivePeerAddresses(new))
         kernel.update(mtus: sizer.sizing.mtus)
         do { try kernel.sync(down: links.down, logger: logger, throwing: true) } catch { throw DataplaneError(error) }
         syncMSSClamps()
@@ -158,6 +161,13 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
             throw error.context("cannot install the child SA")
         }
         live[sa.inboundSPI] = (tunnel, sa.outboundSPI)
+        var moved = false
+        if plan.tunnels.contains(where: { $0.peer == peer && $0.ike.peerAddress.isUnspecified }),
+           let at = IPAddress(networkBytes: sa.peer.address), livePeerAddresses[peer] != at {
+            livePeerAddresses[peer] = at
+            kernel.update(plan: withLivePeerAddresses(plan))
+            moved = true
+        }
         logger.info("child SA installed", metadata: [
             "peer": "\(peer)", "dataplane": "kernel",
             "spi": "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o",
@@ -168,8 +178,19 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         let resized = plan.tunnels.first { $0.tunnel == tunnel }.map {
             sizer.childSAInstalled(sa, tunnel: $0, kernel: kernel, logger: logger)
         } ?? false
-        if wentUp || resized { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
+        if wentUp || moved || resized { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
         if resized { syncMSSClamps() }
+    }
+
+    /// `plan` with the live addresses of peers it leaves open, for the reconciler.
+    private func withLivePeerAddresses(_ plan: NodePlan) -> NodePlan {
+        var p = plan
+        for i in p.tunnels.indices where p.tunnels[i].ike.peerAddress.isUnspecified {
+            if let at = livePeerAddresses[p.tunnels[i].peer], at.family == p.tunnels[i].ike.peerAddress.family {
+                p.tunnels[i].ike.peerAddress = at
+            }
+        }
+        return p
     }
 
     /// Rekey responder: the deferred outbound state goes in now; being the newest for its reqid,

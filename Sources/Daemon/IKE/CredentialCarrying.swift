@@ -9,8 +9,12 @@ public protocol CredentialCarrying: AnyObject {
     var credentials: NodeCredentials { get }
     /// Where the sessions report the certificates peers present (nil: not observed).
     var peerCertificates: PeerCertificateBook? { get }
+    /// The pre-shared keys of the node's `auth: psk` tunnels (RFC 7296 §2.15): replacing a key
+    /// file is a credential change like replacing a certificate.
+    var preSharedKeys: PreSharedKeys { get }
 }
 
 extension CredentialCarrying {
     public var peerCertificates: PeerCertificateBook? { nil }
+    public var preSharedKeys: PreSharedKeys { PreSharedKeys() }
 }

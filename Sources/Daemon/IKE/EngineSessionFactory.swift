@@ -22,7 +22,11 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
     /// The ESP transforms the chosen data plane can install; only those are offered and accepted.
     private let espSupport: DataplaneKind
     /// RFC 7296 §2.15: the keys of the `auth: psk` tunnels; the others use the certificate.
-    private let preSharedKeys: PreSharedKeys
+    public let preSharedKeys: PreSharedKeys
+    /// The `dynamic` peers' configurations, built on the first IKE_SA_INIT that needs them.
+    private var dynamicPeers: IKEDynamicPeerList?
+    /// Resolves peers known by name for each IKE SA this end opens (nil: the plan's address).
+    private let names: PeerNames?
     /// The underlay path MTU to an address, for `ike.fragment-size: auto` (nil: unknown).
     public var pathMTU: ((IPAddress) -> Int?)?
 
@@ -32,18 +36,19 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
                             wall: any WallClock, forceUDPEncapsulation: Bool = false,
                             retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
                             espSupport: DataplaneKind = .kernel, peerCertificates: PeerCertificateBook? = nil,
-                            preSharedKeys: PreSharedKeys = PreSharedKeys()) {
+                            preSharedKeys: PreSharedKeys = PreSharedKeys(), names: PeerNames? = nil) {
         let zero = wall.epochSeconds() - Int64(clock.now().nanoseconds / 1_000_000_000)
         self.init(plan: plan, credentials: credentials, ports: ports,
                   wallClock: IKEWallClock(epochSecondsAtInstantZero: zero), forceUDPEncapsulation: forceUDPEncapsulation,
                   retransmission: retransmission, espSupport: espSupport, peerCertificates: peerCertificates,
-                  preSharedKeys: preSharedKeys)
+                  preSharedKeys: preSharedKeys, names: names)
     }
 
     public init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, wallClock: IKEWallClock,
                 forceUDPEncapsulation: Bool = false, retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
                 espSupport: DataplaneKind = .kernel, peerCertificates: PeerCertificateBook? = nil,
-                preSharedKeys: PreSharedKeys = PreSharedKeys()) {
+                preSharedKeys: PreSharedKeys = PreSharedKeys(), names: PeerNames? = nil) {
+        self.names = names
         self.peerCertificates = peerCertificates
         var t: [TunnelID: TunnelPlan] = [:]
         for tunnel in plan.tunnels { t[tunnel.tunnel] = tunnel }
@@ -70,6 +75,38 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
     }
 
     public func makeSession(for peer: IKETunnelPeer, initiator: Bool, initialContact: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
+        let (config, authenticator) = try parts(for: peer, initiator: initiator, initialContact: initialContact)
+        return IKESession(configuration: config, cryptoProvider: OpenSSLCryptoProvider(),
+                          random: OpenSSLRandomSource(), authenticator: authenticator)
+    }
+
+    /// RFC 7296 §3.5: one responder for every `dynamic` peer, IKE_AUTH's identity picks its
+    /// tunnel (IKEDynamicPeers.swift). The peers' configurations are built once per factory (a
+    /// new plan or credentials make a new factory), not per IKE_SA_INIT.
+    public func makeDynamicResponder(for peers: [IKETunnelPeer]) throws(IKESessionFactoryError) -> any IKESessionDriving {
+        let list: IKEDynamicPeerList
+        if let cached = dynamicPeers, cached.peers.map(\.tunnel) == peers.map(\.tunnel) {
+            list = cached
+        } else {
+            var built: [IKEDynamicPeer] = []
+            for p in peers {
+                // A peer whose configuration fails (its key file not loaded) is left out, and
+                // is refused by identity like a stranger; the others still come in.
+                guard let (config, authenticator) = try? parts(for: p, initiator: false, initialContact: true) else { continue }
+                built.append(IKEDynamicPeer(tunnel: p.tunnel, configuration: config, authenticator: authenticator))
+            }
+            list = IKEDynamicPeerList(built)
+            dynamicPeers = list
+        }
+        guard let initial = list.initialConfiguration, let authenticator = list.peers.first?.authenticator else {
+            throw IKESessionFactoryError("no usable configuration for the dynamic peers (\(peers.map(\.name).joined(separator: ", ")))")
+        }
+        return IKESession(configuration: initial, cryptoProvider: OpenSSLCryptoProvider(), random: OpenSSLRandomSource(),
+                          authenticator: authenticator, dynamicPeers: list)
+    }
+
+    private func parts(for peer: IKETunnelPeer, initiator: Bool,
+                       initialContact: Bool) throws(IKESessionFactoryError) -> (IKEPeerConfiguration, any PeerAuthenticator) {
         guard let tunnel = tunnels[peer.tunnel] else {
             throw IKESessionFactoryError("no tunnel planned to peer \(peer.name)")
         }
@@ -78,11 +115,21 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
             config = try PeerConfigurationMapper.configuration(
                 for: tunnel, ports: ports, wallClock: wallClock, initiator: initiator,
                 forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission, dataplane: espSupport,
-                pathMTU: tunnel.ike.fragmentSize == .auto ? pathMTU?(tunnel.ike.peerAddress) : nil)
+                pathMTU: tunnel.ike.fragmentSize == .auto && !tunnel.ike.peerAddress.isUnspecified ? pathMTU?(tunnel.ike.peerAddress) : nil)
         } catch {
             throw IKESessionFactoryError(error.message)
         }
         config.sendInitialContact = initialContact
+        // A peer known by name is looked up again for every IKE SA we open (start,
+        // re-initiation, after DPD gave up on it): a changed answer moves the tunnel.
+        if initiator, let names, let name = PeerNames.name(of: tunnel) {
+            switch names.resolve(name, tunnel.ike.peerAddress.family) {
+            case .success(let list):
+                if let first = list.first { config.peer = IKEEndpoint(address: first.bytes, port: ports.ike) }
+            case .failure(let f):
+                throw IKESessionFactoryError(f.description)
+            }
+        }
         if case .psk(let path) = tunnel.ike.auth {
             guard let key = preSharedKeys.byTunnel[peer.tunnel] else {
                 throw IKESessionFactoryError("the pre-shared key of the tunnel to \(peer.name) (\(path)) is not loaded")
@@ -97,7 +144,6 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
         let observed: any PeerAuthenticator = peerCertificates.map {
             ObservingAuthenticator(authenticator, tunnel: peer.tunnel, book: $0)
         } ?? authenticator
-        return IKESession(configuration: config, cryptoProvider: OpenSSLCryptoProvider(),
-                          random: OpenSSLRandomSource(), authenticator: observed)
+        return (config, observed)
     }
 }

@@ -109,7 +109,7 @@ public struct NodeCredentials {
     /// unprotected identity file: on a gateway that is a leaked key waiting to happen, and the
     /// fix is one command. (A file that cannot be stat'ed fails in the read that follows.)
     /// `what` names the secret in the message (a pre-shared key file is held to the same rule).
-    static func checkPrivateKeyMode(_ path: String, mode: UInt32, what: String = "private key") throws(DaemonError) {
+    public static func checkPrivateKeyMode(_ path: String, mode: UInt32, what: String = "private key") throws(DaemonError) {
         guard mode & 0o077 != 0 else { return }
         throw DaemonError(.credentials, "\(what) \(path) is accessible by group or others (mode 0\(String(mode, radix: 8))); refusing to use it: run 'chmod 600 \(path)'")
     }

@@ -31,7 +31,9 @@ public enum PeerConfigurationMapper {
         guard !ikeProposals.isEmpty else {
             throw DaemonError(.configuration, "tunnel to \(tunnel.peer): no IKE proposal")
         }
-        guard !espProposals.isEmpty else {
+        // A responder with nothing to accept still answers: the peer gets NO_PROPOSAL_CHOSEN in
+        // IKE_AUTH (RFC 7296 §1.2), and `status` says which transform the data plane lacks.
+        guard !espProposals.isEmpty || !initiator else {
             let why = esp.dropped.isEmpty ? "" : ": \(esp.dropped.joined(separator: "; "))"
             throw DaemonError(.configuration, "tunnel to \(tunnel.peer): no ESP proposal the \(dataplane.rawValue) data plane can carry in [\(tunnel.esp.proposals.map(\.description).joined(separator: ", "))]\(why)")
         }

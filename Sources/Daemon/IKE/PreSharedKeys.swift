@@ -37,6 +37,16 @@ public struct PreSharedKeys: Sendable {
         return keys
     }
 
+    /// The tunnels of both sets whose key differs (a reload or `apply` that only replaced a key
+    /// file), one line each; never the key. A tunnel added or removed is the plan diff's business.
+    public func changes(from old: PreSharedKeys) -> [String] {
+        byTunnel.keys.sorted { $0.peer < $1.peer }.compactMap { tunnel in
+            guard let before = old.byTunnel[tunnel], let after = byTunnel[tunnel],
+                  !after.constantTimeEquals(before) else { return nil }
+            return "pre-shared key of the tunnel to \(tunnel.peer): replaced"
+        }
+    }
+
     /// The key is the file's bytes without trailing whitespace (the newline editors and `echo`
     /// add), exactly the string strongSwan's `secret =` or a cloud console holds.
     static func key(fromFile bytes: [UInt8], path: String) throws(DaemonError) -> SecureBytes {

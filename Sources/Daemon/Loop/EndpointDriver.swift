@@ -19,11 +19,16 @@ public final class EndpointDriver {
     public var onInitiate: ((TunnelID, IKEInstant) -> Void)?
     /// Called instead of `onEvent(.childSAReady)` when the data plane refused to install that
     /// Child SA: the engine holds an SA that carries nothing, so status, metrics and systemd
-    /// must not count it as up; `status` shows the backend's reason instead.
+    /// must not count it as up; `status` shows the backend's reason instead. The driver then
+    /// has the endpoint delete that Child SA (RFC 7296 §1.4.1), so the peer stops sending into
+    /// it and the tunnel is rebuilt like any tunnel that lost its Child SA.
     public var onChildSARefused: ((TunnelID, ChildSAParameters, DataplaneError) -> Void)?
     /// Child SAs the data plane refused, by tunnel and inbound SPI, until the engine deletes
     /// them or their IKE SA goes.
     private var refused: [TunnelID: [ESPSPI: DataplaneError]] = [:]
+    /// Refused Child SAs reported ready and not yet handed to the endpoint for deletion (the
+    /// endpoint needs the time, which calls such as `noteSent` do not have).
+    private var refusedToDelete: [(tunnel: TunnelID, spi: ESPSPI, reason: String)] = []
 
     public init(factory: any IKESessionFactory, dataplane: any DataplaneBackend, logger: Logger,
                 reinitiateDelaySeconds: Double = 30, admission: IKEAdmissionGate? = nil) {
@@ -39,17 +44,17 @@ public final class EndpointDriver {
 
     public func start(now: IKEInstant) {
         endpoint.start(now: now)
-        performActions()
+        performActions(now: now)
     }
 
     public func addRunning(peer: IKETunnelPeer, now: IKEInstant) {
         endpoint.addRunning(peer: peer, now: now)
-        performActions()
+        performActions(now: now)
     }
 
     @discardableResult
     public func removeRunning(_ tunnel: TunnelID, now: IKEInstant) -> Bool {
-        defer { performActions() }
+        defer { performActions(now: now) }
         return endpoint.removeRunning(tunnel, now: now)
     }
 
@@ -61,26 +66,26 @@ public final class EndpointDriver {
         case .keepalive: endpoint.noteReceived(.natKeepalive)
         case .malformed: endpoint.noteReceived(.malformed)
         }
-        performActions()
+        performActions(now: now)
     }
 
     public func receive(_ datagram: IKEDatagram, now: IKEInstant) {
         endpoint.receive(datagram, now: now)
-        performActions()
+        performActions(now: now)
     }
 
     public func fireTimers(now: IKEInstant) {
         endpoint.fireTimers(now: now)
-        performActions()
+        performActions(now: now)
     }
 
     public func perform(_ command: SessionCommand, tunnel: TunnelID, now: IKEInstant) -> String? {
-        defer { performActions() }
+        defer { performActions(now: now) }
         return endpoint.perform(command, tunnel: tunnel, now: now)
     }
 
     public func closeAll(now: IKEInstant) -> Int {
-        defer { performActions() }
+        defer { performActions(now: now) }
         return endpoint.closeAll(now: now)
     }
 
@@ -124,7 +129,22 @@ public final class EndpointDriver {
 
     // MARK: Performing
 
-    private func performActions() {
+    /// Performs the endpoint's actions; with `now`, also deletes the Child SAs the data plane
+    /// refused (which queues more actions, performed in the same call).
+    private func performActions(now: IKEInstant? = nil) {
+        performQueuedActions()
+        guard let now else { return }
+        while !refusedToDelete.isEmpty {
+            let pending = refusedToDelete
+            refusedToDelete = []
+            for r in pending {
+                endpoint.deleteRefusedChildSA(inboundSPI: r.spi, tunnel: r.tunnel, reason: r.reason, now: now)
+            }
+            performQueuedActions()
+        }
+    }
+
+    private func performQueuedActions() {
         for action in endpoint.takeActions() {
             switch action {
             case .installChildSA(let sa, let tunnel):
@@ -153,6 +173,7 @@ public final class EndpointDriver {
                     // The install action came first (IKESAManager appends it before the report).
                     if let error = refused[tunnel]?[sa.inboundSPI] {
                         onChildSARefused?(tunnel, sa, error)
+                        refusedToDelete.append((tunnel, sa.inboundSPI, error.message))
                         continue
                     }
                 case .childSADeleted(let inbound, _):

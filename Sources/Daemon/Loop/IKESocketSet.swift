@@ -56,9 +56,13 @@ public final class IKESocketSet {
         }
     }
 
-    /// The socket a datagram from `local` must leave through.
+    /// The socket a datagram from `local` must leave through: the one bound to it, else the
+    /// wildcard socket of its family and port (a gateway whose own address is `dynamic` or a
+    /// DNS name binds `0.0.0.0` / `::`, and its sessions learn their real address from what
+    /// they receive).
     public func socket(for local: IKEEndpoint) -> UDPSocket? {
         sockets.first { $0.local == local }
+            ?? sockets.first { $0.local.port == local.port && $0.local.address.count == local.address.count && $0.local.address.allSatisfy { $0 == 0 } }
     }
 
     /// Strips/validates the marker by port. A pure function of the datagram and the port.

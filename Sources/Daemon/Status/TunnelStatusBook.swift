@@ -208,7 +208,9 @@ public final class TunnelStatusBook {
             let state: TunnelStatus.State = ike != nil ? .established : (e.peer.initiator && e.lastError == nil && e.lastDown == nil ? .connecting : .down)
             return TunnelStatus(
                 peer: e.peer.name, interface: e.interface, role: e.peer.initiator ? "initiator" : "responder",
-                localAddress: e.peer.local.addressText, peerAddress: e.peer.remote.addressText, state: state,
+                localAddress: e.peer.local.addressText,
+                // A dynamic peer is where its IKE SA last heard from it, and unknown without one.
+                peerAddress: e.peer.dynamic ? (ike.map(\.remote) ?? "dynamic") : e.peer.remote.addressText, state: state,
                 reason: reason(e, ike: ike, children: children, now: now),
                 lastError: e.lastError.map { f in
                     TunnelStatus.Failure(code: f.failure.code.rawValue, message: f.failure.message,

@@ -122,6 +122,11 @@ public final class IKESAManager {
         table.timers[.reinitiate(peer: i)] = nil
         do {
             let s = try factory.makeSession(for: peer, initiator: true)
+            // A peer known by name: the factory resolved it anew for this IKE SA (daemon's
+            // PeerNames); answers come from where the session sends.
+            if !peer.dynamic, let remote = s.peerEndpoint, remote != peer.remote {
+                updateAddresses(of: peer.tunnel, addresses: [remote.address], remote: remote)
+            }
             let id = table.addSession(s, peerIndex: i, createdHere: true)
             log(.info, "initiating IKE SA", ["peer": "\(peer.name)", "remote": "\(peer.remote)"])
             actions.append(.initiated(peer.tunnel, now))
@@ -129,6 +134,9 @@ public final class IKESAManager {
             drain(id, now: now)
         } catch {
             log(.error, "cannot create IKE session", ["peer": "\(peer.name)", "reason": "\(error.message)"])
+            // Status and events say why the tunnel does not come up (e.g. its peer's name does
+            // not resolve); it is tried again after the pause.
+            actions.append(.report(.ikeSAFailed(IKEFailure(.other, "cannot create IKE session: \(error.message)")), peer.tunnel))
             table.timers[.reinitiate(peer: i)] = now.adding(seconds: reinitiateDelaySeconds)
         }
     }
@@ -185,6 +193,8 @@ public final class IKESAManager {
                 if let ticket { unusedTicket(ticket) }
                 log(.error, "cannot create IKE session", ["peer": "\(peer.name)", "reason": "\(error.message)"])
             }
+        case .newDynamicSA:
+            receiveDynamic(datagram, header: header, now: now)
         case .unknownPeer:
             counters.unknownPeer += 1
             let metadata: [String: String] = [
@@ -312,7 +322,7 @@ public final class IKESAManager {
             relay(from: id, now: now)
             return
         }
-        guard let peerIndex = table.sessions[id]?.peerIndex else { return }
+        guard identified(id, now: now), let peerIndex = table.sessions[id]?.peerIndex else { return }
         let peer = table[peer: peerIndex].peer
         var childDeleted = false
         var saChanged = false
@@ -372,7 +382,7 @@ public final class IKESAManager {
         if saChanged { reviewDuplicates(peerIndex: peerIndex, now: now) }
     }
 
-    private func flushTransmit(_ id: IKESATable.SessionID) {
+    func flushTransmit(_ id: IKESATable.SessionID) {
         while let d = table.withSession(id, { $0.pollTransmit() }) ?? nil {
             if d.isNATKeepalive {
                 counters.natKeepalivesSent += 1
@@ -526,7 +536,7 @@ extension IKESAManager {
     /// rekeys retired are counted in `retiredIKESACount`.
     public var ikeSAs: [IKESAView] {
         table.sessions.keys.sorted().compactMap { id in
-            guard let e = table.sessions[id], e.successor == nil else { return nil }
+            guard let e = table.sessions[id], e.successor == nil, !e.provisional else { return nil }
             return IKESAView(tunnel: table[peer: e.peerIndex].peer.tunnel, createdHere: e.createdHere, finished: e.finished,
                              spis: e.established.map { [$0.initiator, $0.responder] }, children: e.children.count)
         }

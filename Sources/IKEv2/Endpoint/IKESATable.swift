@@ -37,6 +37,10 @@ struct IKESATable {
         var closing = false
         /// The admission ticket it holds while half-open (RFC 8019).
         var admissionTicket: IKEAdmissionTicket?
+        /// A responder for an address of no fixed peer, filed under the first dynamic peer
+        /// until IKE_AUTH's identity names its own (`IKESAManager.identified`): it reports
+        /// nothing to a tunnel before that.
+        var provisional = false
         /// Our SPIs it answers to, and its half-open key: the indices that lead here.
         fileprivate var spis: Set<IKESPI> = []
         fileprivate var halfOpen: HalfOpenKey?
@@ -86,6 +90,8 @@ struct IKESATable {
         case session(SessionID)
         /// A new IKE SA from configured peer number `peerIndex`.
         case newSA(peerIndex: Int)
+        /// A new IKE SA from an address of no fixed peer, with dynamic peers configured.
+        case newDynamicSA
         case unknownPeer
         case unknownSPI
     }
@@ -101,13 +107,35 @@ struct IKESATable {
     private var bySPI: [IKESPI: SessionID] = [:]
     private var byHalfOpen: [HalfOpenKey: SessionID] = [:]
     private var byAddress: [[UInt8]: Int] = [:]
+    /// How many live peers are `dynamic` (routing asks on every datagram).
+    private(set) var liveDynamicPeers = 0
 
     // MARK: Peers
 
     mutating func addPeer(_ peer: IKETunnelPeer) -> Int {
         peers.append(PeerEntry(peer: peer))
-        for a in peer.addresses where byAddress[a] == nil { byAddress[a] = peers.count - 1 }
+        if peer.dynamic { liveDynamicPeers += 1 } else {
+            for a in peer.addresses where byAddress[a] == nil { byAddress[a] = peers.count - 1 }
+        }
         return peers.count - 1
+    }
+
+    /// The live `dynamic` peers, in the order they were added.
+    var dynamicPeerIndices: [Int] { peers.indices.filter { !peers[$0].retired && peers[$0].peer.dynamic } }
+
+    /// Points the fixed addresses of live peer `index` elsewhere (a DNS name resolved anew);
+    /// sessions already made keep where they are.
+    mutating func setAddresses(_ addresses: [[UInt8]], remote: IKEEndpoint, ofPeer index: Int) {
+        peers[index].peer.addresses = addresses
+        peers[index].peer.remote = remote
+        reindexAddresses()
+    }
+
+    private mutating func reindexAddresses() {
+        byAddress = [:]
+        for (i, p) in peers.enumerated() where !p.retired && !p.peer.dynamic {
+            for a in p.peer.addresses where byAddress[a] == nil { byAddress[a] = i }
+        }
     }
 
     subscript(peer index: Int) -> PeerEntry {
@@ -125,16 +153,14 @@ struct IKESATable {
     mutating func retirePeer(_ index: Int) -> [Entry] {
         guard peers.indices.contains(index), !peers[index].retired else { return [] }
         peers[index].retired = true
+        if peers[index].peer.dynamic { liveDynamicPeers -= 1 }
         peers[index].reauthentication = nil
         peers[index].reauthenticationRetry = nil
         peers[index].peerLosers = [:]
         timers.removeAll { $0.peer == index }
-        byAddress = byAddress.filter { $0.value != index }
         // Another live peer may share an address with the retired one.
-        for (i, p) in peers.enumerated() where !p.retired {
-            for a in p.peer.addresses where byAddress[a] == nil { byAddress[a] = i }
-        }
-        return forget(sessions.filter { $0.value.peerIndex == index }.map(\.key))
+        reindexAddresses()
+        return forget(sessions.filter { $0.value.peerIndex == index && !$0.value.provisional }.map(\.key))
     }
 
     /// The index of the live (not retired) peer of `tunnel`.
@@ -190,19 +216,24 @@ struct IKESATable {
     }
 
     func route(_ header: IKEHeader, from address: [UInt8]) -> Lookup {
-        guard let peerIndex = byAddress[address] else { return .unknownPeer }
+        let known = byAddress[address]
+        guard known != nil || liveDynamicPeers > 0 else { return .unknownPeer }
         let ours = header.receiverSPI
         if !ours.isZero, let id = bySPI[ours], let e = sessions[id] {
-            // SPIs are not secrets; the peer's address is the filter.
-            return peers[e.peerIndex].peer.addresses.contains(address) ? .session(id) : .unknownSPI
+            // SPIs are not secrets; a fixed peer's address is the filter. A dynamic peer (or
+            // one not identified yet) may be anywhere, and moves: the SA's keys are its filter,
+            // and the session answers only what they authenticate (RFC 7296 §2.11, §2.21).
+            if e.provisional || peers[e.peerIndex].peer.dynamic { return .session(id) }
+            if peers[e.peerIndex].peer.addresses.contains(address) { return .session(id) }
+            return known == nil ? .unknownPeer : .unknownSPI
         }
         if header.isNewSARequest {
             if let id = byHalfOpen[HalfOpenKey(address: address, initiatorSPI: header.initiatorSPI)], sessions[id] != nil {
                 return .session(id)
             }
-            return .newSA(peerIndex: peerIndex)
+            return known.map { .newSA(peerIndex: $0) } ?? .newDynamicSA
         }
-        return .unknownSPI
+        return known == nil ? .unknownPeer : .unknownSPI
     }
 
     mutating func withSession<T>(_ id: SessionID, _ body: (inout any IKESessionDriving) -> T) -> T? {
@@ -250,13 +281,14 @@ struct IKESATable {
     }
 
     /// The peer's sessions, oldest first; `except` left out.
+    /// A provisional session (a dynamic peer's, not identified yet) is no peer's.
     func sessionIDs(ofPeer index: Int, except id: SessionID? = nil, where include: (Entry) -> Bool = { _ in true }) -> [SessionID] {
-        sessions.filter { $0.value.peerIndex == index && $0.key != id && include($0.value) }.map(\.key).sorted()
+        sessions.filter { $0.value.peerIndex == index && !$0.value.provisional && $0.key != id && include($0.value) }.map(\.key).sorted()
     }
 
     /// Live (unfinished) sessions of a peer.
     func liveSessions(ofPeer index: Int) -> Int {
-        sessions.values.filter { $0.peerIndex == index && !$0.finished }.count
+        sessions.values.filter { $0.peerIndex == index && !$0.provisional && !$0.finished }.count
     }
 }
 

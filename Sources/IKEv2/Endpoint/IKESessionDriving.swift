@@ -24,20 +24,33 @@ public protocol IKESessionDriving {
     /// An operator's request (`viaduct rekey`, `viaduct terminate`); false when the session
     /// has no established SA to apply it to.
     mutating func perform(_ command: SessionCommand, now: IKEInstant) -> Bool
+    /// Deletes the Child SA whose inbound SPI is `inboundSPI` (RFC 7296 §1.4.1); false when the
+    /// session holds no such Child SA (or it is already being deleted).
+    mutating func deleteChild(inboundSPI: ESPSPI, now: IKEInstant) -> Bool
     /// The next IKE SA it no longer uses (RFC 7296 §2.18: the one an IKE SA rekey replaced;
     /// §2.8.2: a collision's redundant one), which the endpoint holds as an entry of its own.
     mutating func pollRetired() -> IKESideSA?
     /// What one of its retired IKE SAs heard (the peer is alive; it deleted Child SAs through
     /// the old SA); returns our inbound SPIs of the Child SAs it removed, for the answer.
     mutating func relayed(_ relay: IKESARelay, now: IKEInstant) -> [ESPSPI]
+    /// A responder for an unknown source: the dynamic peer IKE_AUTH identified, nil before
+    /// (and for every other session).
+    var selectedTunnel: TunnelID? { get }
+    /// Where the session sends (its peer's address and port); nil when it cannot say.
+    var peerEndpoint: IKEEndpoint? { get }
 }
 
 extension IKESessionDriving {
     public mutating func close(now: IKEInstant) {}
     public mutating func perform(_ command: SessionCommand, now: IKEInstant) -> Bool { false }
+    public mutating func deleteChild(inboundSPI: ESPSPI, now: IKEInstant) -> Bool { false }
     public mutating func pollRetired() -> IKESideSA? { nil }
     public mutating func relayed(_ relay: IKESARelay, now: IKEInstant) -> [ESPSPI] { [] }
+    public var selectedTunnel: TunnelID? { nil }
+    public var peerEndpoint: IKEEndpoint? { nil }
 }
 
 /// The engine is what the endpoint drives in production.
-extension IKESession: IKESessionDriving {}
+extension IKESession: IKESessionDriving {
+    public var peerEndpoint: IKEEndpoint? { peer }
+}

@@ -8,12 +8,21 @@ public protocol IKESessionFactory {
     /// `initialContact: false` for an initiator that reauthenticates (RFC 7296 §2.8.3): an
     /// INITIAL_CONTACT would make the peer drop the IKE SA that still carries the tunnel.
     func makeSession(for peer: IKETunnelPeer, initiator: Bool, initialContact: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving
+    /// A responder for an IKE_SA_INIT from an address of no fixed peer, when `peers` (every
+    /// `dynamic` one, in order) may have sent it: IKE_AUTH's identity picks one of them
+    /// (`IKESessionDriving.selectedTunnel`, IKEDynamicPeers.swift).
+    func makeDynamicResponder(for peers: [IKETunnelPeer]) throws(IKESessionFactoryError) -> any IKESessionDriving
 }
 
 extension IKESessionFactory {
     /// Factories whose sessions never send INITIAL_CONTACT (test doubles) ignore the flag.
     public func makeSession(for peer: IKETunnelPeer, initiator: Bool, initialContact: Bool) throws(IKESessionFactoryError) -> any IKESessionDriving {
         try makeSession(for: peer, initiator: initiator)
+    }
+
+    /// Factories without dynamic peers (test doubles of fixed peers) refuse.
+    public func makeDynamicResponder(for peers: [IKETunnelPeer]) throws(IKESessionFactoryError) -> any IKESessionDriving {
+        throw IKESessionFactoryError("no session for dynamic peers (\(peers.map(\.name).joined(separator: ", ")))")
     }
 }
 

@@ -11,13 +11,19 @@ public struct IKETunnelPeer: Hashable, Sendable {
     public var remote: IKEEndpoint
     /// Whether this end opens the tunnel's IKE SA (the topology's initiator).
     public var initiator: Bool
+    /// `address: dynamic`: the peer may come from any address; its IKE SAs are told apart
+    /// from other dynamic peers' by the identity in IKE_AUTH (IKEDynamicPeers.swift), and
+    /// `addresses` route nothing.
+    public var dynamic: Bool
 
-    public init(tunnel: TunnelID, addresses: [[UInt8]], local: IKEEndpoint, remote: IKEEndpoint, initiator: Bool) {
+    public init(tunnel: TunnelID, addresses: [[UInt8]], local: IKEEndpoint, remote: IKEEndpoint, initiator: Bool,
+                dynamic: Bool = false) {
         self.tunnel = tunnel
         self.addresses = addresses
         self.local = local
         self.remote = remote
         self.initiator = initiator
+        self.dynamic = dynamic
     }
 
     /// The peer gateway's name.

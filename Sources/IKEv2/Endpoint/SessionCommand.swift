@@ -1,3 +1,5 @@
+import NetTypes
+
 
 /// What an operator can ask of a running tunnel, as `swanctl --rekey` / `--terminate` do for
 /// strongSwan: RFC 7296 §1.3.2/§2.18 (rekey the IKE SA), §1.3.3/§2.8 (rekey the Child SA),
@@ -23,6 +25,14 @@ extension IKESession {
             deleteChildSA(inboundSPI: spi, now: now)
         case .deleteIKE: close(now: now)
         }
+        return true
+    }
+
+    /// §1.4.1: deletes the Child SA `inboundSPI` if this IKE SA holds it and is not deleting it already.
+    public func deleteChild(inboundSPI: ESPSPI, now: IKEInstant) -> Bool {
+        guard state == .established, let child = phase.up?.children.first(where: { $0.inboundSPI == inboundSPI }),
+              child.phase != .deleting else { return false }
+        deleteChildSA(inboundSPI: inboundSPI, now: now)
         return true
     }
 }

@@ -237,6 +237,30 @@ extension IKESession {
             fail(.invalidSyntax, "IKE_AUTH request from \(peer) lacks IDi or AUTH", notify: .invalidSyntax)
             return
         }
+        if let directory = dynamicPeers {
+            // §3.5: the identity picks the peer (IKEDynamicPeers.swift); AUTH is then checked
+            // against that peer's identity and credentials, as for a fixed peer.
+            dynamicPeers = nil
+            guard let chosen = directory.peer(identifiedBy: idI) else {
+                try respond([.notify(IKENotify(type: .authenticationFailed))])
+                fail(.identityMismatch, "peer at \(peer) authenticated as \(IKEIdentityText.describe(idI)), which is none of the \(directory.count) dynamic peers of this node",
+                     notify: .authenticationFailed)
+                return
+            }
+            if let chosenIKE = ikeAlgorithms, !chosen.configuration.ikeProposals.contains(where: { $0.allows(chosenIKE) }) {
+                try respond([.notify(IKENotify(type: .authenticationFailed))])
+                fail(.noProposalChosen, "dynamic peer \(chosen.tunnel) at \(peer) negotiated IKE \(chosenIKE), which its tunnel does not allow (\(chosen.configuration.ikeProposals.map(\.description).joined(separator: ", ")))",
+                     notify: .authenticationFailed)
+                return
+            }
+            var c = chosen.configuration
+            c.role = .responder
+            c.local = local
+            c.peer = peer
+            configuration = c
+            if let a = chosen.authenticator { authenticator = a }
+            selectedTunnel = chosen.tunnel
+        }
         if let idR = p.idR, !IKEIdentityText.matches(idR, configuration.localIdentity) {
             try respond([.notify(IKENotify(type: .authenticationFailed))])
             fail(.identityMismatch, "peer \(peer) wants to talk to \(IKEIdentityText.describe(idR)), but we are \(IKEIdentityText.describe(configuration.localIdentity))",

@@ -120,6 +120,11 @@ extension IKESession {
             fail(.invalidSyntax, "peer \(peer) sent a \(nonce.data.count)-byte nonce (RFC 7296 §2.10 needs 16 to 256)")
             return
         }
+        // §2.11: an initiator on the wildcard address (its own `address: dynamic`, or a DNS
+        // name) learns the address the response came to; IKE_AUTH and the Child SAs carry it.
+        if local.address.allSatisfy({ $0 == 0 }), !datagram.destination.address.allSatisfy({ $0 == 0 }) {
+            local = IKEEndpoint(address: datagram.destination.address, port: local.port)
+        }
         responderSPI = message.header.responderSPI
         nonceR = nonce.data
         let peerSignatureHashes = notifies.first(where: { $0.type == .signatureHashAlgorithms }).map { IKEWire.uint16s($0.data) }

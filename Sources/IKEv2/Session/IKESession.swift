@@ -11,7 +11,9 @@ import NetTypes
 ///
 /// Not `Sendable`: it owns keyed crypto contexts. Keep each session in one isolation domain.
 public final class IKESession {
-    public let configuration: IKEPeerConfiguration
+    /// Fixed at creation, except in a responder for an unknown source, which takes the
+    /// configuration of the dynamic peer IKE_AUTH identifies (`dynamicPeers`).
+    public internal(set) var configuration: IKEPeerConfiguration
     /// Where the SA stands, with the data only valid there: the handshake's until IKE_AUTH ends,
     /// then the up SA's (`IKEEstablishedSA`: Child SAs, tasks, timers) until it is deleted or fails.
     var phase: IKESessionPhase = .idle
@@ -20,7 +22,12 @@ public final class IKESession {
 
     let provider: any CryptoProvider
     var random: any RandomSource
-    let authenticator: any PeerAuthenticator
+    var authenticator: any PeerAuthenticator
+    /// A responder for an IKE_SA_INIT from an address of no fixed peer: where IKE_AUTH's IDi
+    /// finds its peer (IKEDynamicPeers.swift); nil once it did, and for every other session.
+    var dynamicPeers: (any IKEDynamicPeerDirectory)?
+    /// The dynamic peer IKE_AUTH identified, for the endpoint to file the IKE SA under.
+    public internal(set) var selectedTunnel: TunnelID?
 
     /// Current addresses: the configured ones, then floated to 4500 (§2.23) or taken from the
     /// latest authenticated request (responder).
@@ -64,8 +71,9 @@ public final class IKESession {
     var eventQueue = IKEOutboundQueue<IKEEvent>()
 
     public init(configuration: IKEPeerConfiguration, cryptoProvider: any CryptoProvider, random: any RandomSource,
-                authenticator: any PeerAuthenticator) {
+                authenticator: any PeerAuthenticator, dynamicPeers: (any IKEDynamicPeerDirectory)? = nil) {
         self.configuration = configuration
+        self.dynamicPeers = dynamicPeers
         self.provider = cryptoProvider
         self.random = random
         self.authenticator = authenticator

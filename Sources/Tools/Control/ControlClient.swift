@@ -51,8 +51,11 @@ public final class ControlClient {
         }
     }
 
-    /// The next reply line, nil when the daemon closed the connection.
-    public func readReply() throws(DaemonError) -> ControlMessage.Reply? {
+    /// The next reply line, nil when the daemon closed the connection. With `timeoutSeconds`,
+    /// a daemon that sends nothing for that long (a stuck daemon, a process that accepted the
+    /// connection and never answers) is an error instead of a command that hangs for ever;
+    /// without, it waits (`viaduct events` streams for as long as the daemon runs).
+    public func readReply(timeoutSeconds: Double? = nil) throws(DaemonError) -> ControlMessage.Reply? {
         var buf = [UInt8](repeating: 0, count: 65536)
         let fd = descriptor
         while true {
@@ -64,6 +67,9 @@ public final class ControlClient {
                 }
                 return reply
             }
+            if let timeoutSeconds, try !readable(within: timeoutSeconds) {
+                throw DaemonError(.system, "the daemon at \(path) did not answer within \(Int(timeoutSeconds.rounded(.up))) s (is it stuck? its log says more: journalctl -u 'viaduct@*')")
+            }
             let r = buf.withUnsafeMutableBytes { raw in Syscall.retrying { Glibc.read(fd, raw.baseAddress, raw.count) } }
             switch r {
             case .success(0): return nil
@@ -73,14 +79,29 @@ public final class ControlClient {
             if pending.count > 64 << 20 { throw DaemonError(.system, "the daemon at \(path) sent an oversized reply") }
         }
     }
+
+    /// Whether the socket has something to read (or was closed) within `seconds`.
+    private func readable(within seconds: Double) throws(DaemonError) -> Bool {
+        var fds = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
+        let milliseconds = Int32(min(max(seconds, 0) * 1000, Double(Int32.max)).rounded(.up))
+        switch Syscall.retrying({ poll(&fds, 1, milliseconds) }) {
+        case .success(let n): return n > 0
+        case .failure(let e): throw DaemonError(.system, "cannot wait for \(path): \(e)", errno: e)
+        }
+    }
 }
 
 extension ControlClient {
+    /// How long a command waits for the daemon's answer: an apply of thousands of tunnels
+    /// takes a second or two; a daemon silent for a minute is stuck.
+    public static let replyTimeoutSeconds: Double = 60
+
     /// One request, its reply; a refusal is thrown as the daemon's `ErrorBody`, a closed
-    /// connection as a `DaemonError`.
-    public func exchange(_ request: ControlMessage.Request) throws -> ControlMessage.Reply {
+    /// connection or no answer within `timeoutSeconds` as a `DaemonError`.
+    public func exchange(_ request: ControlMessage.Request,
+                         timeoutSeconds: Double = ControlClient.replyTimeoutSeconds) throws -> ControlMessage.Reply {
         try send(request)
-        guard let reply = try readReply() else {
+        guard let reply = try readReply(timeoutSeconds: timeoutSeconds) else {
             throw DaemonError(.system, "the daemon at \(path) closed the connection without answering")
         }
         if !reply.ok { throw reply.error ?? ControlMessage.ErrorBody(code: "refused", message: "the daemon refused the request") }

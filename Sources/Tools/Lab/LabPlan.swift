@@ -58,6 +58,9 @@ public struct LabPlan: Hashable, Sendable {
                 notes.append("\(gw.name) is not managed by Viaduct (managed: false): not built; its tunnels stay down")
                 continue
             }
+            guard gw.underlay == .fixed else {
+                return .failure(LabError(.unsupported, "\(gw.name) has 'address: \(gw.underlay)'; the lab wires every gateway to fixed underlay addresses, so give it one (the interop scenarios in Deploy/interop cover dynamic and named peers)"))
+            }
             var lans: [LAN] = []
             for n in gw.networks {
                 let size = n.family.bitCount - n.length
@@ -160,11 +163,14 @@ public struct LabPlan: Hashable, Sendable {
         }
 
         # Routes learned over the tunnels go to the kernel; the kernel's own routes stay out.
+        # Equal routes over parallel tunnels are installed together (ECMP).
         protocol kernel kernel4 {
             ipv4 { import none; export where source = RTS_BGP; };
+            merge paths on;
         }
         protocol kernel kernel6 {
             ipv6 { import none; export where source = RTS_BGP; };
+            merge paths on;
         }
 
         include "\(bgpInclude)";

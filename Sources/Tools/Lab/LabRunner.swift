@@ -71,7 +71,8 @@ public struct LabRunner: Sendable {
 
     private func writeBGPInclude(_ n: LabPlan.Node, _ p: NodePlan) throws -> String {
         let include = "\(dir)/\(n.name).viaduct-bgp.conf"
-        try BGPConfigRenderer.render(p, format: .bird, source: "topology.yaml").write(toFile: include, atomically: true, encoding: .utf8)
+        try BGPConfigRenderer.render(p, format: .bird, source: "topology.yaml", password: try BGPPasswordFile.password(of: p))
+            .write(toFile: include, atomically: true, encoding: .utf8)
         return include
     }
 
