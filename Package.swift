@@ -28,6 +28,8 @@ let package = Package(
         // C: thin shims, no logic.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        // libnftables: `mss-clamp` on the kernel data plane, in Viaduct's own nftables table.
+        .systemLibrary(name: "CNftables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
         // Debian's libyaml, so its security fixes reach the gateway: the binary links libyaml-0-2.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // Every Linux macro and syscall shim Swift cannot call directly; only `System` imports it.
@@ -59,14 +61,14 @@ let package = Package(
         // The kernel data plane: the netlink socket (libmnl batches), dumps and monitors, the
         // reconciler's executor, and the XFRM SA installer.
         .target(name: "KernelDataplane", dependencies: [
-            "NetTypes", "KernelModel", "Reconciler", "Topology", "CMnl", "System", "DataplaneContract", "IKEv2", "CryptoCore",
+            "NetTypes", "KernelModel", "Reconciler", "Topology", "CMnl", "CNftables", "System", "DataplaneContract", "IKEv2", "CryptoCore",
         ]),
         // The userspace data plane: TUN devices and the ESP-in-UDP pipeline. No netlink.
         .target(name: "Dataplane", dependencies: ["NetTypes", "ESP", "IKEv2", "Crypto", "CryptoCore", "System", "DataplaneContract", "Topology"],
                 swiftSettings: packetPath),
         .target(name: "Daemon", dependencies: [
             "NetTypes", "IKEv2", "Crypto", "PKI", "CryptoCore", "Topology", "TopologyFiles", "System", "DataplaneContract", "Dataplane",
-            "KernelDataplane", "KernelModel", "Reconciler",
+            "KernelDataplane", "KernelModel", "Reconciler", "ESP",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),

@@ -13,6 +13,8 @@ enum OutboundCommand: Sendable {
     case delete(peer: String, spi: ESPSPI)
     /// RFC 7296 §2.23: the peer's NAT mapping moved; its ESP in UDP goes here from now on.
     case setDestination(peer: String, destination: SocketAddress)
+    /// `mss-clamp` of the peer's tunnel (nil: off).
+    case setMSSClamp(peer: String, limits: MSSClampLimits?)
 }
 
 /// What the control plane asks the inbound worker to do.
@@ -21,4 +23,6 @@ enum InboundCommand: Sendable {
     case delete(spi: ESPSPI)
     /// A datagram the daemon's own socket received (`handleInboundESP`).
     case datagram([UInt8])
+    /// `mss-clamp` of the tunnel whose TUN is `device` (nil: off).
+    case setMSSClamp(device: TUNDevice, limits: MSSClampLimits?)
 }

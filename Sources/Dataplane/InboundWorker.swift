@@ -25,7 +25,10 @@ final class InboundWorker {
     private var devices: [ESPSPI: TUNDevice] = [:]
     /// The SA and TUN of the last packet: a stream's packets come in runs of one SPI, and this
     /// spares two dictionary lookups (hashing) per packet. Cleared by every install and delete.
-    private var lastHit: (spi: ESPSPI, sa: ESPInboundSA, device: TUNDevice)?
+    private var lastHit: (spi: ESPSPI, sa: ESPInboundSA, device: TUNDevice, clamp: MSSClampLimits?)?
+    /// `mss-clamp` by TUN device (absent: off).
+    /// The device is held so its identifier is not reused while it has an entry.
+    private var clamps: [ObjectIdentifier: (device: TUNDevice, limits: MSSClampLimits)] = [:]
     private var statistics = DataplaneStatistics()
     private var touched: [ESPSPI] = []
     /// Decrypted packets of the current batch, written to their TUNs (coalesced where TCPCoalescer
@@ -105,6 +108,9 @@ final class InboundWorker {
                 core.published.withLock { $0.inbound[spi] = nil }
             case .datagram(let bytes):
                 receive(bytes)
+            case .setMSSClamp(let device, let limits):
+                lastHit = nil
+                clamps[ObjectIdentifier(device)] = limits.map { (device, $0) }
             }
         }
         publish()
@@ -167,14 +173,17 @@ final class InboundWorker {
     private func decapsulate(_ buffer: UnsafeMutableRawBufferPointer, length: Int, spi: ESPSPI) {
         let result: ESPDecapsulated
         let device: TUNDevice?
+        let clamp: MSSClampLimits?
         do {
             if let hit = lastHit, hit.spi == spi {
                 result = try hit.sa.decapsulate(buffer, packet: 0..<length)
                 device = hit.device
+                clamp = hit.clamp
             } else {
                 result = try table.decapsulate(buffer, packet: 0..<length)
                 device = devices[spi]
-                if let device, let sa = table[spi] { lastHit = (spi, sa, device) }
+                clamp = device.flatMap { clamps[ObjectIdentifier($0)]?.limits }
+                if let device, let sa = table[spi] { lastHit = (spi, sa, device, clamp) }
             }
         } catch {
             // Counted by the SA (bad ICV, replay, padding, ...) or by the table (unknown SPI).
@@ -189,7 +198,9 @@ final class InboundWorker {
             statistics.tunWriteErrors &+= 1
             return
         }
-        pending.append((UnsafeMutableRawBufferPointer(rebasing: buffer[range]), device))
+        let packet = UnsafeMutableRawBufferPointer(rebasing: buffer[range])
+        if let clamp { _ = TCPMSSClamp.clamp(packet, limits: clamp) }
+        pending.append((packet, device))
     }
 
     /// Writes the batch's decrypted packets in order: a run of consecutive segments of one TCP

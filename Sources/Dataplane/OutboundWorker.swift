@@ -22,6 +22,8 @@ final class OutboundWorker {
         var destination: SocketAddress?
         var current: ESPOutboundSA?
         var sas: [ESPSPI: ESPOutboundSA] = [:]
+        /// `mss-clamp` (nil: off).
+        var mssClamp: MSSClampLimits?
     }
 
     private let core: DataplaneCore
@@ -82,6 +84,8 @@ final class OutboundWorker {
 
     private func apply(_ command: OutboundCommand) {
         switch command {
+        case .setMSSClamp(let name, let limits):
+            peers[name]?.mssClamp = limits
         case .addPeer(let name, let device):
             peers[name] = Peer(device: device)
         case .removePeer(let name):
@@ -199,7 +203,11 @@ final class OutboundWorker {
             return
         }
         var ready = 0
+        let clamp = peer.mssClamp
         for i in 0..<count {
+            if let clamp {
+                _ = TCPMSSClamp.clamp(UnsafeMutableRawBufferPointer(rebasing: batch.slot(i)[headroom..<(headroom + lengths[i])]), limits: clamp)
+            }
             do {
                 let range = try sa.encapsulate(batch.slot(i), packet: headroom..<(headroom + lengths[i]))
                 batch.prepareVector(position: ready, slot: i, range: range)

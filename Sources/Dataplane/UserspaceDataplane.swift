@@ -72,6 +72,7 @@ public final class UserspaceDataplane: Sendable {
     /// Detaches a peer and forgets its SAs. Its TUN device closes (and the interface disappears)
     /// once the outbound worker has dropped it.
     public func removePeer(_ peer: String) {
+        let device = registry.withLock { $0.devices[peer] }
         let pairs: [(ESPSPI, ESPSPI)] = registry.withLock { r in
             r.devices[peer] = nil
             r.current[peer] = nil
@@ -80,6 +81,7 @@ public final class UserspaceDataplane: Sendable {
             return mine.map { ($0.key, $0.value.outbound) }
         }
         for (inbound, _) in pairs { apply(core.inboundCommands, .delete(spi: inbound)) }
+        if let device { apply(core.inboundCommands, .setMSSClamp(device: device, limits: nil)) }
         apply(core.outboundCommands, .removePeer(peer))
     }
 
@@ -158,6 +160,16 @@ public final class UserspaceDataplane: Sendable {
         let known = registry.withLock { $0.devices[peer] != nil }
         guard known else { throw DataplaneError(.unknownPeer, "peer '\(peer)' has no TUN device") }
         apply(core.outboundCommands, .setDestination(peer: peer, destination: destination))
+    }
+
+    /// `mss-clamp`: TCP SYN and SYN-ACK through this peer's tunnel, both ways, get their MSS
+    /// option lowered to `limits` (nil: left alone). Only SYNs pay for it (`TCPMSSClamp`).
+    public func setMSSClamp(_ limits: MSSClampLimits?, peer: String) throws(DataplaneError) {
+        guard let device = registry.withLock({ $0.devices[peer] }) else {
+            throw DataplaneError(.unknownPeer, "peer '\(peer)' has no TUN device")
+        }
+        apply(core.outboundCommands, .setMSSClamp(peer: peer, limits: limits))
+        apply(core.inboundCommands, .setMSSClamp(device: device, limits: limits))
     }
 
     /// Removes a Child SA. When its outbound half was the current one, the peer falls back to

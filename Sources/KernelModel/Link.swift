@@ -172,7 +172,7 @@ public struct Link: Hashable, Sendable, CustomStringConvertible {
         return w.bytes
     }
 
-    static func checkName(_ name: String) throws(KernelModelError) {
+    public static func checkName(_ name: String) throws(KernelModelError) {
         guard !name.isEmpty, name.utf8.count <= maximumNameLength, !name.utf8.contains(0), !name.contains("/") else {
             throw KernelModelError(.fieldTooLong, "interface name \"\(name)\" must be 1...\(maximumNameLength) bytes without '/' or NUL")
         }

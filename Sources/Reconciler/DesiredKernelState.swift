@@ -32,8 +32,10 @@ public struct DesiredKernelState: Hashable, Sendable {
     ///
     /// `peerAddresses`: where the daemon last found peers whose address the plan leaves open
     /// (`address: dynamic`, a DNS name), by peer name; their policy templates and VTI name it.
+    /// `mtus` holds the MTU the daemon computed for `mtu: auto` interfaces (by name) from the path
+    /// and the negotiated transform; an interface without an entry gets `TunnelMTU.initial`.
     public init(plan: NodePlan, down: Set<String> = [], backend: Backend = .kernel,
-                peerAddresses: [String: IPAddress] = [:]) {
+                peerAddresses: [String: IPAddress] = [:], mtus: [String: Int] = [:]) {
         self.init()
         for var t in plan.tunnels {
             if t.ike.peerAddress.isUnspecified, let live = peerAddresses[t.peer], live.family == t.ike.peerAddress.family {
@@ -50,7 +52,7 @@ public struct DesiredKernelState: Hashable, Sendable {
             case (.kernel, .vti):
                 kind = .vti(ikey: i.ifID, okey: i.ifID, local: t.ike.localAddress, remote: t.ike.peerAddress)
             }
-            links.append(DesiredLink(name: i.name, kind: kind, mtu: UInt32(i.mtu), up: up))
+            links.append(DesiredLink(name: i.name, kind: kind, mtu: UInt32(mtus[i.name] ?? i.mtu.initial), up: up))
             for a in i.addresses {
                 addresses.append(DesiredAddress(interface: i.name, address: a.local, prefixLength: UInt8(a.prefixLength)))
             }

@@ -44,8 +44,12 @@ public struct InterfacePlan: Hashable, Sendable, Encodable {
     public var kind: InterfaceKind
     /// XFRM interface `if_id`, or the VTI ikey/okey.
     public var ifID: UInt32
-    public var mtu: Int
+    /// `auto` or a fixed MTU; with `auto` the interface is created with `TunnelMTU.provisional`
+    /// and the daemon sets it from the path and the transform when a Child SA is installed.
+    public var mtu: TunnelMTU
     public var addresses: [InterfaceAddress]
+    /// TCP MSS clamping on traffic through the interface.
+    public var mssClamp = MSSClamp.auto
 }
 
 /// An inside address of this end, with the peer's address on the same link.
@@ -84,7 +88,7 @@ public struct IKEPeerPlan: Hashable, Sendable, Encodable {
     /// See `TunnelSettings.natKeepalive`, `.fragmentation`, `.fragmentSize`.
     public var natKeepalive = TimeSpan(seconds: 20)
     public var fragmentation = true
-    public var fragmentSize = 1280
+    public var fragmentSize = IKEFragmentSize.fixed(1280)
     /// See `TunnelSettings.reauthenticate`.
     public var reauthenticate = false
     /// RFC 7296 §2.15: certificates, or a pre-shared key from this file (path resolved).

@@ -113,6 +113,7 @@ public struct NodePlanDiff: Hashable, Sendable, Codable {
         }
         var update: [String] = []
         if o.interface.mtu != n.interface.mtu { update.append("mtu \(o.interface.mtu) -> \(n.interface.mtu)") }
+        if o.interface.mssClamp != n.interface.mssClamp { update.append("mss-clamp \(o.interface.mssClamp) -> \(n.interface.mssClamp)") }
         if o.interface.addresses != n.interface.addresses { update.append("inside addresses") }
         let oldRoutes = Set(o.routes.map(\.destination.description)), newRoutes = Set(n.routes.map(\.destination.description))
         let added = newRoutes.subtracting(oldRoutes).sorted(), removed = oldRoutes.subtracting(newRoutes).sorted()

@@ -59,10 +59,12 @@ public enum NodePlanner {
             ike.fragmentSize = s.fragmentSize
             ike.reauthenticate = s.reauthenticate
             if case .psk(let file) = s.auth { ike.auth = .psk(file: t.resolve(file)) }
+            var interface = InterfacePlan(name: iface, kind: gw.interfaceKind ?? t.defaultInterfaceKind,
+                                          ifID: l.ifID, mtu: s.mtu, addresses: addrs)
+            interface.mssClamp = s.mssClamp
             tunnels.append(TunnelPlan(
                 peer: peerName, peerManaged: peer.managed,
-                interface: InterfacePlan(name: iface, kind: gw.interfaceKind ?? t.defaultInterfaceKind,
-                                         ifID: l.ifID, mtu: s.mtu, addresses: addrs),
+                interface: interface,
                 routing: s.routing, routes: routes, ike: ike, esp: s.esp, bgp: bgp))
         }
         tunnels.sort { $0.interface.name < $1.interface.name }

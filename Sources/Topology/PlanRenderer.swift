@@ -25,7 +25,7 @@ public enum PlanRenderer {
         for t in plan.tunnels {
             let inside = t.interface.addresses.map { "\($0.local)/\($0.prefixLength)" }
             let peerInside = t.interface.addresses.map(\.peer.description)
-            rows.append([t.interface.name, t.interface.kind.rawValue, String(t.interface.ifID), String(t.interface.mtu),
+            rows.append([t.interface.name, t.interface.kind.rawValue, String(t.interface.ifID), t.interface.mtu.description,
                          t.peer + (t.peerManaged ? "" : " (unmanaged)"), t.ike.role.rawValue,
                          inside.first ?? "-", peerInside.first ?? "-", t.routing.rawValue])
             for i in inside.indices.dropFirst() {

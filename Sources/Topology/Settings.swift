@@ -62,7 +62,9 @@ public struct TunnelSettings: Hashable, Sendable, Encodable {
     public var ike: SASettings
     public var esp: SASettings
     public var dpd: DPDSettings
-    public var mtu: Int
+    /// `mtu:` (default `auto`) and `mss-clamp:` (default `auto`).
+    public var mtu: TunnelMTU
+    public var mssClamp = MSSClamp.auto
     public var routing: RoutingMode
     public var allowWeakCrypto: Bool
     /// RFC 3948 §4: NAT-keepalive period while this gateway is behind a NAT; zero turns them off.
@@ -70,7 +72,7 @@ public struct TunnelSettings: Hashable, Sendable, Encodable {
     /// RFC 7383: fragment large IKE messages (IKE_AUTH with certificate chains) when the peer
     /// supports it, into IP datagrams of at most `fragmentSize` octets.
     public var fragmentation = true
-    public var fragmentSize = 1280
+    public var fragmentSize = IKEFragmentSize.fixed(1280)
     /// RFC 7296 §2.8.3: when the IKE SA's rekey time comes, replace it by a new IKE SA with
     /// a full IKE_SA_INIT + IKE_AUTH (certificates checked again) instead of a CREATE_CHILD_SA
     /// rekey, make-before-break (strongSwan's reauth_time, libreswan's reauth=yes).
@@ -93,7 +95,7 @@ public struct TunnelSettings: Hashable, Sendable, Encodable {
             lifetime: TimeSpan(seconds: 3600), rekeyMargin: TimeSpan(seconds: 5 * 60),
             rekeyJitter: TimeSpan(seconds: 3 * 60)),
         dpd: DPDSettings(interval: TimeSpan(seconds: 10), action: .restart),
-        mtu: 1400,
+        mtu: .auto,
         routing: .static,
         allowWeakCrypto: false)
 }

@@ -5,7 +5,7 @@ import NetTypes
 /// Cross-references (does this gateway exist, do these ranges overlap) are the validator's job.
 enum TopologyParser {
     static let topKeys = ["version", "description", "defaults", "pki", "bgp", "gateways", "tunnels"]
-    static let defaultsKeys = ["ike", "esp", "mtu", "routing", "dataplane", "interface-kind", "allow-weak-crypto"]
+    static let defaultsKeys = ["ike", "esp", "mtu", "mss-clamp", "routing", "dataplane", "interface-kind", "allow-weak-crypto"]
     static let ikeKeys = ["proposals", "lifetime", "rekey-margin", "rekey-jitter", "dpd", "nat-keepalive",
                           "fragmentation", "fragment-size", "reauthenticate"]
     static let espKeys = ["proposals", "lifetime", "rekey-margin", "rekey-jitter"]
@@ -14,7 +14,7 @@ enum TopologyParser {
     static let gatewayKeys = ["address", "identity", "certificate", "key", "asn", "networks", "managed",
                               "dataplane", "interface-kind", "description"]
     static let tunnelKeys = ["between", "mesh", "hub", "spokes", "inside", "inside-pool", "inside-prefix-length",
-                             "interface", "initiator", "if-id", "ike", "esp", "mtu", "routing",
+                             "interface", "initiator", "if-id", "ike", "esp", "mtu", "mss-clamp", "routing",
                              "allow-weak-crypto", "auth", "psk-file", "allow-psk", "description"]
 
     static func parse(yaml: String, file: String) -> (Topology?, [Diagnostic]) {
@@ -149,7 +149,8 @@ enum TopologyParser {
         var s = base
         func value(_ key: String) -> YAMLNode? { entries.first { $0.key == key }?.value }
         if let n = value("allow-weak-crypto"), let b = w.bool(n, "\(what).allow-weak-crypto") { s.allowWeakCrypto = b }
-        if let n = value("mtu"), let m = w.int(n, "\(what).mtu", range: 576...9000) { s.mtu = m }
+        if let n = value("mtu"), let m = w.tunnelMTU(n, "\(what).mtu") { s.mtu = m }
+        if let n = value("mss-clamp"), let c = w.mssClamp(n, "\(what).mss-clamp") { s.mssClamp = c }
         if let n = value("routing"), let r = w.choice(n, "\(what).routing", RoutingMode.self) { s.routing = r }
         if let n = value("ike"), let e = w.mapping(n, "\(what).ike") {
             w.checkKeys(e, allowed: ikeKeys, in: "\(what).ike")
@@ -164,9 +165,9 @@ enum TopologyParser {
             if let n = e.first(where: { $0.key == "fragmentation" })?.value, let b = w.bool(n, "\(what).ike.fragmentation") {
                 s.fragmentation = b
             }
-            // RFC 7383 §2.5.1: at least the IPv4 minimum of 576 octets.
+            // RFC 7383 §2.5.1: at least the IPv4 minimum of 576 octets, or `auto` (the path MTU).
             if let n = e.first(where: { $0.key == "fragment-size" })?.value,
-               let size = w.int(n, "\(what).ike.fragment-size", range: 576...9000) {
+               let size = w.fragmentSize(n, "\(what).ike.fragment-size") {
                 s.fragmentSize = size
             }
             // RFC 7296 §2.8.3: reauthentication instead of an IKE SA rekey.

@@ -187,8 +187,13 @@ enum TopologyValidator {
                     error(.missingASN, l.location, "the tunnel between '\(l.a)' and '\(l.b)' uses 'routing: bgp', but gateway '\(g.name)' has no 'asn'")
                 }
             }
-            if l.inside.contains(where: { $0.prefix.family == .ipv6 }) && l.settings.mtu < 1280 {
-                error(.invalidValue, l.location, "the tunnel between '\(l.a)' and '\(l.b)' carries IPv6 inside, which needs an MTU of at least 1280 (RFC 8200); it has \(l.settings.mtu)")
+            // RFC 8200 §5. With `mtu: auto` the daemon checks the computed MTU when it sets it.
+            if case .fixed(let mtu) = l.settings.mtu, mtu < 1280, l.inside.contains(where: { $0.prefix.family == .ipv6 }) {
+                error(.invalidValue, l.location, "the tunnel between '\(l.a)' and '\(l.b)' carries IPv6 inside, which needs an MTU of at least 1280 (RFC 8200); it has \(mtu)")
+            }
+            // A fixed MSS larger than a fixed MTU allows would not clamp anything.
+            if case .fixed(let mtu) = l.settings.mtu, case .fixed(let mss) = l.settings.mssClamp, mss > mtu - 40 {
+                error(.invalidValue, l.location, "the tunnel between '\(l.a)' and '\(l.b)' has mss-clamp \(mss), more than its MTU \(mtu) leaves for TCP over IPv4 (\(mtu - 40)); lower mss-clamp or use 'mss-clamp: auto'")
             }
         }
     }

@@ -21,8 +21,10 @@ struct Down: ParsableCommand {
               Deletes, in the current network namespace: the SAs bound to Viaduct's tunnel \
             interfaces or policies (first, so no key outlives its tunnel), then Viaduct's \
             route-based XFRM policies, its routes (protocol viaduct), and its tunnel interfaces \
-            (xfrm, VTI and TUN interfaces named vd-*, with their addresses). Each removed object \
-            is printed. Objects of other software are never touched.
+            (xfrm, VTI and TUN interfaces named vd-*, with their addresses), and its nftables \
+            table 'inet viaduct' (the MSS clamp rules of the kernel data plane). Each removed \
+            object is printed. Objects of other software, other nftables tables among them, are \
+            never touched.
 
               Stop 'viaduct run' first: a running daemon would negotiate its tunnels again.
 

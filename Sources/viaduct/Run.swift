@@ -173,6 +173,7 @@ struct Run: ParsableCommand {
                                                retransmission: options.retransmission, espSupport: espSupport,
                                                peerCertificates: peerCertificates,
                                                preSharedKeys: preSharedKeys, names: .system)
+            factory.pathMTU = KernelPathMTU.lookup()
             let ports = options.ports
             let retransmission = options.retransmission
             _ = try NodeDaemon.run(plan: plan, factory: factory, dataplane: dataplane.backend,
@@ -181,11 +182,13 @@ struct Run: ParsableCommand {
                 // A reload takes only credentials a peer would accept now; otherwise the old ones stay.
                 let reloaded = try NodeCredentials.load(plan: next)
                 try reloaded.checkUsable(at: SystemWallClock().epochSeconds())
-                return EngineSessionFactory(plan: next, credentials: reloaded, ports: ports,
-                                            clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
-                                            retransmission: retransmission, espSupport: espSupport,
-                                            peerCertificates: peerCertificates,
-                                            preSharedKeys: try PreSharedKeys.load(plan: next), names: .system)
+                let made = EngineSessionFactory(plan: next, credentials: reloaded, ports: ports,
+                                                clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
+                                                retransmission: retransmission, espSupport: espSupport,
+                                                peerCertificates: peerCertificates,
+                                                preSharedKeys: try PreSharedKeys.load(plan: next), names: .system)
+                made.pathMTU = KernelPathMTU.lookup()
+                return made
             }
         } catch {
             Output.error("viaduct: error: \(error.message)")

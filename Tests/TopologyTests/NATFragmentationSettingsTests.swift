@@ -26,7 +26,7 @@ struct NATFragmentationSettingsTests {
         let p = try plan(try loadValid(yaml()), "a")
         let ike = try #require(p.tunnels.first?.ike)
         #expect(ike.natKeepalive.seconds == 20)
-        #expect(ike.fragmentation && ike.fragmentSize == 1280)
+        #expect(ike.fragmentation && ike.fragmentSize == .fixed(1280))
     }
 
     @Test("Defaults and per-tunnel overrides are applied")
@@ -36,7 +36,7 @@ struct NATFragmentationSettingsTests {
         let ike = try #require(try plan(l, "a").tunnels.first?.ike)
         #expect(ike.natKeepalive.seconds == 0)
         #expect(!ike.fragmentation)
-        #expect(ike.fragmentSize == 576)
+        #expect(ike.fragmentSize == .fixed(576))
     }
 
     @Test("A fragment size below RFC 7383's 576 octets is an error that names the field")

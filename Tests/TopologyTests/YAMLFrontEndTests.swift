@@ -51,7 +51,7 @@ struct YAMLFrontEndTests {
           - { between: [a, b], inside: 169.254.0.0/30, mtu: *m }
           - { between: [b, a], inside: 169.254.0.4/30, mtu: *m }
         """
-        let mtu = TopologyLoader.load(yaml: bad, file: "t.yaml").diagnostics.filter { $0.message.contains("mtu must be between") }
+        let mtu = TopologyLoader.load(yaml: bad, file: "t.yaml").diagnostics.filter { $0.message.contains("mtu must be 'auto' or between") }
         #expect(mtu.map(\.location) == [SourceLocation(file: "t.yaml", line: 4, column: 65)])
     }
 

@@ -1,7 +1,8 @@
 // esp-inbound: the userspace data plane's receive path without its sockets and TUNs: UDP GRO
 // split (GRODatagrams), RFC 3948 classification, RFC 4303 §3.4 decapsulation with the replay
 // window (ESPInboundSATable), then the TCP coalescing of each batch's decrypted packets
-// (TCPCoalescer: trains merged as the inbound worker writes them).
+// (TCPCoalescer: trains merged as the inbound worker writes them), with the MSS clamp
+// (TCPMSSClamp) applied to each decrypted packet as the worker does.
 //
 // The two SAs are the strongSwan capture's (Tests/ESPTests/CaptureFixtures.swift: AES-GCM-256,
 // SPIs d21ea791 and f80c9d4c, keys from prf+(SK_d, Ni | Nr)), so the captured packets decrypt.
@@ -26,6 +27,7 @@ let keymat: [UInt8] = hexBytes(
 let spiIn = ESPSPI(0xd21e_a791)
 let spiOut = ESPSPI(0xf80c_9d4c)
 let windows = [32, 64, 2048, 4096]
+let clampLimits = MSSClampLimits(ipv4: 1298, ipv6: 1278)
 
 func hexBytes(_ s: String) -> [UInt8] {
     var out: [UInt8] = []
@@ -108,7 +110,17 @@ func receive(_ slot: inout [UInt8], segmentSize: Int?, table: ESPInboundSATable)
                   let result = try? table.decapsulate(piece, packet: 0..<piece.count),
                   case .packet(let range, _) = result else { continue }
             FuzzDriver.invariant(range.lowerBound >= 16 && range.upperBound <= piece.count, "inner packet \(range) outside its datagram")
-            pending.append(UnsafeMutableRawBufferPointer(rebasing: piece[range]))
+            let inner = UnsafeMutableRawBufferPointer(rebasing: piece[range])
+            // `mss-clamp`, as the inbound worker applies it to every decrypted packet.
+            let before = Array(inner)
+            switch TCPMSSClamp.clamp(inner, limits: clampLimits) {
+            case .clamped(let from):
+                let limit = inner[0] >> 4 == 4 ? clampLimits.ipv4 : clampLimits.ipv6
+                FuzzDriver.invariant(from > limit, "clamped an MSS of \(from), not above the limit \(limit)")
+            case .notSYN, .unchanged, .malformed:
+                FuzzDriver.invariant(Array(inner) == before, "a packet the clamp left alone changed")
+            }
+            pending.append(inner)
         }
         coalesce(pending)
     }

@@ -1,4 +1,5 @@
 import Logging
+import NetTypes
 import Topology
 
 /// Brings the kernel's links, addresses and routes in line with the plan, given which tunnels
@@ -14,9 +15,18 @@ public protocol KernelStateSync: AnyObject {
     /// The same after looking at the whole kernel again, so what others changed is repaired.
     /// Implementations that keep no state between syncs need not provide it.
     func resync(down: Set<String>) throws(DaemonError) -> [String]
+    /// The MTUs computed for `mtu: auto` interfaces (`TunnelPathSizing`), used from the next sync on.
+    func update(mtus: [String: Int])
+    /// The underlay path MTU towards `address` (route MTU, else the output link's), nil if unknown.
+    func pathMTU(to address: IPAddress) -> Int?
 }
 
 extension KernelStateSync {
+    /// Implementations that do not configure MTUs (test doubles) ignore computed ones.
+    public func update(mtus: [String: Int]) {}
+    /// Implementations without a kernel to ask know no path MTU.
+    public func pathMTU(to address: IPAddress) -> Int? { nil }
+
     public func resync(down: Set<String>) throws(DaemonError) -> [String] {
         try sync(down: down)
     }

@@ -39,6 +39,17 @@ public enum KernelTeardown {
             .map { KernelChange.deleteLink(name: $0.link.name) }
         try reconciliation.apply(leftovers)
         for change in leftovers { report(change.description) }
-        return removed + leftovers.count
+        // `mss-clamp` on the kernel data plane: Viaduct's own nftables table, and only it.
+        var tables = 0
+        if let nft = try? Nftables(), nft.listTable() != nil {
+            do {
+                try nft.apply([])
+                report("- nftables table \(MSSClampRuleset.family) \(MSSClampRuleset.table)")
+                tables = 1
+            } catch {
+                report("! cannot remove nftables table \(MSSClampRuleset.family) \(MSSClampRuleset.table): \(error)")
+            }
+        }
+        return removed + leftovers.count + tables
     }
 }

@@ -1,4 +1,5 @@
 import KernelDataplane
+import NetTypes
 import Reconciler
 import Topology
 
@@ -14,6 +15,8 @@ public final class ReconcilingKernelStateSync: KernelStateSync {
     private var plan: NodePlan
     private let backend: DesiredKernelState.Backend
     private let reconciliation: KernelReconciliation
+    private var mtus: [String: Int] = [:]
+    private var lookup: NetlinkSocket?
 
     public init(plan: NodePlan, backend: DesiredKernelState.Backend) throws(DaemonError) {
         self.plan = plan
@@ -26,6 +29,20 @@ public final class ReconcilingKernelStateSync: KernelStateSync {
     }
 
     public func update(plan: NodePlan) { self.plan = plan }
+
+    /// `mtu: auto` interfaces get these MTUs from the next sync on.
+    public func update(mtus: [String: Int]) { self.mtus = mtus }
+
+    /// `ip route get ADDRESS` and the route's or its link's MTU, on a route socket opened on
+    /// first use; nil (and logged by the caller as unknown) when the kernel cannot say.
+    public func pathMTU(to address: IPAddress) -> Int? {
+        do {
+            if lookup == nil { lookup = try NetlinkSocket(.route) }
+            return try lookup?.pathMTU(to: address)
+        } catch {
+            return nil
+        }
+    }
 
     public func sync(down: Set<String>) throws(DaemonError) -> [String] {
         try reconcile(down: down, resync: false)
@@ -40,7 +57,7 @@ public final class ReconcilingKernelStateSync: KernelStateSync {
 
     private func reconcile(down: Set<String>, resync: Bool) throws(DaemonError) -> [String] {
         do {
-            let desired = DesiredKernelState(plan: plan, down: down, backend: backend)
+            let desired = DesiredKernelState(plan: plan, down: down, backend: backend, mtus: mtus)
             return try reconciliation.reconcile(desired, resync: resync).map(\.description)
         } catch {
             throw DaemonError(.system, "configuring the tunnel interfaces failed: \(error)")

@@ -31,6 +31,12 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
     private let dataplane: KernelDataplane
     private let logger: Logger
     private var links: TunnelLinkStates
+    /// `mtu: auto`: the interface MTU from the path and the transform of each installed Child SA.
+    private let sizer = TunnelPathSizer(udpAlways: false)
+    /// `mss-clamp`: Viaduct's own nftables table (`MSSClampRuleset`); nil when libnftables could
+    /// not be opened (logged; the tunnels work, unclamped).
+    private var nftables: Nftables?
+    private var appliedClamps: [MSSClampRule]?
     /// Outbound SPI by inbound SPI, to remove what is left on detach.
     private var live: [ESPSPI: (tunnel: TunnelID, outbound: ESPSPI)] = [:]
 
@@ -45,9 +51,33 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
             throw DaemonError.dataplane(error, "cannot open the kernel data plane")
         }
         links = TunnelLinkStates(plan: plan)
+        do { nftables = try Nftables() } catch {
+            logger.warning("cannot open libnftables; TCP MSS is not clamped", metadata: ["reason": "\(error)"])
+        }
     }
 
     deinit { detach() }
+
+    /// Brings `table inet viaduct` in line with the plan and the current MTUs: one set of rules per
+    /// tunnel interface whose `mss-clamp` is not `off`; the table goes when none is left. Only
+    /// applied when it changes; a failure is logged and retried at the next change.
+    private func syncMSSClamps() {
+        guard let nftables else { return }
+        let rules = plan.tunnels.compactMap { t -> MSSClampRule? in
+            sizer.sizing.mssClamp(of: t).map { MSSClampRule(interface: t.interface.name, ipv4: $0.ipv4, ipv6: $0.ipv6) }
+        }.sorted { $0.interface < $1.interface }
+        guard rules != appliedClamps else { return }
+        do {
+            try nftables.apply(rules)
+            appliedClamps = rules
+            logger.info("MSS clamp rules set", metadata: [
+                "table": "\(MSSClampRuleset.family) \(MSSClampRuleset.table)",
+                "clamps": "\(rules.map { "\($0.interface):\($0.ipv4)/\($0.ipv6)" }.joined(separator: ","))",
+            ])
+        } catch {
+            logger.error("cannot set the MSS clamp rules", metadata: ["reason": "\(error)"])
+        }
+    }
 
     /// Interfaces currently down (no Child SA).
     public var downInterfaces: Set<String> { links.down }
@@ -57,6 +87,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
     public func attach(sockets: IKESocketSet) throws(DaemonError) -> SharedSockets {
         try sockets.enableKernelESPDecapsulation()
         try kernel.sync(down: links.down, logger: logger, throwing: true)
+        syncMSSClamps()
         removeStaleSAs()
         // A VTI checks inbound policy on itself after decryption, where the mark is gone: without
         // this every decrypted packet is dropped (strongSwan's route-based VTI guide says the same).
@@ -110,8 +141,11 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         for (peer, binding) in bindings { dataplane.setBinding(binding, peer: peer) }
         plan = new
         links = links.replacingInterfaces(of: new)
+        sizer.keep(only: new)
         kernel.update(plan: withLivePeerAddresses(new))
+        kernel.update(mtus: sizer.sizing.mtus)
         do { try kernel.sync(down: links.down, logger: logger, throwing: true) } catch { throw DataplaneError(error) }
+        syncMSSClamps()
         for t in new.tunnels where t.interface.kind == .vti {
             do { try SysctlWriter.apply(.disablePolicy(t.interface.name)) } catch {
                 throw DataplaneError(.system, "cannot turn policy checks off on VTI \(t.interface.name): \(error)")
@@ -140,7 +174,12 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
             "enc": "\(AlgorithmText.encryption(sa.encryption))", "remote": "\(sa.peer)",
             "encap": "\(sa.udpEncapsulation ? "udp" : "none")",
         ])
-        if links.installed(tunnel, inboundSPI: sa.inboundSPI) || moved { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
+        let wentUp = links.installed(tunnel, inboundSPI: sa.inboundSPI)
+        let resized = plan.tunnels.first { $0.tunnel == tunnel }.map {
+            sizer.childSAInstalled(sa, tunnel: $0, kernel: kernel, logger: logger)
+        } ?? false
+        if wentUp || moved || resized { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
+        if resized { syncMSSClamps() }
     }
 
     /// `plan` with the live addresses of peers it leaves open, for the reconciler.
@@ -175,6 +214,12 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         logger.info("child SA destination updated", metadata: [
             "peer": "\(peer)", "dataplane": "kernel", "spi": "\(SPIText.child(inboundSPI))_i", "remote": "\(peerEndpoint)",
         ])
+        // The path to the new address may have another MTU (RFC 4555 §3.5 moves, NAT rebinding).
+        if let t = plan.tunnels.first(where: { $0.tunnel == tunnel }),
+           sizer.peerMoved(t, to: peerEndpoint, kernel: kernel, logger: logger) {
+            _ = try? kernel.sync(down: links.down, logger: logger, throwing: false)
+            syncMSSClamps()
+        }
     }
 
     public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {

@@ -34,6 +34,8 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
     private var planeOfAddress: [[UInt8]: UserspaceDataplane] = [:]
     private var planeOfTunnel: [TunnelID: UserspaceDataplane] = [:]
     private var links: TunnelLinkStates
+    /// `mtu: auto`: the interface MTU from the path and the transform of each installed Child SA.
+    private let sizer = TunnelPathSizer(udpAlways: true)
     private var inbox: IKEInbox?
 
     public init(plan: NodePlan, kernel: any KernelStateSync, logger: Logger,
@@ -69,6 +71,7 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
                         throw DaemonError.dataplane(error, "cannot create TUN interface \(t.interface.name) for peer \(t.peer)")
                     }
                     planeOfTunnel[t.tunnel] = plane
+                    setMSSClamp(t, plane: plane)
                 }
                 do { try plane.start() } catch { throw DaemonError.dataplane(error, "cannot start the data plane on \(local)") }
                 planes.append(plane)
@@ -151,8 +154,11 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         }
         plan = new
         links = links.replacingInterfaces(of: new)
+        sizer.keep(only: new)
         kernel.update(plan: new)
+        kernel.update(mtus: sizer.sizing.mtus)
         do { try kernel.sync(down: links.down, logger: logger, throwing: true) } catch { throw DataplaneError(error) }
+        for t in new.tunnels { if let p = planeOfTunnel[t.tunnel] { setMSSClamp(t, plane: p) } }
     }
 
     public func install(_ sa: ChildSAParameters, tunnel: TunnelID) throws(DataplaneError) {
@@ -166,7 +172,11 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
             "spi": "\(SPIText.child(sa.inboundSPI))_i \(SPIText.child(sa.outboundSPI))_o",
             "enc": "\(AlgorithmText.encryption(sa.encryption))", "remote": "\(sa.peer)",
         ])
-        if links.installed(tunnel, inboundSPI: sa.inboundSPI) { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
+        let wentUp = links.installed(tunnel, inboundSPI: sa.inboundSPI)
+        let planned = plan.tunnels.first { $0.tunnel == tunnel }
+        let resized = planned.map { sizer.childSAInstalled(sa, tunnel: $0, kernel: kernel, logger: logger) } ?? false
+        if let planned { setMSSClamp(planned, plane: plane) }
+        if wentUp || resized { _ = try? kernel.sync(down: links.down, logger: logger, throwing: false) }
     }
 
     public func activateOutbound(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {
@@ -188,6 +198,22 @@ public final class UserspaceDataplaneBackend: SocketSharingDataplane, KernelResy
         logger.info("child SA destination updated", metadata: [
             "peer": "\(peer)", "dataplane": "userspace", "spi": "\(SPIText.child(inboundSPI))_i", "remote": "\(peerEndpoint)",
         ])
+        // The path to the new address may have another MTU (RFC 4555 §3.5 moves, NAT rebinding).
+        if let t = plan.tunnels.first(where: { $0.tunnel == tunnel }),
+           sizer.peerMoved(t, to: peerEndpoint, kernel: kernel, logger: logger) {
+            _ = try? kernel.sync(down: links.down, logger: logger, throwing: false)
+            setMSSClamp(t, plane: plane)
+        }
+    }
+
+    /// `mss-clamp` of `tunnel` from its current MTU, into the packet path.
+    private func setMSSClamp(_ tunnel: TunnelPlan, plane: UserspaceDataplane) {
+        let limits = sizer.sizing.mssClamp(of: tunnel).map {
+            MSSClampLimits(ipv4: UInt16(clamping: $0.ipv4), ipv6: UInt16(clamping: $0.ipv6))
+        }
+        do { try plane.setMSSClamp(limits, peer: tunnel.peer) } catch {
+            logger.warning("cannot set the MSS clamp", metadata: ["peer": "\(tunnel.peer)", "reason": "\(error.message)"])
+        }
     }
 
     public func delete(inboundSPI: ESPSPI, outboundSPI: ESPSPI, tunnel: TunnelID) throws(DataplaneError) {

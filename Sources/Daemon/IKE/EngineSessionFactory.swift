@@ -27,6 +27,8 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
     private var dynamicPeers: IKEDynamicPeerList?
     /// Resolves peers known by name for each IKE SA this end opens (nil: the plan's address).
     private let names: PeerNames?
+    /// The underlay path MTU to an address, for `ike.fragment-size: auto` (nil: unknown).
+    public var pathMTU: ((IPAddress) -> Int?)?
 
     /// - Parameter wallClock: maps the daemon's monotonic instants onto epoch seconds for
     ///   certificate validity.
@@ -112,7 +114,8 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
         do {
             config = try PeerConfigurationMapper.configuration(
                 for: tunnel, ports: ports, wallClock: wallClock, initiator: initiator,
-                forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission, dataplane: espSupport)
+                forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission, dataplane: espSupport,
+                pathMTU: tunnel.ike.fragmentSize == .auto && !tunnel.ike.peerAddress.isUnspecified ? pathMTU?(tunnel.ike.peerAddress) : nil)
         } catch {
             throw IKESessionFactoryError(error.message)
         }

@@ -13,10 +13,13 @@ public enum PeerConfigurationMapper {
     /// - Parameter dataplane: what the chosen data plane can install (`DataplaneBackend.espSupport`):
     ///   ESP transforms it cannot carry are left out of what we offer and accept, so a peer that
     ///   insists on one gets NO_PROPOSAL_CHOSEN instead of a Child SA that carries nothing.
+    /// - Parameter pathMTU: the underlay path MTU to the peer, for `ike.fragment-size: auto`
+    ///   (nil when unknown: `IKEFragmentSize.fallback`).
     public static func configuration(for tunnel: TunnelPlan, ports: IKEPorts, wallClock: IKEWallClock,
                                      initiator: Bool, forceUDPEncapsulation: Bool = false,
                                      retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
-                                     dataplane: DataplaneKind = .kernel) throws(DaemonError) -> IKEPeerConfiguration {
+                                     dataplane: DataplaneKind = .kernel,
+                                     pathMTU: Int? = nil) throws(DaemonError) -> IKEPeerConfiguration {
         let ike = tunnel.ike
         let ikeProposals = ike.proposals.map {
             IKEAlgorithmSet(encryption: $0.encryption, integrity: $0.integrity, prf: $0.prf, groups: $0.keyExchange)
@@ -53,7 +56,7 @@ public enum PeerConfigurationMapper {
             dpdIntervalSeconds: Double(ike.dpd.interval.seconds),
             dpdAction: IKEDPDAction(rawValue: ike.dpd.action.rawValue) ?? .restart,
             natKeepaliveSeconds: Double(ike.natKeepalive.seconds),
-            fragmentation: IKEFragmentationPolicy(enabled: ike.fragmentation, maxDatagramSize: ike.fragmentSize),
+            fragmentation: IKEFragmentationPolicy(enabled: ike.fragmentation, maxDatagramSize: ike.fragmentSize.size(pathMTU: pathMTU)),
             reauthenticate: ike.reauthenticate)
     }
 
