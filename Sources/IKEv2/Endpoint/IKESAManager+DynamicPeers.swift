@@ -11,21 +11,10 @@ extension IKESAManager {
     func receiveDynamic(_ datagram: IKEDatagram, header: IKEHeader, now: IKEInstant) {
         let candidates = table.dynamicPeerIndices
         guard let first = candidates.first else { return }
-        guard case .proceed(let ticket) = admit(datagram, peer: "(dynamic)", now: now) else { return }
-        do {
-            let s = try factory.makeDynamicResponder(for: candidates.map { table[peer: $0].peer })
-            let key = IKESATable.HalfOpenKey(address: datagram.source.address, initiatorSPI: header.initiatorSPI)
-            let id = table.addSession(s, peerIndex: first, createdHere: false, halfOpen: key)
-            table.sessions[id]?.admissionTicket = ticket
-            table.sessions[id]?.provisional = true
-            log(.info, "IKE SA requested from an address of no fixed peer: IKE_AUTH's identity picks the dynamic peer", [
-                "from": "\(datagram.source)", "spi": "\(SPIText.ike(header.initiatorSPI))_i", "candidates": "\(candidates.count)",
-            ])
-            _ = table.withSession(id) { $0.receive(datagram, header: header, now: now) }
-            drain(id, now: now)
-        } catch {
-            if let ticket { unusedTicket(ticket) }
-            log(.error, "cannot create IKE session", ["peer": "(dynamic)", "from": "\(datagram.source)", "reason": "\(error.message)"])
+        openResponder(datagram, header: header, now: now, peerIndex: first, name: "(dynamic)", provisional: true,
+                      message: "IKE SA requested from an address of no fixed peer: IKE_AUTH's identity picks the dynamic peer",
+                      metadata: ["candidates": "\(candidates.count)"]) { () throws(IKESessionFactoryError) in
+            try factory.makeDynamicResponder(for: candidates.map { table[peer: $0].peer })
         }
     }
 

@@ -178,20 +178,9 @@ public final class IKESAManager {
             drain(id, now: now)
         case .newSA(let peerIndex):
             let peer = table[peer: peerIndex].peer
-            guard case .proceed(let ticket) = admit(datagram, peer: peer.name, now: now) else { return }
-            do {
-                let s = try factory.makeSession(for: peer, initiator: false)
-                let key = IKESATable.HalfOpenKey(address: datagram.source.address, initiatorSPI: header.initiatorSPI)
-                let id = table.addSession(s, peerIndex: peerIndex, createdHere: false, halfOpen: key)
-                table.sessions[id]?.admissionTicket = ticket
-                log(.info, "IKE SA requested by peer", [
-                    "peer": "\(peer.name)", "from": "\(datagram.source)", "spi": "\(SPIText.ike(header.initiatorSPI))_i",
-                ])
-                _ = table.withSession(id) { $0.receive(datagram, header: header, now: now) }
-                drain(id, now: now)
-            } catch {
-                if let ticket { unusedTicket(ticket) }
-                log(.error, "cannot create IKE session", ["peer": "\(peer.name)", "reason": "\(error.message)"])
+            openResponder(datagram, header: header, now: now, peerIndex: peerIndex, name: peer.name,
+                          message: "IKE SA requested by peer", metadata: ["peer": "\(peer.name)"]) { () throws(IKESessionFactoryError) in
+                try factory.makeSession(for: peer, initiator: false)
             }
         case .newDynamicSA:
             receiveDynamic(datagram, header: header, now: now)
@@ -380,6 +369,30 @@ public final class IKESAManager {
         // After the whole batch: an IKE SA's Delete removes its Child SAs first, then itself.
         reviewChildlessTunnel(peerIndex: peerIndex, childDeleted: childDeleted, now: now)
         if saChanged { reviewDuplicates(peerIndex: peerIndex, now: now) }
+    }
+
+    /// RFC 7296 §1.2, RFC 8019: a peer's first IKE_SA_INIT. Admission first (per source), then
+    /// a responder session filed under `peerIndex` as half-open, fed the request. `provisional`:
+    /// a dynamic peers' session, filed under its own peer once IKE_AUTH names it.
+    func openResponder(_ datagram: IKEDatagram, header: IKEHeader, now: IKEInstant, peerIndex: Int, name: String,
+                       provisional: Bool = false, message: String, metadata: [String: String],
+                       make: () throws(IKESessionFactoryError) -> any IKESessionDriving) {
+        guard case .proceed(let ticket) = admit(datagram, peer: name, now: now) else { return }
+        do {
+            let s = try make()
+            let key = IKESATable.HalfOpenKey(address: datagram.source.address, initiatorSPI: header.initiatorSPI)
+            let id = table.addSession(s, peerIndex: peerIndex, createdHere: false, halfOpen: key)
+            table.sessions[id]?.admissionTicket = ticket
+            table.sessions[id]?.provisional = provisional
+            log(.info, message, metadata.merging([
+                "from": "\(datagram.source)", "spi": "\(SPIText.ike(header.initiatorSPI))_i",
+            ]) { a, _ in a })
+            _ = table.withSession(id) { $0.receive(datagram, header: header, now: now) }
+            drain(id, now: now)
+        } catch {
+            if let ticket { unusedTicket(ticket) }
+            log(.error, "cannot create IKE session", ["peer": name, "from": "\(datagram.source)", "reason": "\(error.message)"])
+        }
     }
 
     func flushTransmit(_ id: IKESATable.SessionID) {
