@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // ML-KEM (FIPS 203) for post-quantum key exchange: Debian 12's OpenSSL 3.0 has none.
+        // Its module is also called Crypto, so ours sees it as SwiftCrypto.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C: thin shims, no logic.
@@ -51,8 +54,12 @@ let package = Package(
         .target(name: "System", dependencies: ["CSystem"]),
         // Reads topology files for the pure Topology target (TopologyLoader.load(file:)).
         .target(name: "TopologyFiles", dependencies: ["Topology"]),
-        // OpenSSL primitives: ciphers, MACs, PRFs, key exchanges, random source (the packet path links only these).
-        .target(name: "Crypto", dependencies: ["CryptoCore", "COpenSSL"]),
+        // OpenSSL primitives: ciphers, MACs, PRFs, key exchanges, random source (the packet path links only these);
+        // ML-KEM from swift-crypto (BoringSSL).
+        .target(name: "Crypto", dependencies: [
+            "CryptoCore", "COpenSSL",
+            .product(name: "Crypto", package: "swift-crypto", moduleAliases: ["Crypto": "SwiftCrypto"]),
+        ]),
         // X.509 and IKE AUTH: certificates, CRLs, trust store, validator, keys and signatures, PKI files and issuer.
         .target(name: "PKI", dependencies: ["Crypto", "CryptoCore", "COpenSSL", "System"]),
         // What both data planes share with the daemon: the `DataplaneBackend` protocol, Child SA

@@ -76,6 +76,9 @@ REPO=$(cd "$HERE/../.." && pwd)
 #   tunnel by identity, drops the old one, and LAN traffic flows to the new address.
 # dynamic-initiator: Viaduct is `address: dynamic` (binds the wildcard) and initiates; strongSwan
 #   has remote_addrs = %any.
+# viaduct-pair-mlkem: two Viaducts with ML-KEM-768 as the IKE SA's only key exchange
+#   (draft-ietf-ipsecme-ikev2-mlkem) and ML-KEM-1024 for Child SA rekey PFS. Debian 13's strongSwan 6.0.1
+#   names ML-KEM but refuses it ("negotiated key exchange method ML_KEM_1024 not supported": 6.0.2 adds it).
 # fqdn: Viaduct knows strongSwan as east.example.net, from a hosts file in the namespace
 #   (/etc/netns/NS/hosts, which ip netns exec binds over /etc/hosts): up at 192.0.2.2; then
 #   strongSwan moves to 192.0.2.3, the hosts file says so, and `viaduct apply` (re-resolution)
@@ -112,6 +115,7 @@ SCENARIOS=(
   "dynamic-responder|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|dynamic-responder"
   "dynamic-initiator|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|dynamic-initiator"
   "fqdn|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|fqdn"
+  "viaduct-pair-mlkem|pair|ecdsa-p256|aes256gcm16-prfsha384-mlkem768|aes256gcm16-mlkem1024|pair-traffic"
 )
 
 . "$HERE/common.sh"

@@ -15,6 +15,8 @@ public struct OpenSSLCryptoProvider: CryptoProvider {
             try ECPKeyExchange(group: group, random: &random)
         case .curve25519, .curve448:
             try MontgomeryKeyExchange(group: group, random: &random)
+        case .mlkem768, .mlkem1024:
+            try MLKEMKeyExchange(group: group, random: &random)
         }
     }
 
@@ -26,7 +28,16 @@ public struct OpenSSLCryptoProvider: CryptoProvider {
             try ECPKeyExchange(group: group, privateKey: privateKey)
         case .curve25519, .curve448:
             try MontgomeryKeyExchange(group: group, privateKey: privateKey)
+        case .mlkem768, .mlkem1024:
+            try MLKEMKeyExchange(group: group, privateKey: privateKey)
         }
+    }
+
+    public func respondToKeyExchange<R: RandomSource>(_ group: KeyExchangeGroup, initiatorValue: [UInt8],
+                                                      random: inout R) throws(CryptoError) -> KeyExchangeResponse {
+        if group.isKEM { return try MLKEMKeyExchange.encapsulate(group: group, to: initiatorValue) }
+        let ours = try makeKeyExchange(group, random: &random)
+        return KeyExchangeResponse(value: ours.publicValue, sharedSecret: try ours.sharedSecret(peerPublicValue: initiatorValue))
     }
 
     public func makePRF(_ algorithm: PRFAlgorithm) throws(CryptoError) -> any PseudoRandomFunction {

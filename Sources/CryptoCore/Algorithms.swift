@@ -165,8 +165,27 @@ public enum KeyExchangeGroup: UInt16, Hashable, Sendable, CaseIterable {
     case ecp521 = 21
     case curve25519 = 31
     case curve448 = 32
+    /// ML-KEM (FIPS 203) as IKEv2 key exchange methods 36 and 37 (IANA, draft-ietf-ipsecme-ikev2-mlkem):
+    /// key encapsulation, not Diffie-Hellman. The initiator sends its encapsulation key, the
+    /// responder the ciphertext; the shared secret is ML-KEM's 32-byte K.
+    case mlkem768 = 36
+    case mlkem1024 = 37
 
     public var transformID: UInt16 { rawValue }
+
+    /// A key encapsulation mechanism: the responder's KE data is a ciphertext made for the
+    /// initiator's key, not a public value of its own (RFC 9370 §2.2.2).
+    public var isKEM: Bool { self == .mlkem768 || self == .mlkem1024 }
+
+    /// Length of the responder's KE data: the ML-KEM ciphertext, or the same public value length
+    /// as the initiator's for Diffie-Hellman groups.
+    public var responderValueLength: Int {
+        switch self {
+        case .mlkem768: 1088
+        case .mlkem1024: 1568
+        default: publicValueLength
+        }
+    }
 
     /// Length of the public value in a KE payload (RFC 7296 §3.4, RFC 5903 §7, RFC 8031 §3.1).
     public var publicValueLength: Int {
@@ -181,6 +200,8 @@ public enum KeyExchangeGroup: UInt16, Hashable, Sendable, CaseIterable {
         case .ecp521: 132
         case .curve25519: 32
         case .curve448: 56
+        case .mlkem768: 1184
+        case .mlkem1024: 1568
         }
     }
 

@@ -75,6 +75,7 @@ public enum ProposalSyntax {
         ("modp3072", .modp3072), ("modp4096", .modp4096),
         ("ecp256", .ecp256), ("ecp384", .ecp384), ("ecp521", .ecp521),
         ("x25519", .curve25519), ("curve25519", .curve25519), ("x448", .curve448), ("curve448", .curve448),
+        ("mlkem768", .mlkem768), ("mlkem1024", .mlkem1024),
     ]
     /// strongSwan keywords Viaduct recognises but does not implement, so the error can say so
     /// instead of "unknown".
@@ -130,7 +131,7 @@ public enum ProposalSyntax {
                 }
                 if !p.esn.contains(word == "esn") { p.esn.append(word == "esn") }
             } else if unsupportedWords.contains(word) {
-                return .failure(.init("'\(word)' in '\(text)' is not supported by Viaduct; use AES-GCM (aes128gcm16, aes256gcm16), chacha20poly1305 or AES-CBC with SHA-2, and groups ecp256/384/521, x25519, x448 or modp2048+"))
+                return .failure(.init("'\(word)' in '\(text)' is not supported by Viaduct; use AES-GCM (aes128gcm16, aes256gcm16), chacha20poly1305 or AES-CBC with SHA-2, and groups ecp256/384/521, x25519, x448, modp2048+ or mlkem768/1024"))
             } else {
                 let all = (encryptionWords.map(\.0) + integrityWords.map(\.0) + prfWords.map(\.0) + groupWords.map(\.0) + ["esn", "noesn"])
                 let hint = Suggest.closest(to: word, in: all).map { "; did you mean '\($0)'?" } ?? ""

@@ -108,20 +108,21 @@ struct KeyExchangePrimitiveTests {
             "0646f0433e91e97cdcdae77bcd44d6b289c236300aa863212eab27f4dd4af7a119481fce71a1a6524ea316e5a07bb9fce685825c451fc9d3741c08bf62c7cf37ed4afefe42a32dd39b9d0d57b4c7ea6f197e8bc64b6503b40417147a3156dc73ed34f2a580178e3297b9fd71121f984e96c1b8a29c311bf8bf9710ad58ad52ec"))
     }
 
-    /// Every group agrees with itself from freshly drawn (seeded, deterministic) keys, and the
-    /// public values have the KE payload length of RFC 7296 §3.4 / RFC 5903 §7 / RFC 8031 §3.1.
+    /// Every group agrees with itself from freshly drawn (seeded, deterministic) keys, through the
+    /// responder's half as the engine uses it, and the KE data has the payload lengths of RFC 7296
+    /// §3.4 / RFC 5903 §7 / RFC 8031 §3.1 / FIPS 203 (ML-KEM: encapsulation key, then ciphertext).
     @Test(arguments: KeyExchangeGroup.allCases)
     func agreement(group: KeyExchangeGroup) throws {
         var random = SeededRandomSource(seed: UInt64(group.rawValue))
         let a = try provider.makeKeyExchange(group, random: &random)
-        let b = try provider.makeKeyExchange(group, random: &random)
+        let b = try provider.respondToKeyExchange(group, initiatorValue: a.publicValue, random: &random)
         #expect(a.publicValue.count == group.publicValueLength)
-        #expect(b.publicValue.count == group.publicValueLength)
-        #expect(a.publicValue != b.publicValue)
-        let s1 = try a.sharedSecret(peerPublicValue: b.publicValue)
-        let s2 = try b.sharedSecret(peerPublicValue: a.publicValue)
-        #expect(s1.constantTimeEquals(s2))
-        #expect(s1.count == (group.rawValue >= 19 && group.rawValue <= 21 ? group.publicValueLength / 2 : group.publicValueLength))
+        #expect(b.value.count == group.responderValueLength)
+        #expect(a.publicValue != b.value)
+        let s1 = try a.sharedSecret(peerPublicValue: b.value)
+        #expect(s1.constantTimeEquals(b.sharedSecret))
+        let expected = group.isKEM ? 32 : (19...21).contains(group.rawValue) ? group.publicValueLength / 2 : group.publicValueLength
+        #expect(s1.count == expected)
     }
 
     /// The production random source also yields working keys.
@@ -138,7 +139,7 @@ struct KeyExchangePrimitiveTests {
     func rejectsWrongLength(group: KeyExchangeGroup) throws {
         var random = SeededRandomSource(seed: 7)
         let ke = try provider.makeKeyExchange(group, random: &random)
-        for length in [0, group.publicValueLength - 1, group.publicValueLength + 1] {
+        for length in [0, group.responderValueLength - 1, group.responderValueLength + 1] {
             let value = [UInt8](repeating: 0x42, count: length)
             #expect(errorCode { () throws(CryptoError) in try ke.sharedSecret(peerPublicValue: value) } == .invalidPublicValue)
         }

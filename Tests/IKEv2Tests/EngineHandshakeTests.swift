@@ -23,6 +23,7 @@ struct EngineHandshakeTests {
             Case(ike: Proposals.gcm128x25519, esp: Proposals.espGCM128, keyType: key),
             Case(ike: Proposals.cbc256modp3072, esp: Proposals.espCBC256, keyType: key),
             Case(ike: Proposals.chacha, esp: Proposals.espChaCha, keyType: key),
+            Case(ike: Proposals.gcm256mlkem768, esp: Proposals.espGCM256, keyType: key),
         ]
     }
 

@@ -57,7 +57,7 @@ struct EngineIKERekeyTests {
     }
 
     @Test("HDR, SK {SA, Ni, KEi} --> <-- HDR, SK {SA, Nr, KEr}, then HDR(old), SK {D(IKE)}: from either side, for each IKE proposal",
-          arguments: [true, false], [Proposals.gcm256, Proposals.gcm128x25519, Proposals.cbc256modp3072])
+          arguments: [true, false], [Proposals.gcm256, Proposals.gcm128x25519, Proposals.cbc256modp3072, Proposals.gcm256mlkem768])
     func rekey(fromInitiator: Bool, ike: IKEAlgorithmSet) throws {
         let (net, model) = try Self.tunnel(ike: ike)
         let (a, b) = (net.initiator, net.responder)

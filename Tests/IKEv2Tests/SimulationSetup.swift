@@ -89,11 +89,14 @@ enum Proposals {
     static let cbc256modp3072 = IKEAlgorithmSet(encryption: [.aesCBC(keyBits: 256)], integrity: [.hmacSHA256_128],
                                                 prf: [.hmacSHA256], groups: [.modp3072])
     static let chacha = IKEAlgorithmSet(encryption: [.chacha20Poly1305], prf: [.hmacSHA256], groups: [.curve25519])
+    /// ML-KEM as the only key exchange (draft-ietf-ipsecme-ikev2-mlkem): KEi is the encapsulation key, KEr the ciphertext.
+    static let gcm256mlkem768 = IKEAlgorithmSet(encryption: [.aesGCM16(keyBits: 256)], prf: [.hmacSHA384], groups: [.mlkem768])
 
     static let espGCM256 = ESPAlgorithmSet(encryption: [.aesGCM16(keyBits: 256)])
     static let espGCM128 = ESPAlgorithmSet(encryption: [.aesGCM16(keyBits: 128)])
     static let espCBC256 = ESPAlgorithmSet(encryption: [.aesCBC(keyBits: 256)], integrity: [.hmacSHA256_128])
     static let espChaCha = ESPAlgorithmSet(encryption: [.chacha20Poly1305])
     static let espGCM256PFS = ESPAlgorithmSet(encryption: [.aesGCM16(keyBits: 256)], groups: [.curve25519])
+    static let espGCM256MLKEM = ESPAlgorithmSet(encryption: [.aesGCM16(keyBits: 256)], groups: [.mlkem1024])
     static let espCBC256PFS = ESPAlgorithmSet(encryption: [.aesCBC(keyBits: 256)], integrity: [.hmacSHA256_128], groups: [.ecp384])
 }

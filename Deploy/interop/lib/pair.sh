@@ -25,7 +25,23 @@ run_pair() {
   if [ "$expect" = pair-traffic ]; then
     check_iperf "$dir" $NS_HB $NS_HA 198.18.2.10 "v4 a->b" && check_iperf "$dir" $NS_HA $NS_HB 2001:db8:1::10 "v6 b->a" || return 1
   fi
+  # An ESP proposal with a group: a Child SA rekey with PFS (its KE payloads), then an IKE SA rekey,
+  # from gw-a; traffic goes on over the new SAs.
+  case "$esp" in *-*) pair_rekeys "$dir" || return 1 ;; esac
   return 0
+}
+
+# pair_rekeys DIR: `viaduct rekey` of the Child SA, then of the IKE SA, from gw-a; both logs show
+# the new SA and LAN<->LAN ping works after each.
+pair_rekeys() {
+  local dir=$1 before
+  before=$(grep -c "child SA installed" "$dir/gw-b.log")
+  ip netns exec $NS_A "$VIADUCT" rekey gw-b --child --socket "$dir/gw-a.sock" >/dev/null || fail "viaduct rekey --child failed" || return 1
+  wait_for 15 sh -c "[ \$(grep -c 'child SA installed' '$dir/gw-b.log') -gt $before ]" || fail "gw-b installed no rekeyed child SA" || return 1
+  check_ping $NS_HA 198.18.2.10 "v4 a->b after the Child SA rekey" || return 1
+  ip netns exec $NS_A "$VIADUCT" rekey gw-b --ike --socket "$dir/gw-a.sock" >/dev/null || fail "viaduct rekey --ike failed" || return 1
+  wait_for 15 grep -q "IKE SA rekeyed" "$dir/gw-b.log" || fail "gw-b logged no IKE SA rekey" || return 1
+  check_ping $NS_HB 198.18.1.10 "v4 b->a after the IKE SA rekey" || return 1
 }
 
 # check_fails DIR "strongSwan log regex" "Viaduct log regex"

@@ -239,20 +239,19 @@ extension IKESession {
             try respond([.notify(IKENotify(type: .noProposalChosen))])
             return
         }
-        var ourKE: (any KeyExchange)?
+        var ourKE: IKEKeyExchange?
         var shared: SecureBytes?
         if let group = esp.group {
             guard let ke = p.ke, ke.group == group.transformID else {
                 try respond([.notify(IKENotify(type: .invalidKEPayload, data: IKEWire.bytes(group.transformID)))])
                 return
             }
-            let mine = try provider.makeKeyExchange(group, random: &random)
-            guard let s = try? mine.sharedSecret(peerPublicValue: ke.data) else {
+            guard let mine = try? provider.respondToKeyExchange(group, initiatorValue: ke.data, random: &random) else {
                 try respond([.notify(IKENotify(type: .invalidSyntax))])
                 return
             }
-            ourKE = mine
-            shared = s
+            ourKE = IKEKeyExchange(group: group, data: mine.value)
+            shared = mine.sharedSecret
         }
         let narrowedI = IKETrafficSelectorNarrowing.narrow(proposed: tsI, configured: configuration.remoteTrafficSelectors)
         let narrowedR = IKETrafficSelectorNarrowing.narrow(proposed: tsR, configured: configuration.localTrafficSelectors)
@@ -268,7 +267,7 @@ extension IKESession {
             .securityAssociation(IKESecurityAssociation(proposals: [esp.asSet.wireProposal(number: number, spi: inbound, withGroups: true)])),
             .nonce(IKENonce(data: nonceR)),
         ]
-        if let ourKE { payloads.append(.keyExchange(IKEKeyExchange(group: ourKE.group, data: ourKE.publicValue))) }
+        if let ourKE { payloads.append(.keyExchange(ourKE)) }
         payloads.append(.trafficSelectorInitiator(IKETrafficSelectors(narrowedI)))
         payloads.append(.trafficSelectorResponder(IKETrafficSelectors(narrowedR)))
         try respond(payloads)

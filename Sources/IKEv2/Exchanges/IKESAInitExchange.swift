@@ -132,7 +132,9 @@ extension IKESession {
             || IKENATDetection.natDetected(in: notifies, spiI: initiatorSPI, spiR: responderSPI, datagram: datagram)
         recordNATSituation(notifies, spiR: responderSPI, datagram: datagram, now: now)
         recordPeerFragmentationSupport(notifies)
-        guard try deriveIKEKeys(chosen, keyExchange: ourKE, peerPublicValue: ke.data) else { return }
+        guard let shared = keyExchangeResult(chosen.group, { () throws(CryptoError) in try ourKE.sharedSecret(peerPublicValue: ke.data) })
+        else { return }
+        try deriveIKEKeys(chosen, sharedSecret: shared)
         // §2.23: after NAT detection, IKE_AUTH and everything after it use port 4500.
         if natDetected && local.port != 4500 {
             local.port = 4500
@@ -184,16 +186,18 @@ extension IKESession {
         responderSPI = try randomSPI()
         nonceI = nonce.data
         nonceR = try random.bytes(Self.nonceLength)
-        let ourKE = try provider.makeKeyExchange(chosen.group, random: &random)
         let peerSignatureHashes = notifies.first(where: { $0.type == .signatureHashAlgorithms }).map { IKEWire.uint16s($0.data) }
         natDetected = configuration.forceUDPEncapsulation
             || IKENATDetection.natDetected(in: notifies, spiI: initiatorSPI, spiR: .zero, datagram: datagram)
         recordNATSituation(notifies, spiR: .zero, datagram: datagram, now: now)
         recordPeerFragmentationSupport(notifies)
-        guard try deriveIKEKeys(chosen, keyExchange: ourKE, peerPublicValue: ke.data, respondTo: datagram) else { return }
+        guard let ourKE = keyExchangeResult(chosen.group, respondTo: datagram, { () throws(CryptoError) in
+            try provider.respondToKeyExchange(chosen.group, initiatorValue: ke.data, random: &random)
+        }) else { return }
+        try deriveIKEKeys(chosen, sharedSecret: ourKE.sharedSecret)
         var payloads: [IKEPayload] = [
             .securityAssociation(IKESecurityAssociation(proposals: [chosen.asSet.wireProposal(number: number)])),
-            .keyExchange(IKEKeyExchange(group: ourKE.group, data: ourKE.publicValue)),
+            .keyExchange(IKEKeyExchange(group: chosen.group, data: ourKE.value)),
             .nonce(IKENonce(data: nonceR)),
         ]
         payloads += IKENATDetection.notifies(spiI: initiatorSPI, spiR: responderSPI, local: local, peer: peer,
@@ -221,20 +225,24 @@ extension IKESession {
 
     // MARK: §2.14 keys
 
-    /// SKEYSEED and SK_* from g^ir with our ephemeral `ke`; false (after failing the SA) when the
-    /// peer's public value is unacceptable (RFC 6989 checks inside `KeyExchange`). The private
-    /// key is dropped with the handshake phase that holds it (the responder never keeps it).
-    func deriveIKEKeys(_ chosen: IKESelectedAlgorithms, keyExchange ke: any KeyExchange, peerPublicValue: [UInt8],
-                       respondTo request: IKEDatagram? = nil) throws -> Bool {
-        let shared: SecureBytes
+    /// The outcome of one key exchange (`compute`: g^ir, or the responder's whole half), or nil
+    /// after failing the SA when the peer's KE data is unacceptable (RFC 6989 checks inside
+    /// `KeyExchange`; FIPS 203 §7.2–7.3 for ML-KEM). A responder answers INVALID_SYNTAX.
+    func keyExchangeResult<T>(_ group: KeyExchangeGroup, respondTo request: IKEDatagram? = nil,
+                              _ compute: () throws(CryptoError) -> T) -> T? {
         do {
-            shared = try ke.sharedSecret(peerPublicValue: peerPublicValue)
+            return try compute()
         } catch {
             if let request { respondInitError(.invalidSyntax, to: request) }
-            fail(.invalidSyntax, "peer \(peer) sent an invalid \(IKEProposalText.word(chosen.group)) public value: \(error.message)",
+            fail(.invalidSyntax, "peer \(peer) sent invalid \(IKEProposalText.word(group)) key exchange data: \(error.message)",
                  notify: request == nil ? nil : .invalidSyntax)
-            return false
+            return nil
         }
+    }
+
+    /// SKEYSEED and SK_* from the key exchange's shared secret. The private key is dropped with
+    /// the handshake phase that holds it (the responder never keeps one).
+    func deriveIKEKeys(_ chosen: IKESelectedAlgorithms, sharedSecret shared: SecureBytes) throws {
         let prf = try provider.makePRF(chosen.prf)
         let skeyseed = try IKEKeySchedule.skeyseed(prf: prf, nonceI: nonceI, nonceR: nonceR, sharedSecret: shared)
         let keys = try IKEKeySchedule.deriveIKESAKeys(prf: prf, skeyseed: skeyseed, nonceI: nonceI, nonceR: nonceR,
@@ -244,7 +252,6 @@ extension IKESession {
         self.keys = keys
         self.ikeAlgorithms = chosen
         self.protection = try IKEMessageProtection(provider: provider, algorithms: chosen, keys: keys, isInitiator: isInitiator)
-        return true
     }
 
     /// Maps an error notify in a peer's response to a failure an engineer can act on.

@@ -232,19 +232,19 @@ extension IKESession {
             try respond([.notify(IKENotify(type: .invalidKEPayload, data: IKEWire.bytes(chosen.group.transformID)))])
             return
         }
-        let mine = try provider.makeKeyExchange(chosen.group, random: &random)
-        guard let shared = try? mine.sharedSecret(peerPublicValue: ke.data), let old = currentKeying() else {
+        guard let mine = try? provider.respondToKeyExchange(chosen.group, initiatorValue: ke.data, random: &random),
+              let old = currentKeying() else {
             try respond([.notify(IKENotify(type: .invalidSyntax))])
             return
         }
         let nonceR = try random.bytes(Self.nonceLength)
         let ourSPI = try randomSPI()
-        let keying = try IKESAKeying(rekeying: old, chosen, shared: shared, nonceI: nonceI, nonceR: nonceR, spiI: peerSPI,
+        let keying = try IKESAKeying(rekeying: old, chosen, shared: mine.sharedSecret, nonceI: nonceI, nonceR: nonceR, spiI: peerSPI,
                                      spiR: ourSPI, originalInitiator: false, provider: provider)
         try respond([
             .securityAssociation(IKESecurityAssociation(proposals: [chosen.asSet.wireProposal(number: number, spi: ourSPI.bytes)])),
             .nonce(IKENonce(data: nonceR)),
-            .keyExchange(IKEKeyExchange(group: mine.group, data: mine.publicValue)),
+            .keyExchange(IKEKeyExchange(group: chosen.group, data: mine.value)),
         ])
         if ourRekeyInFlight {
             // §2.8.2: a collision; decided when our own answer arrives.

@@ -44,6 +44,8 @@ public enum IKEProposalText {
         case .ecp521: "ecp521"
         case .curve25519: "x25519"
         case .curve448: "x448"
+        case .mlkem768: "mlkem768"
+        case .mlkem1024: "mlkem1024"
         }
     }
 
