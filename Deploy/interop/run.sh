@@ -76,6 +76,10 @@ REPO=$(cd "$HERE/../.." && pwd)
 #   tunnel by identity, drops the old one, and LAN traffic flows to the new address.
 # dynamic-initiator: Viaduct is `address: dynamic` (binds the wildcard) and initiates; strongSwan
 #   has remote_addrs = %any.
+# viaduct-pair-hybrid: two Viaducts with RFC 9370 hybrid key exchange (x25519, then ML-KEM-768 and ML-KEM-1024 in
+#   IKE_INTERMEDIATE exchanges, RFC 9242; ML-KEM-1024 goes as IKE fragments), Child SA and IKE SA rekeys.
+# hybrid-responder, hybrid-initiator (strongSwan 6 only): RFC 9370 against strongSwan 6.0.1 with classical
+#   additional key exchanges (its ML-KEM is missing, see below), IKE_INTERMEDIATE both ways; traffic.
 # viaduct-pair-mlkem: two Viaducts with ML-KEM-768 as the IKE SA's only key exchange
 #   (draft-ietf-ipsecme-ikev2-mlkem) and ML-KEM-1024 for Child SA rekey PFS. Debian 13's strongSwan 6.0.1
 #   names ML-KEM but refuses it ("negotiated key exchange method ML_KEM_1024 not supported": 6.0.2 adds it).
@@ -116,7 +120,12 @@ SCENARIOS=(
   "dynamic-initiator|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|dynamic-initiator"
   "fqdn|viaduct|ecdsa-p256|aes256gcm16-prfsha384-ecp384|aes256gcm16|fqdn"
   "viaduct-pair-mlkem|pair|ecdsa-p256|aes256gcm16-prfsha384-mlkem768|aes256gcm16-mlkem1024|pair-traffic"
+  "viaduct-pair-hybrid|pair|ecdsa-p256|aes256gcm16-prfsha384-x25519-ke1_mlkem768-ke2_mlkem1024|aes256gcm16-x25519|pair-traffic"
+  "hybrid-responder|strongswan|ecdsa-p256|aes256gcm16-prfsha384-ecp384-ke1_x25519-ke2_ecp256|aes256gcm16|traffic"
+  "hybrid-initiator|viaduct|ecdsa-p256|aes256gcm16-prfsha256-x25519-ke1_ecp384|aes256gcm16|traffic"
 )
+# RFC 9370 needs strongSwan 6: these run only as NAME@strongswan6.
+SS6_ONLY=(hybrid-responder hybrid-initiator)
 
 . "$HERE/common.sh"
 die() { log "run.sh: $*"; exit 2; }
@@ -243,10 +252,10 @@ done
 [[ "$JOBS" =~ ^[1-9][0-9]?$ ]] || die "--jobs/JOBS must be a number from 1 to 99"
 [ -z "$SS6_ROOT" ] || [ -x "$SS6_ROOT/usr/lib/ipsec/charon" ] || die "$SS6_ROOT holds no strongSwan (usr/lib/ipsec/charon)"
 SS6_SCENARIOS=(responder-ecdsa initiator-ecdsa responder-rsa psk-initiator lifecycle-strongswan lifecycle-viaduct
-               child-recreate reauth-strongswan)
+               child-recreate reauth-strongswan "${SS6_ONLY[@]}")
 selected=("$@")
 if [ ${#selected[@]} -eq 0 ] && [ -z "${INTEROP_QUEUE:-}" ]; then
-  for s in "${SCENARIOS[@]}"; do selected+=("${s%%|*}"); done
+  for s in "${SCENARIOS[@]}"; do [[ " ${SS6_ONLY[*]} " == *" ${s%%|*} "* ]] || selected+=("${s%%|*}"); done
   [ -n "$SS6_ROOT" ] && for s in "${SS6_SCENARIOS[@]}"; do selected+=("$s@strongswan6"); done
 fi
 
@@ -289,6 +298,8 @@ run_one() {
   if [ "$base" != "$want" ]; then
     [ -n "$SS6_ROOT" ] || { echo "FAIL $want: needs --strongswan6 ROOT"; failed=$((failed + 1)); return; }
     SS_ROOT=$SS6_ROOT
+  elif [[ " ${SS6_ONLY[*]} " == *" $base "* ]]; then
+    echo "FAIL $want: needs strongSwan 6 (run it as $base@strongswan6)"; failed=$((failed + 1)); return
   fi
   for s in "${SCENARIOS[@]}"; do [ "${s%%|*}" = "$base" ] && spec=$s; done
   if [ -z "$spec" ]; then echo "FAIL $want: unknown scenario (see --list)"; failed=$((failed + 1)); return; fi

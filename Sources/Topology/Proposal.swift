@@ -14,13 +14,18 @@ public struct Proposal: Hashable, Sendable, CustomStringConvertible, Encodable {
     public var keyExchange: [KeyExchangeGroup]
     /// ESP only: extended sequence numbers offered (RFC 4303 §2.2.1), in preference order.
     public var esn: [Bool]
+    /// IKE only: RFC 9370 additional key exchanges (`ke1_mlkem768`, `ke2_none`), the methods per
+    /// index 1…7 in preference order, nil for NONE (the exchange may be skipped).
+    public var additionalKeyExchanges: [Int: [KeyExchangeGroup?]] = [:]
 
     /// The algorithms RFC 8247/8221 deprecate that this proposal contains.
     public var weakAlgorithms: [String] {
-        encryption.filter(\.isWeak).map(ProposalSyntax.keyword(for:))
-            + integrity.filter(\.isWeak).map(ProposalSyntax.keyword(for:))
-            + prf.filter(\.isWeak).map(ProposalSyntax.keyword(for:))
-            + keyExchange.filter(\.isWeak).map(ProposalSyntax.keyword(for:))
+        let groups: [KeyExchangeGroup] = keyExchange + additionalKeyExchanges.values.flatMap { $0.compactMap { $0 } }
+        var words: [String] = encryption.filter(\.isWeak).map(ProposalSyntax.keyword(for:))
+        words += integrity.filter(\.isWeak).map(ProposalSyntax.keyword(for:))
+        words += prf.filter(\.isWeak).map(ProposalSyntax.keyword(for:))
+        words += groups.filter(\.isWeak).map(ProposalSyntax.keyword(for:))
+        return words
     }
 
     /// Canonical strongSwan spelling; parses back to an equal proposal.
@@ -29,6 +34,9 @@ public struct Proposal: Hashable, Sendable, CustomStringConvertible, Encodable {
         words += integrity.map(ProposalSyntax.keyword(for:))
         words += prf.map(ProposalSyntax.keyword(for:))
         words += keyExchange.map(ProposalSyntax.keyword(for:))
+        for (index, groups) in additionalKeyExchanges.sorted(by: { $0.key < $1.key }) {
+            words += groups.map { "ke\(index)_" + ($0.map(ProposalSyntax.keyword(for:)) ?? "none") }
+        }
         if kind == .esp, esn != [false] { words += esn.map { $0 ? "esn" : "noesn" } }
         return words.joined(separator: "-")
     }
@@ -97,6 +105,14 @@ public enum ProposalSyntax {
         case .tripleDES: "3des"
         }
     }
+    /// `keN_method`: N (nil when not a number) and the method word; nil for any other word.
+    static func additionalKeyExchange(_ word: String) -> (Int?, String)? {
+        guard word.hasPrefix("ke"), let underscore = word.firstIndex(of: "_") else { return nil }
+        let number = word[word.index(word.startIndex, offsetBy: 2)..<underscore]
+        guard !number.isEmpty, number.allSatisfy(\.isNumber) else { return nil }
+        return (Int(number), String(word[word.index(after: underscore)...]))
+    }
+
     static func keyword(for i: IntegrityAlgorithm) -> String { integrityWords.first { $0.1 == i }!.0 }
     static func keyword(for p: PRFAlgorithm) -> String { prfWords.first { $0.1 == p }!.0 }
     static func keyword(for g: KeyExchangeGroup) -> String { groupWords.first { $0.1 == g }!.0 }
@@ -125,6 +141,24 @@ public enum ProposalSyntax {
                 if !p.prf.contains(f) { p.prf.append(f) }
             } else if let g = groupWords.first(where: { $0.0 == word })?.1 {
                 if !p.keyExchange.contains(g) { p.keyExchange.append(g) }
+            } else if let (index, method) = additionalKeyExchange(word) {
+                // RFC 9370: `keN_method` or `keN_none`, N from 1 to 7.
+                guard kind == .ike else {
+                    return .failure(.init("'\(word)' in '\(text)': additional key exchanges (RFC 9370) are supported in IKE proposals only; an ESP proposal's group is its rekey PFS"))
+                }
+                guard let index, IKEAdditionalIndex.range.contains(index) else {
+                    return .failure(.init("'\(word)' in '\(text)': additional key exchanges are ke1_ to ke7_"))
+                }
+                let group: KeyExchangeGroup?
+                if method == "none" {
+                    group = nil
+                } else if let g = groupWords.first(where: { $0.0 == method })?.1 {
+                    group = g
+                } else {
+                    let hint = Suggest.closest(to: method, in: groupWords.map(\.0) + ["none"]).map { "; did you mean 'ke\(index)_\($0)'?" } ?? ""
+                    return .failure(.init("unknown key exchange '\(method)' in '\(word)' of proposal '\(text)'\(hint)"))
+                }
+                if !(p.additionalKeyExchanges[index]?.contains(group) ?? false) { p.additionalKeyExchanges[index, default: []].append(group) }
             } else if word == "esn" || word == "noesn" {
                 guard kind == .esp else {
                     return .failure(.init("'\(word)' in '\(text)': extended sequence numbers apply to ESP proposals only"))
@@ -167,6 +201,11 @@ public enum ProposalSyntax {
         }
         return .success(p)
     }
+}
+
+/// RFC 9370 §2.2.2: ADDITIONAL_KEY_EXCHANGE_1 … _7.
+public enum IKEAdditionalIndex {
+    public static let range = 1...7
 }
 
 public struct ProposalError: Error, Hashable, Sendable {

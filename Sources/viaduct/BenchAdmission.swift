@@ -29,7 +29,7 @@ struct BenchAdmission: ParsableCommand {
         guard case .success(let p) = ProposalSyntax.parse(ike, kind: .ike), let group = p.keyExchange.first else {
             throw PKICLI.fail("bad IKE proposal '\(ike)'")
         }
-        let proposal = IKEAlgorithmSet(encryption: p.encryption, integrity: p.integrity, prf: p.prf, groups: p.keyExchange)
+        let proposal = IKEAlgorithmSet(proposal: p)
         let r = try AdmissionBenchmark.measure(count: count, proposal: proposal, group: group)
         let (n, c, v, dh) = (r.requests, r.cookieMicros, r.verifyMicros, r.keyExchangeMicros)
         print("admission gate, \(n) IKE_SA_INIT requests (\(ike)), from 16 sources:")

@@ -41,7 +41,7 @@ struct BenchFlood: ParsableCommand {
     func run() throws {
         guard let t = IPAddress(target), t.family == .ipv4 else { throw PKICLI.fail("--target must be an IPv4 address, not '\(target)'") }
         guard case .success(let p) = ProposalSyntax.parse(ike, kind: .ike) else { throw PKICLI.fail("bad IKE proposal '\(ike)'") }
-        let proposal = IKEAlgorithmSet(encryption: p.encryption, integrity: p.integrity, prf: p.prf, groups: p.keyExchange)
+        let proposal = IKEAlgorithmSet(proposal: p)
         var sources: [[UInt8]] = [], peers: [[UInt8]] = []
         do {
             for s in source { sources += try FloodGenerator.addresses(s) }

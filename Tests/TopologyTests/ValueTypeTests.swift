@@ -73,6 +73,8 @@ struct ValueTypeTests {
     @Test("proposals round-trip through their canonical strongSwan spelling", arguments: [
         "aes256gcm16-prfsha384-ecp384", "aes128gcm16-prfsha256-x25519", "aes256-sha256-prfsha256-modp3072",
         "chacha20poly1305-prfsha256-x25519", "aes256gcm16-aes128gcm16-prfsha512-ecp521-x448",
+        "aes256gcm16-prfsha384-mlkem768", "aes256gcm16-prfsha384-x25519-ke1_mlkem768",
+        "aes256gcm16-prfsha384-ecp384-ke1_mlkem1024-ke1_none-ke2_x25519",
     ])
     func ikeRoundTrip(text: String) throws {
         let p = try ProposalSyntax.parse(text, kind: .ike).get()
@@ -101,6 +103,8 @@ struct ValueTypeTests {
         ("aes256gcm16--ecp256", "is not a proposal"),
         ("aes128ctr-sha256-ecp256", "not supported by Viaduct"),
         ("aes256gcm16-prfsha256-ecp256-esn", "apply to ESP proposals only"),
+        ("aes256gcm16-prfsha256-ecp256-ke8_x25519", "ke1_ to ke7_"),
+        ("aes256gcm16-prfsha256-ecp256-ke1_mlkem786", "did you mean 'ke1_mlkem768'"),
     ])
     func proposalErrors(text: String, fragment: String) {
         guard case .failure(let e) = ProposalSyntax.parse(text, kind: .ike) else {
@@ -108,6 +112,20 @@ struct ValueTypeTests {
             return
         }
         #expect(e.message.contains(fragment), "\(e.message)")
+    }
+
+    @Test("RFC 9370 additional key exchanges: per index in order, NONE as nil, IKE proposals only")
+    func additionalKeyExchanges() throws {
+        let p = try ProposalSyntax.parse("aes256gcm16-prfsha384-x25519-ke2_ecp384-ke1_mlkem768-ke1_none", kind: .ike).get()
+        #expect(p.keyExchange == [.curve25519])
+        #expect(p.additionalKeyExchanges == [1: [.mlkem768, nil], 2: [.ecp384]])
+        #expect(p.description == "aes256gcm16-prfsha384-x25519-ke1_mlkem768-ke1_none-ke2_ecp384")
+        guard case .failure(let e) = ProposalSyntax.parse("aes256gcm16-x25519-ke1_mlkem768", kind: .esp) else {
+            Issue.record("an ESP proposal took ke1_")
+            return
+        }
+        #expect(e.message.contains("IKE proposals only"), "\(e.message)")
+        #expect(try ProposalSyntax.parse("aes128-sha256-x25519-ke1_modp1024", kind: .ike).get().weakAlgorithms == ["modp1024"])
     }
 
     @Test("weak algorithms are flagged")

@@ -21,9 +21,7 @@ public enum PeerConfigurationMapper {
                                      dataplane: DataplaneKind = .kernel,
                                      pathMTU: Int? = nil) throws(DaemonError) -> IKEPeerConfiguration {
         let ike = tunnel.ike
-        let ikeProposals = ike.proposals.map {
-            IKEAlgorithmSet(encryption: $0.encryption, integrity: $0.integrity, prf: $0.prf, groups: $0.keyExchange)
-        }
+        let ikeProposals = ike.proposals.map(IKEAlgorithmSet.init(proposal:))
         let esp = Self.espProposals(for: tunnel, dataplane: dataplane)
         let espProposals = esp.kept.map {
             ESPAlgorithmSet(encryption: $0.encryption, integrity: $0.integrity, esn: $0.esn, groups: $0.keyExchange)
@@ -90,5 +88,13 @@ public enum PeerConfigurationMapper {
             for d in c.dropped where !dropped.contains(d) { dropped.append(d) }
         }
         return (kept, dropped)
+    }
+}
+
+extension IKEAlgorithmSet {
+    /// The engine's form of a topology IKE proposal, RFC 9370 additional key exchanges included.
+    public init(proposal p: Proposal) {
+        self.init(encryption: p.encryption, integrity: p.integrity, prf: p.prf, groups: p.keyExchange,
+                  additional: p.additionalKeyExchanges.map { IKEAdditionalKeyExchange(index: $0.key, groups: $0.value) })
     }
 }

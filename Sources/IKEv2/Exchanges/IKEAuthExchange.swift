@@ -38,11 +38,13 @@ extension IKESession {
     }
 
     /// `peerSignatureHashes`: what the peer announced in IKE_SA_INIT (RFC 7427 §4), nil if nothing.
-    private func ourAuthPayloads(nonce: [UInt8], initMessage: [UInt8], key: SecureBytes,
+    /// `intermediate`: RFC 9242 §3.3.2's IntAuth, appended to the signed octets.
+    private func ourAuthPayloads(nonce: [UInt8], initMessage: [UInt8], key: SecureBytes, intermediate: [UInt8],
                                  peerSignatureHashes: [UInt16]?) throws -> (IKEIdentification, [IKEPayload]) {
         guard let prf else { throw IKEProtectionError(message: "no PRF") }
         let id = IKEIdentification(configuration.localIdentity)
         let octets = try IKEAuthOctets.octets(message: initMessage, nonce: nonce, identification: id, prf: prf, key: key)
+            + intermediate
         if let psk = configuration.preSharedKey {
             // §2.15: a MIC over the same octets with the shared key; no certificate goes out.
             let mic = try IKEAuthOctets.sharedKeyMIC(octets, preSharedKey: psk, prf: prf)
@@ -55,7 +57,7 @@ extension IKESession {
 
     /// Verifies the peer's AUTH; on failure returns the failure (not yet reported).
     private func verifyPeer(_ p: AuthPayloads, id: IKEIdentification, initMessage: [UInt8], nonce: [UInt8], key: SecureBytes,
-                            now: IKEInstant) throws -> Result<String, IKEFailure> {
+                            intermediate: [UInt8], now: IKEInstant) throws -> Result<String, IKEFailure> {
         if let expected = configuration.peerIdentity, !IKEIdentityText.matches(id, expected) {
             return .failure(IKEFailure(.identityMismatch, "peer \(peer) authenticated as \(IKEIdentityText.describe(id)), but the configured peer identity is \(IKEIdentityText.describe(expected))", notify: IKENotifyType.authenticationFailed.rawValue))
         }
@@ -63,6 +65,7 @@ extension IKESession {
             return .failure(IKEFailure(.invalidSyntax, "IKE_AUTH from \(peer) has no AUTH payload", notify: IKENotifyType.invalidSyntax.rawValue))
         }
         let octets = try IKEAuthOctets.octets(message: initMessage, nonce: nonce, identification: id, prf: prf, key: key)
+            + intermediate
         if let psk = configuration.preSharedKey {
             let who = IKEIdentityText.describe(id)
             guard auth.method == .sharedKeyMIC else {
@@ -127,11 +130,14 @@ extension IKESession {
 
     /// `initRequest` / `initResponse`: IKE_SA_INIT as we last sent it and as the responder answered
     /// (RealMessage1 we sign, RealMessage2 its AUTH signs, §2.15).
+    /// `intermediate`: the IKE_INTERMEDIATE exchanges that came between (RFC 9242 §3.3.2).
     func sendAuthRequest(initRequest: [UInt8], initResponse: [UInt8], peerSignatureHashes: [UInt16]?,
-                         now: IKEInstant) throws {
+                         intermediate: IKEIntermediateAuthentication, now: IKEInstant) throws {
         guard let keys else { return }
+        let messageID = window.takeRequestID()
+        let intermediateOctets = intermediate.octets(authMessageID: messageID)
         let (id, authPayloads) = try ourAuthPayloads(nonce: nonceR, initMessage: initRequest, key: keys.skPi,
-                                                     peerSignatureHashes: peerSignatureHashes)
+                                                     intermediate: intermediateOctets, peerSignatureHashes: peerSignatureHashes)
         let childInboundSPI = try randomESPSPI()
         var payloads: [IKEPayload] = [.identificationInitiator(id)]
         payloads += authPayloads.dropLast()
@@ -148,10 +154,10 @@ extension IKESession {
         payloads.append(.trafficSelectorInitiator(IKETrafficSelectors(configuration.localTrafficSelectors)))
         payloads.append(.trafficSelectorResponder(IKETrafficSelectors(configuration.remoteTrafficSelectors)))
         if configuration.sendInitialContact { payloads.append(.notify(IKENotify(type: .initialContact))) }
-        let messageID = window.takeRequestID()
         let bytes = try sealed(header(.ikeAuth, messageID: messageID, response: false), payloads)
         sendRequest(bytes, exchange: .ikeAuth, messageID: messageID, now: now)
-        phase = .authSent(IKEInitiatorAuthentication(initResponseBytes: initResponse, childInboundSPI: childInboundSPI))
+        phase = .authSent(IKEInitiatorAuthentication(initResponseBytes: initResponse, childInboundSPI: childInboundSPI,
+                                                     intermediateOctets: intermediateOctets))
     }
 
     func processAuthResponse(_ message: IKEMessage, _ datagram: IKEDatagram, _ sent: IKEInitiatorAuthentication,
@@ -171,7 +177,8 @@ extension IKESession {
             fail(.invalidSyntax, "IKE_AUTH response from \(peer) has no IDr payload")
             return
         }
-        switch try verifyPeer(p, id: idR, initMessage: sent.initResponseBytes, nonce: nonceI, key: keys?.skPr ?? SecureBytes([]), now: now) {
+        switch try verifyPeer(p, id: idR, initMessage: sent.initResponseBytes, nonce: nonceI, key: keys?.skPr ?? SecureBytes([]),
+                              intermediate: sent.intermediateOctets, now: now) {
         case .failure(let failure):
             // §2.21.2: an initiator tells the responder in a separate INFORMATIONAL exchange.
             sendOneShot([.notify(IKENotify(type: .authenticationFailed))], exchange: .informational)
@@ -232,6 +239,13 @@ extension IKESession {
             fail(.invalidSyntax, "peer \(peer) sent a critical payload of unknown type \(critical) in IKE_AUTH", notify: .unsupportedCriticalPayload)
             return
         }
+        if let group = handshake.remainingKeyExchanges.first {
+            try respond([.notify(IKENotify(type: .invalidSyntax))])
+            fail(.invalidSyntax, "peer \(peer) sent IKE_AUTH before the additional key exchange \(IKEProposalText.word(group)) (RFC 9370 §2.2.2)",
+                 notify: .invalidSyntax)
+            return
+        }
+        let intermediateOctets = handshake.authentication.octets(authMessageID: messageID)
         guard let idI = p.idI, p.auth != nil else {
             try respond([.notify(IKENotify(type: .invalidSyntax))])
             fail(.invalidSyntax, "IKE_AUTH request from \(peer) lacks IDi or AUTH", notify: .invalidSyntax)
@@ -267,7 +281,8 @@ extension IKESession {
                  notify: .authenticationFailed)
             return
         }
-        switch try verifyPeer(p, id: idI, initMessage: handshake.initRequestBytes, nonce: nonceR, key: keys.skPi, now: now) {
+        switch try verifyPeer(p, id: idI, initMessage: handshake.initRequestBytes, nonce: nonceR, key: keys.skPi,
+                              intermediate: intermediateOctets, now: now) {
         case .failure(let failure):
             try respond([.notify(IKENotify(type: .authenticationFailed))])
             report(failure)
@@ -276,7 +291,7 @@ extension IKESession {
             peerIdentityText = text
         }
         let (_, authPayloads) = try ourAuthPayloads(nonce: nonceI, initMessage: handshake.initResponseBytes, key: keys.skPr,
-                                                    peerSignatureHashes: handshake.peerSignatureHashes)
+                                                    intermediate: intermediateOctets, peerSignatureHashes: handshake.peerSignatureHashes)
         var payloads: [IKEPayload] = [.identificationResponder(IKEIdentification(configuration.localIdentity))] + authPayloads
         // The Child SA; USE_TRANSPORT_MODE is ignored, which answers "tunnel mode" (§1.3.1).
         var childFailure: IKEFailure?

@@ -120,7 +120,11 @@ extension IKESession {
         } else if let cached = window.cachedResponse, header.messageID == cached.messageID {
             // §2.6: a retransmitted request; only its first fragment (authentic) brings the
             // response again, so a burst of n fragments does not send n responses.
-            guard skf.fragmentNumber == 1, (try? protection.openPlaintext(raw: datagram.bytes, data: skf.data)) != nil else { return }
+            // RFC 9370: an IKE_INTERMEDIATE request came under the keys before the exchange's.
+            let previous: IKEMessageProtection? = if case .initAnswered(let h) = phase { h.previousProtection } else { nil }
+            guard skf.fragmentNumber == 1,
+                  (try? protection.openPlaintext(raw: datagram.bytes, data: skf.data)) != nil
+                    || (try? previous?.openPlaintext(raw: datagram.bytes, data: skf.data)) != nil else { return }
             for bytes in cached.wire {
                 transmitQueue.append(IKEDatagram(bytes: bytes, source: datagram.destination, destination: datagram.source))
             }

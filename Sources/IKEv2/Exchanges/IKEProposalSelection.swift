@@ -13,11 +13,21 @@ enum IKEProposalSelection {
         var prf: [PRFAlgorithm] = []
         var groups: [KeyExchangeGroup] = []
         var esn: [Bool] = []
+        /// RFC 9370: the methods offered per ADDITIONAL_KEY_EXCHANGE_N (nil: NONE); unknown
+        /// methods leave the type present but without them.
+        var additional: [Int: [KeyExchangeGroup?]] = [:]
         var hasIntegrityNone = false
         var hasGroupNone = false
 
         init(_ proposal: IKEProposal) {
             for t in proposal.transforms {
+                if (6...12).contains(t.type) {
+                    let index = Int(t.type) - 5
+                    var methods = additional[index, default: []]
+                    if t.id == 0 { methods.append(nil) } else if let g = KeyExchangeGroup(rawValue: t.id) { methods.append(g) }
+                    additional[index] = methods
+                    continue
+                }
                 switch t.algorithm {
                 case .encryption(let e)?: encryption.append(e)
                 case .integrity(let i)?: integrity.append(i)
@@ -39,16 +49,52 @@ enum IKEProposalSelection {
         return .some(integ)
     }
 
+    /// RFC 9370 §2.2.2, responder: per additional key exchange type, the first of our methods
+    /// the peer offers (NONE only when both list it). A type we do not use is acceptable only if
+    /// the peer allows NONE for it, and is then answered NONE; nil when the sets do not match.
+    private static func selectAdditional(ours: [IKEAdditionalKeyExchange],
+                                         offer: [Int: [KeyExchangeGroup?]]) -> [IKEAdditionalKeyExchange]? {
+        var chosen: [IKEAdditionalKeyExchange] = []
+        for index in IKEAdditionalKeyExchange.indices {
+            let mine = ours.first { $0.index == index }?.groups ?? []
+            guard let theirs = offer[index] else {
+                if mine.isEmpty || mine.contains(nil) { continue }
+                return nil
+            }
+            let pick: KeyExchangeGroup?? = mine.isEmpty ? (theirs.contains(nil) ? .some(nil) : nil) : mine.first(where: theirs.contains)
+            guard let pick else { return nil }
+            chosen.append(IKEAdditionalKeyExchange(index: index, groups: [pick]))
+        }
+        return chosen
+    }
+
+    /// RFC 9370, initiator and dynamic peers: whether `chosen` (one method or NONE per type) is
+    /// what `ours` offers; a type we require (no NONE) must have been chosen.
+    static func additionalAllowed(_ chosen: [IKEAdditionalKeyExchange], by ours: [IKEAdditionalKeyExchange]) -> Bool {
+        for index in IKEAdditionalKeyExchange.indices {
+            let mine = ours.first { $0.index == index }?.groups ?? []
+            guard let c = chosen.first(where: { $0.index == index }) else {
+                if !mine.isEmpty && !mine.contains(nil) { return false }
+                continue
+            }
+            guard c.groups.count == 1, let pick = c.groups.first else { return false }
+            if mine.isEmpty ? pick != nil : !mine.contains(pick) { return false }
+        }
+        return true
+    }
+
     /// Responder: the chosen algorithms and the number of the peer proposal they came from.
     static func selectIKE(ours: [IKEAlgorithmSet], offered: [IKEProposal]) -> (IKESelectedAlgorithms, UInt8)? {
         for set in ours {
             for proposal in offered where proposal.protocolID == .ike {
                 let offer = Offer(proposal)
+                guard let additional = selectAdditional(ours: set.additional, offer: offer.additional) else { continue }
                 for enc in set.encryption where offer.encryption.contains(enc) {
                     guard let integ = pickIntegrity(enc, ours: set.integrity, offer: offer),
                           let prf = set.prf.first(where: offer.prf.contains),
                           let group = set.groups.first(where: offer.groups.contains) else { continue }
-                    return (IKESelectedAlgorithms(encryption: enc, integrity: integ, prf: prf, group: group), proposal.number)
+                    return (IKESelectedAlgorithms(encryption: enc, integrity: integ, prf: prf, group: group, additional: additional),
+                            proposal.number)
                 }
             }
         }
@@ -122,12 +168,16 @@ enum IKEProposalSelection {
         guard chosen.count == 1, let p = chosen.first, p.protocolID == .ike else { return nil }
         let o = Offer(p)
         guard o.encryption.count == 1, o.prf.count == 1, o.groups.count == 1, o.integrity.count <= 1,
-              p.transforms.allSatisfy({ $0.algorithm != nil || ($0.type == 3 && $0.id == 0) }) else { return nil }
-        let s = IKESelectedAlgorithms(encryption: o.encryption[0], integrity: o.integrity.first, prf: o.prf[0], group: o.groups[0])
+              o.additional.values.allSatisfy({ $0.count == 1 }),
+              p.transforms.allSatisfy({ $0.algorithm != nil || ($0.type == 3 && $0.id == 0) || (6...12).contains($0.type) })
+        else { return nil }
+        let additional = o.additional.sorted { $0.key < $1.key }.map { IKEAdditionalKeyExchange(index: $0.key, groups: $0.value) }
+        let s = IKESelectedAlgorithms(encryption: o.encryption[0], integrity: o.integrity.first, prf: o.prf[0], group: o.groups[0],
+                                      additional: additional)
         guard s.encryption.isAEAD == (s.integrity == nil) else { return nil }
         let ok = ours.contains { set in
             set.encryption.contains(s.encryption) && set.prf.contains(s.prf) && set.groups.contains(s.group)
-                && (s.integrity.map(set.integrity.contains) ?? true)
+                && (s.integrity.map(set.integrity.contains) ?? true) && additionalAllowed(s.additional, by: set.additional)
         }
         return ok ? s : nil
     }

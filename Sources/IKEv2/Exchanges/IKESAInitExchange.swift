@@ -43,6 +43,10 @@ extension IKESession {
                                              fakeSource: configuration.forceUDPEncapsulation)
         payloads.append(signatureHashNotify())
         payloads += fragmentationNotify()
+        // RFC 9242 §3.1: announced when a proposal has RFC 9370 additional key exchanges.
+        if configuration.ikeProposals.contains(where: { !$0.additional.isEmpty }) {
+            payloads.append(.notify(IKENotify(type: .intermediateExchangeSupported)))
+        }
         let bytes = try IKEMessage(header: header(.ikeSAInit, messageID: 0, response: false), payloads: payloads).encoded()
         handshake.initRequestBytes = bytes
         window.nextRequestID = 1
@@ -140,8 +144,9 @@ extension IKESession {
             local.port = 4500
             peer.port = 4500
         }
-        try sendAuthRequest(initRequest: handshake.initRequestBytes, initResponse: datagram.bytes,
-                            peerSignatureHashes: peerSignatureHashes, now: now)
+        try continueAfterInit(initRequest: handshake.initRequestBytes, initResponse: datagram.bytes,
+                              peerSignatureHashes: peerSignatureHashes,
+                              peerSupportsIntermediate: notifies.contains { $0.type == .intermediateExchangeSupported }, now: now)
     }
 
     // MARK: Responder
@@ -177,6 +182,15 @@ extension IKESession {
                  notify: .noProposalChosen)
             return
         }
+        // RFC 9370 §2.2.2: additional key exchanges run in IKE_INTERMEDIATE, which the initiator
+        // must have announced.
+        let intermediate = notifies.contains { $0.type == .intermediateExchangeSupported }
+        if !chosen.additionalGroups.isEmpty && !intermediate {
+            respondInitError(.noProposalChosen, to: datagram)
+            fail(.noProposalChosen, "peer \(peer) offered additional key exchanges (\(IKEProposalText.format(sa.proposals))) without announcing IKE_INTERMEDIATE (INTERMEDIATE_EXCHANGE_SUPPORTED)",
+                 notify: .noProposalChosen)
+            return
+        }
         // §1.3: right proposal, wrong guess of the group. Stateless: the retry starts afresh.
         guard ke.group == chosen.group.transformID else {
             respondInitError(.invalidKEPayload, data: IKEWire.bytes(chosen.group.transformID), to: datagram, cache: false)
@@ -208,11 +222,13 @@ extension IKESession {
         }
         payloads.append(signatureHashNotify())
         payloads += fragmentationNotify(answering: notifies)
+        if intermediate { payloads.append(.notify(IKENotify(type: .intermediateExchangeSupported))) }  // RFC 9242 §3.1
         let bytes = try IKEMessage(header: header(.ikeSAInit, messageID: 0, response: true), payloads: payloads).encoded()
         sendResponse(bytes, to: datagram, messageID: 0)
         phase = .initAnswered(IKEResponderHandshake(initRequestBytes: datagram.bytes, initResponseBytes: bytes,
                                                     peerSignatureHashes: peerSignatureHashes,
-                                                    halfOpenDeadline: now.adding(seconds: configuration.halfOpenTimeoutSeconds)))
+                                                    halfOpenDeadline: now.adding(seconds: configuration.halfOpenTimeoutSeconds),
+                                                    remainingKeyExchanges: chosen.additionalGroups))
     }
 
     /// An unprotected IKE_SA_INIT error answer (§2.21.1), with a zero responder SPI.

@@ -34,7 +34,7 @@ extension IKESAKeying {
           proposals: [IKEAlgorithmSet], provider: any CryptoProvider) {
         let p = CreateChildPayloads(inner)
         guard p.error == nil, let sa = p.sa, let proposal = sa.proposals.first, let peerSPI = IKESPI(bytes: proposal.spi),
-              !peerSPI.isZero, let chosen = IKEProposalSelection.acceptIKE(ours: proposals, chosen: sa.proposals),
+              !peerSPI.isZero, let chosen = IKEProposalSelection.acceptIKE(ours: proposals.map(\.withoutAdditional), chosen: sa.proposals),
               chosen.group == context.keyExchange.group, let nonceR = p.nonce, (16...256).contains(nonceR.count),
               let ke = p.ke, ke.group == chosen.group.transformID,
               let shared = try? context.keyExchange.sharedSecret(peerPublicValue: ke.data),
@@ -127,7 +127,7 @@ extension IKESession {
 
     private func sendIKERekeyRequest(_ context: IKESARekeyContext, _ up: inout IKEEstablishedSA, now: IKEInstant) throws {
         let proposals = configuration.ikeProposals.enumerated().map {
-            $1.wireProposal(number: UInt8(truncatingIfNeeded: $0 + 1), spi: context.newSPI.bytes)
+            $1.wireProposal(number: UInt8(truncatingIfNeeded: $0 + 1), spi: context.newSPI.bytes, withAdditional: false)
         }
         let payloads: [IKEPayload] = [
             .securityAssociation(IKESecurityAssociation(proposals: proposals)),
@@ -219,7 +219,11 @@ extension IKESession {
             try respond([.notify(IKENotify(type: .invalidSyntax))])
             return
         }
-        guard let (chosen, number) = IKEProposalSelection.selectIKE(ours: configuration.ikeProposals, offered: sa.proposals) else {
+        // RFC 9370 §2.2.4 would run the additional key exchanges in IKE_FOLLOWUP_KE; Viaduct rekeys
+        // with one (the new keys still descend from SK_d, which they keyed), so a peer that
+        // requires them in the rekey gets NO_PROPOSAL_CHOSEN.
+        guard let (chosen, number) = IKEProposalSelection.selectIKE(ours: configuration.ikeProposals.map(\.withoutAdditional),
+                                                                   offered: sa.proposals) else {
             try respond([.notify(IKENotify(type: .noProposalChosen))])
             return
         }

@@ -61,5 +61,6 @@ extension IKEAlgorithmSet {
     func allows(_ chosen: IKESelectedAlgorithms) -> Bool {
         encryption.contains(chosen.encryption) && prf.contains(chosen.prf) && groups.contains(chosen.group)
             && (chosen.integrity.map { integrity.contains($0) } ?? true)
+            && IKEProposalSelection.additionalAllowed(chosen.additional, by: additional)
     }
 }

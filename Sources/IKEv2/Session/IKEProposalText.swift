@@ -50,7 +50,8 @@ public enum IKEProposalText {
     }
 
     public static func format(_ set: IKEAlgorithmSet) -> String {
-        (set.encryption.map(word) + set.integrity.map(word) + set.prf.map(word) + set.groups.map(word))
+        (set.encryption.map(word) + set.integrity.map(word) + set.prf.map(word) + set.groups.map(word)
+            + set.additional.flatMap { a in a.groups.map { "ke\(a.index)_\($0.map(word) ?? "none")" } })
             .joined(separator: "-")
     }
 
@@ -78,7 +79,13 @@ public enum IKEProposalText {
                 case 3: "INTEG"
                 case 4: "KE"
                 case 5: "ESN"
+                case 6...12: "KE\(t.type - 5)"
                 default: "T\(t.type)"
+                }
+                if (6...12).contains(t.type) {
+                    // RFC 9370 additional key exchanges, in strongSwan's spelling (ke1_mlkem768, ke1_none).
+                    ke.append("ke\(t.type - 5)_" + (t.id == 0 ? "none" : KeyExchangeGroup(rawValue: t.id).map(word) ?? "\(t.id)"))
+                    continue
                 }
                 let text = t.type == 3 && t.id == 0 ? "" : t.type == 4 && t.id == 0 ? "" : "\(name)_\(t.id)"
                 if text.isEmpty { continue }

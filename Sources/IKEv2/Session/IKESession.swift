@@ -195,6 +195,9 @@ public final class IKESession {
             case .ikeSAInit:
                 guard case .initSent(let handshake) = phase else { return }
                 try processInitResponse(message, datagram, handshake, now: now)
+            case .ikeIntermediate:
+                guard case .intermediateSent(let step) = phase else { return }
+                try processIntermediateResponse(message, datagram, step, now: now)
             case .ikeAuth:
                 guard case .authSent(let authentication) = phase else { return }
                 try processAuthResponse(message, datagram, authentication, now: now)
@@ -231,6 +234,7 @@ public final class IKESession {
         do {
             switch (header.exchangeType, phase) {
             case (.ikeSAInit, .idle) where !isInitiator: try processInitRequest(message, datagram, now: now)
+            case (.ikeIntermediate, .initAnswered(let handshake)): try processIntermediateRequest(message, datagram, handshake, now: now)
             case (.ikeAuth, .initAnswered(let handshake)): try processAuthRequest(message, datagram, handshake, now: now)
             case (.informational, .established), (.informational, .deleting):
                 try withUp { try processInformationalRequest(message, datagram, &$0, now: now) }

@@ -14,7 +14,10 @@ enum IKESessionPhase {
     case idle
     /// Initiator: IKE_SA_INIT request sent (possibly again, with a COOKIE or another KE group).
     case initSent(IKEInitiatorHandshake)
-    /// Responder: IKE_SA_INIT answered, keys derived, waiting for IKE_AUTH.
+    /// Initiator: an IKE_INTERMEDIATE request of RFC 9370's additional key exchanges sent.
+    case intermediateSent(IKEInitiatorIntermediate)
+    /// Responder: IKE_SA_INIT answered, keys derived, waiting for IKE_INTERMEDIATE (RFC 9370)
+    /// or IKE_AUTH.
     case initAnswered(IKEResponderHandshake)
     /// Initiator: IKE_AUTH request sent.
     case authSent(IKEInitiatorAuthentication)
@@ -33,7 +36,7 @@ enum IKESessionPhase {
     var state: IKESessionState {
         switch self {
         case .idle: .idle
-        case .initSent: .initSent
+        case .initSent, .intermediateSent: .initSent
         case .initAnswered: .initAnswered
         case .authSent: .authSent
         case .established: .established
@@ -80,6 +83,13 @@ struct IKEResponderHandshake {
     var peerSignatureHashes: [UInt16]?
     /// When the half-open SA is given up if no IKE_AUTH request came (`halfOpenTimeoutSeconds`).
     var halfOpenDeadline: IKEInstant
+    /// RFC 9370: the additional key exchanges still to run in IKE_INTERMEDIATE, next first.
+    var remainingKeyExchanges: [KeyExchangeGroup] = []
+    /// RFC 9242 §3.3.2: the IKE_INTERMEDIATE messages so far, which AUTH covers.
+    var authentication = IKEIntermediateAuthentication()
+    /// The protection before the last IKE_INTERMEDIATE rekeyed the SA: a retransmission of that
+    /// request, sent as fragments, is authenticated with it before the cached answer goes out.
+    var previousProtection: IKEMessageProtection?
 }
 
 /// Initiator, from the IKE_AUTH request until its response is processed.
@@ -88,6 +98,9 @@ struct IKEInitiatorAuthentication {
     var initResponseBytes: [UInt8]
     /// The inbound SPI we offered in SAi2 for the first Child SA.
     var childInboundSPI: ESPSPI
+    /// RFC 9242 §3.3.2: IntAuth_i | IntAuth_r | MID, which both AUTHs sign (empty without
+    /// IKE_INTERMEDIATE).
+    var intermediateOctets: [UInt8] = []
 }
 
 /// An IKE SA whose IKE_AUTH completed, from then until it is deleted or fails: its Child SAs,

@@ -24,8 +24,7 @@ public struct HandshakeBenchmark: Sendable {
     /// `withCRL`, both sides check revocation against an (empty) CRL of the CA, which makes
     /// every handshake run OpenSSL's whole chain validation (see `TrustStore`).
     public init(keyType: KeyType, ikeProposal: Proposal, espProposal: Proposal, epochNow: Int64, withCRL: Bool = false) throws {
-        let ike = IKEAlgorithmSet(encryption: ikeProposal.encryption, integrity: ikeProposal.integrity,
-                                  prf: ikeProposal.prf, groups: ikeProposal.keyExchange)
+        let ike = IKEAlgorithmSet(proposal: ikeProposal)
         let esp = ESPAlgorithmSet(encryption: espProposal.encryption, integrity: espProposal.integrity, esn: espProposal.esn)
         let caKey = try PrivateKey.generate(keyType)
         let ca = try PKI.selfSign(.certificateAuthority(subject: "CN=Bench CA", notBefore: epochNow - 3600,
