@@ -28,8 +28,9 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
     /// Resolves peers known by name for each IKE SA this end opens, off the event loop (nil: the
     /// plan's address). Shared by the factories of successive plans.
     private let names: PeerNameResolver?
-    /// The underlay path MTU to an address, for `ike.fragment-size: auto` (nil: unknown).
-    public var pathMTU: ((IPAddress) -> Int?)?
+    /// The underlay path MTU to an address from a local one (policy routing), for
+    /// `ike.fragment-size: auto` (nil: unknown).
+    public var pathMTU: ((IPAddress, IPAddress) -> Int?)?
 
     /// - Parameter wallClock: maps the daemon's monotonic instants onto epoch seconds for
     ///   certificate validity.
@@ -121,7 +122,7 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
             config = try PeerConfigurationMapper.configuration(
                 for: tunnel, ports: ports, wallClock: wallClock, initiator: initiator,
                 forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission, dataplane: espSupport,
-                pathMTU: tunnel.ike.fragmentSize == .auto && !target.isUnspecified ? pathMTU?(target) : nil)
+                pathMTU: tunnel.ike.fragmentSize == .auto && !target.isUnspecified ? pathMTU?(target, tunnel.ike.localAddress) : nil)
         } catch {
             throw IKESessionFactoryError(error.message)
         }
