@@ -4,7 +4,8 @@
 // RFC 1624 §3 (incremental checksum update, eqn. 3: HC' = ~(~HC + ~m + m'));
 // RFC 1071 §2(B) (a 16-bit value at an odd offset enters the sum byte-swapped);
 // RFC 791 §3.1 (IPv4: IHL, total length, fragment offset); RFC 8200 §3 (IPv6: payload length,
-// next header). An IPv6 SYN behind extension headers is left alone.
+// next header), §4.3-§4.6 (hop-by-hop options, routing, destination options: Hdr Ext Len in
+// 8-octet units past the first 8; fragment: 8 octets, the offset in the top 13 bits of octets 2-3).
 
 /// The MSS a tunnel clamps TCP SYNs to, per inner IP version (`mss-clamp`).
 public struct MSSClampLimits: Hashable, Sendable {
@@ -47,9 +48,17 @@ enum TCPMSSClamp {
             end = Int(packet[2]) << 8 | Int(packet[3])
             limit = limits.ipv4
         } else if version == 6 {
-            guard count >= 60, packet[6] == 6 else { return .notSYN }
-            tcp = 40
+            guard count >= 60 else { return .notSYN }
             end = 40 + (Int(packet[4]) << 8 | Int(packet[5]))
+            if packet[6] == 6 {
+                tcp = 40
+            } else {
+                switch tcpBehindExtensionHeaders(packet, end: min(end, count)) {
+                case .tcp(let at): tcp = at
+                case .notTCP: return .notSYN
+                case .malformed: return .malformed
+                }
+            }
             limit = limits.ipv6
         } else {
             return .notSYN
@@ -58,6 +67,47 @@ enum TCPMSSClamp {
         let flags = packet[tcp + 13]
         guard flags & 0x02 != 0, flags & 0x04 == 0 else { return .notSYN }
         return clampOptions(packet, tcp: tcp, end: end, limit: limit)
+    }
+
+    /// Where an IPv6 packet's TCP header starts behind extension headers.
+    enum Upper: Equatable {
+        case tcp(Int)
+        /// Another upper layer, a later fragment, a header the walk does not cross (ESP, AH,
+        /// no next header, unknown) or more than `maxExtensionHeaders` of them.
+        case notTCP
+        /// An extension header that runs past the packet.
+        case malformed
+    }
+
+    /// Extension headers walked at most: more is no packet a TCP stack sends.
+    static let maxExtensionHeaders = 8
+
+    /// RFC 8200 §4: from the fixed header's next header through hop-by-hop, routing, destination
+    /// options and fragment headers (`end`: the packet's end, within the buffer). Only an
+    /// unfragmented packet or a first fragment (offset 0) gets to TCP; whether the TCP header is
+    /// in the first fragment whole is the caller's check against `end`.
+    static func tcpBehindExtensionHeaders(_ packet: UnsafeMutableRawBufferPointer, end: Int) -> Upper {
+        var next = packet[6], at = 40
+        for _ in 0..<maxExtensionHeaders {
+            switch next {
+            case 6:
+                return .tcp(at)
+            case 0, 43, 60:  // hop-by-hop options, routing, destination options
+                guard at + 8 <= end else { return .malformed }
+                let length = (Int(packet[at + 1]) + 1) * 8
+                guard at + length <= end else { return .malformed }
+                next = packet[at]
+                at += length
+            case 44:  // fragment
+                guard at + 8 <= end else { return .malformed }
+                guard packet[at + 2] == 0, packet[at + 3] & 0xF8 == 0 else { return .notTCP }
+                next = packet[at]
+                at += 8
+            default:
+                return .notTCP
+            }
+        }
+        return next == 6 ? .tcp(at) : .notTCP
     }
 
     /// Walks the options of the SYN at `tcp` (whose segment ends at `end`) to the MSS option.

@@ -9,10 +9,14 @@ extension NetlinkSocket {
     /// (RTAX_MTU: a configured `mtu` or a learned path MTU), else the MTU of that route's output
     /// interface. Nil when there is no route or the link reports no MTU.
     ///
-    /// Equivalent to: `ip route get DESTINATION`, then `ip link show dev OIF`.
-    public func pathMTU(to destination: IPAddress) throws(NetlinkError) -> Int? {
+    /// `source`: the local address the packets leave from (IKE and ESP: the tunnel's local
+    /// address), so that policy routing (`ip rule from SOURCE`) is followed; nil or unspecified
+    /// (a wildcard-bound end) asks for the main lookup as before.
+    ///
+    /// Equivalent to: `ip route get DESTINATION [from SOURCE]`, then `ip link show dev OIF`.
+    public func pathMTU(to destination: IPAddress, from source: IPAddress? = nil) throws(NetlinkError) -> Int? {
         let reply: NetlinkMessage
-        do { reply = try query(Route.lookupRequest(to: destination)) } catch where error.code == .kernel {
+        do { reply = try query(Route.lookupRequest(to: destination, from: source)) } catch where error.code == .kernel {
             return nil  // ENETUNREACH, EHOSTUNREACH: no route
         }
         let route: Route

@@ -48,6 +48,7 @@ enum AddressAttribute {
 /// RTA_* (struct rtmsg attributes) and RTAX_* metrics.
 enum RouteAttribute {
     static let dst: UInt16 = 1
+    static let src: UInt16 = 2
     static let oif: UInt16 = 4
     static let gateway: UInt16 = 5
     static let priority: UInt16 = 6

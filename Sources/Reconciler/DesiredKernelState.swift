@@ -31,14 +31,15 @@ public struct DesiredKernelState: Hashable, Sendable {
     /// lost tunnel tells BGP and the routing table at once.
     ///
     /// `peerAddresses`: where the daemon last found peers whose address the plan leaves open
-    /// (`address: dynamic`, a DNS name), by peer name; their policy templates and VTI name it.
+    /// (`address: dynamic`) or names (a DNS name, which may resolve elsewhere at re-initiation),
+    /// by peer name; their policy templates and VTI name it.
     /// `mtus` holds the MTU the daemon computed for `mtu: auto` interfaces (by name) from the path
     /// and the negotiated transform; an interface without an entry gets `TunnelMTU.initial`.
     public init(plan: NodePlan, down: Set<String> = [], backend: Backend = .kernel,
                 peerAddresses: [String: IPAddress] = [:], mtus: [String: Int] = [:]) {
         self.init()
         for var t in plan.tunnels {
-            if t.ike.peerAddress.isUnspecified, let live = peerAddresses[t.peer], live.family == t.ike.peerAddress.family {
+            if t.ike.peerUnderlay != .fixed, let live = peerAddresses[t.peer], live.family == t.ike.peerAddress.family {
                 t.ike.peerAddress = live
             }
             let i = t.interface

@@ -45,4 +45,10 @@ public struct PosixThread: Sendable {
     public func join() {
         _ = pthread_join(handle, nil)
     }
+
+    /// Lets the thread end on its own, never joined (a name lookup that may outlive its owner:
+    /// getaddrinfo(3) cannot be interrupted, and shutdown must not wait for a dead DNS server).
+    public func detach() {
+        _ = pthread_detach(handle)
+    }
 }

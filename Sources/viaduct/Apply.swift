@@ -78,8 +78,10 @@ struct Apply: ParsableCommand {
             throw ExitCode(1)
         }
         guard let loaded = Output.loadValid(file), let topology = loaded.topology else { throw ExitCode(1) }
-        if case .failure(let e) = NodePlanner.plan(topology, links: loaded.links, node: node,
-                                                   fileExists: FileManager.default.fileExists(atPath:)) {
+        let plan: NodePlan
+        switch NodePlanner.plan(topology, links: loaded.links, node: node, fileExists: FileManager.default.fileExists(atPath:)) {
+        case .success(let p): plan = p
+        case .failure(let e):
             Output.print(e.diagnostics)
             throw ExitCode(1)
         }
@@ -97,15 +99,20 @@ struct Apply: ParsableCommand {
             let preview = try client.exchange(.init(command: "apply", file: absolute, topology: text, dryRun: true))
             guard let diff = preview.apply?.diff else { throw DaemonError(.system, "the daemon sent no plan") }
             print(diff.rendered())
+            // Peers known by name are looked up again by every apply the daemon takes (off its
+            // event loop; a name that points elsewhere rebuilds its tunnel there), which the plan
+            // cannot show: with such peers an unchanged plan is still applied.
+            let named = plan.tunnels.contains { if case .name = $0.ike.peerUnderlay { $0.ike.role == .initiator } else { false } }
             if diff.isEmpty {
                 print("nothing to change")
-                return
+                if !named || dryRun { return }
+                print("looking the peers' names up again")
             }
             if dryRun { return }
             let applied = try client.exchange(.init(command: "apply", file: absolute, topology: text, confirmSeconds: confirm.map(Double.init)))
             guard applied.apply?.applied == true else { throw DaemonError(.system, "the daemon did not apply the plan") }
             print("applied to \(node)")
-            guard let seconds = confirm else { return }
+            guard let seconds = confirm, !diff.isEmpty else { return }
             if noWait {
                 let target = socket.map { "--socket \($0)" } ?? "--node \(node)"
                 print("keep it with 'viaduct confirm \(target)' within \(seconds) s, or undo it with 'viaduct rollback \(target)'; otherwise the daemon rolls back by itself")

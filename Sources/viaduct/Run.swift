@@ -128,20 +128,17 @@ struct Run: ParsableCommand {
             throw ExitCode(1)
         }
         guard let loaded = Output.loadValid(file), let topology = loaded.topology else { throw ExitCode(1) }
-        var plan: NodePlan
+        let plan: NodePlan
         switch NodePlanner.plan(topology, links: loaded.links, node: node, fileExists: FileManager.default.fileExists(atPath:)) {
         case .success(let p): plan = p
         case .failure(let e):
             Output.print(e.diagnostics)
             throw ExitCode(1)
         }
-        // Peers known by name: resolved now, again for every IKE SA opened to them and on apply.
-        let resolution = PeerNames.system.resolved(plan)
-        plan = resolution.plan
-        for (peer, reason) in resolution.failures.sorted(by: { $0.key < $1.key }) {
-            logger.warning("peer name does not resolve: its tunnel waits and tries again", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
-        }
         do {
+            // Peers known by name: looked up off the event loop for every IKE SA opened to them
+            // and again on apply; the plan leaves their address open.
+            let names = try PeerNameResolver()
             let credentials = try NodeCredentials.load(plan: plan)
             let preSharedKeys = try PreSharedKeys.load(plan: plan)
             // At start there is nothing older to keep: say so loudly and run (status shows it too).
@@ -172,12 +169,12 @@ struct Run: ParsableCommand {
                                                clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
                                                retransmission: options.retransmission, espSupport: espSupport,
                                                peerCertificates: peerCertificates,
-                                               preSharedKeys: preSharedKeys, names: .system)
+                                               preSharedKeys: preSharedKeys, names: names)
             factory.pathMTU = KernelPathMTU.lookup()
             let ports = options.ports
             let retransmission = options.retransmission
             _ = try NodeDaemon.run(plan: plan, factory: factory, dataplane: dataplane.backend,
-                                   options: options, clock: clock, logger: logger) { (next: NodePlan) throws(DaemonError) -> any IKESessionFactory in
+                                   options: options, clock: clock, logger: logger, names: names) { (next: NodePlan) throws(DaemonError) -> any IKESessionFactory in
                 PeerConfigurationMapper.logUncarried(plan: next, dataplane: espSupport, logger: logger)
                 // A reload takes only credentials a peer would accept now; otherwise the old ones stay.
                 let reloaded = try NodeCredentials.load(plan: next)
@@ -186,7 +183,7 @@ struct Run: ParsableCommand {
                                                 clock: clock, wall: SystemWallClock(), forceUDPEncapsulation: encapsulate,
                                                 retransmission: retransmission, espSupport: espSupport,
                                                 peerCertificates: peerCertificates,
-                                                preSharedKeys: try PreSharedKeys.load(plan: next), names: .system)
+                                                preSharedKeys: try PreSharedKeys.load(plan: next), names: names)
                 made.pathMTU = KernelPathMTU.lookup()
                 return made
             }

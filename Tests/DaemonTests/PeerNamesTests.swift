@@ -5,8 +5,7 @@ import System
 import Testing
 import Topology
 
-/// Peers known by DNS name and dynamic peers, as the daemon plans them (PeerNames.swift,
-/// IKETunnelPeer+Plan.swift), with an injected resolver.
+/// Peers known by DNS name and dynamic peers, as the daemon plans them (IKETunnelPeer+Plan.swift).
 @Suite struct PeerNamesTests {
     static let yaml = """
     version: 1
@@ -35,27 +34,21 @@ import Topology
         return try NodePlanner.plan(t, links: l.links, node: "hq", fileExists: { _ in true }).get()
     }
 
-    static let names = PeerNames { name, family in
-        name == "east.example.net" && family == .ipv4
-            ? .success([IPAddress("192.0.2.50")!, IPAddress("192.0.2.51")!])
-            : .failure(NameResolution.Failure(description: "cannot resolve \(name): Name or service not known"))
-    }
-
-    @Test func namedPeersAreResolvedIntoThePlanAndFailuresSaid() throws {
-        let (plan, failures) = Self.names.resolved(try Self.plan())
+    /// The plan leaves a named peer's address open (the daemon's resolver looks it up for each
+    /// IKE SA, off the event loop: PeerNameResolver); it routes nothing until then.
+    @Test func namedPeersKeepTheirAddressOpenInThePlan() throws {
+        let plan = try Self.plan()
         let east = try #require(plan.tunnels.first { $0.peer == "east" })
-        #expect(east.ike.peerAddress == IPAddress("192.0.2.50"))
-        #expect(east.ike.peerAddresses == [IPAddress("192.0.2.50")!, IPAddress("192.0.2.51")!])
-        #expect(failures == ["west": "cannot resolve west.example.net: Name or service not known"])
-        #expect(plan.tunnels.first { $0.peer == "west" }?.ike.peerAddress == .unspecified(.ipv4))
+        #expect(east.ike.peerUnderlay == .name("east.example.net"))
+        #expect(east.ike.peerAddress == .unspecified(.ipv4))
         #expect(plan.tunnels.first { $0.peer == "dc" }?.ike.peerAddress == IPAddress("198.51.100.9"))
     }
 
     @Test func endpointPeers() throws {
-        let (plan, _) = Self.names.resolved(try Self.plan())
+        let plan = try Self.plan()
         func peer(_ name: String) throws -> IKETunnelPeer { IKETunnelPeer(tunnel: try #require(plan.tunnels.first { $0.peer == name })) }
         let east = try peer("east"), west = try peer("west"), lte = try peer("lte"), dc = try peer("dc")
-        #expect(!east.dynamic && east.initiator && east.addresses == [[192, 0, 2, 50], [192, 0, 2, 51]])
+        #expect(!east.dynamic && east.initiator && east.addresses.isEmpty)
         // west opens the tunnel to us and is known by name: told by its identity, from anywhere.
         #expect(west.dynamic && !west.initiator && west.addresses.isEmpty)
         #expect(lte.dynamic && !lte.initiator && lte.addresses.isEmpty)

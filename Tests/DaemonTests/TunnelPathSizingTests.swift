@@ -100,6 +100,28 @@ import Topology
         #expect(sizer.sizing.mtus.isEmpty)
     }
 
+    /// A kernel with policy routing: packets from the tunnel's local address take another table.
+    final class PolicyRoutedKernel: KernelStateSync {
+        var mtus: [String: Int] = [:]
+        var asked: [IPAddress?] = []
+        func sync(down: Set<String>) throws(DaemonError) -> [String] { [] }
+        func update(plan: NodePlan) {}
+        func update(mtus: [String: Int]) { self.mtus = mtus }
+        func pathMTU(to address: IPAddress) -> Int? { asked.append(nil); return 1500 }
+        func pathMTU(to address: IPAddress, from source: IPAddress) -> Int? { asked.append(source); return 1400 }
+    }
+
+    /// `mtu: auto` asks for the route the tunnel's packets take: from its local address, so an
+    /// `ip rule from LOCAL` table counts (RTM_GETROUTE with RTA_SRC).
+    @Test func theSizerAsksForThePathFromTheTunnelsLocalAddress() throws {
+        let t = try Self.plan().tunnels[0]
+        let kernel = PolicyRoutedKernel()
+        #expect(TunnelPathSizer(udpAlways: false).childSAInstalled(Self.sa(), tunnel: t, kernel: kernel, logger: Logger(label: "test")))
+        #expect(kernel.asked == [t.ike.localAddress])
+        // 1400 − 20 − 8 − 8 − 16 − 2, aligned: the policy-routed path, not the main table's 1500.
+        #expect(kernel.mtus == [t.interface.name: 1346])
+    }
+
     @Test func mssClampSettings() throws {
         let sizing = TunnelPathSizing()
         #expect(sizing.mssClamp(of: try Self.plan("    mss-clamp: off").tunnels[0]) == nil)

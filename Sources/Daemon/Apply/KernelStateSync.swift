@@ -19,6 +19,8 @@ public protocol KernelStateSync: AnyObject {
     func update(mtus: [String: Int])
     /// The underlay path MTU towards `address` (route MTU, else the output link's), nil if unknown.
     func pathMTU(to address: IPAddress) -> Int?
+    /// The same for packets leaving from `source` (policy routing: `ip rule from SOURCE`).
+    func pathMTU(to address: IPAddress, from source: IPAddress) -> Int?
 }
 
 extension KernelStateSync {
@@ -26,6 +28,8 @@ extension KernelStateSync {
     public func update(mtus: [String: Int]) {}
     /// Implementations without a kernel to ask know no path MTU.
     public func pathMTU(to address: IPAddress) -> Int? { nil }
+    /// Implementations without policy routing (test doubles) answer for the destination alone.
+    public func pathMTU(to address: IPAddress, from source: IPAddress) -> Int? { pathMTU(to: address) }
 
     public func resync(down: Set<String>) throws(DaemonError) -> [String] {
         try sync(down: down)

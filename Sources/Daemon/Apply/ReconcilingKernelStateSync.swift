@@ -44,6 +44,17 @@ public final class ReconcilingKernelStateSync: KernelStateSync {
         }
     }
 
+    /// `ip route get ADDRESS from SOURCE`: the route the tunnel's IKE and ESP packets take
+    /// under policy routing.
+    public func pathMTU(to address: IPAddress, from source: IPAddress) -> Int? {
+        do {
+            if lookup == nil { lookup = try NetlinkSocket(.route) }
+            return try lookup?.pathMTU(to: address, from: source)
+        } catch {
+            return nil
+        }
+    }
+
     public func sync(down: Set<String>) throws(DaemonError) -> [String] {
         try reconcile(down: down, resync: false)
     }

@@ -20,8 +20,7 @@ public final class ControlApplyHandler {
     /// Loads the topology (the text the client sent, else FILE) and plans this node; the plan or
     /// the reply that refuses it.
     static func plan(file: String, text: String? = nil, node: String,
-                     fileExists: (String) -> Bool = FileManager.default.fileExists(atPath:),
-                     names: PeerNames = .system) -> Result<NodePlan, ControlMessage.ErrorBody> {
+                     fileExists: (String) -> Bool = FileManager.default.fileExists(atPath:)) -> Result<NodePlan, ControlMessage.ErrorBody> {
         guard file.hasPrefix("/") else {
             return .failure(.init(code: "bad-request", message: "apply needs an absolute path to the topology file"))
         }
@@ -34,8 +33,9 @@ public final class ControlApplyHandler {
             return .failure(.init(code: "invalid-topology", message: text.isEmpty ? "\(file): invalid topology" : text))
         }
         switch NodePlanner.plan(topology, links: loaded.links, node: node, fileExists: fileExists) {
-        // Peers known by name are resolved again on every apply: a changed answer moves the tunnel.
-        case .success(let plan): return .success(names.resolved(plan).plan)
+        // Peers known by name keep their address open in the plan: the daemon's resolver looks
+        // them up again after the apply, off the event loop (PeerNameResolver).
+        case .success(let plan): return .success(plan)
         case .failure(let e):
             var message = e.description
             if e.diagnostics.contains(where: { $0.code == .missingFile }) {

@@ -22,12 +22,14 @@ public enum NodeControl {
     public static func attach(to loop: IKEEventLoop, plan: NodePlan, dataplane: any DataplaneBackend, path: String?,
                               clock: any MonotonicClock, wall: any WallClock = SystemWallClock(),
                               logger: Logger, applier: PlanApplier? = nil, version: String? = nil,
-                              statusGroup: UInt32? = nil, expiry: CredentialExpiryMonitor? = nil) throws(DaemonError) -> [ControlServer] {
+                              statusGroup: UInt32? = nil, expiry: CredentialExpiryMonitor? = nil,
+                              names: PeerNameResolver? = nil) throws(DaemonError) -> [ControlServer] {
         guard let path else { return [] }
         let core = loop.core
         let book = TunnelStatusBook(plan: plan, peers: core.peers, dataplane: dataplane.name, startedAt: clock.now(),
                                     version: version)
         book.uncarriedESP = uncarriedESP(plan: plan, dataplane: dataplane.espSupport)
+        if let names { book.peerNames = { names.status(of: $0) } }
         // The book knows the sessions; the expiry monitor adds the dates and the reasons they cause.
         let status = { (now: IKEInstant) -> NodeStatus in
             var s = book.snapshot(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) }

@@ -24,9 +24,9 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
     public let name = "kernel"
     public let espSupport = DataplaneKind.kernel
     private var plan: NodePlan
-    /// Where `dynamic` peers are, from their latest Child SA: the outbound XFRM policy toward
-    /// such a peer names this address (`DesiredKernelState(peerAddresses:)`); there is none before.
-    private var livePeerAddresses: [String: IPAddress] = [:]
+    /// Where `dynamic` and named peers are, from their latest Child SA: the outbound XFRM
+    /// policy toward such a peer names this address; a dynamic one has none before.
+    private var livePeerAddresses = LivePeerAddresses()
     private let kernel: any KernelStateSync
     private let dataplane: KernelDataplane
     private let logger: Logger
@@ -162,9 +162,7 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         }
         live[sa.inboundSPI] = (tunnel, sa.outboundSPI)
         var moved = false
-        if plan.tunnels.contains(where: { $0.peer == peer && $0.ike.peerAddress.isUnspecified }),
-           let at = IPAddress(networkBytes: sa.peer.address), livePeerAddresses[peer] != at {
-            livePeerAddresses[peer] = at
+        if let at = IPAddress(networkBytes: sa.peer.address), livePeerAddresses.childSAInstalled(peer: peer, at: at, plan: plan) {
             kernel.update(plan: withLivePeerAddresses(plan))
             moved = true
         }
@@ -182,16 +180,8 @@ public final class KernelDataplaneBackend: SocketSharingDataplane, KernelResynci
         if resized { syncMSSClamps() }
     }
 
-    /// `plan` with the live addresses of peers it leaves open, for the reconciler.
-    private func withLivePeerAddresses(_ plan: NodePlan) -> NodePlan {
-        var p = plan
-        for i in p.tunnels.indices where p.tunnels[i].ike.peerAddress.isUnspecified {
-            if let at = livePeerAddresses[p.tunnels[i].peer], at.family == p.tunnels[i].ike.peerAddress.family {
-                p.tunnels[i].ike.peerAddress = at
-            }
-        }
-        return p
-    }
+    /// `plan` with the live addresses of peers it leaves open or names, for the reconciler.
+    private func withLivePeerAddresses(_ plan: NodePlan) -> NodePlan { livePeerAddresses.applied(to: plan) }
 
     /// Rekey responder: the deferred outbound state goes in now; being the newest for its reqid,
     /// the kernel sends on it from here on.

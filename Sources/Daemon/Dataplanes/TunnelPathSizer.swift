@@ -44,7 +44,8 @@ final class TunnelPathSizer {
     private func size(_ tunnel: TunnelPlan, calculation: TunnelMTUCalculation, peer: IPAddress,
                       kernel: any KernelStateSync, logger: Logger) -> Bool {
         guard tunnel.interface.mtu == .auto else { return false }
-        let path = kernel.pathMTU(to: peer)
+        // From the tunnel's local address, as its IKE and ESP packets leave (policy routing).
+        let path = kernel.pathMTU(to: peer, from: tunnel.ike.localAddress)
         let decision = TunnelPathSizing.decide(tunnel: tunnel, calculation: calculation, pathMTU: path)
         let meta: Logger.Metadata = ["peer": "\(tunnel.peer)", "interface": "\(tunnel.interface.name)", "remote": "\(peer)"]
         switch decision {
@@ -79,8 +80,9 @@ final class TunnelPathSizer {
 public enum KernelPathMTU {
     /// A lookup over a route netlink socket opened now; answers nil when it cannot be opened or
     /// the kernel has no route.
-    public static func lookup() -> (IPAddress) -> Int? {
+    /// The lookup takes the peer's address and the local one the IKE packets leave from.
+    public static func lookup() -> (IPAddress, IPAddress) -> Int? {
         let socket = try? NetlinkSocket(.route)
-        return { address in (try? socket?.pathMTU(to: address)) ?? nil }
+        return { address, source in (try? socket?.pathMTU(to: address, from: source)) ?? nil }
     }
 }

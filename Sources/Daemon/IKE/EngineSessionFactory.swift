@@ -25,10 +25,12 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
     public let preSharedKeys: PreSharedKeys
     /// The `dynamic` peers' configurations, built on the first IKE_SA_INIT that needs them.
     private var dynamicPeers: IKEDynamicPeerList?
-    /// Resolves peers known by name for each IKE SA this end opens (nil: the plan's address).
-    private let names: PeerNames?
-    /// The underlay path MTU to an address, for `ike.fragment-size: auto` (nil: unknown).
-    public var pathMTU: ((IPAddress) -> Int?)?
+    /// Resolves peers known by name for each IKE SA this end opens, off the event loop (nil: the
+    /// plan's address). Shared by the factories of successive plans.
+    private let names: PeerNameResolver?
+    /// The underlay path MTU to an address from a local one (policy routing), for
+    /// `ike.fragment-size: auto` (nil: unknown).
+    public var pathMTU: ((IPAddress, IPAddress) -> Int?)?
 
     /// - Parameter wallClock: maps the daemon's monotonic instants onto epoch seconds for
     ///   certificate validity.
@@ -36,7 +38,7 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
                             wall: any WallClock, forceUDPEncapsulation: Bool = false,
                             retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
                             espSupport: DataplaneKind = .kernel, peerCertificates: PeerCertificateBook? = nil,
-                            preSharedKeys: PreSharedKeys = PreSharedKeys(), names: PeerNames? = nil) {
+                            preSharedKeys: PreSharedKeys = PreSharedKeys(), names: PeerNameResolver? = nil) {
         let zero = wall.epochSeconds() - Int64(clock.now().nanoseconds / 1_000_000_000)
         self.init(plan: plan, credentials: credentials, ports: ports,
                   wallClock: IKEWallClock(epochSecondsAtInstantZero: zero), forceUDPEncapsulation: forceUDPEncapsulation,
@@ -47,7 +49,7 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
     public init(plan: NodePlan, credentials: NodeCredentials, ports: IKEPorts, wallClock: IKEWallClock,
                 forceUDPEncapsulation: Bool = false, retransmission: IKERetransmissionPolicy = IKERetransmissionPolicy(),
                 espSupport: DataplaneKind = .kernel, peerCertificates: PeerCertificateBook? = nil,
-                preSharedKeys: PreSharedKeys = PreSharedKeys(), names: PeerNames? = nil) {
+                preSharedKeys: PreSharedKeys = PreSharedKeys(), names: PeerNameResolver? = nil) {
         self.names = names
         self.peerCertificates = peerCertificates
         var t: [TunnelID: TunnelPlan] = [:]
@@ -110,26 +112,22 @@ public final class EngineSessionFactory: IKESessionFactory, CredentialCarrying {
         guard let tunnel = tunnels[peer.tunnel] else {
             throw IKESessionFactoryError("no tunnel planned to peer \(peer.name)")
         }
+        // A peer known by name is looked up again for every IKE SA we open (start,
+        // re-initiation, after DPD gave up on it), off the event loop: until the answer is in,
+        // the endpoint waits (`IKESessionFactoryError.waiting`); a changed answer moves the tunnel.
+        let resolved = initiator ? try names?.endpoint(for: tunnel) : nil
+        let target = resolved ?? tunnel.ike.peerAddress
         var config: IKEPeerConfiguration
         do {
             config = try PeerConfigurationMapper.configuration(
                 for: tunnel, ports: ports, wallClock: wallClock, initiator: initiator,
                 forceUDPEncapsulation: forceUDPEncapsulation, retransmission: retransmission, dataplane: espSupport,
-                pathMTU: tunnel.ike.fragmentSize == .auto && !tunnel.ike.peerAddress.isUnspecified ? pathMTU?(tunnel.ike.peerAddress) : nil)
+                pathMTU: tunnel.ike.fragmentSize == .auto && !target.isUnspecified ? pathMTU?(target, tunnel.ike.localAddress) : nil)
         } catch {
             throw IKESessionFactoryError(error.message)
         }
         config.sendInitialContact = initialContact
-        // A peer known by name is looked up again for every IKE SA we open (start,
-        // re-initiation, after DPD gave up on it): a changed answer moves the tunnel.
-        if initiator, let names, let name = PeerNames.name(of: tunnel) {
-            switch names.resolve(name, tunnel.ike.peerAddress.family) {
-            case .success(let list):
-                if let first = list.first { config.peer = IKEEndpoint(address: first.bytes, port: ports.ike) }
-            case .failure(let f):
-                throw IKESessionFactoryError(f.description)
-            }
-        }
+        if let resolved { config.peer = IKEEndpoint(address: resolved.bytes, port: ports.ike) }
         if case .psk(let path) = tunnel.ike.auth {
             guard let key = preSharedKeys.byTunnel[peer.tunnel] else {
                 throw IKESessionFactoryError("the pre-shared key of the tunnel to \(peer.name) (\(path)) is not loaded")

@@ -79,6 +79,18 @@ public final class EndpointDriver {
         performActions(now: now)
     }
 
+    /// A peer's name resolved anew: see `IKESAManager.updateAddresses`.
+    public func updateAddresses(of tunnel: TunnelID, addresses: [[UInt8]], remote: IKEEndpoint) {
+        endpoint.updateAddresses(of: tunnel, addresses: addresses, remote: remote)
+        performActions()
+    }
+
+    /// What a peer's IKE SA waited for arrived (its name's answer): it is opened now.
+    public func resume(_ tunnel: TunnelID, now: IKEInstant) {
+        guard endpoint.resume(tunnel, now: now) else { return }
+        fireTimers(now: now)
+    }
+
     public func perform(_ command: SessionCommand, tunnel: TunnelID, now: IKEInstant) -> String? {
         defer { performActions(now: now) }
         return endpoint.perform(command, tunnel: tunnel, now: now)

@@ -19,6 +19,7 @@ public enum NodeDaemon {
     ///   with it the control socket takes `apply`, without it plan changes are refused.
     public static func run(plan: NodePlan, factory: any IKESessionFactory, dataplane: any DataplaneBackend,
                            options: DaemonOptions, clock: any MonotonicClock, logger: Logger,
+                           names: PeerNameResolver? = nil,
                            makeFactory: ((NodePlan) throws(DaemonError) -> any IKESessionFactory)? = nil) throws(DaemonError) -> IKEEventLoop.Stop {
         let signals = try SignalDescriptor()
         defer { signals.close() }
@@ -52,6 +53,13 @@ public enum NodeDaemon {
             "version": "\(options.version)",
         ])
         let loop = IKEEventLoop(sockets: sockets, core: core, signals: signals, clock: clock, logger: logger)
+        if let names {
+            names.configure(plan)
+            names.onAnswer = { [ports = options.ports] tunnel, answer, waited, now in
+                PeerNameResolver.perform(answer, tunnel: tunnel, waited: waited, now: now, ports: ports, core: core, logger: logger)
+            }
+            loop.sources.append(names)
+        }
         // Expiry of what authentication depends on: the credentials in use and what peers show.
         let expiry = CredentialExpiryMonitor(credentials: { [core] in (core.factory as? any CredentialCarrying)?.credentials },
                                              peers: (factory as? any CredentialCarrying)?.peerCertificates,
@@ -64,7 +72,7 @@ public enum NodeDaemon {
         applier?.pauseBetweenPhasesSeconds = options.applyPauseSeconds
         let control = try NodeControl.attach(to: loop, plan: plan, dataplane: dataplane, path: options.controlSocketPath,
                                              clock: clock, logger: logger, applier: applier, version: options.version,
-                                             statusGroup: options.statusGroup, expiry: expiry)
+                                             statusGroup: options.statusGroup, expiry: expiry, names: names)
         defer { for c in control { c.close() } }
         let metrics = try NodeMetrics.attach(to: loop, plan: plan, dataplane: dataplane, address: options.metricsAddress,
                                              clock: clock, logger: logger, applier: applier, version: options.version,
@@ -79,6 +87,9 @@ public enum NodeDaemon {
             let previous = applier.onApplied
             applier.onApplied = { plan, diff in
                 previous?(plan, diff)
+                // Answers for names the plan dropped are dropped; the others are looked up again.
+                names?.configure(plan)
+                names?.refresh()
                 systemd.update(tunnels: plan.tunnels.map(\.tunnel))
                 expiry.peers?.keep(only: Set(plan.tunnels.map(\.tunnel)))
             }

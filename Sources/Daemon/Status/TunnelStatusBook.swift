@@ -40,6 +40,9 @@ public final class TunnelStatusBook {
     public var uncarriedESP: [TunnelID: String] = [:]
     private let startedAt: IKEInstant
     private var entries: [Entry] = []
+    /// Where the lookup of a peer known by name stands (`PeerNameResolver.status`): its address
+    /// and, while its IKE SA waits for the resolver, the reason.
+    public var peerNames: ((TunnelID) -> PeerNameResolver.Status?)?
 
     /// The daemon's build, reported in every snapshot.
     public let version: String?
@@ -210,7 +213,7 @@ public final class TunnelStatusBook {
                 peer: e.peer.name, interface: e.interface, role: e.peer.initiator ? "initiator" : "responder",
                 localAddress: e.peer.local.addressText,
                 // A dynamic peer is where its IKE SA last heard from it, and unknown without one.
-                peerAddress: e.peer.dynamic ? (ike.map(\.remote) ?? "dynamic") : e.peer.remote.addressText, state: state,
+                peerAddress: e.peer.dynamic ? (ike.map(\.remote) ?? "dynamic") : namedAddress(e) ?? e.peer.remote.addressText, state: state,
                 reason: reason(e, ike: ike, children: children, now: now),
                 lastError: e.lastError.map { f in
                     TunnelStatus.Failure(code: f.failure.code.rawValue, message: f.failure.message,
@@ -238,6 +241,9 @@ public final class TunnelStatusBook {
                 + (e.peer.initiator ? "re-establishing the tunnel after the retry delay"
                    : "waiting for \(peer) to create a Child SA again; rebuilding the tunnel after twice the retry delay otherwise")
         }
+        if case .resolving(let name)? = peerNames?(e.peer.tunnel) {
+            return "resolving \(name): the IKE SA opens when the resolver answers"
+        }
         // The most recent of a failure and a clean deletion explains the state.
         if let f = e.lastError, e.lastDown.map({ $0.at <= f.at }) ?? true {
             let retry = e.peer.initiator ? "; retrying" : "; waiting for \(peer) to try again"
@@ -251,6 +257,15 @@ public final class TunnelStatusBook {
             return e.peer.initiator ? "the IKE SA was deleted; opening a new one" : "the IKE SA was deleted; waiting for \(peer) to open a new one"
         }
         return e.peer.initiator ? "opening the IKE SA: no answer yet from \(peer)" : "waiting for \(peer) to open the IKE SA"
+    }
+
+    /// A peer known by name: its last answer, else its name.
+    private func namedAddress(_ e: Entry) -> String? {
+        switch peerNames?(e.peer.tunnel) {
+        case .resolved(_, let a)?: a.description
+        case .resolving(let name)?, .failed(let name, _)?: name
+        case nil: nil
+        }
     }
 
     /// A failure as one sentence: the engine's message, and the notify with who sent it.

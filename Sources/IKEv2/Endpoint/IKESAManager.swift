@@ -123,7 +123,7 @@ public final class IKESAManager {
         do {
             let s = try factory.makeSession(for: peer, initiator: true)
             // A peer known by name: the factory resolved it anew for this IKE SA (daemon's
-            // PeerNames); answers come from where the session sends.
+            // PeerNameResolver); answers come from where the session sends.
             if !peer.dynamic, let remote = s.peerEndpoint, remote != peer.remote {
                 updateAddresses(of: peer.tunnel, addresses: [remote.address], remote: remote)
             }
@@ -132,6 +132,9 @@ public final class IKESAManager {
             actions.append(.initiated(peer.tunnel, now))
             _ = table.withSession(id) { $0.start(now: now) }
             drain(id, now: now)
+        } catch where error.waiting {
+            log(.info, "IKE SA waits", ["peer": "\(peer.name)", "reason": "\(error.message)"])
+            table.timers[.reinitiate(peer: i)] = now.adding(seconds: reinitiateDelaySeconds)
         } catch {
             log(.error, "cannot create IKE session", ["peer": "\(peer.name)", "reason": "\(error.message)"])
             // Status and events say why the tunnel does not come up (e.g. its peer's name does

@@ -30,5 +30,12 @@ extension IKESessionFactory {
 /// the endpoint as `cannot create IKE session` with this message as the reason.
 public struct IKESessionFactoryError: Error, Hashable, Sendable {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// Not a failure: the session cannot be made yet (the peer's name is being looked up). The
+    /// endpoint reports nothing, keeps its retry timer as a fallback, and the owner calls
+    /// `IKESAManager.resume` when what was missing arrives.
+    public var waiting: Bool
+    public init(_ message: String, waiting: Bool = false) {
+        self.message = message
+        self.waiting = waiting
+    }
 }
