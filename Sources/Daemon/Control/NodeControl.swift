@@ -30,7 +30,8 @@ public enum NodeControl {
         book.uncarriedESP = uncarriedESP(plan: plan, dataplane: dataplane.espSupport)
         // The book knows the sessions; the expiry monitor adds the dates and the reasons they cause.
         let status = { (now: IKEInstant) -> NodeStatus in
-            var s = book.snapshot(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) }
+            var s = book.snapshot(now: now, daemon: core.counters, counters: { dataplane.counters(inboundSPI: $0) },
+                                  rekeyDeadlines: { core.endpoint.rekeyDeadlines(of: $0) })
             expiry?.decorate(&s)
             return s
         }
