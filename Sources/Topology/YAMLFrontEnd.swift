@@ -1,4 +1,5 @@
 import CYAML
+import Synchronization
 
 /// A position in YAML text: line and column start at 1 (libyaml's marks start at 0; columns
 /// count Unicode scalars, as libyaml does).
@@ -286,6 +287,15 @@ enum YAMLFrontEnd {
     static func resolvedTag(_ s: YAMLScalar) -> String {
         if let t = s.tag, t != "!" { return t }
         guard s.style == .plain else { return tag.str }
+        let text = s.string
+        let name = tagRules.withLock { rules in rules.first { (try? $0.pattern.wholeMatch(in: text)) != nil }?.name }
+        return name.map { tag.prefix + $0 } ?? tag.str
+    }
+
+    /// YAML 1.1's implicit tags of plain scalars and their patterns, compiled once: compiling
+    /// them for every key compared took most of the time of loading a file with repeated keys.
+    /// (`Regex` is not `Sendable`, hence the lock; a compiled pattern caches its program.)
+    private static let tagRules = Mutex<[(name: String, pattern: Regex<AnyRegexOutput>)]>({
         let rules: [(String, String)] = [
             ("bool", "yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"),
             ("int", "[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"),
@@ -295,9 +305,6 @@ enum YAMLFrontEnd {
             ("timestamp", "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \\t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\\.[0-9]*)?(?:[ \\t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?"),
             ("value", "="),
         ]
-        for (name, pattern) in rules {
-            if let r = try? Regex("^(?:\(pattern))$"), (try? r.wholeMatch(in: s.string)) != nil { return tag.prefix + name }
-        }
-        return tag.str
-    }
+        return rules.compactMap { name, pattern in (try? Regex("^(?:\(pattern))$")).map { (name, $0) } }
+    }())
 }

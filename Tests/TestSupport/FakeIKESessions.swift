@@ -43,6 +43,8 @@ public final class FakeSession: IKESessionDriving {
     public var acceptsCommands = true
     /// The inbound SPIs `deleteChild` was asked to delete.
     public var childDeletes: [ESPSPI] = []
+    /// What it reports as its scheduled rekeys (nil: none, as before it is established).
+    public var rekeyDeadlines: IKERekeyDeadlines?
 
     public init(initiator: Bool, spi: UInt64, local: IKEEndpoint, peer: IKEEndpoint) {
         self.initiator = initiator

@@ -40,6 +40,105 @@ public final class EnginePair {
                                random: SeededRandomSource(seed: 0x1001), authenticator: pki.authenticator("gw2.example.net"))
     }
 
+    private init(initiator: IKESession, responder: IKESession, now: IKEInstant) {
+        self.initiator = initiator
+        self.responder = responder
+        self.now = now
+    }
+
+    // MARK: Prepared once, copied per input
+
+    /// A pair independent of this one in the same state: each session copied (`copy(_:)`), the
+    /// same clock, and the sealing randomness from its seed again. The targets bring a pair to
+    /// its state once per process (the certificate handshake is what made them slow) and run
+    /// each input on a copy, so no input sees what an earlier one did.
+    public func copy() -> EnginePair {
+        EnginePair(initiator: Self.copy(initiator), responder: Self.copy(responder), now: now)
+    }
+
+    /// Every stored property of `IKESession`, in declaration order: `copy(_:)` copies each. A
+    /// session with another list (the engine grew a property) stops the target at start-up
+    /// (`checkCopies`), before it fuzzes with copies that miss it.
+    static let sessionProperties = [
+        "configuration", "phase", "provider", "random", "authenticator", "dynamicPeers", "selectedTunnel", "local",
+        "peer", "natDetected", "initiatorSPI", "responderSPI", "nonceI", "nonceR", "ikeAlgorithms", "prf", "keys",
+        "protection", "peerIdentityText", "retiredQueue", "window", "fragmentation", "natTraversal", "transmitQueue",
+        "eventQueue", "isInitiator",
+    ]
+
+    /// A session in the same state as `s`. Its values are copied; its keyed crypto objects (the
+    /// PRF, the IKE SA's protection, which counts IVs) are made again from the same keys, so
+    /// the copy shares no mutable object with `s`. Only for a session at rest: nothing in
+    /// flight that holds a key exchange, no rekey candidate, no retired SA.
+    static func copy(_ s: IKESession) -> IKESession {
+        guard s.up?.activeTask == nil, s.up?.candidate == nil, s.retiredQueue.isEmpty else {
+            fatalError("harness: only a session with no exchange of its own in flight can be copied")
+        }
+        let c = IKESession(configuration: s.configuration, cryptoProvider: s.provider, random: s.random,
+                           authenticator: s.authenticator, dynamicPeers: s.dynamicPeers)
+        c.phase = s.phase
+        c.selectedTunnel = s.selectedTunnel
+        c.local = s.local
+        c.peer = s.peer
+        c.natDetected = s.natDetected
+        c.initiatorSPI = s.initiatorSPI
+        c.responderSPI = s.responderSPI
+        c.nonceI = s.nonceI
+        c.nonceR = s.nonceR
+        c.ikeAlgorithms = s.ikeAlgorithms
+        c.keys = s.keys
+        c.peerIdentityText = s.peerIdentityText
+        c.retiredQueue = s.retiredQueue
+        c.window = s.window
+        c.fragmentation = s.fragmentation
+        c.natTraversal = s.natTraversal
+        c.transmitQueue = s.transmitQueue
+        c.eventQueue = s.eventQueue
+        c.isInitiator = s.isInitiator
+        if let algorithms = s.ikeAlgorithms, let keys = s.keys {
+            do {
+                c.prf = try s.provider.makePRF(algorithms.prf)
+                c.protection = try IKEMessageProtection(provider: s.provider, algorithms: algorithms, keys: keys,
+                                                        isInitiator: s.isInitiator)
+            } catch {
+                fatalError("harness: the copy's keys cannot be set up: \(error)")
+            }
+        }
+        return c
+    }
+
+    /// Checks once that copies work: `IKESession` has the properties `copy(_:)` copies; a copy of an `afterSAInit` pair completes IKE_AUTH with
+    /// the initiator's outstanding request, and a copy of an `established` pair rekeys its
+    /// Child SA; each twice over from the same original, with the same result.
+    public func checkCopies() {
+        for s in [initiator, responder] {
+            let properties = Mirror(reflecting: s).children.compactMap(\.label)
+            guard properties == Self.sessionProperties else {
+                fatalError("harness: IKESession's stored properties are \(properties); EnginePair.copy copies \(Self.sessionProperties)")
+            }
+        }
+        for _ in 0..<2 {
+            let pair = copy()
+            if initiator.state == .established {
+                let before = pair.initiator.childSAs.map(\.inboundSPI)
+                _ = pair.initiator.perform(.rekeyChild, now: pair.now)
+                pair.settle()
+                let after = pair.initiator.childSAs.map(\.inboundSPI)
+                guard pair.initiator.state == .established, pair.responder.state == .established, !after.isEmpty,
+                      Set(after) != Set(before), initiator.childSAs.map(\.inboundSPI) == before else {
+                    fatalError("harness: a copy of the established pair did not rekey its Child SA (\(before) -> \(after))")
+                }
+            } else {
+                for d in pair.initiator.window.outstanding?.wire ?? [] { pair.responder.receive(d, now: pair.now) }
+                pair.settle()
+                guard pair.initiator.state == .established, pair.responder.state == .established,
+                      initiator.state == .authSent else {
+                    fatalError("harness: a copy after IKE_SA_INIT did not complete IKE_AUTH (\(pair.initiator.state), \(pair.responder.state))")
+                }
+            }
+        }
+    }
+
     /// IKE_SA_INIT done both ways; the initiator's IKE_AUTH request (message 1) is outstanding
     /// but was not delivered: the responder waits for message 1.
     public static func afterSAInit() -> EnginePair {

@@ -31,13 +31,24 @@ func exchange(_ kind: UInt8) -> IKEExchangeType {
     }
 }
 
+/// The two states, reached once per process (two certificate handshakes); every input runs on
+/// a copy (`EnginePair.copy`), so it starts from the same state whatever came before.
+@MainActor let afterSAInit = prepared(EnginePair.afterSAInit())
+@MainActor let established = prepared(EnginePair.established())
+
+func prepared(_ pair: EnginePair) -> EnginePair {
+    pair.checkCopies()
+    return pair
+}
+
+@MainActor
 func run(_ input: [UInt8]) {
     var reader = FuzzReader(input)
     let mode = Mode.allCases[Int(reader.u8()) % Mode.allCases.count]
     let pair: EnginePair
     switch mode {
-    case .authRequest, .authResponse: pair = .afterSAInit()
-    default: pair = .established()
+    case .authRequest, .authResponse: pair = afterSAInit.copy()
+    default: pair = established.copy()
     }
     for _ in 0..<4 where !reader.isAtEnd {
         let kind = reader.u8()
@@ -121,7 +132,8 @@ func writeSeeds(to directory: String) {
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    run(FuzzDriver.bytes(data, size))
+    let input = FuzzDriver.bytes(data, size)
+    MainActor.assumeIsolated { run(input) }
     return 0
 }
 

@@ -32,7 +32,8 @@ public enum NodeControl {
         if let names { book.peerNames = { names.status(of: $0) } }
         // The book knows the sessions; the expiry monitor adds the dates and the reasons they cause.
         let status = { (now: IKEInstant) -> NodeStatus in
-            var s = book.snapshot(now: now, daemon: core.counters) { dataplane.counters(inboundSPI: $0) }
+            var s = book.snapshot(now: now, daemon: core.counters, counters: { dataplane.counters(inboundSPI: $0) },
+                                  rekeyDeadlines: { core.endpoint.rekeyDeadlines(of: $0) })
             expiry?.decorate(&s)
             return s
         }

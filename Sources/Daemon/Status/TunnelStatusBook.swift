@@ -183,14 +183,24 @@ public final class TunnelStatusBook {
     }
 
     /// Every configured tunnel, in plan order, with counters from `counters` (the data
-    /// plane's, by inbound SPI).
-    public func snapshot(now: IKEInstant, daemon: IKEEndpointCounters, counters: (ESPSPI) -> ChildSACounters?) -> NodeStatus {
+    /// plane's, by inbound SPI) and the rekey instants the engine drew from `rekeyDeadlines`
+    /// (`IKESAManager.rekeyDeadlines(of:)`, jitter included; without them, `lifetime − margin`).
+    public func snapshot(now: IKEInstant, daemon: IKEEndpointCounters, counters: (ESPSPI) -> ChildSACounters?,
+                         rekeyDeadlines: (TunnelID) -> IKERekeyDeadlines? = { _ in nil }) -> NodeStatus {
         let tunnels = entries.map { e -> TunnelStatus in
             var ike = e.ike
+            let scheduled = ike == nil ? nil : rekeyDeadlines(e.peer.tunnel)
+            /// Whole seconds until `at`, 0 once it is due.
+            func until(_ at: IKEInstant) -> Int { max(0, Int(at.seconds(since: now))) }
             if var s = ike, let since = e.ikeSince {
                 let up = now.seconds(since: since)
                 s.uptimeSeconds = Int(up)
-                s.rekeyInSeconds = max(0, Int(e.ikeLifetimeSeconds - e.ikeRekeyMarginSeconds - up))
+                if let scheduled {
+                    // nil: the rekey (or reauthentication) is due or under way.
+                    s.rekeyInSeconds = scheduled.ike.map(until) ?? 0
+                } else {
+                    s.rekeyInSeconds = max(0, Int(e.ikeLifetimeSeconds - e.ikeRekeyMarginSeconds - up))
+                }
                 ike = s
             }
             let children = e.childOrder.compactMap { spi -> TunnelStatus.ChildSA? in
@@ -199,7 +209,11 @@ public final class TunnelStatusBook {
                 let up = now.seconds(since: r.since)
                 c.uptimeSeconds = Int(up)
                 c.expiresInSeconds = max(0, Int(r.lifetimeSeconds - up))
-                c.rekeyInSeconds = max(0, Int(r.lifetimeSeconds - e.espRekeyMarginSeconds - up))
+                if let at = scheduled?.children[spi] {
+                    c.rekeyInSeconds = until(at)
+                } else {
+                    c.rekeyInSeconds = max(0, Int(r.lifetimeSeconds - e.espRekeyMarginSeconds - up))
+                }
                 if let k = counters(spi) {
                     c.packetsIn = k.inboundPackets
                     c.bytesIn = k.inboundBytes

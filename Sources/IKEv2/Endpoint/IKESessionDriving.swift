@@ -38,6 +38,8 @@ public protocol IKESessionDriving {
     var selectedTunnel: TunnelID? { get }
     /// Where the session sends (its peer's address and port); nil when it cannot say.
     var peerEndpoint: IKEEndpoint? { get }
+    /// The rekeys it scheduled (IKERekeyDeadlines.swift); nil when it cannot say.
+    var rekeyDeadlines: IKERekeyDeadlines? { get }
 }
 
 extension IKESessionDriving {
@@ -48,6 +50,7 @@ extension IKESessionDriving {
     public mutating func relayed(_ relay: IKESARelay, now: IKEInstant) -> [ESPSPI] { [] }
     public var selectedTunnel: TunnelID? { nil }
     public var peerEndpoint: IKEEndpoint? { nil }
+    public var rekeyDeadlines: IKERekeyDeadlines? { nil }
 }
 
 /// The engine is what the endpoint drives in production.
