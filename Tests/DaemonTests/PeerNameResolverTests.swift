@@ -80,10 +80,13 @@ import Topology
         resolver.handle(fds[...], now: now)
     }
 
-    @Test func aHangingLookupHoldsOnlyItsPeer() throws {
+    /// A driver over the two-peer plan whose name lookups go through `gate` on `workers` threads,
+    /// answers handed back as the daemon's loop does.
+    static func harness(workers: Int) throws -> (plan: NodePlan, gate: Gate, resolver: PeerNameResolver,
+                                                 factory: ResolvingFactory, driver: EndpointDriver) {
         let plan = try Self.plan()
         let gate = try Gate()
-        let resolver = PeerNameResolver(pool: try NameLookupPool(workers: 2, resolve: gate.resolve))
+        let resolver = PeerNameResolver(pool: try NameLookupPool(workers: workers, resolve: gate.resolve))
         resolver.configure(plan)
         let factory = ResolvingFactory(plan: plan, names: resolver)
         let driver = EndpointDriver(factory: factory, dataplane: RecordingDataplane(), logger: Logger(label: "test"))
@@ -92,6 +95,11 @@ import Topology
             PeerNameResolver.perform(answer, tunnel: tunnel, waited: waited, now: now, ports: .standard, core: driver,
                                      logger: Logger(label: "test"))
         }
+        return (plan, gate, resolver, factory, driver)
+    }
+
+    @Test func aHangingLookupHoldsOnlyItsPeer() throws {
+        let (plan, gate, resolver, factory, driver) = try Self.harness(workers: 2)
         let t0 = IKEInstant(nanoseconds: 0)
         let east = TunnelID(peer: "east"), dc = TunnelID(peer: "dc")
 
@@ -138,17 +146,7 @@ import Topology
     }
 
     @Test func anApplyThatFindsTheNameElsewhereRebuildsTheTunnelThere() throws {
-        let plan = try Self.plan()
-        let gate = try Gate()
-        let resolver = PeerNameResolver(pool: try NameLookupPool(workers: 1, resolve: gate.resolve))
-        resolver.configure(plan)
-        let factory = ResolvingFactory(plan: plan, names: resolver)
-        let driver = EndpointDriver(factory: factory, dataplane: RecordingDataplane(), logger: Logger(label: "test"))
-        for t in plan.tunnels { driver.add(peer: IKETunnelPeer(tunnel: t)) }
-        resolver.onAnswer = { tunnel, answer, waited, now in
-            PeerNameResolver.perform(answer, tunnel: tunnel, waited: waited, now: now, ports: .standard, core: driver,
-                                     logger: Logger(label: "test"))
-        }
+        let (plan, gate, resolver, factory, driver) = try Self.harness(workers: 1)
         let t0 = IKEInstant(nanoseconds: 0)
         driver.start(now: t0)
         gate.open()
