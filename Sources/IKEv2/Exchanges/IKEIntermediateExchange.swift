@@ -139,37 +139,37 @@ extension IKESession {
         guard let prf, let keys, let inner = openProtected(message, datagram) else { return }  // §2.21: never answer a forgery
         var handshake = answered
         let messageID = message.header.messageID
-        func respond(_ payloads: [IKEPayload]) throws -> IKEHeader {
+        // §3.3.2: every IKE_INTERMEDIATE message counts for AUTH, whatever it carries.
+        let (first, plain) = try IKEMessage.encodeInnerPayloads(inner)
+        try handshake.authentication.add(header: message.header, firstInner: first, inner: plain, prf: prf, key: keys.skPi)
+        func respond(_ payloads: [IKEPayload]) throws {
             let h = header(.ikeIntermediate, messageID: messageID, response: true)
             sendResponse(try sealed(h, payloads), to: datagram, messageID: messageID)
-            return h
+            let (firstOut, plainOut) = try IKEMessage.encodeInnerPayloads(payloads)
+            try handshake.authentication.add(header: h, firstInner: firstOut, inner: plainOut, prf: prf, key: keys.skPr)
         }
         guard let group = handshake.remainingKeyExchanges.first else {
             // RFC 9242 allows other uses of IKE_INTERMEDIATE; Viaduct has none, so it answers empty.
-            _ = try respond([])
+            try respond([])
+            phase = .initAnswered(handshake)
             return
         }
         guard let ke = inner.keyExchangePayload, ke.group == group.transformID else {
-            _ = try respond([.notify(IKENotify(type: .invalidSyntax))])
+            try respond([.notify(IKENotify(type: .invalidSyntax))])
             fail(.invalidSyntax, "IKE_INTERMEDIATE request from \(peer) carries no KE payload for \(IKEProposalText.word(group))",
                  notify: .invalidSyntax)
             return
         }
-        let (first, plain) = try IKEMessage.encodeInnerPayloads(inner)
-        try handshake.authentication.add(header: message.header, firstInner: first, inner: plain, prf: prf, key: keys.skPi)
         let ours: KeyExchangeResponse
         do {
             ours = try provider.respondToKeyExchange(group, initiatorValue: ke.data, random: &random)
         } catch {
-            _ = try respond([.notify(IKENotify(type: .invalidSyntax))])
+            try respond([.notify(IKENotify(type: .invalidSyntax))])
             fail(.invalidSyntax, "peer \(peer) sent invalid \(IKEProposalText.word(group)) key exchange data in IKE_INTERMEDIATE: \(error.message)",
                  notify: .invalidSyntax)
             return
         }
-        let payloads: [IKEPayload] = [.keyExchange(IKEKeyExchange(group: group, data: ours.value))]
-        let h = try respond(payloads)
-        let (firstOut, plainOut) = try IKEMessage.encodeInnerPayloads(payloads)
-        try handshake.authentication.add(header: h, firstInner: firstOut, inner: plainOut, prf: prf, key: keys.skPr)
+        try respond([.keyExchange(IKEKeyExchange(group: group, data: ours.value))])
         handshake.previousProtection = protection
         try updateIKEKeys(sharedSecret: ours.sharedSecret)
         handshake.remainingKeyExchanges.removeFirst()
