@@ -42,7 +42,8 @@ final class MLKEMKeyExchange: KeyExchange {
         guard seed.count == Self.seedLength else {
             throw CryptoError(.invalidKeyLength, "an ML-KEM seed is \(Self.seedLength) bytes (d || z), not \(seed.count)")
         }
-        let seedData = seed.withUnsafeBytes { Data($0) }
+        var seedData = seed.withUnsafeBytes { Data($0) }
+        defer { seedData.resetBytes(in: 0..<seedData.count) }  // the key object keeps its own copy
         do {
             switch group {
             case .mlkem768:
