@@ -16,7 +16,7 @@ let package = Package(
         // For the fuzz package (Fuzz/Package.swift depends on this one by path): the pure core and
         // the packet path its targets drive. Nothing else uses it.
         .library(name: "ViaductFuzzable", targets: [
-            "NetTypes", "CryptoCore", "Crypto", "PKI", "IKEv2", "ESP", "Dataplane", "KernelModel", "Topology",
+            "NetTypes", "CryptoCore", "ViaductCrypto", "PKI", "IKEv2", "ESP", "Dataplane", "KernelModel", "Topology",
         ]),
     ],
     dependencies: [
@@ -24,7 +24,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // ML-KEM (FIPS 203) for post-quantum key exchange: Debian 12's OpenSSL 3.0 has none.
-        // Its module is also called Crypto, so ours sees it as SwiftCrypto.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
@@ -56,12 +55,13 @@ let package = Package(
         .target(name: "TopologyFiles", dependencies: ["Topology"]),
         // OpenSSL primitives: ciphers, MACs, PRFs, key exchanges, random source (the packet path links only these);
         // ML-KEM from swift-crypto (BoringSSL).
-        .target(name: "Crypto", dependencies: [
-            "CryptoCore", "COpenSSL",
-            .product(name: "Crypto", package: "swift-crypto", moduleAliases: ["Crypto": "SwiftCrypto"]),
-        ]),
+        // (ViaductCrypto, in Sources/Crypto: swift-crypto's module is Crypto, and SwiftPM's module
+        // aliases do not hold when this package is a dependency, as of the Fuzz package.)
+        .target(name: "ViaductCrypto", dependencies: [
+            "CryptoCore", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
+        ], path: "Sources/Crypto"),
         // X.509 and IKE AUTH: certificates, CRLs, trust store, validator, keys and signatures, PKI files and issuer.
-        .target(name: "PKI", dependencies: ["Crypto", "CryptoCore", "COpenSSL", "System"]),
+        .target(name: "PKI", dependencies: ["ViaductCrypto", "CryptoCore", "COpenSSL", "System"]),
         // What both data planes share with the daemon: the `DataplaneBackend` protocol, Child SA
         // counters and their error type.
         .target(name: "DataplaneContract", dependencies: ["NetTypes", "IKEv2", "Topology", "System"]),
@@ -71,23 +71,23 @@ let package = Package(
             "NetTypes", "KernelModel", "Reconciler", "Topology", "CMnl", "CNftables", "System", "DataplaneContract", "IKEv2", "CryptoCore",
         ]),
         // The userspace data plane: TUN devices and the ESP-in-UDP pipeline. No netlink.
-        .target(name: "Dataplane", dependencies: ["NetTypes", "ESP", "IKEv2", "Crypto", "CryptoCore", "System", "DataplaneContract", "Topology"],
+        .target(name: "Dataplane", dependencies: ["NetTypes", "ESP", "IKEv2", "ViaductCrypto", "CryptoCore", "System", "DataplaneContract", "Topology"],
                 swiftSettings: packetPath),
         .target(name: "Daemon", dependencies: [
-            "NetTypes", "IKEv2", "Crypto", "PKI", "CryptoCore", "Topology", "TopologyFiles", "System", "DataplaneContract", "Dataplane",
+            "NetTypes", "IKEv2", "ViaductCrypto", "PKI", "CryptoCore", "Topology", "TopologyFiles", "System", "DataplaneContract", "Dataplane",
             "KernelDataplane", "KernelModel", "Reconciler", "ESP",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
         // Tools: the namespace lab, benchmarks and the flood generator; not in the daemon.
-        .target(name: "Tools", dependencies: ["Daemon", "IKEv2", "Crypto", "PKI", "CryptoCore", "ESP", "Dataplane", "KernelDataplane", "KernelModel", "Reconciler", "System", "Topology", "TopologyFiles"]),
+        .target(name: "Tools", dependencies: ["Daemon", "IKEv2", "ViaductCrypto", "PKI", "CryptoCore", "ESP", "Dataplane", "KernelDataplane", "KernelModel", "Reconciler", "System", "Topology", "TopologyFiles"]),
 
         // App.
         // `git describe` of the checkout, for --version, the first log line, status and metrics.
         .plugin(name: "BuildVersion", capability: .buildTool()),
         .executableTarget(name: "viaduct", dependencies: [
-            "NetTypes", "Topology", "TopologyFiles", "Crypto", "PKI", "CryptoCore", "ESP", "DataplaneContract", "Dataplane", "KernelDataplane",
+            "NetTypes", "Topology", "TopologyFiles", "ViaductCrypto", "PKI", "CryptoCore", "ESP", "DataplaneContract", "Dataplane", "KernelDataplane",
             "Daemon", "KernelModel", "Reconciler", "System", "Tools",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -99,23 +99,23 @@ let package = Package(
             "CryptoCore", "IKEv2", "KernelModel", "KernelDataplane", "NetTypes", "System", "Topology",
         ], path: "Tests/TestSupport"),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TopologyFiles", "TestSupport"]),
-        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CryptoCore", "TestSupport"]),
-        .testTarget(name: "PKITests", dependencies: ["PKI", "Crypto", "CryptoCore", "TestSupport"]),
-        .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "Crypto", "PKI", "TestSupport"]),
-        .testTarget(name: "ESPTests", dependencies: ["ESP", "Crypto", "TestSupport"]),
+        .testTarget(name: "CryptoTests", dependencies: ["ViaductCrypto", "CryptoCore", "TestSupport"]),
+        .testTarget(name: "PKITests", dependencies: ["PKI", "ViaductCrypto", "CryptoCore", "TestSupport"]),
+        .testTarget(name: "IKEv2Tests", dependencies: ["IKEv2", "ViaductCrypto", "PKI", "TestSupport"]),
+        .testTarget(name: "ESPTests", dependencies: ["ESP", "ViaductCrypto", "TestSupport"]),
         .testTarget(name: "KernelModelTests", dependencies: [
             "KernelModel", "KernelDataplane", "DataplaneContract", "Reconciler", "System", "CryptoCore", "IKEv2", "Topology", "TestSupport",
         ]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler"]),
         .testTarget(name: "SystemTests", dependencies: ["System"]),
-        .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "DataplaneContract", "ESP", "Crypto", "System", "TestSupport"]),
+        .testTarget(name: "DataplaneTests", dependencies: ["Dataplane", "DataplaneContract", "ESP", "ViaductCrypto", "System", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "DataplaneContract", "PKI", "System", "TestSupport", "Tools"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "Daemon", "TestSupport"]),
         .testTarget(name: "ViaductCLITests", dependencies: ["viaduct", "Daemon", "TestSupport"]),
         // Root and fresh network namespaces (host kernel netlink, TUN, veths); each suite skips with a
         // message otherwise. Deploy/kernel-lab/run-tests runs the HostKernel ones in the VM by filter.
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Dataplane", "DataplaneContract", "ESP", "Crypto", "CryptoCore", "IKEv2", "KernelModel", "KernelDataplane", "Reconciler",
+            "Dataplane", "DataplaneContract", "ESP", "ViaductCrypto", "CryptoCore", "IKEv2", "KernelModel", "KernelDataplane", "Reconciler",
             "System", "Topology", "TestSupport",
         ]),
     ],

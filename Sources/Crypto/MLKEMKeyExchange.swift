@@ -6,10 +6,10 @@ import FoundationEssentials
 import Foundation
 #endif
 import CryptoCore
-import enum SwiftCrypto.KEM
-import enum SwiftCrypto.MLKEM768
-import enum SwiftCrypto.MLKEM1024
-import struct SwiftCrypto.SymmetricKey
+import enum Crypto.KEM
+import enum Crypto.MLKEM768
+import enum Crypto.MLKEM1024
+import struct Crypto.SymmetricKey
 
 /// The initiator's side of ML-KEM-768 / ML-KEM-1024: an ephemeral decapsulation key from a
 /// 64-byte seed (d || z, FIPS 203 §7.1) drawn from the caller's random source. The KE payload

@@ -1,5 +1,5 @@
 import COpenSSL
-import Crypto
+import ViaductCrypto
 import CryptoCore
 
 /// A parsed X.509 v2 CRL (RFC 5280 §5). A value holding the DER and the fields `pki show` and

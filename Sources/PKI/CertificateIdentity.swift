@@ -1,5 +1,5 @@
 import COpenSSL
-import Crypto
+import ViaductCrypto
 import CryptoCore
 
 /// The identity a peer claims in its IDi/IDr payload, in the forms that can be bound to a

@@ -1,5 +1,5 @@
 import COpenSSL
-import Crypto
+import ViaductCrypto
 import CryptoCore
 
 /// What a gateway accepts from a peer: trust anchors, CRLs and usage rules. Policy only —

@@ -1,5 +1,5 @@
 import COpenSSL
-import Crypto
+import ViaductCrypto
 import CryptoCore
 
 /// What to put into a certificate. Factories give the two profiles Viaduct issues; tests build

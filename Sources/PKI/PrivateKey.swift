@@ -1,5 +1,5 @@
 import COpenSSL
-import Crypto
+import ViaductCrypto
 import CryptoCore
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
 import COpenSSL
-import Crypto
+import ViaductCrypto
 import CryptoCore
 
 /// The NIST curves IKEv2 signatures use (RFC 4754, RFC 7427).

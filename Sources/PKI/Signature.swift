@@ -1,5 +1,5 @@
 import COpenSSL
-import Crypto
+import ViaductCrypto
 import CryptoCore
 
 /// Producing and checking the signatures in IKEv2 AUTH payloads (RFC 7296 §2.15: the signed

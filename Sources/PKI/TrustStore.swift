@@ -1,7 +1,7 @@
 // RFC 5280 §6.1.3 (a)(2) validity period and (a)(3) revocation status, and §6.3.3 (b) CRL
 // validity (thisUpdate/nextUpdate): what a reused verification re-checks on every handshake.
 import COpenSSL
-import Crypto
+import ViaductCrypto
 import CryptoCore
 import Synchronization
 

@@ -1,4 +1,4 @@
-import Crypto
+import ViaductCrypto
 import CryptoCore
 
 /// A minimal DER reader/writer (X.690 §8.1: tag, definite length, value) for the few small

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Crypto
+import ViaductCrypto
 import CryptoCore
 import ESP
 import Foundation

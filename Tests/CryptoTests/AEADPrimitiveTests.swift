@@ -1,4 +1,4 @@
-@testable import Crypto
+@testable import ViaductCrypto
 import CryptoCore
 import TestSupport
 import Testing

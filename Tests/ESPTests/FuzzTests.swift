@@ -1,7 +1,7 @@
 // Seeded mutation fuzzing (RFC 4303 §3.4 robustness): no input traps or reads outside its packet;
 // every packet is either delivered or counted under exactly one drop reason; nothing forged is
 // ever delivered.
-import Crypto
+import ViaductCrypto
 import CryptoCore
 import ESP
 import TestSupport

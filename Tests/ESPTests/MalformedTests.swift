@@ -1,5 +1,5 @@
 // RFC 4303 §3.4: every inbound refusal is a counted drop with its reason, never a trap.
-import Crypto
+import ViaductCrypto
 import CryptoCore
 import ESP
 import NetTypes

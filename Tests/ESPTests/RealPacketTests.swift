@@ -1,6 +1,6 @@
 // Known answers from a real strongSwan exchange (CaptureFixtures): RFC 7296 §2.17 key derivation,
 // RFC 4303 / RFC 4106 decapsulation and byte-exact encapsulation, RFC 3948 demultiplexing.
-import Crypto
+import ViaductCrypto
 import CryptoCore
 import ESP
 import NetTypes

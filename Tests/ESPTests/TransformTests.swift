@@ -1,6 +1,6 @@
 // RFC 4303 §3.3 / §3.4 framing, RFC 4106 §3.1 / §5 and RFC 7634 §2 IV and AAD, through the real
 // transforms: round trips, padding, ESN, exhaustion, lifetimes, buffer layout, TFC.
-import Crypto
+import ViaductCrypto
 import CryptoCore
 @testable import ESP
 import NetTypes

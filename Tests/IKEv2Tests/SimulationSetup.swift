@@ -1,4 +1,4 @@
-import Crypto
+import ViaductCrypto
 import CryptoCore
 import IKEv2
 

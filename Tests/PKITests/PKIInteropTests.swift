@@ -1,4 +1,4 @@
-import Crypto
+import ViaductCrypto
 import CryptoCore
 import Foundation
 import PKI

@@ -1,4 +1,4 @@
-import Crypto
+import ViaductCrypto
 import CryptoCore
 @testable import Daemon
 import IKEv2

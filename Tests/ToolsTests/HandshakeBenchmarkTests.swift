@@ -1,4 +1,4 @@
-import Crypto
+import ViaductCrypto
 @testable import Daemon
 import Dispatch
 import Synchronization

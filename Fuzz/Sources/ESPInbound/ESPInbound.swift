@@ -15,7 +15,7 @@
 // (1 byte, 1-8), then the datagrams, each: kind (1 byte: bit 0 raw; bits 4-7 the high half of an
 // ESN sequence number), the sequence number (32 bits), a 16-bit length and the bytes.
 import CryptoCore
-import Crypto
+import ViaductCrypto
 @testable import Dataplane
 import ESP
 import FuzzSupport

@@ -2,7 +2,7 @@
 // package that uses the engine's internals (`@testable import IKEv2`, built with
 // -enable-testing): the session's IKE SA protection, its header builder and its exchange window.
 // When Sources/IKEv2/Session or Exchanges rename them, only this file changes.
-import Crypto
+import ViaductCrypto
 import CryptoCore
 @testable import IKEv2
 

@@ -7,7 +7,7 @@
 // datagrams, each: source (1: bits 0-1 pick gw1:500, gw1:4500, 203.0.113.9:500 or gw1 again;
 // bit 7 moves time 2 s on first), a 16-bit length and the bytes. Afterwards the timers fire at
 // +40 s and +400 s.
-import Crypto
+import ViaductCrypto
 import CryptoCore
 import FuzzSupport
 import IKEv2

@@ -1,5 +1,5 @@
 // RFC 8019 §4, RFC 7296 §2.6: the cookie secret and bounds of the gate a running daemon uses.
-import Crypto
+import ViaductCrypto
 import IKEv2
 
 extension IKEAdmissionGate {

@@ -1,6 +1,6 @@
 // RFC 7296 §1.2: "HDR, SAi1, KEi, Ni -->", the request a flood repeats with fresh SPIs and
 // nonces (RFC 8019 §2: the attacker's cheapest way to make a responder work).
-import Crypto
+import ViaductCrypto
 import CryptoCore
 import Daemon
 import IKEv2

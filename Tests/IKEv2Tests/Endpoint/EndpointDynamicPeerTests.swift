@@ -1,4 +1,4 @@
-import Crypto
+import ViaductCrypto
 import CryptoCore
 @testable import IKEv2
 import NetTypes
