@@ -86,7 +86,12 @@ public final class NameLookupPool: Sendable {
         shared = Shared(jobs: jobReader, wake: wakeWriter, resolve: resolve)
         for i in 0..<max(1, workers) {
             let s = shared
-            try PosixThread(name: "viaduct-dns-\(i)") { s.work() }.detach()
+            // The pool may start before the daemon blocks its signals into a signalfd: a worker
+            // must never be the thread a SIGTERM or SIGHUP is delivered to.
+            try PosixThread(name: "viaduct-dns-\(i)") {
+                try? Signals.blockInThisThread()
+                s.work()
+            }.detach()
         }
     }
 

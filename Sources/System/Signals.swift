@@ -25,6 +25,27 @@ public enum Signals {
         }
     }
 
+    /// The signals a process-wide handler (the daemon's signalfd) takes: a thread that leaves
+    /// them unblocked can be picked by the kernel to receive one, and their default action ends
+    /// the process (SIGTERM without the Delete of its IKE SAs, SIGHUP instead of a reload).
+    public static let processDirected: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2]
+
+    /// Blocks `signals` in the calling thread only. A worker thread started before the daemon
+    /// called `descriptor(for:)` (which blocks them for the threads started after it) calls this
+    /// first.
+    public static func blockInThisThread(_ signals: [Int32] = processDirected) throws(Failure) {
+        var set = sigset_t()
+        let blocked = signals.withUnsafeBufferPointer { viaduct_sigset_block(&set, $0.baseAddress, Int32($0.count)) }
+        guard blocked == 0 else { throw Failure(step: .block, errno: Errno(rawValue: blocked)) }
+    }
+
+    /// Whether `signal` is blocked in the calling thread.
+    public static func isBlockedInThisThread(_ signal: Int32) -> Bool {
+        var current = sigset_t()
+        guard pthread_sigmask(SIG_BLOCK, nil, &current) == 0 else { return false }
+        return sigismember(&current, signal) == 1
+    }
+
     /// The next pending signal number on a descriptor from `descriptor(for:)`, or nil when none
     /// is queued.
     public static func read(_ descriptor: FileDescriptor) -> Int32? {
