@@ -11,18 +11,23 @@ enum IKEAuthOctets {
                        prf: any PseudoRandomFunction, key: SecureBytes) throws(CryptoError) -> [UInt8] {
         var rest: [UInt8] = [identification.type.rawValue, 0, 0, 0]
         rest += identification.data
-        let mac = try key.withUnsafeBytes { (k) throws(CryptoError) -> [UInt8] in
-            var out = [UInt8](repeating: 0, count: prf.outputLength)
-            try rest.withBytes { (d) throws(CryptoError) in
-                try out.withMutableBytes { (o) throws(CryptoError) in try prf.compute(key: k, data: d, into: o) }
-            }
-            return out
-        }
+        let mac = try Self.mac(rest, prf: prf, key: key)
         var octets = message
         octets.reserveCapacity(message.count + nonce.count + mac.count)
         octets += nonce
         octets += mac
         return octets
+    }
+
+    /// prf(key, data): MACedIDFor* here, RFC 9242's IntAuth chain in IKEIntermediateExchange.
+    static func mac(_ data: [UInt8], prf: any PseudoRandomFunction, key: SecureBytes) throws(CryptoError) -> [UInt8] {
+        try key.withUnsafeBytes { (k) throws(CryptoError) -> [UInt8] in
+            var out = [UInt8](repeating: 0, count: prf.outputLength)
+            try data.withBytes { (d) throws(CryptoError) in
+                try out.withMutableBytes { (o) throws(CryptoError) in try prf.compute(key: k, data: d, into: o) }
+            }
+            return out
+        }
     }
 
     /// §2.15: AUTH = prf( prf(Shared Secret, "Key Pad for IKEv2"), <SignedOctets> ) for the

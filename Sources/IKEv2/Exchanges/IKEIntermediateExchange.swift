@@ -42,13 +42,7 @@ struct IKEIntermediateAuthentication {
         a.write(UInt16(truncatingIfNeeded: 4 + inner.count))
         let request = !header.isResponse
         let data = (request ? initiator : responder) + a.bytes + inner
-        let mac = try key.withUnsafeBytes { (k) throws(CryptoError) -> [UInt8] in
-            try data.withBytes { (d) throws(CryptoError) -> [UInt8] in
-                var out = [UInt8](repeating: 0, count: prf.outputLength)
-                try out.withMutableBytes { (o) throws(CryptoError) in try prf.compute(key: k, data: d, into: o) }
-                return out
-            }
-        }
+        let mac = try IKEAuthOctets.mac(data, prf: prf, key: key)
         if request { initiator = mac } else { responder = mac; exchanges += 1 }
     }
 
@@ -109,11 +103,12 @@ extension IKESession {
         window.outstanding = nil
         var step = sent
         let group = step.keyExchange.group
-        if let error = inner.notifies.first(where: { $0.type.rawValue < 16384 }) {
+        let p = CreateChildPayloads(inner)
+        if let error = p.error {
             failFromPeerNotify(error, exchange: "IKE_INTERMEDIATE")
             return
         }
-        guard let ke = inner.keyExchangePayload, ke.group == group.transformID else {
+        guard let ke = p.ke, ke.group == group.transformID else {
             fail(.invalidSyntax, "IKE_INTERMEDIATE response from \(peer) carries no KE payload for \(IKEProposalText.word(group))")
             return
         }
@@ -154,7 +149,7 @@ extension IKESession {
             phase = .initAnswered(handshake)
             return
         }
-        guard let ke = inner.keyExchangePayload, ke.group == group.transformID else {
+        guard let ke = CreateChildPayloads(inner).ke, ke.group == group.transformID else {
             try respond([.notify(IKENotify(type: .invalidSyntax))])
             fail(.invalidSyntax, "IKE_INTERMEDIATE request from \(peer) carries no KE payload for \(IKEProposalText.word(group))",
                  notify: .invalidSyntax)
@@ -189,16 +184,5 @@ extension IKESession {
                                                          encryption: chosen.encryption, integrity: chosen.integrity)
         self.keys = updated
         self.protection = try IKEMessageProtection(provider: provider, algorithms: chosen, keys: updated, isInitiator: isInitiator)
-    }
-}
-
-extension [IKEPayload] {
-    var keyExchangePayload: IKEKeyExchange? {
-        for p in self { if case .keyExchange(let k) = p { return k } }
-        return nil
-    }
-
-    var notifies: [IKENotify] {
-        compactMap { if case .notify(let n) = $0 { n } else { nil } }
     }
 }
